@@ -1,0 +1,74 @@
+// Client configuration: a plain aggregate with documented defaults.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace iotjobs {
+
+using duration = std::chrono::steady_clock::duration;
+
+// AWS credentials. Never logged or printed by the library.
+struct credentials {
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;  // empty for long-term credentials
+};
+
+enum class retry_mode { standard, adaptive, legacy };
+
+struct retry_config {
+    retry_mode mode = retry_mode::standard;
+    unsigned max_attempts = 3;               // total attempts, the first included; 1 disables retries
+    duration max_backoff = std::chrono::seconds(20);  // cap of exponential backoff
+    unsigned quota_capacity = 500;           // retry quota (token bucket); 0 disables the quota
+};
+
+struct timeout_config {
+    duration connect = std::chrono::seconds(10);       // TCP connect (per address); zero disables
+    duration tls_handshake = std::chrono::seconds(10); // zero disables
+    duration attempt = std::chrono::seconds(30);       // one request/response exchange; zero disables
+    duration operation = std::chrono::seconds(0);      // whole call including retries; zero disables
+};
+
+struct pool_config {
+    std::size_t max_size = 64;                         // connections per endpoint
+    duration idle_timeout = std::chrono::seconds(50);  // close connections idle longer than this
+    duration acquire_timeout = std::chrono::seconds(60);  // wait for a free connection; zero = forever
+};
+
+enum class log_level { off, error, warn, info, debug };
+
+struct client_config {
+    // Region used for the endpoint and for signing, e.g. "us-east-1". Required.
+    std::string region;
+    // Endpoint URL override ("https://host:port" or "http://host:port"). Empty: the default
+    // https://iot.{region}.{dnsSuffix} from the partition rules.
+    std::string endpoint_url;
+    // Static credentials. Empty access key: taken from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    // AWS_SESSION_TOKEN when the client is built with from_environment(), else no_credentials.
+    credentials static_credentials;
+    // PEM CA bundle to verify the server with. Empty: the system trust store.
+    std::string ca_bundle;
+    // Verify the server certificate and host name (never turn off outside tests).
+    bool verify_peer = true;
+    retry_config retry;
+    timeout_config timeouts;
+    pool_config pool;
+    // Debug log sink; receives canonical requests and strings to sign at log_level::debug,
+    // never secrets, signing keys or Authorization values.
+    log_level level = log_level::off;
+    std::function<void(log_level, std::string_view)> log;
+};
+
+// Fills region, credentials, endpoint URL and CA bundle from the AWS environment variables
+// (AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
+// AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
+// Fields already set in `base` win.
+client_config config_from_environment(client_config base = {});
+
+}  // namespace iotjobs

@@ -1,0 +1,73 @@
+// DeleteJobExecution: DELETE /things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}
+#pragma once
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/diagnostics.hpp>
+#include <iotjobs/error.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace iotjobs {
+
+struct delete_job_execution_request {
+    std::string thing_name;               // 1-128 chars of [a-zA-Z0-9:_-]
+    std::string job_id;                   // 1-64 chars of [a-zA-Z0-9_-]
+    std::int64_t execution_number = 0;    // the model's long, sent exactly in decimal
+    std::optional<bool> force;            // sent as force=true/false when set
+    std::optional<std::string> namespace_id;  // [a-zA-Z0-9_-]+, sent as namespaceId when set
+};
+
+// Checks the request against the service model. On failure returns client_errc::invalid_thing_name,
+// invalid_job_id or invalid_namespace_id and, if `what` is given, a message naming the field and
+// the rule it breaks. Never touches the network.
+error_code validate(const delete_job_execution_request& req, std::string* what = nullptr);
+
+namespace detail {
+void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete_job_execution_request req,
+                                       diagnostics* diag,
+                                       boost::asio::any_completion_handler<void(error_code)> handler);
+
+struct initiate_delete_job_execution {
+    template <class Handler>
+    void operator()(Handler&& handler, std::shared_ptr<client_impl> impl, delete_job_execution_request req,
+                    diagnostics* diag) const {
+        async_delete_job_execution_erased(std::move(impl), std::move(req), diag,
+                                          boost::asio::any_completion_handler<void(error_code)>(
+                                              std::forward<Handler>(handler)));
+    }
+};
+}  // namespace detail
+
+// Deletes one job execution.
+//
+// Completion signature: void(error_code). Success: a default error_code. Failure: a service_errc
+// (the service's answer, after retries), a client_errc (validation or configuration; nothing sent),
+// or an Asio/SSL/Beast code. `diag` is filled with the AWS error name, message, request id,
+// HTTP status and number of attempts; it must outlive the operation.
+//
+// Cancellation (the token's cancellation slot): terminal and partial at any time, the connection
+// in use is dropped; total only until the request has been written. A cancelled call completes
+// with asio::error::operation_aborted and leaves the client usable.
+//
+// Thread safety: any number of calls may run concurrently on one client. The request is copied.
+template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
+auto delete_job_execution(client& c, delete_job_execution_request req, diagnostics& diag,
+                          CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), &diag);
+}
+
+// As above, without diagnostics.
+template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
+auto delete_job_execution(client& c, delete_job_execution_request req, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), nullptr);
+}
+
+}  // namespace iotjobs

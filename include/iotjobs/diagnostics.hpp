@@ -1,0 +1,44 @@
+// Server-side detail of a failed (or retried) call, as Boost.MySQL's diagnostics.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace iotjobs {
+namespace detail { struct access; }
+
+class diagnostics {
+public:
+    diagnostics() = default;
+
+    // The AWS error name (x-amzn-ErrorType or body code, cleaned), e.g. "ResourceNotFoundException".
+    std::string_view aws_error_name() const noexcept { return aws_error_name_; }
+    // The service's message ("message"/"Message" in the body), or a client-side explanation.
+    std::string_view message() const noexcept { return message_; }
+    // x-amzn-RequestId (or x-amz-request-id) of the last response, if any.
+    std::string_view request_id() const noexcept { return request_id_; }
+    // HTTP status of the last response, 0 if none was received.
+    unsigned http_status() const noexcept { return http_status_; }
+    // Attempts made (1 when the first attempt decided the outcome; 0 when none was sent).
+    unsigned attempts() const noexcept { return attempts_; }
+    // Total time spent waiting in backoff between attempts.
+    std::chrono::milliseconds retry_wait() const noexcept { return retry_wait_; }
+    // True when an earlier attempt may have been processed by the service before the one
+    // that decided the outcome (e.g. a retried delete answered ResourceNotFoundException).
+    bool earlier_attempt_may_have_succeeded() const noexcept { return earlier_attempt_may_have_succeeded_; }
+
+    void clear() { *this = diagnostics{}; }
+
+private:
+    friend struct detail::access;
+    std::string aws_error_name_;
+    std::string message_;
+    std::string request_id_;
+    unsigned http_status_ = 0;
+    unsigned attempts_ = 0;
+    std::chrono::milliseconds retry_wait_{0};
+    bool earlier_attempt_may_have_succeeded_ = false;
+};
+
+}  // namespace iotjobs

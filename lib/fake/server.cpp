@@ -1,0 +1,1 @@
+// fake server: in progress (issue 3).

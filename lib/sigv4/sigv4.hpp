@@ -1,0 +1,135 @@
+// Pure AWS Signature Version 4: no clock reads, no I/O.
+// Used by the client to sign and by the fake server to verify.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotjobs::sigv4 {
+
+using sys_seconds = std::chrono::sys_seconds;
+using key_bytes = std::array<unsigned char, 32>;
+
+inline constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
+inline constexpr std::string_view empty_payload_sha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+struct header {
+    std::string_view name;   // any case; canonicalised to lowercase
+    std::string_view value;  // raw; trimmed and whitespace runs collapsed when canonicalised
+};
+
+struct credentials_view {
+    std::string_view access_key_id;
+    std::string_view secret_access_key;
+    std::string_view session_token;  // empty: none
+};
+
+struct options {
+    bool normalize_path = true;       // remove . and .. segments, collapse //
+    bool omit_session_token = false;  // sign without the token, add it afterwards
+    bool sign_body = false;           // add and sign x-amz-content-sha256
+};
+
+struct request_view {
+    std::string_view method;
+    std::string_view path;   // as on the wire (labels already percent-encoded once)
+    std::string_view query;  // as on the wire, without '?'; may be empty
+    std::span<const header> headers;  // request headers (host included if the caller has one)
+    std::string_view payload;          // the body (hashed unless payload_hash is given)
+    std::string_view payload_hash;     // hex SHA-256 of the body, if already known
+};
+
+struct signing_input {
+    request_view request;
+    credentials_view credentials;
+    std::string_view region;
+    std::string_view service;
+    sys_seconds time;
+    options opts;
+};
+
+// A header the signer adds to the request (X-Amz-Date, X-Amz-Security-Token,
+// x-amz-content-sha256, Authorization), in that order.
+struct added_header {
+    std::string name;
+    std::string value;
+};
+
+struct signing_result {
+    std::string canonical_request;
+    std::string string_to_sign;
+    std::string signature;      // 64 lowercase hex digits
+    std::string authorization;  // header variant: the Authorization value; query variant: empty
+    std::string signed_headers; // "host;x-amz-date"
+    std::vector<added_header> added_headers;  // header variant
+    std::string query;          // query variant: the full presigned query string
+};
+
+// "20150830T123600Z" and "20150830".
+std::string amz_date(sys_seconds t);
+std::string date_stamp(sys_seconds t);
+// Parses "YYYYMMDDTHHMMSSZ"; false on malformed input.
+bool parse_amz_date(std::string_view s, sys_seconds& out);
+
+// Building blocks (exposed for tests and for verification).
+std::string canonical_uri(std::string_view path, bool normalize);
+std::string canonical_query(std::string_view query);
+// Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash).
+std::string uri_encode(std::string_view s, bool keep_slash = false);
+std::string hex_sha256(std::string_view data);
+key_bytes derive_signing_key(std::string_view secret, std::string_view date_stamp, std::string_view region,
+                             std::string_view service);
+std::string hex_hmac_sha256(const key_bytes& key, std::string_view data);
+
+// Caches signing keys per (secret, session token, date, region, service). Thread-safe.
+class signing_key_cache {
+public:
+    key_bytes get(std::string_view secret, std::string_view session_token, std::string_view date_stamp,
+                  std::string_view region, std::string_view service);
+    std::size_t size() const;
+
+private:
+    struct entry {
+        std::string id;  // a hash of the inputs, never the secret itself
+        key_bytes key;
+    };
+    mutable std::mutex mutex_;
+    std::vector<entry> entries_;  // small, most recent first
+};
+
+// Header signing: the Authorization header. If the request already has an x-amz-date
+// header it is used as is (and must match `time`); otherwise X-Amz-Date is added.
+// `host` must be among the request headers.
+signing_result sign_headers(const signing_input& in, signing_key_cache* cache = nullptr);
+
+// Query signing (presigned URL) with X-Amz-Expires = expires_seconds.
+signing_result sign_query(const signing_input& in, unsigned expires_seconds, signing_key_cache* cache = nullptr);
+
+// Server side: parses an Authorization header value.
+struct parsed_authorization {
+    std::string_view access_key_id;
+    std::string_view date;     // scope date, YYYYMMDD
+    std::string_view region;
+    std::string_view service;
+    std::string_view signed_headers;  // "a;b;c"
+    std::string_view signature;
+};
+bool parse_authorization(std::string_view value, parsed_authorization& out);
+
+// Server side: recomputes the signature for the headers named in `signed_headers`
+// (taken from request.headers; a named header that is missing makes it fail) and compares
+// in constant time. Returns true when it matches.
+bool verify(const request_view& request, const parsed_authorization& auth, std::string_view amz_date_value,
+            std::string_view secret_access_key, signing_key_cache* cache = nullptr);
+
+// Constant-time comparison of two strings of equal length (false if lengths differ).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace iotjobs::sigv4
