@@ -1,1 +1,320 @@
-// client implementation: in progress.
+// iotjobs::client and the attempt loop shared by every operation.
+#include "client_impl.hpp"
+
+#include "diagnostics_access.hpp"
+#include "endpoint/endpoint.hpp"
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+#include <system_error>
+
+namespace iotjobs {
+
+namespace asio = boost::asio;
+
+client::client(asio::any_io_executor ex, client_config cfg)
+    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg))) {}
+client::~client() = default;
+client::client(client&&) noexcept = default;
+client& client::operator=(client&&) noexcept = default;
+
+asio::any_io_executor client::get_executor() const { return impl_->executor(); }
+const client_config& client::config() const { return impl_->config(); }
+void client::cancel() { impl_->cancel_all(); }
+client_stats client::stats() const { return impl_->stats(); }
+
+namespace detail {
+
+namespace {
+[[noreturn]] void throw_config_error(error_code ec, const std::string& what) { throw std::system_error(ec, what); }
+
+constexpr std::string_view user_agent = "iotjobs/0.1.0 (C++20; Boost.Asio)";
+}  // namespace
+
+client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
+    : ex_(std::move(ex)),
+      cfg_(std::move(cfg)),
+      chain_(default_chain(cfg_, [](const char* n) { return std::getenv(n); })),
+      quota_(cfg_.retry.quota_capacity),
+      strategy_(cfg_.retry) {
+    std::string what;
+    std::string url_text;
+    error_code ec = resolve_endpoint({cfg_.region, false, false, cfg_.endpoint_url}, url_text, what);
+    if (!ec && cfg_.region.empty()) {
+        ec = make_error_code(client_errc::no_region);
+        what = "You must specify a region (the signing region is needed even with a custom endpoint)";
+    }
+    if (!ec && !is_valid_region(cfg_.region)) {
+        ec = make_error_code(client_errc::invalid_configuration);
+        what = "Invalid region \"" + cfg_.region + "\": a region must be a valid host label";
+    }
+    if (ec) throw_config_error(ec, what);
+    ec = parse_endpoint_url(url_text, url_, &what);
+    if (ec) throw_config_error(ec, what);
+    if (cfg_.retry.max_attempts == 0) throw_config_error(make_error_code(client_errc::invalid_configuration),
+                                                         "max_attempts must be at least 1");
+    transport_settings ts{url_, cfg_.ca_bundle, cfg_.verify_peer, cfg_.pool, cfg_.timeouts};
+    pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
+    if (!pool_) throw_config_error(ec, what);
+    if (cfg_.retry.mode == retry_mode::adaptive)
+        adaptive_ = std::make_unique<adaptive_rate_limiter>(std::chrono::steady_clock::now());
+}
+
+void client_impl::sign(const operation_request& op, const credentials& creds, http_request& out) {
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(offset_.now(std::chrono::system_clock::now()));
+    std::string date = sigv4::amz_date(now);
+    std::string path = url_.base_path + op.path;
+
+    sigv4::header hdrs[4];
+    std::size_t n = 0;
+    hdrs[n++] = {"host", url_.host_header};
+    hdrs[n++] = {"x-amz-date", date};
+    if (!op.content_type.empty()) hdrs[n++] = {"content-type", op.content_type};
+    if (!creds.session_token.empty()) hdrs[n++] = {"x-amz-security-token", creds.session_token};
+
+    sigv4::signing_input in;
+    in.request.method = op.method;
+    in.request.path = path;
+    in.request.query = op.query;
+    in.request.headers = std::span<const sigv4::header>(hdrs, n);
+    in.request.payload = op.body;
+    if (op.body.empty()) in.request.payload_hash = sigv4::empty_payload_sha256;
+    in.credentials = {creds.access_key_id, creds.secret_access_key, creds.session_token};
+    in.region = cfg_.region;
+    in.service = "iot";
+    in.time = now;
+    sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
+    if (logging(log_level::debug)) {
+        log(log_level::debug, "CanonicalRequest:\n" + r.canonical_request);
+        log(log_level::debug, "StringToSign:\n" + r.string_to_sign);
+        log(log_level::debug, "SignedHeaders: " + r.signed_headers);
+    }
+
+    out.method = std::string(op.method);
+    out.target = op.path;
+    if (!op.query.empty()) {
+        out.target += '?';
+        out.target += op.query;
+    }
+    out.headers.clear();
+    out.headers.push_back({"Host", url_.host_header});
+    out.headers.push_back({"X-Amz-Date", std::move(date)});
+    if (!creds.session_token.empty()) out.headers.push_back({"X-Amz-Security-Token", creds.session_token});
+    if (!op.content_type.empty()) out.headers.push_back({"Content-Type", std::string(op.content_type)});
+    out.headers.push_back({"Authorization", std::move(r.authorization)});
+    out.headers.push_back({"User-Agent", std::string(user_agent)});
+    out.body = op.body;
+}
+
+asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
+                                                 diagnostics& diag) {
+    diag.clear();
+    credentials creds;
+    {
+        std::string why;
+        error_code ec;
+        {
+            std::lock_guard lk(creds_mutex_);
+            ec = chain_.get(creds, why);
+        }
+        if (ec) {
+            access::message(diag) = why;
+            co_return ec;
+        }
+    }
+
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex);
+    const auto started = std::chrono::steady_clock::now();
+    const bool has_deadline = cfg_.timeouts.operation.count() > 0;
+    const auto deadline = started + cfg_.timeouts.operation;
+    unsigned attempts = 0;
+    unsigned last_cost = 0;
+    bool skew_corrected = false;
+    bool maybe_processed = false;  // an earlier attempt may have reached the service and acted
+    http_request req;
+
+    for (;;) {
+        if (adaptive_) {
+            auto wait = adaptive_->acquire(std::chrono::steady_clock::now());
+            if (wait.count() > 0) {
+                timer.expires_after(wait);
+                error_code wec;
+                co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+                if (wec) co_return wec;
+            }
+        }
+        sign(op, creds, req);
+        ++attempts;
+        access::attempts(diag) = attempts;
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        if (attempts > 1) retries_.fetch_add(1, std::memory_order_relaxed);
+
+        exchange_info info;
+        resp.clear();
+        error_code ec = co_await pool_->exchange(req, resp, info);
+        if (ec == asio::error::operation_aborted) co_return ec;
+
+        attempt_outcome out;
+        parsed_error perr;
+        std::optional<std::chrono::seconds> server_offset;
+        if (ec) {
+            out.ec = ec;
+            out.transport_error = true;
+            out.timed_out = info.timed_out;
+            out.response_started = info.response_started;
+            access::http_status(diag) = 0;
+            access::aws_error_name(diag).clear();
+            access::message(diag) = ec.message();
+            if (logging(log_level::debug))
+                log(log_level::debug, "attempt " + std::to_string(attempts) + ": transport error: " + ec.message());
+        } else {
+            if (auto date = resp.header("date"); !date.empty())
+                server_offset = compute_clock_offset(date, std::chrono::system_clock::now());
+            access::http_status(diag) = resp.status;
+            if (resp.status >= 200 && resp.status < 300) {
+                access::request_id(diag) = std::string(resp.header("x-amzn-requestid"));
+                access::aws_error_name(diag).clear();
+                access::message(diag).clear();
+                quota_.on_success(last_cost);
+                if (adaptive_) adaptive_->on_response(std::chrono::steady_clock::now(), false);
+                if (logging(log_level::debug))
+                    log(log_level::debug, "attempt " + std::to_string(attempts) + ": HTTP " +
+                                              std::to_string(resp.status) + " request id " +
+                                              std::string(resp.header("x-amzn-requestid")));
+                co_return error_code{};
+            }
+            perr = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
+                                        resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"),
+                                        resp.body);
+            out.ec = make_error_code(service_errc_from_response(resp.status, perr.code));
+            out.http_status = resp.status;
+            out.aws_error_name = perr.code;
+            out.message = perr.message;
+            out.response_started = true;
+            out.server_clock_skewed = server_offset && significant_skew(*server_offset - offset_.get()) ;
+            access::aws_error_name(diag) = perr.code;
+            access::message(diag) = perr.message;
+            access::request_id(diag) = perr.request_id;
+            if (logging(log_level::debug))
+                log(log_level::debug, "attempt " + std::to_string(attempts) + ": HTTP " +
+                                          std::to_string(resp.status) + " " + perr.code + ": " + perr.message +
+                                          " (request id " + perr.request_id + ")");
+        }
+
+        retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
+        if (d.kind == retry_kind::throttling) {
+            throttled_.fetch_add(1, std::memory_order_relaxed);
+            if (adaptive_) adaptive_->on_response(std::chrono::steady_clock::now(), true);
+        } else if (adaptive_ && !out.transport_error) {
+            adaptive_->on_response(std::chrono::steady_clock::now(), false);
+        }
+        error_code result = out.ec;
+        if (d.retry && has_deadline && std::chrono::steady_clock::now() + d.delay >= deadline) {
+            d.retry = false;
+            d.reason = "the operation deadline would pass before the next attempt";
+        }
+        if (!d.retry) {
+            if (result == service_errc::resource_not_found && maybe_processed)
+                access::earlier_attempt_may_have_succeeded(diag) = true;
+            if (logging(log_level::debug) && attempts > 0)
+                log(log_level::debug, std::string("not retried: ") + d.reason);
+            co_return result;
+        }
+        if (d.kind == retry_kind::clock_skew && server_offset) {
+            offset_.set(*server_offset);
+            skew_corrected = true;
+            if (logging(log_level::debug))
+                log(log_level::debug, "clock skew corrected: offset now " + std::to_string(server_offset->count()) + " s");
+        }
+        // A transport failure after the request was written, or a 5xx, may mean the service acted.
+        if ((out.transport_error && info.request_written) || (out.http_status >= 500))
+            maybe_processed = true;
+        last_cost = d.quota_cost;
+        if (logging(log_level::debug))
+            log(log_level::debug, "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
+                                      std::to_string(d.delay.count()) + " ms");
+        if (d.delay.count() > 0) {
+            timer.expires_after(d.delay);
+            error_code wec;
+            auto before = std::chrono::steady_clock::now();
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+            access::retry_wait(diag) += std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - before);
+            if (wec) co_return wec;
+        }
+    }
+}
+
+void client_impl::post_result(asio::any_completion_handler<void(error_code)> handler, error_code ec) {
+    // Never complete inside the initiating function: hop through the client's executor, then
+    // run the handler on its own associated executor.
+    asio::post(ex_, [self = shared_from_this(), h = std::move(handler), ec]() mutable {
+        auto hex = asio::get_associated_executor(h, self->ex_);
+        asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+    });
+}
+
+void client_impl::spawn(asio::awaitable<error_code> body, asio::any_completion_handler<void(error_code)> handler) {
+    auto sig = std::make_shared<asio::cancellation_signal>();
+    {
+        std::lock_guard lk(ops_mutex_);
+        ops_.insert(sig);
+    }
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.assign([sig](asio::cancellation_type t) { sig->emit(t); });
+    auto self = shared_from_this();
+    asio::co_spawn(
+        ex_, std::move(body),
+        asio::bind_cancellation_slot(
+            sig->slot(), [self, sig, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+                {
+                    std::lock_guard lk(self->ops_mutex_);
+                    self->ops_.erase(sig);
+                }
+                if (ep) {
+                    try {
+                        std::rethrow_exception(ep);
+                    } catch (const boost::system::system_error& e) {
+                        ec = e.code();
+                    } catch (const std::bad_alloc&) {
+                        ec = make_error_code(std::errc::not_enough_memory);
+                    } catch (...) {
+                        ec = make_error_code(client_errc::bad_response);
+                    }
+                }
+                auto slot = asio::get_associated_cancellation_slot(h);
+                if (slot.is_connected()) slot.clear();
+                auto hex = asio::get_associated_executor(h, self->ex_);
+                asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+            }));
+}
+
+void client_impl::cancel_all() {
+    std::lock_guard lk(ops_mutex_);
+    for (const auto& sig : ops_)
+        asio::post(ex_, [sig] { sig->emit(asio::cancellation_type::terminal); });
+    pool_->close_idle();
+}
+
+client_stats client_impl::stats() const {
+    client_stats s;
+    pool_->add_stats(s);
+    s.requests = requests_.load();
+    s.retries = retries_.load();
+    s.throttled = throttled_.load();
+    return s;
+}
+
+}  // namespace detail
+}  // namespace iotjobs

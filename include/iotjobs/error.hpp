@@ -60,6 +60,12 @@ inline error_code make_error_code(client_errc e) noexcept { return {static_cast<
 // "aws.iot#ThrottlingException:..."), or unknown_service_error.
 service_errc service_errc_from_name(std::string_view aws_error_name) noexcept;
 
+// As service_errc_from_name, then by HTTP status when the name is not a known one:
+// 429 -> throttling, 503 -> service_unavailable, any other 5xx -> internal_failure,
+// anything else -> unknown_service_error. A known name always wins over the status
+// (IoT sends ThrottlingException with HTTP 400).
+service_errc service_errc_from_response(unsigned http_status, std::string_view aws_error_name) noexcept;
+
 // Classification over error codes (not flags stored in errors).
 bool is_throttling(const error_code& ec) noexcept;
 // Validation errors found before any network traffic.

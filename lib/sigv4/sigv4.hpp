@@ -55,8 +55,9 @@ struct signing_input {
     options opts;
 };
 
-// A header the signer adds to the request (X-Amz-Date, X-Amz-Security-Token,
-// x-amz-content-sha256, Authorization), in that order.
+// A header the signer adds to the request: X-Amz-Security-Token, X-Amz-Date,
+// x-amz-content-sha256, Authorization, in that order (each only when it applies; the order
+// of AWS's published signed requests). Append them to the request as given.
 struct added_header {
     std::string name;
     std::string value;
@@ -79,7 +80,11 @@ std::string date_stamp(sys_seconds t);
 bool parse_amz_date(std::string_view s, sys_seconds& out);
 
 // Building blocks (exposed for tests and for verification).
+// The path as on the wire, normalized (see options::normalize_path) and percent-encoded once
+// more, so `%3A` becomes `%253A`. An empty path is "/".
 std::string canonical_uri(std::string_view path, bool normalize);
+// The query as on the wire: each name and value percent-decoded, then uri_encode'd; pairs
+// sorted by name, then value; a parameter without '=' gets an empty value. Empty -> "".
 std::string canonical_query(std::string_view query);
 // Percent-encodes every byte except A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash).
 std::string uri_encode(std::string_view s, bool keep_slash = false);
@@ -89,27 +94,49 @@ key_bytes derive_signing_key(std::string_view secret, std::string_view date_stam
 std::string hex_hmac_sha256(const key_bytes& key, std::string_view data);
 
 // Caches signing keys per (secret, session token, date, region, service). Thread-safe.
+// Entries are identified by a SHA-256 of that tuple: the secret is never stored. Holds at most
+// `capacity` entries (most recently used first; the least recently used one is dropped).
 class signing_key_cache {
 public:
+    static constexpr std::size_t default_capacity = 16;
+
+    explicit signing_key_cache(std::size_t capacity = default_capacity);
+    ~signing_key_cache();
+    signing_key_cache(const signing_key_cache&) = delete;
+    signing_key_cache& operator=(const signing_key_cache&) = delete;
+
     key_bytes get(std::string_view secret, std::string_view session_token, std::string_view date_stamp,
                   std::string_view region, std::string_view service);
     std::size_t size() const;
+    std::size_t capacity() const noexcept { return capacity_; }
+    void clear();
 
 private:
     struct entry {
-        std::string id;  // a hash of the inputs, never the secret itself
+        key_bytes id;  // SHA-256 of the inputs, never the secret itself
         key_bytes key;
     };
+    std::size_t capacity_;
     mutable std::mutex mutex_;
     std::vector<entry> entries_;  // small, most recent first
 };
 
 // Header signing: the Authorization header. If the request already has an x-amz-date
-// header it is used as is (and must match `time`); otherwise X-Amz-Date is added.
-// `host` must be among the request headers.
+// header it is used as is (and must match `time`: its value is what gets signed); otherwise
+// X-Amz-Date is added. Likewise an x-amz-security-token header already present is signed as
+// given and not added again, and an x-amz-content-sha256 header already present is not added
+// again when opts.sign_body is set. `host` must be among the request headers.
+// Every request header is signed except those AWS SDKs never sign: authorization, connection,
+// expect, keep-alive, proxy-authenticate, proxy-authorization, te, trailer, transfer-encoding,
+// upgrade, user-agent, x-amzn-trace-id.
+// The last canonical-request line is payload_hash if given, else the SHA-256 of payload.
+// Throws only std::bad_alloc or std::runtime_error (OpenSSL failure).
 signing_result sign_headers(const signing_input& in, signing_key_cache* cache = nullptr);
 
-// Query signing (presigned URL) with X-Amz-Expires = expires_seconds.
+// Query signing (presigned URL) with X-Amz-Expires = expires_seconds. Signs the request's
+// own headers (same exclusions as sign_headers); adds no header. `query` in the result is the
+// request's query followed by X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Expires,
+// [-Security-Token], -Signature.
 signing_result sign_query(const signing_input& in, unsigned expires_seconds, signing_key_cache* cache = nullptr);
 
 // Server side: parses an Authorization header value.
@@ -121,13 +148,18 @@ struct parsed_authorization {
     std::string_view signed_headers;  // "a;b;c"
     std::string_view signature;
 };
+// The views point into `value`. False unless the value is "AWS4-HMAC-SHA256 " followed by
+// Credential=<akid>/<YYYYMMDD>/<region>/<service>/aws4_request, SignedHeaders=<a;b>,
+// Signature=<64 lowercase hex> (each exactly once, any order, spaces around commas allowed).
 bool parse_authorization(std::string_view value, parsed_authorization& out);
 
 // Server side: recomputes the signature for the headers named in `signed_headers`
 // (taken from request.headers; a named header that is missing makes it fail) and compares
-// in constant time. Returns true when it matches.
+// in constant time. Returns true when it matches. Also false when amz_date_value is malformed
+// or its date differs from the credential scope date, or when signed_headers is not a
+// lowercase, strictly sorted list. Checking the clock skew and the access key is the caller's job.
 bool verify(const request_view& request, const parsed_authorization& auth, std::string_view amz_date_value,
-            std::string_view secret_access_key, signing_key_cache* cache = nullptr);
+            std::string_view secret_access_key, signing_key_cache* cache = nullptr, bool normalize_path = true);
 
 // Constant-time comparison of two strings of equal length (false if lengths differ).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;

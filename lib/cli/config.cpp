@@ -1,0 +1,238 @@
+// Configuration of the iotjobs CLI from its global options and an (injected) environment.
+// Pure apart from checking that a CA bundle file can be opened.
+#include "cli/cli.hpp"
+
+#include "http/url.hpp"
+#include "jobs/wire.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+namespace iotjobs::cli {
+namespace {
+
+// An environment variable; empty counts as unset, as botocore does for credentials and region.
+const std::string* env_value(const environment& env, std::string_view name) {
+    auto it = env.find(name);
+    if (it == env.end() || it->second.empty()) return nullptr;
+    return &it->second;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+failure config_failure(std::string message) { return failure{exit_config, std::move(message), false}; }
+
+bool valid_region(std::string_view r) {
+    if (r.empty() || r.size() > 63 || r.front() == '-' || r.back() == '-') return false;
+    for (char c : r)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    return true;
+}
+
+// https://iot.{region}.{dnsSuffix} for messages; the client resolves the real endpoint itself.
+std::string default_endpoint(std::string_view region) {
+    std::string_view suffix = "amazonaws.com";
+    if (region.starts_with("cn-"))
+        suffix = "amazonaws.com.cn";
+    else if (region.starts_with("us-isob-"))
+        suffix = "sc2s.sgov.gov";
+    else if (region.starts_with("us-isof-"))
+        suffix = "csp.hci.ic.gov";
+    else if (region.starts_with("us-iso-"))
+        suffix = "c2s.ic.gov";
+    else if (region.starts_with("eu-isoe-"))
+        suffix = "cloud.adc-e.uk";
+    std::string s = "https://iot.";
+    s += region;
+    s += '.';
+    s += suffix;
+    return s;
+}
+
+// "AKIDEXAMPLE1234" -> "AKID***********1234": enough to tell keys apart, not the whole id.
+std::string mask_access_key(std::string_view id) {
+    if (id.size() <= 8) return std::string(id.size(), '*');
+    return std::string(id.substr(0, 4)) + std::string(id.size() - 8, '*') + std::string(id.substr(id.size() - 4));
+}
+
+std::string seconds_text(unsigned s) { return s == 0 ? std::string("none") : std::to_string(s) + " s"; }
+
+}  // namespace
+
+std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g,
+                                                                    const environment& env) {
+    resolved_configuration rc;
+    client_config& cfg = rc.config;
+    auto note = [&](std::string s) { rc.sources.push_back(std::move(s)); };
+
+    // Profiles: refused clearly rather than silently ignored.
+    if (g.profile)
+        return config_failure("The config profile (" + *g.profile +
+                              ") cannot be used: iotjobs does not support named profiles yet (--profile). "
+                              "Use the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) and "
+                              "AWS_REGION environment variables instead.");
+
+    // Region.
+    if (g.region) {
+        cfg.region = *g.region;
+        note("region: " + cfg.region + " (from --region)");
+    } else {
+        for (std::string_view name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+            if (const std::string* v = env_value(env, name)) {
+                if (!valid_region(*v))
+                    return config_failure("Provided region_name " + detail::quote_for_message(*v) + " (from " +
+                                          std::string(name) + ") doesn't match a supported format.");
+                cfg.region = *v;
+                note("region: " + cfg.region + " (from " + std::string(name) + ")");
+                break;
+            }
+        }
+    }
+    if (cfg.region.empty())
+        return config_failure(
+            "You must specify a region. You can also configure your region with the AWS_REGION or "
+            "AWS_DEFAULT_REGION environment variable, or pass --region.");
+
+    // Endpoint URL.
+    if (g.endpoint_url) {
+        cfg.endpoint_url = *g.endpoint_url;
+        note("endpoint: " + cfg.endpoint_url + " (from --endpoint-url)");
+    } else {
+        const std::string* ignore = env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+        const bool ignore_env = ignore && iequals(*ignore, "true");
+        if (ignore && !ignore_env && !iequals(*ignore, "false"))
+            return config_failure("Invalid value for AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: " +
+                                  detail::quote_for_message(*ignore) + " (expected true or false)");
+        for (std::string_view name : {"AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL"}) {
+            const std::string* v = env_value(env, name);
+            if (!v) continue;
+            if (ignore_env) {
+                note(std::string(name) + " ignored (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true)");
+                continue;
+            }
+            detail::endpoint_url parsed;
+            std::string what;
+            if (detail::parse_endpoint_url(*v, parsed, &what))
+                return config_failure("Bad value for " + std::string(name) + " \"" + *v +
+                                      "\": " + endpoint_problem(what) +
+                                      ". Must be of the form http://<hostname>/ or https://<hostname>/");
+            cfg.endpoint_url = *v;
+            note("endpoint: " + cfg.endpoint_url + " (from " + std::string(name) + ")");
+            break;
+        }
+    }
+    if (cfg.endpoint_url.empty()) {
+        rc.display_endpoint = default_endpoint(cfg.region);
+        note("endpoint: default for the region (" + rc.display_endpoint + ")");
+    } else {
+        rc.display_endpoint = cfg.endpoint_url;
+        while (!rc.display_endpoint.empty() && rc.display_endpoint.back() == '/') rc.display_endpoint.pop_back();
+    }
+
+    // TLS.
+    std::string_view ca_source;
+    if (g.ca_bundle) {
+        cfg.ca_bundle = *g.ca_bundle;
+        ca_source = "--ca-bundle";
+    } else if (const std::string* v = env_value(env, "AWS_CA_BUNDLE")) {
+        cfg.ca_bundle = *v;
+        ca_source = "AWS_CA_BUNDLE";
+    }
+    if (!cfg.ca_bundle.empty()) {
+        std::ifstream f(cfg.ca_bundle, std::ios::binary);
+        if (!f) {
+            const int e = errno;
+            return config_failure("The CA bundle \"" + cfg.ca_bundle + "\" (from " + std::string(ca_source) +
+                                  ") cannot be read: " + (e ? std::strerror(e) : "cannot open the file"));
+        }
+        note("CA bundle: " + cfg.ca_bundle + " (from " + std::string(ca_source) + ")");
+    } else {
+        note("CA bundle: the system trust store");
+    }
+    cfg.verify_peer = !g.no_verify_ssl;
+    if (g.no_verify_ssl) note("certificate verification: OFF (--no-verify-ssl)");
+
+    // Retries.
+    if (g.max_attempts) {
+        cfg.retry.max_attempts = *g.max_attempts;
+        note("max attempts: " + std::to_string(cfg.retry.max_attempts) + " (from --max-attempts)");
+    } else if (const std::string* v = env_value(env, "AWS_MAX_ATTEMPTS")) {
+        unsigned n = 0;
+        const auto r = std::from_chars(v->data(), v->data() + v->size(), n, 10);
+        if (r.ec != std::errc{} || r.ptr != v->data() + v->size() || n == 0 || (*v)[0] == '+')
+            return config_failure("Invalid value for AWS_MAX_ATTEMPTS: " + detail::quote_for_message(*v) +
+                                  " (expected a whole number of attempts, 1 or more)");
+        cfg.retry.max_attempts = n;
+        note("max attempts: " + std::to_string(n) + " (from AWS_MAX_ATTEMPTS)");
+    } else {
+        note("max attempts: " + std::to_string(cfg.retry.max_attempts) + " (default)");
+    }
+    if (const std::string* v = env_value(env, "AWS_RETRY_MODE")) {
+        if (*v == "standard")
+            cfg.retry.mode = retry_mode::standard;
+        else if (*v == "adaptive")
+            cfg.retry.mode = retry_mode::adaptive;
+        else if (*v == "legacy")
+            cfg.retry.mode = retry_mode::legacy;
+        else
+            return config_failure("Invalid value for AWS_RETRY_MODE: " + detail::quote_for_message(*v) +
+                                  " (expected standard, adaptive or legacy)");
+        note("retry mode: " + *v + " (from AWS_RETRY_MODE)");
+    } else {
+        note("retry mode: standard (default)");
+    }
+
+    // Timeouts: the AWS CLI's 60 s defaults; 0 disables, as in client_config.
+    const unsigned connect_s = g.connect_timeout_seconds.value_or(60);
+    const unsigned read_s = g.read_timeout_seconds.value_or(60);
+    cfg.timeouts.connect = std::chrono::seconds(connect_s);
+    cfg.timeouts.tls_handshake = std::chrono::seconds(connect_s);
+    cfg.timeouts.attempt = std::chrono::seconds(read_s);
+    note("timeouts: connect " + seconds_text(connect_s) +
+         (g.connect_timeout_seconds ? " (from --cli-connect-timeout)" : " (default)") + ", read " +
+         seconds_text(read_s) + (g.read_timeout_seconds ? " (from --cli-read-timeout)" : " (default)"));
+
+    // Credentials: the environment provider (profiles and the rest of the chain come later).
+    const std::string* akid = env_value(env, "AWS_ACCESS_KEY_ID");
+    const std::string* secret = env_value(env, "AWS_SECRET_ACCESS_KEY");
+    if (akid && !secret)
+        return config_failure("Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY");
+    if (!akid && secret) return config_failure("Partial credentials found in env, missing: AWS_ACCESS_KEY_ID");
+    if (!akid) {
+        std::string msg =
+            "Unable to locate credentials. You can configure credentials by setting the AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (and, for temporary credentials, AWS_SESSION_TOKEN) environment variables.";
+        for (std::string_view name : {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
+            if (const std::string* p = env_value(env, name))
+                msg += " " + std::string(name) + "=" + *p +
+                       " is set, but iotjobs does not read profiles or the shared config files yet.";
+        return config_failure(std::move(msg));
+    }
+    cfg.static_credentials.access_key_id = *akid;
+    cfg.static_credentials.secret_access_key = *secret;
+    std::string_view token_source;
+    if (const std::string* t = env_value(env, "AWS_SESSION_TOKEN")) {
+        cfg.static_credentials.session_token = *t;
+        token_source = "AWS_SESSION_TOKEN";
+    } else if (const std::string* t2 = env_value(env, "AWS_SECURITY_TOKEN")) {
+        cfg.static_credentials.session_token = *t2;
+        token_source = "AWS_SECURITY_TOKEN";
+    }
+    note("credentials: environment variables (access key " + mask_access_key(*akid) + ", secret key <redacted>" +
+         (token_source.empty() ? std::string(", no session token")
+                               : ", session token <redacted> from " + std::string(token_source)) +
+         ")");
+    return rc;
+}
+
+}  // namespace iotjobs::cli

@@ -1,0 +1,394 @@
+// Argument parsing of the iotjobs CLI: option tables, the argparse-like scanner, global options and
+// the DeleteJobExecution parameters. Pure: no environment, no I/O.
+#include "cli/cli.hpp"
+
+#include "http/url.hpp"
+#include "jobs/wire.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace iotjobs::cli {
+namespace {
+
+// Global options, as the AWS CLI spells them. --no-cli-pager is accepted and does nothing (no pager).
+constexpr std::array global_specs{
+    option_spec{"--debug", "debug", option_kind::flag_true, false, "",
+                "Log each step to stderr: configuration sources, endpoint, canonical request, string to "
+                "sign, response status, request id, attempts. Secrets are never printed."},
+    option_spec{"--endpoint-url", "endpoint-url", option_kind::value, false, "<url>",
+                "Use this endpoint (https://host[:port] or http://host[:port]) instead of the default."},
+    option_spec{"--no-verify-ssl", "no-verify-ssl", option_kind::flag_true, false, "",
+                "Do not verify the server's TLS certificate or host name (tests only)."},
+    option_spec{"--no-cli-pager", "no-cli-pager", option_kind::flag_true, false, "",
+                "Accepted for compatibility; iotjobs never uses a pager."},
+    option_spec{"--output", "output", option_kind::value, false, "<json|text>", "Output format."},
+    option_spec{"--profile", "profile", option_kind::value, false, "<name>",
+                "Named profile (not supported yet)."},
+    option_spec{"--region", "region", option_kind::value, false, "<region>",
+                "AWS region, e.g. us-east-1 (else AWS_REGION, else AWS_DEFAULT_REGION)."},
+    option_spec{"--ca-bundle", "ca-bundle", option_kind::value, false, "<file>",
+                "PEM CA bundle to verify the server with (else AWS_CA_BUNDLE, else the system store)."},
+    option_spec{"--cli-read-timeout", "cli-read-timeout", option_kind::value, false, "<seconds>",
+                "Maximum time for one request/response exchange; 0 waits forever. Default 60."},
+    option_spec{"--cli-connect-timeout", "cli-connect-timeout", option_kind::value, false, "<seconds>",
+                "Maximum time to connect (and complete the TLS handshake); 0 waits forever. Default 60."},
+    option_spec{"--max-attempts", "max-attempts", option_kind::value, false, "<n>",
+                "Total attempts per request, the first included (else AWS_MAX_ATTEMPTS, else 3)."},
+};
+
+// In the model's member order (jobId, thingName, executionNumber, force, namespaceId), as the AWS
+// CLI lists them in help and in "the following arguments are required".
+constexpr std::array delete_job_execution_specs{
+    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>",
+                "The ID of the job whose execution on a particular device will be deleted "
+                "(1-64 characters of [a-zA-Z0-9_-])."},
+    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
+                "The name of the thing whose job execution will be deleted (1-128 characters of "
+                "[a-zA-Z0-9:_-])."},
+    option_spec{"--execution-number", "execution-number", option_kind::value, true, "<value>",
+                "The ID of the job execution to be deleted: a signed 64-bit decimal integer."},
+    option_spec{"--force", "force", option_kind::flag_true, false, "",
+                "Allow an execution in the IN_PROGRESS state to be deleted (sent as force=true)."},
+    option_spec{"--no-force", "force", option_kind::flag_false, false, "",
+                "Send force=false: only terminal executions may be deleted (the service's default)."},
+    option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",
+                "The namespace used to indicate that a job is a customer-managed job "
+                "([a-zA-Z0-9_-]+)."},
+};
+
+constexpr std::array commands{
+    command_spec{"delete-job-execution", "Delete a job execution (DeleteJobExecution).",
+                 "Deletes a job execution of a thing. Only executions in a terminal state (SUCCEEDED, "
+                 "FAILED, REJECTED, REMOVED, CANCELED) can be deleted unless --force is given, which also "
+                 "allows IN_PROGRESS ones. Prints nothing on success.",
+                 delete_job_execution_specs, &delete_job_execution_command},
+};
+
+const option_spec* find_spec(std::span<const option_spec> specs, std::string_view name) {
+    for (const auto& s : specs)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+// argparse: "-1", "-12", "-.5", "-1.5" are negative numbers, i.e. values, not options.
+bool is_negative_number(std::string_view s) {
+    if (s.size() < 2 || s.front() != '-') return false;
+    std::string_view rest = s.substr(1);
+    const auto dot = rest.find('.');
+    auto all_digits = [](std::string_view t) {
+        return std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dot == std::string_view::npos) return all_digits(rest);
+    return all_digits(rest.substr(0, dot)) && dot + 1 < rest.size() && all_digits(rest.substr(dot + 1));
+}
+
+// A token that argparse would take as an option rather than as a value.
+bool looks_like_option(std::string_view s) { return s.size() > 1 && s.front() == '-' && !is_negative_number(s); }
+
+failure usage_failure(std::string message) { return failure{exit_usage, std::move(message), true}; }
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+    std::string s;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) s += sep;
+        s += items[i];
+    }
+    return s;
+}
+
+}  // namespace
+
+// `invalid endpoint URL "x": the host is missing` -> "the host is missing".
+std::string endpoint_problem(std::string_view what) {
+    const auto at = what.find("\": ");
+    return std::string(at == std::string_view::npos ? what : what.substr(at + 3));
+}
+
+namespace {
+
+bool parse_unsigned(std::string_view text, unsigned& out) {
+    if (text.empty()) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    unsigned v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v, 10);
+    if (r.ec != std::errc{} || r.ptr != text.data() + text.size()) return false;
+    out = v;
+    return true;
+}
+
+}  // namespace
+
+const std::string* parsed_options::value(std::string_view dest) const {
+    auto it = values.find(dest);
+    return it == values.end() ? nullptr : &it->second;
+}
+
+std::optional<bool> parsed_options::flag(std::string_view dest) const {
+    auto it = flags.find(dest);
+    if (it == flags.end()) return std::nullopt;
+    return it->second;
+}
+
+std::span<const option_spec> global_option_specs() { return global_specs; }
+std::span<const command_spec> command_specs() { return commands; }
+
+const command_spec* find_command(std::string_view name) {
+    for (const auto& c : commands)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+std::variant<command_line, failure> parse_command_line(std::span<const std::string> args) {
+    command_line cl;
+    bool help = false;
+    bool version = false;
+    bool only_positionals = false;  // after "--"
+    std::optional<std::string> bad_command;
+    std::optional<failure> first_error;  // the first scanning error (argparse stops there)
+    std::vector<std::string> unknown;
+
+    auto note_error = [&](std::string msg) {
+        if (!first_error) first_error = usage_failure(std::move(msg));
+    };
+
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& tok = args[i];
+        if (!only_positionals && tok == "--") {
+            only_positionals = true;
+            continue;
+        }
+        if (!only_positionals && (tok == "--help" || tok == "-h")) {
+            help = true;
+            continue;
+        }
+        if (!only_positionals && tok == "--version") {
+            version = true;
+            continue;
+        }
+        if (!only_positionals && tok.size() > 2 && tok.starts_with("--")) {
+            const auto eq = tok.find('=');
+            const std::string_view name = std::string_view(tok).substr(0, eq);
+            const option_spec* spec = find_spec(global_specs, name);
+            parsed_options* into = &cl.globals;
+            if (!spec && cl.command) {
+                spec = find_spec(cl.command->options, name);
+                into = &cl.options;
+            }
+            if (!spec) {
+                unknown.push_back(tok);
+                continue;
+            }
+            if (spec->kind == option_kind::value) {
+                std::string value;
+                if (eq != std::string::npos) {
+                    value = tok.substr(eq + 1);
+                } else if (i + 1 < args.size() && !looks_like_option(args[i + 1])) {
+                    value = args[++i];
+                } else {
+                    note_error("argument " + std::string(spec->name) + ": expected one argument");
+                    continue;
+                }
+                auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);
+                if (!inserted) {
+                    note_error("argument " + std::string(spec->name) + ": given more than once (" +
+                               detail::quote_for_message(it->second) + " and " +
+                               detail::quote_for_message(value) + "); give it once");
+                }
+            } else {
+                if (eq != std::string::npos) {
+                    note_error("argument " + std::string(spec->name) + ": ignored explicit argument " +
+                               detail::quote_for_message(std::string_view(tok).substr(eq + 1)));
+                    continue;
+                }
+                into->flags[std::string(spec->dest)] = spec->kind == option_kind::flag_true;  // last wins
+            }
+            continue;
+        }
+        if (!only_positionals && looks_like_option(tok)) {  // "-x": no short options here
+            unknown.push_back(tok);
+            continue;
+        }
+        // A positional: the command, "help", or something left over.
+        if (!cl.command && !bad_command) {
+            if (tok == "help") {
+                help = true;
+                continue;
+            }
+            cl.command = find_command(tok);
+            if (!cl.command) bad_command = tok;
+            continue;
+        }
+        if (tok == "help" && !only_positionals) {
+            help = true;
+            continue;
+        }
+        unknown.push_back(tok);
+    }
+
+    if (help) {
+        cl.what = cl.command ? action::command_help : action::help;
+        return cl;
+    }
+    if (version) {
+        cl.what = action::version;
+        return cl;
+    }
+    if (bad_command) {
+        std::string msg = "argument command: Invalid choice, valid choices are:\n\n";
+        for (std::size_t i = 0; i < commands.size(); ++i) {
+            if (i) msg += " | ";
+            msg += commands[i].name;
+        }
+        msg += "\n\n(got " + detail::quote_for_message(*bad_command) + ")";
+        return usage_failure(std::move(msg));
+    }
+    if (first_error) return *first_error;
+    if (!cl.command) return usage_failure("the following arguments are required: command");
+
+    std::vector<std::string> missing;
+    for (const auto& s : cl.command->options)
+        if (s.required && !cl.options.value(s.dest)) missing.emplace_back(s.name);
+    if (!missing.empty()) return usage_failure("the following arguments are required: " + join(missing, ", "));
+    if (!unknown.empty()) return usage_failure("Unknown options: " + join(unknown, ", "));
+    cl.what = action::run;
+    return cl;
+}
+
+std::variant<global_options, failure> to_global_options(const parsed_options& p) {
+    global_options g;
+    auto copy = [&](std::string_view dest, std::optional<std::string>& into) {
+        if (const std::string* v = p.value(dest)) into = *v;
+    };
+    copy("region", g.region);
+    copy("endpoint-url", g.endpoint_url);
+    copy("ca-bundle", g.ca_bundle);
+    copy("profile", g.profile);
+    g.debug = p.flag("debug").value_or(false);
+    g.no_verify_ssl = p.flag("no-verify-ssl").value_or(false);
+
+    if (const std::string* v = p.value("output")) {
+        if (*v == "json") {
+            g.output = output_format::json;
+        } else if (*v == "text") {
+            g.output = output_format::text;
+        } else {
+            return usage_failure("argument --output: Invalid choice " + detail::quote_for_message(*v) +
+                                 ", valid choices are:\n\njson | text");
+        }
+    }
+    if (const std::string* v = p.value("max-attempts")) {
+        unsigned n = 0;
+        if (!parse_unsigned(*v, n) || n == 0)
+            return usage_failure("argument --max-attempts: invalid value " + detail::quote_for_message(*v) +
+                                 ": must be a whole number of attempts, 1 or more (1 disables retries)");
+        g.max_attempts = n;
+    }
+    auto timeout = [&](std::string_view dest, std::string_view name,
+                       std::optional<unsigned>& into) -> std::optional<failure> {
+        const std::string* v = p.value(dest);
+        if (!v) return std::nullopt;
+        unsigned n = 0;
+        if (!parse_unsigned(*v, n) || n > 86400 * 365)
+            return usage_failure("argument " + std::string(name) + ": invalid int value " +
+                                 detail::quote_for_message(*v) +
+                                 ": must be a whole number of seconds (0 waits forever)");
+        into = n;
+        return std::nullopt;
+    };
+    if (auto f = timeout("cli-connect-timeout", "--cli-connect-timeout", g.connect_timeout_seconds)) return *f;
+    if (auto f = timeout("cli-read-timeout", "--cli-read-timeout", g.read_timeout_seconds)) return *f;
+
+    if (g.endpoint_url) {
+        // The AWS CLI rejects a malformed --endpoint-url as a bad argument (252); the same
+        // text in AWS_ENDPOINT_URL is a configuration problem (253, resolve_configuration).
+        detail::endpoint_url parsed;
+        std::string what;
+        if (detail::parse_endpoint_url(*g.endpoint_url, parsed, &what))
+            return failure{exit_usage,
+                           "Bad value for --endpoint-url \"" + *g.endpoint_url + "\": " + endpoint_problem(what) +
+                               ". Must be of the form http://<hostname>/ or https://<hostname>/",
+                           false};
+    }
+    if (g.region) {
+        // botocore's validate_region_name: a host label.
+        const std::string& r = *g.region;
+        bool ok = !r.empty() && r.size() <= 63 && r.front() != '-' && r.back() != '-';
+        for (char c : r)
+            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-');
+        if (!ok)
+            return failure{exit_usage,
+                           "Provided region_name " + detail::quote_for_message(r) +
+                               " (--region) doesn't match a supported format.",
+                           false};
+    }
+    return g;
+}
+
+namespace {
+
+// "executionNumber '1.5' is invalid: ..." -> "'1.5' is invalid: ..." (the field is named before).
+std::string_view drop_field_prefix(std::string_view what, std::string_view field) {
+    if (what.size() > field.size() && what.starts_with(field) && what[field.size()] == ' ')
+        return what.substr(field.size() + 1);
+    return what;
+}
+
+void add_problem(std::string& text, std::string_view field, std::string_view option, const error_code& ec,
+                 const std::string& what) {
+    text += "\nInvalid value for parameter ";
+    text += field;
+    text += " (";
+    text += option;
+    text += "): ";
+    if (what.empty())
+        text += ec.message();
+    else
+        text += drop_field_prefix(what, field);
+}
+
+}  // namespace
+
+std::variant<delete_job_execution_request, failure> make_delete_job_execution_request(const parsed_options& opts) {
+    delete_job_execution_request req;
+    std::string problems;
+    std::string what;
+
+    const std::string* job_id = opts.value("job-id");
+    const std::string* thing_name = opts.value("thing-name");
+    const std::string* execution_number = opts.value("execution-number");
+    if (job_id) req.job_id = *job_id;
+    if (thing_name) req.thing_name = *thing_name;
+    req.force = opts.flag("force");
+    if (const std::string* ns = opts.value("namespace-id")) req.namespace_id = *ns;
+
+    // Model member order, every problem at once (as botocore's "Parameter validation failed").
+    what.clear();
+    if (auto ec = detail::validate_job_id(req.job_id, &what)) add_problem(problems, "jobId", "--job-id", ec, what);
+    what.clear();
+    if (auto ec = detail::validate_thing_name(req.thing_name, &what))
+        add_problem(problems, "thingName", "--thing-name", ec, what);
+    what.clear();
+    if (!detail::parse_execution_number(execution_number ? *execution_number : std::string_view{},
+                                        req.execution_number, &what))
+        add_problem(problems, "executionNumber", "--execution-number",
+                    make_error_code(client_errc::invalid_execution_number), what);
+    if (req.namespace_id) {
+        what.clear();
+        if (auto ec = detail::validate_namespace_id(*req.namespace_id, &what))
+            add_problem(problems, "namespaceId", "--namespace-id", ec, what);
+    }
+    if (problems.empty()) {
+        // The library's own check, in case it knows a rule the CLI does not.
+        what.clear();
+        if (auto ec = validate(req, &what))
+            return failure{exit_usage, "Parameter validation failed:\n" + (what.empty() ? ec.message() : what),
+                           false};
+        return req;
+    }
+    return failure{exit_usage, "Parameter validation failed:" + problems, false};
+}
+
+}  // namespace iotjobs::cli

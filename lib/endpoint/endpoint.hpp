@@ -1,0 +1,25 @@
+// Endpoint resolution for the "iot" control plane (reference/iot-endpoint-rules.json, d.1-d.2).
+#pragma once
+
+#include <iotjobs/error.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace iotjobs::detail {
+
+struct endpoint_params {
+    std::string_view region;
+    bool use_fips = false;
+    bool use_dualstack = false;
+    std::string_view endpoint;  // custom URL; wins over everything
+};
+
+// A valid region is a host label: [a-zA-Z0-9-]{1,63}, not starting or ending with '-'.
+bool is_valid_region(std::string_view region) noexcept;
+
+// Returns the endpoint URL, or an error (client_errc::no_region / invalid_configuration) with a
+// message as the rule set phrases it ("Invalid Configuration: Missing Region").
+error_code resolve_endpoint(const endpoint_params& p, std::string& url, std::string& what);
+
+}  // namespace iotjobs::detail

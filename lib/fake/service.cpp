@@ -1,0 +1,1098 @@
+#include "fake/service.hpp"
+
+#include "fake/util.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+namespace iotjobs::fake::detail {
+
+namespace {
+
+constexpr std::array<std::string_view, outcome_count> outcome_names{
+    "ok",
+    "InvalidRequestException",
+    "InvalidStateTransitionException",
+    "ResourceNotFoundException",
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "VersionConflictException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "UnknownOperationException",
+    "no_response",
+};
+
+int status_of(outcome o) noexcept {
+    switch (o) {
+    case outcome::ok: return 200;
+    case outcome::invalid_request:
+    case outcome::throttling: return 400;
+    case outcome::invalid_state_transition:
+    case outcome::version_conflict: return 409;
+    case outcome::resource_not_found:
+    case outcome::unknown_operation: return 404;
+    case outcome::service_unavailable: return 503;
+    case outcome::unrecognized_client:
+    case outcome::invalid_signature:
+    case outcome::incomplete_signature:
+    case outcome::missing_authentication_token: return 403;
+    case outcome::no_response: return 0;
+    }
+    return 500;
+}
+
+std::string_view reason_of(int status) noexcept {
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+constexpr std::string_view signature_mismatch =
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details.";
+constexpr std::string_view invalid_token = "The security token included in the request is invalid.";
+
+// "Date: Tue, 02 Jan 2024 03:04:05 GMT", cached per thread per second.
+std::string_view http_date(std::chrono::sys_seconds now) {
+    thread_local std::int64_t cached = -1;
+    thread_local char buf[40];
+    thread_local std::size_t len = 0;
+    auto secs = now.time_since_epoch().count();
+    if (secs != cached) {
+        std::time_t t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        len = n > 0 ? static_cast<std::size_t>(n) : 0;
+        cached = secs;
+    }
+    return {buf, len};
+}
+
+void append_request_id(std::string& out) {
+    thread_local splitmix64 rng{static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) ^
+                                static_cast<std::uint64_t>(
+                                    std::chrono::steady_clock::now().time_since_epoch().count())};
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t a = rng.next(), b = rng.next();
+    char id[36];
+    int k = 0;
+    for (int i = 0; i < 32; ++i) {
+        if (i == 8 || i == 12 || i == 16 || i == 20) id[k++] = '-';
+        std::uint64_t w = i < 16 ? a : b;
+        id[k++] = hex[(w >> ((i % 16) * 4)) & 15];
+    }
+    out.append(id, 36);
+}
+
+std::string base64_encode(std::string_view in) {
+    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                     static_cast<unsigned char>(in[i + 2]);
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += tbl[v & 63];
+    }
+    if (i < in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += i + 1 < in.size() ? tbl[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+bool base64_decode(std::string_view in, std::string& out) {
+    out.clear();
+    if (in.size() % 4 != 0) return false;
+    auto val = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; ++k) {
+            char c = in[i + k];
+            if (c == '=' && i + 4 == in.size() && k >= 2) {
+                v[k] = 0;
+                ++pad;
+            } else {
+                if (pad) return false;
+                v[k] = val(c);
+                if (v[k] < 0) return false;
+            }
+        }
+        unsigned w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+        out += static_cast<char>((w >> 16) & 255);
+        if (pad < 2) out += static_cast<char>((w >> 8) & 255);
+        if (pad < 1) out += static_cast<char>(w & 255);
+    }
+    return true;
+}
+
+std::uint32_t token_mac(std::string_view s) {
+    std::uint64_t h = 0x6a09e667f3bcc909ULL;
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+// Opaque nextToken: base64("<kind>:<id>:<number>:<mac>"). Kind 'J' (ForJob) or 'T' (ForThing).
+std::string encode_token(char kind, const cursor& c) {
+    std::string s(1, kind);
+    s += ':' + std::to_string(c.id) + ':' + std::to_string(c.number);
+    s += ':' + std::to_string(token_mac(s));
+    return base64_encode(s);
+}
+
+std::optional<cursor> decode_token(char kind, std::string_view token) {
+    std::string raw;
+    if (!base64_decode(token, raw)) return std::nullopt;
+    auto last = raw.rfind(':');
+    if (raw.size() < 2 || raw[0] != kind || last == std::string::npos) return std::nullopt;
+    auto body = std::string_view(raw).substr(0, last);
+    auto mac = parse_i64(std::string_view(raw).substr(last + 1));
+    if (!mac || static_cast<std::uint32_t>(*mac) != token_mac(body) || *mac < 0 || *mac > UINT32_MAX)
+        return std::nullopt;
+    auto p1 = body.find(':');
+    auto p2 = body.find(':', p1 + 1);
+    if (p1 != 1 || p2 == std::string_view::npos) return std::nullopt;
+    auto id = parse_i64(body.substr(p1 + 1, p2 - p1 - 1));
+    auto num = parse_i64(body.substr(p2 + 1));
+    if (!id || !num || *id < 0 || *id > UINT32_MAX) return std::nullopt;
+    return cursor{static_cast<std::uint32_t>(*id), *num};
+}
+
+struct query_params {
+    std::optional<std::string> force, namespace_id, max_results, next_token, status, job_id, execution_number;
+};
+
+bool parse_query(std::string_view q, query_params& out) {
+    std::string key, value;
+    while (!q.empty()) {
+        auto amp = q.find('&');
+        auto part = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        if (!percent_decode(part.substr(0, eq), key)) return false;
+        if (!percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value))
+            return false;
+        if (key == "force") out.force = value;
+        else if (key == "namespaceId") out.namespace_id = value;
+        else if (key == "maxResults") out.max_results = value;
+        else if (key == "nextToken") out.next_token = value;
+        else if (key == "status") out.status = value;
+        else if (key == "jobId") out.job_id = value;
+        else if (key == "executionNumber") out.execution_number = value;
+    }
+    return true;
+}
+
+void append_arn(std::string& out, std::string_view region, std::string_view account, std::string_view thing) {
+    out += "\"arn:aws:iot:";
+    out += region;
+    out += ':';
+    out += account;
+    out += ":thing/";
+    out += thing;  // thing names are [a-zA-Z0-9:_-]: nothing to escape
+    out += '"';
+}
+
+void append_summary(std::string& out, const record& r) {
+    out += "{\"status\":\"";
+    out += to_string(r.st());
+    out += "\",\"queuedAt\":";
+    append_int(out, r.queued_at);
+    if (r.started_at) {
+        out += ",\"startedAt\":";
+        append_int(out, r.started_at);
+    }
+    out += ",\"lastUpdatedAt\":";
+    append_int(out, r.updated_at);
+    out += ",\"executionNumber\":";
+    append_int(out, r.number);
+    out += ",\"retryAttempt\":0}";
+}
+
+bool terminal(execution_status s) noexcept {
+    switch (s) {
+    case execution_status::succeeded:
+    case execution_status::failed:
+    case execution_status::rejected:
+    case execution_status::removed:
+    case execution_status::canceled:
+    case execution_status::timed_out: return true;
+    default: return false;
+    }
+}
+
+std::string describe_key(std::string_view thing, std::string_view job, std::string_view number) {
+    std::string s = "thingName ";
+    s += thing;
+    s += ", jobId ";
+    s += job;
+    if (!number.empty()) {
+        s += ", executionNumber ";
+        s += number;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string_view to_string(outcome o) noexcept { return outcome_names[static_cast<int>(o)]; }
+
+service::service(const server_options& opts)
+    : credentials_(opts.credentials), account_id_(opts.account_id), max_skew_(opts.max_skew) {
+    clock_offset_.store(opts.clock_offset.count());
+    set_rate_limits(opts.rate_limits);
+    set_faults(opts.faults, opts.fault_seed);
+}
+
+std::chrono::sys_seconds service::now() const {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+           std::chrono::seconds(clock_offset_.load(std::memory_order_relaxed));
+}
+
+// ----------------------------------------------------------------------------- admission
+
+void service::admit(const request_in& req, plan& p) {
+    p.reset();
+    auto qpos = req.target.find('?');
+    auto path = req.target.substr(0, qpos);
+    auto query = qpos == std::string_view::npos ? std::string_view{} : req.target.substr(qpos + 1);
+    if (path.starts_with("/_fake/") || path == "/_fake") {
+        p.admin = true;
+        return;
+    }
+    // Route on the raw path's segments.
+    std::array<std::string_view, 8> seg{};
+    std::size_t n = 0;
+    bool too_many = false;
+    if (path.starts_with('/')) {
+        auto rest = path.substr(1);
+        while (true) {
+            auto slash = rest.find('/');
+            if (n == seg.size()) {
+                too_many = true;
+                break;
+            }
+            seg[n++] = rest.substr(0, slash);
+            if (slash == std::string_view::npos) break;
+            rest = rest.substr(slash + 1);
+        }
+    }
+    auto decode = [](std::string_view raw, std::string& out) {
+        if (!percent_decode(raw, out)) out.assign(raw);  // fails validation later
+    };
+    const auto& m = req.method;
+    if (!too_many && n >= 3 && seg[0] == "things" && seg[2] == "jobs" && !seg[1].empty()) {
+        if (n == 3 && m == "GET") {
+            p.op = operation::list_job_executions_for_thing;
+        } else if (n == 4 && m == "GET" && !seg[3].empty()) {
+            p.op = operation::describe_job_execution;
+        } else if (n == 5 && m == "PUT" && seg[4] == "cancel" && !seg[3].empty()) {
+            p.op = operation::cancel_job_execution;
+        } else if (n == 6 && m == "DELETE" && seg[4] == "executionNumber" && !seg[3].empty() && !seg[5].empty()) {
+            p.op = operation::delete_job_execution;
+            decode(seg[5], p.number);
+        }
+        if (p.op != operation::unknown) {
+            decode(seg[1], p.thing);
+            if (n > 3) decode(seg[3], p.job);
+        }
+    } else if (!too_many && n == 3 && seg[0] == "jobs" && seg[2] == "things" && !seg[1].empty() && m == "GET") {
+        p.op = operation::list_job_executions_for_job;
+        decode(seg[1], p.job);
+    }
+
+    if (!authenticate(req, path, query, p)) return;
+    if (p.op == operation::unknown) {
+        p.early = outcome::unknown_operation;
+        p.early_message = "The requested operation is not supported: ";
+        p.early_message += req.method;
+        p.early_message += ' ';
+        p.early_message += path;
+        return;
+    }
+    if (throttling_on_.load(std::memory_order_relaxed) && !take_token(p.op)) {
+        throttled_.fetch_add(1, std::memory_order_relaxed);
+        p.early = outcome::throttling;
+        p.early_message = "Rate exceeded";
+        return;
+    }
+    if (faults_on_.load(std::memory_order_relaxed)) roll_faults(p);
+}
+
+bool service::authenticate(const request_in& req, std::string_view path, std::string_view query, plan& p) {
+    std::string_view authorization, date, token;
+    bool has_auth = false, has_date = false, has_token = false;
+    for (auto& h : req.headers) {
+        if (iequals(h.name, "authorization")) {
+            authorization = h.value;
+            has_auth = true;
+        } else if (iequals(h.name, "x-amz-date")) {
+            date = h.value;
+            has_date = true;
+        } else if (iequals(h.name, "x-amz-security-token")) {
+            token = h.value;
+            has_token = true;
+        }
+    }
+    auto fail = [&](outcome o, std::string_view msg) {
+        p.early = o;
+        p.early_message.assign(msg);
+        if (o == outcome::invalid_signature || o == outcome::unrecognized_client || o == outcome::incomplete_signature)
+            signature_failures_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    };
+    if (!has_auth) return fail(outcome::missing_authentication_token, "Missing Authentication Token");
+    sigv4::parsed_authorization auth;
+    if (!sigv4::parse_authorization(authorization, auth))
+        return fail(outcome::incomplete_signature,
+                    "Authorization header requires 'Credential' parameter. Authorization header requires "
+                    "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. "
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    auto cred = credentials_.find(auth.access_key_id);
+    if (cred == credentials_.end()) return fail(outcome::unrecognized_client, invalid_token);
+    const auto& c = cred->second;
+    if (!c.session_token.empty()) {
+        if (!has_token || !sigv4::constant_time_equal(token, c.session_token))
+            return fail(outcome::unrecognized_client, invalid_token);
+    } else if (has_token) {
+        return fail(outcome::unrecognized_client, invalid_token);
+    }
+    sigv4::sys_seconds when;
+    if (!has_date || !sigv4::parse_amz_date(date, when))
+        return fail(outcome::incomplete_signature,
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    if (auth.service != "iot") return fail(outcome::invalid_signature, "Credential should be scoped to correct service: 'iot'. ");
+    if (date.substr(0, 8) != auth.date) {
+        std::string msg = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '";
+        msg += auth.date;
+        msg += "' != '";
+        msg += date.substr(0, 8);
+        msg += "', from '";
+        msg += date;
+        msg += "'.";
+        return fail(outcome::invalid_signature, msg);
+    }
+    bool host_signed = false;
+    {
+        auto sh = auth.signed_headers;
+        while (!sh.empty()) {
+            auto semi = sh.find(';');
+            if (sh.substr(0, semi) == "host") host_signed = true;
+            sh = semi == std::string_view::npos ? std::string_view{} : sh.substr(semi + 1);
+        }
+    }
+    if (!host_signed)
+        return fail(outcome::incomplete_signature,
+                    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    auto server_now = now();
+    if (when < server_now - max_skew_) {
+        auto minutes = std::chrono::duration_cast<std::chrono::minutes>(max_skew_).count();
+        std::string msg = "Signature expired: " + std::string(date) + " is now earlier than " +
+                          sigv4::amz_date(server_now - max_skew_) + " (" + sigv4::amz_date(server_now) + " - " +
+                          std::to_string(minutes) + " min.)";
+        return fail(outcome::invalid_signature, msg);
+    }
+    if (when > server_now + max_skew_) {
+        auto minutes = std::chrono::duration_cast<std::chrono::minutes>(max_skew_).count();
+        std::string msg = "Signature not yet current: " + std::string(date) + " is still later than " +
+                          sigv4::amz_date(server_now + max_skew_) + " (" + sigv4::amz_date(server_now) + " + " +
+                          std::to_string(minutes) + " min.)";
+        return fail(outcome::invalid_signature, msg);
+    }
+    sigv4::request_view rv;
+    rv.method = req.method;
+    rv.path = path;
+    rv.query = query;
+    rv.headers = req.headers;
+    rv.payload = req.body;
+    if (req.body.empty()) rv.payload_hash = sigv4::empty_payload_sha256;
+    if (!sigv4::verify(rv, auth, date, c.secret_access_key, &key_cache_))
+        return fail(outcome::invalid_signature, signature_mismatch);
+    p.region.assign(auth.region);
+    return true;
+}
+
+bool service::take_token(operation op) {
+    std::lock_guard lock(bucket_mutex_);
+    auto& b = buckets_[static_cast<int>(op)];
+    if (!b.enabled) return true;
+    auto t = std::chrono::steady_clock::now();
+    double dt = std::chrono::duration<double>(t - b.last).count();
+    b.last = t;
+    b.tokens = std::min(b.burst, b.tokens + dt * b.rate);
+    if (b.tokens >= 1.0) {
+        b.tokens -= 1.0;
+        return true;
+    }
+    return false;
+}
+
+void service::roll_faults(plan& p) {
+    std::lock_guard lock(fault_mutex_);
+    for (auto& fs : rules_) {
+        const auto& r = fs.rule;
+        if (r.op && *r.op != p.op) continue;
+        ++fs.seen;
+        bool fire = false;
+        switch (r.when) {
+        case fault_rule::trigger::always: fire = true; break;
+        case fault_rule::trigger::first: fire = fs.seen <= r.n; break;
+        case fault_rule::trigger::every: fire = fs.seen % r.n == 0; break;
+        case fault_rule::trigger::probability: fire = fault_rng_.uniform01() < r.probability; break;
+        }
+        if (!fire) continue;
+        double ms = r.ms;
+        if (r.kind == fault_kind::latency || r.kind == fault_kind::stall) {
+            if (r.dist == fault_rule::distribution::uniform)
+                ms = r.ms + (r.ms_max - r.ms) * fault_rng_.uniform01();
+            else if (r.dist == fault_rule::distribution::exponential)
+                ms = -r.ms * std::log(1.0 - fault_rng_.uniform01());
+        }
+        count_fault(r.kind);
+        switch (r.kind) {
+        case fault_kind::latency: p.latency_ms += ms; break;
+        case fault_kind::unavailable:
+            if (p.early == outcome::ok) {
+                p.early = outcome::service_unavailable;
+                p.early_message = "Service Unavailable";
+            }
+            break;
+        case fault_kind::throttle:
+            if (p.early == outcome::ok) {
+                p.early = outcome::throttling;
+                p.early_message = "Rate exceeded";
+            }
+            break;
+        case fault_kind::reset_before: p.reset_before = true; break;
+        case fault_kind::reset_after: p.reset_after = true; break;
+        case fault_kind::truncate: p.truncate = true; break;
+        case fault_kind::close: p.close = true; break;
+        case fault_kind::stall:
+            p.stall = true;
+            p.stall_ms = ms;
+            break;
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- responses
+
+void service::write_raw(std::string& out, int status, std::string_view reason, std::string_view error_type,
+                        std::string_view body, bool keep_alive) {
+    out.clear();
+    out += "HTTP/1.1 ";
+    append_int(out, status);
+    out += ' ';
+    out += reason;
+    out += "\r\nDate: ";
+    out += http_date(now());
+    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    append_int(out, static_cast<std::int64_t>(body.size()));
+    out += "\r\nx-amzn-RequestId: ";
+    append_request_id(out);
+    if (!error_type.empty()) {
+        out += "\r\nx-amzn-ErrorType: ";
+        out += error_type;
+    }
+    if (!keep_alive) out += "\r\nConnection: close";
+    out += "\r\n\r\n";
+    out += body;
+}
+
+void service::write_error(std::string& out, outcome o, std::string_view message, bool keep_alive, operation op) {
+    count(op, o);
+    std::string body = "{\"message\":";
+    append_json_string(body, message);
+    body += '}';
+    int status = status_of(o);
+    write_raw(out, status, reason_of(status), to_string(o), body, keep_alive);
+}
+
+void service::write_ok(std::string& out, std::string_view body, bool keep_alive, operation op, bool close) {
+    count(op, outcome::ok);
+    write_raw(out, 200, "OK", {}, body, keep_alive && !close);
+}
+
+void service::count_no_response(const plan& p) {
+    if (!p.admin) count(p.op, outcome::no_response);
+}
+
+void service::respond(const request_in& req, const plan& p, std::string& out) {
+    bool keep = req.keep_alive && !p.close;
+    auto qpos = req.target.find('?');
+    auto path = req.target.substr(0, qpos);
+    auto query = qpos == std::string_view::npos ? std::string_view{} : req.target.substr(qpos + 1);
+    if (p.admin) {
+        admin_requests_.fetch_add(1, std::memory_order_relaxed);
+        handle_admin(req, path, query, out);
+        return;
+    }
+    if (p.early != outcome::ok) {
+        write_error(out, p.early, p.early_message, keep, p.op);
+        return;
+    }
+    execute(req, p, query, out);
+    if (!keep && out.find("\r\nConnection: close\r\n") == std::string::npos) {
+        auto end = out.find("\r\n\r\n");
+        out.insert(end, "\r\nConnection: close");
+    }
+}
+
+void service::execute(const request_in& req, const plan& p, std::string_view query, std::string& out) {
+    const bool keep = req.keep_alive;
+    const auto op = p.op;
+    query_params q;
+    if (!parse_query(query, q)) return write_error(out, outcome::invalid_request, "Malformed query string", keep, op);
+    auto invalid = [&](std::string_view msg) { write_error(out, outcome::invalid_request, msg, keep, op); };
+
+    auto check_thing = [&]() {
+        if (valid_thing_name(p.thing)) return true;
+        invalid("1 validation error detected: Value '" + p.thing +
+                "' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z0-9:_-]+ and length 1-128");
+        return false;
+    };
+    auto check_job = [&](const std::string& job) {
+        if (valid_job_id(job)) return true;
+        invalid("1 validation error detected: Value '" + job +
+                "' at 'jobId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z0-9_-]+ and length 1-64");
+        return false;
+    };
+    auto check_ns = [&]() {
+        if (!q.namespace_id || valid_namespace_id(*q.namespace_id)) return true;
+        invalid("1 validation error detected: Value '" + *q.namespace_id +
+                "' at 'namespaceId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z0-9_-]+");
+        return false;
+    };
+    std::optional<bool> force_v = false;
+    auto check_force = [&]() {
+        if (!q.force) return true;
+        if (iequals(*q.force, "true")) force_v = true;
+        else if (iequals(*q.force, "false")) force_v = false;
+        else {
+            invalid("Invalid value for parameter force: '" + *q.force + "' (expected true or false)");
+            return false;
+        }
+        return true;
+    };
+    std::optional<execution_status> status_v;
+    auto check_status = [&]() {
+        if (!q.status) return true;
+        status_v = parse_status(*q.status);
+        if (status_v) return true;
+        invalid("1 validation error detected: Value '" + *q.status +
+                "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [QUEUED, "
+                "IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED]");
+        return false;
+    };
+    std::size_t max_v = 50;
+    auto check_max = [&]() {
+        if (!q.max_results) return true;
+        auto v = parse_i64(*q.max_results);
+        if (!v) {
+            invalid("Invalid value for parameter maxResults: '" + *q.max_results + "'");
+            return false;
+        }
+        if (*v < 1 || *v > 250) {
+            invalid("1 validation error detected: Value '" + *q.max_results +
+                    "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal "
+                    "to 250 and greater than or equal to 1");
+            return false;
+        }
+        max_v = static_cast<std::size_t>(*v);
+        return true;
+    };
+
+    switch (op) {
+    case operation::delete_job_execution: {
+        if (!check_thing() || !check_job(p.job) || !check_ns() || !check_force()) return;
+        auto number = parse_i64(p.number);
+        if (!number) return invalid("Invalid value for executionNumber: '" + p.number + "' (expected a long)");
+        std::unique_lock lock(store_mutex_);
+        auto* r = store_.find(p.thing, p.job, *number);
+        std::string_view want_ns = q.namespace_id ? std::string_view(*q.namespace_id) : std::string_view{};
+        if (!r || store_.namespace_id(*r) != want_ns) {
+            lock.unlock();
+            return write_error(out, outcome::resource_not_found,
+                               "Job execution not found: " + describe_key(p.thing, p.job, p.number) +
+                                   (want_ns.empty() ? std::string{} : ", namespaceId " + std::string(want_ns)),
+                               keep, op);
+        }
+        if (!terminal(r->st()) && !*force_v) {
+            auto st = to_string(r->st());
+            lock.unlock();
+            return write_error(out, outcome::invalid_state_transition,
+                               "Cannot delete job execution (" + describe_key(p.thing, p.job, p.number) +
+                                   ") in status " + std::string(st) +
+                                   ": only executions in a terminal status can be deleted unless force is true",
+                               keep, op);
+        }
+        store_.erase(r);
+        lock.unlock();
+        return write_ok(out, {}, keep, op);
+    }
+    case operation::list_job_executions_for_job:
+    case operation::list_job_executions_for_thing: {
+        const bool for_job = op == operation::list_job_executions_for_job;
+        if (for_job ? !check_job(p.job) : !check_thing()) return;
+        if (!check_status() || !check_max()) return;
+        if (!for_job) {
+            if (!check_ns()) return;
+            if (q.job_id && !check_job(*q.job_id)) return;
+        }
+        std::optional<cursor> after;
+        if (q.next_token) {
+            after = decode_token(for_job ? 'J' : 'T', *q.next_token);
+            if (!after) return invalid("Invalid nextToken");
+        }
+        thread_local std::vector<const record*> items;
+        items.clear();
+        std::string body;
+        std::shared_lock lock(store_mutex_);
+        store::list_filter f;
+        f.status = status_v;
+        bool empty = false;
+        if (!for_job) {
+            if (q.namespace_id) {
+                auto ns = store_.namespace_ref(*q.namespace_id);
+                if (!ns) empty = true;
+                else f.ns = *ns;
+            }
+            if (q.job_id) {
+                auto j = store_.job_ref(*q.job_id);
+                if (!j) empty = true;
+                else f.job = *j;
+            }
+        } else if (!store_.job_ref(p.job)) {
+            lock.unlock();
+            return write_error(out, outcome::resource_not_found, "Job " + p.job + " does not exist", keep, op);
+        }
+        std::optional<cursor> next;
+        if (!empty)
+            next = for_job ? store_.list_for_job(p.job, f, after, max_v, items)
+                           : store_.list_for_thing(p.thing, f, after, max_v, items);
+        body.reserve(64 + items.size() * 200);
+        body += "{\"executionSummaries\":[";
+        bool first = true;
+        for (auto* r : items) {
+            if (!first) body += ',';
+            first = false;
+            if (for_job) {
+                body += "{\"thingArn\":";
+                append_arn(body, p.region, account_id_, store_.thing_name(*r));
+            } else {
+                body += "{\"jobId\":\"";
+                body += store_.job_id(*r);
+                body += '"';
+            }
+            body += ",\"jobExecutionSummary\":";
+            append_summary(body, *r);
+            body += '}';
+        }
+        lock.unlock();
+        body += ']';
+        if (next) {
+            body += ",\"nextToken\":\"";
+            body += encode_token(for_job ? 'J' : 'T', *next);
+            body += '"';
+        }
+        body += '}';
+        return write_ok(out, body, keep, op);
+    }
+    case operation::describe_job_execution: {
+        if (!check_thing() || !check_job(p.job)) return;
+        std::optional<std::int64_t> number;
+        if (q.execution_number) {
+            number = parse_i64(*q.execution_number);
+            if (!number)
+                return invalid("Invalid value for executionNumber: '" + *q.execution_number + "' (expected a long)");
+        }
+        std::shared_lock lock(store_mutex_);
+        // find/latest do not modify; the store API is non-const for the delete path.
+        auto& s = const_cast<store&>(store_);
+        auto* r = number ? s.find(p.thing, p.job, *number) : s.latest(p.thing, p.job);
+        if (!r) {
+            lock.unlock();
+            return write_error(out, outcome::resource_not_found,
+                               "Job execution not found: " +
+                                   describe_key(p.thing, p.job, q.execution_number.value_or("")),
+                               keep, op);
+        }
+        std::string body = "{\"execution\":{\"jobId\":\"";
+        body += p.job;
+        body += "\",\"status\":\"";
+        body += to_string(r->st());
+        body += "\",\"forceCanceled\":";
+        body += (r->flags & 2) ? "true" : "false";
+        body += ",\"statusDetails\":{\"detailsMap\":{}},\"thingArn\":";
+        append_arn(body, p.region, account_id_, p.thing);
+        body += ",\"queuedAt\":";
+        append_int(body, r->queued_at);
+        if (r->started_at) {
+            body += ",\"startedAt\":";
+            append_int(body, r->started_at);
+        }
+        body += ",\"lastUpdatedAt\":";
+        append_int(body, r->updated_at);
+        body += ",\"executionNumber\":";
+        append_int(body, r->number);
+        body += ",\"versionNumber\":";
+        append_int(body, r->version);
+        body += "}}";
+        lock.unlock();
+        return write_ok(out, body, keep, op);
+    }
+    case operation::cancel_job_execution: {
+        if (!check_thing() || !check_job(p.job) || !check_force()) return;
+        std::optional<std::int64_t> expected;
+        if (!req.body.empty()) {
+            boost::system::error_code ec;
+            auto v = boost::json::parse(req.body, ec);
+            if (ec || !v.is_object()) return invalid("Request body is not a valid JSON object");
+            auto& o = v.as_object();
+            if (auto* ev = o.if_contains("expectedVersion")) {
+                if (ev->is_int64()) expected = ev->as_int64();
+                else if (ev->is_uint64() && ev->as_uint64() <= INT64_MAX)
+                    expected = static_cast<std::int64_t>(ev->as_uint64());
+                else if (!ev->is_null())
+                    return invalid("expectedVersion must be a long");
+            }
+            if (auto* sd = o.if_contains("statusDetails"); sd && !sd->is_null()) {
+                if (!sd->is_object()) return invalid("statusDetails must be a map of strings");
+                for (auto& kv : sd->as_object()) {
+                    std::string_view k = kv.key();
+                    if (k.empty() || k.size() > 128 || !valid_chars(k, true))
+                        return invalid("statusDetails key '" + std::string(k) +
+                                       "' must be 1-128 characters of [a-zA-Z0-9:_-]");
+                    if (!kv.value().is_string() || kv.value().as_string().empty())
+                        return invalid("statusDetails value for '" + std::string(k) + "' must be a non-empty string");
+                    for (unsigned char c : kv.value().as_string())
+                        if (c < 0x20 || c == 0x7f)
+                            return invalid("statusDetails value for '" + std::string(k) +
+                                           "' must not contain control characters");
+                }
+                if (sd->as_object().size() > 10) return invalid("statusDetails may have at most 10 entries");
+            }
+        }
+        std::unique_lock lock(store_mutex_);
+        auto* r = store_.latest(p.thing, p.job);
+        if (!r) {
+            lock.unlock();
+            return write_error(out, outcome::resource_not_found,
+                               "Job execution not found: " + describe_key(p.thing, p.job, {}), keep, op);
+        }
+        if (expected && *expected != static_cast<std::int64_t>(r->version)) {
+            lock.unlock();
+            return write_error(out, outcome::version_conflict,
+                               "The expected version " + std::to_string(*expected) +
+                                   " does not match the current version " + std::to_string(r->version),
+                               keep, op);
+        }
+        auto st = r->st();
+        if (st == execution_status::queued || (st == execution_status::in_progress && *force_v)) {
+            r->status = static_cast<std::uint8_t>(execution_status::canceled);
+            if (st == execution_status::in_progress) r->flags |= 2;
+            ++r->version;
+            r->updated_at = static_cast<std::uint32_t>(now().time_since_epoch().count());
+            lock.unlock();
+            return write_ok(out, {}, keep, op);
+        }
+        lock.unlock();
+        return write_error(out, outcome::invalid_state_transition,
+                           "Cannot cancel job execution (" + describe_key(p.thing, p.job, {}) + ") in status " +
+                               std::string(to_string(st)) +
+                               (st == execution_status::in_progress ? ": set force to true to cancel it" : ""),
+                           keep, op);
+    }
+    case operation::unknown: break;
+    }
+    write_error(out, outcome::unknown_operation, "The requested operation is not supported", keep, op);
+}
+
+// ----------------------------------------------------------------------------- admin
+
+void service::handle_admin(const request_in& req, std::string_view path, std::string_view query, std::string& out) {
+    auto reply = [&](int status, std::string_view body, std::string_view error_type = {}) {
+        write_raw(out, status, reason_of(status), error_type, body, req.keep_alive);
+    };
+    auto error = [&](int status, std::string_view type, std::string_view msg) {
+        std::string body = "{\"message\":";
+        append_json_string(body, msg);
+        body += '}';
+        reply(status, body, type);
+    };
+    try {
+        if (path == "/_fake/stats" && req.method == "GET") return reply(200, stats_json());
+        if (path == "/_fake/executions" && req.method == "GET") {
+            std::string thing, job, status, limit, key, value;
+            for (std::string_view q = query; !q.empty();) {
+                auto amp = q.find('&');
+                auto part = q.substr(0, amp);
+                q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+                auto eq = part.find('=');
+                percent_decode(part.substr(0, eq), key);
+                percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value);
+                if (key == "thingName") thing = value;
+                else if (key == "jobId") job = value;
+                else if (key == "status") status = value;
+                else if (key == "limit") limit = value;
+            }
+            std::optional<execution_status> st;
+            if (!status.empty() && !(st = parse_status(status)))
+                return error(400, "InvalidRequestException", "unknown status");
+            std::uint64_t lim = UINT64_MAX;
+            if (!limit.empty()) {
+                auto l = parse_i64(limit);
+                if (!l || *l < 0) return error(400, "InvalidRequestException", "bad limit");
+                lim = *l == 0 ? UINT64_MAX : static_cast<std::uint64_t>(*l);
+            }
+            std::string body = "{\"executions\":[";
+            std::uint64_t n = 0;
+            std::shared_lock lock(store_mutex_);
+            store_.for_each_live([&](const record& r) {
+                if (n >= lim) return;
+                if (!thing.empty() && store_.thing_name(r) != thing) return;
+                if (!job.empty() && store_.job_id(r) != job) return;
+                if (st && r.st() != *st) return;
+                if (n++) body += ',';
+                body += "{\"thingName\":\"";
+                body += store_.thing_name(r);
+                body += "\",\"jobId\":\"";
+                body += store_.job_id(r);
+                body += "\",\"executionNumber\":";
+                append_int(body, r.number);
+                body += ",\"status\":\"";
+                body += to_string(r.st());
+                body += '"';
+                if (r.ns) {
+                    body += ",\"namespaceId\":\"";
+                    body += store_.namespace_id(r);
+                    body += '"';
+                }
+                body += ",\"versionNumber\":";
+                append_int(body, r.version);
+                body += '}';
+            });
+            auto remaining = store_.live();
+            lock.unlock();
+            body += "],\"count\":";
+            append_int(body, static_cast<std::int64_t>(n));
+            body += ",\"remaining\":";
+            append_int(body, static_cast<std::int64_t>(remaining));
+            body += '}';
+            return reply(200, body);
+        }
+        if (path == "/_fake/faults" && req.method == "GET") {
+            boost::json::array arr;
+            for (auto& r : faults()) arr.emplace_back(to_string(r));
+            return reply(200, boost::json::serialize(boost::json::object{{"faults", arr}}));
+        }
+        if (path == "/_fake/faults" && req.method == "DELETE") {
+            set_faults({}, std::nullopt);
+            return reply(200, "{\"faults\":[]}");
+        }
+        if (path == "/_fake/faults" && req.method == "POST") {
+            auto v = boost::json::parse(req.body);
+            auto* arr = v.is_object() ? v.as_object().if_contains("faults") : nullptr;
+            if (!arr || !arr->is_array()) return error(400, "InvalidRequestException", "expected {\"faults\": [...]}");
+            std::vector<fault_rule> rules;
+            for (auto& f : arr->as_array()) {
+                if (!f.is_string()) return error(400, "InvalidRequestException", "each fault is a string");
+                std::string err;
+                auto r = parse_fault(f.as_string(), err);
+                if (!r) return error(400, "InvalidRequestException", err);
+                rules.push_back(*r);
+            }
+            std::optional<std::uint64_t> seed;
+            if (auto* s = v.as_object().if_contains("seed"); s && s->is_int64()) seed = s->as_int64();
+            set_faults(std::move(rules), seed);
+            boost::json::array norm;
+            for (auto& r : faults()) norm.emplace_back(to_string(r));
+            return reply(200, boost::json::serialize(boost::json::object{{"faults", norm}}));
+        }
+        if (path == "/_fake/seed" && req.method == "POST") {
+            auto items = parse_seed_json(req.body);
+            auto added = add(items);
+            return reply(200, "{\"added\":" + std::to_string(added) + ",\"remaining\":" +
+                                  std::to_string(execution_count()) + "}");
+        }
+        if (path == "/_fake/clock" && req.method == "POST") {
+            auto v = boost::json::parse(req.body);
+            auto* o = v.is_object() ? v.as_object().if_contains("offset_seconds") : nullptr;
+            if (!o || !o->is_int64()) return error(400, "InvalidRequestException", "expected {\"offset_seconds\": N}");
+            set_clock_offset(std::chrono::seconds(o->as_int64()));
+            return reply(200, "{\"offset_seconds\":" + std::to_string(o->as_int64()) + "}");
+        }
+        if (path == "/_fake/rate-limits" && req.method == "POST") {
+            auto v = boost::json::parse(req.body);
+            if (!v.is_object()) return error(400, "InvalidRequestException", "expected an object");
+            double burst = 0;
+            if (auto* b = v.as_object().if_contains("burst")) burst = b->to_number<double>();
+            std::vector<rate_limit> limits;
+            if (auto* l = v.as_object().if_contains("limits"); l && l->is_object()) {
+                for (auto& kv : l->as_object()) {
+                    auto op = parse_operation(kv.key());
+                    if (!op) return error(400, "InvalidRequestException", "unknown operation " + std::string(kv.key()));
+                    limits.push_back(rate_limit{*op, kv.value().to_number<double>(), burst});
+                }
+            }
+            set_rate_limits(std::move(limits));
+            return reply(200, "{}");
+        }
+    } catch (const std::exception& e) {
+        return error(400, "InvalidRequestException", e.what());
+    }
+    error(404, "UnknownOperationException",
+          "Unknown admin path; see docs/FAKE_SERVER.md (GET /_fake/stats, GET /_fake/executions, "
+          "GET|POST|DELETE /_fake/faults, POST /_fake/seed, POST /_fake/clock, POST /_fake/rate-limits)");
+}
+
+// ----------------------------------------------------------------------------- state and knobs
+
+std::size_t service::add(const std::vector<execution>& items) {
+    auto t = static_cast<std::uint32_t>(now().time_since_epoch().count());
+    std::unique_lock lock(store_mutex_);
+    return store_.add(items, t);
+}
+
+void service::generate(const generate_options& g) {
+    auto t = static_cast<std::uint32_t>(now().time_since_epoch().count());
+    std::unique_lock lock(store_mutex_);
+    store_.generate(g, t);
+}
+
+std::vector<execution> service::executions() const {
+    std::vector<execution> out;
+    std::shared_lock lock(store_mutex_);
+    out.reserve(store_.live());
+    store_.for_each_live([&](const record& r) { out.push_back(store_.to_execution(r)); });
+    return out;
+}
+
+std::optional<execution> service::find(std::string_view thing, std::string_view job, std::int64_t number) const {
+    std::shared_lock lock(store_mutex_);
+    auto* r = const_cast<store&>(store_).find(thing, job, number);
+    if (!r) return std::nullopt;
+    return store_.to_execution(*r);
+}
+
+std::size_t service::execution_count() const {
+    std::shared_lock lock(store_mutex_);
+    return store_.live();
+}
+
+void service::set_faults(std::vector<fault_rule> rules, std::optional<std::uint64_t> seed) {
+    std::lock_guard lock(fault_mutex_);
+    rules_.clear();
+    for (auto& r : rules) rules_.push_back(fault_state{r, 0});
+    if (seed) fault_rng_ = splitmix64{*seed};
+    faults_on_.store(!rules_.empty());
+}
+
+std::vector<fault_rule> service::faults() const {
+    std::lock_guard lock(fault_mutex_);
+    std::vector<fault_rule> out;
+    for (auto& fs : rules_) out.push_back(fs.rule);
+    return out;
+}
+
+void service::set_rate_limits(std::vector<rate_limit> limits) {
+    std::lock_guard lock(bucket_mutex_);
+    for (auto& b : buckets_) b = bucket{};
+    for (auto& l : limits) {
+        auto& b = buckets_[static_cast<int>(l.op)];
+        b.enabled = true;
+        b.rate = l.per_second;
+        b.burst = l.burst > 0 ? l.burst : std::max(1.0, l.per_second);
+        b.tokens = b.burst;
+        b.last = std::chrono::steady_clock::now();
+    }
+    throttling_on_.store(!limits.empty());
+}
+
+struct stats service::stats() const {
+    struct stats s;
+    for (int op = 0; op < operation_count; ++op)
+        for (int o = 0; o < outcome_count; ++o) {
+            auto v = requests_[op][o].load(std::memory_order_relaxed);
+            if (!v) continue;
+            s.requests[std::string(to_string(static_cast<operation>(op)))][std::string(to_string(static_cast<outcome>(o)))] = v;
+            s.requests_total += v;
+        }
+    for (int k = 0; k < fault_kind_count; ++k)
+        s.faults[std::string(to_string(static_cast<fault_kind>(k)))] = faults_[k].load(std::memory_order_relaxed);
+    s.admin_requests = admin_requests_.load();
+    s.connections_accepted = connections_.load();
+    s.tls_handshakes = handshakes_.load();
+    s.tls_handshake_failures = handshake_failures_.load();
+    s.throttled = throttled_.load();
+    s.signature_failures = signature_failures_.load();
+    std::shared_lock lock(store_mutex_);
+    s.executions_remaining = store_.live();
+    s.executions_deleted = store_.deleted_total();
+    return s;
+}
+
+std::string service::stats_json() const {
+    auto s = stats();
+    boost::json::object o;
+    boost::json::object req;
+    for (auto& [op, m] : s.requests) {
+        boost::json::object x;
+        for (auto& [k, v] : m) x[k] = v;
+        req[op] = std::move(x);
+    }
+    boost::json::object f;
+    for (auto& [k, v] : s.faults) f[k] = v;
+    o["requests_total"] = s.requests_total;
+    o["requests"] = std::move(req);
+    o["admin_requests"] = s.admin_requests;
+    o["connections_accepted"] = s.connections_accepted;
+    o["tls_handshakes"] = s.tls_handshakes;
+    o["tls_handshake_failures"] = s.tls_handshake_failures;
+    o["throttled"] = s.throttled;
+    o["signature_failures"] = s.signature_failures;
+    o["faults_injected"] = std::move(f);
+    o["executions_remaining"] = s.executions_remaining;
+    o["executions_deleted"] = s.executions_deleted;
+    return boost::json::serialize(o);
+}
+
+}  // namespace iotjobs::fake::detail

@@ -1,0 +1,437 @@
+// Connection pool over Beast: TCP connect with DNS caching, TLS (verified, SNI, session
+// resumption), HTTP/1.1 keep-alive, per-step deadlines, FIFO waiters with an acquire timeout.
+#include "http/connection_pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace iotjobs::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+constexpr std::size_t max_response_body = 16 * 1024 * 1024;
+constexpr auto dns_ttl = std::chrono::seconds(60);
+
+struct connection {
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    clock_type::time_point idle_since{};
+    bool used = false;
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+// A waiter for a free connection slot, completed by release() or by its timeout/cancellation.
+struct waiter {
+    explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::function<void(error_code)> complete;  // set while waiting, called once
+    std::unique_ptr<connection> conn;          // granted connection (null: create a new one)
+    bool granted = false;
+    bool done = false;
+};
+
+class pool_impl final : public connection_pool, public std::enable_shared_from_this<pool_impl> {
+public:
+    pool_impl(asio::any_io_executor ex, transport_settings s, std::optional<asio::ssl::context> ctx)
+        : ex_(std::move(ex)), settings_(std::move(s)), ssl_ctx_(std::move(ctx)), resolver_(ex_) {}
+
+    ~pool_impl() override {
+        if (session_) SSL_SESSION_free(session_);
+    }
+
+    asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info) override {
+        info = {};
+        for (int round = 0; round < 2; ++round) {
+            std::unique_ptr<connection> conn;
+            error_code ec = co_await acquire(conn);
+            if (ec) {
+                info.connect_failed = true;
+                co_return ec;
+            }
+            if (!conn) {
+                ec = co_await open(conn, info);
+                if (ec) {
+                    info.connect_failed = true;
+                    release(nullptr);
+                    co_return ec;
+                }
+            } else {
+                reuses_.fetch_add(1, std::memory_order_relaxed);
+                info.reused_connection = true;
+            }
+            exchange_info attempt;
+            attempt.reused_connection = info.reused_connection;
+            bool keep = false;
+            ec = co_await send_receive(*conn, req, resp, attempt, keep);
+            info.request_written = attempt.request_written;
+            info.response_started = attempt.response_started;
+            info.timed_out = attempt.timed_out;
+            release(ec || !keep ? nullptr : std::move(conn));
+            if (!ec) co_return ec;
+            // A kept-alive connection the server had already closed: retry once on a new
+            // connection, without spending one of the caller's attempts.
+            bool stale = attempt.reused_connection && !attempt.response_started && !attempt.timed_out &&
+                         ec != asio::error::operation_aborted;
+            if (!stale || round == 1) co_return ec;
+            info.reused_connection = false;
+            stale_retries_.fetch_add(1, std::memory_order_relaxed);
+        }
+        co_return make_error_code(client_errc::bad_response);  // not reached
+    }
+
+    void close_idle() override {
+        std::lock_guard lk(mutex_);
+        total_ -= idle_.size();
+        idle_.clear();
+    }
+
+    void add_stats(client_stats& s) const override {
+        s.connects += connects_.load();
+        s.tls_handshakes += handshakes_.load();
+        s.tls_resumed += resumed_.load();
+        s.reuses += reuses_.load();
+        std::lock_guard lk(mutex_);
+        s.idle += idle_.size();
+        s.leased += leased_;
+        s.waiting += waiters_.size();
+    }
+
+private:
+    // ---- slots -------------------------------------------------------------------------------
+
+    // Takes an idle connection, or the right to open one (conn stays null), or waits in line.
+    asio::awaitable<error_code> acquire(std::unique_ptr<connection>& out) {
+        std::shared_ptr<waiter> w;
+        {
+            std::lock_guard lk(mutex_);
+            auto now = clock_type::now();
+            while (!idle_.empty()) {
+                auto c = std::move(idle_.back());
+                idle_.pop_back();
+                if (settings_.pool.idle_timeout.count() > 0 && now - c->idle_since > settings_.pool.idle_timeout) {
+                    --total_;
+                    continue;
+                }
+                ++leased_;
+                out = std::move(c);
+                co_return error_code{};
+            }
+            if (total_ < std::max<std::size_t>(settings_.pool.max_size, 1)) {
+                ++total_;
+                ++leased_;
+                co_return error_code{};
+            }
+            w = std::make_shared<waiter>(co_await asio::this_coro::executor);
+            waiters_.push_back(w);
+        }
+        auto [ec] = co_await wait(w);
+        if (!ec) out = std::move(w->conn);
+        co_return ec;
+    }
+
+    asio::awaitable<std::tuple<error_code>> wait(std::shared_ptr<waiter> w) {
+        auto self = shared_from_this();
+        constexpr auto token = asio::as_tuple(asio::use_awaitable);
+        return asio::async_initiate<decltype(token), void(error_code)>(
+            [self, w](auto handler) {
+                auto slot = asio::get_associated_cancellation_slot(handler);
+                auto hex = asio::get_associated_executor(handler, w->timer.get_executor());
+                auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+                std::lock_guard lk(self->mutex_);
+                w->complete = [shared_handler, hex](error_code ec) mutable {
+                    asio::post(hex, [shared_handler, ec]() mutable { (*shared_handler)(ec); });
+                };
+                if (w->granted) {
+                    w->done = true;
+                    w->complete({});
+                    return;
+                }
+                if (slot.is_connected()) {
+                    slot.assign([self, w](asio::cancellation_type) {
+                        std::lock_guard lk(self->mutex_);
+                        self->abandon(w, asio::error::operation_aborted);
+                    });
+                }
+                auto timeout = self->settings_.pool.acquire_timeout;
+                if (timeout.count() > 0) {
+                    w->timer.expires_after(timeout);
+                    w->timer.async_wait([self, w](error_code ec) {
+                        if (ec) return;
+                        std::lock_guard lk(self->mutex_);
+                        self->abandon(w, make_error_code(client_errc::pool_acquire_timeout));
+                    });
+                }
+            },
+            token);
+    }
+
+    // Called with the mutex held: completes a waiter that gives up.
+    void abandon(const std::shared_ptr<waiter>& w, error_code ec) {
+        if (w->done) return;
+        w->done = true;
+        auto it = std::find(waiters_.begin(), waiters_.end(), w);
+        if (it != waiters_.end()) waiters_.erase(it);
+        if (w->complete) w->complete(ec);
+    }
+
+    // Gives a slot back: to the first waiter, else to the idle list. `c` null = connection dropped.
+    void release(std::unique_ptr<connection> c) {
+        std::lock_guard lk(mutex_);
+        --leased_;
+        if (!c) --total_;
+        while (!waiters_.empty()) {
+            auto w = waiters_.front();
+            waiters_.pop_front();
+            if (w->done) continue;
+            w->done = true;
+            w->granted = true;
+            w->conn = std::move(c);
+            ++leased_;
+            if (!w->conn) ++total_;
+            w->timer.cancel();
+            if (w->complete) w->complete({});
+            return;
+        }
+        if (c) {
+            c->idle_since = clock_type::now();
+            idle_.push_back(std::move(c));
+        }
+    }
+
+    // ---- connections -------------------------------------------------------------------------
+
+    asio::awaitable<error_code> resolve(tcp::resolver::results_type& out) {
+        {
+            std::lock_guard lk(mutex_);
+            if (!dns_.empty() && clock_type::now() < dns_expiry_) {
+                out = dns_;
+                co_return error_code{};
+            }
+        }
+        error_code ec;
+        auto results = co_await resolver_.async_resolve(settings_.url.host, settings_.url.port,
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return ec;
+        std::lock_guard lk(mutex_);
+        dns_ = results;
+        dns_expiry_ = clock_type::now() + dns_ttl;
+        out = std::move(results);
+        co_return error_code{};
+    }
+
+    asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info) {
+        auto ex = co_await asio::this_coro::executor;
+        tcp::resolver::results_type endpoints;
+        error_code ec = co_await resolve(endpoints);
+        if (ec) co_return ec;
+        auto c = std::make_unique<connection>();
+        if (ssl_ctx_) {
+            c->tls.emplace(ex, *ssl_ctx_);
+        } else {
+            c->plain.emplace(ex);
+        }
+        auto& low = c->lowest();
+        if (settings_.timeouts.connect.count() > 0) low.expires_after(settings_.timeouts.connect);
+        co_await low.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == beast::error::timeout) info.timed_out = true;
+            std::lock_guard lk(mutex_);
+            dns_expiry_ = {};  // resolve again next time
+            co_return ec;
+        }
+        connects_.fetch_add(1, std::memory_order_relaxed);
+        low.socket().set_option(tcp::no_delay(true), ec);
+        ec = {};
+        if (c->tls) {
+            SSL* ssl = c->tls->native_handle();
+            const auto& host = settings_.url.host;
+            error_code addr_ec;
+            asio::ip::make_address(host, addr_ec);
+            bool is_ip = !addr_ec;
+            if (!is_ip && !SSL_set_tlsext_host_name(ssl, host.c_str())) co_return make_error_code(client_errc::tls_setup_failed);
+            if (settings_.verify_peer) {
+                X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+                X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                               : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+                if (!ok) co_return make_error_code(client_errc::tls_setup_failed);
+            }
+            {
+                std::lock_guard lk(mutex_);
+                if (session_) SSL_set_session(ssl, session_);
+            }
+            if (settings_.timeouts.tls_handshake.count() > 0) low.expires_after(settings_.timeouts.tls_handshake);
+            else low.expires_never();
+            co_await c->tls->async_handshake(asio::ssl::stream_base::client,
+                                             asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                if (ec == beast::error::timeout) info.timed_out = true;
+                co_return ec;
+            }
+            if (SSL_session_reused(ssl)) resumed_.fetch_add(1, std::memory_order_relaxed);
+            else handshakes_.fetch_add(1, std::memory_order_relaxed);
+        }
+        out = std::move(c);
+        co_return error_code{};
+    }
+
+    void remember_session(connection& c) {
+        if (!c.tls) return;
+        SSL_SESSION* s = SSL_get1_session(c.tls->native_handle());
+        if (!s) return;
+        if (!SSL_SESSION_is_resumable(s)) {
+            SSL_SESSION_free(s);
+            return;
+        }
+        std::lock_guard lk(mutex_);
+        if (session_) SSL_SESSION_free(session_);
+        session_ = s;
+    }
+
+    template <class Stream>
+    asio::awaitable<error_code> send_receive_on(Stream& stream, connection& c, const http_request& req,
+                                                http_response& resp, exchange_info& info, bool& keep) {
+        http::request<http::string_body> msg;
+        msg.method_string(req.method);
+        std::string target = settings_.url.base_path + req.target;
+        msg.target(target);
+        msg.version(11);
+        bool has_host = false;
+        for (const auto& h : req.headers) {
+            if (iequals(h.name, "host")) has_host = true;
+            msg.insert(h.name, h.value);
+        }
+        if (!has_host) msg.set(http::field::host, settings_.url.host_header);
+        msg.body() = req.body;
+        msg.prepare_payload();
+        if (req.body.empty() && (req.method == "PUT" || req.method == "POST" || req.method == "DELETE"))
+            msg.set(http::field::content_length, "0");
+
+        auto& low = c.lowest();
+        if (settings_.timeouts.attempt.count() > 0) low.expires_after(settings_.timeouts.attempt);
+        else low.expires_never();
+
+        error_code ec;
+        co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == beast::error::timeout) info.timed_out = true;
+            co_return ec;
+        }
+        info.request_written = true;
+
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_response_body);
+        if (req.method == "HEAD") parser.skip(true);
+        co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        info.response_started = parser.got_some() || c.buffer.size() > 0;
+        if (ec) {
+            if (ec == beast::error::timeout) info.timed_out = true;
+            co_return ec;
+        }
+        low.expires_never();
+        auto& res = parser.get();
+        resp.status = res.result_int();
+        resp.reason = std::string(res.reason());
+        resp.headers.clear();
+        for (const auto& f : res) resp.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+        resp.body = std::move(res.body());
+        resp.keep_alive = res.keep_alive();
+        keep = resp.keep_alive;
+        if (!c.used) {
+            c.used = true;
+            remember_session(c);
+        }
+        co_return error_code{};
+    }
+
+    asio::awaitable<error_code> send_receive(connection& c, const http_request& req, http_response& resp,
+                                             exchange_info& info, bool& keep) {
+        if (c.tls) co_return co_await send_receive_on(*c.tls, c, req, resp, info, keep);
+        co_return co_await send_receive_on(*c.plain, c, req, resp, info, keep);
+    }
+
+    asio::any_io_executor ex_;
+    transport_settings settings_;
+    std::optional<asio::ssl::context> ssl_ctx_;
+    tcp::resolver resolver_;
+
+    mutable std::mutex mutex_;
+    std::vector<std::unique_ptr<connection>> idle_;
+    std::deque<std::shared_ptr<waiter>> waiters_;
+    std::size_t total_ = 0;   // open or opening
+    std::size_t leased_ = 0;  // in use
+    tcp::resolver::results_type dns_;
+    clock_type::time_point dns_expiry_{};
+    SSL_SESSION* session_ = nullptr;
+
+    std::atomic<std::uint64_t> connects_{0}, handshakes_{0}, resumed_{0}, reuses_{0}, stale_retries_{0};
+};
+
+}  // namespace
+
+std::shared_ptr<connection_pool> make_connection_pool(asio::any_io_executor ex, transport_settings settings,
+                                                      error_code& ec, std::string& what) {
+    std::optional<asio::ssl::context> ctx;
+    if (settings.url.tls) {
+        ctx.emplace(asio::ssl::context::tls_client);
+        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+        SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_CLIENT);
+        error_code lec;
+        if (!settings.ca_bundle.empty()) {
+            ctx->load_verify_file(settings.ca_bundle, lec);
+            if (lec) {
+                ec = make_error_code(client_errc::tls_setup_failed);
+                what = "cannot load the CA bundle \"" + settings.ca_bundle + "\": " + lec.message();
+                return nullptr;
+            }
+        } else {
+            ctx->set_default_verify_paths(lec);
+            if (lec) {
+                ec = make_error_code(client_errc::tls_setup_failed);
+                what = "cannot load the system trust store: " + lec.message();
+                return nullptr;
+            }
+        }
+        ctx->set_verify_mode(settings.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    }
+    ec = {};
+    return std::make_shared<pool_impl>(std::move(ex), std::move(settings), std::move(ctx));
+}
+
+}  // namespace iotjobs::detail

@@ -1,0 +1,157 @@
+#include "retry/rate_limiter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace iotjobs::detail {
+
+namespace {
+
+double seconds_of(steady_time_point t) noexcept
+{
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+steady_duration ceil_duration(double seconds)
+{
+    if (!(seconds > 0.0))
+        return steady_duration::zero();
+    return std::chrono::ceil<steady_duration>(std::chrono::duration<double>(seconds));
+}
+
+double cubic_zero_point(double w_max) noexcept
+{
+    return std::cbrt(w_max * (1.0 - adaptive_rate_limiter::beta) / adaptive_rate_limiter::scale_constant);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// adaptive_rate_limiter
+
+adaptive_rate_limiter::adaptive_rate_limiter(steady_time_point now)
+{
+    const double t = seconds_of(now);
+    last_refill_ = t;
+    last_bucket_ = std::floor(t);
+    k_ = cubic_zero_point(w_max_);
+    last_fail_ = t;
+    set_max_rate(initial_fill_rate, t);
+}
+
+void adaptive_rate_limiter::refill(double t)
+{
+    if (!(t > last_refill_))
+        return;
+    capacity_ = std::min(max_capacity_, capacity_ + (t - last_refill_) * fill_rate_);
+    last_refill_ = t;
+}
+
+void adaptive_rate_limiter::set_max_rate(double value, double t)
+{
+    // Tokens earned so far are earned at the old rate.
+    refill(t);
+    fill_rate_ = std::max(value, min_fill_rate);
+    max_capacity_ = std::max(value, 1.0);
+    capacity_ = std::min(capacity_, max_capacity_);
+}
+
+double adaptive_rate_limiter::record(double t)
+{
+    const double bucket = std::floor(t / bucket_seconds) * bucket_seconds;
+    ++count_;
+    if (bucket > last_bucket_) {
+        const double current = static_cast<double>(count_) / (bucket - last_bucket_);
+        measured_rate_ = current * smoothing + measured_rate_ * (1.0 - smoothing);
+        count_ = 0;
+        last_bucket_ = bucket;
+    }
+    return measured_rate_;
+}
+
+steady_duration adaptive_rate_limiter::acquire(steady_time_point now)
+{
+    std::lock_guard lock(mtx_);
+    if (!enabled_)
+        return steady_duration::zero();
+    refill(seconds_of(now));
+    capacity_ -= 1.0;
+    if (capacity_ >= 0.0)
+        return steady_duration::zero();
+    return ceil_duration(-capacity_ / fill_rate_);
+}
+
+void adaptive_rate_limiter::refund(steady_time_point now)
+{
+    std::lock_guard lock(mtx_);
+    if (!enabled_)
+        return;
+    refill(seconds_of(now));
+    capacity_ = std::min(max_capacity_, capacity_ + 1.0);
+}
+
+void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled)
+{
+    std::lock_guard lock(mtx_);
+    const double t = seconds_of(now);
+    const double measured = record(t);
+    double new_rate;
+    if (!throttled) {
+        const double dt = t - last_fail_ - k_;
+        new_rate = scale_constant * dt * dt * dt + w_max_;
+    } else {
+        const double rate_to_use = enabled_ ? std::min(measured, fill_rate_) : measured;
+        w_max_ = rate_to_use;
+        k_ = cubic_zero_point(w_max_);
+        last_fail_ = t;
+        new_rate = rate_to_use * beta;
+        enabled_ = true;
+    }
+    set_max_rate(std::min(new_rate, max_rate_adjust_scale * measured), t);
+}
+
+adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const
+{
+    std::lock_guard lock(mtx_);
+    return {enabled_, fill_rate_, max_capacity_, capacity_, measured_rate_, w_max_, k_, last_fail_};
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixed_rate_limiter
+
+fixed_rate_limiter::fixed_rate_limiter(double requests_per_second, unsigned burst)
+    : rate_(requests_per_second > 0.0 ? requests_per_second : 0.0),
+      burst_(std::max(burst, 1u)),
+      interval_ns_(rate_ > 0.0 ? 1e9 / rate_ : 0.0)
+{
+}
+
+steady_time_point fixed_rate_limiter::tat() const
+{
+    return anchor_ + std::chrono::nanoseconds(std::llround(static_cast<double>(issued_) * interval_ns_));
+}
+
+steady_duration fixed_rate_limiter::acquire(steady_time_point now)
+{
+    if (unlimited())
+        return steady_duration::zero();
+    std::lock_guard lock(mtx_);
+    if (!started_ || now >= tat()) {
+        // Idle (or first call): the schedule restarts at now, with the full burst available.
+        started_ = true;
+        anchor_ = now;
+        issued_ = 1;
+        return steady_duration::zero();
+    }
+    const auto tolerance = std::chrono::nanoseconds(std::llround(static_cast<double>(burst_ - 1) * interval_ns_));
+    const steady_time_point slot = std::max(now, tat() - tolerance);
+    ++issued_;
+    if (issued_ >= (1u << 20)) {
+        // Keep the count (and the double product) small; the rounding of one re-anchor is < 1 ns.
+        anchor_ = tat();
+        issued_ = 0;
+    }
+    return slot - now;
+}
+
+}  // namespace iotjobs::detail

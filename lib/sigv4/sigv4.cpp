@@ -1,0 +1,1001 @@
+// Pure AWS Signature Version 4. No clock reads, no I/O; OpenSSL only for SHA-256.
+//
+// Hot path (sign_headers with a warm signing_key_cache): the canonical request and the
+// string to sign are built in place in strings reserved once; the only hashing is one SHA-256
+// of the canonical request, one HMAC-SHA256 of the string to sign and the cache lookup's
+// SHA-256 of the key inputs. SHA-256 goes through EVP with a digest fetched once and one
+// EVP_MD_CTX per thread that is reused (OpenSSL's SHA256()/HMAC() one-shots fetch the
+// algorithm on every call, which costs more than the hashing itself for inputs this small).
+#include "sigv4/sigv4.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <utility>
+
+namespace iotjobs::sigv4 {
+namespace {
+
+using digest_bytes = std::array<unsigned char, 32>;
+
+constexpr char lower_hex[] = "0123456789abcdef";
+constexpr char upper_hex[] = "0123456789ABCDEF";
+
+void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+        out[2 * i] = lower_hex[in[i] >> 4];
+        out[2 * i + 1] = lower_hex[in[i] & 0x0f];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-256 / HMAC-SHA256
+
+const EVP_MD* sha256_md() {
+    static const EVP_MD* const md = [] {
+        const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        return fetched != nullptr ? fetched : EVP_sha256();
+    }();
+    return md;
+}
+
+class sha256_hasher {
+public:
+    sha256_hasher() : ctx_(EVP_MD_CTX_new()) {
+        if (ctx_ == nullptr) throw std::bad_alloc();
+    }
+    ~sha256_hasher() { EVP_MD_CTX_free(ctx_); }
+    sha256_hasher(const sha256_hasher&) = delete;
+    sha256_hasher& operator=(const sha256_hasher&) = delete;
+
+    void init() {
+        if (EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr) != 1) fail();
+    }
+    void update(const void* data, std::size_t n) {
+        if (n != 0 && EVP_DigestUpdate(ctx_, data, n) != 1) fail();
+    }
+    void update(std::string_view s) { update(s.data(), s.size()); }
+    void final(unsigned char* out) {
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) fail();
+    }
+
+private:
+    [[noreturn]] static void fail() { throw std::runtime_error("sigv4: OpenSSL SHA-256 failed"); }
+    EVP_MD_CTX* ctx_;
+};
+
+// One reusable context per thread. Every user runs init..final without calling another user
+// in between, so there is no nesting.
+sha256_hasher& thread_hasher() {
+    thread_local sha256_hasher hasher;
+    return hasher;
+}
+
+void sha256(std::string_view data, unsigned char* out) {
+    auto& h = thread_hasher();
+    h.init();
+    h.update(data);
+    h.final(out);
+}
+
+// HMAC-SHA256 (RFC 2104) over the reusable SHA-256 context.
+void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, unsigned char* out) {
+    constexpr std::size_t block = 64;
+    unsigned char k[block] = {};
+    if (key_len > block) {
+        sha256(std::string_view(reinterpret_cast<const char*>(key), key_len), k);
+    } else if (key_len != 0) {
+        std::memcpy(k, key, key_len);
+    }
+    unsigned char pad[block];
+    for (std::size_t i = 0; i < block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+    unsigned char inner[32];
+    auto& h = thread_hasher();
+    h.init();
+    h.update(pad, block);
+    h.update(msg);
+    h.final(inner);
+    for (std::size_t i = 0; i < block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+    h.init();
+    h.update(pad, block);
+    h.update(inner, sizeof inner);
+    h.final(out);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+}
+
+void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, key_bytes& out) {
+    hmac_sha256(key, key_len, msg, out.data());
+}
+
+// Identifies a cache entry: SHA-256 over the length-prefixed inputs (unambiguous).
+key_bytes cache_id(std::string_view secret, std::string_view token, std::string_view date,
+                   std::string_view region, std::string_view service) {
+    auto& h = thread_hasher();
+    h.init();
+    for (std::string_view part : {secret, token, date, region, service}) {
+        const std::uint64_t n = part.size();
+        unsigned char len[8];
+        for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+        h.update(len, sizeof len);
+        h.update(part);
+    }
+    key_bytes id;
+    h.final(id.data());
+    return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+// A vector that lives on the stack while it holds at most N elements (T trivially copyable).
+template <class T, std::size_t N>
+class small_vec {
+public:
+    void push_back(const T& v) {
+        if (!heap_.empty() || size_ == N) {
+            if (heap_.empty()) heap_.assign(stack_.begin(), stack_.end());
+            heap_.push_back(v);
+            ++size_;
+            return;
+        }
+        stack_[size_++] = v;
+    }
+    T* begin() noexcept { return heap_.empty() ? stack_.data() : heap_.data(); }
+    T* end() noexcept { return begin() + size_; }
+    T& operator[](std::size_t i) noexcept { return begin()[i]; }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+
+private:
+    std::array<T, N> stack_{};
+    std::vector<T> heap_;
+    std::size_t size_ = 0;
+};
+
+constexpr unsigned char ascii_lower(unsigned char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i])))
+            return false;
+    }
+    return true;
+}
+
+// <0, 0, >0 comparing the lowercase forms.
+int icompare(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned char x = ascii_lower(static_cast<unsigned char>(a[i]));
+        const unsigned char y = ascii_lower(static_cast<unsigned char>(b[i]));
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
+void append_lower(std::string& out, std::string_view s) {
+    for (char c : s) out.push_back(static_cast<char>(ascii_lower(static_cast<unsigned char>(c))));
+}
+
+constexpr bool is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Trimmed, every run of whitespace (folded lines included) replaced by one space.
+void append_header_value(std::string& out, std::string_view v) {
+    v = trim(v);
+    std::size_t i = 0;
+    while (i < v.size()) {
+        std::size_t j = i;
+        while (j < v.size() && !is_space(v[j])) ++j;
+        out.append(v.data() + i, j - i);
+        if (j == v.size()) break;
+        out.push_back(' ');
+        while (j < v.size() && is_space(v[j])) ++j;
+        i = j;
+    }
+}
+
+struct unreserved_table {
+    bool v[256] = {};
+    constexpr unreserved_table() {
+        for (int c = 'A'; c <= 'Z'; ++c) v[c] = true;
+        for (int c = 'a'; c <= 'z'; ++c) v[c] = true;
+        for (int c = '0'; c <= '9'; ++c) v[c] = true;
+        v[static_cast<unsigned char>('-')] = true;
+        v[static_cast<unsigned char>('_')] = true;
+        v[static_cast<unsigned char>('.')] = true;
+        v[static_cast<unsigned char>('~')] = true;
+    }
+};
+constexpr unreserved_table unreserved{};
+
+constexpr bool is_unreserved(char c) noexcept { return unreserved.v[static_cast<unsigned char>(c)]; }
+
+void append_percent(std::string& out, unsigned char c) {
+    const char enc[3] = {'%', upper_hex[c >> 4], upper_hex[c & 0x0f]};
+    out.append(enc, 3);
+}
+
+void append_uri_encoded(std::string& out, std::string_view s, bool keep_slash) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t j = i;
+        while (j < s.size() && (is_unreserved(s[j]) || (keep_slash && s[j] == '/'))) ++j;
+        out.append(s.data() + i, j - i);
+        if (j == s.size()) break;
+        append_percent(out, static_cast<unsigned char>(s[j]));
+        i = j + 1;
+    }
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes s (a '%' not followed by two hex digits stays literal), then encodes.
+void append_reencoded(std::string& out, std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == '%' && i + 2 < s.size()) {
+            const int hi = hex_value(s[i + 1]);
+            const int lo = hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = static_cast<unsigned char>(hi * 16 + lo);
+                i += 2;
+            }
+        }
+        if (is_unreserved(static_cast<char>(c))) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            append_percent(out, c);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical URI
+
+// True when normalization could change the path: it does not start with '/', or a segment
+// other than the last is empty ("//"), or a segment is "." or "..".
+bool needs_normalization(std::string_view p) noexcept {
+    if (p.empty() || p.front() != '/') return true;
+    std::size_t start = 1;
+    for (;;) {
+        const std::size_t end = p.find('/', start);
+        const bool last = end == std::string_view::npos;
+        const std::string_view seg = p.substr(start, last ? std::string_view::npos : end - start);
+        if (seg == "." || seg == "..") return true;
+        if (seg.empty() && !last) return true;
+        if (last) return false;
+        start = end + 1;
+    }
+}
+
+void append_canonical_uri(std::string& out, std::string_view path, bool normalize) {
+    if (path.empty()) {
+        out.push_back('/');
+        return;
+    }
+    if (!normalize || !needs_normalization(path)) {
+        append_uri_encoded(out, path, true);
+        return;
+    }
+    small_vec<std::string_view, 32> segs;
+    std::size_t kept = 0;  // segs[0, kept) is the output stack
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t end = path.find('/', start);
+        const bool last = end == std::string_view::npos;
+        const std::string_view seg = path.substr(start, last ? std::string_view::npos : end - start);
+        if (seg == "..") {
+            if (kept > 0) --kept;
+        } else if (!seg.empty() && seg != ".") {
+            if (kept < segs.size()) {
+                segs[kept] = seg;
+            } else {
+                segs.push_back(seg);
+            }
+            ++kept;
+        }
+        if (last) break;
+        start = end + 1;
+    }
+    out.push_back('/');
+    for (std::size_t i = 0; i < kept; ++i) {
+        if (i != 0) out.push_back('/');
+        append_uri_encoded(out, segs[i], false);
+    }
+    if (kept != 0 && path.back() == '/') out.push_back('/');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical query
+
+struct query_param {
+    std::string_view name;
+    std::string_view value;
+    friend bool operator<(const query_param& a, const query_param& b) noexcept {
+        const int c = a.name.compare(b.name);
+        return c != 0 ? c < 0 : a.value < b.value;
+    }
+};
+
+bool all_unreserved(std::string_view s) noexcept {
+    for (char c : s) {
+        if (!is_unreserved(c)) return false;
+    }
+    return true;
+}
+
+void emit_sorted(std::string& out, query_param* first, query_param* last) {
+    std::sort(first, last);
+    for (query_param* p = first; p != last; ++p) {
+        if (p != first) out.push_back('&');
+        out.append(p->name);
+        out.push_back('=');
+        out.append(p->value);
+    }
+}
+
+void append_canonical_query(std::string& out, std::string_view query) {
+    if (query.empty()) return;
+    // Fast path: every name and value is already in canonical form (only unreserved bytes),
+    // so the pairs are slices of the query itself.
+    small_vec<query_param, 16> params;
+    bool simple = true;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t end = query.find('&', start);
+        const bool last = end == std::string_view::npos;
+        const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
+        if (!piece.empty()) {
+            const std::size_t eq = piece.find('=');
+            query_param p;
+            p.name = piece.substr(0, eq);
+            p.value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+            if (!all_unreserved(p.name) || !all_unreserved(p.value)) {
+                simple = false;
+                break;
+            }
+            params.push_back(p);
+        }
+        if (last) break;
+        start = end + 1;
+    }
+    if (simple) {
+        emit_sorted(out, params.begin(), params.end());
+        return;
+    }
+
+    // General path: decode and re-encode every name and value into a scratch buffer.
+    struct span_pair {
+        std::size_t name_begin, name_end, value_end;
+    };
+    std::string scratch;
+    scratch.reserve(query.size() * 3);
+    std::vector<span_pair> spans;
+    start = 0;
+    for (;;) {
+        const std::size_t end = query.find('&', start);
+        const bool last = end == std::string_view::npos;
+        const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
+        if (!piece.empty()) {
+            const std::size_t eq = piece.find('=');
+            span_pair sp{};
+            sp.name_begin = scratch.size();
+            append_reencoded(scratch, piece.substr(0, eq));
+            sp.name_end = scratch.size();
+            if (eq != std::string_view::npos) append_reencoded(scratch, piece.substr(eq + 1));
+            sp.value_end = scratch.size();
+            spans.push_back(sp);
+        }
+        if (last) break;
+        start = end + 1;
+    }
+    std::vector<query_param> all;
+    all.reserve(spans.size());
+    const std::string_view buf = scratch;
+    for (const auto& sp : spans) {
+        all.push_back({buf.substr(sp.name_begin, sp.name_end - sp.name_begin),
+                       buf.substr(sp.name_end, sp.value_end - sp.name_end)});
+    }
+    emit_sorted(out, all.data(), all.data() + all.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical headers
+
+struct canon_header {
+    std::string_view name;  // any case
+    std::string_view value;
+    std::uint32_t order;  // position in the request, for a stable sort
+    friend bool operator<(const canon_header& a, const canon_header& b) noexcept {
+        const int c = icompare(a.name, b.name);
+        return c != 0 ? c < 0 : a.order < b.order;
+    }
+};
+using header_list = small_vec<canon_header, 16>;
+
+bool never_signed(std::string_view name) noexcept {
+    static constexpr std::string_view names[] = {
+        "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
+    for (std::string_view n : names) {
+        if (iequals(name, n)) return true;
+    }
+    return false;
+}
+
+// Sorts hs, then appends "name:v1,v2\n" lines to creq and "a;b" to signed_headers.
+void append_canonical_headers(std::string& creq, std::string& signed_headers, header_list& hs) {
+    std::sort(hs.begin(), hs.end());
+    std::size_t i = 0;
+    const std::size_t n = hs.size();
+    while (i < n) {
+        const std::string_view name = hs[i].name;
+        if (i != 0) signed_headers.push_back(';');
+        append_lower(signed_headers, name);
+        append_lower(creq, name);
+        creq.push_back(':');
+        append_header_value(creq, hs[i].value);
+        std::size_t j = i + 1;
+        for (; j < n && iequals(hs[j].name, name); ++j) {
+            creq.push_back(',');
+            append_header_value(creq, hs[j].value);
+        }
+        creq.push_back('\n');
+        i = j;
+    }
+}
+
+std::size_t headers_size(header_list& hs) {
+    std::size_t n = 0;
+    for (const auto& h : hs) n += h.name.size() + h.value.size() + 2;
+    return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+void format_digits(char* out, unsigned value, int width) noexcept {
+    for (int i = width - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+}
+
+// Writes the 16 characters of "YYYYMMDDTHHMMSSZ".
+void format_amz_date(sys_seconds t, char* out) noexcept {
+    using namespace std::chrono;
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> hms{t - day};
+    format_digits(out, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+    format_digits(out + 4, static_cast<unsigned>(ymd.month()), 2);
+    format_digits(out + 6, static_cast<unsigned>(ymd.day()), 2);
+    out[8] = 'T';
+    format_digits(out + 9, static_cast<unsigned>(hms.hours().count()), 2);
+    format_digits(out + 11, static_cast<unsigned>(hms.minutes().count()), 2);
+    format_digits(out + 13, static_cast<unsigned>(hms.seconds().count()), 2);
+    out[15] = 'Z';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared signing steps
+
+struct payload_hash_buf {
+    char hex[64];
+};
+
+std::string_view payload_hash_of(const request_view& r, payload_hash_buf& buf) {
+    if (!r.payload_hash.empty()) return r.payload_hash;
+    if (r.payload.empty()) return empty_payload_sha256;
+    unsigned char d[32];
+    sha256(r.payload, d);
+    hex_encode(d, sizeof d, buf.hex);
+    return {buf.hex, sizeof buf.hex};
+}
+
+// creq's capacity must already be enough for the common case (it still grows if not).
+void build_canonical_request(std::string& creq, std::string& signed_headers, const request_view& r,
+                             std::string_view canonical_query_text, bool has_canonical_query, bool normalize,
+                             header_list& hs, std::string_view payload_hash) {
+    creq.append(r.method);
+    creq.push_back('\n');
+    append_canonical_uri(creq, r.path, normalize);
+    creq.push_back('\n');
+    if (has_canonical_query) {
+        creq.append(canonical_query_text);
+    } else {
+        append_canonical_query(creq, r.query);
+    }
+    creq.push_back('\n');
+    append_canonical_headers(creq, signed_headers, hs);
+    creq.push_back('\n');
+    creq.append(signed_headers);
+    creq.push_back('\n');
+    creq.append(payload_hash);
+}
+
+std::size_t canonical_request_reserve(const request_view& r, std::size_t query_len, header_list& hs) {
+    // Worst case for the URI and the query is three bytes per input byte.
+    return r.method.size() + 3 * r.path.size() + 3 * query_len + 2 * headers_size(hs) + 64 + 16;
+}
+
+// "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256(creq)>"; scope is date/region/service/aws4_request.
+void build_string_to_sign(std::string& sts, std::string_view amzdate, std::string_view datestamp,
+                          std::string_view region, std::string_view service, const std::string& creq) {
+    unsigned char d[32];
+    sha256(creq, d);
+    char hex[64];
+    hex_encode(d, sizeof d, hex);
+    sts.reserve(algorithm.size() + amzdate.size() + datestamp.size() + region.size() + service.size() + 64 + 20);
+    sts.append(algorithm);
+    sts.push_back('\n');
+    sts.append(amzdate);
+    sts.push_back('\n');
+    sts.append(datestamp);
+    sts.push_back('/');
+    sts.append(region);
+    sts.push_back('/');
+    sts.append(service);
+    sts.append("/aws4_request\n");
+    sts.append(hex, sizeof hex);
+}
+
+void compute_signature(std::string& out, const key_bytes& key, std::string_view sts) {
+    unsigned char mac[32];
+    hmac_sha256(key.data(), key.size(), sts, mac);
+    out.resize(64);
+    hex_encode(mac, sizeof mac, out.data());
+}
+
+key_bytes signing_key(signing_key_cache* cache, std::string_view secret, std::string_view token,
+                      std::string_view datestamp, std::string_view region, std::string_view service) {
+    if (cache != nullptr) return cache->get(secret, token, datestamp, region, service);
+    return derive_signing_key(secret, datestamp, region, service);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public building blocks
+
+std::string amz_date(sys_seconds t) {
+    std::string s(16, '\0');
+    format_amz_date(t, s.data());
+    return s;
+}
+
+std::string date_stamp(sys_seconds t) {
+    char buf[16];
+    format_amz_date(t, buf);
+    return std::string(buf, 8);
+}
+
+bool parse_amz_date(std::string_view s, sys_seconds& out) {
+    using namespace std::chrono;
+    if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return false;
+    auto num = [&](std::size_t pos, std::size_t len, int& v) {
+        v = 0;
+        for (std::size_t i = pos; i < pos + len; ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            v = v * 10 + (s[i] - '0');
+        }
+        return true;
+    };
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+    if (!num(0, 4, y) || !num(4, 2, mo) || !num(6, 2, d) || !num(9, 2, h) || !num(11, 2, mi) || !num(13, 2, se))
+        return false;
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || se > 59) return false;
+    out = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
+    return true;
+}
+
+std::string canonical_uri(std::string_view path, bool normalize) {
+    std::string out;
+    out.reserve(3 * path.size() + 1);
+    append_canonical_uri(out, path, normalize);
+    return out;
+}
+
+std::string canonical_query(std::string_view query) {
+    std::string out;
+    out.reserve(3 * query.size());
+    append_canonical_query(out, query);
+    return out;
+}
+
+std::string uri_encode(std::string_view s, bool keep_slash) {
+    std::string out;
+    out.reserve(3 * s.size());
+    append_uri_encoded(out, s, keep_slash);
+    return out;
+}
+
+std::string hex_sha256(std::string_view data) {
+    unsigned char d[32];
+    sha256(data, d);
+    std::string out(64, '\0');
+    hex_encode(d, sizeof d, out.data());
+    return out;
+}
+
+key_bytes derive_signing_key(std::string_view secret, std::string_view date_stamp_value, std::string_view region,
+                             std::string_view service) {
+    // kSecret = "AWS4" + secret, on the stack when it fits.
+    unsigned char stack_buf[128];
+    std::vector<unsigned char> heap_buf;
+    unsigned char* k = stack_buf;
+    const std::size_t k_len = 4 + secret.size();
+    if (k_len > sizeof stack_buf) {
+        heap_buf.resize(k_len);
+        k = heap_buf.data();
+    }
+    std::memcpy(k, "AWS4", 4);
+    if (!secret.empty()) std::memcpy(k + 4, secret.data(), secret.size());
+
+    key_bytes k_date, k_region, k_service, k_signing;
+    hmac_sha256(k, k_len, date_stamp_value, k_date);
+    OPENSSL_cleanse(k, k_len);
+    hmac_sha256(k_date.data(), k_date.size(), region, k_region);
+    hmac_sha256(k_region.data(), k_region.size(), service, k_service);
+    hmac_sha256(k_service.data(), k_service.size(), "aws4_request", k_signing);
+    OPENSSL_cleanse(k_date.data(), k_date.size());
+    OPENSSL_cleanse(k_region.data(), k_region.size());
+    OPENSSL_cleanse(k_service.data(), k_service.size());
+    return k_signing;
+}
+
+std::string hex_hmac_sha256(const key_bytes& key, std::string_view data) {
+    std::string out;
+    compute_signature(out, key, data);
+    return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// signing_key_cache
+
+signing_key_cache::signing_key_cache(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
+    entries_.reserve(capacity_ + 1);
+}
+
+signing_key_cache::~signing_key_cache() {
+    for (auto& e : entries_) OPENSSL_cleanse(e.key.data(), e.key.size());
+}
+
+key_bytes signing_key_cache::get(std::string_view secret, std::string_view session_token,
+                                 std::string_view date_stamp_value, std::string_view region,
+                                 std::string_view service) {
+    const key_bytes id = cache_id(secret, session_token, date_stamp_value, region, service);
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            if (entries_[i].id == id) {
+                if (i != 0) std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                                        entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+                return entries_.front().key;
+            }
+        }
+    }
+    // Derive outside the lock; two threads missing at once both derive the same key.
+    const key_bytes key = derive_signing_key(secret, date_stamp_value, region, service);
+    std::lock_guard lock(mutex_);
+    for (const auto& e : entries_) {
+        if (e.id == id) return key;  // another thread inserted it meanwhile
+    }
+    entries_.insert(entries_.begin(), entry{id, key});
+    if (entries_.size() > capacity_) {
+        OPENSSL_cleanse(entries_.back().key.data(), entries_.back().key.size());
+        entries_.pop_back();
+    }
+    return key;
+}
+
+std::size_t signing_key_cache::size() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+}
+
+void signing_key_cache::clear() {
+    std::lock_guard lock(mutex_);
+    for (auto& e : entries_) OPENSSL_cleanse(e.key.data(), e.key.size());
+    entries_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing
+
+signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
+    const request_view& r = in.request;
+    std::string_view date_header;
+    bool has_date = false, has_token = false, has_content_sha = false;
+    header_list hs;
+    std::uint32_t order = 0;
+    for (const header& h : r.headers) {
+        if (iequals(h.name, "x-amz-date")) {
+            has_date = true;
+            date_header = trim(h.value);
+        } else if (iequals(h.name, "x-amz-security-token")) {
+            has_token = true;
+        } else if (iequals(h.name, "x-amz-content-sha256")) {
+            has_content_sha = true;
+        }
+        if (!never_signed(h.name)) hs.push_back({h.name, h.value, order});
+        ++order;
+    }
+
+    char date_buf[16];
+    std::string_view amzdate;
+    if (has_date) {
+        amzdate = date_header;
+    } else {
+        format_amz_date(in.time, date_buf);
+        amzdate = std::string_view(date_buf, sizeof date_buf);
+    }
+    std::string_view datestamp;
+    if (amzdate.size() >= 8) {
+        datestamp = amzdate.substr(0, 8);
+    } else {
+        format_amz_date(in.time, date_buf);
+        datestamp = std::string_view(date_buf, 8);
+    }
+
+    payload_hash_buf phb;
+    const std::string_view payload_hash = payload_hash_of(r, phb);
+
+    const std::string_view token = in.credentials.session_token;
+    const bool add_token = !token.empty() && !has_token;
+    const bool sign_token = add_token && !in.opts.omit_session_token;
+    const bool add_content_sha = in.opts.sign_body && !has_content_sha;
+    if (sign_token) hs.push_back({"x-amz-security-token", token, order++});
+    if (!has_date) hs.push_back({"x-amz-date", amzdate, order++});
+    if (add_content_sha) hs.push_back({"x-amz-content-sha256", payload_hash, order++});
+
+    signing_result res;
+    res.signed_headers.reserve(headers_size(hs));
+    res.canonical_request.reserve(canonical_request_reserve(r, r.query.size(), hs));
+    build_canonical_request(res.canonical_request, res.signed_headers, r, {}, false, in.opts.normalize_path, hs,
+                            payload_hash);
+
+    build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
+    const key_bytes key =
+        signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service);
+    compute_signature(res.signature, key, res.string_to_sign);
+
+    // "AWS4-HMAC-SHA256 Credential=<akid>/<scope>, SignedHeaders=<sh>, Signature=<sig>"
+    std::string& auth = res.authorization;
+    auth.reserve(algorithm.size() + in.credentials.access_key_id.size() + datestamp.size() + in.region.size() +
+                 in.service.size() + res.signed_headers.size() + 64 + 64);
+    auth.append(algorithm);
+    auth.append(" Credential=");
+    auth.append(in.credentials.access_key_id);
+    auth.push_back('/');
+    auth.append(datestamp);
+    auth.push_back('/');
+    auth.append(in.region);
+    auth.push_back('/');
+    auth.append(in.service);
+    auth.append("/aws4_request, SignedHeaders=");
+    auth.append(res.signed_headers);
+    auth.append(", Signature=");
+    auth.append(res.signature);
+
+    res.added_headers.reserve(4);
+    if (add_token) res.added_headers.push_back({"X-Amz-Security-Token", std::string(token)});
+    if (!has_date) res.added_headers.push_back({"X-Amz-Date", std::string(amzdate)});
+    if (add_content_sha) res.added_headers.push_back({"x-amz-content-sha256", std::string(payload_hash)});
+    res.added_headers.push_back({"Authorization", auth});
+    return res;
+}
+
+signing_result sign_query(const signing_input& in, unsigned expires_seconds, signing_key_cache* cache) {
+    const request_view& r = in.request;
+    header_list hs;
+    std::uint32_t order = 0;
+    for (const header& h : r.headers) {
+        if (!never_signed(h.name)) hs.push_back({h.name, h.value, order});
+        ++order;
+    }
+
+    char date_buf[16];
+    format_amz_date(in.time, date_buf);
+    const std::string_view amzdate(date_buf, sizeof date_buf);
+    const std::string_view datestamp = amzdate.substr(0, 8);
+
+    signing_result res;
+    // The signed header list is known before the canonical request: the sorted distinct names.
+    {
+        std::sort(hs.begin(), hs.end());
+        for (std::size_t i = 0; i < hs.size(); ++i) {
+            if (i != 0 && iequals(hs[i].name, hs[i - 1].name)) continue;
+            if (!res.signed_headers.empty()) res.signed_headers.push_back(';');
+            append_lower(res.signed_headers, hs[i].name);
+        }
+    }
+
+    std::string credential;
+    credential.append(in.credentials.access_key_id).append("/").append(datestamp).append("/");
+    credential.append(in.region).append("/").append(in.service).append("/aws4_request");
+
+    const std::string_view token = in.credentials.session_token;
+    const std::string token_param = token.empty() ? std::string() : "X-Amz-Security-Token=" + uri_encode(token);
+
+    // Parameters in the order they are appended to the URL (before the signature).
+    std::string added;
+    added.append("X-Amz-Algorithm=").append(algorithm);
+    added.append("&X-Amz-Credential=").append(uri_encode(credential));
+    added.append("&X-Amz-Date=").append(amzdate);
+    added.append("&X-Amz-SignedHeaders=").append(uri_encode(res.signed_headers));
+    added.append("&X-Amz-Expires=").append(std::to_string(expires_seconds));
+
+    std::string signed_query(r.query);
+    if (!signed_query.empty()) signed_query.push_back('&');
+    signed_query.append(added);
+    if (!token.empty() && !in.opts.omit_session_token) signed_query.append("&").append(token_param);
+    const std::string canon_query = canonical_query(signed_query);
+
+    payload_hash_buf phb;
+    const std::string_view payload_hash = payload_hash_of(r, phb);
+
+    std::string signed_headers_again;  // rebuilt by build_canonical_request, identical
+    res.canonical_request.reserve(canonical_request_reserve(r, canon_query.size(), hs));
+    build_canonical_request(res.canonical_request, signed_headers_again, r, canon_query, true,
+                            in.opts.normalize_path, hs, payload_hash);
+
+    build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
+    const key_bytes key =
+        signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service);
+    compute_signature(res.signature, key, res.string_to_sign);
+
+    res.query.assign(r.query);
+    if (!res.query.empty()) res.query.push_back('&');
+    res.query.append(added);
+    if (!token.empty()) res.query.append("&").append(token_param);
+    res.query.append("&X-Amz-Signature=").append(res.signature);
+    return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server side
+
+bool parse_authorization(std::string_view value, parsed_authorization& out) {
+    value = trim(value);
+    if (value.substr(0, algorithm.size()) != algorithm) return false;
+    value.remove_prefix(algorithm.size());
+    if (value.empty() || value.front() != ' ') return false;
+
+    parsed_authorization res{};
+    bool have_credential = false, have_signed = false, have_signature = false;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t end = value.find(',', start);
+        const bool last = end == std::string_view::npos;
+        const std::string_view part = trim(value.substr(start, last ? std::string_view::npos : end - start));
+        const std::size_t eq = part.find('=');
+        if (eq == std::string_view::npos) return false;
+        const std::string_view key = part.substr(0, eq);
+        const std::string_view val = part.substr(eq + 1);
+        if (key == "Credential") {
+            if (have_credential) return false;
+            have_credential = true;
+            // akid/date/region/service/aws4_request
+            std::string_view fields[5];
+            std::size_t n = 0, pos = 0;
+            for (;;) {
+                const std::size_t slash = val.find('/', pos);
+                if (n == 5) return false;
+                fields[n++] = val.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+                if (slash == std::string_view::npos) break;
+                pos = slash + 1;
+            }
+            if (n != 5 || fields[0].empty() || fields[2].empty() || fields[3].empty() ||
+                fields[4] != "aws4_request" || fields[1].size() != 8)
+                return false;
+            for (char c : fields[1]) {
+                if (c < '0' || c > '9') return false;
+            }
+            res.access_key_id = fields[0];
+            res.date = fields[1];
+            res.region = fields[2];
+            res.service = fields[3];
+        } else if (key == "SignedHeaders") {
+            if (have_signed || val.empty()) return false;
+            have_signed = true;
+            res.signed_headers = val;
+        } else if (key == "Signature") {
+            if (have_signature || val.size() != 64) return false;
+            for (char c : val) {
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+            }
+            have_signature = true;
+            res.signature = val;
+        } else {
+            return false;
+        }
+        if (last) break;
+        start = end + 1;
+    }
+    if (!have_credential || !have_signed || !have_signature) return false;
+    out = res;
+    return true;
+}
+
+bool verify(const request_view& request, const parsed_authorization& auth, std::string_view amz_date_value,
+            std::string_view secret_access_key, signing_key_cache* cache, bool normalize_path) {
+    sys_seconds t;
+    if (!parse_amz_date(amz_date_value, t)) return false;
+    if (amz_date_value.substr(0, 8) != auth.date) return false;
+    if (auth.signed_headers.empty() || auth.region.empty() || auth.service.empty()) return false;
+
+    // The request headers named in SignedHeaders.
+    header_list hs;
+    std::string_view token;
+    std::uint32_t order = 0;
+    for (const header& h : request.headers) {
+        std::size_t start = 0;
+        bool named = false;
+        for (;;) {
+            const std::size_t end = auth.signed_headers.find(';', start);
+            const bool last = end == std::string_view::npos;
+            if (iequals(h.name, auth.signed_headers.substr(start, last ? std::string_view::npos : end - start))) {
+                named = true;
+                break;
+            }
+            if (last) break;
+            start = end + 1;
+        }
+        if (named) {
+            hs.push_back({h.name, h.value, order});
+            if (iequals(h.name, "x-amz-security-token")) token = trim(h.value);
+        }
+        ++order;
+    }
+
+    payload_hash_buf phb;
+    const std::string_view payload_hash = payload_hash_of(request, phb);
+
+    std::string signed_headers;
+    signed_headers.reserve(auth.signed_headers.size());
+    std::string creq;
+    creq.reserve(canonical_request_reserve(request, request.query.size(), hs));
+    build_canonical_request(creq, signed_headers, request, {}, false, normalize_path, hs, payload_hash);
+    // The names found, sorted and lowercased, must be exactly the list the client signed: this
+    // rejects a missing header, an unsorted or repeated list and uppercase names.
+    if (signed_headers != auth.signed_headers) return false;
+
+    std::string sts;
+    build_string_to_sign(sts, amz_date_value, auth.date, auth.region, auth.service, creq);
+    const key_bytes key = signing_key(cache, secret_access_key, token, auth.date, auth.region, auth.service);
+    std::string signature;
+    compute_signature(signature, key, sts);
+    return constant_time_equal(signature, auth.signature);
+}
+
+}  // namespace iotjobs::sigv4

@@ -1,0 +1,436 @@
+// lib/retry/rate_limiter: adaptive (CUBIC) and fixed-rate limiters, driven by a fake clock.
+#include "retry/rate_limiter.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+using namespace iotjobs::detail;
+using namespace std::chrono_literals;
+
+namespace {
+
+const steady_time_point t0 = steady_time_point(std::chrono::seconds(1000));
+
+double secs(steady_duration d)
+{
+    return std::chrono::duration<double>(d).count();
+}
+
+double secs(steady_time_point t)
+{
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Feeds successful responses at `per_second` from `from` (exclusive) to `to` (inclusive).
+steady_time_point steady_traffic(adaptive_rate_limiter& lim, steady_time_point from, steady_time_point to,
+                                 int per_second)
+{
+    const auto step = std::chrono::nanoseconds(1'000'000'000 / per_second);
+    steady_time_point t = from;
+    while (t + step <= to) {
+        t += step;
+        lim.on_response(t, false);
+    }
+    return t;
+}
+
+double expected_cubic(double w_max, double dt)
+{
+    const double k = std::cbrt(w_max * (1 - 0.7) / 0.4);
+    return 0.4 * std::pow(dt - k, 3) + w_max;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// adaptive_rate_limiter
+
+TEST_CASE("adaptive: initial state as botocore")
+{
+    adaptive_rate_limiter lim(t0);
+    const auto s = lim.state();
+    CHECK_FALSE(s.enabled);
+    CHECK(s.fill_rate == 1.0);
+    CHECK(s.max_capacity == 1.0);
+    CHECK(s.current_capacity == 0.0);
+    CHECK(s.measured_rate == 0.0);
+    CHECK(s.w_max == 0.5);
+    CHECK(s.k == doctest::Approx(std::cbrt(0.5 * 0.3 / 0.4)));
+    CHECK(s.last_throttle == secs(t0));
+}
+
+TEST_CASE("adaptive: disabled until the first throttle")
+{
+    adaptive_rate_limiter lim(t0);
+    // Many sends and successes: never a wait, no token taken.
+    for (int i = 0; i < 1000; ++i) {
+        const auto t = t0 + i * 10ms;
+        REQUIRE(lim.acquire(t) == steady_duration::zero());
+        lim.on_response(t, false);
+    }
+    CHECK_FALSE(lim.state().enabled);
+    const double cap_before = lim.state().current_capacity;
+    lim.refund(t0 + 10s);  // no-op while disabled
+    CHECK(lim.state().current_capacity == cap_before);
+
+    lim.on_response(t0 + 10s, true);
+    CHECK(lim.state().enabled);
+    // Now sending faster than the fill rate must wait: at most capacity tokens go at once.
+    const auto s = lim.state();
+    CHECK(s.fill_rate == doctest::Approx(0.7 * s.measured_rate));
+    int immediate = 0;
+    steady_duration longest{};
+    for (int i = 0; i < 200; ++i) {
+        const auto w = lim.acquire(t0 + 10s);
+        immediate += w == steady_duration::zero();
+        longest = std::max(longest, w);
+    }
+    CHECK(immediate == static_cast<int>(std::floor(s.current_capacity)));
+    CHECK(secs(longest) == doctest::Approx((200 - s.current_capacity) / s.fill_rate));
+}
+
+TEST_CASE("adaptive: measured rate in 0.5 s buckets with EMA 0.8")
+{
+    adaptive_rate_limiter lim(t0);  // buckets anchored at 1000.0
+    // 5 responses in [1000.0, 1000.5): no bucket closed yet.
+    for (int i = 0; i < 5; ++i)
+        lim.on_response(t0 + 50ms + i * 100ms, false);
+    CHECK(lim.state().measured_rate == 0.0);
+    // The first response at/after 1000.5 closes the bucket: 6 responses / 0.5 s = 12, EMA 0.8*12.
+    lim.on_response(t0 + 500ms, false);
+    CHECK(lim.state().measured_rate == doctest::Approx(9.6));
+    // As botocore, the response that closes a bucket is counted in it: [1000.5, 1001.0) closed
+    // by the response at 1001.2 holds 1 response -> 1 / 0.5 s.
+    lim.on_response(t0 + 1200ms, false);
+    CHECK(lim.state().measured_rate == doctest::Approx(0.8 * 2 + 0.2 * 9.6));
+    // An empty bucket is skipped: [1001.0, 1002.0) closed at 1002.0 with 1 response -> 1 / 1 s.
+    lim.on_response(t0 + 2000ms, false);
+    CHECK(lim.state().measured_rate == doctest::Approx(0.8 * 1 + 0.2 * (0.8 * 2 + 0.2 * 9.6)));
+    // Same bucket again: no change.
+    lim.on_response(t0 + 2100ms, false);
+    CHECK(lim.state().measured_rate == doctest::Approx(0.8 * 1 + 0.2 * (0.8 * 2 + 0.2 * 9.6)));
+    // Steady 10/s converges to 10.
+    steady_traffic(lim, t0 + 2s, t0 + 12s, 10);
+    CHECK(lim.state().measured_rate == doctest::Approx(10.0).epsilon(1e-6));
+}
+
+TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recovery")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 10);
+    const double measured = lim.state().measured_rate;
+    REQUIRE(measured == doctest::Approx(10.0).epsilon(1e-6));
+
+    const auto t_fail = t + 50ms;  // same measurement bucket: measured unchanged
+    lim.on_response(t_fail, true);
+    auto s = lim.state();
+    CHECK(s.enabled);
+    CHECK(s.measured_rate == measured);
+    CHECK(s.w_max == measured);
+    CHECK(s.k == doctest::Approx(std::cbrt(measured * 0.3 / 0.4)));
+    CHECK(s.fill_rate == doctest::Approx(0.7 * measured));
+    CHECK(s.max_capacity == doctest::Approx(0.7 * measured));
+    CHECK(s.last_throttle == doctest::Approx(secs(t_fail)));
+
+    // Successes at 10/s: rate follows C*(t - t_fail - K)^3 + W_max, capped at 2*measured.
+    double previous = s.fill_rate;
+    bool reached_w_max = false, capped = false;
+    for (int i = 1; i <= 60; ++i) {
+        const auto now = t_fail + i * 100ms;
+        lim.on_response(now, false);
+        s = lim.state();
+        const double cubic = expected_cubic(measured, secs(now - t_fail));
+        const double expect = std::max(std::min(cubic, 2 * s.measured_rate), 0.5);
+        CAPTURE(i);
+        CHECK(s.fill_rate == doctest::Approx(expect));
+        CHECK(s.max_capacity == doctest::Approx(std::max(std::min(cubic, 2 * s.measured_rate), 1.0)));
+        if (cubic < 2 * s.measured_rate)
+            CHECK(s.fill_rate >= previous - 1e-9);  // the cubic never decreases without a throttle
+        previous = s.fill_rate;
+        if (secs(now - t_fail) >= s.k)
+            reached_w_max = reached_w_max || s.fill_rate >= measured - 1e-9;
+        capped = capped || s.fill_rate == doctest::Approx(2 * s.measured_rate);
+    }
+    CHECK(reached_w_max);
+    CHECK(capped);  // 6 s after the throttle the cubic is far above 2 x measured
+
+    // At t_fail + K exactly the cubic is back at W_max.
+    CHECK(expected_cubic(measured, s.k) == doctest::Approx(measured));
+    // Right after the throttle it starts at 0.7 * W_max.
+    CHECK(expected_cubic(measured, 0) == doctest::Approx(0.7 * measured));
+}
+
+TEST_CASE("adaptive: a second throttle uses min(measured, fill rate)")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 10);
+    lim.on_response(t + 10ms, true);
+    const double fill1 = lim.state().fill_rate;
+    REQUIRE(fill1 == doctest::Approx(7.0).epsilon(1e-6));
+    lim.on_response(t + 20ms, true);
+    const auto s = lim.state();
+    CHECK(s.w_max == doctest::Approx(fill1));
+    CHECK(s.fill_rate == doctest::Approx(0.7 * fill1));
+}
+
+TEST_CASE("adaptive: fill rate floored at 0.5, capacity at least 1")
+{
+    adaptive_rate_limiter lim(t0);
+    lim.on_response(t0 + 4s, false);  // closes [1000, 1004): 1 / 4 s -> measured 0.2
+    REQUIRE(lim.state().measured_rate == doctest::Approx(0.2));
+    lim.on_response(t0 + 4100ms, true);
+    auto s = lim.state();
+    CHECK(s.w_max == doctest::Approx(0.2));
+    CHECK(s.fill_rate == 0.5);  // 0.7 * 0.2 = 0.14 floored
+    CHECK(s.max_capacity == 1.0);
+
+    // Sends at one instant are spaced 1 / 0.5 = 2 s apart.
+    const auto now = t0 + 4100ms;
+    const double c0 = lim.state().current_capacity;
+    std::vector<double> waits;
+    for (int i = 0; i < 5; ++i)
+        waits.push_back(secs(lim.acquire(now)));
+    for (int i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(waits[i] == doctest::Approx(std::max(0.0, (i + 1 - c0) / 0.5)).epsilon(1e-9));
+    }
+    for (int i = 1; i < 5; ++i)
+        CHECK(waits[i] - waits[i - 1] == doctest::Approx(2.0).epsilon(1e-9));
+}
+
+TEST_CASE("adaptive: acquire reserves tokens in order; refund gives one back")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 10);
+    const auto now = t + 10ms;
+    lim.on_response(now, true);  // fill 7/s, capacity 7
+    const auto s = lim.state();
+    REQUIRE(s.fill_rate == doctest::Approx(7.0).epsilon(1e-6));
+    const double c0 = s.current_capacity;
+    REQUIRE(c0 >= 0.0);
+    REQUIRE(c0 <= s.max_capacity);
+
+    std::vector<steady_duration> waits;
+    for (int i = 0; i < 30; ++i)
+        waits.push_back(lim.acquire(now));
+    for (int i = 0; i < 30; ++i) {
+        const double expect = std::max(0.0, (i + 1 - c0) / s.fill_rate);
+        CAPTURE(i);
+        CHECK(secs(waits[i]) == doctest::Approx(expect).epsilon(1e-9));
+        CHECK(secs(waits[i]) >= expect - 1e-12);  // rounded up: the token is there when the timer fires
+        if (i > 0)
+            CHECK(waits[i] >= waits[i - 1]);
+    }
+    // The last reserved caller's token is exactly paid at its wake-up time.
+    const double debt = lim.state().current_capacity;
+    CHECK(debt == doctest::Approx(c0 - 30));
+    lim.refund(now);
+    CHECK(lim.state().current_capacity == doctest::Approx(c0 - 29));
+    // Later: the bucket refills at the fill rate but never above capacity.
+    lim.acquire(now + 100s);
+    CHECK(lim.state().current_capacity == doctest::Approx(s.max_capacity - 1));
+    // Earlier timestamps (another thread's stale now) do not refill backwards.
+    const double c = lim.state().current_capacity;
+    lim.acquire(now);
+    CHECK(lim.state().current_capacity == doctest::Approx(c - 1));
+}
+
+TEST_CASE("adaptive: rate limited senders approach the fill rate")
+{
+    // A closed loop: each caller sends when allowed; the service throttles above 5/s.
+    adaptive_rate_limiter lim(t0);
+    steady_time_point now = t0;
+    std::vector<steady_time_point> sends;
+    for (int i = 0; i < 3000; ++i) {
+        now += lim.acquire(now);
+        now += 20ms;  // the request takes 20 ms
+        sends.push_back(now);
+        // throttled if more than 5 sends in the last second
+        const auto window_start = now - 1s;
+        const auto in_window = std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > window_start; });
+        lim.on_response(now, in_window > 5);
+    }
+    CHECK(lim.state().enabled);
+    // Over the last 100 s the achieved rate stays within the band CUBIC oscillates in.
+    const auto last = sends.back();
+    const auto recent =
+        std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > last - 100s; });
+    CHECK(recent >= 300);  // >= 3/s
+    CHECK(recent <= 700);  // <= 7/s
+}
+
+TEST_CASE("adaptive: concurrent use is safe")
+{
+    adaptive_rate_limiter lim(t0);
+    lim.on_response(t0 + 1s, true);
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 4; ++th)
+        threads.emplace_back([&, th] {
+            for (int i = 0; i < 2000; ++i) {
+                const auto now = t0 + 1s + i * 1ms;
+                (void)lim.acquire(now);
+                lim.on_response(now, (i + th) % 97 == 0);
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    const auto s = lim.state();
+    CHECK(s.enabled);
+    CHECK(s.fill_rate >= 0.5);
+    CHECK(std::isfinite(s.current_capacity));
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixed_rate_limiter
+
+TEST_CASE("fixed: 10,000 queued acquisitions are exactly 1/R apart")
+{
+    for (double rate : {10.0, 3.0, 7.0, 0.5, 1000.0, 37.5}) {
+        CAPTURE(rate);
+        fixed_rate_limiter lim(rate);
+        CHECK(lim.rate() == rate);
+        CHECK(lim.burst() == 1);
+        const double interval_ns = 1e9 / rate;
+        for (std::int64_t n = 0; n < 10'000; ++n) {
+            const auto wait = lim.acquire(t0);
+            const auto expect = std::chrono::nanoseconds(std::llround(static_cast<double>(n) * interval_ns));
+            REQUIRE(std::chrono::abs(wait - expect) <= 1ns);
+        }
+        // Admitted rate over the run: 9,999 intervals between the first and the last send.
+        const auto last = t0 + std::chrono::nanoseconds(std::llround(9999 * interval_ns));
+        const double admitted = 9999.0 / secs(last - t0);
+        CHECK(admitted == doctest::Approx(rate).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("fixed: callers that wait and come back keep the exact rate")
+{
+    fixed_rate_limiter lim(10.0);
+    steady_time_point now = t0;
+    steady_time_point first{}, last{};
+    // Each of 4 workers sends, takes 35 ms, and asks again; the limiter is the bottleneck.
+    std::vector<steady_time_point> ready(4, t0);
+    for (int n = 0; n < 10'000; ++n) {
+        auto it = std::min_element(ready.begin(), ready.end());
+        now = *it;
+        const auto send = now + lim.acquire(now);
+        if (n == 0)
+            first = send;
+        last = send;
+        *it = send + 35ms;
+    }
+    const double admitted = 9999.0 / secs(last - first);
+    CHECK(admitted == doctest::Approx(10.0).epsilon(0.01));
+    CHECK(admitted == doctest::Approx(10.0).epsilon(1e-9));
+}
+
+TEST_CASE("fixed: bursty arrivals faster than R are smoothed to R")
+{
+    fixed_rate_limiter lim(20.0);
+    std::uint64_t lcg = 12345;
+    auto next_rand = [&] {
+        lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<double>(lcg >> 11) * 0x1p-53;
+    };
+    steady_time_point arrival = t0;
+    std::vector<steady_time_point> sends;
+    for (int n = 0; n < 10'000; ++n) {
+        // arrivals average 40/s, in clumps
+        arrival += std::chrono::nanoseconds(static_cast<std::int64_t>(next_rand() * 50e6));
+        sends.push_back(arrival + lim.acquire(arrival));
+    }
+    CHECK(std::is_sorted(sends.begin(), sends.end()));
+    for (std::size_t i = 1; i < sends.size(); ++i)
+        REQUIRE(sends[i] - sends[i - 1] >= 50ms - 1ns);
+    const double admitted = 9999.0 / secs(sends.back() - sends.front());
+    CHECK(admitted == doctest::Approx(20.0).epsilon(0.01));
+}
+
+TEST_CASE("fixed: slower arrivals never wait; idle restarts the schedule")
+{
+    fixed_rate_limiter lim(10.0);
+    for (int n = 0; n < 100; ++n)
+        REQUIRE(lim.acquire(t0 + n * 150ms) == steady_duration::zero());
+    // Exactly at the next slot: no wait either.
+    fixed_rate_limiter exact(10.0);
+    for (int n = 0; n < 100; ++n)
+        REQUIRE(exact.acquire(t0 + n * 100ms) == steady_duration::zero());
+    // A little early: wait the remainder.
+    CHECK(exact.acquire(t0 + 9930ms) == 70ms);
+}
+
+TEST_CASE("fixed: burst")
+{
+    fixed_rate_limiter lim(10.0, 5);
+    CHECK(lim.burst() == 5);
+    for (int i = 0; i < 5; ++i)
+        CHECK(lim.acquire(t0) == 0ms);
+    CHECK(lim.acquire(t0) == 100ms);
+    CHECK(lim.acquire(t0) == 200ms);
+    // Long idle: the full burst again.
+    const auto later = t0 + 10s;
+    for (int i = 0; i < 5; ++i)
+        CHECK(lim.acquire(later) == 0ms);
+    CHECK(lim.acquire(later) == 100ms);
+    // Partial idle: 6 slots were taken at `later` (the 6th at later + 100 ms), so the schedule is
+    // 600 ms ahead; 300 ms on, 3 slots were earned but one was already spent: 2 go at once.
+    const auto partial = later + 300ms;
+    for (int i = 0; i < 2; ++i)
+        CHECK(lim.acquire(partial) == 0ms);
+    CHECK(lim.acquire(partial) == 100ms);
+    // Over a long backlog the rate is still R.
+    fixed_rate_limiter b(10.0, 5);
+    steady_duration w{};
+    for (int n = 0; n < 10'004; ++n)
+        w = b.acquire(t0);
+    CHECK(w == 999900ms);  // the last (n = 10,003) is slot 10,003 - 4 = 9,999: 999.9 s
+    fixed_rate_limiter zero_burst(10.0, 0);
+    CHECK(zero_burst.burst() == 1);
+}
+
+TEST_CASE("fixed: unlimited")
+{
+    for (double r : {0.0, -5.0, std::nan("")}) {
+        fixed_rate_limiter lim(r);
+        CHECK(lim.unlimited());
+        for (int i = 0; i < 1000; ++i)
+            REQUIRE(lim.acquire(t0) == steady_duration::zero());
+    }
+}
+
+TEST_CASE("fixed: no drift over millions of slots (re-anchoring)")
+{
+    fixed_rate_limiter lim(7.0);
+    const std::int64_t n_total = 2'500'000;  // crosses the internal re-anchor twice
+    steady_duration wait{};
+    for (std::int64_t n = 0; n < n_total; ++n)
+        wait = lim.acquire(t0);
+    const double expect_ns = static_cast<double>(n_total - 1) * 1e9 / 7.0;
+    CHECK(std::abs(static_cast<double>(std::chrono::nanoseconds(wait).count()) - expect_ns) <= 3.0);
+}
+
+TEST_CASE("fixed: concurrent acquisitions get distinct slots")
+{
+    fixed_rate_limiter lim(100.0);
+    std::vector<std::vector<steady_duration>> got(4);
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 4; ++th)
+        threads.emplace_back([&, th] {
+            for (int i = 0; i < 2500; ++i)
+                got[th].push_back(lim.acquire(t0));
+        });
+    for (auto& t : threads)
+        t.join();
+    std::vector<steady_duration> all;
+    for (auto& g : got)
+        all.insert(all.end(), g.begin(), g.end());
+    std::sort(all.begin(), all.end());
+    for (std::size_t i = 0; i < all.size(); ++i)
+        REQUIRE(std::chrono::abs(all[i] - std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
+}
