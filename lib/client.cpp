@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include <cstdlib>
 #include <system_error>
@@ -46,7 +47,9 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
       cfg_(std::move(cfg)),
       chain_(default_chain(cfg_, [](const char* n) { return std::getenv(n); })),
       quota_(cfg_.retry.quota_capacity),
-      strategy_(cfg_.retry) {
+      strategy_(cfg_.retry),
+      adaptive_(std::chrono::steady_clock::now()),
+      adaptive_on_(cfg_.retry.mode == retry_mode::adaptive) {
     std::string what;
     std::string url_text;
     error_code ec = resolve_endpoint({cfg_.region, false, false, cfg_.endpoint_url}, url_text, what);
@@ -66,8 +69,6 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     transport_settings ts{url_, cfg_.ca_bundle, cfg_.verify_peer, cfg_.pool, cfg_.timeouts};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
-    if (cfg_.retry.mode == retry_mode::adaptive)
-        adaptive_ = std::make_unique<adaptive_rate_limiter>(std::chrono::steady_clock::now());
 }
 
 void client_impl::sign(const operation_request& op, const credentials& creds, http_request& out) {
@@ -145,8 +146,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     http_request req;
 
     for (;;) {
-        if (adaptive_) {
-            auto wait = adaptive_->acquire(std::chrono::steady_clock::now());
+        const bool adaptive = adaptive_on_.load(std::memory_order_relaxed);
+        if (adaptive) {
+            auto wait = adaptive_.acquire(std::chrono::steady_clock::now());
             if (wait.count() > 0) {
                 timer.expires_after(wait);
                 error_code wec;
@@ -154,6 +156,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                 if (wec) co_return wec;
             }
         }
+        const auto signed_offset = offset_.get();
         sign(op, creds, req);
         ++attempts;
         access::attempts(diag) = attempts;
@@ -162,7 +165,17 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
 
         exchange_info info;
         resp.clear();
-        error_code ec = co_await pool_->exchange(req, resp, info);
+        duration attempt_timeout = cfg_.timeouts.attempt;
+        if (has_deadline) {
+            auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= duration::zero()) co_return make_error_code(client_errc::deadline_exceeded);
+            if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
+        }
+        error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout);
+        if (ec == boost::beast::error::timeout && has_deadline && std::chrono::steady_clock::now() >= deadline) {
+            access::message(diag) = "the operation deadline passed during attempt " + std::to_string(attempts);
+            co_return make_error_code(client_errc::deadline_exceeded);
+        }
         if (ec == asio::error::operation_aborted) co_return ec;
 
         attempt_outcome out;
@@ -187,7 +200,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                 access::aws_error_name(diag).clear();
                 access::message(diag).clear();
                 quota_.on_success(last_cost);
-                if (adaptive_) adaptive_->on_response(std::chrono::steady_clock::now(), false);
+                if (adaptive) adaptive_.on_response(std::chrono::steady_clock::now(), false);
                 if (logging(log_level::debug))
                     log(log_level::debug, "attempt " + std::to_string(attempts) + ": HTTP " +
                                               std::to_string(resp.status) + " request id " +
@@ -202,7 +215,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             out.aws_error_name = perr.code;
             out.message = perr.message;
             out.response_started = true;
-            out.server_clock_skewed = server_offset && significant_skew(*server_offset - offset_.get()) ;
+            out.server_clock_skewed = server_offset && significant_skew(*server_offset - signed_offset);
             access::aws_error_name(diag) = perr.code;
             access::message(diag) = perr.message;
             access::request_id(diag) = perr.request_id;
@@ -215,9 +228,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
         if (d.kind == retry_kind::throttling) {
             throttled_.fetch_add(1, std::memory_order_relaxed);
-            if (adaptive_) adaptive_->on_response(std::chrono::steady_clock::now(), true);
-        } else if (adaptive_ && !out.transport_error) {
-            adaptive_->on_response(std::chrono::steady_clock::now(), false);
+            if (adaptive) adaptive_.on_response(std::chrono::steady_clock::now(), true);
+        } else if (adaptive && !out.transport_error) {
+            adaptive_.on_response(std::chrono::steady_clock::now(), false);
         }
         error_code result = out.ec;
         if (d.retry && has_deadline && std::chrono::steady_clock::now() + d.delay >= deadline) {
@@ -256,48 +269,38 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     }
 }
 
-void client_impl::post_result(asio::any_completion_handler<void(error_code)> handler, error_code ec) {
-    // Never complete inside the initiating function: hop through the client's executor, then
-    // run the handler on its own associated executor.
-    asio::post(ex_, [self = shared_from_this(), h = std::move(handler), ec]() mutable {
-        auto hex = asio::get_associated_executor(h, self->ex_);
-        asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
-    });
+std::shared_ptr<asio::cancellation_signal> client_impl::register_op() {
+    auto sig = std::make_shared<asio::cancellation_signal>();
+    std::lock_guard lk(ops_mutex_);
+    ops_.insert(sig);
+    return sig;
 }
 
-void client_impl::spawn(asio::awaitable<error_code> body, asio::any_completion_handler<void(error_code)> handler) {
-    auto sig = std::make_shared<asio::cancellation_signal>();
-    {
-        std::lock_guard lk(ops_mutex_);
-        ops_.insert(sig);
+void client_impl::unregister_op(const std::shared_ptr<asio::cancellation_signal>& sig) {
+    std::lock_guard lk(ops_mutex_);
+    ops_.erase(sig);
+}
+
+asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
+                                          diagnostics* diag) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    diagnostics own;
+    http_response resp;
+    co_return co_await impl->execute(op, resp, diag ? *diag : own);
+}
+
+error_code error_from_exception(std::exception_ptr ep) noexcept {
+    try {
+        std::rethrow_exception(ep);
+    } catch (const boost::system::system_error& e) {
+        return e.code();
+    } catch (const std::system_error& e) {
+        return error_code(e.code());
+    } catch (const std::bad_alloc&) {
+        return make_error_code(boost::system::errc::not_enough_memory);
+    } catch (...) {
+        return make_error_code(client_errc::bad_response);
     }
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) slot.assign([sig](asio::cancellation_type t) { sig->emit(t); });
-    auto self = shared_from_this();
-    asio::co_spawn(
-        ex_, std::move(body),
-        asio::bind_cancellation_slot(
-            sig->slot(), [self, sig, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
-                {
-                    std::lock_guard lk(self->ops_mutex_);
-                    self->ops_.erase(sig);
-                }
-                if (ep) {
-                    try {
-                        std::rethrow_exception(ep);
-                    } catch (const boost::system::system_error& e) {
-                        ec = e.code();
-                    } catch (const std::bad_alloc&) {
-                        ec = make_error_code(std::errc::not_enough_memory);
-                    } catch (...) {
-                        ec = make_error_code(client_errc::bad_response);
-                    }
-                }
-                auto slot = asio::get_associated_cancellation_slot(h);
-                if (slot.is_connected()) slot.clear();
-                auto hex = asio::get_associated_executor(h, self->ex_);
-                asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
-            }));
 }
 
 void client_impl::cancel_all() {

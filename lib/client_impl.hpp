@@ -17,12 +17,19 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <string>
+#include <tuple>
 
 namespace iotjobs::detail {
 
@@ -40,12 +47,15 @@ public:
     boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag);
 
     // Starts `body` as a coroutine on the client's executor and completes `handler` with its
-    // result, forwarding the handler's cancellation and honouring client::cancel().
+    // error code and `*values`, forwarding the handler's cancellation and honouring client::cancel().
+    template <class... Ts>
     void spawn(boost::asio::awaitable<error_code> body,
-               boost::asio::any_completion_handler<void(error_code)> handler);
+               boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
+               std::shared_ptr<std::tuple<Ts...>> values = std::make_shared<std::tuple<Ts...>>());
 
-    // Completes `handler` with `ec` through its associated executor (never inline).
-    void post_result(boost::asio::any_completion_handler<void(error_code)> handler, error_code ec);
+    // Completes `handler` with `ec` (and default values) through its associated executor, never inline.
+    template <class... Ts>
+    void post_result(boost::asio::any_completion_handler<void(error_code, Ts...)> handler, error_code ec);
 
     void cancel_all();
     client_stats stats() const;
@@ -57,7 +67,13 @@ public:
 
     std::chrono::seconds clock_offset() const noexcept { return offset_.get(); }
 
+    // Turns on the adaptive (CUBIC) client-side rate limiter for every later attempt of this
+    // client, as retry_mode::adaptive does from the start. The bulk engine's default pacing.
+    void enable_adaptive_rate_limiter() noexcept { adaptive_on_.store(true, std::memory_order_relaxed); }
+
 private:
+    std::shared_ptr<boost::asio::cancellation_signal> register_op();
+    void unregister_op(const std::shared_ptr<boost::asio::cancellation_signal>& sig);
     void sign(const operation_request& op, const credentials& creds, http_request& out);
 
     boost::asio::any_io_executor ex_;
@@ -70,7 +86,8 @@ private:
     retry_quota quota_;
     standard_retry_strategy strategy_;
     default_random_source rng_;
-    std::unique_ptr<adaptive_rate_limiter> adaptive_;
+    adaptive_rate_limiter adaptive_;
+    std::atomic<bool> adaptive_on_{false};
     detail::clock_offset offset_;
 
     std::mutex ops_mutex_;
@@ -78,5 +95,45 @@ private:
 
     std::atomic<std::uint64_t> requests_{0}, retries_{0}, throttled_{0};
 };
+
+error_code error_from_exception(std::exception_ptr ep) noexcept;
+
+// The body of an operation without a result: accepts every cancellation type (a call stopped
+// after its request was written may still have taken effect), runs the attempt loop.
+boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
+                                                 diagnostics* diag);
+
+template <class... Ts>
+void client_impl::post_result(boost::asio::any_completion_handler<void(error_code, Ts...)> handler, error_code ec) {
+    namespace asio = boost::asio;
+    asio::post(ex_, [self = shared_from_this(), h = std::move(handler), ec]() mutable {
+        auto hex = asio::get_associated_executor(h, self->ex_);
+        asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec, Ts{}...); });
+    });
+}
+
+template <class... Ts>
+void client_impl::spawn(boost::asio::awaitable<error_code> body,
+                        boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
+                        std::shared_ptr<std::tuple<Ts...>> values) {
+    namespace asio = boost::asio;
+    auto sig = register_op();
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.assign([sig](asio::cancellation_type t) { sig->emit(t); });
+    auto self = shared_from_this();
+    asio::co_spawn(
+        ex_, std::move(body),
+        asio::bind_cancellation_slot(
+            sig->slot(), [self, sig, values, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+                self->unregister_op(sig);
+                if (ep) ec = error_from_exception(ep);
+                auto hslot = asio::get_associated_cancellation_slot(h);
+                if (hslot.is_connected()) hslot.clear();
+                auto hex = asio::get_associated_executor(h, self->ex_);
+                asio::dispatch(hex, [h = std::move(h), ec, values]() mutable {
+                    std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+                });
+            }));
+}
 
 }  // namespace iotjobs::detail

@@ -45,20 +45,20 @@ struct job_execution_summary {
 
 // GET /jobs/{jobId}/things
 struct list_job_executions_for_job_request {
-    std::string job_id;                        // 1-64 chars of [a-zA-Z0-9_-]
+    std::string job_id;  // 1-64 chars of [a-zA-Z0-9_-]
     std::optional<job_execution_status> status;
-    std::optional<int> max_results;            // 1-250
-    std::optional<std::string> next_token;     // opaque, from the previous page, sent unchanged
+    std::optional<int> max_results;         // 1-250
+    std::optional<std::string> next_token;  // opaque, from the previous page, sent unchanged
 };
 
 // GET /things/{thingName}/jobs
 struct list_job_executions_for_thing_request {
-    std::string thing_name;                    // 1-128 chars of [a-zA-Z0-9:_-]
+    std::string thing_name;  // 1-128 chars of [a-zA-Z0-9:_-]
     std::optional<job_execution_status> status;
-    std::optional<std::string> namespace_id;   // [a-zA-Z0-9_-]+
-    std::optional<int> max_results;            // 1-250
-    std::optional<std::string> next_token;     // opaque, from the previous page, sent unchanged
-    std::optional<std::string> job_id;         // filter: 1-64 chars of [a-zA-Z0-9_-]
+    std::optional<std::string> namespace_id;  // [a-zA-Z0-9_-]+
+    std::optional<int> max_results;           // 1-250
+    std::optional<std::string> next_token;    // opaque, from the previous page, sent unchanged
+    std::optional<std::string> job_id;        // filter: 1-64 chars of [a-zA-Z0-9_-]
 };
 
 // One page of either list operation. next_token is empty on the last page.
@@ -69,8 +69,8 @@ struct list_job_executions_result {
 
 // GET /things/{thingName}/jobs/{jobId}[?executionNumber=N]
 struct describe_job_execution_request {
-    std::string thing_name;                    // 1-128 chars of [a-zA-Z0-9:_-]
-    std::string job_id;                        // 1-64 chars of [a-zA-Z0-9_-]
+    std::string thing_name;                        // 1-128 chars of [a-zA-Z0-9:_-]
+    std::string job_id;                            // 1-64 chars of [a-zA-Z0-9_-]
     std::optional<std::int64_t> execution_number;  // latest execution when empty
 };
 
@@ -79,7 +79,7 @@ struct job_execution {
     std::string job_id;
     std::string thing_arn;
     job_execution_status status = job_execution_status::queued;
-    bool force_canceled = false;                         // absent on the wire = false
+    bool force_canceled = false;                        // absent on the wire = false
     std::map<std::string, std::string> status_details;  // statusDetails.detailsMap
     std::optional<double> queued_at;
     std::optional<double> started_at;
@@ -91,9 +91,9 @@ struct job_execution {
 
 // PUT /things/{thingName}/jobs/{jobId}/cancel[?force=true|false]
 struct cancel_job_execution_request {
-    std::string thing_name;                    // 1-128 chars of [a-zA-Z0-9:_-]
-    std::string job_id;                        // 1-64 chars of [a-zA-Z0-9_-]
-    std::optional<bool> force;                 // needed to cancel an IN_PROGRESS execution
+    std::string thing_name;     // 1-128 chars of [a-zA-Z0-9:_-]
+    std::string job_id;         // 1-64 chars of [a-zA-Z0-9_-]
+    std::optional<bool> force;  // needed to cancel an IN_PROGRESS execution
     std::optional<std::int64_t> expected_version;
     // At most 10 pairs; keys 1-128 chars of [a-zA-Z0-9:_-]; values non-empty UTF-8 without
     // control or format characters. Not sent when empty.

@@ -212,6 +212,11 @@ private:
 
 struct run_options {
     bool handle_sigint = true;  // SIGINT cancels the call and the exit code is 130
+    // Called after every check passed, just before a client is built and anything is sent. If it
+    // returns an exit code, the program stops there with it (tests: prove that bad input never gets
+    // this far, and see what a good one would send, without a network).
+    std::function<std::optional<int>(const resolved_configuration&, const delete_job_execution_request&)>
+        before_call;
 };
 
 // What a command's run function gets.

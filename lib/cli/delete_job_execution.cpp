@@ -162,8 +162,11 @@ int delete_job_execution_command(const command_context& ctx) {
     ctx.log.add_secret(cfg.config.static_credentials.secret_access_key);
     ctx.log.add_secret(cfg.config.static_credentials.session_token);
     for (const auto& line : cfg.sources) ctx.log.write("cli", line);
-    return run_delete_job_execution(cfg, std::get<delete_job_execution_request>(req), ctx.log, ctx.out, ctx.err,
-                                    ctx.ro);
+    const auto& request = std::get<delete_job_execution_request>(req);
+    if (ctx.ro.before_call) {
+        if (auto code = ctx.ro.before_call(cfg, request)) return *code;
+    }
+    return run_delete_job_execution(cfg, request, ctx.log, ctx.out, ctx.err, ctx.ro);
 }
 
 }  // namespace iotjobs::cli

@@ -264,18 +264,19 @@ std::optional<fault_rule> parse_fault(std::string_view s, std::string& error) {
             r.ms = *v;
         } else if (key == "dist") {
             auto d = split(val, ':');
-            std::optional<double> a = d.size() > 1 ? parse_double(d[1]) : std::nullopt;
-            std::optional<double> b = d.size() > 2 ? parse_double(d[2]) : std::nullopt;
-            if (d[0] == "uniform" && d.size() == 3 && a && b && *a >= 0 && *b >= *a) {
+            double a = -1, b = -1;
+            if (d.size() > 1) a = parse_double(d[1]).value_or(-1);
+            if (d.size() > 2) b = parse_double(d[2]).value_or(-1);
+            if (d[0] == "uniform" && d.size() == 3 && a >= 0 && b >= a) {
                 r.dist = fault_rule::distribution::uniform;
-                r.ms = *a;
-                r.ms_max = *b;
-            } else if ((d[0] == "exp" || d[0] == "exponential") && d.size() == 2 && a && *a >= 0) {
+                r.ms = a;
+                r.ms_max = b;
+            } else if ((d[0] == "exp" || d[0] == "exponential") && d.size() == 2 && a >= 0) {
                 r.dist = fault_rule::distribution::exponential;
-                r.ms = *a;
-            } else if (d[0] == "fixed" && d.size() == 2 && a && *a >= 0) {
+                r.ms = a;
+            } else if (d[0] == "fixed" && d.size() == 2 && a >= 0) {
                 r.dist = fault_rule::distribution::fixed;
-                r.ms = *a;
+                r.ms = a;
             } else {
                 error = "fault '" + std::string(s) + "': dist must be fixed:MS, uniform:MIN:MAX or exp:MEAN";
                 return std::nullopt;

@@ -5,6 +5,7 @@
 
 #include "fake/server.hpp"
 #include "fake/store.hpp"
+#include "fake/util.hpp"
 #include "sigv4/sigv4.hpp"
 
 #include <array>

@@ -73,7 +73,8 @@ public:
         if (session_) SSL_SESSION_free(session_);
     }
 
-    asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info) override {
+    asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info,
+                                         duration attempt_timeout) override {
         info = {};
         for (int round = 0; round < 2; ++round) {
             std::unique_ptr<connection> conn;
@@ -96,7 +97,7 @@ public:
             exchange_info attempt;
             attempt.reused_connection = info.reused_connection;
             bool keep = false;
-            ec = co_await send_receive(*conn, req, resp, attempt, keep);
+            ec = co_await send_receive(*conn, req, resp, attempt, keep, attempt_timeout);
             info.request_written = attempt.request_written;
             info.response_started = attempt.response_started;
             info.timed_out = attempt.timed_out;
@@ -324,7 +325,8 @@ private:
 
     template <class Stream>
     asio::awaitable<error_code> send_receive_on(Stream& stream, connection& c, const http_request& req,
-                                                http_response& resp, exchange_info& info, bool& keep) {
+                                                http_response& resp, exchange_info& info, bool& keep,
+                                                duration timeout) {
         http::request<http::string_body> msg;
         msg.method_string(req.method);
         std::string target = settings_.url.base_path + req.target;
@@ -342,7 +344,7 @@ private:
             msg.set(http::field::content_length, "0");
 
         auto& low = c.lowest();
-        if (settings_.timeouts.attempt.count() > 0) low.expires_after(settings_.timeouts.attempt);
+        if (timeout.count() > 0) low.expires_after(timeout);
         else low.expires_never();
 
         error_code ec;
@@ -379,9 +381,9 @@ private:
     }
 
     asio::awaitable<error_code> send_receive(connection& c, const http_request& req, http_response& resp,
-                                             exchange_info& info, bool& keep) {
-        if (c.tls) co_return co_await send_receive_on(*c.tls, c, req, resp, info, keep);
-        co_return co_await send_receive_on(*c.plain, c, req, resp, info, keep);
+                                             exchange_info& info, bool& keep, duration timeout) {
+        if (c.tls) co_return co_await send_receive_on(*c.tls, c, req, resp, info, keep, timeout);
+        co_return co_await send_receive_on(*c.plain, c, req, resp, info, keep, timeout);
     }
 
     asio::any_io_executor ex_;

@@ -43,8 +43,9 @@ public:
     // A connection is returned to the pool only after a complete response that allows keep-alive;
     // it is dropped on any error, on Connection: close and on cancellation. A failure on a reused
     // connection before any response byte is retried once on a new connection.
+    // `attempt_timeout` bounds writing the request and reading the response (zero: none).
     virtual boost::asio::awaitable<error_code> exchange(const http_request& req, http_response& resp,
-                                                        exchange_info& info) = 0;
+                                                        exchange_info& info, duration attempt_timeout) = 0;
 
     // Closes idle connections and makes waiters fail with pool_closed... until reopen (cancel()).
     virtual void close_idle() = 0;

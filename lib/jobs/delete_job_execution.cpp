@@ -11,16 +11,6 @@ namespace iotjobs::detail {
 
 namespace asio = boost::asio;
 
-namespace {
-asio::awaitable<error_code> run_delete(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag) {
-    // Every cancellation type may stop the call; a call stopped after its request was written
-    // may still have deleted the execution.
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    diagnostics own;
-    http_response resp;
-    co_return co_await impl->execute(op, resp, diag ? *diag : own);
-}
-}  // namespace
 
 void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete_job_execution_request req,
                                        diagnostics* diag, asio::any_completion_handler<void(error_code)> handler) {
@@ -34,7 +24,7 @@ void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete
         return;
     }
     auto& client = *impl;
-    client.spawn(run_delete(std::move(impl), build_request(req), diag), std::move(handler));
+    client.spawn(run_operation(std::move(impl), build_request(req), diag), std::move(handler));
 }
 
 }  // namespace iotjobs::detail

@@ -32,8 +32,7 @@ public:
             return "the access key or security token is not recognised (UnrecognizedClientException)";
         case service_errc::invalid_signature:
             return "the request signature does not match (InvalidSignatureException)";
-        case service_errc::expired_token:
-            return "the security token has expired (ExpiredTokenException)";
+        case service_errc::expired_token: return "the security token has expired (ExpiredTokenException)";
         case service_errc::access_denied:
             return "access denied: the credentials are not allowed to perform this operation "
                    "(AccessDeniedException)";
@@ -56,36 +55,26 @@ public:
         switch (static_cast<client_errc>(ev)) {
         case client_errc::invalid_thing_name:
             return "invalid thingName: must be 1-128 characters of [a-zA-Z0-9:_-]";
-        case client_errc::invalid_job_id:
-            return "invalid jobId: must be 1-64 characters of [a-zA-Z0-9_-]";
+        case client_errc::invalid_job_id: return "invalid jobId: must be 1-64 characters of [a-zA-Z0-9_-]";
         case client_errc::invalid_namespace_id:
             return "invalid namespaceId: must be 1 or more characters of [a-zA-Z0-9_-]";
         case client_errc::invalid_execution_number:
             return "invalid executionNumber: must be a signed 64-bit decimal integer";
         case client_errc::invalid_parameter:
             return "invalid request parameter (see diagnostics for the field and rule)";
-        case client_errc::no_region:
-            return "no AWS region configured";
-        case client_errc::no_credentials:
-            return "no AWS credentials found by any provider";
-        case client_errc::credentials_error:
-            return "a credentials provider failed (see diagnostics)";
-        case client_errc::invalid_endpoint:
-            return "the endpoint URL cannot be used";
-        case client_errc::invalid_configuration:
-            return "a configuration value is malformed";
+        case client_errc::no_region: return "no AWS region configured";
+        case client_errc::no_credentials: return "no AWS credentials found by any provider";
+        case client_errc::credentials_error: return "a credentials provider failed (see diagnostics)";
+        case client_errc::invalid_endpoint: return "the endpoint URL cannot be used";
+        case client_errc::invalid_configuration: return "a configuration value is malformed";
         case client_errc::tls_setup_failed:
             return "TLS could not be initialised or the CA bundle could not be loaded";
-        case client_errc::bad_response:
-            return "the service response could not be parsed";
-        case client_errc::pool_acquire_timeout:
-            return "no pooled connection became available in time";
-        case client_errc::pool_closed:
-            return "the client has been shut down";
+        case client_errc::bad_response: return "the service response could not be parsed";
+        case client_errc::pool_acquire_timeout: return "no pooled connection became available in time";
+        case client_errc::pool_closed: return "the client has been shut down";
         case client_errc::retry_quota_exceeded:
             return "the retry quota is exhausted (see diagnostics for the last error)";
-        case client_errc::deadline_exceeded:
-            return "the overall operation deadline passed";
+        case client_errc::deadline_exceeded: return "the overall operation deadline passed";
         }
         return "unknown iotjobs.client error " + std::to_string(ev);
     }
@@ -172,10 +161,8 @@ bool is_validation_error(const error_code& ec) noexcept {
     case client_errc::invalid_job_id:
     case client_errc::invalid_namespace_id:
     case client_errc::invalid_execution_number:
-    case client_errc::invalid_parameter:
-        return true;
-    default:
-        return false;
+    case client_errc::invalid_parameter: return true;
+    default: return false;
     }
 }
 
@@ -185,10 +172,8 @@ bool is_fatal_for_client(const error_code& ec) noexcept {
     case service_errc::unrecognized_client:
     case service_errc::invalid_signature:
     case service_errc::expired_token:
-    case service_errc::access_denied:
-        return true;
-    default:
-        return false;
+    case service_errc::access_denied: return true;
+    default: return false;
     }
 }
 

@@ -142,11 +142,10 @@ bool is_category_c(char32_t cp) noexcept {
         char32_t lo, hi;
     };
     static constexpr range format_chars[] = {
-        {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
-        {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
-        {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
-        {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
-        {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+        {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},   {0x070F, 0x070F},
+        {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},   {0x200B, 0x200F},   {0x202A, 0x202E},
+        {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+        {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
         {0xE0020, 0xE007F},
     };
     for (const auto& r : format_chars)
@@ -297,7 +296,8 @@ struct json_reader {
     bool read_summary(const json::object& obj, job_execution_summary& out) const {
         return get_status(obj, out.status) && get_int64(obj, "executionNumber", out.execution_number) &&
                get_int32(obj, "retryAttempt", out.retry_attempt) &&
-               get_timestamp(obj, "queuedAt", out.queued_at) && get_timestamp(obj, "startedAt", out.started_at) &&
+               get_timestamp(obj, "queuedAt", out.queued_at) &&
+               get_timestamp(obj, "startedAt", out.started_at) &&
                get_timestamp(obj, "lastUpdatedAt", out.last_updated_at);
     }
 };
@@ -350,8 +350,11 @@ error_code parse_list(std::string_view body, list_job_executions_result& out, st
                 if (ok) {
                     const json::value* s = json_reader::member(*entry, "jobExecutionSummary");
                     const json::object* sobj = s ? s->if_object() : nullptr;
-                    if (!sobj) ok = r.bad(s ? "jobExecutionSummary is not an object" : "jobExecutionSummary is missing");
-                    else ok = r.read_summary(*sobj, summary);
+                    if (!sobj)
+                        ok = r.bad(s ? "jobExecutionSummary is not an object"
+                                     : "jobExecutionSummary is missing");
+                    else
+                        ok = r.read_summary(*sobj, summary);
                 }
                 if (!ok) {
                     if (what) what->insert(0, "executionSummaries[" + std::to_string(index) + "]: ");
@@ -480,10 +483,11 @@ error_code validate_status_details(const std::map<std::string, std::string>& det
         return make_error_code(code);
     }
     for (const auto& [key, value] : details) {
-        if (auto ec = check_pattern(key, what, code, "statusDetails key", "1-128 characters of [a-zA-Z0-9:_-]",
-                                    128, is_thing_char))
+        if (auto ec = check_pattern(key, what, code, "statusDetails key",
+                                    "1-128 characters of [a-zA-Z0-9:_-]", 128, is_thing_char))
             return ec;
-        constexpr std::string_view value_rule = "1 or more characters of UTF-8 text without control characters";
+        constexpr std::string_view value_rule =
+            "1 or more characters of UTF-8 text without control characters";
         const std::string field = what ? "statusDetails[" + quote_for_message(key) + "]" : std::string();
         if (value.empty()) return fail(code, what, field, value, value_rule, "it is empty");
         std::size_t i = 0;
@@ -497,7 +501,8 @@ error_code validate_status_details(const std::map<std::string, std::string>& det
                 if (!what) return make_error_code(code);
                 std::string detail = "code point U+";
                 const int digits = cp > 0xFFFF ? (cp > 0xFFFFF ? 6 : 5) : 4;
-                for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) detail += hex_upper[(cp >> shift) & 0xF];
+                for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+                    detail += hex_upper[(cp >> shift) & 0xF];
                 detail += " at offset " + std::to_string(at) + " is not allowed";
                 return fail(code, what, field, value, value_rule, detail);
             }
@@ -599,7 +604,8 @@ operation_request build_request(const describe_job_execution_request& req) {
     r.method = "GET";
     r.operation_name = "DescribeJobExecution";
     r.path = things_jobs_path(req.thing_name, req.job_id);
-    if (req.execution_number) append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
+    if (req.execution_number)
+        append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
     return r;
 }
 
@@ -632,9 +638,9 @@ std::string_view clean_error_code(std::string_view raw) noexcept {
     return raw;
 }
 
-parsed_error parse_error_response(unsigned status, std::string_view reason, std::string_view x_amzn_error_type,
-                                  std::string_view x_amzn_request_id, std::string_view x_amz_request_id,
-                                  std::string_view body) noexcept {
+parsed_error parse_error_response(unsigned status, std::string_view reason,
+                                  std::string_view x_amzn_error_type, std::string_view x_amzn_request_id,
+                                  std::string_view x_amz_request_id, std::string_view body) noexcept {
     parsed_error e;
     e.http_status = status;
     try {
@@ -709,7 +715,8 @@ error_code parse_list_job_executions_for_job_response(std::string_view body, lis
     return parse_list(body, out, what, true);
 }
 
-error_code parse_list_job_executions_for_thing_response(std::string_view body, list_job_executions_result& out,
+error_code parse_list_job_executions_for_thing_response(std::string_view body,
+                                                        list_job_executions_result& out,
                                                         std::string* what) noexcept {
     return parse_list(body, out, what, false);
 }
@@ -728,14 +735,15 @@ error_code parse_describe_job_execution_response(std::string_view body, job_exec
             return make_error_code(client_errc::bad_response);
         }
         job_execution x;
-        bool ok = r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
-                  r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
-                  r.get_timestamp(*eobj, "queuedAt", x.queued_at) &&
-                  r.get_timestamp(*eobj, "startedAt", x.started_at) &&
-                  r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
-                  r.get_int64(*eobj, "executionNumber", x.execution_number) &&
-                  r.get_int64(*eobj, "versionNumber", x.version_number) &&
-                  r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out);
+        bool ok =
+            r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
+            r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
+            r.get_timestamp(*eobj, "queuedAt", x.queued_at) &&
+            r.get_timestamp(*eobj, "startedAt", x.started_at) &&
+            r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
+            r.get_int64(*eobj, "executionNumber", x.execution_number) &&
+            r.get_int64(*eobj, "versionNumber", x.version_number) &&
+            r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out);
         if (ok) {
             if (const json::value* sd = json_reader::member(*eobj, "statusDetails")) {
                 const json::object* sdobj = sd->if_object();
@@ -750,9 +758,10 @@ error_code parse_describe_job_execution_response(std::string_view body, job_exec
                             if (kv.value().is_null()) continue;
                             const json::string* s = kv.value().if_string();
                             if (!s) {
-                                ok = r.bad("statusDetails.detailsMap value " +
-                                           quote_for_message(std::string_view(kv.key().data(), kv.key().size())) +
-                                           " is not a string");
+                                ok = r.bad(
+                                    "statusDetails.detailsMap value " +
+                                    quote_for_message(std::string_view(kv.key().data(), kv.key().size())) +
+                                    " is not a string");
                                 break;
                             }
                             x.status_details[std::string(kv.key().data(), kv.key().size())] =

@@ -18,7 +18,8 @@ namespace iotjobs::detail {
 // ---------------------------------------------------------------------------------------------
 // Validation. Each returns a default error_code when the value is fine; otherwise the
 // client_errc named and, if `what` is given, a message such as
-//   thingName 'a b' is invalid: must be 1-128 characters of [a-zA-Z0-9:_-] (character ' ' at offset 1 is not allowed)
+//   thingName 'a b' is invalid: must be 1-128 characters of [a-zA-Z0-9:_-] (character ' ' at offset 1 is not
+//   allowed)
 // Values are quoted safely in messages (non-printable bytes as \xHH, long values cut).
 
 // thingName: 1-128 characters of [a-zA-Z0-9:_-]            -> client_errc::invalid_thing_name
@@ -98,11 +99,12 @@ struct parsed_error {
     unsigned http_status = 0;
 };
 
-parsed_error parse_error_response(unsigned status, std::string_view reason, std::string_view x_amzn_error_type,
-                                  std::string_view x_amzn_request_id, std::string_view x_amz_request_id,
-                                  std::string_view body) noexcept;
+parsed_error parse_error_response(unsigned status, std::string_view reason,
+                                  std::string_view x_amzn_error_type, std::string_view x_amzn_request_id,
+                                  std::string_view x_amz_request_id, std::string_view body) noexcept;
 
-// The cleaning of step 4 (cut at the first ':', keep what follows the last '#'), for tests and the fake server.
+// The cleaning of step 4 (cut at the first ':', keep what follows the last '#'), for tests and the fake
+// server.
 std::string_view clean_error_code(std::string_view raw) noexcept;
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +119,8 @@ std::string_view clean_error_code(std::string_view raw) noexcept;
 error_code parse_list_job_executions_for_job_response(std::string_view body, list_job_executions_result& out,
                                                       std::string* what = nullptr) noexcept;
 // {"executionSummaries":[{"jobId":s,"jobExecutionSummary":{...}}],"nextToken":s?}
-error_code parse_list_job_executions_for_thing_response(std::string_view body, list_job_executions_result& out,
+error_code parse_list_job_executions_for_thing_response(std::string_view body,
+                                                        list_job_executions_result& out,
                                                         std::string* what = nullptr) noexcept;
 // {"execution":{...}}; a missing "execution" is bad_response.
 error_code parse_describe_job_execution_response(std::string_view body, job_execution& out,

@@ -24,11 +24,11 @@ bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
-constexpr std::array<std::string_view, 12> month_names{"jan", "feb", "mar", "apr", "may", "jun",
-                                                       "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 12> month_names{
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::array<std::string_view, 7> short_day_names{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-constexpr std::array<std::string_view, 7> long_day_names{"monday", "tuesday", "wednesday", "thursday",
-                                                         "friday", "saturday", "sunday"};
+constexpr std::array<std::string_view, 7> long_day_names{
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
 
 template <std::size_t N>
 bool in(const std::array<std::string_view, N>& names, std::string_view word) noexcept
@@ -59,7 +59,8 @@ public:
     std::string_view word() noexcept
     {
         const std::size_t start = pos_;
-        while (pos_ < s_.size() && ((s_[pos_] >= 'a' && s_[pos_] <= 'z') || (s_[pos_] >= 'A' && s_[pos_] <= 'Z')))
+        while (pos_ < s_.size() &&
+               ((s_[pos_] >= 'a' && s_[pos_] <= 'z') || (s_[pos_] >= 'A' && s_[pos_] <= 'Z')))
             ++pos_;
         return s_.substr(start, pos_ - start);
     }
@@ -140,7 +141,8 @@ std::string_view trim(std::string_view s) noexcept
 
 }  // namespace
 
-std::optional<sys_seconds> parse_http_date(std::string_view value, system_clock::time_point reference) noexcept
+std::optional<sys_seconds> parse_http_date(std::string_view value,
+                                           system_clock::time_point reference) noexcept
 {
     if (value.size() > 64)  // the longest valid form is 36 characters
         return std::nullopt;
@@ -211,7 +213,8 @@ std::optional<sys_seconds> parse_http_date(std::string_view value, system_clock:
     return make_time(*y, *mon, *d, *t);
 }
 
-std::optional<seconds> compute_clock_offset(std::string_view http_date_header, system_clock::time_point local_now) noexcept
+std::optional<seconds> compute_clock_offset(std::string_view http_date_header,
+                                            system_clock::time_point local_now) noexcept
 {
     const auto server = parse_http_date(http_date_header, local_now);
     if (!server)

@@ -34,12 +34,13 @@ inline bool significant_skew(std::chrono::seconds offset) noexcept
 // a one-digit day is accepted in the first two forms. A two-digit RFC 850 year is put in the
 // century that makes it at most 50 years after `reference` (RFC 7231). Anything else
 // (wrong field, out-of-range value, trailing garbage) gives nullopt; never throws.
-std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view value,
-                                                        std::chrono::system_clock::time_point reference) noexcept;
+std::optional<std::chrono::sys_seconds>
+parse_http_date(std::string_view value, std::chrono::system_clock::time_point reference) noexcept;
 
 // server Date - local_now, rounded to the nearest second; nullopt if the header is unusable.
-std::optional<std::chrono::seconds> compute_clock_offset(std::string_view http_date_header,
-                                                         std::chrono::system_clock::time_point local_now) noexcept;
+std::optional<std::chrono::seconds>
+compute_clock_offset(std::string_view http_date_header,
+                     std::chrono::system_clock::time_point local_now) noexcept;
 
 // The offset shared by all calls of one client. Thread-safe (one atomic).
 class clock_offset {
@@ -50,7 +51,10 @@ public:
     clock_offset(const clock_offset&) = delete;
     clock_offset& operator=(const clock_offset&) = delete;
 
-    std::chrono::seconds get() const noexcept { return std::chrono::seconds(seconds_.load(std::memory_order_relaxed)); }
+    std::chrono::seconds get() const noexcept
+    {
+        return std::chrono::seconds(seconds_.load(std::memory_order_relaxed));
+    }
 
     // Stores `offset`; returns true if it differs from the previous value.
     bool set(std::chrono::seconds offset) noexcept
@@ -65,8 +69,9 @@ public:
     }
 
     // compute_clock_offset + set; returns the new offset, or nullopt (offset unchanged).
-    std::optional<std::chrono::seconds> update_from_date(std::string_view http_date_header,
-                                                         std::chrono::system_clock::time_point local_now) noexcept;
+    std::optional<std::chrono::seconds>
+    update_from_date(std::string_view http_date_header,
+                     std::chrono::system_clock::time_point local_now) noexcept;
 
 private:
     std::atomic<std::int64_t> seconds_{0};

@@ -138,7 +138,8 @@ retry_kind classify(const attempt_outcome& o) noexcept
     if (is_throttling_error_name(name) || o.http_status == 429 || is_throttling(o.ec))
         return retry_kind::throttling;
 
-    const bool signature_error = name == "InvalidSignatureException" || svc == service_errc::invalid_signature;
+    const bool signature_error =
+        name == "InvalidSignatureException" || svc == service_errc::invalid_signature;
     if (contains(skew_names, name) || svc == service_errc::request_time_too_skewed)
         return retry_kind::clock_skew;
     if (signature_error && o.message.find("Signature expired") != std::string_view::npos)

@@ -35,7 +35,8 @@ struct attempt_outcome {
     // A 2xx (or no status) with no error and no transport failure.
     bool succeeded() const noexcept
     {
-        return !ec && !transport_error && !timed_out && (http_status == 0 || (http_status >= 200 && http_status < 300));
+        return !ec && !transport_error && !timed_out &&
+               (http_status == 0 || (http_status >= 200 && http_status < 300));
     }
 };
 

@@ -120,9 +120,9 @@ adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const
 // fixed_rate_limiter
 
 fixed_rate_limiter::fixed_rate_limiter(double requests_per_second, unsigned burst)
-    : rate_(requests_per_second > 0.0 ? requests_per_second : 0.0),
-      burst_(std::max(burst, 1u)),
-      interval_ns_(rate_ > 0.0 ? 1e9 / rate_ : 0.0)
+    : rate_(requests_per_second > 0.0 ? requests_per_second : 0.0)
+    , burst_(std::max(burst, 1u))
+    , interval_ns_(rate_ > 0.0 ? 1e9 / rate_ : 0.0)
 {
 }
 
@@ -143,7 +143,8 @@ steady_duration fixed_rate_limiter::acquire(steady_time_point now)
         issued_ = 1;
         return steady_duration::zero();
     }
-    const auto tolerance = std::chrono::nanoseconds(std::llround(static_cast<double>(burst_ - 1) * interval_ns_));
+    const auto tolerance =
+        std::chrono::nanoseconds(std::llround(static_cast<double>(burst_ - 1) * interval_ns_));
     const steady_time_point slot = std::max(now, tat() - tolerance);
     ++issued_;
     if (issued_ >= (1u << 20)) {

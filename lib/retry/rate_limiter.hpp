@@ -29,11 +29,11 @@ using steady_duration = std::chrono::steady_clock::duration;
 // that latest time (no refill backwards).
 class adaptive_rate_limiter {
 public:
-    static constexpr double scale_constant = 0.4;   // CUBIC C
-    static constexpr double beta = 0.7;             // CUBIC multiplicative decrease
-    static constexpr double smoothing = 0.8;        // EMA weight of the newest bucket
-    static constexpr double bucket_seconds = 0.5;   // measurement bucket width
-    static constexpr double min_fill_rate = 0.5;    // tokens per second
+    static constexpr double scale_constant = 0.4;  // CUBIC C
+    static constexpr double beta = 0.7;            // CUBIC multiplicative decrease
+    static constexpr double smoothing = 0.8;       // EMA weight of the newest bucket
+    static constexpr double bucket_seconds = 0.5;  // measurement bucket width
+    static constexpr double min_fill_rate = 0.5;   // tokens per second
     static constexpr double max_rate_adjust_scale = 2.0;
     static constexpr double initial_cubic_rate = 0.5;
     static constexpr double initial_fill_rate = 1.0;

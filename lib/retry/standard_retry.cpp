@@ -35,11 +35,12 @@ double default_random_source::next()
     return std::generate_canonical<double, 53>(gen_) * (1.0 - 0x1p-53);  // strictly below 1
 }
 
-standard_retry_strategy::standard_retry_strategy(const retry_config& cfg, std::chrono::milliseconds base) noexcept
-    : max_attempts_(std::max(cfg.max_attempts, 1u)),
-      max_backoff_(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.max_backoff),
-                            std::chrono::milliseconds(0))),
-      base_(std::max(base, std::chrono::milliseconds(0)))
+standard_retry_strategy::standard_retry_strategy(const retry_config& cfg,
+                                                 std::chrono::milliseconds base) noexcept
+    : max_attempts_(std::max(cfg.max_attempts, 1u))
+    , max_backoff_(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.max_backoff),
+                            std::chrono::milliseconds(0)))
+    , base_(std::max(base, std::chrono::milliseconds(0)))
 {
 }
 
@@ -47,7 +48,8 @@ std::chrono::milliseconds standard_retry_strategy::backoff_ceiling(unsigned atte
 {
     const unsigned exponent = attempts_made == 0 ? 0 : attempts_made - 1;
     // base * 2^exponent in double: exact for the ranges that matter, no overflow for large ones.
-    const double grown = std::ldexp(static_cast<double>(base_.count()), static_cast<int>(std::min(exponent, 1000u)));
+    const double grown =
+        std::ldexp(static_cast<double>(base_.count()), static_cast<int>(std::min(exponent, 1000u)));
     const double cap = static_cast<double>(max_backoff_.count());
     return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(std::min(grown, cap)));
 }

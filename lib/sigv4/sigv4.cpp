@@ -15,6 +15,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace iotjobs::sigv4 {
@@ -83,8 +84,11 @@ void sha256(std::string_view data, unsigned char* out) {
     h.final(out);
 }
 
-// HMAC-SHA256 (RFC 2104) over the reusable SHA-256 context.
-void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, unsigned char* out) {
+// HMAC-SHA256 (RFC 2104) over the reusable SHA-256 context. `wipe`: clear the key-derived
+// blocks from the stack afterwards (for the secret and intermediate keys; the signing key itself
+// lives on in the cache anyway).
+void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, unsigned char* out,
+                 bool wipe = true) {
     constexpr std::size_t block = 64;
     unsigned char k[block] = {};
     if (key_len > block) {
@@ -105,8 +109,10 @@ void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view
     h.update(pad, block);
     h.update(inner, sizeof inner);
     h.final(out);
-    OPENSSL_cleanse(k, sizeof k);
-    OPENSSL_cleanse(pad, sizeof pad);
+    if (wipe) {
+        OPENSSL_cleanse(k, sizeof k);
+        OPENSSL_cleanse(pad, sizeof pad);
+    }
 }
 
 void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, key_bytes& out) {
@@ -133,27 +139,34 @@ key_bytes cache_id(std::string_view secret, std::string_view token, std::string_
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-// A vector that lives on the stack while it holds at most N elements (T trivially copyable).
+// A vector that lives on the stack (uninitialised) while it holds at most N elements.
 template <class T, std::size_t N>
 class small_vec {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
 public:
+    small_vec() noexcept = default;
+    small_vec(const small_vec&) = delete;
+    small_vec& operator=(const small_vec&) = delete;
+
     void push_back(const T& v) {
-        if (!heap_.empty() || size_ == N) {
-            if (heap_.empty()) heap_.assign(stack_.begin(), stack_.end());
+        if (size_ < N) {
+            ::new (static_cast<void*>(storage_ + size_ * sizeof(T))) T(v);
+        } else {
+            if (size_ == N) heap_.assign(stack_begin(), stack_begin() + N);
             heap_.push_back(v);
-            ++size_;
-            return;
         }
-        stack_[size_++] = v;
+        ++size_;
     }
-    T* begin() noexcept { return heap_.empty() ? stack_.data() : heap_.data(); }
+    T* begin() noexcept { return size_ <= N ? stack_begin() : heap_.data(); }
     T* end() noexcept { return begin() + size_; }
     T& operator[](std::size_t i) noexcept { return begin()[i]; }
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
 
 private:
-    std::array<T, N> stack_{};
+    T* stack_begin() noexcept { return std::launder(reinterpret_cast<T*>(storage_)); }
+    alignas(T) unsigned char storage_[N * sizeof(T)];
     std::vector<T> heap_;
     std::size_t size_ = 0;
 };
@@ -182,8 +195,31 @@ int icompare(std::string_view a, std::string_view b) noexcept {
     return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
 }
 
-void append_lower(std::string& out, std::string_view s) {
-    for (char c : s) out.push_back(static_cast<char>(ascii_lower(static_cast<unsigned char>(c))));
+// Output cursor into a buffer that was sized beforehand from an upper bound of what is
+// written (no capacity checks per piece; the string is shrunk to the written length after).
+struct cursor {
+    char* p;
+    void put(char c) noexcept { *p++ = c; }
+    void put(std::string_view s) noexcept {
+        if (!s.empty()) std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+    void put_lower(std::string_view s) noexcept {
+        for (char c : s) *p++ = static_cast<char>(ascii_lower(static_cast<unsigned char>(c)));
+    }
+    void put_hex(const unsigned char* in, std::size_t n) noexcept {
+        hex_encode(in, n, p);
+        p += 2 * n;
+    }
+};
+
+// Sizes s to `bound`, lets f write through a cursor, then trims s to what was written.
+template <class F>
+void write_bounded(std::string& s, std::size_t bound, F&& f) {
+    s.resize(bound);
+    cursor c{s.data()};
+    f(c);
+    s.resize(static_cast<std::size_t>(c.p - s.data()));
 }
 
 constexpr bool is_space(char c) noexcept {
@@ -197,15 +233,16 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 // Trimmed, every run of whitespace (folded lines included) replaced by one space.
-void append_header_value(std::string& out, std::string_view v) {
+// Writes at most v.size() bytes.
+void put_header_value(cursor& out, std::string_view v) noexcept {
     v = trim(v);
     std::size_t i = 0;
     while (i < v.size()) {
         std::size_t j = i;
         while (j < v.size() && !is_space(v[j])) ++j;
-        out.append(v.data() + i, j - i);
+        out.put(v.substr(i, j - i));
         if (j == v.size()) break;
-        out.push_back(' ');
+        out.put(' ');
         while (j < v.size() && is_space(v[j])) ++j;
         i = j;
     }
@@ -227,19 +264,21 @@ constexpr unreserved_table unreserved{};
 
 constexpr bool is_unreserved(char c) noexcept { return unreserved.v[static_cast<unsigned char>(c)]; }
 
-void append_percent(std::string& out, unsigned char c) {
-    const char enc[3] = {'%', upper_hex[c >> 4], upper_hex[c & 0x0f]};
-    out.append(enc, 3);
+void put_percent(cursor& out, unsigned char c) noexcept {
+    out.put('%');
+    out.put(upper_hex[c >> 4]);
+    out.put(upper_hex[c & 0x0f]);
 }
 
-void append_uri_encoded(std::string& out, std::string_view s, bool keep_slash) {
+// Writes at most 3 * s.size() bytes.
+void put_uri_encoded(cursor& out, std::string_view s, bool keep_slash) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
         std::size_t j = i;
         while (j < s.size() && (is_unreserved(s[j]) || (keep_slash && s[j] == '/'))) ++j;
-        out.append(s.data() + i, j - i);
+        out.put(s.substr(i, j - i));
         if (j == s.size()) break;
-        append_percent(out, static_cast<unsigned char>(s[j]));
+        put_percent(out, static_cast<unsigned char>(s[j]));
         i = j + 1;
     }
 }
@@ -252,7 +291,8 @@ int hex_value(char c) noexcept {
 }
 
 // Percent-decodes s (a '%' not followed by two hex digits stays literal), then encodes.
-void append_reencoded(std::string& out, std::string_view s) {
+// Writes at most 3 * s.size() bytes.
+void put_reencoded(cursor& out, std::string_view s) noexcept {
     for (std::size_t i = 0; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '%' && i + 2 < s.size()) {
@@ -264,9 +304,9 @@ void append_reencoded(std::string& out, std::string_view s) {
             }
         }
         if (is_unreserved(static_cast<char>(c))) {
-            out.push_back(static_cast<char>(c));
+            out.put(static_cast<char>(c));
         } else {
-            append_percent(out, c);
+            put_percent(out, c);
         }
     }
 }
@@ -290,13 +330,16 @@ bool needs_normalization(std::string_view p) noexcept {
     }
 }
 
-void append_canonical_uri(std::string& out, std::string_view path, bool normalize) {
+// Writes at most canonical_uri_bound(path.size()) bytes.
+constexpr std::size_t canonical_uri_bound(std::size_t n) noexcept { return 3 * n + 2; }
+
+void put_canonical_uri(cursor& out, std::string_view path, bool normalize) {
     if (path.empty()) {
-        out.push_back('/');
+        out.put('/');
         return;
     }
     if (!normalize || !needs_normalization(path)) {
-        append_uri_encoded(out, path, true);
+        put_uri_encoded(out, path, true);
         return;
     }
     small_vec<std::string_view, 32> segs;
@@ -319,12 +362,12 @@ void append_canonical_uri(std::string& out, std::string_view path, bool normaliz
         if (last) break;
         start = end + 1;
     }
-    out.push_back('/');
+    out.put('/');
     for (std::size_t i = 0; i < kept; ++i) {
-        if (i != 0) out.push_back('/');
-        append_uri_encoded(out, segs[i], false);
+        if (i != 0) out.put('/');
+        put_uri_encoded(out, segs[i], false);
     }
-    if (kept != 0 && path.back() == '/') out.push_back('/');
+    if (kept != 0 && path.back() == '/') out.put('/');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,17 +389,20 @@ bool all_unreserved(std::string_view s) noexcept {
     return true;
 }
 
-void emit_sorted(std::string& out, query_param* first, query_param* last) {
+void put_sorted(cursor& out, query_param* first, query_param* last) {
     std::sort(first, last);
     for (query_param* p = first; p != last; ++p) {
-        if (p != first) out.push_back('&');
-        out.append(p->name);
-        out.push_back('=');
-        out.append(p->value);
+        if (p != first) out.put('&');
+        out.put(p->name);
+        out.put('=');
+        out.put(p->value);
     }
 }
 
-void append_canonical_query(std::string& out, std::string_view query) {
+// Every byte of a name or value becomes at most 3; a parameter without '=' gains one.
+constexpr std::size_t canonical_query_bound(std::size_t n) noexcept { return 4 * n; }
+
+void put_canonical_query(cursor& out, std::string_view query) {
     if (query.empty()) return;
     // Fast path: every name and value is already in canonical form (only unreserved bytes),
     // so the pairs are slices of the query itself.
@@ -382,7 +428,7 @@ void append_canonical_query(std::string& out, std::string_view query) {
         start = end + 1;
     }
     if (simple) {
-        emit_sorted(out, params.begin(), params.end());
+        put_sorted(out, params.begin(), params.end());
         return;
     }
 
@@ -390,8 +436,8 @@ void append_canonical_query(std::string& out, std::string_view query) {
     struct span_pair {
         std::size_t name_begin, name_end, value_end;
     };
-    std::string scratch;
-    scratch.reserve(query.size() * 3);
+    std::string scratch(3 * query.size(), '\0');
+    cursor sc{scratch.data()};
     std::vector<span_pair> spans;
     start = 0;
     for (;;) {
@@ -400,12 +446,13 @@ void append_canonical_query(std::string& out, std::string_view query) {
         const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
         if (!piece.empty()) {
             const std::size_t eq = piece.find('=');
+            const auto at = [&] { return static_cast<std::size_t>(sc.p - scratch.data()); };
             span_pair sp{};
-            sp.name_begin = scratch.size();
-            append_reencoded(scratch, piece.substr(0, eq));
-            sp.name_end = scratch.size();
-            if (eq != std::string_view::npos) append_reencoded(scratch, piece.substr(eq + 1));
-            sp.value_end = scratch.size();
+            sp.name_begin = at();
+            put_reencoded(sc, piece.substr(0, eq));
+            sp.name_end = at();
+            if (eq != std::string_view::npos) put_reencoded(sc, piece.substr(eq + 1));
+            sp.value_end = at();
             spans.push_back(sp);
         }
         if (last) break;
@@ -418,7 +465,7 @@ void append_canonical_query(std::string& out, std::string_view query) {
         all.push_back({buf.substr(sp.name_begin, sp.name_end - sp.name_begin),
                        buf.substr(sp.name_end, sp.value_end - sp.name_end)});
     }
-    emit_sorted(out, all.data(), all.data() + all.size());
+    put_sorted(out, all.data(), all.data() + all.size());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,31 +492,43 @@ bool never_signed(std::string_view name) noexcept {
     return false;
 }
 
-// Sorts hs, then appends "name:v1,v2\n" lines to creq and "a;b" to signed_headers.
-void append_canonical_headers(std::string& creq, std::string& signed_headers, header_list& hs) {
-    std::sort(hs.begin(), hs.end());
+// hs must be sorted. Writes "name:v1,v2\n" lines (at most headers_bound(hs) bytes).
+void put_canonical_headers(cursor& out, header_list& hs) noexcept {
     std::size_t i = 0;
     const std::size_t n = hs.size();
     while (i < n) {
         const std::string_view name = hs[i].name;
-        if (i != 0) signed_headers.push_back(';');
-        append_lower(signed_headers, name);
-        append_lower(creq, name);
-        creq.push_back(':');
-        append_header_value(creq, hs[i].value);
+        out.put_lower(name);
+        out.put(':');
+        put_header_value(out, hs[i].value);
         std::size_t j = i + 1;
         for (; j < n && iequals(hs[j].name, name); ++j) {
-            creq.push_back(',');
-            append_header_value(creq, hs[j].value);
+            out.put(',');
+            put_header_value(out, hs[j].value);
         }
-        creq.push_back('\n');
+        out.put('\n');
         i = j;
     }
 }
 
-std::size_t headers_size(header_list& hs) {
+// hs must be sorted. "a;b": the distinct names, lowercase (at most signed_headers_bound(hs) bytes).
+void put_signed_headers(cursor& out, header_list& hs) noexcept {
+    for (std::size_t i = 0; i < hs.size(); ++i) {
+        if (i != 0 && iequals(hs[i].name, hs[i - 1].name)) continue;
+        if (i != 0) out.put(';');
+        out.put_lower(hs[i].name);
+    }
+}
+
+std::size_t headers_bound(header_list& hs) noexcept {
     std::size_t n = 0;
     for (const auto& h : hs) n += h.name.size() + h.value.size() + 2;
+    return n;
+}
+
+std::size_t signed_headers_bound(header_list& hs) noexcept {
+    std::size_t n = 0;
+    for (const auto& h : hs) n += h.name.size() + 1;
     return n;
 }
 
@@ -515,56 +574,65 @@ std::string_view payload_hash_of(const request_view& r, payload_hash_buf& buf) {
     return {buf.hex, sizeof buf.hex};
 }
 
-// creq's capacity must already be enough for the common case (it still grows if not).
+// Sorts hs and writes the canonical request into creq and the signed-header list into
+// signed_headers. canonical_query_text: the canonical query if already known, else null and
+// the request's query is canonicalised.
 void build_canonical_request(std::string& creq, std::string& signed_headers, const request_view& r,
-                             std::string_view canonical_query_text, bool has_canonical_query, bool normalize,
-                             header_list& hs, std::string_view payload_hash) {
-    creq.append(r.method);
-    creq.push_back('\n');
-    append_canonical_uri(creq, r.path, normalize);
-    creq.push_back('\n');
-    if (has_canonical_query) {
-        creq.append(canonical_query_text);
-    } else {
-        append_canonical_query(creq, r.query);
-    }
-    creq.push_back('\n');
-    append_canonical_headers(creq, signed_headers, hs);
-    creq.push_back('\n');
-    creq.append(signed_headers);
-    creq.push_back('\n');
-    creq.append(payload_hash);
+                             const std::string* canonical_query_text, bool normalize, header_list& hs,
+                             std::string_view payload_hash) {
+    std::sort(hs.begin(), hs.end());
+    write_bounded(signed_headers, signed_headers_bound(hs), [&](cursor& c) { put_signed_headers(c, hs); });
+    const std::size_t query_bound =
+        canonical_query_text != nullptr ? canonical_query_text->size() : canonical_query_bound(r.query.size());
+    const std::size_t bound = r.method.size() + canonical_uri_bound(r.path.size()) + query_bound + headers_bound(hs) +
+                              signed_headers.size() + payload_hash.size() + 5;
+    write_bounded(creq, bound, [&](cursor& c) {
+        c.put(r.method);
+        c.put('\n');
+        put_canonical_uri(c, r.path, normalize);
+        c.put('\n');
+        if (canonical_query_text != nullptr) {
+            c.put(*canonical_query_text);
+        } else {
+            put_canonical_query(c, r.query);
+        }
+        c.put('\n');
+        put_canonical_headers(c, hs);
+        c.put('\n');
+        c.put(signed_headers);
+        c.put('\n');
+        c.put(payload_hash);
+    });
 }
 
-std::size_t canonical_request_reserve(const request_view& r, std::size_t query_len, header_list& hs) {
-    // Worst case for the URI and the query is three bytes per input byte.
-    return r.method.size() + 3 * r.path.size() + 3 * query_len + 2 * headers_size(hs) + 64 + 16;
-}
+constexpr std::string_view scope_terminator = "/aws4_request";
 
 // "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256(creq)>"; scope is date/region/service/aws4_request.
 void build_string_to_sign(std::string& sts, std::string_view amzdate, std::string_view datestamp,
                           std::string_view region, std::string_view service, const std::string& creq) {
     unsigned char d[32];
     sha256(creq, d);
-    char hex[64];
-    hex_encode(d, sizeof d, hex);
-    sts.reserve(algorithm.size() + amzdate.size() + datestamp.size() + region.size() + service.size() + 64 + 20);
-    sts.append(algorithm);
-    sts.push_back('\n');
-    sts.append(amzdate);
-    sts.push_back('\n');
-    sts.append(datestamp);
-    sts.push_back('/');
-    sts.append(region);
-    sts.push_back('/');
-    sts.append(service);
-    sts.append("/aws4_request\n");
-    sts.append(hex, sizeof hex);
+    const std::size_t size = algorithm.size() + 1 + amzdate.size() + 1 + datestamp.size() + 1 + region.size() + 1 +
+                             service.size() + scope_terminator.size() + 1 + 64;
+    write_bounded(sts, size, [&](cursor& c) {
+        c.put(algorithm);
+        c.put('\n');
+        c.put(amzdate);
+        c.put('\n');
+        c.put(datestamp);
+        c.put('/');
+        c.put(region);
+        c.put('/');
+        c.put(service);
+        c.put(scope_terminator);
+        c.put('\n');
+        c.put_hex(d, sizeof d);
+    });
 }
 
 void compute_signature(std::string& out, const key_bytes& key, std::string_view sts) {
     unsigned char mac[32];
-    hmac_sha256(key.data(), key.size(), sts, mac);
+    hmac_sha256(key.data(), key.size(), sts, mac, false);
     out.resize(64);
     hex_encode(mac, sizeof mac, out.data());
 }
@@ -614,22 +682,19 @@ bool parse_amz_date(std::string_view s, sys_seconds& out) {
 
 std::string canonical_uri(std::string_view path, bool normalize) {
     std::string out;
-    out.reserve(3 * path.size() + 1);
-    append_canonical_uri(out, path, normalize);
+    write_bounded(out, canonical_uri_bound(path.size()), [&](cursor& c) { put_canonical_uri(c, path, normalize); });
     return out;
 }
 
 std::string canonical_query(std::string_view query) {
     std::string out;
-    out.reserve(3 * query.size());
-    append_canonical_query(out, query);
+    write_bounded(out, canonical_query_bound(query.size()), [&](cursor& c) { put_canonical_query(c, query); });
     return out;
 }
 
 std::string uri_encode(std::string_view s, bool keep_slash) {
     std::string out;
-    out.reserve(3 * s.size());
-    append_uri_encoded(out, s, keep_slash);
+    write_bounded(out, 3 * s.size(), [&](cursor& c) { put_uri_encoded(c, s, keep_slash); });
     return out;
 }
 
@@ -779,9 +844,7 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
     if (add_content_sha) hs.push_back({"x-amz-content-sha256", payload_hash, order++});
 
     signing_result res;
-    res.signed_headers.reserve(headers_size(hs));
-    res.canonical_request.reserve(canonical_request_reserve(r, r.query.size(), hs));
-    build_canonical_request(res.canonical_request, res.signed_headers, r, {}, false, in.opts.normalize_path, hs,
+    build_canonical_request(res.canonical_request, res.signed_headers, r, nullptr, in.opts.normalize_path, hs,
                             payload_hash);
 
     build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
@@ -790,28 +853,35 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
     compute_signature(res.signature, key, res.string_to_sign);
 
     // "AWS4-HMAC-SHA256 Credential=<akid>/<scope>, SignedHeaders=<sh>, Signature=<sig>"
-    std::string& auth = res.authorization;
-    auth.reserve(algorithm.size() + in.credentials.access_key_id.size() + datestamp.size() + in.region.size() +
-                 in.service.size() + res.signed_headers.size() + 64 + 64);
-    auth.append(algorithm);
-    auth.append(" Credential=");
-    auth.append(in.credentials.access_key_id);
-    auth.push_back('/');
-    auth.append(datestamp);
-    auth.push_back('/');
-    auth.append(in.region);
-    auth.push_back('/');
-    auth.append(in.service);
-    auth.append("/aws4_request, SignedHeaders=");
-    auth.append(res.signed_headers);
-    auth.append(", Signature=");
-    auth.append(res.signature);
+    constexpr std::string_view credential_label = " Credential=";
+    constexpr std::string_view signed_headers_label = ", SignedHeaders=";
+    constexpr std::string_view signature_label = ", Signature=";
+    const std::size_t auth_size = algorithm.size() + credential_label.size() + in.credentials.access_key_id.size() +
+                                  1 + datestamp.size() + 1 + in.region.size() + 1 + in.service.size() +
+                                  scope_terminator.size() + signed_headers_label.size() + res.signed_headers.size() +
+                                  signature_label.size() + res.signature.size();
+    write_bounded(res.authorization, auth_size, [&](cursor& c) {
+        c.put(algorithm);
+        c.put(credential_label);
+        c.put(in.credentials.access_key_id);
+        c.put('/');
+        c.put(datestamp);
+        c.put('/');
+        c.put(in.region);
+        c.put('/');
+        c.put(in.service);
+        c.put(scope_terminator);
+        c.put(signed_headers_label);
+        c.put(res.signed_headers);
+        c.put(signature_label);
+        c.put(res.signature);
+    });
 
-    res.added_headers.reserve(4);
+    res.added_headers.reserve(static_cast<std::size_t>(add_token) + !has_date + add_content_sha + 1);
     if (add_token) res.added_headers.push_back({"X-Amz-Security-Token", std::string(token)});
     if (!has_date) res.added_headers.push_back({"X-Amz-Date", std::string(amzdate)});
     if (add_content_sha) res.added_headers.push_back({"x-amz-content-sha256", std::string(payload_hash)});
-    res.added_headers.push_back({"Authorization", auth});
+    res.added_headers.push_back({"Authorization", res.authorization});
     return res;
 }
 
@@ -830,15 +900,9 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
     const std::string_view datestamp = amzdate.substr(0, 8);
 
     signing_result res;
-    // The signed header list is known before the canonical request: the sorted distinct names.
-    {
-        std::sort(hs.begin(), hs.end());
-        for (std::size_t i = 0; i < hs.size(); ++i) {
-            if (i != 0 && iequals(hs[i].name, hs[i - 1].name)) continue;
-            if (!res.signed_headers.empty()) res.signed_headers.push_back(';');
-            append_lower(res.signed_headers, hs[i].name);
-        }
-    }
+    // The signed header list goes into the query, so it is needed before the canonical request.
+    std::sort(hs.begin(), hs.end());
+    write_bounded(res.signed_headers, signed_headers_bound(hs), [&](cursor& c) { put_signed_headers(c, hs); });
 
     std::string credential;
     credential.append(in.credentials.access_key_id).append("/").append(datestamp).append("/");
@@ -865,9 +929,8 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
     const std::string_view payload_hash = payload_hash_of(r, phb);
 
     std::string signed_headers_again;  // rebuilt by build_canonical_request, identical
-    res.canonical_request.reserve(canonical_request_reserve(r, canon_query.size(), hs));
-    build_canonical_request(res.canonical_request, signed_headers_again, r, canon_query, true,
-                            in.opts.normalize_path, hs, payload_hash);
+    build_canonical_request(res.canonical_request, signed_headers_again, r, &canon_query, in.opts.normalize_path,
+                            hs, payload_hash);
 
     build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
     const key_bytes key =
@@ -982,10 +1045,8 @@ bool verify(const request_view& request, const parsed_authorization& auth, std::
     const std::string_view payload_hash = payload_hash_of(request, phb);
 
     std::string signed_headers;
-    signed_headers.reserve(auth.signed_headers.size());
     std::string creq;
-    creq.reserve(canonical_request_reserve(request, request.query.size(), hs));
-    build_canonical_request(creq, signed_headers, request, {}, false, normalize_path, hs, payload_hash);
+    build_canonical_request(creq, signed_headers, request, nullptr, normalize_path, hs, payload_hash);
     // The names found, sorted and lowercased, must be exactly the list the client signed: this
     // rejects a missing header, an unsorted or repeated list and uppercase names.
     if (signed_headers != auth.signed_headers) return false;

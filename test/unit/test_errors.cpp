@@ -16,19 +16,21 @@ using iotjobs::service_errc;
 namespace {
 
 constexpr service_errc all_service[] = {
-    service_errc::invalid_request,     service_errc::invalid_state_transition, service_errc::resource_not_found,
-    service_errc::throttling,          service_errc::service_unavailable,      service_errc::version_conflict,
-    service_errc::unrecognized_client, service_errc::invalid_signature,        service_errc::expired_token,
-    service_errc::access_denied,       service_errc::request_time_too_skewed,  service_errc::internal_failure,
+    service_errc::invalid_request,         service_errc::invalid_state_transition,
+    service_errc::resource_not_found,      service_errc::throttling,
+    service_errc::service_unavailable,     service_errc::version_conflict,
+    service_errc::unrecognized_client,     service_errc::invalid_signature,
+    service_errc::expired_token,           service_errc::access_denied,
+    service_errc::request_time_too_skewed, service_errc::internal_failure,
     service_errc::unknown_service_error,
 };
 
 constexpr client_errc all_client[] = {
-    client_errc::invalid_thing_name,   client_errc::invalid_job_id,       client_errc::invalid_namespace_id,
+    client_errc::invalid_thing_name,       client_errc::invalid_job_id,    client_errc::invalid_namespace_id,
     client_errc::invalid_execution_number, client_errc::invalid_parameter, client_errc::no_region,
-    client_errc::no_credentials,       client_errc::credentials_error,    client_errc::invalid_endpoint,
-    client_errc::invalid_configuration, client_errc::tls_setup_failed,   client_errc::bad_response,
-    client_errc::pool_acquire_timeout, client_errc::pool_closed,          client_errc::retry_quota_exceeded,
+    client_errc::no_credentials,           client_errc::credentials_error, client_errc::invalid_endpoint,
+    client_errc::invalid_configuration,    client_errc::tls_setup_failed,  client_errc::bad_response,
+    client_errc::pool_acquire_timeout,     client_errc::pool_closed,       client_errc::retry_quota_exceeded,
     client_errc::deadline_exceeded,
 };
 
@@ -60,7 +62,8 @@ TEST_CASE("service_errc: category name, distinct non-empty messages, implicit co
 
 TEST_CASE("client_errc: category name, distinct non-empty messages, implicit conversion") {
     CHECK(std::string_view(iotjobs::client_category().name()) == "iotjobs.client");
-    CHECK(sizeof(all_client) / sizeof(all_client[0]) == static_cast<std::size_t>(client_errc::deadline_exceeded));
+    CHECK(sizeof(all_client) / sizeof(all_client[0]) ==
+          static_cast<std::size_t>(client_errc::deadline_exceeded));
     std::set<std::string> messages;
     int expected_value = 1;
     for (auto e : all_client) {
@@ -134,12 +137,11 @@ TEST_CASE("service_errc_from_name: every throttling alias of botocore standard m
 
 TEST_CASE("service_errc_from_name: unknown, uncleaned, case-changed and garbage names") {
     using namespace std::string_literals;
-    for (std::string_view name : {std::string_view(""), std::string_view("InvalidToken"),
-                                  std::string_view("throttlingexception"), std::string_view("THROTTLINGEXCEPTION"),
-                                  std::string_view("aws.iot#ThrottlingException"),
-                                  std::string_view("ThrottlingException:http://internal"),
-                                  std::string_view(" ThrottlingException"), std::string_view("503"),
-                                  std::string_view("RequestTimeout")}) {
+    for (std::string_view name :
+         {std::string_view(""), std::string_view("InvalidToken"), std::string_view("throttlingexception"),
+          std::string_view("THROTTLINGEXCEPTION"), std::string_view("aws.iot#ThrottlingException"),
+          std::string_view("ThrottlingException:http://internal"), std::string_view(" ThrottlingException"),
+          std::string_view("503"), std::string_view("RequestTimeout")}) {
         CAPTURE(name);
         CHECK(iotjobs::service_errc_from_name(name) == service_errc::unknown_service_error);
     }
@@ -155,7 +157,8 @@ TEST_CASE("service_errc_from_response: name first, then 429 / 503 / 5xx") {
     CHECK(service_errc_from_response(503, "ThrottlingException") == service_errc::throttling);
     CHECK(service_errc_from_response(500, "ResourceNotFoundException") == service_errc::resource_not_found);
     CHECK(service_errc_from_response(429, "AccessDeniedException") == service_errc::access_denied);
-    CHECK(service_errc_from_response(503, "ServiceUnavailableException") == service_errc::service_unavailable);
+    CHECK(service_errc_from_response(503, "ServiceUnavailableException") ==
+          service_errc::service_unavailable);
     // Unknown or missing names fall back to the status.
     CHECK(service_errc_from_response(429, "") == service_errc::throttling);
     CHECK(service_errc_from_response(429, "429") == service_errc::throttling);
@@ -187,9 +190,9 @@ TEST_CASE("is_throttling") {
 }
 
 TEST_CASE("is_validation_error") {
-    const std::set<client_errc> validation = {client_errc::invalid_thing_name, client_errc::invalid_job_id,
-                                              client_errc::invalid_namespace_id,
-                                              client_errc::invalid_execution_number, client_errc::invalid_parameter};
+    const std::set<client_errc> validation = {
+        client_errc::invalid_thing_name, client_errc::invalid_job_id, client_errc::invalid_namespace_id,
+        client_errc::invalid_execution_number, client_errc::invalid_parameter};
     for (auto e : all_client) {
         CAPTURE(static_cast<int>(e));
         CHECK(iotjobs::is_validation_error(e) == (validation.count(e) == 1));

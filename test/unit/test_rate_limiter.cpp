@@ -253,14 +253,14 @@ TEST_CASE("adaptive: rate limited senders approach the fill rate")
         sends.push_back(now);
         // throttled if more than 5 sends in the last second
         const auto window_start = now - 1s;
-        const auto in_window = std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > window_start; });
+        const auto in_window =
+            std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > window_start; });
         lim.on_response(now, in_window > 5);
     }
     CHECK(lim.state().enabled);
     // Over the last 100 s the achieved rate stays within the band CUBIC oscillates in.
     const auto last = sends.back();
-    const auto recent =
-        std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > last - 100s; });
+    const auto recent = std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > last - 100s; });
     CHECK(recent >= 300);  // >= 3/s
     CHECK(recent <= 700);  // <= 7/s
 }
@@ -432,5 +432,6 @@ TEST_CASE("fixed: concurrent acquisitions get distinct slots")
         all.insert(all.end(), g.begin(), g.end());
     std::sort(all.begin(), all.end());
     for (std::size_t i = 0; i < all.size(); ++i)
-        REQUIRE(std::chrono::abs(all[i] - std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
+        REQUIRE(std::chrono::abs(all[i] -
+                                 std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
 }

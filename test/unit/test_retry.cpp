@@ -59,8 +59,14 @@ attempt_outcome transport(error_code ec)
     return o;
 }
 
-attempt_outcome throttled() { return service_error(400, "ThrottlingException", "Rate exceeded"); }
-attempt_outcome success() { return attempt_outcome{}; }
+attempt_outcome throttled()
+{
+    return service_error(400, "ThrottlingException", "Rate exceeded");
+}
+attempt_outcome success()
+{
+    return attempt_outcome{};
+}
 
 retry_config config(unsigned attempts, milliseconds cap = 20s, unsigned quota = 500)
 {
@@ -94,11 +100,20 @@ TEST_CASE("classify: success and cancellation are never retried")
 
 TEST_CASE("classify: every botocore throttling name, and HTTP 429")
 {
-    for (std::string_view name :
-         {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-          "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-          "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
-          "PriorRequestNotComplete", "EC2ThrottledException"}) {
+    for (std::string_view name : {"Throttling",
+                                  "ThrottlingException",
+                                  "ThrottledException",
+                                  "RequestThrottledException",
+                                  "TooManyRequestsException",
+                                  "ProvisionedThroughputExceededException",
+                                  "TransactionInProgressException",
+                                  "RequestLimitExceeded",
+                                  "BandwidthLimitExceeded",
+                                  "LimitExceededException",
+                                  "RequestThrottled",
+                                  "SlowDown",
+                                  "PriorRequestNotComplete",
+                                  "EC2ThrottledException"}) {
         CAPTURE(name);
         CHECK(is_throttling_error_name(name));
         CHECK(classify(service_error(400, name)) == retry_kind::throttling);
@@ -124,8 +139,11 @@ TEST_CASE("classify: every botocore throttling name, and HTTP 429")
 
 TEST_CASE("classify: transient service errors and statuses")
 {
-    for (std::string_view name : {"ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
-                                  "InternalFailure", "InternalFailureException"}) {
+    for (std::string_view name : {"ServiceUnavailableException",
+                                  "RequestTimeout",
+                                  "RequestTimeoutException",
+                                  "InternalFailure",
+                                  "InternalFailureException"}) {
         CAPTURE(name);
         CHECK(classify(service_error(400, name)) == retry_kind::transient);
         CHECK(classify(service_error(503, name)) == retry_kind::transient);
@@ -188,21 +206,25 @@ TEST_CASE("classify: transport errors and timeouts are transient")
 
 TEST_CASE("classify: clock skew")
 {
-    const char* expired_msg =
-        "Signature expired: 20261126T140000Z is now earlier than 20261126T140500Z (20261126T141000Z - 5 min.)";
+    const char* expired_msg = "Signature expired: 20261126T140000Z is now earlier than 20261126T140500Z "
+                              "(20261126T141000Z - 5 min.)";
     CHECK(classify(service_error(403, "InvalidSignatureException", expired_msg)) == retry_kind::clock_skew);
     CHECK(classify(service_error(403, "RequestTimeTooSkewed")) == retry_kind::clock_skew);
     CHECK(classify(service_error(403, "RequestExpired")) == retry_kind::clock_skew);
     CHECK(classify(service_error(400, "RequestInTheFuture")) == retry_kind::clock_skew);
-    CHECK(classify(transport(make_error_code(service_errc::request_time_too_skewed))) == retry_kind::clock_skew);
+    CHECK(classify(transport(make_error_code(service_errc::request_time_too_skewed))) ==
+          retry_kind::clock_skew);
     // the code alone plus the message
     attempt_outcome by_code = transport(make_error_code(service_errc::invalid_signature));
     by_code.message = expired_msg;
     CHECK(classify(by_code) == retry_kind::clock_skew);
 
     // Signature / access errors are skew only when the server's Date is far off.
-    for (std::string_view name :
-         {"InvalidSignatureException", "AccessDeniedException", "AccessDenied", "SignatureDoesNotMatch", "AuthFailure"}) {
+    for (std::string_view name : {"InvalidSignatureException",
+                                  "AccessDeniedException",
+                                  "AccessDenied",
+                                  "SignatureDoesNotMatch",
+                                  "AuthFailure"}) {
         CAPTURE(name);
         attempt_outcome o = service_error(403, name, "The request signature we calculated does not match");
         CHECK(classify(o) == retry_kind::none);
@@ -218,7 +240,8 @@ TEST_CASE("classify: clock skew")
     attempt_outcome nf = service_error(404, "ResourceNotFoundException");
     nf.server_clock_skewed = true;
     CHECK(classify(nf) == retry_kind::none);
-    attempt_outcome token = service_error(403, "ExpiredTokenException", "The security token included in the request is expired");
+    attempt_outcome token =
+        service_error(403, "ExpiredTokenException", "The security token included in the request is expired");
     token.server_clock_skewed = true;
     CHECK(classify(token) == retry_kind::none);
 }
@@ -231,14 +254,22 @@ TEST_CASE("classify: errors that are never retried")
     CHECK(classify(service_error(409, "VersionConflictException")) == retry_kind::none);
     CHECK(classify(service_error(403, "UnrecognizedClientException")) == retry_kind::none);
     CHECK(classify(service_error(403, "ExpiredTokenException")) == retry_kind::none);
-    CHECK(classify(service_error(403, "InvalidSignatureException", "The request signature we calculated does not match "
-                                                                   "the signature you provided.")) == retry_kind::none);
-    CHECK(classify(service_error(403, "AccessDeniedException", "User is not authorized")) == retry_kind::none);
+    CHECK(classify(service_error(403,
+                                 "InvalidSignatureException",
+                                 "The request signature we calculated does not match "
+                                 "the signature you provided.")) == retry_kind::none);
+    CHECK(classify(service_error(403, "AccessDeniedException", "User is not authorized")) ==
+          retry_kind::none);
     CHECK(classify(service_error(403, "SignatureDoesNotMatch")) == retry_kind::none);
     CHECK(classify(service_error(400, "SomethingNew")) == retry_kind::none);
-    for (auto e : {client_errc::invalid_thing_name, client_errc::invalid_job_id, client_errc::invalid_namespace_id,
-                   client_errc::invalid_execution_number, client_errc::invalid_parameter, client_errc::no_region,
-                   client_errc::no_credentials, client_errc::bad_response}) {
+    for (auto e : {client_errc::invalid_thing_name,
+                   client_errc::invalid_job_id,
+                   client_errc::invalid_namespace_id,
+                   client_errc::invalid_execution_number,
+                   client_errc::invalid_parameter,
+                   client_errc::no_region,
+                   client_errc::no_credentials,
+                   client_errc::bad_response}) {
         CAPTURE(make_error_code(e).message());
         CHECK(classify(transport(make_error_code(e))) == retry_kind::none);
     }
@@ -348,8 +379,8 @@ TEST_CASE("standard strategy: full-jitter exponential backoff and cap")
     CHECK(s.backoff(1, 0.0) == 0ms);
     CHECK(s.backoff(3, 0.25) == 1s);
     CHECK(s.backoff(6, 0.999999) == 20s);
-    CHECK(s.backoff(2, 7.0) == 2s);     // clamped
-    CHECK(s.backoff(2, -1.0) == 0ms);   // clamped
+    CHECK(s.backoff(2, 7.0) == 2s);    // clamped
+    CHECK(s.backoff(2, -1.0) == 0ms);  // clamped
 
     // rand = 0.5 through decide(): 0.5 s, 1 s, 2 s, 4 s, 8 s, then 10 s (= 0.5 * 20 s) forever.
     retry_quota q(0);
@@ -469,7 +500,7 @@ TEST_CASE("standard strategy: quota costs, exhaustion and refund")
     CHECK(q.available() == 6);
     // A timeout retry then success refunds 10 (only the last retry's cost).
     retry_call slow(s, q, rng);
-    CHECK(slow.on_attempt(throttled()).retry);                      // 6 -> 1
+    CHECK(slow.on_attempt(throttled()).retry);                                     // 6 -> 1
     CHECK_FALSE(slow.on_attempt(transport(boost::asio::error::timed_out)).retry);  // needs 10: refused
     CHECK(q.available() == 1);
     // A failed call (not retryable) refunds nothing.
@@ -524,7 +555,8 @@ TEST_CASE("standard strategy: clock skew retried at once, only once per call")
     CHECK_FALSE(mixed.on_attempt(skew).retry);
 
     // Skew by Date only when the caller says so.
-    attempt_outcome sig = service_error(403, "InvalidSignatureException", "The request signature we calculated does not match");
+    attempt_outcome sig =
+        service_error(403, "InvalidSignatureException", "The request signature we calculated does not match");
     CHECK_FALSE(s.decide(sig, 1, false, q, rng).retry);
     sig.server_clock_skewed = true;
     CHECK(s.decide(sig, 1, false, q, rng).retry);
@@ -686,7 +718,8 @@ TEST_CASE("clock skew end to end: detection, correction, one retry")
 
     // Attempt 1 signed with offset 0; the server is 1 h ahead and rejects the signature.
     const seconds used = offset.get();
-    attempt_outcome o = service_error(403, "InvalidSignatureException", "The request signature we calculated does not match");
+    attempt_outcome o =
+        service_error(403, "InvalidSignatureException", "The request signature we calculated does not match");
     auto server_offset = offset.update_from_date("Thu, 26 Nov 2026 15:30:45 GMT", ref_now);
     REQUIRE(server_offset);
     o.server_clock_skewed = significant_skew(*server_offset - used);
@@ -699,7 +732,8 @@ TEST_CASE("clock skew end to end: detection, correction, one retry")
     // Attempt 2 with the corrected clock, rejected again with the same Date offset: not skew
     // any more (offset unchanged), so not retried.
     attempt_outcome o2 = o;
-    o2.server_clock_skewed = significant_skew(*offset.update_from_date("Thu, 26 Nov 2026 15:30:46 GMT", ref_now + 1s) - offset.get());
+    o2.server_clock_skewed = significant_skew(
+        *offset.update_from_date("Thu, 26 Nov 2026 15:30:46 GMT", ref_now + 1s) - offset.get());
     CHECK_FALSE(o2.server_clock_skewed);
     CHECK_FALSE(call.on_attempt(o2).retry);
 }

@@ -30,7 +30,8 @@ std::string repeat(char c, std::size_t n) { return std::string(n, c); }
 
 // A valid name of exactly n characters drawn from the allowed set.
 std::string name_of_length(std::size_t n) {
-    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    static constexpr std::string_view alphabet =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
     std::string s;
     for (std::size_t i = 0; i < n; ++i) s += alphabet[i % alphabet.size()];
     return s;
@@ -74,8 +75,8 @@ TEST_CASE("thingName: length boundaries and character set") {
     CHECK(detail::validate_thing_name("a b", &what) == client_errc::invalid_thing_name);
     CHECK(what.find("thingName 'a b' is invalid: must be 1-128 characters of [a-zA-Z0-9:_-]") == 0);
 
-    for (std::string bad : {"a/b"s, "a b"s, "a.b"s, "th\xC3\xAFng"s, "a\0b"s, "\xFF"s, "a\nb"s, "%41"s, "a+b"s,
-                            "a#b"s, "a'b"s, "a\\b"s, "\x80"s, "\xC3"s, "caf\xC3\xA9"s, "\x7F"s}) {
+    for (std::string bad : {"a/b"s, "a b"s, "a.b"s, "th\xC3\xAFng"s, "a\0b"s, "\xFF"s, "a\nb"s, "%41"s,
+                            "a+b"s, "a#b"s, "a'b"s, "a\\b"s, "\x80"s, "\xC3"s, "caf\xC3\xA9"s, "\x7F"s}) {
         CAPTURE(bad);
         CHECK(detail::validate_thing_name(bad, &what) == client_errc::invalid_thing_name);
         CHECK(what.find("thingName '") == 0);
@@ -96,7 +97,10 @@ TEST_CASE("jobId: length boundaries and character set") {
     CHECK(what.find("jobId") == 0);
     CHECK(what.find("1-64 characters of [a-zA-Z0-9_-]") != std::string::npos);
     CHECK(detail::validate_job_id("", &what) == client_errc::invalid_job_id);
-    for (std::string bad : {"job:1"s, "a/b"s, "a b"s, "a.b"s, "j\xC3\xB6""b"s, "a\0b"s, "\xFE\xFF"s, "job~1"s}) {
+    for (std::string bad : {"job:1"s, "a/b"s, "a b"s, "a.b"s,
+                            "j\xC3\xB6"
+                            "b"s,
+                            "a\0b"s, "\xFE\xFF"s, "job~1"s}) {
         CAPTURE(bad);
         CHECK(detail::validate_job_id(bad, &what) == client_errc::invalid_job_id);
         CHECK(no_raw_control_bytes(what));
@@ -229,11 +233,11 @@ TEST_CASE("validate(cancel_job_execution_request): statusDetails rules") {
     CHECK_FALSE(with("k", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 spaces and \"quotes\" \\ ok"));
     CHECK(with("k", "") == client_errc::invalid_parameter);
     CHECK(what.find("statusDetails['k']") == 0);
-    for (std::string bad : {"\x01"s, "a\nb"s, "tab\t"s, "\0"s, "\x7F"s, "\xC2\x85"s /* U+0085 */,
-                            "\xE2\x80\x8B"s /* U+200B */, "\xEF\xBB\xBF"s /* BOM */, "\xEE\x80\x80"s /* U+E000 */,
-                            "\xEF\xBF\xBE"s /* U+FFFE */, "\xF3\xA0\x80\x81"s /* U+E0001 */,
-                            "\xC3"s /* truncated */, "\xC0\xAF"s /* overlong */, "\xED\xA0\x80"s /* surrogate */,
-                            "\xF4\x90\x80\x80"s /* > U+10FFFF */, "\xFF"s, "\x80"s}) {
+    for (std::string bad :
+         {"\x01"s, "a\nb"s, "tab\t"s, "\0"s, "\x7F"s, "\xC2\x85"s /* U+0085 */, "\xE2\x80\x8B"s /* U+200B */,
+          "\xEF\xBB\xBF"s /* BOM */, "\xEE\x80\x80"s /* U+E000 */, "\xEF\xBF\xBE"s /* U+FFFE */,
+          "\xF3\xA0\x80\x81"s /* U+E0001 */, "\xC3"s /* truncated */, "\xC0\xAF"s /* overlong */,
+          "\xED\xA0\x80"s /* surrogate */, "\xF4\x90\x80\x80"s /* > U+10FFFF */, "\xFF"s, "\x80"s}) {
         CAPTURE(bad);
         CHECK(with("k", bad) == client_errc::invalid_parameter);
         CHECK(no_raw_control_bytes(what));
@@ -286,10 +290,29 @@ TEST_CASE("parse_execution_number: accepted") {
 }
 
 TEST_CASE("parse_execution_number: rejected") {
-    for (std::string_view text :
-         {""sv, "9223372036854775808"sv, "-9223372036854775809"sv, "99999999999999999999999"sv, "1e3"sv, " 1"sv,
-          "1 "sv, "+1"sv, "0x10"sv, "1.0"sv, "1.5"sv, "-"sv, "--1"sv, "-+1"sv, "abc"sv, "1_000"sv, "\xEF\xBC\x91"sv,
-          "1\0"sv, "\0"sv, "inf"sv, "nan"sv, "1,000"sv, "\t1"sv}) {
+    for (std::string_view text : {""sv,
+                                  "9223372036854775808"sv,
+                                  "-9223372036854775809"sv,
+                                  "99999999999999999999999"sv,
+                                  "1e3"sv,
+                                  " 1"sv,
+                                  "1 "sv,
+                                  "+1"sv,
+                                  "0x10"sv,
+                                  "1.0"sv,
+                                  "1.5"sv,
+                                  "-"sv,
+                                  "--1"sv,
+                                  "-+1"sv,
+                                  "abc"sv,
+                                  "1_000"sv,
+                                  "\xEF\xBC\x91"sv,
+                                  "1\0"sv,
+                                  "\0"sv,
+                                  "inf"sv,
+                                  "nan"sv,
+                                  "1,000"sv,
+                                  "\t1"sv}) {
         CAPTURE(text);
         std::int64_t out = 42;
         std::string what;
@@ -365,7 +388,8 @@ TEST_CASE("DeleteJobExecution path and query match every SDK vector") {
         req.job_id = std::string(sv(in.at("jobId").as_string()));
         req.execution_number = in.at("executionNumber").to_number<std::int64_t>();
         if (const auto* f = in.if_contains("force")) req.force = f->as_bool();
-        if (const auto* ns = in.if_contains("namespaceId")) req.namespace_id = std::string(sv(ns->as_string()));
+        if (const auto* ns = in.if_contains("namespaceId"))
+            req.namespace_id = std::string(sv(ns->as_string()));
 
         const detail::operation_request r = detail::build_request(req);
         CHECK(r.method == "DELETE");
@@ -404,9 +428,11 @@ TEST_CASE("DeleteJobExecution: query order and extreme execution numbers") {
     req.force.reset();
     CHECK(detail::build_request(req).query == "namespaceId=AWS");
     req.execution_number = std::numeric_limits<std::int64_t>::max();
-    CHECK(detail::build_request(req).path == "/things/my%3Athing/jobs/job-1/executionNumber/9223372036854775807");
+    CHECK(detail::build_request(req).path ==
+          "/things/my%3Athing/jobs/job-1/executionNumber/9223372036854775807");
     req.execution_number = std::numeric_limits<std::int64_t>::min();
-    CHECK(detail::build_request(req).path == "/things/my%3Athing/jobs/job-1/executionNumber/-9223372036854775808");
+    CHECK(detail::build_request(req).path ==
+          "/things/my%3Athing/jobs/job-1/executionNumber/-9223372036854775808");
 }
 
 TEST_CASE("ListJobExecutionsForJob request") {
@@ -428,8 +454,8 @@ TEST_CASE("ListJobExecutionsForJob request") {
 }
 
 TEST_CASE("ListJobExecutionsForThing request (AWS-BEHAVIOUR c.3 example)") {
-    iotjobs::list_job_executions_for_thing_request req{"my:thing", job_execution_status::queued, "AWS", 250,
-                                                       "ab+c/d==", std::nullopt};
+    iotjobs::list_job_executions_for_thing_request req{
+        "my:thing", job_execution_status::queued, "AWS", 250, "ab+c/d==", std::nullopt};
     auto r = detail::build_request(req);
     CHECK(r.method == "GET");
     CHECK(r.operation_name == "ListJobExecutionsForThing");
@@ -500,7 +526,8 @@ TEST_CASE("CancelJobExecution request and JSON body") {
 
 namespace {
 detail::parsed_error parse(unsigned status, std::string_view body, std::string_view error_type = {},
-                           std::string_view reason = {}, std::string_view rid = {}, std::string_view rid2 = {}) {
+                           std::string_view reason = {}, std::string_view rid = {},
+                           std::string_view rid2 = {}) {
     return detail::parse_error_response(status, reason, error_type, rid, rid2, body);
 }
 }  // namespace
@@ -530,13 +557,15 @@ TEST_CASE("error probe table: body code") {
 }
 
 TEST_CASE("error probe table: header wins over body __type") {
-    auto e = parse(409, R"({"__type":"com.amazonaws.iot#Other","message":"m"})", "InvalidStateTransitionException");
+    auto e = parse(409, R"({"__type":"com.amazonaws.iot#Other","message":"m"})",
+                   "InvalidStateTransitionException");
     CHECK(e.code == "InvalidStateTransitionException");
     CHECK(e.message == "m");
 }
 
 TEST_CASE("error probe table: generic 503 <html> and 502 empty") {
-    auto e = parse(503, "<html><body><b>Http/1.1 Service Unavailable</b></body></html>", {}, "Service Unavailable");
+    auto e = parse(503, "<html><body><b>Http/1.1 Service Unavailable</b></body></html>", {},
+                   "Service Unavailable");
     CHECK(e.code == "503");
     CHECK(e.message == "Service Unavailable");
     e = parse(502, "", {}, "Bad Gateway");
@@ -559,14 +588,17 @@ TEST_CASE("error probe table: generic 503 <html> and 502 empty") {
 
 TEST_CASE("error probe table: moto's 500 <!doctype html> page is not generic") {
     const std::string html =
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
-        "<p>The server encountered an internal error and was unable to complete your request. Either the server is "
+        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server "
+        "Error</h1>\n"
+        "<p>The server encountered an internal error and was unable to complete your request. Either the "
+        "server is "
         "overloaded or there is an error in the application.</p>\n";
     auto e = parse(500, html, {}, "INTERNAL SERVER ERROR");
     CHECK(e.code == "500");
     CHECK(e.message == html);
     CHECK(e.request_id.empty());
-    CHECK(iotjobs::service_errc_from_response(e.http_status, e.code) == iotjobs::service_errc::internal_failure);
+    CHECK(iotjobs::service_errc_from_response(e.http_status, e.code) ==
+          iotjobs::service_errc::internal_failure);
     // Case matters: "<HTML>" is not the generic marker either.
     e = parse(500, "<HTML><body>x</body></HTML>", {}, "Internal Server Error");
     CHECK(e.code == "500");
@@ -575,8 +607,9 @@ TEST_CASE("error probe table: moto's 500 <!doctype html> page is not generic") {
 
 TEST_CASE("error: moto 404 raw response (AWS-BEHAVIOUR h.3)") {
     const std::string rid(52, 'R');
-    auto e = parse(404, R"({"__type": "ResourceNotFoundException", "message": "The specified resource does not exist"})",
-                   "ResourceNotFoundException", "NOT FOUND", rid);
+    auto e = parse(
+        404, R"({"__type": "ResourceNotFoundException", "message": "The specified resource does not exist"})",
+        "ResourceNotFoundException", "NOT FOUND", rid);
     CHECK(e.code == "ResourceNotFoundException");
     CHECK(e.message == "The specified resource does not exist");
     CHECK(e.request_id == rid);
@@ -625,8 +658,9 @@ TEST_CASE("error: precedence, cleaning and request ids") {
 
 TEST_CASE("error: garbage bodies never crash or throw") {
     // Non-JSON text (e.g. moto's XML SignatureDoesNotMatch) becomes the message.
-    const std::string xml = "<?xml version=\"1.0\"?><ErrorResponse><Error><Code>SignatureDoesNotMatch</Code>"
-                            "</Error></ErrorResponse>";
+    const std::string xml =
+        "<?xml version=\"1.0\"?><ErrorResponse><Error><Code>SignatureDoesNotMatch</Code>"
+        "</Error></ErrorResponse>";
     auto e = parse(403, xml);
     CHECK(e.code == "403");
     CHECK(e.message == xml);
@@ -751,7 +785,8 @@ TEST_CASE("ListJobExecutionsForThing response: last page, minimal and null membe
     CHECK_FALSE(out.next_token);
 
     // Empty object, empty list, empty token: an empty last page.
-    for (std::string_view b : {"{}"sv, R"({"executionSummaries":[]})"sv, R"({"executionSummaries":[],"nextToken":""})"sv}) {
+    for (std::string_view b :
+         {"{}"sv, R"({"executionSummaries":[]})"sv, R"({"executionSummaries":[],"nextToken":""})"sv}) {
         CAPTURE(b);
         iotjobs::list_job_executions_result page;
         page.next_token = "stale";
@@ -786,9 +821,9 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
         R"({"executionSummaries":"x"})"sv,
         R"({"executionSummaries":[1]})"sv,
         R"({"executionSummaries":[null]})"sv,
-        R"({"executionSummaries":[{"jobId":"j"}]})"sv,                                   // no summary
+        R"({"executionSummaries":[{"jobId":"j"}]})"sv,  // no summary
         R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":[]}]})"sv,
-        R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":{}}]})"sv,          // no status
+        R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":{}}]})"sv,  // no status
         R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":{"status":"PAUSED"}}]})"sv,
         R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":{"status":"queued"}}]})"sv,
         R"({"executionSummaries":[{"jobId":"j","jobExecutionSummary":{"status":5}}]})"sv,
@@ -809,8 +844,10 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
         iotjobs::list_job_executions_result out;
         out.next_token = "keep";
         std::string what;
-        CHECK(detail::parse_list_job_executions_for_thing_response(body, out, &what) == client_errc::bad_response);
-        CHECK(detail::parse_list_job_executions_for_job_response(body, out, nullptr) == client_errc::bad_response);
+        CHECK(detail::parse_list_job_executions_for_thing_response(body, out, &what) ==
+              client_errc::bad_response);
+        CHECK(detail::parse_list_job_executions_for_job_response(body, out, nullptr) ==
+              client_errc::bad_response);
         CHECK(!what.empty());
         CHECK(out.next_token == "keep");
         CHECK(out.executions.empty());
@@ -818,9 +855,10 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
     // The message points at the entry.
     iotjobs::list_job_executions_result out;
     std::string what;
-    CHECK(detail::parse_list_job_executions_for_thing_response(
-              R"({"executionSummaries":[{"jobId":"a","jobExecutionSummary":{"status":"QUEUED"}},{"jobId":"b","jobExecutionSummary":{"status":"NOPE"}}]})",
-              out, &what) == client_errc::bad_response);
+    CHECK(
+        detail::parse_list_job_executions_for_thing_response(
+            R"({"executionSummaries":[{"jobId":"a","jobExecutionSummary":{"status":"QUEUED"}},{"jobId":"b","jobExecutionSummary":{"status":"NOPE"}}]})",
+            out, &what) == client_errc::bad_response);
     CHECK(what.find("executionSummaries[1]") == 0);
     CHECK(what.find("NOPE") != std::string::npos);
     // Integral doubles are accepted for longs; negative numbers are kept.
@@ -833,7 +871,8 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
 
 TEST_CASE("list responses: huge and deeply nested garbage") {
     iotjobs::list_job_executions_result out;
-    CHECK(detail::parse_list_job_executions_for_job_response(repeat('[', 100000), out) == client_errc::bad_response);
+    CHECK(detail::parse_list_job_executions_for_job_response(repeat('[', 100000), out) ==
+          client_errc::bad_response);
     CHECK(detail::parse_list_job_executions_for_job_response(repeat('x', 4 * 1024 * 1024), out) ==
           client_errc::bad_response);
     CHECK(detail::parse_list_job_executions_for_job_response("\0\xFF"s, out) == client_errc::bad_response);
@@ -842,7 +881,8 @@ TEST_CASE("list responses: huge and deeply nested garbage") {
     for (int i = 0; i < 250; ++i) {
         if (i) body += ',';
         body += R"({"thingArn":"arn:t)" + std::to_string(i) +
-                R"(","jobExecutionSummary":{"status":"SUCCEEDED","executionNumber":)" + std::to_string(i) + "}}";
+                R"(","jobExecutionSummary":{"status":"SUCCEEDED","executionNumber":)" + std::to_string(i) +
+                "}}";
     }
     body += R"(],"nextToken":"n"})";
     REQUIRE_FALSE(detail::parse_list_job_executions_for_job_response(body, out));
@@ -890,15 +930,15 @@ TEST_CASE("DescribeJobExecution response") {
     CHECK(m.job_id.empty());
 
     // Malformed.
-    for (std::string_view bad : {
-             ""sv, "{}"sv, R"({"execution":null})"sv, R"({"execution":[]})"sv, R"({"execution":{}})"sv,
-             R"({"execution":{"status":"QUEUED","forceCanceled":"yes"}})"sv,
-             R"({"execution":{"status":"QUEUED","statusDetails":[]}})"sv,
-             R"({"execution":{"status":"QUEUED","statusDetails":{"detailsMap":"x"}}})"sv,
-             R"({"execution":{"status":"QUEUED","statusDetails":{"detailsMap":{"k":1}}}})"sv,
-             R"({"execution":{"status":"QUEUED","versionNumber":18446744073709551615}})"sv,
-             R"({"execution":{"status":"QUEUED","approximateSecondsBeforeTimedOut":"600"}})"sv,
-             R"({"execution":{"status":"QUEUED","thingArn":{}}})"sv, "<html>"sv}) {
+    for (std::string_view bad :
+         {""sv, "{}"sv, R"({"execution":null})"sv, R"({"execution":[]})"sv, R"({"execution":{}})"sv,
+          R"({"execution":{"status":"QUEUED","forceCanceled":"yes"}})"sv,
+          R"({"execution":{"status":"QUEUED","statusDetails":[]}})"sv,
+          R"({"execution":{"status":"QUEUED","statusDetails":{"detailsMap":"x"}}})"sv,
+          R"({"execution":{"status":"QUEUED","statusDetails":{"detailsMap":{"k":1}}}})"sv,
+          R"({"execution":{"status":"QUEUED","versionNumber":18446744073709551615}})"sv,
+          R"({"execution":{"status":"QUEUED","approximateSecondsBeforeTimedOut":"600"}})"sv,
+          R"({"execution":{"status":"QUEUED","thingArn":{}}})"sv, "<html>"sv}) {
         CAPTURE(bad);
         iotjobs::job_execution keep;
         keep.job_id = "keep";
@@ -923,7 +963,8 @@ TEST_CASE("job_execution_status names") {
         CHECK(parsed == s);
     }
     job_execution_status keep = job_execution_status::failed;
-    for (std::string_view bad : {""sv, "queued"sv, "CANCELLED"sv, "QUEUED "sv, "IN-PROGRESS"sv, "QUEUED\0"sv}) {
+    for (std::string_view bad :
+         {""sv, "queued"sv, "CANCELLED"sv, "QUEUED "sv, "IN-PROGRESS"sv, "QUEUED\0"sv}) {
         CAPTURE(bad);
         CHECK_FALSE(iotjobs::from_string(bad, keep));
         CHECK(keep == job_execution_status::failed);

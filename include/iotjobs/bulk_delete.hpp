@@ -1,0 +1,140 @@
+// Bulk delete: many DeleteJobExecution calls at once, at a bounded concurrency and rate, with
+// exactly one outcome per item, delivered as it happens. Memory is bounded by max_in_flight,
+// not by the number of items.
+#pragma once
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/job_execution.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iotjobs {
+
+// One item of a bulk run: a request plus where it came from.
+struct bulk_item {
+    delete_job_execution_request request;
+    std::uint64_t line = 0;  // 1-based line of the input file, or the item's index in a range; 0 = unknown
+};
+
+enum class bulk_outcome_kind {
+    deleted,        // the service answered 200
+    not_found,      // ResourceNotFoundException (see earlier_attempt_may_have_succeeded)
+    refused,        // the service refused it (InvalidStateTransition, InvalidRequest, ...): message says why
+    failed,         // failed after retries (throttling, 5xx, network, ...): error says which
+    not_attempted,  // the run stopped (or was a dry run) before this item was sent
+    invalid_input,  // the input line could not be parsed or breaks the model's rules; nothing sent
+};
+std::string_view to_string(bulk_outcome_kind k) noexcept;
+
+struct bulk_outcome {
+    bulk_item item;
+    bulk_outcome_kind kind = bulk_outcome_kind::not_attempted;
+    error_code ec;               // the call's error (default for deleted)
+    std::string aws_error_name;  // e.g. "InvalidStateTransitionException"
+    std::string message;         // the service's or the client's explanation
+    std::string raw_input;       // invalid_input only: the offending line (truncated)
+    unsigned attempts = 0;
+    bool earlier_attempt_may_have_succeeded = false;
+};
+
+// A source of items, pulled one at a time by the engine (never concurrently).
+class bulk_source {
+public:
+    virtual ~bulk_source() = default;
+    // Completes with (error, item): an item; or no error and nullopt at the end; or an error that
+    // ends the run (e.g. a List call that failed after retries). An unparseable input line is an
+    // item with `invalid` set (see bulk_pull), not an error.
+    struct pull {
+        std::optional<bulk_item> item;
+        std::optional<std::string> invalid;  // why the line at item->line is invalid
+        std::string raw;                     // the raw line, for reports
+    };
+    virtual void async_next(boost::asio::any_completion_handler<void(error_code, pull)> handler) = 0;
+    // True when the rest of the input can be read cheaply to report it as not_attempted when the
+    // run stops early (files, ranges); false for list-based sources (purge), which just stop.
+    virtual bool drain_on_stop() const noexcept { return true; }
+};
+
+// Sources.
+// Items from a vector (moved in); index = position + 1.
+std::unique_ptr<bulk_source> make_vector_source(std::vector<delete_job_execution_request> items);
+// Items from a generator: returns nullopt at the end.
+std::unique_ptr<bulk_source> make_generator_source(std::function<std::optional<delete_job_execution_request>()> next);
+
+enum class input_format { automatic, csv, jsonl };
+// Items from a stream (a file or stdin): CSV with a header row (thingName,jobId,executionNumber
+// [,force][,namespaceId], any order) or JSON Lines ({"thingName":..,"jobId":..,"executionNumber":..,
+// "force":..?,"namespaceId":..?}). automatic: JSON Lines if the first non-blank character is '{'.
+// Blank lines are skipped. The stream must outlive the run.
+std::unique_ptr<bulk_source> make_stream_source(std::istream& in, input_format format = input_format::automatic);
+
+// The executions of a job (ListJobExecutionsForJob) or of a thing (ListJobExecutionsForThing),
+// one pass per status in `statuses` (all statuses when empty), page by page.
+struct list_source_params {
+    std::optional<std::string> job_id;      // exactly one of job_id / thing_name
+    std::optional<std::string> thing_name;
+    std::vector<job_execution_status> statuses;
+    std::optional<std::string> namespace_id;  // thing listing filter, and passed to the deletes
+    int page_size = 250;
+};
+std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params);
+
+struct bulk_options {
+    std::size_t max_in_flight = 16;  // concurrent deletes
+    // Requests per second (fixed rate, exact over time). 0: the client's adaptive rate limiter
+    // (AWS SDK adaptive mode, shared by every call of the client) paces the run.
+    double rate_limit = 0;
+    std::optional<bool> default_force;              // applied to items that do not say
+    std::optional<std::string> default_namespace_id;  // applied to items that do not say
+    bool dry_run = false;  // read and validate everything, send nothing (outcome not_attempted)
+};
+
+struct bulk_summary {
+    std::uint64_t items = 0;  // outcomes delivered
+    std::uint64_t deleted = 0, not_found = 0, refused = 0, failed = 0, not_attempted = 0, invalid_input = 0;
+    std::uint64_t possibly_deleted_earlier = 0;  // not_found after a retry of a possibly processed attempt
+    bool stopped_early = false;
+    error_code stop_error;     // why it stopped early (the fatal service error, or operation_aborted)
+    std::string stop_reason;   // human-readable
+    double seconds = 0;
+};
+
+using bulk_outcome_handler = std::function<void(const bulk_outcome&)>;
+using bulk_signature = void(error_code, bulk_summary);
+
+namespace detail {
+void async_bulk_delete_erased(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                              boost::asio::any_completion_handler<bulk_signature> handler);
+}
+
+// Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive (on the
+// client's executor, never concurrently). Completes with void(error_code, bulk_summary): the
+// error is the source's error, or the fatal service error that stopped the run early (unknown
+// key, invalid signature, access denied, expired token), or operation_aborted when cancelled.
+//
+// Cancellation: partial or total = stop taking new items, finish those in flight, report the rest
+// as not_attempted (where the source can be drained); terminal = also abort the calls in flight.
+// `source` must outlive the operation.
+template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
+auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                 CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, bulk_signature>(
+        [](auto handler, client* c, bulk_source* source, bulk_options options, bulk_outcome_handler on_outcome) {
+            detail::async_bulk_delete_erased(*c, *source, std::move(options), std::move(on_outcome),
+                                             boost::asio::any_completion_handler<bulk_signature>(std::move(handler)));
+        },
+        token, &c, &source, std::move(options), std::move(on_outcome));
+}
+
+}  // namespace iotjobs

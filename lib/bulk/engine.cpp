@@ -1,0 +1,342 @@
+// The bulk-delete engine: one producer pulls items from the source into a bounded channel,
+// max_in_flight workers delete them; everything runs on one strand, so outcomes are delivered
+// one at a time and the state needs no locks. Memory: the channel holds at most max_in_flight
+// items and nothing is kept per finished item.
+#include "client_impl.hpp"
+#include "diagnostics_access.hpp"
+#include "retry/rate_limiter.hpp"
+
+#include <iotjobs/bulk_delete.hpp>
+#include <iotjobs/list_job_executions.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <deque>
+
+namespace iotjobs {
+namespace detail {
+namespace {
+
+namespace asio = boost::asio;
+using item_channel = asio::experimental::channel<void(error_code, bulk_item)>;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct engine : std::enable_shared_from_this<engine> {
+    engine(client& c, bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+        : cl(c),
+          strand(asio::make_strand(c.get_executor())),
+          src(s),
+          opt(std::move(o)),
+          on_outcome(std::move(cb)),
+          channel(strand, std::max<std::size_t>(opt.max_in_flight, 1)),
+          all_done(strand) {
+        if (opt.max_in_flight == 0) opt.max_in_flight = 1;
+        if (opt.rate_limit > 0) fixed = std::make_unique<fixed_rate_limiter>(opt.rate_limit, 1);
+        all_done.expires_at(asio::steady_timer::time_point::max());
+    }
+
+    client& cl;
+    asio::strand<asio::any_io_executor> strand;
+    bulk_source& src;
+    bulk_options opt;
+    bulk_outcome_handler on_outcome;
+    item_channel channel;
+    asio::steady_timer all_done;
+    std::unique_ptr<fixed_rate_limiter> fixed;
+    std::vector<std::shared_ptr<asio::cancellation_signal>> worker_signals;
+    std::size_t active_workers = 0;
+    bool stop = false;
+    bulk_summary summary;
+    error_code source_error;
+
+    void deliver(bulk_outcome& o) {
+        ++summary.items;
+        switch (o.kind) {
+            case bulk_outcome_kind::deleted: ++summary.deleted; break;
+            case bulk_outcome_kind::not_found:
+                ++summary.not_found;
+                if (o.earlier_attempt_may_have_succeeded) ++summary.possibly_deleted_earlier;
+                break;
+            case bulk_outcome_kind::refused: ++summary.refused; break;
+            case bulk_outcome_kind::failed: ++summary.failed; break;
+            case bulk_outcome_kind::not_attempted: ++summary.not_attempted; break;
+            case bulk_outcome_kind::invalid_input: ++summary.invalid_input; break;
+        }
+        if (on_outcome) on_outcome(o);
+    }
+
+    void request_stop(error_code why, std::string reason) {
+        if (stop) return;
+        stop = true;
+        summary.stopped_early = true;
+        summary.stop_error = why;
+        summary.stop_reason = std::move(reason);
+    }
+
+    void apply_defaults(delete_job_execution_request& r) const {
+        if (!r.force && opt.default_force) r.force = opt.default_force;
+        if (!r.namespace_id && opt.default_namespace_id) r.namespace_id = opt.default_namespace_id;
+    }
+
+    void deliver_not_attempted(bulk_item item, std::string message) {
+        bulk_outcome o;
+        o.item = std::move(item);
+        o.kind = bulk_outcome_kind::not_attempted;
+        o.message = std::move(message);
+        deliver(o);
+    }
+
+    // Producer: pulls every item (or, once stopped, drains what the source allows).
+    asio::awaitable<void> produce() {
+        for (;;) {
+            if (stop && !src.drain_on_stop()) break;
+            auto [ec, p] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, bulk_source::pull)>(
+                [this](auto handler) {
+                    src.async_next(asio::any_completion_handler<void(error_code, bulk_source::pull)>(std::move(handler)));
+                },
+                use_tuple);
+            if (ec) {
+                source_error = ec;
+                request_stop(ec, "the input failed: " + (p.invalid ? *p.invalid : ec.message()));
+                break;
+            }
+            if (!p.item) break;
+            if (p.invalid) {
+                bulk_outcome o;
+                o.item = std::move(*p.item);
+                o.kind = bulk_outcome_kind::invalid_input;
+                o.ec = make_error_code(client_errc::invalid_parameter);
+                o.message = std::move(*p.invalid);
+                o.raw_input = std::move(p.raw);
+                deliver(o);
+                continue;
+            }
+            apply_defaults(p.item->request);
+            if (stop) {
+                deliver_not_attempted(std::move(*p.item), "the run stopped before this item: " + summary.stop_reason);
+                continue;
+            }
+            auto [sec] = co_await channel.async_send(error_code{}, std::move(*p.item), use_tuple);
+            if (sec) break;
+        }
+        channel.close();
+    }
+
+    bulk_outcome classify(bulk_item item, error_code ec, const diagnostics& diag) {
+        bulk_outcome o;
+        o.item = std::move(item);
+        o.ec = ec;
+        o.aws_error_name = std::string(diag.aws_error_name());
+        o.message = std::string(diag.message());
+        o.attempts = diag.attempts();
+        o.earlier_attempt_may_have_succeeded = diag.earlier_attempt_may_have_succeeded();
+        if (!ec) {
+            o.kind = bulk_outcome_kind::deleted;
+            o.message.clear();
+        } else if (ec == service_errc::resource_not_found) {
+            o.kind = bulk_outcome_kind::not_found;
+        } else if (is_validation_error(ec)) {
+            o.kind = bulk_outcome_kind::invalid_input;
+        } else if (ec == service_errc::invalid_state_transition || ec == service_errc::invalid_request ||
+                   ec == service_errc::version_conflict) {
+            o.kind = bulk_outcome_kind::refused;
+        } else {
+            o.kind = bulk_outcome_kind::failed;
+            if (o.message.empty()) o.message = ec.message();
+        }
+        return o;
+    }
+
+    asio::awaitable<void> work() {
+        asio::steady_timer pace(strand);
+        for (;;) {
+            auto [ec, item] = co_await channel.async_receive(use_tuple);
+            if (ec) break;  // closed and empty
+            if (stop) {
+                deliver_not_attempted(std::move(item), "the run stopped before this item: " + summary.stop_reason);
+                continue;
+            }
+            if (opt.dry_run) {
+                std::string what;
+                if (error_code vec = validate(item.request, &what)) {
+                    diagnostics d;
+                    access::message(d) = what;
+                    auto o = classify(std::move(item), vec, d);
+                    deliver(o);
+                } else {
+                    deliver_not_attempted(std::move(item), "dry run: would delete");
+                }
+                continue;
+            }
+            if (fixed) {
+                auto wait = fixed->acquire(std::chrono::steady_clock::now());
+                if (wait.count() > 0) {
+                    pace.expires_after(wait);
+                    auto [wec] = co_await pace.async_wait(use_tuple);
+                    if (wec) {
+                        deliver_not_attempted(std::move(item), "the run was cancelled before this item");
+                        continue;
+                    }
+                }
+                if (stop) {
+                    deliver_not_attempted(std::move(item), "the run stopped before this item: " + summary.stop_reason);
+                    continue;
+                }
+            }
+            diagnostics diag;
+            auto [dec] = co_await delete_job_execution(cl, item.request, diag, use_tuple);
+            auto o = classify(std::move(item), dec, diag);
+            if (dec && is_fatal_for_client(dec)) {
+                request_stop(dec, std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
+                                      ": " + std::string(diag.message()) +
+                                      " (every remaining item would fail the same way)");
+            }
+            deliver(o);
+        }
+    }
+
+    void start(asio::any_completion_handler<bulk_signature> handler) {
+        auto self = shared_from_this();
+        auto started = std::chrono::steady_clock::now();
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected()) {
+            slot.assign([self](asio::cancellation_type t) {
+                asio::post(self->strand, [self, t] {
+                    self->request_stop(asio::error::operation_aborted, "cancelled");
+                    if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none)
+                        for (auto& s : self->worker_signals) s->emit(asio::cancellation_type::terminal);
+                });
+            });
+        }
+        if (opt.rate_limit <= 0) cl.impl()->enable_adaptive_rate_limiter();
+        asio::co_spawn(
+            strand,
+            [self, started, h = std::move(handler)]() mutable -> asio::awaitable<void> {
+                for (std::size_t i = 0; i < self->opt.max_in_flight; ++i) {
+                    auto sig = std::make_shared<asio::cancellation_signal>();
+                    self->worker_signals.push_back(sig);
+                    ++self->active_workers;
+                    asio::co_spawn(self->strand, self->work(),
+                                   asio::bind_cancellation_slot(sig->slot(), [self](std::exception_ptr) {
+                                       if (--self->active_workers == 0) self->all_done.cancel();
+                                   }));
+                }
+                co_await self->produce();
+                if (self->active_workers > 0) co_await self->all_done.async_wait(use_tuple);
+                self->summary.seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+                auto hslot = asio::get_associated_cancellation_slot(h);
+                if (hslot.is_connected()) hslot.clear();
+                error_code ec = self->source_error ? self->source_error : self->summary.stop_error;
+                auto summary = std::move(self->summary);
+                auto hex = asio::get_associated_executor(h, self->strand);
+                asio::dispatch(hex, [h = std::move(h), ec, summary = std::move(summary)]() mutable {
+                    std::move(h)(ec, std::move(summary));
+                });
+            },
+            asio::detached);
+    }
+};
+
+// ---- list source --------------------------------------------------------------------------
+
+class list_source final : public bulk_source {
+public:
+    list_source(client& c, list_source_params p) : client_(c), p_(std::move(p)) {
+        if (p_.statuses.empty())
+            p_.statuses = {job_execution_status::queued,    job_execution_status::in_progress,
+                           job_execution_status::succeeded, job_execution_status::failed,
+                           job_execution_status::timed_out, job_execution_status::rejected,
+                           job_execution_status::removed,   job_execution_status::canceled};
+    }
+
+    bool drain_on_stop() const noexcept override { return false; }
+
+    void async_next(asio::any_completion_handler<void(error_code, pull)> handler) override {
+        if (!buffer_.empty()) {
+            pull p;
+            p.item = std::move(buffer_.front());
+            buffer_.pop_front();
+            complete(std::move(handler), {}, std::move(p));
+            return;
+        }
+        if (status_index_ >= p_.statuses.size()) {
+            complete(std::move(handler), {}, pull{});
+            return;
+        }
+        auto on_page = [this, h = std::move(handler)](error_code ec, list_job_executions_result r) mutable {
+            if (ec) {
+                pull p;
+                p.invalid = "listing failed: " + std::string(diag_.aws_error_name()) + " " + std::string(diag_.message());
+                complete(std::move(h), ec, std::move(p));
+                return;
+            }
+            for (auto& s : r.executions) {
+                if (!s.execution_number) continue;
+                bulk_item item;
+                item.line = ++index_;
+                if (p_.job_id) {
+                    item.request.job_id = *p_.job_id;
+                    auto slash = s.thing_arn.rfind('/');
+                    item.request.thing_name = slash == std::string::npos ? s.thing_arn : s.thing_arn.substr(slash + 1);
+                } else {
+                    item.request.thing_name = *p_.thing_name;
+                    item.request.job_id = s.job_id;
+                }
+                item.request.execution_number = *s.execution_number;
+                item.request.namespace_id = p_.namespace_id;
+                buffer_.push_back(std::move(item));
+            }
+            token_ = r.next_token;
+            if (!token_) ++status_index_;
+            async_next(std::move(h));  // serve from the buffer, or fetch the next page
+        };
+        if (p_.job_id) {
+            list_job_executions_for_job_request req{*p_.job_id, p_.statuses[status_index_], p_.page_size, token_};
+            list_job_executions_for_job(client_, std::move(req), diag_, std::move(on_page));
+        } else {
+            list_job_executions_for_thing_request req{*p_.thing_name, p_.statuses[status_index_], p_.namespace_id,
+                                                      p_.page_size, token_, std::nullopt};
+            list_job_executions_for_thing(client_, std::move(req), diag_, std::move(on_page));
+        }
+    }
+
+private:
+    static void complete(asio::any_completion_handler<void(error_code, pull)> h, error_code ec, pull p) {
+        auto hex = asio::get_associated_executor(h);
+        asio::dispatch(hex, [h = std::move(h), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
+    }
+
+    client& client_;
+    list_source_params p_;
+    std::size_t status_index_ = 0;
+    std::optional<std::string> token_;
+    std::deque<bulk_item> buffer_;
+    std::uint64_t index_ = 0;
+    diagnostics diag_;
+};
+
+}  // namespace
+
+void async_bulk_delete_erased(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                              asio::any_completion_handler<bulk_signature> handler) {
+    auto e = std::make_shared<engine>(c, source, std::move(options), std::move(on_outcome));
+    e->start(std::move(handler));
+}
+
+}  // namespace detail
+
+std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params) {
+    return std::make_unique<detail::list_source>(c, std::move(params));
+}
+
+}  // namespace iotjobs

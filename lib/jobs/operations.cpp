@@ -1,0 +1,89 @@
+// List, Describe and Cancel: validation, the shared attempt loop, typed results.
+#include "client_impl.hpp"
+#include "diagnostics_access.hpp"
+#include "jobs/wire.hpp"
+
+#include <iotjobs/describe_job_execution.hpp>
+#include <iotjobs/list_job_executions.hpp>
+
+#include <boost/asio/this_coro.hpp>
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+template <class Result, class Parse>
+asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
+                                       std::shared_ptr<std::tuple<Result>> out, Parse parse) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    diagnostics own;
+    diagnostics& d = diag ? *diag : own;
+    http_response resp;
+    error_code ec = co_await impl->execute(op, resp, d);
+    if (ec) co_return ec;
+    std::string what;
+    ec = parse(resp.body, std::get<0>(*out), &what);
+    if (ec) access::message(d) = "cannot parse the " + std::string(op.operation_name) + " response: " + what;
+    co_return ec;
+}
+
+template <class Request, class Result, class Parse>
+void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
+           asio::any_completion_handler<void(error_code, Result)> handler, Parse parse) {
+    std::string what;
+    if (error_code ec = validate(req, &what)) {
+        if (diag) {
+            diag->clear();
+            access::message(*diag) = std::move(what);
+        }
+        impl->post_result(std::move(handler), ec);
+        return;
+    }
+    auto out = std::make_shared<std::tuple<Result>>();
+    auto& client = *impl;
+    client.spawn(run_parsed<Result>(std::move(impl), build_request(req), diag, out, parse), std::move(handler), out);
+}
+
+}  // namespace
+
+void async_list_for_job_erased(std::shared_ptr<client_impl> impl, list_job_executions_for_job_request req,
+                               diagnostics* diag, asio::any_completion_handler<list_signature> handler) {
+    start(std::move(impl), req, diag, std::move(handler),
+          [](std::string_view body, list_job_executions_result& r, std::string* what) {
+              return parse_list_job_executions_for_job_response(body, r, what);
+          });
+}
+
+void async_list_for_thing_erased(std::shared_ptr<client_impl> impl, list_job_executions_for_thing_request req,
+                                 diagnostics* diag, asio::any_completion_handler<list_signature> handler) {
+    start(std::move(impl), req, diag, std::move(handler),
+          [](std::string_view body, list_job_executions_result& r, std::string* what) {
+              return parse_list_job_executions_for_thing_response(body, r, what);
+          });
+}
+
+void async_describe_erased(std::shared_ptr<client_impl> impl, describe_job_execution_request req, diagnostics* diag,
+                           asio::any_completion_handler<describe_signature> handler) {
+    start(std::move(impl), req, diag, std::move(handler), [](std::string_view body, job_execution& r, std::string* what) {
+        return parse_describe_job_execution_response(body, r, what);
+    });
+}
+
+void async_cancel_erased(std::shared_ptr<client_impl> impl, cancel_job_execution_request req, diagnostics* diag,
+                         asio::any_completion_handler<cancel_signature> handler) {
+    std::string what;
+    if (error_code ec = validate(req, &what)) {
+        if (diag) {
+            diag->clear();
+            access::message(*diag) = std::move(what);
+        }
+        impl->post_result(std::move(handler), ec);
+        return;
+    }
+    auto& client = *impl;
+    client.spawn(run_operation(std::move(impl), build_request(req), diag), std::move(handler));
+}
+
+}  // namespace iotjobs::detail
