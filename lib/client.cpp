@@ -47,7 +47,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
       cfg_(std::move(cfg)),
       chain_(default_chain(cfg_, [](const char* n) { return std::getenv(n); })),
       quota_(cfg_.retry.quota_capacity),
-      strategy_(cfg_.retry),
+      strategy_(cfg_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry.base_delay)),
       adaptive_(std::chrono::steady_clock::now()),
       adaptive_on_(cfg_.retry.mode == retry_mode::adaptive) {
     std::string what;
@@ -96,7 +96,13 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
     in.time = now;
     sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
     if (logging(log_level::debug)) {
-        log(log_level::debug, "CanonicalRequest:\n" + r.canonical_request);
+        // The canonical request carries the session token in clear (x-amz-security-token): a
+        // credential, never logged (config.hpp).
+        std::string canonical = r.canonical_request;
+        if (const auto& t = creds.session_token; !t.empty())
+            for (auto pos = canonical.find(t); pos != std::string::npos; pos = canonical.find(t, pos + 10))
+                canonical.replace(pos, t.size(), "<redacted>");
+        log(log_level::debug, "CanonicalRequest:\n" + canonical);
         log(log_level::debug, "StringToSign:\n" + r.string_to_sign);
         log(log_level::debug, "SignedHeaders: " + r.signed_headers);
     }

@@ -10,6 +10,8 @@
 #include <boost/system/system_error.hpp>
 
 #include <csignal>
+#include <cstdlib>
+#include <functional>
 #include <optional>
 #include <system_error>
 
@@ -88,14 +90,23 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     log.write("cli", "calling " + std::string(operation_name) + ": DELETE " + url);
 
     std::optional<asio::signal_set> signals;
+    std::function<void(const error_code&, int)> on_signal;
     if (ro.handle_sigint) {
         signals.emplace(ioc, SIGINT);
-        signals->async_wait([&](const error_code& ec, int) {
+        // First SIGINT: cancel the call (it completes with operation_aborted -> 130). A second one,
+        // should the cancellation not finish, leaves at once.
+        on_signal = [&](const error_code& ec, int) {
             if (ec || done) return;
+            if (interrupted) {
+                err << "\nInterrupted again: exiting without waiting for the call to finish.\n" << std::flush;
+                std::_Exit(exit_interrupted);
+            }
             interrupted = true;
             log.write("cli", "SIGINT received: cancelling the call");
             cancel.emit(asio::cancellation_type::terminal);
-        });
+            signals->async_wait(on_signal);
+        };
+        signals->async_wait(on_signal);
     }
 
     try {

@@ -24,11 +24,6 @@ bool key_less(const record& a, const record& b) noexcept {
 bool key_equal(const record& a, const record& b) noexcept {
     return a.thing == b.thing && a.job == b.job && a.number == b.number;
 }
-bool job_key_less(const record& a, std::uint32_t job, std::uint32_t thing, std::int64_t number) noexcept {
-    if (a.job != job) return a.job < job;
-    if (a.thing != thing) return a.thing < thing;
-    return a.number < number;
-}
 }  // namespace
 
 std::optional<std::uint32_t> interner::find(std::string_view s) const noexcept {
@@ -91,7 +86,6 @@ std::uint32_t to_u32_time(std::chrono::sys_seconds t, std::uint32_t fallback) {
 
 std::size_t store::add(const std::vector<execution>& items, std::uint32_t now) {
     std::vector<record> pending;
-    std::size_t added = 0;
     for (auto& e : items) {
         record r{};
         r.thing = things_.intern(e.thing_name);
@@ -110,36 +104,46 @@ std::size_t store::add(const std::vector<execution>& items, std::uint32_t now) {
         r.flags = e.force_canceled ? 2 : 0;
         pending.push_back(r);
     }
+    return add_records(pending);
+}
+
+std::size_t store::add_records(std::vector<record>& pending) {
     // Existing keys are updated in place; new ones merged.
     std::vector<record> fresh;
-    for (auto& r : pending) {
-        auto pos = lower_bound(r.thing, r.job, r.number);
-        if (pos < records_.size() && key_equal(records_[pos], r)) {
-            if (records_[pos].deleted()) {
-                --tombstones_;
-                ++live_;
+    if (records_.empty()) {
+        fresh.swap(pending);
+    } else {
+        for (auto& r : pending) {
+            auto pos = lower_bound(r.thing, r.job, r.number);
+            if (pos < records_.size() && key_equal(records_[pos], r)) {
+                if (records_[pos].deleted()) {
+                    --tombstones_;
+                    ++live_;
+                }
+                records_[pos] = r;
+            } else {
+                fresh.push_back(r);
             }
-            records_[pos] = r;
-        } else {
-            fresh.push_back(r);
         }
     }
-    if (!fresh.empty()) {
-        std::stable_sort(fresh.begin(), fresh.end(), key_less);
-        // Keep the last of equal keys.
-        std::vector<record> unique;
-        unique.reserve(fresh.size());
-        for (std::size_t i = 0; i < fresh.size(); ++i)
-            if (i + 1 == fresh.size() || !key_equal(fresh[i], fresh[i + 1])) unique.push_back(fresh[i]);
+    if (fresh.empty()) return 0;
+    if (!std::is_sorted(fresh.begin(), fresh.end(), key_less)) std::stable_sort(fresh.begin(), fresh.end(), key_less);
+    // Keep the last of equal keys.
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < fresh.size(); ++i)
+        if (i + 1 == fresh.size() || !key_equal(fresh[i], fresh[i + 1])) fresh[w++] = fresh[i];
+    fresh.resize(w);
+    if (records_.empty()) {
+        records_.swap(fresh);
+    } else {
         auto mid = records_.size();
-        records_.insert(records_.end(), unique.begin(), unique.end());
+        records_.insert(records_.end(), fresh.begin(), fresh.end());
         std::inplace_merge(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(mid), records_.end(),
                            key_less);
-        live_ += unique.size();
-        added = unique.size();
-        rebuild_index();
     }
-    return added;
+    live_ += w;
+    rebuild_index();
+    return w;
 }
 
 void store::generate(const generate_options& g, std::uint32_t now) {
@@ -148,46 +152,48 @@ void store::generate(const generate_options& g, std::uint32_t now) {
     if (total <= 0) throw std::invalid_argument("generate: empty status mix");
     splitmix64 rng{g.random_seed};
     std::uint64_t jobs = g.jobs ? g.jobs : 1;
-    std::vector<execution> batch;
-    const std::size_t chunk = 65536;
-    batch.reserve(std::min<std::uint64_t>(g.count, chunk));
+    std::uint16_t ns = 0;
+    if (!g.namespace_id.empty()) ns = static_cast<std::uint16_t>(namespaces_.intern(g.namespace_id) + 1);
+    std::vector<record> batch;
+    batch.reserve(static_cast<std::size_t>(g.count));
     std::string name;
     for (std::uint64_t i = 1; i <= g.count; ++i) {
-        execution e;
-        e.thing_name = "thing-" + std::to_string(i);
-        e.job_id = "job-" + std::to_string(i % jobs);
-        e.execution_number = static_cast<std::int64_t>(i);
+        record r{};
+        name = "thing-";
+        name += std::to_string(i);
+        r.thing = things_.intern(name);
+        name = "job-";
+        name += std::to_string(i % jobs);
+        r.job = jobs_.intern(name);
+        r.number = static_cast<std::int64_t>(i);
         double x = rng.uniform01() * total;
-        e.status = g.status_mix.back().first;
+        auto status = g.status_mix.back().first;
         for (auto& [s, w] : g.status_mix) {
             if (x < w) {
-                e.status = s;
+                status = s;
                 break;
             }
             x -= w;
         }
-        e.namespace_id = g.namespace_id;
-        e.queued_at = std::chrono::sys_seconds(std::chrono::seconds(now - 3600));
-        if (e.status != execution_status::queued)
-            e.started_at = std::chrono::sys_seconds(std::chrono::seconds(now - 1800));
-        e.last_updated_at = std::chrono::sys_seconds(std::chrono::seconds(now - 60));
-        batch.push_back(std::move(e));
-        if (batch.size() == chunk) {
-            add(batch, now);
-            batch.clear();
-        }
+        r.status = static_cast<std::uint8_t>(status);
+        r.ns = ns;
+        r.queued_at = now - 3600;
+        r.started_at = status == execution_status::queued ? 0 : now - 1800;
+        r.updated_at = now - 60;
+        r.version = 1;
+        batch.push_back(r);
     }
-    if (!batch.empty()) add(batch, now);
+    add_records(batch);
 }
 
 void store::rebuild_index() {
+    // records_ is sorted by (thing, job, number); a stable counting sort of positions by job id
+    // yields (job, thing, number) order in O(n + jobs).
+    std::vector<std::uint32_t> start(jobs_.size() + 1, 0);
+    for (auto& r : records_) ++start[r.job + 1];
+    for (std::size_t j = 1; j < start.size(); ++j) start[j] += start[j - 1];
     by_job_.resize(records_.size());
-    std::iota(by_job_.begin(), by_job_.end(), 0u);
-    std::sort(by_job_.begin(), by_job_.end(), [this](std::uint32_t a, std::uint32_t b) {
-        const auto& x = records_[a];
-        const auto& y = records_[b];
-        return job_key_less(x, y.job, y.thing, y.number);
-    });
+    for (std::size_t i = 0; i < records_.size(); ++i) by_job_[start[records_[i].job]++] = static_cast<std::uint32_t>(i);
 }
 
 void store::maybe_compact() {

@@ -100,6 +100,7 @@ public:
     execution to_execution(const record& r) const;
 
 private:
+    std::size_t add_records(std::vector<record>& pending);
     void rebuild_index();
     void maybe_compact();
     std::size_t lower_bound(std::uint32_t thing, std::uint32_t job, std::int64_t number) const noexcept;

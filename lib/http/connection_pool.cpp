@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -28,7 +29,9 @@
 #include <openssl/x509v3.h>
 
 #include <atomic>
+#include <charconv>
 #include <deque>
+#include <stdexcept>
 #include <mutex>
 #include <optional>
 
@@ -48,11 +51,66 @@ struct connection {
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
     beast::flat_buffer buffer;
+    std::string request_bytes;  // the serialized request, reused (its capacity) across requests
     clock_type::time_point idle_since{};
     bool used = false;
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 };
+
+// Appends to `out` exactly the bytes Beast's serializer writes for `req` as send_receive_on built it
+// before (request<string_body>: method_string, target base_path + req.target, HTTP/1.1, each
+// header inserted in order with its value trimmed of spaces and tabs, Host set when absent,
+// prepare_payload(), Content-Length: 0 for an empty PUT/POST/DELETE), without building a Beast
+// message: no per-request field allocations and one contiguous buffer to write. Content-Length is
+// the transport's: a request header of that name (which the client never adds) is dropped, as set()
+// would replace it. Throws std::length_error where basic_fields would (name or value over 65533).
+void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
+                       std::string_view host_header) {
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        return v;
+    };
+    std::size_t need = req.method.size() + base_path.size() + req.target.size() + 64 + host_header.size() +
+                       req.body.size();
+    for (const auto& h : req.headers) need += h.name.size() + h.value.size() + 4;
+    out.reserve(out.size() + need);
+    out += req.method;
+    out += ' ';
+    out += base_path;
+    out += req.target;
+    out += " HTTP/1.1\r\n";
+    bool has_host = false;
+    for (const auto& h : req.headers) {
+        if (h.name.size() + 2 > 0xffff) throw std::length_error("field name too large");
+        if (h.value.size() + 2 > 0xffff) throw std::length_error("field value too large");
+        if (iequals(h.name, "host")) has_host = true;
+        if (iequals(h.name, "content-length")) continue;
+        out += h.name;
+        out += ": ";
+        out += trim(h.value);
+        out += "\r\n";
+    }
+    if (!has_host) {
+        out += "Host: ";
+        out += trim(host_header);
+        out += "\r\n";
+    }
+    const std::string_view m = req.method;
+    if (!req.body.empty()) {
+        char digits[24];
+        auto [end, dec] = std::to_chars(digits, digits + sizeof digits, req.body.size());
+        (void)dec;
+        out += "Content-Length: ";
+        out.append(digits, end);
+        out += "\r\n";
+    } else if (m == "PUT" || m == "POST" || m == "DELETE" || m == "OPTIONS") {
+        out += "Content-Length: 0\r\n";
+    }
+    out += "\r\n";
+    out += req.body;
+}
 
 // A waiter for a free connection slot, completed by release() or by its timeout/cancellation.
 struct waiter {
@@ -104,9 +162,15 @@ public:
             release(ec || !keep ? nullptr : std::move(conn));
             if (!ec) co_return ec;
             // A kept-alive connection the server had already closed: retry once on a new
-            // connection, without spending one of the caller's attempts.
+            // connection, without spending one of the caller's attempts. Only when the server
+            // cannot have acted on the request: it was not completely written, or the answer was
+            // a clean close (EOF, which a server sends between requests). A reset after the
+            // request was written may follow processing: the caller must see it (and count it as
+            // an attempt), or a retried delete's 404 would not be flagged as possibly ours.
+            const bool clean_close = ec == asio::error::eof || ec == http::error::end_of_stream ||
+                                     ec == asio::ssl::error::stream_truncated;
             bool stale = attempt.reused_connection && !attempt.response_started && !attempt.timed_out &&
-                         ec != asio::error::operation_aborted;
+                         ec != asio::error::operation_aborted && (!attempt.request_written || clean_close);
             if (!stale || round == 1) co_return ec;
             info.reused_connection = false;
             stale_retries_.fetch_add(1, std::memory_order_relaxed);
@@ -327,28 +391,15 @@ private:
     asio::awaitable<error_code> send_receive_on(Stream& stream, connection& c, const http_request& req,
                                                 http_response& resp, exchange_info& info, bool& keep,
                                                 duration timeout) {
-        http::request<http::string_body> msg;
-        msg.method_string(req.method);
-        std::string target = settings_.url.base_path + req.target;
-        msg.target(target);
-        msg.version(11);
-        bool has_host = false;
-        for (const auto& h : req.headers) {
-            if (iequals(h.name, "host")) has_host = true;
-            msg.insert(h.name, h.value);
-        }
-        if (!has_host) msg.set(http::field::host, settings_.url.host_header);
-        msg.body() = req.body;
-        msg.prepare_payload();
-        if (req.body.empty() && (req.method == "PUT" || req.method == "POST" || req.method == "DELETE"))
-            msg.set(http::field::content_length, "0");
+        c.request_bytes.clear();
+        serialize_request(c.request_bytes, req, settings_.url.base_path, settings_.url.host_header);
 
         auto& low = c.lowest();
         if (timeout.count() > 0) low.expires_after(timeout);
         else low.expires_never();
 
         error_code ec;
-        co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(stream, asio::buffer(c.request_bytes), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == beast::error::timeout) info.timed_out = true;
             co_return ec;

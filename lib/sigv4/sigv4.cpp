@@ -1,11 +1,12 @@
 // Pure AWS Signature Version 4. No clock reads, no I/O; OpenSSL only for SHA-256.
 //
-// Hot path (sign_headers with a warm signing_key_cache): the canonical request and the
-// string to sign are built in place in strings reserved once; the only hashing is one SHA-256
-// of the canonical request, one HMAC-SHA256 of the string to sign and the cache lookup's
-// SHA-256 of the key inputs. SHA-256 goes through EVP with a digest fetched once and one
-// EVP_MD_CTX per thread that is reused (OpenSSL's SHA256()/HMAC() one-shots fetch the
-// algorithm on every call, which costs more than the hashing itself for inputs this small).
+// Hot path (sign_headers with a warm signing_key_cache): the canonical request, the string to
+// sign and the Authorization value are each written once into a string sized from an upper
+// bound (one allocation each); the hashing is one SHA-256 of the canonical request, one
+// HMAC-SHA256 of the string to sign, plus the cache lookup's SHA-256 of (secret, token) (one
+// block for a long-term key). SHA-256 goes through EVP with the digest fetched once and one
+// EVP_MD_CTX per thread, reused: OpenSSL 3's SHA256()/HMAC() one-shots fetch the algorithm on
+// every call, which costs more than the hashing itself for inputs this small.
 #include "sigv4/sigv4.hpp"
 
 #include <openssl/crypto.h>
@@ -20,8 +21,6 @@
 
 namespace iotjobs::sigv4 {
 namespace {
-
-using digest_bytes = std::array<unsigned char, 32>;
 
 constexpr char lower_hex[] = "0123456789abcdef";
 constexpr char upper_hex[] = "0123456789ABCDEF";
@@ -119,21 +118,39 @@ void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view
     hmac_sha256(key, key_len, msg, out.data());
 }
 
-// Identifies a cache entry: SHA-256 over the length-prefixed inputs (unambiguous).
-key_bytes cache_id(std::string_view secret, std::string_view token, std::string_view date,
-                   std::string_view region, std::string_view service) {
+// Identifies a cache entry's credentials: SHA-256 of (secret, session token): 4-byte little-endian secret length, secret, token.
+// One SHA-256 block for a 40-character secret without a token. The rest of the cache key
+// (date, region, service) is not secret and is compared in clear.
+key_bytes credentials_id(std::string_view secret, std::string_view token) {
     auto& h = thread_hasher();
     h.init();
-    for (std::string_view part : {secret, token, date, region, service}) {
-        const std::uint64_t n = part.size();
-        unsigned char len[8];
-        for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-        h.update(len, sizeof len);
-        h.update(part);
+    unsigned char buf[128];
+    const std::uint32_t n = static_cast<std::uint32_t>(secret.size());
+    for (int i = 0; i < 4; ++i) buf[i] = static_cast<unsigned char>(n >> (8 * i));
+    if (4 + secret.size() + token.size() <= sizeof buf) {
+        std::size_t len = 4;
+        if (!secret.empty()) std::memcpy(buf + len, secret.data(), secret.size());
+        len += secret.size();
+        if (!token.empty()) std::memcpy(buf + len, token.data(), token.size());
+        len += token.size();
+        h.update(buf, len);
+        OPENSSL_cleanse(buf, len);
+    } else {
+        h.update(buf, 4);
+        h.update(secret);
+        h.update(token);
     }
     key_bytes id;
     h.final(id.data());
     return id;
+}
+
+bool scope_equals(std::string_view scope, std::string_view date, std::string_view region,
+                  std::string_view service) noexcept {
+    return scope.size() == date.size() + region.size() + service.size() + 2 &&
+           scope.substr(0, date.size()) == date && scope[date.size()] == '/' &&
+           scope.substr(date.size() + 1, region.size()) == region && scope[date.size() + 1 + region.size()] == '/' &&
+           scope.substr(date.size() + region.size() + 2) == service;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,9 +239,15 @@ void write_bounded(std::string& s, std::size_t bound, F&& f) {
     s.resize(static_cast<std::size_t>(c.p - s.data()));
 }
 
-constexpr bool is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
+struct space_table {
+    bool v[256] = {};
+    constexpr space_table() {
+        for (char c : {' ', '\t', '\r', '\n', '\v', '\f'}) v[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr space_table spaces{};
+
+constexpr bool is_space(char c) noexcept { return spaces.v[static_cast<unsigned char>(c)]; }
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -482,15 +505,41 @@ struct canon_header {
 };
 using header_list = small_vec<canon_header, 16>;
 
-bool never_signed(std::string_view name) noexcept {
-    static constexpr std::string_view names[] = {
-        "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
-    for (std::string_view n : names) {
-        if (iequals(name, n)) return true;
+enum class header_kind { other, never_signed, amz_date, security_token, content_sha256 };
+
+// What a request header is to the signer (names compared without case).
+header_kind classify(std::string_view name) noexcept {
+    const auto is = [&](std::string_view n) { return iequals(name, n); };
+    switch (name.size()) {
+        case 2:
+            return is("te") ? header_kind::never_signed : header_kind::other;
+        case 6:
+            return is("expect") ? header_kind::never_signed : header_kind::other;
+        case 7:
+            return is("trailer") || is("upgrade") ? header_kind::never_signed : header_kind::other;
+        case 10:
+            if (is("x-amz-date")) return header_kind::amz_date;
+            return is("connection") || is("keep-alive") || is("user-agent") ? header_kind::never_signed
+                                                                              : header_kind::other;
+        case 13:
+            return is("authorization") ? header_kind::never_signed : header_kind::other;
+        case 15:
+            return is("x-amzn-trace-id") ? header_kind::never_signed : header_kind::other;
+        case 17:
+            return is("transfer-encoding") ? header_kind::never_signed : header_kind::other;
+        case 18:
+            return is("proxy-authenticate") ? header_kind::never_signed : header_kind::other;
+        case 19:
+            return is("proxy-authorization") ? header_kind::never_signed : header_kind::other;
+        case 20:
+            if (is("x-amz-security-token")) return header_kind::security_token;
+            return is("x-amz-content-sha256") ? header_kind::content_sha256 : header_kind::other;
+        default:
+            return header_kind::other;
     }
-    return false;
 }
+
+bool never_signed(std::string_view name) noexcept { return classify(name) == header_kind::never_signed; }
 
 // hs must be sorted. Writes "name:v1,v2\n" lines (at most headers_bound(hs) bytes).
 void put_canonical_headers(cursor& out, header_list& hs) noexcept {
@@ -758,11 +807,14 @@ signing_key_cache::~signing_key_cache() {
 key_bytes signing_key_cache::get(std::string_view secret, std::string_view session_token,
                                  std::string_view date_stamp_value, std::string_view region,
                                  std::string_view service) {
-    const key_bytes id = cache_id(secret, session_token, date_stamp_value, region, service);
+    const key_bytes id = credentials_id(secret, session_token);
+    const auto matches = [&](const entry& e) {
+        return e.id == id && scope_equals(e.scope, date_stamp_value, region, service);
+    };
     {
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < entries_.size(); ++i) {
-            if (entries_[i].id == id) {
+            if (matches(entries_[i])) {
                 if (i != 0) std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
                                         entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
                 return entries_.front().key;
@@ -771,11 +823,14 @@ key_bytes signing_key_cache::get(std::string_view secret, std::string_view sessi
     }
     // Derive outside the lock; two threads missing at once both derive the same key.
     const key_bytes key = derive_signing_key(secret, date_stamp_value, region, service);
+    std::string scope;
+    scope.reserve(date_stamp_value.size() + region.size() + service.size() + 2);
+    scope.append(date_stamp_value).append("/").append(region).append("/").append(service);
     std::lock_guard lock(mutex_);
     for (const auto& e : entries_) {
-        if (e.id == id) return key;  // another thread inserted it meanwhile
+        if (matches(e)) return key;  // another thread inserted it meanwhile
     }
-    entries_.insert(entries_.begin(), entry{id, key});
+    entries_.insert(entries_.begin(), entry{id, std::move(scope), key});
     if (entries_.size() > capacity_) {
         OPENSSL_cleanse(entries_.back().key.data(), entries_.back().key.size());
         entries_.pop_back();
@@ -804,15 +859,24 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
     header_list hs;
     std::uint32_t order = 0;
     for (const header& h : r.headers) {
-        if (iequals(h.name, "x-amz-date")) {
-            has_date = true;
-            date_header = trim(h.value);
-        } else if (iequals(h.name, "x-amz-security-token")) {
-            has_token = true;
-        } else if (iequals(h.name, "x-amz-content-sha256")) {
-            has_content_sha = true;
+        switch (classify(h.name)) {
+            case header_kind::never_signed:
+                ++order;
+                continue;
+            case header_kind::amz_date:
+                has_date = true;
+                date_header = trim(h.value);
+                break;
+            case header_kind::security_token:
+                has_token = true;
+                break;
+            case header_kind::content_sha256:
+                has_content_sha = true;
+                break;
+            case header_kind::other:
+                break;
         }
-        if (!never_signed(h.name)) hs.push_back({h.name, h.value, order});
+        hs.push_back({h.name, h.value, order});
         ++order;
     }
 

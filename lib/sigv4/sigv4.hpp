@@ -94,8 +94,9 @@ key_bytes derive_signing_key(std::string_view secret, std::string_view date_stam
 std::string hex_hmac_sha256(const key_bytes& key, std::string_view data);
 
 // Caches signing keys per (secret, session token, date, region, service). Thread-safe.
-// Entries are identified by a SHA-256 of that tuple: the secret is never stored. Holds at most
-// `capacity` entries (most recently used first; the least recently used one is dropped).
+// The secret and the token are never stored: an entry holds a SHA-256 of (secret, token), the
+// scope "date/region/service" in clear and the derived key. Holds at most `capacity` entries
+// (most recently used first; the least recently used one is dropped).
 class signing_key_cache {
 public:
     static constexpr std::size_t default_capacity = 16;
@@ -113,7 +114,8 @@ public:
 
 private:
     struct entry {
-        key_bytes id;  // SHA-256 of the inputs, never the secret itself
+        key_bytes id;       // SHA-256 of (secret, session token), never the secret itself
+        std::string scope;  // "date/region/service"
         key_bytes key;
     };
     std::size_t capacity_;

@@ -54,7 +54,9 @@ struct result {
 
 result run(std::vector<std::string> args, const environment& env) {
     std::ostringstream out, err;
-    const int code = run_cli(args, env, out, err, run_options{false});
+    run_options ro;
+    ro.handle_sigint = false;
+    const int code = run_cli(args, env, out, err, ro);
     return {code, out.str(), err.str()};
 }
 

@@ -39,11 +39,35 @@ struct result {
     std::string err;
 };
 
-// run_cli for cases that must stop before the client exists (parsing, validation, configuration).
-result run(const std::vector<std::string>& args, const environment& env = full_env()) {
+// run_cli with the network fenced off: if every check passes, before_call records what would have
+// been sent and stops the program with exit 0 instead of building a client.
+struct would_send {
+    int calls = 0;
+    std::optional<resolved_configuration> config;
+    std::optional<delete_job_execution_request> request;
+};
+
+result run(const std::vector<std::string>& args, const environment& env, would_send& sent) {
     std::ostringstream out, err;
-    const int code = run_cli(args, env, out, err, run_options{false});
+    run_options ro;
+    ro.handle_sigint = false;
+    ro.before_call = [&](const resolved_configuration& c,
+                         const delete_job_execution_request& r) -> std::optional<int> {
+        ++sent.calls;
+        sent.config = c;
+        sent.request = r;
+        return 0;
+    };
+    const int code = run_cli(args, env, out, err, ro);
     return {code, out.str(), err.str()};
+}
+
+// For cases that must stop before anything could be sent: fails the test if they get that far.
+result run(const std::vector<std::string>& args, const environment& env = full_env()) {
+    would_send sent;
+    result r = run(args, env, sent);
+    CHECK_MESSAGE(sent.calls == 0, "a request would have been sent");
+    return r;
 }
 
 command_line parse_ok(const std::vector<std::string>& args) {
@@ -650,6 +674,50 @@ TEST_CASE("cli: --debug output before the client never shows the environment's s
     env["AWS_CA_BUNDLE"] = "/nonexistent/iotjobs-test/ca.pem";  // stop at 253 after the region
     r = run(valid_args({"--debug"}), env);
     CHECK(r.code == 253);
+    CHECK_FALSE(contains(r.err, "wJalrXUtnFEMI"));
+    CHECK_FALSE(contains(r.err, "token-value-0123456789"));
+}
+
+TEST_CASE("cli: a valid command line reaches the call with the right request and configuration") {
+    would_send sent;
+    environment env = full_env();
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:5000";
+    auto r = run(valid_args({"--force", "--namespace-id", "ns_1", "--region=eu-central-1", "--max-attempts", "1"}),
+                 env, sent);
+    CHECK(r.code == 0);
+    CHECK(r.out.empty());
+    CHECK(r.err.empty());
+    REQUIRE(sent.calls == 1);
+    CHECK(sent.request->thing_name == "my:thing");
+    CHECK(sent.request->job_id == "job-1");
+    CHECK(sent.request->execution_number == 7);
+    CHECK(sent.request->force == true);
+    CHECK(sent.request->namespace_id == "ns_1");
+    CHECK(sent.config->config.region == "eu-central-1");
+    CHECK(sent.config->config.endpoint_url == "http://127.0.0.1:5000");
+    CHECK(sent.config->config.retry.max_attempts == 1u);
+    CHECK(sent.config->config.static_credentials.secret_access_key == "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    CHECK(request_url(sent.config->display_endpoint, *sent.request) ==
+          "http://127.0.0.1:5000/things/my%3Athing/jobs/job-1/executionNumber/7?force=true&namespaceId=ns_1");
+
+    // Extremes of executionNumber get through too.
+    for (std::string_view n : {"9223372036854775807", "-1", "-9223372036854775808"}) {
+        would_send s2;
+        auto r2 = run(words({"delete-job-execution", "--thing-name", "t", "--job-id", "j", "--execution-number", n}),
+                      full_env(), s2);
+        CHECK(r2.code == 0);
+        CHECK(s2.calls == 1);
+    }
+
+    // --debug: the configuration notes are printed, the secret is not.
+    would_send s3;
+    env["AWS_SESSION_TOKEN"] = "token-value-0123456789";
+    r = run(valid_args({"--debug"}), env, s3);
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "region: us-east-1 (from AWS_REGION)"));
+    CHECK(contains(r.err, "endpoint: http://127.0.0.1:5000 (from AWS_ENDPOINT_URL)"));
+    CHECK(contains(r.err, "max attempts: 3 (default)"));
+    CHECK(contains(r.err, "credentials: environment variables"));
     CHECK_FALSE(contains(r.err, "wJalrXUtnFEMI"));
     CHECK_FALSE(contains(r.err, "token-value-0123456789"));
 }
