@@ -124,6 +124,14 @@ int main(int argc, char** argv) {
     cfg.retry.mode = o.mode;
     cfg.retry.max_attempts = o.max_attempts;
     cfg.pool.max_size = static_cast<std::size_t>(o.concurrency);
+    if (std::getenv("BENCH_DEBUG")) {
+        cfg.level = iotjobs::log_level::debug;
+        cfg.log = [start = clock_type::now()](iotjobs::log_level, std::string_view m) {
+            if (m.starts_with("adaptive"))
+                std::printf("%7.3f %.*s\n", std::chrono::duration<double>(clock_type::now() - start).count(),
+                            static_cast<int>(m.size()), m.data());
+        };
+    }
     iotjobs::client c(ctx.get_executor(), cfg);
 
     std::uint64_t next = 0, calls = 0, calls_ok = 0, calls_throttled = 0, calls_other = 0;

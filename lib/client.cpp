@@ -107,13 +107,15 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
         log(log_level::debug, "SignedHeaders: " + r.signed_headers);
     }
 
-    out.method = std::string(op.method);
+    out.method.assign(op.method);
+    out.target.reserve(op.path.size() + 1 + op.query.size());
     out.target = op.path;
     if (!op.query.empty()) {
         out.target += '?';
         out.target += op.query;
     }
     out.headers.clear();
+    out.headers.reserve(6);  // at most six below: no regrowth
     out.headers.push_back({"Host", url_.host_header});
     out.headers.push_back({"X-Amz-Date", std::move(date)});
     if (!creds.session_token.empty()) out.headers.push_back({"X-Amz-Security-Token", creds.session_token});
@@ -154,12 +156,29 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     for (;;) {
         const bool adaptive = adaptive_on_.load(std::memory_order_relaxed);
         if (adaptive) {
+            // acquire() reserves a slot and says when it is paid for at the fill rate of now.
+            // The rate moves while we wait (every response of the client feeds CUBIC): wait in
+            // slices and rescale what is left, so a slot reserved while the rate was at its floor
+            // is not held for tens of seconds after the rate recovered (nor used early after it
+            // fell). A cancelled wait hands the slot back.
+            constexpr duration slice = std::chrono::milliseconds(200);
             auto wait = adaptive_.acquire(std::chrono::steady_clock::now());
-            if (wait.count() > 0) {
-                timer.expires_after(wait);
+            double rate = adaptive_.state().fill_rate;
+            while (wait.count() > 0) {
+                const duration step = std::min<duration>(wait, slice);
+                timer.expires_after(step);
                 error_code wec;
                 co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
-                if (wec) co_return wec;
+                if (wec) {
+                    adaptive_.refund(std::chrono::steady_clock::now());
+                    co_return wec;
+                }
+                wait -= step;
+                const double now_rate = adaptive_.state().fill_rate;
+                if (wait.count() > 0 && now_rate > 0.0 && now_rate != rate) {
+                    wait = std::chrono::duration_cast<duration>(wait * (rate / now_rate));
+                    rate = now_rate;
+                }
             }
         }
         const auto signed_offset = offset_.get();
@@ -177,6 +196,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             if (left <= duration::zero()) co_return make_error_code(client_errc::deadline_exceeded);
             if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
         }
+        const auto sent_at = std::chrono::steady_clock::now();
         error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout);
         if (ec == boost::beast::error::timeout && has_deadline && std::chrono::steady_clock::now() >= deadline) {
             access::message(diag) = "the operation deadline passed during attempt " + std::to_string(attempts);
@@ -198,11 +218,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             if (logging(log_level::debug))
                 log(log_level::debug, "attempt " + std::to_string(attempts) + ": transport error: " + ec.message());
         } else {
-            if (auto date = resp.header("date"); !date.empty())
-                server_offset = compute_clock_offset(date, std::chrono::system_clock::now());
             access::http_status(diag) = resp.status;
             if (resp.status >= 200 && resp.status < 300) {
-                access::request_id(diag) = std::string(resp.header("x-amzn-requestid"));
+                access::request_id(diag).assign(resp.header("x-amzn-requestid"));
                 access::aws_error_name(diag).clear();
                 access::message(diag).clear();
                 quota_.on_success(last_cost);
@@ -213,6 +231,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                                               std::string(resp.header("x-amzn-requestid")));
                 co_return error_code{};
             }
+            // The server's clock matters only to judge an error (a 2xx returned above without it).
+            if (auto date = resp.header("date"); !date.empty())
+                server_offset = compute_clock_offset(date, std::chrono::system_clock::now());
             perr = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
                                         resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"),
                                         resp.body);
@@ -234,7 +255,28 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
         if (d.kind == retry_kind::throttling) {
             throttled_.fetch_add(1, std::memory_order_relaxed);
-            if (adaptive) adaptive_.on_response(std::chrono::steady_clock::now(), true);
+            if (adaptive) {
+                // At most one multiplicative decrease per measurement bucket (0.5 s), and none
+                // for a request sent before the latest one: until the measured rate moves, a
+                // further throttle says nothing new (as TCP cuts once per loss window). Without
+                // this, N calls in flight past the limit cut the rate by 0.7^N at once.
+                const auto now = std::chrono::steady_clock::now();
+                constexpr auto window = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(adaptive_rate_limiter::bucket_seconds));
+                auto cut = adaptive_cut_.load(std::memory_order_relaxed);
+                if (sent_at.time_since_epoch().count() >= cut &&
+                    (cut == 0 || (now.time_since_epoch() - std::chrono::steady_clock::duration(cut)) >= window) &&
+                    adaptive_cut_.compare_exchange_strong(cut, now.time_since_epoch().count(),
+                                                          std::memory_order_relaxed)) {
+                    adaptive_.on_response(now, true);
+                    if (logging(log_level::debug)) {
+                        auto st = adaptive_.state();
+                        log(log_level::debug, "adaptive rate limiter: throttled, send rate now " +
+                                                  std::to_string(st.fill_rate) + "/s (measured " +
+                                                  std::to_string(st.measured_rate) + "/s)");
+                    }
+                }
+            }
         } else if (adaptive && !out.transport_error) {
             adaptive_.on_response(std::chrono::steady_clock::now(), false);
         }

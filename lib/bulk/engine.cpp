@@ -128,7 +128,11 @@ struct engine : std::enable_shared_from_this<engine> {
             auto [sec] = co_await channel.async_send(error_code{}, std::move(*p.item), use_tuple);
             if (sec) break;
         }
-        channel.close();
+        // One end marker per worker, queued behind the items (close() would drop buffered items).
+        for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
+            bulk_item end_marker;  // named: GCC 12 mishandles temporaries inside co_await
+            co_await channel.async_send(asio::error::eof, std::move(end_marker), use_tuple);
+        }
     }
 
     bulk_outcome classify(bulk_item item, error_code ec, const diagnostics& diag) {
@@ -160,7 +164,7 @@ struct engine : std::enable_shared_from_this<engine> {
         asio::steady_timer pace(strand);
         for (;;) {
             auto [ec, item] = co_await channel.async_receive(use_tuple);
-            if (ec) break;  // closed and empty
+            if (ec) break;  // the producer's end marker
             if (stop) {
                 deliver_not_attempted(std::move(item), "the run stopped before this item: " + summary.stop_reason);
                 continue;

@@ -14,6 +14,27 @@
 // and a consumer on another thread (handler queued, not inline) is served correctly (a mutex guards
 // the hand-over).
 //
+// Stream formats (details the public header leaves open):
+//  - Lines end with '\n' or "\r\n"; a last line without either counts. Lines are numbered from 1,
+//    header and blank lines included. A UTF-8 BOM before line 1 is skipped. Blank lines (spaces,
+//    tabs) are skipped. A line longer than 64 KiB is an invalid item (the rest of it is skipped):
+//    memory stays bounded whatever the input, which is read as it is consumed, never whole.
+//  - automatic: JSON Lines when the first non-blank line starts with '{' (after spaces), else CSV.
+//  - CSV (RFC 4180 quoting: "a,b" and "a""b"): the header names the columns thingName, jobId,
+//    executionNumber, optionally force and namespaceId, case-sensitive, in any order; an unknown,
+//    duplicate or missing required column fails the whole source. A record is one line (no valid
+//    value holds a line break, so a quote left open is an invalid line, not a run-away record).
+//    Values are taken as they are (no trimming). force: true/false/1/0/yes/no in any case; an empty
+//    force or namespaceId means "not set".
+//  - JSON Lines: an object per line; executionNumber a JSON integer or a string of decimal digits
+//    (exact over the whole int64 range; fractions, exponents and out-of-range values are invalid);
+//    force a boolean or "true"/"false"; null counts as missing. Other members are ignored (so a
+//    report line can be fed back as input), except a known name in the wrong case
+//    ("ThingName"), which makes the line invalid rather than silently ignored.
+//  - An invalid line gives an item with the line number and whatever could be read, pull::invalid =
+//    "line N: <every problem found, '; '-separated>" (the model's messages from wire.hpp, naming
+//    the field), and pull::raw = the line's first 200 bytes (not cutting a UTF-8 character).
+//
 // Stream errors. An input that cannot be used at all (a CSV header with an unknown, duplicate or
 // missing column, an unreadable stream) completes with an error and, as the engine expects, the
 // explanation in pull::invalid (no item). The same error is repeated by any later call. An input
@@ -333,7 +354,8 @@ std::string_view case_mismatch(std::string_view name) noexcept {
     return {};
 }
 
-// force in CSV: true/false/1/0/yes/no (any case) or empty (unset).
+// force as text. CSV (allow_words_and_digits): true/false/1/0/yes/no, any case, or empty = unset.
+// A JSON string: "true" or "false", any case.
 bool parse_force_text(std::string_view text, std::optional<bool>& out, bool allow_words_and_digits) {
     if (text.empty() && allow_words_and_digits) {
         out.reset();

@@ -17,7 +17,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -65,13 +67,16 @@ struct connection {
 // message: no per-request field allocations and one contiguous buffer to write. Content-Length is
 // the transport's: a request header of that name (which the client never adds) is dropped, as set()
 // would replace it. Throws std::length_error where basic_fields would (name or value over 65533).
+// Beast's field-value trim (basic_fields stores values without leading/trailing spaces and tabs).
+std::string_view trim_ows(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
 void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
                        std::string_view host_header) {
-    auto trim = [](std::string_view v) {
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        return v;
-    };
+    auto trim = trim_ows;
     std::size_t need = req.method.size() + base_path.size() + req.target.size() + 64 + host_header.size() +
                        req.body.size();
     for (const auto& h : req.headers) need += h.name.size() + h.value.size() + 4;
@@ -112,6 +117,76 @@ void serialize_request(std::string& out, const http_request& req, std::string_vi
     out += req.body;
 }
 
+// Parses a response straight into plain values, giving what response_parser<string_body> plus the
+// copy into http_response gave (status; reason, or its standard phrase when empty, as
+// header::reason(); every field as received, in order, value trimmed; the body;
+// message::keep_alive() from the first Connection field) without building a Beast message.
+// Errors, limits (body_limit), skip() and got_some() are basic_parser's, as before.
+class response_sink final : public http::basic_parser<false> {
+public:
+    response_sink() { headers.reserve(8); }
+
+    unsigned status = 0;
+    std::string reason;
+    std::vector<http_header> headers;
+    std::string body;
+
+    bool keep_alive() const noexcept {
+        if (version_ < 11) return connection_seen_ && connection_keep_alive_;
+        return !(connection_seen_ && connection_close_);
+    }
+
+private:
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code&) override {}
+    void on_response_impl(int code, beast::string_view r, int version, error_code&) override {
+        status = static_cast<unsigned>(code);
+        version_ = version;
+        if (r.empty()) r = http::obsolete_reason(static_cast<http::status>(code));
+        reason.assign(r.data(), r.size());
+    }
+    void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                       error_code&) override {
+        std::string_view v = trim_ows(std::string_view(value.data(), value.size()));
+        headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
+        if (name == http::field::connection && !connection_seen_) {
+            connection_seen_ = true;
+            http::token_list tokens(beast::string_view(v.data(), v.size()));
+            connection_close_ = tokens.exists("close");
+            connection_keep_alive_ = tokens.exists("keep-alive");
+        }
+    }
+    void on_header_impl(error_code& ec) override { ec = {}; }
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override {
+        if (length) {
+            if (*length > body.max_size()) {
+                ec = http::error::buffer_overflow;
+                return;
+            }
+            body.reserve(static_cast<std::size_t>(*length));
+        }
+        ec = {};
+    }
+    std::size_t on_body_impl(beast::string_view b, error_code& ec) override { return append_body(b, ec); }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, error_code& ec) override { return append_body(b, ec); }
+    void on_finish_impl(error_code& ec) override { ec = {}; }
+
+    std::size_t append_body(beast::string_view b, error_code& ec) {
+        if (b.size() > body.max_size() - body.size()) {
+            ec = http::error::buffer_overflow;
+            return 0;
+        }
+        body.append(b.data(), b.size());
+        ec = {};
+        return b.size();
+    }
+
+    int version_ = 11;
+    bool connection_seen_ = false;
+    bool connection_close_ = false;
+    bool connection_keep_alive_ = false;
+};
+
 // A waiter for a free connection slot, completed by release() or by its timeout/cancellation.
 struct waiter {
     explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
@@ -136,7 +211,8 @@ public:
         info = {};
         for (int round = 0; round < 2; ++round) {
             std::unique_ptr<connection> conn;
-            error_code ec = co_await acquire(conn);
+            error_code ec;
+            if (!try_acquire(conn)) ec = co_await acquire(conn);  // the coroutine only to wait in line
             if (ec) {
                 info.connect_failed = true;
                 co_return ec;
@@ -155,7 +231,9 @@ public:
             exchange_info attempt;
             attempt.reused_connection = info.reused_connection;
             bool keep = false;
-            ec = co_await send_receive(*conn, req, resp, attempt, keep, attempt_timeout);
+            // Straight to the stream's coroutine (no intermediate frame per request).
+            if (conn->tls) ec = co_await send_receive_on(*conn->tls, *conn, req, resp, attempt, keep, attempt_timeout);
+            else ec = co_await send_receive_on(*conn->plain, *conn, req, resp, attempt, keep, attempt_timeout);
             info.request_written = attempt.request_written;
             info.response_started = attempt.response_started;
             info.timed_out = attempt.timed_out;
@@ -197,6 +275,30 @@ public:
 
 private:
     // ---- slots -------------------------------------------------------------------------------
+
+    // acquire()'s fast path as a plain call: true with an idle connection or the right to open one
+    // (conn stays null); false when the caller has to wait in line (then acquire() decides again).
+    bool try_acquire(std::unique_ptr<connection>& out) {
+        std::lock_guard lk(mutex_);
+        auto now = clock_type::now();
+        while (!idle_.empty()) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            if (settings_.pool.idle_timeout.count() > 0 && now - c->idle_since > settings_.pool.idle_timeout) {
+                --total_;
+                continue;
+            }
+            ++leased_;
+            out = std::move(c);
+            return true;
+        }
+        if (total_ < std::max<std::size_t>(settings_.pool.max_size, 1)) {
+            ++total_;
+            ++leased_;
+            return true;
+        }
+        return false;
+    }
 
     // Takes an idle connection, or the right to open one (conn stays null), or waits in line.
     asio::awaitable<error_code> acquire(std::unique_ptr<connection>& out) {
@@ -406,7 +508,7 @@ private:
         }
         info.request_written = true;
 
-        http::response_parser<http::string_body> parser;
+        response_sink parser;
         parser.body_limit(max_response_body);
         if (req.method == "HEAD") parser.skip(true);
         co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
@@ -416,25 +518,17 @@ private:
             co_return ec;
         }
         low.expires_never();
-        auto& res = parser.get();
-        resp.status = res.result_int();
-        resp.reason = std::string(res.reason());
-        resp.headers.clear();
-        for (const auto& f : res) resp.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-        resp.body = std::move(res.body());
-        resp.keep_alive = res.keep_alive();
+        resp.status = parser.status;
+        resp.reason = std::move(parser.reason);
+        resp.headers = std::move(parser.headers);
+        resp.body = std::move(parser.body);
+        resp.keep_alive = parser.keep_alive();
         keep = resp.keep_alive;
         if (!c.used) {
             c.used = true;
             remember_session(c);
         }
         co_return error_code{};
-    }
-
-    asio::awaitable<error_code> send_receive(connection& c, const http_request& req, http_response& resp,
-                                             exchange_info& info, bool& keep, duration timeout) {
-        if (c.tls) co_return co_await send_receive_on(*c.tls, c, req, resp, info, keep, timeout);
-        co_return co_await send_receive_on(*c.plain, c, req, resp, info, keep, timeout);
     }
 
     asio::any_io_executor ex_;

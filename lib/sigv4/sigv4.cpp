@@ -4,9 +4,9 @@
 // sign and the Authorization value are each written once into a string sized from an upper
 // bound (one allocation each); the hashing is one SHA-256 of the canonical request, one
 // HMAC-SHA256 of the string to sign, plus the cache lookup's SHA-256 of (secret, token) (one
-// block for a long-term key). SHA-256 goes through EVP with the digest fetched once and one
-// EVP_MD_CTX per thread, reused: OpenSSL 3's SHA256()/HMAC() one-shots fetch the algorithm on
-// every call, which costs more than the hashing itself for inputs this small.
+// block for a long-term key). SHA-256 goes through EVP with the digest fetched once and
+// per-thread contexts (see thread_sha256): OpenSSL 3's SHA256()/HMAC() one-shots fetch the
+// algorithm on every call, which costs more than the hashing itself for inputs this small.
 #include "sigv4/sigv4.hpp"
 
 #include <openssl/crypto.h>
@@ -43,75 +43,115 @@ const EVP_MD* sha256_md() {
     return md;
 }
 
-class sha256_hasher {
-public:
-    sha256_hasher() : ctx_(EVP_MD_CTX_new()) {
-        if (ctx_ == nullptr) throw std::bad_alloc();
-    }
-    ~sha256_hasher() { EVP_MD_CTX_free(ctx_); }
-    sha256_hasher(const sha256_hasher&) = delete;
-    sha256_hasher& operator=(const sha256_hasher&) = delete;
+[[noreturn]] void crypto_failure() { throw std::runtime_error("sigv4: OpenSSL SHA-256 failed"); }
 
-    void init() {
-        if (EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr) != 1) fail();
+struct md_ctx {
+    EVP_MD_CTX* p;
+    md_ctx() : p(EVP_MD_CTX_new()) {
+        if (p == nullptr) throw std::bad_alloc();
     }
+    ~md_ctx() { EVP_MD_CTX_free(p); }  // frees the digest state with OPENSSL_clear_free
+    md_ctx(const md_ctx&) = delete;
+    md_ctx& operator=(const md_ctx&) = delete;
+};
+
+constexpr std::size_t hmac_block = 64;
+
+// Per-thread SHA-256 state. Every operation starts by copying a prepared context into `work`:
+// in OpenSSL 3.0, EVP_MD_CTX_copy_ex is much cheaper than EVP_DigestInit_ex2 (which looks up
+// an ENGINE every time). For HMAC with the signing key, `inner`/`outer` hold the key's ipad and
+// opad blocks already absorbed, prepared again only when the thread sees another key.
+class thread_sha256 {
+public:
+    thread_sha256() {
+        if (EVP_DigestInit_ex2(fresh_.p, sha256_md(), nullptr) != 1) crypto_failure();
+    }
+    ~thread_sha256() { OPENSSL_cleanse(memo_key_.data(), memo_key_.size()); }
+    thread_sha256(const thread_sha256&) = delete;
+    thread_sha256& operator=(const thread_sha256&) = delete;
+
+    // Starts a new digest in `work`.
+    void start() { copy(fresh_); }
     void update(const void* data, std::size_t n) {
-        if (n != 0 && EVP_DigestUpdate(ctx_, data, n) != 1) fail();
+        if (n != 0 && EVP_DigestUpdate(work_.p, data, n) != 1) crypto_failure();
     }
     void update(std::string_view s) { update(s.data(), s.size()); }
-    void final(unsigned char* out) {
+    void finish(unsigned char* out) {
         unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) fail();
+        if (EVP_DigestFinal_ex(work_.p, out, &len) != 1 || len != 32) crypto_failure();
+    }
+
+    // HMAC-SHA256 with a 32-byte key, using (and refreshing) the memoised pad states.
+    void hmac_memo(const key_bytes& key, std::string_view msg, unsigned char* out) {
+        if (!memo_valid_ || memo_key_ != key) prepare_memo(key);
+        unsigned char inner[32];
+        copy(inner_);
+        update(msg);
+        finish(inner);
+        copy(outer_);
+        update(inner, sizeof inner);
+        finish(out);
     }
 
 private:
-    [[noreturn]] static void fail() { throw std::runtime_error("sigv4: OpenSSL SHA-256 failed"); }
-    EVP_MD_CTX* ctx_;
+    void copy(const md_ctx& from) {
+        if (EVP_MD_CTX_copy_ex(work_.p, from.p) != 1) crypto_failure();
+    }
+    void prepare_memo(const key_bytes& key) {
+        memo_valid_ = false;
+        unsigned char pad[hmac_block];
+        for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>((i < 32 ? key[i] : 0) ^ 0x36);
+        if (EVP_MD_CTX_copy_ex(inner_.p, fresh_.p) != 1 || EVP_DigestUpdate(inner_.p, pad, sizeof pad) != 1)
+            crypto_failure();
+        for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>((i < 32 ? key[i] : 0) ^ 0x5c);
+        if (EVP_MD_CTX_copy_ex(outer_.p, fresh_.p) != 1 || EVP_DigestUpdate(outer_.p, pad, sizeof pad) != 1)
+            crypto_failure();
+        OPENSSL_cleanse(pad, sizeof pad);
+        memo_key_ = key;
+        memo_valid_ = true;
+    }
+
+    md_ctx work_, fresh_, inner_, outer_;
+    key_bytes memo_key_{};
+    bool memo_valid_ = false;
 };
 
-// One reusable context per thread. Every user runs init..final without calling another user
-// in between, so there is no nesting.
-sha256_hasher& thread_hasher() {
-    thread_local sha256_hasher hasher;
+// Operations run start..finish without calling another operation in between (no nesting).
+thread_sha256& thread_hasher() {
+    thread_local thread_sha256 hasher;
     return hasher;
 }
 
 void sha256(std::string_view data, unsigned char* out) {
     auto& h = thread_hasher();
-    h.init();
+    h.start();
     h.update(data);
-    h.final(out);
+    h.finish(out);
 }
 
-// HMAC-SHA256 (RFC 2104) over the reusable SHA-256 context. `wipe`: clear the key-derived
-// blocks from the stack afterwards (for the secret and intermediate keys; the signing key itself
-// lives on in the cache anyway).
-void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, unsigned char* out,
-                 bool wipe = true) {
-    constexpr std::size_t block = 64;
-    unsigned char k[block] = {};
-    if (key_len > block) {
+// HMAC-SHA256 (RFC 2104) for any key (key derivation); key-derived blocks are wiped afterwards.
+void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, unsigned char* out) {
+    unsigned char k[hmac_block] = {};
+    if (key_len > hmac_block) {
         sha256(std::string_view(reinterpret_cast<const char*>(key), key_len), k);
     } else if (key_len != 0) {
         std::memcpy(k, key, key_len);
     }
-    unsigned char pad[block];
-    for (std::size_t i = 0; i < block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+    unsigned char pad[hmac_block];
+    for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
     unsigned char inner[32];
     auto& h = thread_hasher();
-    h.init();
-    h.update(pad, block);
+    h.start();
+    h.update(pad, hmac_block);
     h.update(msg);
-    h.final(inner);
-    for (std::size_t i = 0; i < block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
-    h.init();
-    h.update(pad, block);
+    h.finish(inner);
+    for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+    h.start();
+    h.update(pad, hmac_block);
     h.update(inner, sizeof inner);
-    h.final(out);
-    if (wipe) {
-        OPENSSL_cleanse(k, sizeof k);
-        OPENSSL_cleanse(pad, sizeof pad);
-    }
+    h.finish(out);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
 }
 
 void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view msg, key_bytes& out) {
@@ -123,7 +163,7 @@ void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view
 // (date, region, service) is not secret and is compared in clear.
 key_bytes credentials_id(std::string_view secret, std::string_view token) {
     auto& h = thread_hasher();
-    h.init();
+    h.start();
     unsigned char buf[128];
     const std::uint32_t n = static_cast<std::uint32_t>(secret.size());
     for (int i = 0; i < 4; ++i) buf[i] = static_cast<unsigned char>(n >> (8 * i));
@@ -141,7 +181,7 @@ key_bytes credentials_id(std::string_view secret, std::string_view token) {
         h.update(token);
     }
     key_bytes id;
-    h.final(id.data());
+    h.finish(id.data());
     return id;
 }
 
@@ -681,7 +721,7 @@ void build_string_to_sign(std::string& sts, std::string_view amzdate, std::strin
 
 void compute_signature(std::string& out, const key_bytes& key, std::string_view sts) {
     unsigned char mac[32];
-    hmac_sha256(key.data(), key.size(), sts, mac, false);
+    thread_hasher().hmac_memo(key, sts, mac);
     out.resize(64);
     hex_encode(mac, sizeof mac, out.data());
 }

@@ -181,6 +181,8 @@ TEST_CASE("cli e2e: TLS is verified; --ca-bundle and AWS_CA_BUNDLE; --no-verify-
     CHECK(r.code == 0);
     CHECK(contains(r.err, "--no-verify-ssl"));
     CHECK_FALSE(s.find("t", "j", 3).has_value());
+    std::error_code ignored;
+    std::filesystem::remove_all(std::filesystem::path(ca).parent_path(), ignored);
 }
 
 TEST_CASE("cli e2e: transport failures are 255 with the AWS CLI's wording") {

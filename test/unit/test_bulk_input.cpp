@@ -277,7 +277,7 @@ TEST_CASE("CSV: header, column order, optional columns, line numbers") {
         auto all = read_all("\n  \nthingName,jobId,executionNumber\n\nt,j,1\n \t \n\nt,j,2");
         REQUIRE(all.size() == 3);
         CHECK(all[0].line() == 5);
-        CHECK(all[1].line() == 9);  // a final line without '\n'
+        CHECK(all[1].line() == 8);  // a final line without '\n'
         CHECK(all[1].req().execution_number == 2);
         CHECK(all[2].end());
     }
@@ -402,6 +402,7 @@ TEST_CASE("CSV: a header that cannot be used fails the source, once and for all"
         CHECK(a.ec == client_errc::invalid_parameter);
         CHECK_FALSE(a.p.item);
         REQUIRE(a.p.invalid);
+        INFO(*a.p.invalid);
         CHECK(contains(*a.p.invalid, expected));
         auto b = pull_one(*src);  // the same error again
         CHECK(b.ec == client_errc::invalid_parameter);
@@ -417,9 +418,11 @@ TEST_CASE("CSV: a header that cannot be used fails the source, once and for all"
     check_fatal("thing-1,job-1,1\nthing-2,job-2,2\n", "is the header row missing?");
     check_fatal("thingName,jobId,executionNumber,\n", "unknown column '' (column 4)");
     check_fatal("\"thingName,jobId,executionNumber\n", "the CSV header is malformed");
-    check_fatal(std::string(70000, 'x') + "\nt,j,1\n", "the CSV header is longer than 65536 bytes");
+    std::string long_header(70000, 'x');  // (appended, not `+`: GCC 12 -Warray-bounds false positive)
+    long_header += "\nt,j,1\n";
+    check_fatal(long_header, "the CSV header is longer than 65536 bytes");
     // Explicit CSV: a JSON line is not a header.
-    check_fatal("{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":1}\n", "unknown column");
+    check_fatal("{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":1}\n", "line 1: the CSV header is malformed");
 }
 
 TEST_CASE("JSON Lines") {

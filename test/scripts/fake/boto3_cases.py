@@ -170,7 +170,10 @@ try:
     rc, out, err = aws("delete-job-execution", "--thing-name", "cli:1", "--job-id", "job-cli",
                        "--execution-number", "1", secret="wrong")
     check("awscli wrong secret -> InvalidSignatureException", rc != 0 and "InvalidSignatureException" in err, err)
-    time.sleep(1.1)
+    # One awscli process takes about a second: refill slowly so the second call is surely throttled.
+    subprocess.run(["curl", "-s", "--cacert", CA, "-X", "POST", "-d",
+                    '{"limits": {"DescribeJobExecution": 0.01}, "burst": 1}', URL + "/_fake/rate-limits"],
+                   check=True, capture_output=True)
     aws("describe-job-execution", "--thing-name", "multi:1", "--job-id", "job-a")
     rc, out, err = aws("describe-job-execution", "--thing-name", "multi:1", "--job-id", "job-a")
     check("awscli throttled -> ThrottlingException", rc != 0 and "ThrottlingException" in err, err)
