@@ -7,7 +7,7 @@
 // and after the warm-up.
 //
 //   iotjobs-bench-adaptive [--limit 50] [--burst 0] [--duration 20] [--concurrency 16]
-//                          [--warmup 5] [--mode adaptive|standard] [--max-attempts 3]
+//                          [--warmup 5] [--mode adaptive|standard] [--max-attempts 3] [--trace]
 #include "fake/server.hpp"
 
 #include <iotjobs/client.hpp>
@@ -43,12 +43,13 @@ struct options {
     int warmup = 5;
     iotjobs::retry_mode mode = iotjobs::retry_mode::adaptive;
     unsigned max_attempts = 3;
+    bool trace = false;  // print the limiter's decreases (the client's debug log lines "adaptive ...")
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "error: %s\nusage: iotjobs-bench-adaptive [--limit N/s] [--burst N] [--duration S] "
-                 "[--concurrency C] [--warmup S] [--mode adaptive|standard] [--max-attempts N]\n",
+                 "[--concurrency C] [--warmup S] [--mode adaptive|standard] [--max-attempts N] [--trace]\n",
                  why);
     std::exit(2);
 }
@@ -67,6 +68,7 @@ options parse(int argc, char** argv) {
             else if (a == "--duration") o.duration = std::stoi(value());
             else if (a == "--concurrency") o.concurrency = std::stoi(value());
             else if (a == "--warmup") o.warmup = std::stoi(value());
+            else if (a == "--trace") o.trace = true;
             else if (a == "--max-attempts") o.max_attempts = static_cast<unsigned>(std::stoul(value()));
             else if (a == "--mode") {
                 auto m = value();
@@ -124,7 +126,7 @@ int main(int argc, char** argv) {
     cfg.retry.mode = o.mode;
     cfg.retry.max_attempts = o.max_attempts;
     cfg.pool.max_size = static_cast<std::size_t>(o.concurrency);
-    if (std::getenv("BENCH_DEBUG")) {
+    if (o.trace) {
         cfg.level = iotjobs::log_level::debug;
         cfg.log = [start = clock_type::now()](iotjobs::log_level, std::string_view m) {
             if (m.starts_with("adaptive"))

@@ -58,6 +58,16 @@ struct connection {
     bool used = false;
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+    connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    // Freeing an SSL object that was not shut down marks its session "bad" (not resumable),
+    // which would also spoil the session we keep for resumption: we drop connections without a
+    // close_notify round trip, so say the shutdown happened.
+    ~connection() {
+        if (tls) SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    }
 };
 
 // Appends to `out` exactly the bytes Beast's serializer writes for `req` as send_receive_on built it

@@ -25,11 +25,19 @@ namespace {
 constexpr char lower_hex[] = "0123456789abcdef";
 constexpr char upper_hex[] = "0123456789ABCDEF";
 
-void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
-    for (std::size_t i = 0; i < n; ++i) {
-        out[2 * i] = lower_hex[in[i] >> 4];
-        out[2 * i + 1] = lower_hex[in[i] & 0x0f];
+struct hex_pairs {
+    char v[512] = {};
+    constexpr hex_pairs() {
+        for (int i = 0; i < 256; ++i) {
+            v[2 * i] = lower_hex[i >> 4];
+            v[2 * i + 1] = lower_hex[i & 0x0f];
+        }
     }
+};
+constexpr hex_pairs hex_table{};
+
+void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
+    for (std::size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, hex_table.v + 2 * in[i], 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,22 +172,12 @@ void hmac_sha256(const unsigned char* key, std::size_t key_len, std::string_view
 key_bytes credentials_id(std::string_view secret, std::string_view token) {
     auto& h = thread_hasher();
     h.start();
-    unsigned char buf[128];
-    const std::uint32_t n = static_cast<std::uint32_t>(secret.size());
-    for (int i = 0; i < 4; ++i) buf[i] = static_cast<unsigned char>(n >> (8 * i));
-    if (4 + secret.size() + token.size() <= sizeof buf) {
-        std::size_t len = 4;
-        if (!secret.empty()) std::memcpy(buf + len, secret.data(), secret.size());
-        len += secret.size();
-        if (!token.empty()) std::memcpy(buf + len, token.data(), token.size());
-        len += token.size();
-        h.update(buf, len);
-        OPENSSL_cleanse(buf, len);
-    } else {
-        h.update(buf, 4);
-        h.update(secret);
-        h.update(token);
-    }
+    unsigned char len[4];
+    const auto n = static_cast<std::uint32_t>(secret.size());
+    for (int i = 0; i < 4; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+    h.update(len, sizeof len);
+    h.update(secret);
+    h.update(token);
     key_bytes id;
     h.finish(id.data());
     return id;
@@ -311,9 +309,10 @@ void put_header_value(cursor& out, std::string_view v) noexcept {
     }
 }
 
+// Bytes left as they are by URI encoding: A-Z a-z 0-9 - _ . ~ (and '/' with keep_slash).
 struct unreserved_table {
     bool v[256] = {};
-    constexpr unreserved_table() {
+    constexpr explicit unreserved_table(bool slash) {
         for (int c = 'A'; c <= 'Z'; ++c) v[c] = true;
         for (int c = 'a'; c <= 'z'; ++c) v[c] = true;
         for (int c = '0'; c <= '9'; ++c) v[c] = true;
@@ -321,9 +320,11 @@ struct unreserved_table {
         v[static_cast<unsigned char>('_')] = true;
         v[static_cast<unsigned char>('.')] = true;
         v[static_cast<unsigned char>('~')] = true;
+        v[static_cast<unsigned char>('/')] = slash;
     }
 };
-constexpr unreserved_table unreserved{};
+constexpr unreserved_table unreserved{false};
+constexpr unreserved_table unreserved_or_slash{true};
 
 constexpr bool is_unreserved(char c) noexcept { return unreserved.v[static_cast<unsigned char>(c)]; }
 
@@ -335,10 +336,11 @@ void put_percent(cursor& out, unsigned char c) noexcept {
 
 // Writes at most 3 * s.size() bytes.
 void put_uri_encoded(cursor& out, std::string_view s, bool keep_slash) noexcept {
+    const bool* const keep = keep_slash ? unreserved_or_slash.v : unreserved.v;
     std::size_t i = 0;
     while (i < s.size()) {
         std::size_t j = i;
-        while (j < s.size() && (is_unreserved(s[j]) || (keep_slash && s[j] == '/'))) ++j;
+        while (j < s.size() && keep[static_cast<unsigned char>(s[j])]) ++j;
         out.put(s.substr(i, j - i));
         if (j == s.size()) break;
         put_percent(out, static_cast<unsigned char>(s[j]));
@@ -381,16 +383,18 @@ void put_reencoded(cursor& out, std::string_view s) noexcept {
 // other than the last is empty ("//"), or a segment is "." or "..".
 bool needs_normalization(std::string_view p) noexcept {
     if (p.empty() || p.front() != '/') return true;
-    std::size_t start = 1;
-    for (;;) {
-        const std::size_t end = p.find('/', start);
-        const bool last = end == std::string_view::npos;
-        const std::string_view seg = p.substr(start, last ? std::string_view::npos : end - start);
-        if (seg == "." || seg == "..") return true;
-        if (seg.empty() && !last) return true;
-        if (last) return false;
-        start = end + 1;
+    // Look at what follows each '/': another '/', or "." / ".." ending the segment.
+    const std::size_t n = p.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (p[i] != '/') continue;
+        if (i + 1 < n && p[i + 1] == '/') return true;
+        if (i + 1 < n && p[i + 1] == '.') {
+            std::size_t j = i + 2;
+            if (j < n && p[j] == '.') ++j;
+            if (j == n || p[j] == '/') return true;
+        }
     }
+    return false;
 }
 
 // Writes at most canonical_uri_bound(path.size()) bytes.

@@ -321,3 +321,25 @@ TEST_CASE("a client shared by coroutines on a multi-threaded io_context") {
     CHECK(c.stats().connects <= 4);
     CHECK(s.execution_count() == 0);
 }
+
+TEST_CASE("TLS session resumption for new connections; idle connections closed by cancel()") {
+    fake::server_options o;
+    o.tls = true;
+    fake::server s(o);
+    s.start();
+    std::string ca = temp_path("ca-resume.pem");
+    s.write_ca_file(ca);
+    for (int i = 0; i < 3; ++i) s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(s, ca));
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, {"thing-0", "job-1", 0, {}, {}}, diag));
+    CHECK(c.stats().idle == 1);
+    c.cancel();  // closes idle connections
+    CHECK(c.stats().idle == 0);
+    CHECK(!run_delete(ctx, c, {"thing-1", "job-1", 1, {}, {}}, diag));
+    auto st = c.stats();
+    CHECK(st.connects == 2);
+    CHECK(st.tls_handshakes == 1);
+    CHECK(st.tls_resumed == 1);
+}
