@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# --rate R against a fake endpoint limited to slightly above R (DeleteJobExecution = 1.05 R,
+# burst 1): the achieved rate (from the run's summary) and the throttled count the fake saw.
+# Usage: bench/rate_accuracy.sh [R] [SECONDS]   (defaults 200 20)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rate=${1:-200}
+seconds=${2:-20}
+n=$(python3 -c "print(int($rate * $seconds))")
+limit=$(python3 -c "print(round($rate * 1.05, 2))")
+"$root/scripts/build" iotjobs_cli_main iotjobs-fake-iot >&2
+bin="$root/build/bin"
+source "$root/scripts/clean-aws-env"
+work=$(mktemp -d /tmp/iotjobs-rate.XXXXXX)
+fake_pid=""
+trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=us-east-1
+awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$work/in.csv"
+"$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --tls --ca-out "$work/ca.pem" --generate "$n" --jobs 100 \
+  --rate-limit "DeleteJobExecution=$limit" --burst 1 --stats-on-exit >"$work/fake.out" 2>"$work/fake.err" &
+fake_pid=$!
+for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
+url=$(head -n1 "$work/fake.out")
+start=$(date +%s.%N)
+"$bin/iotjobs" bulk-delete --input "$work/in.csv" --concurrency 16 --rate "$rate" \
+  --endpoint-url "$url" --ca-bundle "$work/ca.pem" --report "$work/report.jsonl" 2>"$work/cli.err" || true
+end=$(date +%s.%N)
+kill -TERM "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=""
+tail -n 5 "$work/cli.err"
+python3 - "$work/fake.err" "$n" "$rate" "$start" "$end" "$work/report.jsonl" <<'PY'
+import json, sys
+stats_text, n, rate, start, end, report = open(sys.argv[1]).read(), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+s = json.loads(stats_text[stats_text.find("{"):])
+deleted = sum(1 for line in open(report) if json.loads(line)["outcome"] == "deleted")
+wall = end - start
+# The first request goes out at t=0 and the last at (n-1)/R: measure over the n-1 intervals.
+achieved = (deleted - 1) / wall if wall > 0 else 0
+print(f"requested --rate {rate}/s, server limit {rate*1.05:.2f}/s burst 1; {deleted}/{n} deleted in {wall:.2f} s")
+print(f"achieved {achieved:.2f}/s = {achieved/rate*100:.2f} % of R (process wall time, start-up included); throttled by the server: {s.get('throttled')}")
+PY
