@@ -73,7 +73,10 @@ struct client_config {
 // Fills region, credentials, endpoint URL and CA bundle from the AWS environment variables
 // (AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
 // AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
-// Fields already set in `base` win.
+// Non-empty string fields of `base` (region, endpoint_url, credentials, ca_bundle) win over the
+// environment; AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, when set, override base.retry (its defaults
+// cannot be told from explicit values). A malformed variable throws std::system_error
+// (client_errc::invalid_configuration) whose what() names it.
 client_config config_from_environment(client_config base = {});
 
 }  // namespace iotjobs
