@@ -3,6 +3,7 @@
 //   BM_sign_cached_key     sign_headers() for DELETE /things/thing-1/jobs/job-1/executionNumber/1?force=true
 //                          with host + x-amz-date, warm signing_key_cache (the client's hot path)
 //   BM_sign_uncached       the same, deriving the signing key every time (4 more HMACs)
+//   BM_key_cache_hit       signing_key_cache::get on a hit alone (part of BM_sign_cached_key)
 //   BM_floor_sha256_hmac   OpenSSL only, the fastest way found: SHA-256 over a buffer the length of
 //                          that canonical request, HMAC-SHA256 (key fixed, so its ipad/opad states are
 //                          prepared once, as a cached key allows) over a buffer the length of that
@@ -62,6 +63,19 @@ void BM_sign_uncached(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_sign_uncached);
+
+// The part of the cached path that the floor does not have: the key-cache lookup (SHA-256 of
+// the credentials, mutex, compare).
+void BM_key_cache_hit(benchmark::State& state) {
+    const signing_input in = delete_job_execution_input();
+    signing_key_cache cache;
+    (void)cache.get(in.credentials.secret_access_key, {}, "20240102", in.region, in.service);
+    for (auto _ : state) {
+        key_bytes k = cache.get(in.credentials.secret_access_key, {}, "20240102", in.region, in.service);
+        benchmark::DoNotOptimize(k);
+    }
+}
+BENCHMARK(BM_key_cache_hit);
 
 void to_hex(const unsigned char* in, std::size_t n, char* out) {
     static constexpr char digits[] = "0123456789abcdef";

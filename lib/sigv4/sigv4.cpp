@@ -379,22 +379,30 @@ void put_reencoded(cursor& out, std::string_view s) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Canonical URI
 
-// True when normalization could change the path: it does not start with '/', or a segment
-// other than the last is empty ("//"), or a segment is "." or "..".
-bool needs_normalization(std::string_view p) noexcept {
-    if (p.empty() || p.front() != '/') return true;
-    // Look at what follows each '/': another '/', or "." / ".." ending the segment.
+// Fast path for a path that normalization leaves as it is: encodes it and returns true; returns
+// false (having written some bytes the caller discards) when the path does not start with '/'
+// or has an empty ("//"), "." or ".." segment.
+bool put_path_if_normal(cursor& out, std::string_view p) noexcept {
+    if (p.empty() || p.front() != '/') return false;
     const std::size_t n = p.size();
+    std::size_t run = 0;  // start of the bytes not yet written
     for (std::size_t i = 0; i < n; ++i) {
-        if (p[i] != '/') continue;
-        if (i + 1 < n && p[i + 1] == '/') return true;
-        if (i + 1 < n && p[i + 1] == '.') {
-            std::size_t j = i + 2;
-            if (j < n && p[j] == '.') ++j;
-            if (j == n || p[j] == '/') return true;
+        const char c = p[i];
+        if (c == '/') {
+            if (i + 1 < n && p[i + 1] == '/') return false;
+            if (i + 1 < n && p[i + 1] == '.') {
+                std::size_t j = i + 2;
+                if (j < n && p[j] == '.') ++j;
+                if (j == n || p[j] == '/') return false;
+            }
+        } else if (!is_unreserved(c)) {
+            out.put(p.substr(run, i - run));
+            put_percent(out, static_cast<unsigned char>(c));
+            run = i + 1;
         }
     }
-    return false;
+    out.put(p.substr(run));
+    return true;
 }
 
 // Writes at most canonical_uri_bound(path.size()) bytes.
@@ -405,10 +413,13 @@ void put_canonical_uri(cursor& out, std::string_view path, bool normalize) {
         out.put('/');
         return;
     }
-    if (!normalize || !needs_normalization(path)) {
+    if (!normalize) {
         put_uri_encoded(out, path, true);
         return;
     }
+    char* const mark = out.p;
+    if (put_path_if_normal(out, path)) return;
+    out.p = mark;
     small_vec<std::string_view, 32> segs;
     std::size_t kept = 0;  // segs[0, kept) is the output stack
     std::size_t start = 0;

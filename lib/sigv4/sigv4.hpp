@@ -132,7 +132,9 @@ private:
 // expect, keep-alive, proxy-authenticate, proxy-authorization, te, trailer, transfer-encoding,
 // upgrade, user-agent, x-amzn-trace-id.
 // The last canonical-request line is payload_hash if given, else the SHA-256 of payload.
-// Throws only std::bad_alloc or std::runtime_error (OpenSSL failure).
+// Throws only std::bad_alloc or std::runtime_error (OpenSSL failure). Safe to call from many
+// threads at once: hashing uses per-thread OpenSSL contexts (thread_local), which also keep
+// the HMAC pad states of the last signing key that thread used.
 signing_result sign_headers(const signing_input& in, signing_key_cache* cache = nullptr);
 
 // Query signing (presigned URL) with X-Amz-Expires = expires_seconds. Signs the request's
