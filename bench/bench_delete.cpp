@@ -2,6 +2,7 @@
 //
 //   iotjobs-bench-delete --endpoint URL --n N --concurrency C --ca FILE
 //                        [--region us-east-1] [--threads 1] [--start 0] [--max-attempts 3]
+//                        [--attempt-timeout-ms MS]   (0 = no per-attempt deadline; for profiling)
 //
 // Deletes thing-<i>/job-<i % 100>/executionNumber i for i in [start, start + N) with C coroutines
 // sharing one iotjobs::client (pool max_size = C, the library's default retries: standard mode,
@@ -52,12 +53,14 @@ struct options {
     unsigned concurrency = 16;
     unsigned threads = 1;
     unsigned max_attempts = 3;
+    long attempt_timeout_ms = -1;  // -1: the library's default
 };
 
 [[noreturn]] void usage(int rc) {
     std::fprintf(rc == 0 ? stdout : stderr,
                  "usage: iotjobs-bench-delete --endpoint URL --n N --concurrency C --ca FILE\n"
-                 "                            [--region us-east-1] [--threads 1] [--start 0] [--max-attempts 3]\n");
+                 "                            [--region us-east-1] [--threads 1] [--start 0] [--max-attempts 3]\n"
+                 "                            [--attempt-timeout-ms MS (0: none; default: the library's)]\n");
     std::exit(rc);
 }
 
@@ -91,6 +94,7 @@ options parse_args(int argc, char** argv) {
         else if (a == "--concurrency" || a == "--c") o.concurrency = parse_number<unsigned>(a, v, 1);
         else if (a == "--threads") o.threads = parse_number<unsigned>(a, v, 1);
         else if (a == "--max-attempts") o.max_attempts = parse_number<unsigned>(a, v, 1);
+        else if (a == "--attempt-timeout-ms") o.attempt_timeout_ms = parse_number<long>(a, v, 0);
         else {
             std::fprintf(stderr, "iotjobs-bench-delete: unknown argument %s\n", argv[k - 1]);
             usage(2);
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
     }
     cfg.pool.max_size = o.concurrency;
     cfg.retry.max_attempts = o.max_attempts;
+    if (o.attempt_timeout_ms >= 0) cfg.timeouts.attempt = std::chrono::milliseconds(o.attempt_timeout_ms);
 
     asio::io_context ioc(static_cast<int>(o.threads));
     shared_state st;

@@ -237,6 +237,8 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             perr = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
                                         resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"),
                                         resp.body);
+            // Some signature errors quote the expected canonical request, token included.
+            if (!creds.session_token.empty()) redact_in_place(perr.message, creds.session_token);
             out.ec = make_error_code(service_errc_from_response(resp.status, perr.code));
             out.http_status = resp.status;
             out.aws_error_name = perr.code;
@@ -286,6 +288,8 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             d.reason = "the operation deadline would pass before the next attempt";
         }
         if (!d.retry) {
+            // Keep a skew correction for later calls even when this one is not retried.
+            if (out.server_clock_skewed && server_offset && d.kind == retry_kind::clock_skew) offset_.set(*server_offset);
             if (result == service_errc::resource_not_found && maybe_processed)
                 access::earlier_attempt_may_have_succeeded(diag) = true;
             if (logging(log_level::debug) && attempts > 0)
@@ -317,10 +321,10 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     }
 }
 
-std::shared_ptr<asio::cancellation_signal> client_impl::register_op() {
+std::shared_ptr<asio::cancellation_signal> client_impl::register_op(asio::any_io_executor where) {
     auto sig = std::make_shared<asio::cancellation_signal>();
     std::lock_guard lk(ops_mutex_);
-    ops_.insert(sig);
+    ops_.emplace(sig, std::move(where));
     return sig;
 }
 
@@ -329,9 +333,18 @@ void client_impl::unregister_op(const std::shared_ptr<asio::cancellation_signal>
     ops_.erase(sig);
 }
 
+void redact_in_place(std::string& text, std::string_view secret) {
+    if (secret.empty()) return;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+        text.replace(pos, secret.size(), "<redacted>");
+}
+
 asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
                                           diagnostics* diag) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    // Cancelled awaits complete with operation_aborted instead of throwing, so that every
+    // layer (pool slots above all) runs its normal error path.
+    co_await asio::this_coro::throw_if_cancelled(false);
     diagnostics own;
     http_response resp;
     co_return co_await impl->execute(op, resp, diag ? *diag : own);
@@ -353,8 +366,8 @@ error_code error_from_exception(std::exception_ptr ep) noexcept {
 
 void client_impl::cancel_all() {
     std::lock_guard lk(ops_mutex_);
-    for (const auto& sig : ops_)
-        asio::post(ex_, [sig] { sig->emit(asio::cancellation_type::terminal); });
+    for (const auto& [sig, where] : ops_)
+        asio::post(where, [sig = sig] { sig->emit(asio::cancellation_type::terminal); });
     pool_->close_idle();
 }
 

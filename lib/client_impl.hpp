@@ -20,6 +20,8 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -27,7 +29,7 @@
 
 #include <atomic>
 #include <mutex>
-#include <set>
+#include <map>
 #include <string>
 #include <tuple>
 
@@ -72,7 +74,7 @@ public:
     void enable_adaptive_rate_limiter() noexcept { adaptive_on_.store(true, std::memory_order_relaxed); }
 
 private:
-    std::shared_ptr<boost::asio::cancellation_signal> register_op();
+    std::shared_ptr<boost::asio::cancellation_signal> register_op(boost::asio::any_io_executor where);
     void unregister_op(const std::shared_ptr<boost::asio::cancellation_signal>& sig);
     void sign(const operation_request& op, const credentials& creds, http_request& out);
 
@@ -93,7 +95,8 @@ private:
     detail::clock_offset offset_;
 
     std::mutex ops_mutex_;
-    std::set<std::shared_ptr<boost::asio::cancellation_signal>> ops_;
+    // Running operations: their cancellation signal and the strand it must be emitted on.
+    std::map<std::shared_ptr<boost::asio::cancellation_signal>, boost::asio::any_io_executor> ops_;
 
     std::atomic<std::uint64_t> requests_{0}, retries_{0}, throttled_{0};
 };
@@ -102,6 +105,9 @@ error_code error_from_exception(std::exception_ptr ep) noexcept;
 
 // The body of an operation without a result: accepts every cancellation type (a call stopped
 // after its request was written may still have taken effect), runs the attempt loop.
+// Replaces every occurrence of `secret` in `text` with "<redacted>".
+void redact_in_place(std::string& text, std::string_view secret);
+
 boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
                                                  diagnostics* diag);
 
@@ -119,23 +125,32 @@ void client_impl::spawn(boost::asio::awaitable<error_code> body,
                         boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
                         std::shared_ptr<std::tuple<Ts...>> values) {
     namespace asio = boost::asio;
-    auto sig = register_op();
+    // The operation runs on its own strand: cancellation requests (from the handler's slot, on the
+    // caller's thread, or from client::cancel()) are dispatched onto it, never run concurrently
+    // with the coroutine, even on a multi-threaded io_context.
+    auto strand = asio::make_strand(ex_);
+    auto sig = register_op(strand);
     auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) slot.assign([sig](asio::cancellation_type t) { sig->emit(t); });
+    if (slot.is_connected())
+        slot.assign([sig, strand](asio::cancellation_type t) {
+            asio::dispatch(strand, [sig, t] { sig->emit(t); });
+        });
     auto self = shared_from_this();
     asio::co_spawn(
-        ex_, std::move(body),
+        strand, std::move(body),
         asio::bind_cancellation_slot(
-            sig->slot(), [self, sig, values, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+            sig->slot(),
+            asio::bind_executor(strand, [self, sig, values, h = std::move(handler)](std::exception_ptr ep,
+                                                                                   error_code ec) mutable {
                 self->unregister_op(sig);
                 if (ep) ec = error_from_exception(ep);
-                auto hslot = asio::get_associated_cancellation_slot(h);
-                if (hslot.is_connected()) hslot.clear();
                 auto hex = asio::get_associated_executor(h, self->ex_);
                 asio::dispatch(hex, [h = std::move(h), ec, values]() mutable {
+                    auto hslot = asio::get_associated_cancellation_slot(h);
+                    if (hslot.is_connected()) hslot.clear();
                     std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
                 });
-            }));
+            })));
 }
 
 }  // namespace iotjobs::detail

@@ -71,7 +71,7 @@ bool is_throttling(const error_code& ec) noexcept;
 // Validation errors found before any network traffic.
 bool is_validation_error(const error_code& ec) noexcept;
 // Errors that would fail every request of this client the same way (bad key, signature,
-// expired token, access denied): a bulk run stops on them.
+// expired token, access denied, no credentials): a bulk run stops on them.
 bool is_fatal_for_client(const error_code& ec) noexcept;
 
 }  // namespace iotjobs

@@ -7,7 +7,11 @@
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/job_execution.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
 
 namespace iotjobs {
@@ -78,6 +82,9 @@ public:
     auto async_next(CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, list_signature>(
             [this](auto handler) {
+                // Keep the caller's executor and cancellation slot on the inner operation.
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                auto ex = boost::asio::get_associated_executor(handler, client_->get_executor());
                 auto wrapped = [this, h = std::move(handler)](error_code ec, list_job_executions_result r) mutable {
                     if (!ec) {
                         ++pages_;
@@ -86,10 +93,12 @@ public:
                     }
                     std::move(h)(ec, std::move(r));
                 };
+                auto bound = boost::asio::bind_cancellation_slot(
+                    slot, boost::asio::bind_executor(ex, std::move(wrapped)));
                 if constexpr (std::is_same_v<Request, list_job_executions_for_job_request>)
-                    list_job_executions_for_job(*client_, req_, diag_, std::move(wrapped));
+                    list_job_executions_for_job(*client_, req_, diag_, std::move(bound));
                 else
-                    list_job_executions_for_thing(*client_, req_, diag_, std::move(wrapped));
+                    list_job_executions_for_thing(*client_, req_, diag_, std::move(bound));
             },
             token);
     }

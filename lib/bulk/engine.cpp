@@ -53,6 +53,7 @@ struct engine : std::enable_shared_from_this<engine> {
     asio::steady_timer all_done;
     std::unique_ptr<fixed_rate_limiter> fixed;
     std::vector<std::shared_ptr<asio::cancellation_signal>> worker_signals;
+    std::vector<asio::steady_timer*> pace_timers;
     std::size_t active_workers = 0;
     bool stop = false;
     bulk_summary summary;
@@ -71,7 +72,15 @@ struct engine : std::enable_shared_from_this<engine> {
             case bulk_outcome_kind::not_attempted: ++summary.not_attempted; break;
             case bulk_outcome_kind::invalid_input: ++summary.invalid_input; break;
         }
-        if (on_outcome) on_outcome(o);
+        if (!on_outcome) return;
+        try {
+            on_outcome(o);
+        } catch (const std::exception& e) {
+            request_stop(make_error_code(client_errc::invalid_parameter),
+                         std::string("the outcome handler threw: ") + e.what());
+        } catch (...) {
+            request_stop(make_error_code(client_errc::invalid_parameter), "the outcome handler threw");
+        }
     }
 
     void request_stop(error_code why, std::string reason) {
@@ -125,13 +134,16 @@ struct engine : std::enable_shared_from_this<engine> {
                 deliver_not_attempted(std::move(*p.item), "the run stopped before this item: " + summary.stop_reason);
                 continue;
             }
-            auto [sec] = co_await channel.async_send(error_code{}, std::move(*p.item), use_tuple);
+            // Build the awaitable in its own statement: GCC 12 destroys temporaries created inside a
+            // co_await expression twice (seen as an invalid free of a request here).
+            auto send = channel.async_send(error_code{}, std::move(*p.item), use_tuple);
+            auto [sec] = co_await std::move(send);
             if (sec) break;
         }
         // One end marker per worker, queued behind the items (close() would drop buffered items).
         for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
-            bulk_item end_marker;  // named: GCC 12 mishandles temporaries inside co_await
-            co_await channel.async_send(asio::error::eof, std::move(end_marker), use_tuple);
+            auto send = channel.async_send(asio::error::eof, bulk_item{}, use_tuple);  // see above
+            co_await std::move(send);
         }
     }
 
@@ -160,8 +172,16 @@ struct engine : std::enable_shared_from_this<engine> {
         return o;
     }
 
-    asio::awaitable<void> work() {
+    // `call_cancel`: terminal cancellation of the bulk run aborts this worker's call in flight
+    // (the worker itself keeps draining the channel, reporting the rest as not_attempted).
+    asio::awaitable<void> work(std::shared_ptr<asio::cancellation_signal> call_cancel) {
         asio::steady_timer pace(strand);
+        pace_timers.push_back(&pace);
+        struct unregister {
+            engine* e;
+            asio::steady_timer* t;
+            ~unregister() { std::erase(e->pace_timers, t); }
+        } unregister_pace{this, &pace};
         for (;;) {
             auto [ec, item] = co_await channel.async_receive(use_tuple);
             if (ec) break;  // the producer's end marker
@@ -197,7 +217,9 @@ struct engine : std::enable_shared_from_this<engine> {
                 }
             }
             diagnostics diag;
-            auto [dec] = co_await delete_job_execution(cl, item.request, diag, use_tuple);
+            auto call = delete_job_execution(cl, item.request, diag,
+                                             asio::bind_cancellation_slot(call_cancel->slot(), use_tuple));  // see produce()
+            auto [dec] = co_await std::move(call);
             auto o = classify(std::move(item), dec, diag);
             if (dec && is_fatal_for_client(dec)) {
                 request_stop(dec, std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
@@ -216,8 +238,10 @@ struct engine : std::enable_shared_from_this<engine> {
             slot.assign([self](asio::cancellation_type t) {
                 asio::post(self->strand, [self, t] {
                     self->request_stop(asio::error::operation_aborted, "cancelled");
-                    if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none)
+                    if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none) {
                         for (auto& s : self->worker_signals) s->emit(asio::cancellation_type::terminal);
+                        for (auto* p : self->pace_timers) p->cancel();
+                    }
                 });
             });
         }
@@ -229,10 +253,9 @@ struct engine : std::enable_shared_from_this<engine> {
                     auto sig = std::make_shared<asio::cancellation_signal>();
                     self->worker_signals.push_back(sig);
                     ++self->active_workers;
-                    asio::co_spawn(self->strand, self->work(),
-                                   asio::bind_cancellation_slot(sig->slot(), [self](std::exception_ptr) {
-                                       if (--self->active_workers == 0) self->all_done.cancel();
-                                   }));
+                    asio::co_spawn(self->strand, self->work(sig), [self](std::exception_ptr) {
+                        if (--self->active_workers == 0) self->all_done.cancel();
+                    });
                 }
                 co_await self->produce();
                 if (self->active_workers > 0) co_await self->all_done.async_wait(use_tuple);

@@ -157,7 +157,8 @@ std::string command_help_text(const command_spec& cmd) {
     s += "\nGLOBAL OPTIONS\n";
     for (const auto& o : global_option_specs()) append_option_help(s, o);
     s += '\n';
-    s += exit_codes_text;
+    s += cmd.details;
+    s += cmd.exit_codes.empty() ? exit_codes_text : cmd.exit_codes;
     return s;
 }
 

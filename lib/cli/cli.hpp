@@ -7,8 +7,9 @@
 //   resolve_configuration(globals, env) -> resolved_configuration | failure pure (253)
 //   run_delete_job_execution(...)       -> exit code                        client + io_context
 //
-// run_cli() chains them. Later subcommands (bulk-delete, purge, list-job-executions-for-job, ...)
-// add a command_spec with their own options and reuse the global options and the configuration.
+// run_cli() chains them. Every command has a command_spec with its own options and reuses the
+// global options and the configuration. bulk-delete and purge (many deletes, a report, progress)
+// live in bulk.cpp; their pure parts are declared in cli/bulk.hpp.
 #pragma once
 
 #include <iotjobs/config.hpp>
@@ -17,7 +18,9 @@
 #include <iotjobs/error.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -84,6 +87,10 @@ struct command_spec {
     std::span<const option_spec> options;
     // Runs the command once the command line and the global options are known; returns the exit code.
     int (*run)(const command_context&) = nullptr;
+    // Optional help sections, preformatted (printed as they are, after GLOBAL OPTIONS).
+    std::string_view details;
+    // The EXIT CODES section of the command's help; empty: the single-call one.
+    std::string_view exit_codes;
 };
 
 // Options every command takes (--region, --endpoint-url, --debug, ...).
@@ -210,6 +217,8 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Running.
 
+struct bulk_settings;  // cli/bulk.hpp
+
 struct run_options {
     bool handle_sigint = true;  // SIGINT cancels the call and the exit code is 130
     // Called after every check passed, just before a client is built and anything is sent. If it
@@ -217,6 +226,14 @@ struct run_options {
     // this far, and see what a good one would send, without a network).
     std::function<std::optional<int>(const resolved_configuration&, const delete_job_execution_request&)>
         before_call;
+    // bulk-delete and purge: as before_call, once the settings and the configuration are checked
+    // (nothing opened, nothing sent yet).
+    std::function<std::optional<int>(const resolved_configuration&, const bulk_settings&)> before_bulk;
+    // bulk-delete and purge: the live progress line on `err`. nullopt: only when `err` is the
+    // process's std::cerr and file descriptor 2 is a terminal.
+    std::optional<bool> progress;
+    // bulk-delete --input -: the stream to read; null: the process's standard input.
+    std::istream* standard_input = nullptr;
 };
 
 // What a command's run function gets.
@@ -236,6 +253,14 @@ void print_failure(std::ostream& err, const failure& f);
 
 // The delete-job-execution command: parameters (252), configuration (253), then the call.
 int delete_job_execution_command(const command_context& ctx);
+
+// Why the client's constructor threw, as the CLI reports it: 253 for configuration problems
+// (no region, a CA bundle that cannot be loaded, ...), 255 otherwise.
+failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log);
+
+// bulk-delete and purge (bulk.cpp).
+int bulk_delete_command(const command_context& ctx);
+int purge_command(const command_context& ctx);
 
 // Builds the client on a fresh io_context, runs one DeleteJobExecution and returns the exit code
 // (messages to `err`; nothing on stdout on success, as the AWS CLI).

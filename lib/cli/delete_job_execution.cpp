@@ -46,6 +46,19 @@ std::string describe_code(const error_code& ec) {
 
 }  // namespace
 
+failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log) {
+    if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
+        log.write("cli", "client construction failed: " + describe_code(se->code()));
+        return constructor_failure(se->code().value(), se->code().category().name(), se->what(), rc);
+    }
+    if (const auto* se = dynamic_cast<const std::system_error*>(&e)) {
+        log.write("cli", "client construction failed: " + std::string(se->code().category().name()) + ":" +
+                             std::to_string(se->code().value()));
+        return constructor_failure(se->code().value(), se->code().category().name(), se->what(), rc);
+    }
+    return failure{exit_other, std::string("Could not create the client: ") + e.what(), false};
+}
+
 int run_delete_job_execution(const resolved_configuration& rc, const delete_job_execution_request& req,
                              debug_log& log, std::ostream& /*out*/, std::ostream& err, const run_options& ro) {
     namespace asio = boost::asio;
@@ -70,19 +83,8 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     std::optional<client> c;
     try {
         c.emplace(ioc.get_executor(), std::move(cfg));
-    } catch (const boost::system::system_error& e) {
-        log.write("cli", "client construction failed: " + describe_code(e.code()));
-        const failure f = constructor_failure(e.code().value(), e.code().category().name(), e.what(), rc);
-        print_failure(err, f);
-        return f.exit_code;
-    } catch (const std::system_error& e) {
-        log.write("cli", "client construction failed: " + std::string(e.code().category().name()) + ":" +
-                             std::to_string(e.code().value()));
-        const failure f = constructor_failure(e.code().value(), e.code().category().name(), e.what(), rc);
-        print_failure(err, f);
-        return f.exit_code;
     } catch (const std::exception& e) {
-        const failure f{exit_other, std::string("Could not create the client: ") + e.what(), false};
+        const failure f = client_construction_failure(e, rc, log);
         print_failure(err, f);
         return f.exit_code;
     }

@@ -58,12 +58,182 @@ constexpr std::array delete_job_execution_specs{
                 "([a-zA-Z0-9_-]+)."},
 };
 
+// bulk-delete and purge share most options; each table is in help order.
+#define IOTJOBS_BULK_COMMON_SPECS                                                                              \
+    option_spec{"--concurrency", "concurrency", option_kind::value, false, "<n>",                              \
+                "Requests in flight at once, 1-1024 (also the connection pool's size). Default 16."},          \
+        option_spec{"--rate", "rate", option_kind::value, false, "<tps>",                                      \
+                    "Send at most this many requests per second, evenly paced. Default 0: no fixed rate, the " \
+                    "adaptive rate limiter (AWS SDK adaptive mode) backs off when the service throttles."},    \
+        option_spec{"--force", "force", option_kind::flag_true, false, "",                                     \
+                    "Send force=true for items that do not say: IN_PROGRESS executions may be deleted."},       \
+        option_spec{"--no-force", "force", option_kind::flag_false, false, "",                                 \
+                    "Send force=false for items that do not say (only terminal executions may be deleted)."},  \
+        option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",                    \
+                    "The namespace (customer-managed jobs, [a-zA-Z0-9_-]+) for items that do not say."},       \
+        option_spec{"--report", "report", option_kind::value, false, "<file>",                                 \
+                    "Write one JSON line per item with its outcome to this file (created or truncated), as "   \
+                    "outcomes arrive; - writes them to standard output. Without it only the summary is printed."}
+
+constexpr std::array bulk_delete_specs{
+    option_spec{"--input", "input", option_kind::value, true, "<file|->",
+                "The executions to delete: a CSV file with a header row or a JSON Lines file; - reads "
+                "standard input."},
+    option_spec{"--format", "format", option_kind::value, false, "<csv|jsonl>",
+                "The input's format. Default: JSON Lines if the first non-blank character is '{', else CSV."},
+    IOTJOBS_BULK_COMMON_SPECS,
+    option_spec{"--skip-done", "skip-done", option_kind::value, false, "<report>",
+                "Resume: skip the items this earlier report shows as deleted, not_found or refused (neither "
+                "sent nor reported again). Must not be the --report file."},
+    option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
+                "Read and validate every item, send nothing; the report lists what would be deleted "
+                "(outcome not_attempted, message \"dry run: would delete\")."},
+};
+
+constexpr std::array purge_specs{
+    option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
+                "Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name."},
+    option_spec{"--thing-name", "thing-name", option_kind::value, false, "<value>",
+                "Delete the job executions of this thing (ListJobExecutionsForThing)."},
+    option_spec{"--status", "status", option_kind::value, false, "<S[,S...]>",
+                "Only executions in these statuses: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, "
+                "REJECTED, REMOVED, CANCELED (comma-separated). Default: every status."},
+    IOTJOBS_BULK_COMMON_SPECS,
+    option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
+                "List and validate, delete nothing; the report lists what would be deleted (outcome "
+                "not_attempted). The List calls are sent."},
+};
+#undef IOTJOBS_BULK_COMMON_SPECS
+
+constexpr std::string_view bulk_exit_codes =
+    "EXIT CODES\n"
+    "  0    every item was deleted or was already gone (not_found); with --dry-run,\n"
+    "       every item is valid. Items skipped by --skip-done count as done.\n"
+    "  130  interrupted (SIGINT): the requests in flight were finished (or aborted by\n"
+    "       a second SIGINT), the other items are reported not_attempted\n"
+    "  252  invalid arguments; an --input or --skip-done file that cannot be read; an\n"
+    "       input that cannot be used at all (a bad CSV header, or not one valid\n"
+    "       line): nothing was sent\n"
+    "  253  configuration problem (no region, no credentials, malformed settings)\n"
+    "  254  not every item was deleted: some were refused, failed or invalid input\n"
+    "       lines (a valid item was found), or the run stopped early on an error that\n"
+    "       would fail every item, printed as the AWS CLI prints it:\n"
+    "       An error occurred (InvalidSignatureException) when calling the\n"
+    "       DeleteJobExecution operation: ...\n"
+    "  255  anything else: the --report file cannot be created or written (the run\n"
+    "       stops), the input cannot be read to the end, a listing failed on the\n"
+    "       network\n";
+
+constexpr std::string_view bulk_delete_details =
+    "INPUT\n"
+    "  CSV with a header row naming the columns, in any order: thingName, jobId,\n"
+    "  executionNumber, and optionally force (true/false/1/0/yes/no/empty) and\n"
+    "  namespaceId (empty: none). Or JSON Lines with the same members (force a\n"
+    "  boolean). Blank lines are skipped; a UTF-8 BOM is ignored.\n"
+    "\n"
+    "    thingName,jobId,executionNumber,force\n"
+    "    sensor-1,firmware-42,1,\n"
+    "    sensor-2,firmware-42,3,true\n"
+    "\n"
+    "    {\"thingName\":\"sensor-1\",\"jobId\":\"firmware-42\",\"executionNumber\":1}\n"
+    "\n"
+    "  A line that cannot be used (bad JSON, a missing field, a name the model\n"
+    "  refuses, ...) is reported with its line number as invalid_input and the run\n"
+    "  goes on. An item's own force / namespaceId win over --force / --namespace-id.\n"
+    "\n"
+    "OUTCOMES\n"
+    "  deleted        the service deleted it\n"
+    "  not_found      it did not exist (ResourceNotFoundException): already gone\n"
+    "  refused        the service refused it, e.g. InvalidStateTransitionException\n"
+    "                 (IN_PROGRESS or QUEUED without --force)\n"
+    "  failed         failed after retries (throttling, 5xx, network), or aborted\n"
+    "  not_attempted  the run stopped before sending it, or --dry-run\n"
+    "  invalid_input  the input line cannot be used; nothing sent\n"
+    "  The run stops early on errors that would fail every item (unknown access\n"
+    "  key, invalid signature, expired token, access denied): the items not sent\n"
+    "  yet are reported not_attempted.\n"
+    "\n"
+    "REPORT (--report FILE)\n"
+    "  JSON Lines, one line per item, in the order outcomes arrive, written as they\n"
+    "  arrive (flushed four times a second and at the end):\n"
+    "\n"
+    "    {\"line\":2,\"thingName\":\"sensor-1\",\"jobId\":\"firmware-42\",\n"
+    "     \"executionNumber\":1,\"outcome\":\"deleted\",\"attempts\":1}\n"
+    "\n"
+    "  Members: line (of the input), thingName, jobId, executionNumber, force and\n"
+    "  namespaceId (when set), outcome, error (the AWS error name or the error, when\n"
+    "  not deleted), message, attempts, possiblyDeletedEarlier (not_found after a\n"
+    "  retry of an attempt that may have succeeded), input (invalid_input: the line).\n"
+    "  A report is valid JSON Lines input. The file is created or truncated; it may\n"
+    "  not be the --input or the --skip-done file. Without --report nothing is\n"
+    "  written per item: the summary lists the first few problems only.\n"
+    "\n"
+    "RESUMING (--skip-done REPORT)\n"
+    "  The items REPORT shows as deleted, not_found or refused are skipped: not sent,\n"
+    "  not reported; the summary says how many. failed, not_attempted and\n"
+    "  invalid_input items are tried again. Write the new report to another file:\n"
+    "\n"
+    "    iotjobs bulk-delete --input items.csv --report run1.jsonl\n"
+    "    iotjobs bulk-delete --input items.csv --skip-done run1.jsonl --report run2.jsonl\n"
+    "\n"
+    "PROGRESS AND SUMMARY\n"
+    "  When stderr is a terminal (and without --debug), a line on stderr refreshed\n"
+    "  four times a second: done/total (total when --input is a regular file), the\n"
+    "  rate over the last 5 seconds, the ETA, throttled responses, retries and\n"
+    "  failures. Nothing of the kind when stderr is not a terminal. A summary is\n"
+    "  always printed on stderr at the end: each outcome's count, items skipped,\n"
+    "  seconds, rate, requests, and why the run stopped early if it did. Nothing is\n"
+    "  printed on stdout.\n"
+    "\n"
+    "INTERRUPTING\n"
+    "  Ctrl-C (SIGINT) stops taking new items, lets the requests in flight finish,\n"
+    "  reports the remaining items as not_attempted, writes the report and exits\n"
+    "  130. A second Ctrl-C aborts the requests in flight (reported failed: the\n"
+    "  service may have processed them); a third exits at once.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    iotjobs bulk-delete --input executions.csv --report report.jsonl\n"
+    "    producer | iotjobs bulk-delete --input - --format jsonl --force --rate 200\n"
+    "\n";
+
+constexpr std::string_view purge_details =
+    "LISTING\n"
+    "  The executions are listed with ListJobExecutionsForJob (--job-id) or\n"
+    "  ListJobExecutionsForThing (--thing-name, filtered by --namespace-id when\n"
+    "  given), one pass per status of --status (every status by default), 250 per\n"
+    "  page, and deleted while the listing goes on. Without --force the service\n"
+    "  refuses to delete QUEUED and IN_PROGRESS executions (outcome refused, exit\n"
+    "  254): use --status to leave them alone, or --force to delete them too.\n"
+    "  The total is not known in advance: the progress line shows the count done.\n"
+    "\n"
+    "OUTCOMES, REPORT, PROGRESS AND SUMMARY, INTERRUPTING\n"
+    "  As bulk-delete (iotjobs bulk-delete help). The report's line member is the\n"
+    "  item's position in the listing. A second run of the same purge resumes by\n"
+    "  itself: deleted executions are no longer listed.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    iotjobs purge --job-id firmware-42 --status SUCCEEDED,FAILED,CANCELED\n"
+    "    iotjobs purge --job-id firmware-42 --force --concurrency 32 --report purge.jsonl\n"
+    "    iotjobs purge --thing-name sensor-1 --dry-run --report would-delete.jsonl\n"
+    "\n";
+
 constexpr std::array commands{
     command_spec{"delete-job-execution", "Delete a job execution (DeleteJobExecution).",
                  "Deletes a job execution of a thing. Only executions in a terminal state (SUCCEEDED, "
                  "FAILED, REJECTED, REMOVED, CANCELED) can be deleted unless --force is given, which also "
                  "allows IN_PROGRESS ones. Prints nothing on success.",
-                 delete_job_execution_specs, &delete_job_execution_command},
+                 delete_job_execution_specs, &delete_job_execution_command, {}, {}},
+    command_spec{"bulk-delete", "Delete many job executions listed in a file (CSV or JSON Lines).",
+                 "Deletes the job executions listed in a file or on standard input, many at once "
+                 "(--concurrency requests in flight) and as fast as the account's quota allows (or at "
+                 "--rate). Every item gets exactly one outcome, written to the --report file as it "
+                 "arrives; a summary is printed on stderr at the end.",
+                 bulk_delete_specs, &bulk_delete_command, bulk_delete_details, bulk_exit_codes},
+    command_spec{"purge", "Delete the executions of a job or of a thing, by status.",
+                 "Lists the executions of a job (--job-id) or of a thing (--thing-name), optionally only "
+                 "those in the given --status, and deletes them, many at once, as bulk-delete does: "
+                 "one outcome per execution in the --report file, a summary on stderr at the end.",
+                 purge_specs, &purge_command, purge_details, bulk_exit_codes},
 };
 
 const option_spec* find_spec(std::span<const option_spec> specs, std::string_view name) {

@@ -210,7 +210,7 @@ struct waiter {
 class pool_impl final : public connection_pool, public std::enable_shared_from_this<pool_impl> {
 public:
     pool_impl(asio::any_io_executor ex, transport_settings s, std::optional<asio::ssl::context> ctx)
-        : ex_(std::move(ex)), settings_(std::move(s)), ssl_ctx_(std::move(ctx)), resolver_(ex_) {}
+        : ex_(std::move(ex)), settings_(std::move(s)), ssl_ctx_(std::move(ctx)) {}
 
     ~pool_impl() override {
         if (session_) SSL_SESSION_free(session_);
@@ -219,6 +219,7 @@ public:
     asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info,
                                          duration attempt_timeout) override {
         info = {};
+        bool written_before = false;  // a round before a stale-connection retry wrote the request
         for (int round = 0; round < 2; ++round) {
             std::unique_ptr<connection> conn;
             error_code ec;
@@ -227,12 +228,13 @@ public:
                 info.connect_failed = true;
                 co_return ec;
             }
+            // From here the slot is ours: give it back on every path, exceptions included.
+            slot_guard slot{this};
             if (!conn) {
                 ec = co_await open(conn, info);
                 if (ec) {
                     info.connect_failed = true;
-                    release(nullptr);
-                    co_return ec;
+                    co_return ec;  // the guard releases the slot
                 }
             } else {
                 reuses_.fetch_add(1, std::memory_order_relaxed);
@@ -244,9 +246,10 @@ public:
             // Straight to the stream's coroutine (no intermediate frame per request).
             if (conn->tls) ec = co_await send_receive_on(*conn->tls, *conn, req, resp, attempt, keep, attempt_timeout);
             else ec = co_await send_receive_on(*conn->plain, *conn, req, resp, attempt, keep, attempt_timeout);
-            info.request_written = attempt.request_written;
+            info.request_written = attempt.request_written || written_before;
             info.response_started = attempt.response_started;
             info.timed_out = attempt.timed_out;
+            slot.active = false;
             release(ec || !keep ? nullptr : std::move(conn));
             if (!ec) co_return ec;
             // A kept-alive connection the server had already closed: retry once on a new
@@ -261,10 +264,23 @@ public:
                          ec != asio::error::operation_aborted && (!attempt.request_written || clean_close);
             if (!stale || round == 1) co_return ec;
             info.reused_connection = false;
+            written_before = written_before || attempt.request_written;
             stale_retries_.fetch_add(1, std::memory_order_relaxed);
         }
         co_return make_error_code(client_errc::bad_response);  // not reached
     }
+
+    // Releases a leased slot (as a dropped connection) unless the owner released it itself.
+    struct slot_guard {
+        explicit slot_guard(pool_impl* p) : pool(p) {}
+        pool_impl* pool;
+        bool active = true;
+        slot_guard(const slot_guard&) = delete;
+        slot_guard& operator=(const slot_guard&) = delete;
+        ~slot_guard() {
+            if (active) pool->release(nullptr);
+        }
+    };
 
     void close_idle() override {
         std::lock_guard lk(mutex_);
@@ -313,6 +329,7 @@ private:
     // Takes an idle connection, or the right to open one (conn stays null), or waits in line.
     asio::awaitable<error_code> acquire(std::unique_ptr<connection>& out) {
         std::shared_ptr<waiter> w;
+        auto ex = co_await asio::this_coro::executor;  // never co_await under the lock
         {
             std::lock_guard lk(mutex_);
             auto now = clock_type::now();
@@ -332,7 +349,7 @@ private:
                 ++leased_;
                 co_return error_code{};
             }
-            w = std::make_shared<waiter>(co_await asio::this_coro::executor);
+            w = std::make_shared<waiter>(ex);
             waiters_.push_back(w);
         }
         auto [ec] = co_await wait(w);
@@ -340,7 +357,7 @@ private:
         co_return ec;
     }
 
-    asio::awaitable<std::tuple<error_code>> wait(std::shared_ptr<waiter> w) {
+    asio::awaitable<std::tuple<error_code>> wait(const std::shared_ptr<waiter>& w) {
         auto self = shared_from_this();
         constexpr auto token = asio::as_tuple(asio::use_awaitable);
         return asio::async_initiate<decltype(token), void(error_code)>(
@@ -382,6 +399,7 @@ private:
         w->done = true;
         auto it = std::find(waiters_.begin(), waiters_.end(), w);
         if (it != waiters_.end()) waiters_.erase(it);
+        w->timer.cancel();
         if (w->complete) w->complete(ec);
     }
 
@@ -420,8 +438,9 @@ private:
             }
         }
         error_code ec;
-        auto results = co_await resolver_.async_resolve(settings_.url.host, settings_.url.port,
-                                                        asio::redirect_error(asio::use_awaitable, ec));
+        tcp::resolver resolver(co_await asio::this_coro::executor);  // one per lookup: not thread-safe
+        auto results = co_await resolver.async_resolve(settings_.url.host, settings_.url.port,
+                                                       asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return ec;
         std::lock_guard lk(mutex_);
         dns_ = results;
@@ -532,7 +551,8 @@ private:
         resp.reason = std::move(parser.reason);
         resp.headers = std::move(parser.headers);
         resp.body = std::move(parser.body);
-        resp.keep_alive = parser.keep_alive();
+        // A body delimited by the end of the connection leaves nothing to reuse.
+        resp.keep_alive = parser.keep_alive() && !parser.need_eof();
         keep = resp.keep_alive;
         if (!c.used) {
             c.used = true;
@@ -544,7 +564,6 @@ private:
     asio::any_io_executor ex_;
     transport_settings settings_;
     std::optional<asio::ssl::context> ssl_ctx_;
-    tcp::resolver resolver_;
 
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<connection>> idle_;

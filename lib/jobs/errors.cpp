@@ -167,6 +167,7 @@ bool is_validation_error(const error_code& ec) noexcept {
 }
 
 bool is_fatal_for_client(const error_code& ec) noexcept {
+    if (ec == client_errc::no_credentials || ec == client_errc::credentials_error) return true;
     if (ec.category() != service_category()) return false;
     switch (static_cast<service_errc>(ec.value())) {
     case service_errc::unrecognized_client:

@@ -18,6 +18,7 @@ template <class Result, class Parse>
 asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
                                        std::shared_ptr<std::tuple<Result>> out, Parse parse) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await asio::this_coro::throw_if_cancelled(false);  // as run_operation
     diagnostics own;
     diagnostics& d = diag ? *diag : own;
     http_response resp;

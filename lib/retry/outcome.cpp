@@ -155,6 +155,9 @@ retry_kind classify(const attempt_outcome& o) noexcept
     // 500/502/503/504 (checked above) or a transient name.
     if (svc == service_errc::internal_failure && o.http_status == 0)
         return retry_kind::transient;
+    // Our own conditions (TLS set-up, pool acquire timeout, an unparseable or oversized response,
+    // deadline) would fail the same way again: not retried even when they surface as transport errors.
+    if (o.ec.category() == client_category()) return retry_kind::none;
     if (o.transport_error || o.timed_out || is_transport_error_code(o.ec) || is_timeout_code(o.ec))
         return retry_kind::transient;
 

@@ -4,6 +4,7 @@
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/list_job_executions.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -19,6 +20,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 #include <fstream>
 #include <thread>
@@ -342,4 +344,33 @@ TEST_CASE("TLS session resumption for new connections; idle connections closed b
     CHECK(st.connects == 2);
     CHECK(st.tls_handshakes == 1);
     CHECK(st.tls_resumed == 1);
+}
+
+TEST_CASE("pager: every execution of a job across pages") {
+    fake::server s;
+    s.start();
+    std::vector<fake::execution> seed;
+    for (int i = 0; i < 120; ++i) seed.push_back(exec("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
+    s.add_executions(seed);
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(s));
+    std::set<std::string> seen;
+    std::size_t pages = 0;
+    asio::co_spawn(
+        ctx,
+        [&]() -> asio::awaitable<void> {
+            iotjobs::list_job_executions_for_job_request first;
+            first.job_id = "job-p";
+            first.max_results = 50;
+            iotjobs::job_executions_pager pager(c, first);
+            while (!pager.done()) {
+                auto page = co_await pager.async_next(asio::use_awaitable);
+                for (auto& e : page.executions) seen.insert(e.thing_arn);
+            }
+            pages = pager.pages();
+        },
+        asio::detached);
+    ctx.run();
+    CHECK(seen.size() == 120);
+    CHECK(pages == 3);
 }

@@ -209,7 +209,11 @@ TEST_CASE("is_fatal_for_client") {
         CAPTURE(static_cast<int>(e));
         CHECK(iotjobs::is_fatal_for_client(e) == (fatal.count(e) == 1));
     }
-    for (auto e : all_client) CHECK_FALSE(iotjobs::is_fatal_for_client(e));
-    CHECK_FALSE(iotjobs::is_fatal_for_client(error_code(7, iotjobs::client_category())));
+    // Missing or broken credentials fail every call the same way too.
+    for (auto e : all_client)
+        CHECK(iotjobs::is_fatal_for_client(e) ==
+              (e == iotjobs::client_errc::no_credentials || e == iotjobs::client_errc::credentials_error));
+    CHECK(iotjobs::is_fatal_for_client(error_code(7, iotjobs::client_category())));  // no_credentials
+    CHECK_FALSE(iotjobs::is_fatal_for_client(error_code(1, iotjobs::client_category())));
     CHECK_FALSE(iotjobs::is_fatal_for_client(error_code()));
 }

@@ -1,0 +1,905 @@
+// iotjobs bulk-delete and iotjobs purge: many deletes through the bulk engine, with a JSON Lines
+// report, a live progress line on a terminal, a summary, SIGINT handling and --skip-done.
+//
+// The steps, as for delete-job-execution: settings from the options (252), configuration (253),
+// then the files (input and --skip-done: 252; the report: 255), the client (253/255), the run.
+// Everything runs on one thread: the engine, the outcome callback (report, counters), the
+// progress ticker and the SIGINT handler share one io_context, so no state needs a lock.
+#include "cli/bulk.hpp"
+
+#include "bulk/report.hpp"
+#include "jobs/wire.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <ext/stdio_filebuf.h>  // libstdc++: an istream over file descriptor 0
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace iotjobs::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+failure usage_failure(std::string message) { return failure{exit_usage, std::move(message), true}; }
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+bool parse_count(std::string_view text, std::uint64_t& out) {
+    if (text.empty() || text.size() > 18) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out, 10);
+    return r.ec == std::errc{} && r.ptr == text.data() + text.size();
+}
+
+bool parse_rate(std::string_view text, double& out) {
+    if (text.empty() || text.size() > 32) return false;
+    for (char c : text)  // plain decimal numbers only: no sign, exponent, inf or nan
+        if (!((c >= '0' && c <= '9') || c == '.')) return false;
+    double v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::fixed);
+    if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || !std::isfinite(v) || v < 0) return false;
+    out = v;
+    return true;
+}
+
+std::string all_statuses_text() {
+    std::string s;
+    for (int i = 0; i <= static_cast<int>(job_execution_status::canceled); ++i) {
+        if (i) s += " | ";
+        s += to_string(static_cast<job_execution_status>(i));
+    }
+    return s;
+}
+
+std::string upper(std::string_view s) {
+    std::string u(s);
+    for (char& c : u)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    return u;
+}
+
+std::optional<failure> parameter_problem(std::string_view field, std::string_view option, const error_code& ec,
+                                         const std::string& what) {
+    if (!ec) return std::nullopt;
+    std::string m = "Parameter validation failed:\nInvalid value for parameter ";
+    m += field;
+    m += " (";
+    m += option;
+    m += "): ";
+    std::string_view w = what;
+    if (w.size() > field.size() && w.starts_with(field) && w[field.size()] == ' ') w.remove_prefix(field.size() + 1);
+    m += w.empty() ? ec.message() : std::string(w);
+    return failure{exit_usage, std::move(m), false};
+}
+
+// The options bulk-delete and purge share.
+std::optional<failure> common_settings(const parsed_options& o, bulk_settings& s) {
+    if (const std::string* v = o.value("concurrency")) {
+        std::uint64_t n = 0;
+        if (!parse_count(*v, n) || n < 1 || n > max_bulk_concurrency)
+            return usage_failure("argument --concurrency: invalid value " + detail::quote_for_message(*v) +
+                                 ": must be a whole number of requests from 1 to " +
+                                 std::to_string(max_bulk_concurrency));
+        s.concurrency = static_cast<std::size_t>(n);
+    }
+    if (const std::string* v = o.value("rate")) {
+        double r = 0;
+        if (!parse_rate(*v, r) || r > max_bulk_rate)
+            return usage_failure("argument --rate: invalid value " + detail::quote_for_message(*v) +
+                                 ": must be a number of requests per second up to 1000000 (0, the default: the "
+                                 "adaptive rate limiter)");
+        s.rate = r;
+    }
+    s.force = o.flag("force");
+    if (const std::string* v = o.value("namespace-id")) {
+        std::string what;
+        if (auto f = parameter_problem("namespaceId", "--namespace-id", detail::validate_namespace_id(*v, &what), what))
+            return f;
+        s.namespace_id = *v;
+    }
+    if (const std::string* v = o.value("report")) {
+        if (v->empty()) return usage_failure("argument --report: expected a file name (or - for standard output)");
+        s.report = *v;
+    }
+    s.dry_run = o.flag("dry-run").value_or(false);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<std::vector<job_execution_status>, failure> parse_status_list(std::string_view text) {
+    std::vector<job_execution_status> out;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = text.find(',', start);
+        std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item.empty())
+            return usage_failure("argument --status: an empty status name in " + detail::quote_for_message(text) +
+                                 "; give one or more of " + all_statuses_text() + ", separated by commas");
+        job_execution_status st{};
+        if (!from_string(item, st)) {
+            std::string m = "argument --status: Invalid choice " + detail::quote_for_message(item);
+            job_execution_status guess{};
+            if (from_string(upper(item), guess))
+                m += " (status names are upper case: " + std::string(to_string(guess)) + ")";
+            m += ", valid choices are:\n\n" + all_statuses_text();
+            return usage_failure(std::move(m));
+        }
+        if (std::find(out.begin(), out.end(), st) == out.end()) out.push_back(st);
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::variant<bulk_settings, failure> make_bulk_delete_settings(const parsed_options& o) {
+    bulk_settings s;
+    s.kind = bulk_kind::input;
+    s.command = "bulk-delete";
+    if (const std::string* v = o.value("input")) s.input = *v;
+    if (s.input.empty()) return usage_failure("argument --input: expected a file name (or - for standard input)");
+    if (const std::string* v = o.value("format")) {
+        if (*v == "csv")
+            s.format = input_format::csv;
+        else if (*v == "jsonl")
+            s.format = input_format::jsonl;
+        else
+            return usage_failure("argument --format: Invalid choice " + detail::quote_for_message(*v) +
+                                 ", valid choices are:\n\ncsv | jsonl");
+    }
+    if (auto f = common_settings(o, s)) return *f;
+    if (const std::string* v = o.value("skip-done")) {
+        if (v->empty() || *v == "-")
+            return usage_failure("argument --skip-done: expected the file name of an earlier report");
+        s.skip_done = *v;
+    }
+    if (s.report && *s.report != "-") {
+        if (s.skip_done && *s.skip_done == *s.report)
+            return usage_failure("argument --report: " + detail::quote_for_message(*s.report) +
+                                 " is the --skip-done file; write the new report to another file");
+        if (*s.report == s.input)
+            return usage_failure("argument --report: " + detail::quote_for_message(*s.report) +
+                                 " is the --input file; write the report to another file");
+    }
+    return s;
+}
+
+std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& o) {
+    bulk_settings s;
+    s.kind = bulk_kind::purge;
+    s.command = "purge";
+    const std::string* job = o.value("job-id");
+    const std::string* thing = o.value("thing-name");
+    if (!job && !thing) return usage_failure("one of the arguments --job-id --thing-name is required");
+    if (job && thing) return usage_failure("argument --thing-name: not allowed with argument --job-id");
+    if (const std::string* v = o.value("status")) {
+        auto st = parse_status_list(*v);
+        if (auto* f = std::get_if<failure>(&st)) return *f;
+        s.statuses = std::move(std::get<std::vector<job_execution_status>>(st));
+    }
+    if (auto f = common_settings(o, s)) return *f;
+    std::string what;
+    if (job) {
+        if (auto f = parameter_problem("jobId", "--job-id", detail::validate_job_id(*job, &what), what)) return *f;
+        s.job_id = *job;
+    } else {
+        if (auto f = parameter_problem("thingName", "--thing-name", detail::validate_thing_name(*thing, &what), what))
+            return *f;
+        s.thing_name = *thing;
+    }
+    return s;
+}
+
+std::optional<std::uint64_t> count_input_items(const std::string& path, input_format format) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::vector<char> buf(1 << 20);
+    std::uint64_t lines = 0;
+    bool blank = true;     // the current line has only blanks so far
+    int first = -1;        // the first non-blank byte of the file
+    bool at_start = true;  // for the UTF-8 BOM
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ::close(fd);
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        std::size_t i = 0;
+        if (at_start) {
+            at_start = false;
+            if (n >= 3 && std::memcmp(buf.data(), "\xEF\xBB\xBF", 3) == 0) i = 3;
+        }
+        for (; i < static_cast<std::size_t>(n); ++i) {
+            const char c = buf[i];
+            if (c == '\n') {
+                if (!blank) ++lines;
+                blank = true;
+            } else if (blank && c != ' ' && c != '\t' && c != '\r') {
+                blank = false;
+                if (first < 0) first = static_cast<unsigned char>(c);
+            }
+        }
+    }
+    ::close(fd);
+    if (!blank) ++lines;
+    const bool csv = format == input_format::csv || (format == input_format::automatic && first != '{');
+    if (csv && lines > 0) --lines;  // the header row
+    return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress, summary, exit code
+
+std::string format_eta(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return "?";
+    const auto s = static_cast<std::uint64_t>(std::llround(seconds));
+    char buf[48];
+    if (s < 60)
+        std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
+    else if (s < 3600)
+        std::snprintf(buf, sizeof buf, "%llu:%02llu", static_cast<unsigned long long>(s / 60),
+                      static_cast<unsigned long long>(s % 60));
+    else
+        std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
+                      static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+    return buf;
+}
+
+namespace {
+
+std::string rate_text(double r) {
+    char buf[32];
+    if (r >= 100 || r == 0)
+        std::snprintf(buf, sizeof buf, "%.0f", r);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f", r);
+    return buf;
+}
+
+}  // namespace
+
+std::string format_progress(const progress_snapshot& p) {
+    std::string s = std::to_string(p.done);
+    if (p.total) {
+        s += '/';
+        s += std::to_string(*p.total);
+        const std::uint64_t pct = *p.total == 0 ? 100 : std::min<std::uint64_t>(100, p.done * 100 / *p.total);
+        s += ' ';
+        s += std::to_string(pct);
+        s += '%';
+    } else {
+        s += " done";
+    }
+    s += "  ";
+    s += p.rate ? rate_text(*p.rate) : std::string("-");
+    s += "/s";
+    if (p.total) {
+        s += "  ETA ";
+        if (p.done >= *p.total)
+            s += "0s";
+        else if (p.rate && *p.rate > 0)
+            s += format_eta(static_cast<double>(*p.total - p.done) / *p.rate);
+        else
+            s += '?';
+    }
+    s += "  throttled " + std::to_string(p.throttled);
+    s += "  retried " + std::to_string(p.retried);
+    s += "  failed " + std::to_string(p.failed);
+    if (p.refused) s += "  refused " + std::to_string(p.refused);
+    if (p.invalid) s += "  invalid " + std::to_string(p.invalid);
+    if (p.stopping) s += "  stopping";
+    return s;
+}
+
+namespace {
+
+std::string strip_prefix(std::string s, std::string_view prefix) {
+    if (std::string_view(s).starts_with(prefix)) s.erase(0, prefix.size());
+    return s;
+}
+
+std::string input_name(const bulk_settings& s) {
+    return s.input == "-" ? std::string("(standard input)") : in_quotes(s.input);
+}
+
+std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
+    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+}  // namespace
+
+failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::string_view endpoint,
+                            unsigned max_attempts) {
+    const bulk_summary& m = r.summary;
+    if (!r.report_error.empty())
+        return failure{exit_other,
+                       "The report " + in_quotes(s.report.value_or("")) + " could not be written (" + r.report_error +
+                           "): the run was stopped.",
+                       false};
+    if (r.interrupted) return failure{exit_interrupted, {}, false};
+    if (r.fatal) {
+        call_outcome o;
+        o.ec = r.fatal->ec;
+        o.aws_error_name = r.fatal->aws_error_name;
+        o.message = r.fatal->message;
+        o.attempts = r.fatal->attempts;
+        failure f =
+            describe_outcome(o, "DeleteJobExecution", request_url(endpoint, r.fatal->item.request), max_attempts);
+        if (f.exit_code == exit_success) f.exit_code = exit_service;
+        f.message += "\nThe run stopped early: every remaining item would fail the same way (" +
+                     std::to_string(m.not_attempted) + " not attempted).";
+        return f;
+    }
+    if (r.ec && r.ec != asio::error::operation_aborted) {  // the source failed
+        std::string reason = strip_prefix(m.stop_reason, "the input failed: ");
+        if (s.kind == bulk_kind::purge) {
+            // The list source says "listing failed: <AWS error name> <message>".
+            reason = strip_prefix(std::move(reason), "listing failed: ");
+            call_outcome o;
+            o.ec = r.ec;
+            const auto sp = reason.find(' ');
+            o.aws_error_name = reason.substr(0, sp);
+            o.message = sp == std::string::npos ? std::string() : reason.substr(sp + 1);
+            if (r.ec.category() != service_category() && !o.aws_error_name.empty()) {
+                o.message = reason;  // no AWS error name: the whole text is the explanation
+                o.aws_error_name.clear();
+            }
+            std::string url(endpoint);
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            url += s.job_id ? "/jobs/" + detail::encode_label(*s.job_id) + "/things"
+                            : "/things/" + detail::encode_label(s.thing_name.value_or("")) + "/jobs";
+            failure f = describe_outcome(
+                o, s.job_id ? "ListJobExecutionsForJob" : "ListJobExecutionsForThing", url, max_attempts);
+            if (f.exit_code == exit_success) f.exit_code = exit_other;
+            if (m.items > 0) f.message += "\nThe listing stopped after " + plural(m.items, "item.", "items.");
+            return f;
+        }
+        const bool sent_any = m.deleted + m.not_found + m.refused + m.failed > 0;
+        if (r.ec == client_errc::invalid_parameter)
+            return failure{sent_any ? exit_service : exit_usage,
+                           "The input " + input_name(s) + " cannot be used: " + reason, false};
+        return failure{exit_other, "The input " + input_name(s) + " could not be read: " + reason, false};
+    }
+    const std::uint64_t valid = m.items - m.invalid_input + r.skipped;
+    if (m.invalid_input > 0 && valid == 0)
+        return failure{exit_usage,
+                       "No line of the input " + input_name(s) + " could be used (" +
+                           plural(m.invalid_input, "invalid line", "invalid lines") + "); nothing was sent.",
+                       false};
+    const std::uint64_t not_attempted = s.dry_run ? 0 : m.not_attempted;
+    if (m.refused || m.failed || m.invalid_input || not_attempted || m.stopped_early) {
+        std::string msg = s.dry_run ? "Not every item would be deleted:" : "Not every item was deleted:";
+        const char* sep = " ";
+        auto part = [&](std::uint64_t n, std::string_view what) {
+            if (!n) return;
+            msg += sep + std::to_string(n) + " " + std::string(what);
+            sep = ", ";
+        };
+        part(m.refused, "refused");
+        part(m.failed, "failed");
+        part(m.invalid_input, "invalid input");
+        part(not_attempted, "not attempted");
+        msg += '.';
+        if (m.stopped_early && !m.stop_reason.empty()) msg += " The run stopped early: " + m.stop_reason;
+        return failure{exit_service, std::move(msg), false};
+    }
+    return failure{exit_success, {}, false};
+}
+
+std::string format_summary(const bulk_result& r, const bulk_settings& s) {
+    const bulk_summary& m = r.summary;
+    std::string out;
+    char buf[160];
+    const double secs = m.seconds;
+    std::snprintf(buf, sizeof buf, secs < 10 ? "%.2f" : "%.1f", secs);
+    out += std::string(s.command) + ": " + plural(m.items, "item", "items") + " in " + buf + " s";
+    if (secs > 0) out += ", " + rate_text(static_cast<double>(m.items) / secs) + " items/s";
+    out += "; " + plural(r.stats.requests, "request", "requests") + " sent";
+    out += ", " + plural(r.stats.retries, "retry", "retries");
+    out += ", " + std::to_string(r.stats.throttled) + " throttled";
+    out += ", " + plural(r.stats.connects, "connection", "connections") + " opened\n";
+    auto row = [&](std::string_view name, std::uint64_t n, std::string note = {}) {
+        std::snprintf(buf, sizeof buf, "  %-15s%10llu", std::string(name).c_str(), static_cast<unsigned long long>(n));
+        out += buf;
+        if (!note.empty()) out += "  (" + note + ")";
+        out += '\n';
+    };
+    row("deleted", m.deleted);
+    row("not_found", m.not_found,
+        m.possibly_deleted_earlier ? std::to_string(m.possibly_deleted_earlier) +
+                                         " possibly deleted by an earlier attempt of the same request"
+                                   : std::string());
+    row("refused", m.refused);
+    row("failed", m.failed);
+    row("not_attempted", m.not_attempted, s.dry_run ? std::string("dry run") : std::string());
+    row("invalid_input", m.invalid_input);
+    if (s.skip_done) row("skipped", r.skipped, "already finished in " + *s.skip_done);
+    if (s.dry_run) {
+        const std::uint64_t would = m.not_attempted;
+        out += "Dry run: nothing was deleted; " + plural(would, "item", "items") + " would be deleted.\n";
+    }
+    if (m.stopped_early || r.interrupted) {
+        std::string reason = m.stop_reason;
+        if (r.interrupted)
+            reason = "interrupted (SIGINT)";
+        else if (!r.report_error.empty())
+            reason = "the report could not be written";
+        out += "Stopped early: " + reason + "\n";
+    }
+    if (s.report) {
+        out += "Report: " + (*s.report == "-" ? std::string("standard output") : *s.report) + "\n";
+    } else if (!r.problems.empty()) {
+        out += "First problems (--report FILE keeps every item's outcome):\n";
+        for (const bulk_outcome& o : r.problems) {
+            out += "  ";
+            if (o.kind == bulk_outcome_kind::invalid_input && o.attempts == 0) {
+                // The source's message names the line already.
+                std::string msg = o.message;
+                if (o.item.line && !msg.starts_with("line ")) msg = "line " + std::to_string(o.item.line) + ": " + msg;
+                out += msg + " (invalid_input)\n";
+                continue;
+            }
+            const auto& q = o.item.request;
+            out += (s.kind == bulk_kind::purge ? "item " : "line ") + std::to_string(o.item.line) + " (" +
+                   q.thing_name + " " + q.job_id + " " + std::to_string(q.execution_number) +
+                   "): " + std::string(to_string(o.kind));
+            if (!o.aws_error_name.empty()) out += ": " + o.aws_error_name;
+            if (!o.message.empty()) out += ": " + o.message;
+            out += '\n';
+        }
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+namespace {
+
+// --skip-done: passes on the items of `inner` that `done` does not hold; counts the others.
+class skip_done_source final : public bulk_source {
+public:
+    skip_done_source(bulk_source& inner, const detail::done_set& done, std::uint64_t& skipped)
+        : inner_(inner), done_(done), skipped_(skipped) {}
+
+    bool drain_on_stop() const noexcept override { return inner_.drain_on_stop(); }
+
+    void async_next(asio::any_completion_handler<void(error_code, pull)> handler) override {
+        // The stream source trampolines a call made from inside its completion, so skipping a long
+        // run of items does not nest.
+        inner_.async_next([this, h = std::move(handler)](error_code ec, pull p) mutable {
+            if (!ec && p.item && !p.invalid && done_.contains(p.item->request)) {
+                ++skipped_;
+                async_next(std::move(h));
+                return;
+            }
+            auto ex = asio::get_associated_executor(h);
+            asio::dispatch(ex, [h = std::move(h), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
+        });
+    }
+
+private:
+    bulk_source& inner_;
+    const detail::done_set& done_;
+    std::uint64_t& skipped_;
+};
+
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec)) {
+        const bool same = fs::equivalent(a, b, ec);
+        if (!ec) return same;
+    }
+    const fs::path ca = fs::weakly_canonical(a, ec);
+    if (ec) return a == b;
+    const fs::path cb = fs::weakly_canonical(b, ec);
+    if (ec) return a == b;
+    return ca == cb;
+}
+
+std::string errno_text(int e) { return e ? std::string(std::strerror(e)) : std::string("cannot open the file"); }
+
+std::size_t terminal_columns() {
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 80;
+}
+
+std::string describe_settings(const bulk_settings& s) {
+    std::string t = std::string(s.command) + ": ";
+    if (s.kind == bulk_kind::input) {
+        t += "input " + (s.input == "-" ? std::string("standard input") : s.input);
+        t += s.format == input_format::csv ? " (csv)" : s.format == input_format::jsonl ? " (jsonl)" : " (format detected)";
+    } else {
+        t += s.job_id ? "job " + *s.job_id : "thing " + s.thing_name.value_or("");
+        t += ", statuses ";
+        if (s.statuses.empty()) t += "all";
+        for (std::size_t i = 0; i < s.statuses.size(); ++i) t += (i ? "," : "") + std::string(to_string(s.statuses[i]));
+    }
+    t += ", concurrency " + std::to_string(s.concurrency);
+    t += ", rate " + (s.rate > 0 ? rate_text(s.rate) + "/s" : std::string("adaptive"));
+    if (s.force) t += *s.force ? ", force" : ", no force";
+    if (s.namespace_id) t += ", namespace " + *s.namespace_id;
+    if (s.report) t += ", report " + *s.report;
+    if (s.skip_done) t += ", skip done in " + *s.skip_done;
+    if (s.dry_run) t += ", dry run";
+    return t;
+}
+
+int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_configuration& rc) {
+    std::ostream& err = ctx.err;
+    debug_log& log = ctx.log;
+    auto fail = [&](failure f) {
+        print_failure(err, f);
+        return f.exit_code;
+    };
+    log.write("cli", describe_settings(s));
+
+    // The input (252 when it cannot be opened: a parameter, as the AWS CLI's file:// values).
+    std::unique_ptr<std::ifstream> input_file;
+    std::unique_ptr<__gnu_cxx::stdio_filebuf<char>> stdin_buf;
+    std::unique_ptr<std::istream> stdin_stream;
+    std::istream* in = nullptr;
+    if (s.kind == bulk_kind::input) {
+        if (s.input == "-") {
+            if (ctx.ro.standard_input) {
+                in = ctx.ro.standard_input;
+            } else {
+                // A file buffer over fd 0 (not std::cin): it reads what is available, so lines piped
+                // in slowly are processed as they arrive.
+                stdin_buf = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(STDIN_FILENO, std::ios::in, 1 << 16);
+                stdin_stream = std::make_unique<std::istream>(stdin_buf.get());
+                in = stdin_stream.get();
+                if (::isatty(STDIN_FILENO))
+                    err << "Reading the items from the terminal; end with Ctrl-D.\n" << std::flush;
+            }
+        } else {
+            std::error_code ec;
+            if (fs::is_directory(s.input, ec))
+                return fail({exit_usage, "The input file " + in_quotes(s.input) + " cannot be read: it is a directory",
+                             false});
+            errno = 0;
+            input_file = std::make_unique<std::ifstream>(s.input, std::ios::binary);
+            if (!*input_file)
+                return fail({exit_usage, "The input file " + in_quotes(s.input) + " cannot be read: " + errno_text(errno),
+                             false});
+            in = input_file.get();
+        }
+    }
+
+    // --skip-done (252 when it cannot be read or is not a report).
+    detail::done_set done;
+    if (s.skip_done) {
+        if (s.report && *s.report != "-" && same_file(*s.report, *s.skip_done))
+            return fail({exit_usage,
+                         "The report " + in_quotes(*s.report) +
+                             " is the --skip-done file: write the new report to another file.",
+                         false});
+        std::error_code ec;
+        if (fs::is_directory(*s.skip_done, ec))
+            return fail({exit_usage, "The --skip-done report " + in_quotes(*s.skip_done) + " cannot be read: it is a directory",
+                         false});
+        errno = 0;
+        std::ifstream f(*s.skip_done, std::ios::binary);
+        if (!f)
+            return fail({exit_usage,
+                         "The --skip-done report " + in_quotes(*s.skip_done) + " cannot be read: " + errno_text(errno),
+                         false});
+        const auto lr = done.load(f);
+        if (f.bad())
+            return fail({exit_usage, "The --skip-done report " + in_quotes(*s.skip_done) + " could not be read to the end",
+                         false});
+        if (lr.lines > 0 && lr.malformed == lr.lines)
+            return fail({exit_usage,
+                         "The --skip-done file " + in_quotes(*s.skip_done) +
+                             " is not a report of iotjobs bulk-delete (no line of it is a report line).",
+                         false});
+        if (lr.malformed > 0)
+            err << "warning: --skip-done " << s.skip_done.value() << ": " << plural(lr.malformed, "line is", "lines are")
+                << " not report lines (ignored).\n";
+        if (lr.truncated_last_line)
+            err << "warning: --skip-done " << s.skip_done.value()
+                << ": the last line is cut short (an interrupted run?); its item is tried again.\n";
+        err << std::flush;
+        log.write("cli", "--skip-done: " + std::to_string(lr.lines) + " lines, " + std::to_string(lr.finished) +
+                             " finished, " + std::to_string(done.size()) + " distinct items");
+    }
+
+    // The report (255 when it cannot be created: nothing was sent).
+    std::unique_ptr<char[]> report_buffer;
+    std::unique_ptr<std::ofstream> report_file;
+    std::ostream* report = nullptr;
+    if (s.report) {
+        if (*s.report == "-") {
+            report = &ctx.out;
+        } else {
+            if (s.kind == bulk_kind::input && s.input != "-" && same_file(*s.report, s.input))
+                return fail({exit_usage,
+                             "The report " + in_quotes(*s.report) + " is the --input file: write the report to another file.",
+                             false});
+            report_file = std::make_unique<std::ofstream>();
+            report_buffer.reset(new char[1 << 16]);
+            report_file->rdbuf()->pubsetbuf(report_buffer.get(), 1 << 16);
+            errno = 0;
+            report_file->open(*s.report, std::ios::binary | std::ios::trunc);
+            if (!*report_file)
+                return fail({exit_other, "The report file " + in_quotes(*s.report) + " cannot be created: " + errno_text(errno),
+                             false});
+            report = report_file.get();
+        }
+    }
+
+    // Progress: on a terminal only (and not with --debug, whose lines it would garble).
+    bool progress = false;
+    if (ctx.ro.progress)
+        progress = *ctx.ro.progress;
+    else
+        progress = !log.enabled() && &err == &std::cerr && ::isatty(STDERR_FILENO);
+    std::optional<std::uint64_t> total;
+    if (progress && s.kind == bulk_kind::input && s.input != "-") {
+        struct stat st {};
+        if (::stat(s.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total = count_input_items(s.input, s.format);
+    }
+
+    client_config cfg = rc.config;
+    cfg.pool.max_size = s.concurrency;
+    if (log.enabled()) {
+        cfg.level = log_level::debug;
+        cfg.log = log.sink("client");
+    }
+    if (!cfg.verify_peer)
+        err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
+
+    // State the handlers refer to: declared before the io_context, which may still hold handlers
+    // when it is destroyed.
+    bulk_result result;
+    std::uint64_t outcomes = 0;
+    bool finished = false;
+    int interrupts = 0;
+    bool progress_shown = false;
+    bool stopping = false;
+    std::string report_error;
+    asio::cancellation_signal cancel;
+    std::unique_ptr<bulk_source> source;
+    std::unique_ptr<skip_done_source> filter;
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> samples;
+
+    asio::io_context ioc;
+    std::optional<client> c;
+    try {
+        c.emplace(ioc.get_executor(), std::move(cfg));
+    } catch (const std::exception& e) {
+        return fail(client_construction_failure(e, rc, log));
+    }
+
+    if (s.kind == bulk_kind::input) {
+        source = make_stream_source(*in, s.format);
+    } else {
+        list_source_params p;
+        p.job_id = s.job_id;
+        p.thing_name = s.thing_name;
+        p.statuses = s.statuses;
+        p.namespace_id = s.namespace_id;
+        source = make_list_source(*c, std::move(p));
+    }
+    bulk_source* src = source.get();
+    if (s.skip_done) {
+        filter = std::make_unique<skip_done_source>(*source, done, result.skipped);
+        src = filter.get();
+    }
+
+    bulk_options opt;
+    opt.max_in_flight = s.concurrency;
+    opt.rate_limit = s.rate;
+    opt.default_force = s.force;
+    opt.default_namespace_id = s.namespace_id;
+    opt.dry_run = s.dry_run;
+
+    auto clear_progress = [&] {
+        if (progress_shown) {
+            err << "\r\x1b[K" << std::flush;
+            progress_shown = false;
+        }
+    };
+
+    auto on_outcome = [&](const bulk_outcome& o) {
+        ++outcomes;
+        if (report && report_error.empty()) {
+            detail::write_outcome_jsonl(*report, o);
+            if (!*report) {
+                report_error = errno ? errno_text(errno) : std::string("write error");
+                stopping = true;
+                cancel.emit(asio::cancellation_type::partial);  // the engine posts: safe from here
+            }
+        }
+        if (!result.fatal && o.ec && is_fatal_for_client(o.ec)) {
+            result.fatal = o;
+            stopping = true;
+        }
+        if ((o.kind == bulk_outcome_kind::refused || o.kind == bulk_outcome_kind::failed ||
+             o.kind == bulk_outcome_kind::invalid_input) &&
+            result.problems.size() < summary_problem_samples)
+            result.problems.push_back(o);
+    };
+
+    // The progress line and the report's flushes, four times a second.
+    asio::steady_timer ticker(ioc);
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t failed = 0, refused = 0, invalid = 0;  // for the progress line
+    auto count_kinds = [&](const bulk_outcome& o) {
+        if (o.kind == bulk_outcome_kind::failed) ++failed;
+        if (o.kind == bulk_outcome_kind::refused) ++refused;
+        if (o.kind == bulk_outcome_kind::invalid_input) ++invalid;
+    };
+    auto draw = [&] {
+        const auto now = std::chrono::steady_clock::now();
+        samples.emplace_back(now, outcomes);
+        while (samples.size() > 2 && now - samples.front().first > std::chrono::seconds(5)) samples.pop_front();
+        progress_snapshot p;
+        p.done = outcomes + result.skipped;
+        p.total = total;
+        const double span = std::chrono::duration<double>(now - samples.front().first).count();
+        if (span >= 0.5)
+            p.rate = static_cast<double>(outcomes - samples.front().second) / span;
+        else if (std::chrono::duration<double>(now - started).count() >= 0.5)
+            p.rate = static_cast<double>(outcomes) / std::chrono::duration<double>(now - started).count();
+        const client_stats st = c->stats();
+        p.throttled = st.throttled;
+        p.retried = st.retries;
+        p.failed = failed;
+        p.refused = refused;
+        p.invalid = invalid;
+        p.stopping = stopping;
+        std::string line = format_progress(p);
+        const std::size_t cols = terminal_columns();
+        if (line.size() >= cols) line.resize(cols > 1 ? cols - 1 : 0);
+        err << '\r' << line << "\x1b[K" << std::flush;
+        progress_shown = true;
+    };
+    std::function<void(error_code)> tick = [&](error_code ec) {
+        if (ec || finished) return;
+        if (report && report_error.empty()) {
+            report->flush();
+            if (!*report) {
+                report_error = errno ? errno_text(errno) : std::string("write error");
+                stopping = true;
+                cancel.emit(asio::cancellation_type::partial);
+            }
+        }
+        if (progress) draw();
+        ticker.expires_after(std::chrono::milliseconds(250));
+        ticker.async_wait(tick);
+    };
+
+    std::optional<asio::signal_set> signals;
+    std::function<void(const error_code&, int)> on_signal;
+    if (ctx.ro.handle_sigint) {
+        signals.emplace(ioc, SIGINT);
+        on_signal = [&](const error_code& ec, int) {
+            if (ec || finished) return;
+            ++interrupts;
+            clear_progress();
+            if (interrupts == 1) {
+                result.interrupted = true;
+                stopping = true;
+                err << "Interrupted: finishing the requests in flight, not sending new ones (Ctrl-C again to "
+                       "abort them).\n"
+                    << std::flush;
+                log.write("cli", "SIGINT: partial cancellation");
+                cancel.emit(asio::cancellation_type::partial);
+            } else if (interrupts == 2) {
+                err << "Interrupted again: aborting the requests in flight (Ctrl-C again to exit at once).\n"
+                    << std::flush;
+                log.write("cli", "SIGINT: terminal cancellation");
+                cancel.emit(asio::cancellation_type::terminal);
+            } else {
+                if (report) report->flush();
+                err << "Interrupted a third time: exiting now; the report may lack the items in flight.\n"
+                    << std::flush;
+                std::_Exit(exit_interrupted);
+            }
+            signals->async_wait(on_signal);
+        };
+        signals->async_wait(on_signal);
+    }
+
+    try {
+        bulk_delete(
+            *c, *src, opt,
+            [&](const bulk_outcome& o) {
+                count_kinds(o);
+                on_outcome(o);
+            },
+            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, bulk_summary summary) {
+                result.ec = ec;
+                result.summary = std::move(summary);
+                finished = true;
+                ticker.cancel();
+                if (signals) signals->cancel();
+            }));
+        tick(error_code{});
+        while (!finished && ioc.run_one() != 0) {
+        }
+    } catch (const std::exception& e) {
+        clear_progress();
+        if (report) report->flush();
+        return fail({exit_other, std::string("Internal error during the run: ") + e.what(), false});
+    }
+    clear_progress();
+    if (!finished) return fail({exit_other, "Internal error: the run never completed.", false});
+
+    if (report && report_error.empty()) {
+        report->flush();
+        if (report_file) report_file->close();
+        if (report_file ? report_file->fail() : !*report)
+            report_error = errno ? errno_text(errno) : std::string("write error");
+    }
+    result.report_error = report_error;
+    result.stats = c->stats();
+    c->cancel();
+
+    log.write("cli", "run finished: " + (result.ec ? result.ec.message() : std::string("no error")) +
+                         (result.summary.stop_reason.empty() ? std::string() : "; " + result.summary.stop_reason));
+    err << format_summary(result, s) << std::flush;
+    return fail(bulk_result_failure(result, s, rc.display_endpoint, rc.config.retry.max_attempts));
+}
+
+int bulk_command(const command_context& ctx, std::variant<bulk_settings, failure> settings) {
+    if (auto* f = std::get_if<failure>(&settings)) {
+        print_failure(ctx.err, *f);
+        return f->exit_code;
+    }
+    auto rc = resolve_configuration(ctx.globals, ctx.env);
+    if (auto* f = std::get_if<failure>(&rc)) {
+        print_failure(ctx.err, *f);
+        return f->exit_code;
+    }
+    const auto& cfg = std::get<resolved_configuration>(rc);
+    ctx.log.add_secret(cfg.config.static_credentials.secret_access_key);
+    ctx.log.add_secret(cfg.config.static_credentials.session_token);
+    for (const auto& line : cfg.sources) ctx.log.write("cli", line);
+    const auto& s = std::get<bulk_settings>(settings);
+    if (ctx.ro.before_bulk) {
+        if (auto code = ctx.ro.before_bulk(cfg, s)) return *code;
+    }
+    return run_bulk(ctx, s, cfg);
+}
+
+}  // namespace
+
+int bulk_delete_command(const command_context& ctx) {
+    return bulk_command(ctx, make_bulk_delete_settings(ctx.cl.options));
+}
+
+int purge_command(const command_context& ctx) { return bulk_command(ctx, make_purge_settings(ctx.cl.options)); }
+
+}  // namespace iotjobs::cli

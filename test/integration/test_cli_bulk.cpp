@@ -1,0 +1,566 @@
+// iotjobs bulk-delete and purge end to end against the in-process fake endpoint: the report has
+// every item exactly once with its outcome; invalid lines are reported with their line numbers;
+// --skip-done resumes without repeating finished items; purge by --status with --force; --dry-run
+// sends nothing; a wrong secret stops the run early (254, the rest not_attempted); SIGINT on the
+// real binary finishes the requests in flight and exits 130 promptly.
+#include "cli/bulk.hpp"
+#include "cli/cli.hpp"
+#include "fake/server.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fake = iotjobs::fake;
+namespace json = boost::json;
+using namespace iotjobs::cli;
+
+namespace {
+
+const std::string test_akid = "AKIDEXAMPLE";
+const std::string test_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+fake::execution exec(std::string thing, std::string job, std::int64_t n, fake::execution_status s) {
+    fake::execution e;
+    e.thing_name = std::move(thing);
+    e.job_id = std::move(job);
+    e.execution_number = n;
+    e.status = s;
+    return e;
+}
+
+environment env_for(const fake::server& s) {
+    return {{"AWS_REGION", "us-east-1"},
+            {"AWS_ACCESS_KEY_ID", test_akid},
+            {"AWS_SECRET_ACCESS_KEY", test_secret},
+            {"AWS_ENDPOINT_URL_IOT", s.base_url()}};
+}
+
+struct result {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+result run(std::vector<std::string> args, const environment& env, std::istream* stdin_stream = nullptr) {
+    std::ostringstream out, err;
+    run_options ro;
+    ro.handle_sigint = false;
+    ro.progress = false;
+    ro.standard_input = stdin_stream;
+    const int code = run_cli(args, env, out, err, ro);
+    return {code, out.str(), err.str()};
+}
+
+bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
+
+// A fresh directory per test case, removed at the end.
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        static int counter = 0;
+        path = std::filesystem::temp_directory_path() /
+               ("iotjobs-cli-bulk-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+    std::string write(const std::string& name, const std::string& text) const {
+        const std::string p = file(name);
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+};
+
+struct report_line {
+    std::uint64_t line = 0;
+    std::string thing, job;
+    std::int64_t number = 0;
+    std::string outcome, error, message, input;
+};
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+std::vector<report_line> read_report(const std::string& path) {
+    std::vector<report_line> out;
+    std::ifstream f(path);
+    std::string text;
+    while (std::getline(f, text)) {
+        json::value v = json::parse(text);  // throws (fails the test) on a bad line
+        const json::object& o = v.as_object();
+        report_line r;
+        r.line = o.at("line").to_number<std::uint64_t>();
+        r.thing = str(o.at("thingName"));
+        r.job = str(o.at("jobId"));
+        r.number = o.at("executionNumber").to_number<std::int64_t>();
+        r.outcome = str(o.at("outcome"));
+        if (auto* e = o.if_contains("error")) r.error = str(*e);
+        if (auto* m = o.if_contains("message")) r.message = str(*m);
+        if (auto* i = o.if_contains("input")) r.input = str(*i);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::map<std::uint64_t, report_line> by_line(const std::vector<report_line>& lines) {
+    std::map<std::uint64_t, report_line> m;
+    for (const auto& l : lines) {
+        const bool inserted = m.emplace(l.line, l).second;
+        CHECK_MESSAGE(inserted, "line " << l.line << " is in the report twice");
+    }
+    return m;
+}
+
+std::uint64_t deletes_seen(const fake::server& s) {
+    std::uint64_t n = 0;
+    const auto st = s.stats();
+    auto it = st.requests.find("DeleteJobExecution");
+    if (it != st.requests.end())
+        for (const auto& [outcome, count] : it->second) n += count;
+    return n;
+}
+
+// A row of the summary, as format_summary writes it.
+std::string summary_row(const char* name, std::uint64_t n) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "  %-15s%10llu", name, static_cast<unsigned long long>(n));
+    return buf;
+}
+
+fake::fault_rule fault(const std::string& text) {
+    std::string error;
+    auto r = fake::parse_fault(text, error);
+    REQUIRE_MESSAGE(r.has_value(), error);
+    return *r;
+}
+
+}  // namespace
+
+TEST_CASE("cli bulk e2e: CSV input, every item once in the report with its outcome, invalid lines by number") {
+    fake::server s;
+    s.start();
+    for (int i = 1; i <= 20; ++i) s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    s.add_execution(exec("busy", "job-1", 1, fake::execution_status::in_progress));
+
+    temp_dir dir;
+    std::string csv = "jobId,thingName,executionNumber\n";  // any column order
+    for (int i = 1; i <= 20; ++i) csv += "job-1,thing-" + std::to_string(i) + "," + std::to_string(i) + "\n";
+    csv += "job-1,busy,1\n";          // line 22: refused (IN_PROGRESS, no force)
+    csv += "job-1,gone,5\n";          // line 23: not_found
+    csv += "\n";                      // line 24: blank, skipped
+    csv += "job-1,bad thing,1\n";     // line 25: invalid thingName
+    csv += "job-1,thing-1\n";         // line 26: a field short
+    csv += "job-1,thing-9,x9\n";      // line 27: bad executionNumber
+    const std::string input = dir.write("items.csv", csv);
+    const std::string report = dir.file("report.jsonl");
+
+    auto r = run({"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, env_for(s));
+    CHECK(r.code == 254);  // refused and invalid lines
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "bulk-delete: 25 items"));
+    CHECK(contains(r.err, "Not every item was deleted: 1 refused, 3 invalid input."));
+    CHECK(deletes_seen(s) == 22);
+
+    const auto lines = by_line(read_report(report));
+    CHECK(lines.size() == 25);
+    for (int i = 1; i <= 20; ++i) {
+        const auto& l = lines.at(static_cast<std::uint64_t>(i + 1));
+        CHECK(l.outcome == "deleted");
+        CHECK(l.thing == "thing-" + std::to_string(i));
+        CHECK(l.number == i);
+        CHECK_FALSE(s.find(l.thing, "job-1", i).has_value());
+    }
+    CHECK(lines.at(22).outcome == "refused");
+    CHECK(lines.at(22).error == "InvalidStateTransitionException");
+    CHECK(s.find("busy", "job-1", 1).has_value());
+    CHECK(lines.at(23).outcome == "not_found");
+    CHECK(lines.at(23).error == "ResourceNotFoundException");
+    CHECK_FALSE(lines.count(24));
+    for (std::uint64_t n : {25, 26, 27}) {
+        CHECK(lines.at(n).outcome == "invalid_input");
+        CHECK(lines.at(n).message.starts_with("line " + std::to_string(n) + ": "));
+    }
+    CHECK(lines.at(25).input == "job-1,bad thing,1");
+    CHECK(contains(lines.at(25).message, "thingName"));
+    CHECK(contains(lines.at(27).message, "executionNumber"));
+}
+
+TEST_CASE("cli bulk e2e: JSON Lines input, everything deleted or already gone: exit 0, defaults applied") {
+    fake::server s;
+    s.start();
+    s.add_execution(exec("t1", "j", 1, fake::execution_status::in_progress));
+    s.add_execution(exec("t2", "j", 2, fake::execution_status::failed));
+    fake::execution ns = exec("t3", "j", 3, fake::execution_status::succeeded);
+    ns.namespace_id = "AWS";
+    s.add_execution(ns);
+
+    fake::execution other = exec("t5", "j", 5, fake::execution_status::succeeded);
+    other.namespace_id = "NS2";
+    s.add_execution(other);
+
+    temp_dir dir;
+    const std::string input = dir.write("items.jsonl",
+                                        "{\"thingName\":\"t1\",\"jobId\":\"j\",\"executionNumber\":1}\n"
+                                        "{\"thingName\":\"t2\",\"jobId\":\"j\",\"executionNumber\":\"2\"}\n"
+                                        "{\"thingName\":\"t3\",\"jobId\":\"j\",\"executionNumber\":3,"
+                                        "\"namespaceId\":\"AWS\"}\n"
+                                        "{\"thingName\":\"t4\",\"jobId\":\"j\",\"executionNumber\":4}\n");
+    const std::string report = dir.file("report.jsonl");
+    auto r = run({"bulk-delete", "--input", input, "--format", "jsonl", "--force", "--report", report, "--rate", "200"},
+                 env_for(s));
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, summary_row("deleted", 3)));
+    CHECK(contains(r.err, summary_row("not_found", 1)));
+    CHECK(s.execution_count() == 1);
+    auto lines = by_line(read_report(report));
+    REQUIRE(lines.size() == 4);
+    CHECK(lines.at(1).outcome == "deleted");  // IN_PROGRESS: --force applied
+    CHECK(lines.at(3).outcome == "deleted");  // the line's own namespace
+    CHECK(lines.at(4).outcome == "not_found");
+
+    // --namespace-id: the default namespace of the items.
+    const std::string in2 = dir.write("ns.jsonl", "{\"thingName\":\"t5\",\"jobId\":\"j\",\"executionNumber\":5}\n");
+    r = run({"bulk-delete", "--input", in2, "--namespace-id", "NS2", "--report", report}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(s.execution_count() == 0);
+    lines = by_line(read_report(report));
+    REQUIRE(lines.size() == 1);
+    CHECK(lines.at(1).outcome == "deleted");
+
+    // The report can go to standard output.
+    s.add_execution(exec("t1", "j", 1, fake::execution_status::succeeded));
+    r = run({"bulk-delete", "--input", input, "--report", "-"}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 4);
+    CHECK(contains(r.out, "\"outcome\":\"deleted\""));
+
+    // And the input can come from standard input.
+    s.add_execution(exec("t2", "j", 2, fake::execution_status::succeeded));
+    std::istringstream in("thingName,jobId,executionNumber\nt2,j,2\n");
+    r = run({"bulk-delete", "--input", "-", "--report", "-"}, env_for(s), &in);
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "\"thingName\":\"t2\",\"jobId\":\"j\",\"executionNumber\":2,\"outcome\":\"deleted\""));
+    CHECK_FALSE(s.find("t2", "j", 2).has_value());
+}
+
+TEST_CASE("cli bulk e2e: unusable inputs and files: 252 / 255, nothing sent") {
+    fake::server s;
+    s.start();
+    temp_dir dir;
+    const std::string bad_header = dir.write("bad.csv", "thing,job,number\nt,j,1\n");
+    auto r = run({"bulk-delete", "--input", bad_header}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(contains(r.err, "cannot be used: line 1: the CSV header has an unknown column 'thing'"));
+
+    const std::string all_bad = dir.write("allbad.jsonl", "{\"thingName\":1}\nnot json\n");
+    r = run({"bulk-delete", "--input", all_bad}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(contains(r.err, "No line of the input"));
+    CHECK(contains(r.err, "line 1: "));  // the first problems, without a report
+    CHECK(contains(r.err, "line 2: "));
+
+    r = run({"bulk-delete", "--input", dir.file("missing.csv")}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(contains(r.err, "The input file \"" + dir.file("missing.csv") + "\" cannot be read: No such file"));
+
+    const std::string good = dir.write("good.csv", "thingName,jobId,executionNumber\nt,j,1\n");
+    r = run({"bulk-delete", "--input", good, "--report", dir.file("no/such/dir/report.jsonl")}, env_for(s));
+    CHECK(r.code == 255);
+    CHECK(contains(r.err, "cannot be created"));
+
+    r = run({"bulk-delete", "--input", good, "--skip-done", dir.file("missing.jsonl")}, env_for(s));
+    CHECK(r.code == 252);
+
+    const std::string not_report = dir.write("notreport.jsonl", "hello\nworld\n");
+    r = run({"bulk-delete", "--input", good, "--skip-done", not_report}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(contains(r.err, "is not a report"));
+
+    // The same file through another path.
+    r = run({"bulk-delete", "--input", good, "--report", dir.path.string() + "/./good.csv"}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(contains(r.err, "is the --input file"));
+    CHECK(s.stats().requests_total == 0);
+    std::ifstream check(good);
+    std::string first;
+    std::getline(check, first);
+    CHECK(first == "thingName,jobId,executionNumber");  // not truncated
+}
+
+TEST_CASE("cli bulk e2e: --skip-done resumes without repeating finished items") {
+    fake::server s;
+    s.start();
+    constexpr int n = 60;
+    std::string csv = "thingName,jobId,executionNumber\n";
+    for (int i = 1; i <= n; ++i) {
+        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
+    }
+    s.add_execution(exec("busy", "j", 1, fake::execution_status::in_progress));
+    csv += "busy,j,1\n";  // refused: finished, not tried again
+    csv += "oops\n";      // invalid: tried again (and invalid again)
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", csv);
+    const std::string r1 = dir.file("run1.jsonl");
+    const std::string r2 = dir.file("run2.jsonl");
+
+    // Every third delete answers 503 and is not retried: those fail.
+    s.set_faults({fault("unavailable=every:3,op=DeleteJobExecution")});
+    auto r = run({"bulk-delete", "--input", input, "--report", r1, "--max-attempts", "1"}, env_for(s));
+    CHECK(r.code == 254);
+    const auto first = by_line(read_report(r1));
+    REQUIRE(first.size() == n + 2);
+    std::uint64_t failed = 0, finished = 0;
+    for (const auto& [line, l] : first) {
+        if (l.outcome == "failed") ++failed;
+        if (l.outcome == "deleted" || l.outcome == "refused" || l.outcome == "not_found") ++finished;
+    }
+    CHECK(failed >= n / 3 - 1);
+    CHECK(finished + failed + 1 == n + 2);
+
+    s.set_faults({});
+    const std::uint64_t before = deletes_seen(s);
+    r = run({"bulk-delete", "--input", input, "--report", r2, "--skip-done", r1}, env_for(s));
+    CHECK(r.code == 254);  // the invalid line again
+    CHECK(deletes_seen(s) - before == failed);  // only the failed ones were sent again
+    CHECK(contains(r.err, summary_row("skipped", finished)));
+    const auto second = by_line(read_report(r2));
+    CHECK(second.size() == failed + 1);
+    for (const auto& [line, l] : second) {
+        if (l.outcome == "invalid_input") continue;
+        CHECK(l.outcome == "deleted");
+        CHECK(first.at(line).outcome == "failed");
+    }
+    CHECK(s.execution_count() == 1);  // only busy is left
+
+    // A third run over both reports has nothing left to send.
+    const std::string r3 = dir.file("run3.jsonl");
+    const std::uint64_t before3 = deletes_seen(s);
+    r = run({"bulk-delete", "--input", input, "--report", r3, "--skip-done", r2}, env_for(s));
+    CHECK(deletes_seen(s) - before3 == n + 1 - failed);  // run2 alone knows only its own items
+
+    // The report may not overwrite the report it resumes from.
+    r = run({"bulk-delete", "--input", input, "--report", r1, "--skip-done", r1}, env_for(s));
+    CHECK(r.code == 252);
+    CHECK(std::filesystem::file_size(r1) > 0);
+}
+
+TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
+    fake::server s;
+    s.start();
+    using st = fake::execution_status;
+    const st statuses[] = {st::queued, st::in_progress, st::succeeded, st::failed, st::canceled};
+    std::map<st, int> seeded;
+    for (int i = 1; i <= 300; ++i) {
+        const st x = statuses[i % 5];
+        ++seeded[x];
+        s.add_execution(exec("thing-" + std::to_string(i), "job-a", i, x));
+    }
+    s.add_execution(exec("thing-1", "job-b", 1, st::succeeded));  // another job: untouched
+
+    temp_dir dir;
+    const std::string report = dir.file("purge.jsonl");
+    auto r = run({"purge", "--job-id", "job-a", "--status", "SUCCEEDED,IN_PROGRESS", "--report", report}, env_for(s));
+    CHECK(r.code == 254);  // IN_PROGRESS without --force: refused
+    auto lines = read_report(report);
+    CHECK(lines.size() == static_cast<std::size_t>(seeded[st::succeeded] + seeded[st::in_progress]));
+    std::map<std::string, int> outcomes;
+    for (const auto& l : lines) ++outcomes[l.outcome];
+    CHECK(outcomes["deleted"] == seeded[st::succeeded]);
+    CHECK(outcomes["refused"] == seeded[st::in_progress]);
+
+    r = run({"purge", "--job-id", "job-a", "--status", "IN_PROGRESS,FAILED", "--force", "--report", report,
+             "--concurrency", "8"},
+            env_for(s));
+    CHECK(r.code == 0);
+    lines = read_report(report);
+    CHECK(lines.size() == static_cast<std::size_t>(seeded[st::in_progress] + seeded[st::failed]));
+    std::set<std::string> seen;
+    for (const auto& l : lines) {
+        CHECK(l.outcome == "deleted");
+        CHECK(l.job == "job-a");
+        CHECK(seen.insert(l.thing).second);
+    }
+    // Left: the QUEUED and CANCELED ones, and the other job.
+    CHECK(s.execution_count() == static_cast<std::size_t>(seeded[st::queued] + seeded[st::canceled] + 1));
+    for (const auto& e : s.executions())
+        CHECK((e.job_id == "job-b" || e.status == st::queued || e.status == st::canceled));
+
+    // By thing.
+    r = run({"purge", "--thing-name", "thing-1", "--report", report}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK_FALSE(s.find("thing-1", "job-b", 1).has_value());
+
+    // A job that does not exist: the listing's error, as the AWS CLI prints it.
+    r = run({"purge", "--job-id", "no-such-job"}, env_for(s));
+    CHECK(r.code == 254);
+    CHECK(contains(r.err, "An error occurred (ResourceNotFoundException) when calling the ListJobExecutionsForJob "
+                          "operation: "));
+}
+
+TEST_CASE("cli bulk e2e: --dry-run sends no delete and reports what would be deleted") {
+    fake::server s;
+    s.start();
+    for (int i = 1; i <= 10; ++i) s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::failed));
+    temp_dir dir;
+    std::string csv = "thingName,jobId,executionNumber\n";
+    for (int i = 1; i <= 10; ++i) csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
+    const std::string input = dir.write("items.csv", csv);
+    const std::string report = dir.file("dry.jsonl");
+    auto r = run({"bulk-delete", "--input", input, "--dry-run", "--report", report}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(s.stats().requests_total == 0);
+    CHECK(contains(r.err, "Dry run: nothing was deleted; 10 items would be deleted."));
+    auto lines = read_report(report);
+    REQUIRE(lines.size() == 10);
+    for (const auto& l : lines) {
+        CHECK(l.outcome == "not_attempted");
+        CHECK(l.message == "dry run: would delete");
+    }
+
+    r = run({"purge", "--job-id", "j", "--dry-run", "--report", report}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(deletes_seen(s) == 0);  // only List calls
+    CHECK(read_report(report).size() == 10);
+    CHECK(s.execution_count() == 10);
+}
+
+TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style error, the rest not_attempted") {
+    fake::server s;
+    s.start();
+    constexpr int n = 200;
+    std::string csv = "thingName,jobId,executionNumber\n";
+    for (int i = 1; i <= n; ++i) {
+        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
+    }
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", csv);
+    const std::string report = dir.file("report.jsonl");
+    auto env = env_for(s);
+    env["AWS_SECRET_ACCESS_KEY"] = "not-the-right-secret-key-0000000000000000";
+    auto r = run({"bulk-delete", "--input", input, "--report", report, "--concurrency", "2"}, env);
+    CHECK(r.code == 254);
+    CHECK(contains(r.err, "An error occurred (InvalidSignatureException) when calling the DeleteJobExecution "
+                          "operation: "));
+    CHECK(contains(r.err, "Stopped early: InvalidSignatureException"));
+    CHECK(contains(r.err, "The run stopped early: every remaining item would fail the same way"));
+    CHECK_FALSE(contains(r.err, "not-the-right-secret-key"));
+    CHECK(deletes_seen(s) <= 4);
+    const auto lines = by_line(read_report(report));
+    CHECK(lines.size() == n);
+    std::uint64_t not_attempted = 0;
+    for (const auto& [line, l] : lines) {
+        if (l.outcome == "not_attempted") ++not_attempted;
+        else CHECK(l.outcome == "failed");
+    }
+    CHECK(not_attempted + deletes_seen(s) == n);
+    CHECK(s.execution_count() == n);
+
+    // purge: the listing itself is refused.
+    r = run({"purge", "--job-id", "j"}, env);
+    CHECK(r.code == 254);
+    CHECK(contains(r.err, "An error occurred (InvalidSignatureException) when calling the ListJobExecutionsForJob "
+                          "operation: "));
+}
+
+TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the rest, exits 130 (the real binary)") {
+    const char* bin_dir = std::getenv("IOTJOBS_BIN_DIR");
+    if (!bin_dir) {
+        MESSAGE("IOTJOBS_BIN_DIR not set (run through ctest): SIGINT test skipped");
+        return;
+    }
+    const std::string bin = std::string(bin_dir) + "/iotjobs";
+    if (!std::filesystem::exists(bin)) {
+        FAIL_CHECK("iotjobs binary not found at " << bin << " (build the iotjobs_cli_main target)");
+        return;
+    }
+    fake::server s;
+    s.start();
+    constexpr int n = 400;
+    std::string csv = "thingName,jobId,executionNumber\n";
+    for (int i = 1; i <= n; ++i) {
+        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
+    }
+    s.set_faults({fault("latency=always,ms=400")});  // 4 in flight: 10 deletes/s, 40 s for all
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", csv);
+    const std::string report = dir.file("report.jsonl");
+
+    std::vector<std::string> args{bin, "bulk-delete", "--input", input, "--report", report, "--concurrency", "4"};
+    std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + test_akid,
+                                  "AWS_SECRET_ACCESS_KEY=" + test_secret, "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& a : envs) envp.push_back(a.data());
+    envp.push_back(nullptr);
+    const std::string err_file = dir.file("stderr.txt");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+
+    // Wait for a few rounds of deletes, then interrupt.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (s.stats().requests_total < 10 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(s.stats().requests_total >= 10);
+    ::kill(pid, SIGINT);
+    const auto interrupted_at = std::chrono::steady_clock::now();
+    int status = 0;
+    pid_t waited = 0;
+    deadline = interrupted_at + std::chrono::seconds(15);
+    while ((waited = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (waited == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        FAIL("the process did not stop within 15 s of SIGINT");
+    }
+    const auto took = std::chrono::steady_clock::now() - interrupted_at;
+    CHECK(took < std::chrono::seconds(3));  // the requests in flight (400 ms), not the other 380 items
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+
+    const auto lines = by_line(read_report(report));
+    CHECK(lines.size() == n);
+    std::uint64_t deleted = 0;
+    for (const auto& [line, l] : lines) {
+        if (l.outcome == "deleted")
+            ++deleted;
+        else
+            CHECK(l.outcome == "not_attempted");
+    }
+    // Every request sent was finished and reported: what the server deleted is what the report says.
+    CHECK(deleted == s.stats().executions_deleted);
+    CHECK(deleted >= 10);
+    CHECK(deleted < n);
+    std::ifstream ef(err_file);
+    const std::string err((std::istreambuf_iterator<char>(ef)), std::istreambuf_iterator<char>());
+    CHECK(contains(err, "Interrupted: finishing the requests in flight"));
+    CHECK(contains(err, "Stopped early: interrupted (SIGINT)"));
+    CHECK_FALSE(contains(err, "\r"));  // stderr is not a terminal: no progress line
+}
