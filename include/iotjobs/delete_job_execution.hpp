@@ -51,9 +51,10 @@ struct initiate_delete_job_execution {
 // or an Asio/SSL/Beast code. `diag` is filled with the AWS error name, message, request id,
 // HTTP status and number of attempts; it must outlive the operation.
 //
-// Cancellation (the token's cancellation slot): terminal and partial at any time, the connection
-// in use is dropped; total only until the request has been written. A cancelled call completes
-// with asio::error::operation_aborted and leaves the client usable.
+// Cancellation (the token's cancellation slot, or client::cancel()): every type (terminal, partial,
+// total) is honoured at any time; the connection in use is dropped. A cancelled call completes
+// with asio::error::operation_aborted and leaves the client usable. If the request had already
+// been written, the service may still have deleted the execution (the call cannot know).
 //
 // Thread safety: any number of calls may run concurrently on one client. The request is copied.
 template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
