@@ -2,7 +2,10 @@
 //
 //   BM_sign_cached_key     sign_headers() for DELETE /things/thing-1/jobs/job-1/executionNumber/1?force=true
 //                          with host + x-amz-date, warm signing_key_cache (the client's hot path)
-//   BM_sign_uncached       the same, deriving the signing key every time (4 more HMACs)
+//   BM_sign_client         sign_authorization() of the same request with the key from a signing_key_slot,
+//                          into a reused string: what iotjobs::client does per attempt
+//   BM_sign_uncached       sign_headers() as BM_sign_cached_key, deriving the signing key every time
+//                          (4 more HMACs)
 //   BM_key_cache_hit       signing_key_cache::get on a hit alone (part of BM_sign_cached_key)
 //   BM_floor_sha256_hmac   OpenSSL only, the fastest way found: SHA-256 over a buffer the length of
 //                          that canonical request, HMAC-SHA256 (key fixed, so its ipad/opad states are
@@ -63,6 +66,21 @@ void BM_sign_uncached(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_sign_uncached);
+
+// The client's hot path since 2026-11-26: sign_authorization() with the key the client keeps for
+// the day (signing_key_slot), the Authorization value written into a reused string.
+void BM_sign_client(benchmark::State& state) {
+    const signing_input in = delete_job_execution_input();
+    signing_key_slot slot;
+    std::string authorization;
+    for (auto _ : state) {
+        const key_bytes key = slot.get(in.credentials.secret_access_key, "20240102", in.region, in.service);
+        sign_authorization(in, key, authorization);
+        benchmark::DoNotOptimize(authorization.data());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(BM_sign_client);
 
 // The part of the cached path that the floor does not have: the key-cache lookup (SHA-256 of
 // the credentials, mutex, compare).

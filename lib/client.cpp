@@ -9,6 +9,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <system_error>
 
 namespace iotjobs {
@@ -45,7 +47,6 @@ constexpr std::string_view user_agent = "iotjobs/0.1.0 (C++20; Boost.Asio)";
 client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     : ex_(std::move(ex)),
       cfg_(std::move(cfg)),
-      chain_(default_chain(cfg_, [](const char* n) { return std::getenv(n); })),
       quota_(cfg_.retry.quota_capacity),
       strategy_(cfg_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry.base_delay)),
       adaptive_(std::chrono::steady_clock::now()),
@@ -66,15 +67,32 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     if (ec) throw_config_error(ec, what);
     if (cfg_.retry.max_attempts == 0) throw_config_error(make_error_code(client_errc::invalid_configuration),
                                                          "max_attempts must be at least 1");
-    transport_settings ts{url_, cfg_.ca_bundle, cfg_.verify_peer, cfg_.pool, cfg_.timeouts};
+    {
+        credentials c;
+        credentials_chain chain = default_chain(cfg_, [](const char* n) { return std::getenv(n); });
+        creds_ec_ = chain.get(c, creds_why_);
+        if (!creds_ec_) creds_ = std::make_shared<const credentials>(std::move(c));
+    }
+    // The response fields execute() reads; the transport copies no other.
+    transport_settings ts{url_,          cfg_.ca_bundle, cfg_.verify_peer,    cfg_.pool,
+                          cfg_.timeouts, std::string(user_agent),
+                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
 }
 
 void client_impl::sign(const operation_request& op, const credentials& creds, http_request& out) {
     auto now = std::chrono::time_point_cast<std::chrono::seconds>(offset_.now(std::chrono::system_clock::now()));
-    std::string date = sigv4::amz_date(now);
-    std::string path = url_.base_path + op.path;
+    char date_buf[16];
+    sigv4::write_amz_date(now, date_buf);
+    const std::string_view date(date_buf, sizeof date_buf);
+    std::string joined;  // base_path + op.path, only when there is a base path
+    std::string_view path = op.path;
+    if (!url_.base_path.empty()) {
+        joined.reserve(url_.base_path.size() + op.path.size());
+        joined.append(url_.base_path).append(op.path);
+        path = joined;
+    }
 
     sigv4::header hdrs[4];
     std::size_t n = 0;
@@ -94,8 +112,15 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
     in.region = cfg_.region;
     in.service = "iot";
     in.time = now;
-    sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
-    if (logging(log_level::debug)) {
+    // Authorization goes straight into the header it is sent in (its capacity reused on retries).
+    out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
+    std::string& authorization = out.headers[out.headers.size() - 1].value;
+    if (!logging(log_level::debug)) {
+        const sigv4::key_bytes key = key_.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
+        sigv4::sign_authorization(in, key, authorization);
+    } else {
+        sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
+        authorization = std::move(r.authorization);
         // The canonical request carries the session token in clear (x-amz-security-token): a
         // credential, never logged (config.hpp).
         std::string canonical = r.canonical_request;
@@ -114,36 +139,35 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
         out.target += '?';
         out.target += op.query;
     }
-    out.headers.clear();
-    out.headers.reserve(6);  // at most six below: no regrowth
-    out.headers.push_back({"Host", url_.host_header});
-    out.headers.push_back({"X-Amz-Date", std::move(date)});
-    if (!creds.session_token.empty()) out.headers.push_back({"X-Amz-Security-Token", creds.session_token});
-    if (!op.content_type.empty()) out.headers.push_back({"Content-Type", std::string(op.content_type)});
-    out.headers.push_back({"Authorization", std::move(r.authorization)});
-    out.headers.push_back({"User-Agent", std::string(user_agent)});
+    // Host, X-Amz-Date, [X-Amz-Security-Token], [Content-Type], Authorization (already written),
+    // then the transport's User-Agent (transport_settings::user_agent); assigned in place.
+    std::size_t i = 0;
+    const auto set = [&](std::string_view name, std::string_view value) {
+        out.headers[i].name.assign(name);
+        out.headers[i].value.assign(value);
+        ++i;
+    };
+    set("Host", url_.host_header);
+    set("X-Amz-Date", date);
+    if (!creds.session_token.empty()) set("X-Amz-Security-Token", creds.session_token);
+    if (!op.content_type.empty()) set("Content-Type", op.content_type);
+    out.headers[i].name.assign("Authorization");
     out.body = op.body;
 }
 
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
                                                  diagnostics& diag) {
     diag.clear();
-    credentials creds;
-    {
-        std::string why;
-        error_code ec;
-        {
-            std::lock_guard lk(creds_mutex_);
-            ec = chain_.get(creds, why);
-        }
-        if (ec) {
-            access::message(diag) = why;
-            co_return ec;
-        }
+    if (!creds_) {
+        access::message(diag) = creds_why_;
+        co_return creds_ec_;
     }
+    const credentials& creds = *creds_;  // immutable, owned by *this (kept alive by the caller)
 
     auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer timer(ex);
+    // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
+    // costs a lock of the scheduler even when it never waits.
+    std::optional<asio::steady_timer> timer;
     const auto started = std::chrono::steady_clock::now();
     const bool has_deadline = cfg_.timeouts.operation.count() > 0;
     const auto deadline = started + cfg_.timeouts.operation;
@@ -166,9 +190,10 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             double rate = adaptive_.state().fill_rate;
             while (wait.count() > 0) {
                 const duration step = std::min<duration>(wait, slice);
-                timer.expires_after(step);
+                if (!timer) timer.emplace(ex);
+                timer->expires_after(step);
                 error_code wec;
-                co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+                co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
                 if (wec) {
                     adaptive_.refund(std::chrono::steady_clock::now());
                     co_return wec;
@@ -310,10 +335,11 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             log(log_level::debug, "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
                                       std::to_string(d.delay.count()) + " ms");
         if (d.delay.count() > 0) {
-            timer.expires_after(d.delay);
+            if (!timer) timer.emplace(ex);
+            timer->expires_after(d.delay);
             error_code wec;
             auto before = std::chrono::steady_clock::now();
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+            co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
             access::retry_wait(diag) += std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - before);
             if (wec) co_return wec;
@@ -321,16 +347,25 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     }
 }
 
-std::shared_ptr<asio::cancellation_signal> client_impl::register_op(asio::any_io_executor where) {
-    auto sig = std::make_shared<asio::cancellation_signal>();
-    std::lock_guard lk(ops_mutex_);
-    ops_.emplace(sig, std::move(where));
-    return sig;
+asio::any_io_executor client_impl::make_op_strand() const {
+    if (const auto* io = ex_.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+    return asio::make_strand(ex_);
 }
 
-void client_impl::unregister_op(const std::shared_ptr<asio::cancellation_signal>& sig) {
+void client_impl::register_op(op_node& n) {
     std::lock_guard lk(ops_mutex_);
-    ops_.erase(sig);
+    n.prev = nullptr;
+    n.next = ops_head_;
+    if (ops_head_) ops_head_->prev = &n;
+    ops_head_ = &n;
+}
+
+void client_impl::unregister_op(op_node& n) {
+    std::lock_guard lk(ops_mutex_);
+    if (n.prev) n.prev->next = n.next;
+    else if (ops_head_ == &n) ops_head_ = n.next;
+    if (n.next) n.next->prev = n.prev;
+    n.prev = n.next = nullptr;
 }
 
 void redact_in_place(std::string& text, std::string_view secret) {
@@ -366,8 +401,10 @@ error_code error_from_exception(std::exception_ptr ep) noexcept {
 
 void client_impl::cancel_all() {
     std::lock_guard lk(ops_mutex_);
-    for (const auto& [sig, where] : ops_)
-        asio::post(where, [sig = sig] { sig->emit(asio::cancellation_type::terminal); });
+    // A registered node is owned (at least) by its operation's completion handler, which
+    // unregisters it before letting go: shared_from_this() is safe here.
+    for (op_node* n = ops_head_; n; n = n->next)
+        asio::post(n->strand, [n = n->shared_from_this()] { n->sig.emit(asio::cancellation_type::terminal); });
     pool_->close_idle();
 }
 

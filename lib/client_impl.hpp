@@ -29,11 +29,21 @@
 
 #include <atomic>
 #include <mutex>
-#include <map>
 #include <string>
 #include <tuple>
 
 namespace iotjobs::detail {
+
+// One running operation, allocated once per call: the cancellation signal of its coroutine, the
+// strand that signal is emitted on, and its links in the client's registry (an intrusive list
+// under client_impl's ops_mutex_, so registering allocates nothing more).
+struct op_node : std::enable_shared_from_this<op_node> {
+    explicit op_node(boost::asio::any_io_executor s) : strand(std::move(s)) {}
+    boost::asio::cancellation_signal sig;
+    boost::asio::any_io_executor strand;
+    op_node* prev = nullptr;  // guarded by client_impl::ops_mutex_
+    op_node* next = nullptr;
+};
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
 public:
@@ -50,10 +60,11 @@ public:
 
     // Starts `body` as a coroutine on the client's executor and completes `handler` with its
     // error code and `*values`, forwarding the handler's cancellation and honouring client::cancel().
+    // `values` may be null for an operation without results (void(error_code)).
     template <class... Ts>
     void spawn(boost::asio::awaitable<error_code> body,
                boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
-               std::shared_ptr<std::tuple<Ts...>> values = std::make_shared<std::tuple<Ts...>>());
+               std::shared_ptr<std::tuple<Ts...>> values = nullptr);
 
     // Completes `handler` with `ec` (and default values) through its associated executor, never inline.
     template <class... Ts>
@@ -74,17 +85,25 @@ public:
     void enable_adaptive_rate_limiter() noexcept { adaptive_on_.store(true, std::memory_order_relaxed); }
 
 private:
-    std::shared_ptr<boost::asio::cancellation_signal> register_op(boost::asio::any_io_executor where);
-    void unregister_op(const std::shared_ptr<boost::asio::cancellation_signal>& sig);
+    // A new strand for one operation: over the io_context's own executor when the client's
+    // executor is one (cheaper to dispatch through than a strand over the type-erased executor).
+    boost::asio::any_io_executor make_op_strand() const;
+    void register_op(op_node& n);
+    void unregister_op(op_node& n);
     void sign(const operation_request& op, const credentials& creds, http_request& out);
 
     boost::asio::any_io_executor ex_;
     client_config cfg_;
     endpoint_url url_;
     std::shared_ptr<connection_pool> pool_;
-    credentials_chain chain_;
-    std::mutex creds_mutex_;
-    sigv4::signing_key_cache keys_;
+    // Resolved once at construction (default_chain(): static or the environment) and immutable
+    // afterwards, so calls read them without a lock or a copy. creds_ null: creds_ec_/creds_why_
+    // say why, and every call fails with them.
+    std::shared_ptr<const credentials> creds_;
+    error_code creds_ec_;
+    std::string creds_why_;
+    sigv4::signing_key_cache keys_;  // for the debug-logging path (sign_headers)
+    sigv4::signing_key_slot key_;    // the hot path's: creds_' key for the current date
     retry_quota quota_;
     standard_retry_strategy strategy_;
     default_random_source rng_;
@@ -95,8 +114,8 @@ private:
     detail::clock_offset offset_;
 
     std::mutex ops_mutex_;
-    // Running operations: their cancellation signal and the strand it must be emitted on.
-    std::map<std::shared_ptr<boost::asio::cancellation_signal>, boost::asio::any_io_executor> ops_;
+    // Running operations (intrusive list through op_node::prev/next), for client::cancel().
+    op_node* ops_head_ = nullptr;
 
     std::atomic<std::uint64_t> requests_{0}, retries_{0}, throttled_{0};
 };
@@ -128,27 +147,37 @@ void client_impl::spawn(boost::asio::awaitable<error_code> body,
     // The operation runs on its own strand: cancellation requests (from the handler's slot, on the
     // caller's thread, or from client::cancel()) are dispatched onto it, never run concurrently
     // with the coroutine, even on a multi-threaded io_context.
-    auto strand = asio::make_strand(ex_);
-    auto sig = register_op(strand);
+    if constexpr (sizeof...(Ts) != 0) {
+        if (!values) values = std::make_shared<std::tuple<Ts...>>();
+    }
+    auto node = std::make_shared<op_node>(make_op_strand());
+    register_op(*node);
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected())
-        slot.assign([sig, strand](asio::cancellation_type t) {
-            asio::dispatch(strand, [sig, t] { sig->emit(t); });
+        slot.assign([node](asio::cancellation_type t) {
+            asio::dispatch(node->strand, [node, t] { node->sig.emit(t); });
         });
     auto self = shared_from_this();
+    const asio::any_io_executor strand = node->strand;
+    auto op_slot = node->sig.slot();
     asio::co_spawn(
         strand, std::move(body),
         asio::bind_cancellation_slot(
-            sig->slot(),
-            asio::bind_executor(strand, [self, sig, values, h = std::move(handler)](std::exception_ptr ep,
-                                                                                   error_code ec) mutable {
-                self->unregister_op(sig);
+            op_slot,
+            asio::bind_executor(strand, [self, node = std::move(node), values,
+                                         h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+                self->unregister_op(*node);
                 if (ep) ec = error_from_exception(ep);
                 auto hex = asio::get_associated_executor(h, self->ex_);
-                asio::dispatch(hex, [h = std::move(h), ec, values]() mutable {
+                asio::dispatch(hex, [h = std::move(h), ec, values = std::move(values)]() mutable {
                     auto hslot = asio::get_associated_cancellation_slot(h);
                     if (hslot.is_connected()) hslot.clear();
-                    std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+                    if constexpr (sizeof...(Ts) == 0) {
+                        (void)values;
+                        std::move(h)(ec);
+                    } else {
+                        std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+                    }
                 });
             })));
 }

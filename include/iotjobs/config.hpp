@@ -56,6 +56,8 @@ struct client_config {
     std::string endpoint_url;
     // Static credentials. Empty access key: taken from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
     // AWS_SESSION_TOKEN when the client is built with from_environment(), else no_credentials.
+    // Whatever their source, the client resolves its credentials once, when it is built (a later
+    // change to the environment is not seen by that client), and every call signs with them.
     credentials static_credentials;
     // PEM CA bundle to verify the server with. Empty: the system trust store.
     std::string ca_bundle;

@@ -238,10 +238,10 @@ struct engine : std::enable_shared_from_this<engine> {
             slot.assign([self](asio::cancellation_type t) {
                 asio::post(self->strand, [self, t] {
                     self->request_stop(asio::error::operation_aborted, "cancelled");
-                    if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none) {
+                    // Workers waiting for their rate slot stop waiting (their item: not_attempted).
+                    for (auto* p : self->pace_timers) p->cancel();
+                    if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none)
                         for (auto& s : self->worker_signals) s->emit(asio::cancellation_type::terminal);
-                        for (auto* p : self->pace_timers) p->cancel();
-                    }
                 });
             });
         }

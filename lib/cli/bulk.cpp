@@ -359,8 +359,11 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
                      std::to_string(m.not_attempted) + " not attempted).";
         return f;
     }
+    constexpr std::string_view source_failed = "the input failed: ";  // the engine's words
+    if (r.ec && r.ec != asio::error::operation_aborted && !m.stop_reason.starts_with(source_failed))
+        return failure{exit_other, "The run stopped early: " + m.stop_reason, false};
     if (r.ec && r.ec != asio::error::operation_aborted) {  // the source failed
-        std::string reason = strip_prefix(m.stop_reason, "the input failed: ");
+        std::string reason = strip_prefix(m.stop_reason, source_failed);
         if (s.kind == bulk_kind::purge) {
             // The list source says "listing failed: <AWS error name> <message>".
             reason = strip_prefix(std::move(reason), "listing failed: ");
@@ -422,7 +425,9 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
     const double secs = m.seconds;
     std::snprintf(buf, sizeof buf, secs < 10 ? "%.2f" : "%.1f", secs);
     out += std::string(s.command) + ": " + plural(m.items, "item", "items") + " in " + buf + " s";
-    if (secs > 0) out += ", " + rate_text(static_cast<double>(m.items) / secs) + " items/s";
+    // The rate of the calls made (not of the items reported not_attempted or invalid at once).
+    const std::uint64_t sent = m.deleted + m.not_found + m.refused + m.failed;
+    if (secs > 0 && sent > 0) out += ", " + rate_text(static_cast<double>(sent) / secs) + " deletes/s";
     out += "; " + plural(r.stats.requests, "request", "requests") + " sent";
     out += ", " + plural(r.stats.retries, "retry", "retries");
     out += ", " + std::to_string(r.stats.throttled) + " throttled";

@@ -117,12 +117,13 @@ constexpr std::string_view bulk_exit_codes =
     "  253  configuration problem (no region, no credentials, malformed settings)\n"
     "  254  not every item was deleted: some were refused, failed or invalid input\n"
     "       lines (a valid item was found), or the run stopped early on an error that\n"
-    "       would fail every item, printed as the AWS CLI prints it:\n"
+    "       would fail every item, or (purge) the service refused the listing, e.g.\n"
+    "       the job does not exist; printed as the AWS CLI prints it:\n"
     "       An error occurred (InvalidSignatureException) when calling the\n"
     "       DeleteJobExecution operation: ...\n"
     "  255  anything else: the --report file cannot be created or written (the run\n"
-    "       stops), the input cannot be read to the end, a listing failed on the\n"
-    "       network\n";
+    "       stops), the input cannot be read to the end, (purge) a listing failed\n"
+    "       on the network\n";
 
 constexpr std::string_view bulk_delete_details =
     "INPUT\n"
@@ -205,6 +206,9 @@ constexpr std::string_view purge_details =
     "  refuses to delete QUEUED and IN_PROGRESS executions (outcome refused, exit\n"
     "  254): use --status to leave them alone, or --force to delete them too.\n"
     "  The total is not known in advance: the progress line shows the count done.\n"
+    "  When the run stops early (SIGINT, a fatal error), the executions listed but\n"
+    "  not sent are reported not_attempted; those not listed yet are not in the\n"
+    "  report: run the purge again.\n"
     "\n"
     "OUTCOMES, REPORT, PROGRESS AND SUMMARY, INTERRUPTING\n"
     "  As bulk-delete (iotjobs bulk-delete help). The report's line member is the\n"

@@ -85,10 +85,10 @@ std::string_view trim_ows(std::string_view v) {
 }
 
 void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
-                       std::string_view host_header) {
+                       std::string_view host_header, std::string_view user_agent) {
     auto trim = trim_ows;
     std::size_t need = req.method.size() + base_path.size() + req.target.size() + 64 + host_header.size() +
-                       req.body.size();
+                       user_agent.size() + req.body.size();
     for (const auto& h : req.headers) need += h.name.size() + h.value.size() + 4;
     out.reserve(out.size() + need);
     out += req.method;
@@ -105,6 +105,12 @@ void serialize_request(std::string& out, const http_request& req, std::string_vi
         out += h.name;
         out += ": ";
         out += trim(h.value);
+        out += "\r\n";
+    }
+    if (!user_agent.empty()) {
+        if (user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
+        out += "User-Agent: ";
+        out += trim(user_agent);
         out += "\r\n";
     }
     if (!has_host) {
@@ -134,12 +140,13 @@ void serialize_request(std::string& out, const http_request& req, std::string_vi
 // Errors, limits (body_limit), skip() and got_some() are basic_parser's, as before.
 class response_sink final : public http::basic_parser<false> {
 public:
-    response_sink() { headers.reserve(8); }
+    response_sink() = default;
 
     unsigned status = 0;
     std::string reason;
     std::vector<http_header> headers;
     std::string body;
+    const std::vector<std::string>* wanted = nullptr;  // null or empty: keep every field
 
     bool keep_alive() const noexcept {
         if (version_ < 11) return connection_seen_ && connection_keep_alive_;
@@ -157,7 +164,10 @@ private:
     void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                        error_code&) override {
         std::string_view v = trim_ows(std::string_view(value.data(), value.size()));
-        headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
+        if (keep(std::string_view(name_string.data(), name_string.size()))) {
+            if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
+            headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
+        }
         if (name == http::field::connection && !connection_seen_) {
             connection_seen_ = true;
             http::token_list tokens(beast::string_view(v.data(), v.size()));
@@ -180,6 +190,13 @@ private:
     void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
     std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, error_code& ec) override { return append_body(b, ec); }
     void on_finish_impl(error_code& ec) override { ec = {}; }
+
+    bool keep(std::string_view name) const noexcept {
+        if (!wanted || wanted->empty()) return true;
+        for (const auto& w : *wanted)
+            if (iequals(name, w)) return true;
+        return false;
+    }
 
     std::size_t append_body(beast::string_view b, error_code& ec) {
         if (b.size() > body.max_size() - body.size()) {
@@ -523,7 +540,8 @@ private:
                                                 http_response& resp, exchange_info& info, bool& keep,
                                                 duration timeout) {
         c.request_bytes.clear();
-        serialize_request(c.request_bytes, req, settings_.url.base_path, settings_.url.host_header);
+        serialize_request(c.request_bytes, req, settings_.url.base_path, settings_.url.host_header,
+                          settings_.user_agent);
 
         auto& low = c.lowest();
         if (timeout.count() > 0) low.expires_after(timeout);
@@ -538,6 +556,7 @@ private:
         info.request_written = true;
 
         response_sink parser;
+        parser.wanted = &settings_.response_headers;
         parser.body_limit(max_response_body);
         if (req.method == "HEAD") parser.skip(true);
         co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace iotjobs::detail {
 
@@ -24,6 +25,13 @@ struct transport_settings {
     bool verify_peer = true;
     pool_config pool;
     timeout_config timeouts;
+    // Non-empty: sent as "User-Agent: <this>" after the request's own headers (before the
+    // Content-Length the transport adds), as if it were the request's last header.
+    std::string user_agent;
+    // Non-empty: the only response fields kept in http_response::headers (names compared
+    // without case); the others are parsed (Connection still decides keep-alive) but not
+    // copied. Empty: every field is kept.
+    std::vector<std::string> response_headers;
 };
 
 // What happened during one exchange, for retry decisions.

@@ -59,6 +59,11 @@ void adaptive_rate_limiter::set_max_rate(double value, double t)
 double adaptive_rate_limiter::record(double t)
 {
     const double bucket = std::floor(t / bucket_seconds) * bucket_seconds;
+    if (!sampled_) {
+        sampled_ = true;
+        first_sample_ = t;
+        last_bucket_ = bucket;  // the first bucket starts now, not at construction
+    }
     ++count_;
     if (bucket > last_bucket_) {
         const double current = static_cast<double>(count_) / (bucket - last_bucket_);
@@ -94,7 +99,9 @@ void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled)
 {
     std::lock_guard lock(mtx_);
     const double t = seconds_of(now);
-    const double measured = record(t);
+    double measured = record(t);
+    if (measured_rate_ <= 0.0 && count_ > 0)  // no full bucket yet: the rate seen so far
+        measured = static_cast<double>(count_) / std::max(t - first_sample_, bucket_seconds);
     double new_rate;
     if (!throttled) {
         const double dt = t - last_fail_ - k_;

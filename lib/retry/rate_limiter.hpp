@@ -84,6 +84,12 @@ private:
     double measured_rate_ = 0.0;
     double last_bucket_;
     std::uint64_t count_ = 0;
+    // Improvement over the SDKs: measurement starts with the first response (not at
+    // construction, which may be long before), and a throttle that arrives before the first
+    // 0.5 s bucket completes uses the rate seen so far instead of 0 (which would drop the
+    // client to the 0.5/s floor for seconds). See bench/ADAPTIVE.md.
+    bool sampled_ = false;
+    double first_sample_ = 0.0;
     // CUBIC
     double w_max_ = initial_cubic_rate;
     double k_;

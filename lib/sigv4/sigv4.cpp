@@ -758,6 +758,8 @@ std::string amz_date(sys_seconds t) {
     return s;
 }
 
+void write_amz_date(sys_seconds t, char* out) noexcept { format_amz_date(t, out); }
+
 std::string date_stamp(sys_seconds t) {
     char buf[16];
     format_amz_date(t, buf);
@@ -907,11 +909,23 @@ void signing_key_cache::clear() {
 // ---------------------------------------------------------------------------------------------
 // Signing
 
-signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
+namespace {
+
+// What sign_headers and sign_authorization share: the headers to sign (the request's, minus the
+// never-signed ones, plus what the signer adds), the dates and the payload hash. Filled in place
+// (views may point into date_buf / phb).
+struct header_plan {
+    header_list hs;
+    std::string_view amzdate, datestamp, payload_hash, token;
+    bool has_date = false, add_token = false, add_content_sha = false;
+    char date_buf[16];
+    payload_hash_buf phb;
+};
+
+void plan_headers(const signing_input& in, header_plan& p) {
     const request_view& r = in.request;
     std::string_view date_header;
-    bool has_date = false, has_token = false, has_content_sha = false;
-    header_list hs;
+    bool has_token = false, has_content_sha = false;
     std::uint32_t order = 0;
     for (const header& h : r.headers) {
         switch (classify(h.name)) {
@@ -919,7 +933,7 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
                 ++order;
                 continue;
             case header_kind::amz_date:
-                has_date = true;
+                p.has_date = true;
                 date_header = trim(h.value);
                 break;
             case header_kind::security_token:
@@ -931,55 +945,45 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
             case header_kind::other:
                 break;
         }
-        hs.push_back({h.name, h.value, order});
+        p.hs.push_back({h.name, h.value, order});
         ++order;
     }
 
-    char date_buf[16];
-    std::string_view amzdate;
-    if (has_date) {
-        amzdate = date_header;
+    if (p.has_date) {
+        p.amzdate = date_header;
     } else {
-        format_amz_date(in.time, date_buf);
-        amzdate = std::string_view(date_buf, sizeof date_buf);
+        format_amz_date(in.time, p.date_buf);
+        p.amzdate = std::string_view(p.date_buf, sizeof p.date_buf);
     }
-    std::string_view datestamp;
-    if (amzdate.size() >= 8) {
-        datestamp = amzdate.substr(0, 8);
+    if (p.amzdate.size() >= 8) {
+        p.datestamp = p.amzdate.substr(0, 8);
     } else {
-        format_amz_date(in.time, date_buf);
-        datestamp = std::string_view(date_buf, 8);
+        format_amz_date(in.time, p.date_buf);
+        p.datestamp = std::string_view(p.date_buf, 8);
     }
 
-    payload_hash_buf phb;
-    const std::string_view payload_hash = payload_hash_of(r, phb);
+    p.payload_hash = payload_hash_of(r, p.phb);
 
-    const std::string_view token = in.credentials.session_token;
-    const bool add_token = !token.empty() && !has_token;
-    const bool sign_token = add_token && !in.opts.omit_session_token;
-    const bool add_content_sha = in.opts.sign_body && !has_content_sha;
-    if (sign_token) hs.push_back({"x-amz-security-token", token, order++});
-    if (!has_date) hs.push_back({"x-amz-date", amzdate, order++});
-    if (add_content_sha) hs.push_back({"x-amz-content-sha256", payload_hash, order++});
+    p.token = in.credentials.session_token;
+    p.add_token = !p.token.empty() && !has_token;
+    const bool sign_token = p.add_token && !in.opts.omit_session_token;
+    p.add_content_sha = in.opts.sign_body && !has_content_sha;
+    if (sign_token) p.hs.push_back({"x-amz-security-token", p.token, order++});
+    if (!p.has_date) p.hs.push_back({"x-amz-date", p.amzdate, order++});
+    if (p.add_content_sha) p.hs.push_back({"x-amz-content-sha256", p.payload_hash, order++});
+}
 
-    signing_result res;
-    build_canonical_request(res.canonical_request, res.signed_headers, r, nullptr, in.opts.normalize_path, hs,
-                            payload_hash);
-
-    build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
-    const key_bytes key =
-        signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service);
-    compute_signature(res.signature, key, res.string_to_sign);
-
-    // "AWS4-HMAC-SHA256 Credential=<akid>/<scope>, SignedHeaders=<sh>, Signature=<sig>"
+// "AWS4-HMAC-SHA256 Credential=<akid>/<scope>, SignedHeaders=<sh>, Signature=<sig>"
+void write_authorization(std::string& out, const signing_input& in, std::string_view datestamp,
+                         std::string_view signed_headers, std::string_view signature) {
     constexpr std::string_view credential_label = " Credential=";
     constexpr std::string_view signed_headers_label = ", SignedHeaders=";
     constexpr std::string_view signature_label = ", Signature=";
     const std::size_t auth_size = algorithm.size() + credential_label.size() + in.credentials.access_key_id.size() +
                                   1 + datestamp.size() + 1 + in.region.size() + 1 + in.service.size() +
-                                  scope_terminator.size() + signed_headers_label.size() + res.signed_headers.size() +
-                                  signature_label.size() + res.signature.size();
-    write_bounded(res.authorization, auth_size, [&](cursor& c) {
+                                  scope_terminator.size() + signed_headers_label.size() + signed_headers.size() +
+                                  signature_label.size() + signature.size();
+    write_bounded(out, auth_size, [&](cursor& c) {
         c.put(algorithm);
         c.put(credential_label);
         c.put(in.credentials.access_key_id);
@@ -991,17 +995,79 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
         c.put(in.service);
         c.put(scope_terminator);
         c.put(signed_headers_label);
-        c.put(res.signed_headers);
+        c.put(signed_headers);
         c.put(signature_label);
-        c.put(res.signature);
+        c.put(signature);
     });
+}
 
-    res.added_headers.reserve(static_cast<std::size_t>(add_token) + !has_date + add_content_sha + 1);
-    if (add_token) res.added_headers.push_back({"X-Amz-Security-Token", std::string(token)});
-    if (!has_date) res.added_headers.push_back({"X-Amz-Date", std::string(amzdate)});
-    if (add_content_sha) res.added_headers.push_back({"x-amz-content-sha256", std::string(payload_hash)});
+// Per-thread scratch strings of sign_authorization (their capacity is what is reused).
+struct sign_scratch {
+    std::string canonical_request, string_to_sign, signed_headers;
+};
+
+}  // namespace
+
+signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
+    const request_view& r = in.request;
+    header_plan p;
+    plan_headers(in, p);
+
+    signing_result res;
+    build_canonical_request(res.canonical_request, res.signed_headers, r, nullptr, in.opts.normalize_path, p.hs,
+                            p.payload_hash);
+
+    build_string_to_sign(res.string_to_sign, p.amzdate, p.datestamp, in.region, in.service, res.canonical_request);
+    const key_bytes key =
+        signing_key(cache, in.credentials.secret_access_key, p.token, p.datestamp, in.region, in.service);
+    compute_signature(res.signature, key, res.string_to_sign);
+    write_authorization(res.authorization, in, p.datestamp, res.signed_headers, res.signature);
+
+    res.added_headers.reserve(static_cast<std::size_t>(p.add_token) + !p.has_date + p.add_content_sha + 1);
+    if (p.add_token) res.added_headers.push_back({"X-Amz-Security-Token", std::string(p.token)});
+    if (!p.has_date) res.added_headers.push_back({"X-Amz-Date", std::string(p.amzdate)});
+    if (p.add_content_sha) res.added_headers.push_back({"x-amz-content-sha256", std::string(p.payload_hash)});
     res.added_headers.push_back({"Authorization", res.authorization});
     return res;
+}
+
+void sign_authorization(const signing_input& in, const key_bytes& key, std::string& authorization) {
+    header_plan p;
+    plan_headers(in, p);
+    thread_local sign_scratch scratch;
+    build_canonical_request(scratch.canonical_request, scratch.signed_headers, in.request, nullptr,
+                            in.opts.normalize_path, p.hs, p.payload_hash);
+    build_string_to_sign(scratch.string_to_sign, p.amzdate, p.datestamp, in.region, in.service,
+                         scratch.canonical_request);
+    unsigned char mac[32];
+    thread_hasher().hmac_memo(key, scratch.string_to_sign, mac);
+    char signature[64];
+    hex_encode(mac, sizeof mac, signature);
+    write_authorization(authorization, in, p.datestamp, scratch.signed_headers,
+                        std::string_view(signature, sizeof signature));
+}
+
+// ---------------------------------------------------------------------------------------------
+// signing_key_slot
+
+signing_key_slot::~signing_key_slot() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+key_bytes signing_key_slot::get(std::string_view secret, std::string_view date_stamp_value, std::string_view region,
+                                std::string_view service) {
+    {
+        std::lock_guard lock(mutex_);
+        if (valid_ && date_stamp_value.size() == sizeof date_ &&
+            std::memcmp(date_, date_stamp_value.data(), sizeof date_) == 0)
+            return key_;
+    }
+    const key_bytes key = derive_signing_key(secret, date_stamp_value, region, service);
+    if (date_stamp_value.size() == sizeof date_) {
+        std::lock_guard lock(mutex_);
+        std::memcpy(date_, date_stamp_value.data(), sizeof date_);
+        key_ = key;
+        valid_ = true;
+    }
+    return key;
 }
 
 signing_result sign_query(const signing_input& in, unsigned expires_seconds, signing_key_cache* cache) {

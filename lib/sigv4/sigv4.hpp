@@ -75,6 +75,8 @@ struct signing_result {
 
 // "20150830T123600Z" and "20150830".
 std::string amz_date(sys_seconds t);
+// The same 16 characters written to out[0..16) (no allocation).
+void write_amz_date(sys_seconds t, char* out) noexcept;
 std::string date_stamp(sys_seconds t);
 // Parses "YYYYMMDDTHHMMSSZ"; false on malformed input.
 bool parse_amz_date(std::string_view s, sys_seconds& out);
@@ -123,6 +125,27 @@ private:
     std::vector<entry> entries_;  // small, most recent first
 };
 
+// The signing key of one secret for one region and service, kept for the latest date stamp it
+// was asked for: what a client with fixed credentials needs on its hot path (a date comparison
+// under a mutex; no hashing of the secret per call, unlike signing_key_cache). The secret,
+// region and service must be the same on every call. Thread-safe; wipes the key when destroyed.
+class signing_key_slot {
+public:
+    signing_key_slot() = default;
+    ~signing_key_slot();
+    signing_key_slot(const signing_key_slot&) = delete;
+    signing_key_slot& operator=(const signing_key_slot&) = delete;
+
+    key_bytes get(std::string_view secret, std::string_view date_stamp, std::string_view region,
+                  std::string_view service);
+
+private:
+    std::mutex mutex_;
+    char date_[8] = {};
+    bool valid_ = false;
+    key_bytes key_{};
+};
+
 // Header signing: the Authorization header. If the request already has an x-amz-date
 // header it is used as is (and must match `time`: its value is what gets signed); otherwise
 // X-Amz-Date is added. Likewise an x-amz-security-token header already present is signed as
@@ -136,6 +159,15 @@ private:
 // threads at once: hashing uses per-thread OpenSSL contexts (thread_local), which also keep
 // the HMAC pad states of the last signing key that thread used.
 signing_result sign_headers(const signing_input& in, signing_key_cache* cache = nullptr);
+
+// sign_headers() reduced to what a client sending the request needs: writes the Authorization
+// value (the same as sign_headers' for the same input) into `authorization`, reusing its
+// capacity, and builds nothing else (the canonical request and string to sign go to per-thread
+// scratch buffers). `key` is the signing key for in.credentials' secret, the date stamp of the
+// request's date, in.region and in.service (signing_key_slot, signing_key_cache or
+// derive_signing_key). Headers the signer would add (X-Amz-Date, X-Amz-Security-Token,
+// x-amz-content-sha256) are signed but not returned: put them in in.request.headers to send them.
+void sign_authorization(const signing_input& in, const key_bytes& key, std::string& authorization);
 
 // Query signing (presigned URL) with X-Amz-Expires = expires_seconds. Signs the request's
 // own headers (same exclusions as sign_headers); adds no header. `query` in the result is the

@@ -483,31 +483,51 @@ TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style erro
                           "operation: "));
 }
 
-TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the rest, exits 130 (the real binary)") {
+namespace {
+
+// The real binary (build/bin/iotjobs), spawned with stderr to a file.
+struct spawned {
+    pid_t pid = 0;
+    std::string err_file;
+
+    std::string stderr_text() const {
+        std::ifstream f(err_file);
+        return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    }
+    // Waits up to `limit`; kills the process (and returns nullopt) if it is still running then.
+    std::optional<int> wait_exit(std::chrono::seconds limit) const {
+        int status = 0;
+        pid_t waited = 0;
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while ((waited = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (waited == 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return std::nullopt;
+        }
+        if (!WIFEXITED(status)) return -1;
+        return WEXITSTATUS(status);
+    }
+};
+
+std::optional<std::string> iotjobs_binary() {
     const char* bin_dir = std::getenv("IOTJOBS_BIN_DIR");
     if (!bin_dir) {
         MESSAGE("IOTJOBS_BIN_DIR not set (run through ctest): SIGINT test skipped");
-        return;
+        return std::nullopt;
     }
     const std::string bin = std::string(bin_dir) + "/iotjobs";
     if (!std::filesystem::exists(bin)) {
         FAIL_CHECK("iotjobs binary not found at " << bin << " (build the iotjobs_cli_main target)");
-        return;
+        return std::nullopt;
     }
-    fake::server s;
-    s.start();
-    constexpr int n = 400;
-    std::string csv = "thingName,jobId,executionNumber\n";
-    for (int i = 1; i <= n; ++i) {
-        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
-        csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
-    }
-    s.set_faults({fault("latency=always,ms=400")});  // 4 in flight: 10 deletes/s, 40 s for all
-    temp_dir dir;
-    const std::string input = dir.write("items.csv", csv);
-    const std::string report = dir.file("report.jsonl");
+    return bin;
+}
 
-    std::vector<std::string> args{bin, "bulk-delete", "--input", input, "--report", report, "--concurrency", "4"};
+spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const fake::server& s,
+                  const temp_dir& dir) {
+    args.insert(args.begin(), bin);
     std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + test_akid,
                                   "AWS_SECRET_ACCESS_KEY=" + test_secret, "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
     std::vector<char*> argv, envp;
@@ -515,35 +535,55 @@ TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the res
     argv.push_back(nullptr);
     for (auto& a : envs) envp.push_back(a.data());
     envp.push_back(nullptr);
-    const std::string err_file = dir.file("stderr.txt");
+    spawned p;
+    p.err_file = dir.file("stderr.txt");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_addopen(&actions, 2, p.err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int rc = posix_spawn(&p.pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+    return p;
+}
 
-    // Wait for a few rounds of deletes, then interrupt.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (s.stats().requests_total < 10 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(s.stats().requests_total >= 10);
-    ::kill(pid, SIGINT);
-    const auto interrupted_at = std::chrono::steady_clock::now();
-    int status = 0;
-    pid_t waited = 0;
-    deadline = interrupted_at + std::chrono::seconds(15);
-    while ((waited = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (waited == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        FAIL("the process did not stop within 15 s of SIGINT");
+// A CSV of n items t<i>/j/<i>, all seeded as SUCCEEDED.
+std::string seed_items(fake::server& s, int n) {
+    std::string csv = "thingName,jobId,executionNumber\n";
+    for (int i = 1; i <= n; ++i) {
+        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
     }
-    const auto took = std::chrono::steady_clock::now() - interrupted_at;
-    CHECK(took < std::chrono::seconds(3));  // the requests in flight (400 ms), not the other 380 items
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 130);
+    return csv;
+}
+
+void wait_for_requests(const fake::server& s, std::uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (s.stats().requests_total < n && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(s.stats().requests_total >= n);
+}
+
+}  // namespace
+
+TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the rest, exits 130 (the real binary)") {
+    const auto bin = iotjobs_binary();
+    if (!bin) return;
+    fake::server s;
+    s.start();
+    constexpr int n = 400;
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", seed_items(s, n));
+    const std::string report = dir.file("report.jsonl");
+    s.set_faults({fault("latency=always,ms=400")});  // 4 in flight: 10 deletes/s, 40 s for all
+
+    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
+    wait_for_requests(s, 10);  // a few rounds of deletes
+    ::kill(p.pid, SIGINT);
+    const auto interrupted_at = std::chrono::steady_clock::now();
+    const auto code = p.wait_exit(std::chrono::seconds(15));
+    REQUIRE_MESSAGE(code.has_value(), "the process did not stop within 15 s of SIGINT");
+    CHECK(std::chrono::steady_clock::now() - interrupted_at < std::chrono::seconds(3));  // 400 ms in flight, not 38 s
+    CHECK(*code == 130);
 
     const auto lines = by_line(read_report(report));
     CHECK(lines.size() == n);
@@ -558,9 +598,63 @@ TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the res
     CHECK(deleted == s.stats().executions_deleted);
     CHECK(deleted >= 10);
     CHECK(deleted < n);
-    std::ifstream ef(err_file);
-    const std::string err((std::istreambuf_iterator<char>(ef)), std::istreambuf_iterator<char>());
+    const std::string err = p.stderr_text();
     CHECK(contains(err, "Interrupted: finishing the requests in flight"));
     CHECK(contains(err, "Stopped early: interrupted (SIGINT)"));
     CHECK_FALSE(contains(err, "\r"));  // stderr is not a terminal: no progress line
+}
+
+TEST_CASE("cli bulk e2e: a second SIGINT aborts the requests in flight; the report still has every item") {
+    const auto bin = iotjobs_binary();
+    if (!bin) return;
+    fake::server s;
+    s.start();
+    constexpr int n = 100;
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", seed_items(s, n));
+    const std::string report = dir.file("report.jsonl");
+    s.set_faults({fault("stall=always")});  // no answer, ever
+
+    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
+    wait_for_requests(s, 4);
+    ::kill(p.pid, SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(::waitpid(p.pid, nullptr, WNOHANG) == 0);  // still waiting for the stalled calls
+    ::kill(p.pid, SIGINT);
+    const auto code = p.wait_exit(std::chrono::seconds(10));
+    REQUIRE_MESSAGE(code.has_value(), "the process did not stop within 10 s of the second SIGINT");
+    CHECK(*code == 130);
+    const auto lines = by_line(read_report(report));
+    CHECK(lines.size() == n);
+    std::map<std::string, int> outcomes;
+    for (const auto& [line, l] : lines) ++outcomes[l.outcome];
+    CHECK(outcomes["failed"] == 4);  // aborted: the service may have processed them
+    CHECK(outcomes["not_attempted"] == n - 4);
+    CHECK(contains(p.stderr_text(), "Interrupted again: aborting the requests in flight"));
+}
+
+TEST_CASE("cli bulk e2e: the progress line when asked for, and --debug never shows the secret") {
+    fake::server s;
+    s.start();
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", seed_items(s, 20));
+    std::ostringstream out, err;
+    run_options ro;
+    ro.handle_sigint = false;
+    ro.progress = true;
+    const int code = run_cli(std::vector<std::string>{"bulk-delete", "--input", input, "--rate", "30"}, env_for(s),
+                             out, err, ro);
+    CHECK(code == 0);
+    const std::string e = err.str();
+    CHECK(contains(e, "\r0/20 0%  -/s  ETA ?  throttled 0  retried 0  failed 0\x1b[K"));
+    CHECK(contains(e, "/20 "));
+    CHECK(contains(e, "\r\x1b[Kbulk-delete: 20 items"));  // the line is cleared before the summary
+
+    s.add_execution(exec("t1", "j", 1, fake::execution_status::succeeded));
+    auto r = run({"bulk-delete", "--input", input, "--debug", "--concurrency", "2"}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, "bulk-delete: input " + input));
+    CHECK(contains(r.err, "CanonicalRequest"));
+    CHECK_FALSE(contains(r.err, test_secret));
+    CHECK_FALSE(contains(r.err, "\r"));
 }

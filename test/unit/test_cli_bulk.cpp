@@ -428,6 +428,14 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     CHECK(f.exit_code == 252);
     CHECK(f.message == "The input \"items.csv\" cannot be used: line 1: the CSV header has no jobId column");
 
+    bulk_result other_stop;
+    other_stop.ec = make_error_code(client_errc::invalid_parameter);
+    other_stop.summary.stopped_early = true;
+    other_stop.summary.stop_reason = "the outcome handler threw: bad_alloc";
+    f = bulk_result_failure(other_stop, s, endpoint, 3);
+    CHECK(f.exit_code == 255);
+    CHECK(f.message == "The run stopped early: the outcome handler threw: bad_alloc");
+
     bulk_result io = header;
     io.ec = boost::system::errc::make_error_code(boost::system::errc::io_error);
     CHECK(code(io) == 255);
@@ -482,7 +490,7 @@ TEST_CASE("cli bulk: the summary") {
     r.problems.push_back(refused);
 
     std::string text = format_summary(r, s);
-    CHECK(text.starts_with("bulk-delete: 10 items in 2.00 s, 5.0 items/s; 11 requests sent, 2 retries, 1 throttled, "
+    CHECK(text.starts_with("bulk-delete: 10 items in 2.00 s, 4.5 deletes/s; 11 requests sent, 2 retries, 1 throttled, "
                            "4 connections opened\n"));
     CHECK(contains(text, "  deleted                 6\n"));
     CHECK(contains(text, "  not_found               2  (1 possibly deleted by an earlier attempt"));

@@ -182,12 +182,13 @@ TEST_CASE("adaptive: a second throttle uses min(measured, fill rate)")
 TEST_CASE("adaptive: fill rate floored at 0.5, capacity at least 1")
 {
     adaptive_rate_limiter lim(t0);
-    lim.on_response(t0 + 4s, false);  // closes [1000, 1004): 1 / 4 s -> measured 0.2
-    REQUIRE(lim.state().measured_rate == doctest::Approx(0.2));
+    lim.on_response(t0 + 100ms, false);  // the first response starts the measurement
+    lim.on_response(t0 + 4s, false);     // closes [1000, 1004): 2 / 4 s = 0.5 -> measured 0.8 * 0.5
+    REQUIRE(lim.state().measured_rate == doctest::Approx(0.4));
     lim.on_response(t0 + 4100ms, true);
     auto s = lim.state();
-    CHECK(s.w_max == doctest::Approx(0.2));
-    CHECK(s.fill_rate == 0.5);  // 0.7 * 0.2 = 0.14 floored
+    CHECK(s.w_max == doctest::Approx(0.4));
+    CHECK(s.fill_rate == 0.5);  // 0.7 * 0.4 = 0.28 floored
     CHECK(s.max_capacity == 1.0);
 
     // Sends at one instant are spaced 1 / 0.5 = 2 s apart.
@@ -434,4 +435,17 @@ TEST_CASE("fixed: concurrent acquisitions get distinct slots")
     for (std::size_t i = 0; i < all.size(); ++i)
         REQUIRE(std::chrono::abs(all[i] -
                                  std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
+}
+
+TEST_CASE("adaptive: a throttle before the first full bucket uses the rate seen so far")
+{
+    // 600 responses in the first 0.3 s (2000/s), then a throttle: the SDKs' limiter would take
+    // W_max = 0 (no bucket closed yet) and fall to the 0.5/s floor; ours starts from 2000/s.
+    adaptive_rate_limiter lim(t0 - 3600s);  // built an hour before any traffic
+    for (int i = 0; i < 600; ++i) lim.on_response(t0 + std::chrono::microseconds(i * 500), false);
+    lim.on_response(t0 + 300ms, true);
+    auto s = lim.state();
+    CHECK(s.enabled);
+    CHECK(s.w_max == doctest::Approx(601.0 / 0.5).epsilon(0.01));  // count / max(elapsed, 0.5 s)
+    CHECK(s.fill_rate > 500.0);
 }

@@ -203,6 +203,14 @@ TEST_CASE("sigv4: aws-c-auth suite (header and query variants)") {
             ok &= same("Authorization value", r.added_headers.back().value, r.authorization);
             // Same result without a cache.
             ok &= same("uncached signature", sign_headers(in).signature, r.signature);
+            // The client's entry point: the same Authorization value, into a reused string.
+            const key_bytes key = derive_signing_key(in.credentials.secret_access_key,
+                                                     r.string_to_sign.substr(algorithm.size() + 18, 8), in.region,
+                                                     in.service);
+            std::string auth = "stale value, longer than the Authorization value it is replaced with ......"
+                               "......................................................................";
+            sign_authorization(in, key, auth);
+            ok &= same("sign_authorization", auth, r.authorization);
         }
         // Query variant (presigned URL).
         {
@@ -872,6 +880,38 @@ TEST_CASE("sigv4: constant_time_equal") {
     CHECK_FALSE(constant_time_equal("abc", "ab"));
     CHECK_FALSE(constant_time_equal("", "a"));
     CHECK_FALSE(constant_time_equal("xbc", "abc"));
+}
+
+TEST_CASE("sigv4: signing_key_slot and write_amz_date") {
+    signing_key_slot slot;
+    CHECK(slot.get(test_secret, "20240102", "us-east-1", "iot") ==
+          derive_signing_key(test_secret, "20240102", "us-east-1", "iot"));
+    CHECK(slot.get(test_secret, "20240102", "us-east-1", "iot") ==
+          derive_signing_key(test_secret, "20240102", "us-east-1", "iot"));
+    CHECK(slot.get(test_secret, "20240103", "us-east-1", "iot") ==
+          derive_signing_key(test_secret, "20240103", "us-east-1", "iot"));
+    CHECK(slot.get(test_secret, "20240102", "us-east-1", "iot") ==
+          derive_signing_key(test_secret, "20240102", "us-east-1", "iot"));
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 100; ++i) {
+                const std::string date = "202401" + std::to_string(10 + (i + t) % 3);
+                if (slot.get(test_secret, date, "us-east-1", "iot") !=
+                    derive_signing_key(test_secret, date, "us-east-1", "iot"))
+                    ++mismatches;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(mismatches == 0);
+
+    using namespace std::chrono;
+    const sys_seconds t = sys_days{2015y / August / 30} + 12h + 36min;
+    char buf[16];
+    write_amz_date(t, buf);
+    CHECK(std::string_view(buf, 16) == amz_date(t));
 }
 
 TEST_CASE("sigv4: signing_key_cache") {
