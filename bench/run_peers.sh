@@ -21,6 +21,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="${IOTJOBS_BIN_DIR:-$root/build/bin}"
+[[ -d "$bin" ]] && bin="$(cd "$bin" && pwd)"  # absolute: measure.sh runs from build/peers
 shared="${IOTJOBS_SHARED_DIR:-$root/../shared}"
 peers="$root/build/peers"
 

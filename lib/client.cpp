@@ -53,7 +53,8 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
       adaptive_on_(cfg_.retry.mode == retry_mode::adaptive) {
     std::string what;
     std::string url_text;
-    error_code ec = resolve_endpoint({cfg_.region, false, false, cfg_.endpoint_url}, url_text, what);
+    error_code ec = resolve_endpoint(
+        {cfg_.region, cfg_.use_fips_endpoint, cfg_.use_dualstack_endpoint, cfg_.endpoint_url}, url_text, what);
     if (!ec && cfg_.region.empty()) {
         ec = make_error_code(client_errc::no_region);
         what = "You must specify a region (the signing region is needed even with a custom endpoint)";

@@ -93,7 +93,8 @@ std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params para
 struct bulk_options {
     std::size_t max_in_flight = 16;  // concurrent deletes
     // Requests per second (fixed rate, exact over time). 0: the client's adaptive rate limiter
-    // (AWS SDK adaptive mode, shared by every call of the client) paces the run.
+    // (AWS SDK adaptive mode, shared by every call of the client) paces the run; it stays on for
+    // the client's later calls (use a separate client for bulk work if that matters).
     double rate_limit = 0;
     std::optional<bool> default_force;              // applied to items that do not say
     std::optional<std::string> default_namespace_id;  // applied to items that do not say

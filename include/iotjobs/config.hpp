@@ -34,7 +34,7 @@ struct retry_config {
 };
 
 struct timeout_config {
-    duration connect = std::chrono::seconds(10);       // TCP connect (per address); zero disables
+    duration connect = std::chrono::seconds(10);       // TCP connect (all the endpoint's addresses); zero disables
     duration tls_handshake = std::chrono::seconds(10); // zero disables
     duration attempt = std::chrono::seconds(30);       // one request/response exchange; zero disables
     duration operation = std::chrono::seconds(0);      // whole call including retries; zero disables
@@ -54,6 +54,10 @@ struct client_config {
     // Endpoint URL override ("https://host:port" or "http://host:port"). Empty: the default
     // https://iot.{region}.{dnsSuffix} from the partition rules.
     std::string endpoint_url;
+    // FIPS (iot-fips.{region}...) and dual-stack ({region}.api.aws...) endpoints; with a custom
+    // endpoint_url either is a configuration error, as in the AWS rule set.
+    bool use_fips_endpoint = false;
+    bool use_dualstack_endpoint = false;
     // Static credentials. Empty access key: taken from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
     // AWS_SESSION_TOKEN when the client is built with from_environment(), else no_credentials.
     // Whatever their source, the client resolves its credentials once, when it is built (a later
@@ -74,7 +78,8 @@ struct client_config {
 
 // Fills region, credentials, endpoint URL and CA bundle from the AWS environment variables
 // (AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
-// AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
+// AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL (unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true),
+// AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
 // Non-empty string fields of `base` (region, endpoint_url, credentials, ca_bundle) win over the
 // environment; AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, when set, override base.retry (its defaults
 // cannot be told from explicit values). A malformed variable throws std::system_error

@@ -4,6 +4,7 @@
 #include <iotjobs/config.hpp>
 #include <iotjobs/error.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -16,15 +17,25 @@ std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? std::string(v) : std::string();
 }
+// "true" in any case, as the SDKs read boolean settings; "false", empty or unset is false;
+// anything else is an error naming the variable.
+bool env_true(const char* name);
 [[noreturn]] void bad(const std::string& what) {
     throw std::system_error(make_error_code(client_errc::invalid_configuration), what);
+}
+bool env_true(const char* name) {
+    std::string v = env(name);
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v.empty() || v == "false") return false;
+    if (v == "true") return true;
+    bad(std::string(name) + " must be true or false, got \"" + env(name) + "\"");
 }
 }  // namespace
 
 client_config config_from_environment(client_config base) {
     if (base.region.empty()) base.region = env("AWS_REGION");
     if (base.region.empty()) base.region = env("AWS_DEFAULT_REGION");
-    if (base.endpoint_url.empty() && env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true") {
+    if (base.endpoint_url.empty() && !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
         base.endpoint_url = env("AWS_ENDPOINT_URL_IOT");
         if (base.endpoint_url.empty()) base.endpoint_url = env("AWS_ENDPOINT_URL");
     }
@@ -34,6 +45,8 @@ client_config config_from_environment(client_config base) {
         base.static_credentials.session_token = env("AWS_SESSION_TOKEN");
     }
     if (base.ca_bundle.empty()) base.ca_bundle = env("AWS_CA_BUNDLE");
+    if (!base.use_fips_endpoint) base.use_fips_endpoint = env_true("AWS_USE_FIPS_ENDPOINT");
+    if (!base.use_dualstack_endpoint) base.use_dualstack_endpoint = env_true("AWS_USE_DUALSTACK_ENDPOINT");
     if (auto v = env("AWS_MAX_ATTEMPTS"); !v.empty()) {
         unsigned n = 0;
         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
