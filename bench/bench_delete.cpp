@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
     if (o.attempt_timeout_ms >= 0) cfg.timeouts.attempt = std::chrono::milliseconds(o.attempt_timeout_ms);
 
     asio::io_context ioc(static_cast<int>(o.threads));
+    cfg.single_threaded = o.threads == 1;
     shared_state st;
     double cpu0 = 0, cpu1 = 0;
     std::chrono::steady_clock::time_point t0, t1;

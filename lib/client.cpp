@@ -349,6 +349,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
 }
 
 asio::any_io_executor client_impl::make_op_strand() const {
+    if (cfg_.single_threaded) return ex_;  // one thread: already serialised
     if (const auto* io = ex_.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
     return asio::make_strand(ex_);
 }

@@ -51,6 +51,13 @@ enum class log_level { off, error, warn, info, debug };
 struct client_config {
     // Region used for the endpoint and for signing, e.g. "us-east-1". Required.
     std::string region;
+    // Named profile of the shared config files (~/.aws/config, ~/.aws/credentials; AWS_CONFIG_FILE /
+    // AWS_SHARED_CREDENTIALS_FILE). Empty: AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
+    // Read by config_from_environment() and, for credentials, by the client when static_credentials
+    // is empty. A name set here must exist in one of the files, and its credentials win over
+    // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the environment is then not used for credentials,
+    // as botocore does for an explicit profile); otherwise the environment's keys win.
+    std::string profile;
     // Endpoint URL override ("https://host:port" or "http://host:port"). Empty: the default
     // https://iot.{region}.{dnsSuffix} from the partition rules.
     std::string endpoint_url;
@@ -61,7 +68,8 @@ struct client_config {
     // Static credentials. Empty access key: taken from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
     // AWS_SESSION_TOKEN when the client is built with from_environment(), else no_credentials.
     // Whatever their source, the client resolves its credentials once, when it is built (a later
-    // change to the environment is not seen by that client), and every call signs with them.
+    // change to the environment or to the shared files is not seen by that client), and every call
+    // signs with them; when none are found, every call fails with the reason found then.
     credentials static_credentials;
     // PEM CA bundle to verify the server with. Empty: the system trust store.
     std::string ca_bundle;
@@ -70,6 +78,11 @@ struct client_config {
     retry_config retry;
     timeout_config timeouts;
     pool_config pool;
+    // Set when only one thread runs the client's executor (a single-threaded io_context, or a
+    // strand): operations then run directly on it instead of on a strand of their own, which
+    // saves about a tenth of the CPU per call. With several threads, leave it false: each
+    // operation's strand keeps cancellation from racing with the operation.
+    bool single_threaded = false;
     // Debug log sink; receives canonical requests and strings to sign at log_level::debug,
     // never secrets, signing keys or Authorization values.
     log_level level = log_level::off;
@@ -79,11 +92,18 @@ struct client_config {
 // Fills region, credentials, endpoint URL and CA bundle from the AWS environment variables
 // (AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
 // AWS_ENDPOINT_URL_IOT / AWS_ENDPOINT_URL (unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true),
-// AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
-// Non-empty string fields of `base` (region, endpoint_url, credentials, ca_bundle) win over the
-// environment; AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, when set, override base.retry (its defaults
-// cannot be told from explicit values). A malformed variable throws std::system_error
-// (client_errc::invalid_configuration) whose what() names it.
+// AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE)
+// and then from the profile (base.profile, AWS_PROFILE, AWS_DEFAULT_PROFILE or "default") of the
+// shared config files: region, endpoint_url (after its services section's iot endpoint_url; both
+// skipped with ignore_configured_endpoint_urls = true), use_fips_endpoint, use_dualstack_endpoint,
+// ca_bundle, max_attempts, retry_mode, aws_access_key_id / aws_secret_access_key /
+// aws_session_token. Precedence: non-empty string fields (and true switches) of `base` > the
+// environment > the profile; for credentials, an explicitly named base.profile wins over the
+// environment's keys. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, else the profile's max_attempts /
+// retry_mode, when set, override base.retry (its defaults cannot be told from explicit values).
+// A malformed variable, file, line or profile value, a partial set of profile credentials and a
+// named profile that neither file has throw std::system_error (client_errc::invalid_configuration)
+// whose what() names the variable, or the profile, file, line and key (never a secret).
 client_config config_from_environment(client_config base = {});
 
 }  // namespace iotjobs

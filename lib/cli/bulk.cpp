@@ -698,7 +698,8 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
     std::unique_ptr<skip_done_source> filter;
     std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> samples;
 
-    asio::io_context ioc;
+    asio::io_context ioc(1);
+    cfg.single_threaded = true;  // ioc.run() on this thread only
     std::optional<client> c;
     try {
         c.emplace(ioc.get_executor(), std::move(cfg));

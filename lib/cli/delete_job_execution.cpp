@@ -79,7 +79,8 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     bool interrupted = false;
     asio::cancellation_signal cancel;
 
-    asio::io_context ioc;
+    asio::io_context ioc(1);
+    cfg.single_threaded = true;  // ioc.run() on this thread only
     std::optional<client> c;
     try {
         c.emplace(ioc.get_executor(), std::move(cfg));

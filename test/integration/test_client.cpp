@@ -352,8 +352,10 @@ TEST_CASE("pager: every execution of a job across pages") {
     std::vector<fake::execution> seed;
     for (int i = 0; i < 120; ++i) seed.push_back(exec("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
     s.add_executions(seed);
-    asio::io_context ctx;
-    iotjobs::client c(ctx.get_executor(), config_for(s));
+    asio::io_context ctx(1);
+    auto cfg = config_for(s);
+    cfg.single_threaded = true;
+    iotjobs::client c(ctx.get_executor(), cfg);
     std::set<std::string> seen;
     std::size_t pages = 0;
     asio::co_spawn(
