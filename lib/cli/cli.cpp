@@ -109,8 +109,10 @@ std::string help_text() {
     append_wrapped(s,
                    "AWS_REGION, AWS_DEFAULT_REGION; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; "
                    "AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; AWS_CA_BUNDLE; "
-                   "AWS_MAX_ATTEMPTS, AWS_RETRY_MODE. Options win over the environment. Named profiles and the "
-                   "shared config files are not supported yet.",
+                   "AWS_MAX_ATTEMPTS, AWS_RETRY_MODE; AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_CONFIG_FILE, "
+                   "AWS_SHARED_CREDENTIALS_FILE. Options win over the environment, which wins over the profile "
+                   "(region, endpoint_url, ca_bundle, max_attempts, retry_mode, credentials) of the shared config "
+                   "files, except that the keys of a profile named with --profile win over the environment's.",
                    2);
     s += '\n';
     s += exit_codes_text;

@@ -136,15 +136,22 @@ std::variant<global_options, failure> to_global_options(const parsed_options& gl
 std::variant<delete_job_execution_request, failure> make_delete_job_execution_request(const parsed_options& opts);
 
 // ---------------------------------------------------------------------------------------------
-// Configuration (253 on problems), from the options and the environment only.
-//   region:      --region, AWS_REGION, AWS_DEFAULT_REGION
-//   endpoint:    --endpoint-url, AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL
-//                (the two variables ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true)
-//   credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN)
-//   CA bundle:   --ca-bundle, AWS_CA_BUNDLE (the file must be readable)
-//   retries:     --max-attempts, AWS_MAX_ATTEMPTS; AWS_RETRY_MODE (standard | adaptive | legacy)
+// Configuration (253 on problems), from the options, the environment and the profile of the shared
+// config files (endpoint/profile.hpp), whose paths and HOME also come from `env` only.
+//   profile:     --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" (a named profile that
+//                neither file has, a malformed file or a malformed profile value: 253)
+//   region:      --region, AWS_REGION, AWS_DEFAULT_REGION, profile region
+//   endpoint:    --endpoint-url, AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL, the profile's
+//                [services NAME] iot endpoint_url, profile endpoint_url (all but the option ignored
+//                when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true, else the profile's
+//                ignore_configured_endpoint_urls = true)
+//   credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN),
+//                then the profile's aws_access_key_id / aws_secret_access_key / aws_session_token
+//                (credentials file, else config file); with --profile only the profile's
+//   CA bundle:   --ca-bundle, AWS_CA_BUNDLE, profile ca_bundle (the file must be readable)
+//   retries:     --max-attempts, AWS_MAX_ATTEMPTS, profile max_attempts; AWS_RETRY_MODE, profile
+//                retry_mode (standard | adaptive | legacy)
 //   timeouts:    --cli-connect-timeout, --cli-read-timeout (AWS CLI defaults: 60 s each)
-// --profile (and profile-only setups) are reported as not supported yet.
 
 struct resolved_configuration {
     client_config config;              // no log sink yet

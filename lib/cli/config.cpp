@@ -2,6 +2,7 @@
 // Pure apart from checking that a CA bundle file can be opened.
 #include "cli/cli.hpp"
 
+#include "endpoint/profile.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
 
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <system_error>
 
 namespace iotjobs::cli {
 namespace {
@@ -67,20 +69,30 @@ std::string mask_access_key(std::string_view id) {
 
 std::string seconds_text(unsigned s) { return s == 0 ? std::string("none") : std::to_string(s) + " s"; }
 
-}  // namespace
+// "profile dev, /home/u/.aws/config line 3": where a profile setting came from.
+std::string from_profile(const detail::profile_settings& p, const detail::ini_value& v) {
+    return "profile " + p.name + ", " + v.file + " line " + std::to_string(v.line);
+}
 
-std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g,
-                                                                    const environment& env) {
+// The body of resolve_configuration; profile helpers throw std::system_error for malformed files
+// and values, which the caller turns into 253.
+std::variant<resolved_configuration, failure> resolve(const global_options& g, const environment& env) {
     resolved_configuration rc;
     client_config& cfg = rc.config;
     auto note = [&](std::string s) { rc.sources.push_back(std::move(s)); };
 
-    // Profiles: refused clearly rather than silently ignored.
-    if (g.profile)
-        return config_failure("The config profile (" + *g.profile +
-                              ") cannot be used: iotjobs does not support named profiles yet (--profile). "
-                              "Use the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) and "
-                              "AWS_REGION environment variables instead.");
+    // Profile: --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default"; the files from
+    // AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE or HOME/.aws, all from `env` only.
+    const detail::env_lookup lookup = [&env](const char* name) -> const char* {
+        auto it = env.find(std::string_view(name));
+        return it == env.end() ? nullptr : it->second.c_str();
+    };
+    const detail::profile_settings prof =
+        detail::load_profile(g.profile ? std::string_view(*g.profile) : std::string_view(), "--profile", lookup);
+    note("profile: " + prof.name + " (from " + prof.source + ")" +
+         (prof.found ? "" : std::string(", in neither shared file")) + "; files: " +
+         (prof.config_path.empty() ? std::string("none") : prof.config_path) + ", " +
+         (prof.credentials_path.empty() ? std::string("none") : prof.credentials_path));
 
     // Region.
     if (g.region) {
@@ -98,10 +110,20 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
             }
         }
     }
+    if (cfg.region.empty()) {
+        if (const detail::ini_value* v = prof.get("region")) {
+            if (!valid_region(v->value))
+                return config_failure("Provided region_name " + detail::quote_for_message(v->value) + " (from " +
+                                      from_profile(prof, *v) + ") doesn't match a supported format.");
+            cfg.region = v->value;
+            note("region: " + cfg.region + " (from " + from_profile(prof, *v) + ")");
+        }
+    }
     if (cfg.region.empty())
         return config_failure(
             "You must specify a region. You can also configure your region with the AWS_REGION or "
-            "AWS_DEFAULT_REGION environment variable, or pass --region.");
+            "AWS_DEFAULT_REGION environment variable, the region setting of the profile (" + prof.name +
+            ") in the shared config file, or pass --region.");
 
     // Endpoint URL.
     if (g.endpoint_url) {
@@ -109,15 +131,22 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
         note("endpoint: " + cfg.endpoint_url + " (from --endpoint-url)");
     } else {
         const std::string* ignore = env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-        const bool ignore_env = ignore && iequals(*ignore, "true");
+        bool ignore_env = ignore && iequals(*ignore, "true");
         if (ignore && !ignore_env && !iequals(*ignore, "false"))
             return config_failure("Invalid value for AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: " +
                                   detail::quote_for_message(*ignore) + " (expected true or false)");
+        std::string ignore_source = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true";
+        if (!ignore) {
+            if (const detail::ini_value* v = prof.get("ignore_configured_endpoint_urls")) {
+                ignore_env = detail::profile_bool(prof, "ignore_configured_endpoint_urls", *v);
+                ignore_source = "ignore_configured_endpoint_urls = true in " + from_profile(prof, *v);
+            }
+        }
         for (std::string_view name : {"AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL"}) {
             const std::string* v = env_value(env, name);
             if (!v) continue;
             if (ignore_env) {
-                note(std::string(name) + " ignored (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true)");
+                note(std::string(name) + " ignored (" + ignore_source + ")");
                 continue;
             }
             detail::endpoint_url parsed;
@@ -130,6 +159,27 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
             note("endpoint: " + cfg.endpoint_url + " (from " + std::string(name) + ")");
             break;
         }
+        if (cfg.endpoint_url.empty() && !ignore_env) {
+            // The profile's services section (iot -> endpoint_url), then its own endpoint_url.
+            const detail::ini_value* v = detail::services_endpoint_url(prof, "iot");
+            std::string what = "the iot endpoint_url of [services ...] for ";
+            if (!v) {
+                v = prof.get("endpoint_url");
+                what = "endpoint_url in ";
+            }
+            if (v) {
+                detail::endpoint_url parsed;
+                std::string problem;
+                if (detail::parse_endpoint_url(v->value, parsed, &problem))
+                    return config_failure("Bad value for " + what + from_profile(prof, *v) + " \"" + v->value +
+                                          "\": " + endpoint_problem(problem) +
+                                          ". Must be of the form http://<hostname>/ or https://<hostname>/");
+                cfg.endpoint_url = v->value;
+                note("endpoint: " + cfg.endpoint_url + " (from " + what + from_profile(prof, *v) + ")");
+            }
+        } else if (cfg.endpoint_url.empty() && (prof.get("endpoint_url") || prof.get("services"))) {
+            note("profile endpoint settings ignored (" + ignore_source + ")");
+        }
     }
     if (cfg.endpoint_url.empty()) {
         rc.display_endpoint = default_endpoint(cfg.region);
@@ -140,13 +190,16 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
     }
 
     // TLS.
-    std::string_view ca_source;
+    std::string ca_source;
     if (g.ca_bundle) {
         cfg.ca_bundle = *g.ca_bundle;
         ca_source = "--ca-bundle";
     } else if (const std::string* v = env_value(env, "AWS_CA_BUNDLE")) {
         cfg.ca_bundle = *v;
         ca_source = "AWS_CA_BUNDLE";
+    } else if (const detail::ini_value* pv = prof.get("ca_bundle")) {
+        cfg.ca_bundle = pv->value;
+        ca_source = from_profile(prof, *pv);
     }
     if (!cfg.ca_bundle.empty()) {
         std::ifstream f(cfg.ca_bundle, std::ios::binary);
@@ -174,6 +227,9 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
                                   " (expected a whole number of attempts, 1 or more)");
         cfg.retry.max_attempts = n;
         note("max attempts: " + std::to_string(n) + " (from AWS_MAX_ATTEMPTS)");
+    } else if (const detail::ini_value* pv = prof.get("max_attempts")) {
+        cfg.retry.max_attempts = detail::profile_positive(prof, "max_attempts", *pv);
+        note("max attempts: " + std::to_string(cfg.retry.max_attempts) + " (from " + from_profile(prof, *pv) + ")");
     } else {
         note("max attempts: " + std::to_string(cfg.retry.max_attempts) + " (default)");
     }
@@ -188,6 +244,16 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
             return config_failure("Invalid value for AWS_RETRY_MODE: " + detail::quote_for_message(*v) +
                                   " (expected standard, adaptive or legacy)");
         note("retry mode: " + *v + " (from AWS_RETRY_MODE)");
+    } else if (const detail::ini_value* pv = prof.get("retry_mode")) {
+        if (pv->value == "standard")
+            cfg.retry.mode = retry_mode::standard;
+        else if (pv->value == "adaptive")
+            cfg.retry.mode = retry_mode::adaptive;
+        else if (pv->value == "legacy")
+            cfg.retry.mode = retry_mode::legacy;
+        else
+            detail::throw_profile_error(prof, "retry_mode", *pv, "expected standard, adaptive or legacy");
+        note("retry mode: " + pv->value + " (from " + from_profile(prof, *pv) + ")");
     } else {
         note("retry mode: standard (default)");
     }
@@ -202,37 +268,81 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
          (g.connect_timeout_seconds ? " (from --cli-connect-timeout)" : " (default)") + ", read " +
          seconds_text(read_s) + (g.read_timeout_seconds ? " (from --cli-read-timeout)" : " (default)"));
 
-    // Credentials: the environment provider (profiles and the rest of the chain come later).
+    // Credentials: the environment's keys, then the profile's; with --profile, the profile's only
+    // (botocore drops the environment provider for an explicitly named profile).
     const std::string* akid = env_value(env, "AWS_ACCESS_KEY_ID");
     const std::string* secret = env_value(env, "AWS_SECRET_ACCESS_KEY");
+    if (prof.explicit_choice && (akid || secret)) {
+        note("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY ignored (--profile given)");
+        akid = secret = nullptr;
+    }
     if (akid && !secret)
         return config_failure("Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY");
     if (!akid && secret) return config_failure("Partial credentials found in env, missing: AWS_ACCESS_KEY_ID");
-    if (!akid) {
-        std::string msg =
-            "Unable to locate credentials. You can configure credentials by setting the AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY (and, for temporary credentials, AWS_SESSION_TOKEN) environment variables.";
-        for (std::string_view name : {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
-            if (const std::string* p = env_value(env, name))
-                msg += " " + std::string(name) + "=" + *p +
-                       " is set, but iotjobs does not read profiles or the shared config files yet.";
-        return config_failure(std::move(msg));
+    if (akid) {
+        cfg.static_credentials.access_key_id = *akid;
+        cfg.static_credentials.secret_access_key = *secret;
+        std::string_view token_source;
+        if (const std::string* t = env_value(env, "AWS_SESSION_TOKEN")) {
+            cfg.static_credentials.session_token = *t;
+            token_source = "AWS_SESSION_TOKEN";
+        } else if (const std::string* t2 = env_value(env, "AWS_SECURITY_TOKEN")) {
+            cfg.static_credentials.session_token = *t2;
+            token_source = "AWS_SECURITY_TOKEN";
+        }
+        note("credentials: environment variables (access key " + mask_access_key(*akid) +
+             ", secret key <redacted>" +
+             (token_source.empty() ? std::string(", no session token")
+                                   : ", session token <redacted> from " + std::string(token_source)) +
+             ")");
+        return rc;
     }
-    cfg.static_credentials.access_key_id = *akid;
-    cfg.static_credentials.secret_access_key = *secret;
-    std::string_view token_source;
-    if (const std::string* t = env_value(env, "AWS_SESSION_TOKEN")) {
-        cfg.static_credentials.session_token = *t;
-        token_source = "AWS_SESSION_TOKEN";
-    } else if (const std::string* t2 = env_value(env, "AWS_SECURITY_TOKEN")) {
-        cfg.static_credentials.session_token = *t2;
-        token_source = "AWS_SECURITY_TOKEN";
+
+    auto profile_key = [&](const char* key) -> const detail::ini_value* {
+        auto it = prof.credential_values.find(key);
+        return it == prof.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+    };
+    const detail::ini_value* pakid = profile_key("aws_access_key_id");
+    const detail::ini_value* psecret = profile_key("aws_secret_access_key");
+    if (pakid || psecret) {
+        // The messages name files, lines and keys, never the values.
+        if (!pakid || !psecret)
+            return config_failure("Partial credentials found in " + from_profile(prof, pakid ? *pakid : *psecret) +
+                                  ", missing: " + (pakid ? "aws_secret_access_key" : "aws_access_key_id"));
+        cfg.static_credentials.access_key_id = pakid->value;
+        cfg.static_credentials.secret_access_key = psecret->value;
+        const detail::ini_value* token = profile_key("aws_session_token");
+        if (token) cfg.static_credentials.session_token = token->value;
+        note("credentials: " + from_profile(prof, *pakid) + " (access key " + mask_access_key(pakid->value) +
+             ", secret key <redacted>" + (token ? ", session token <redacted>" : ", no session token") + ")");
+        return rc;
     }
-    note("credentials: environment variables (access key " + mask_access_key(*akid) + ", secret key <redacted>" +
-         (token_source.empty() ? std::string(", no session token")
-                               : ", session token <redacted> from " + std::string(token_source)) +
-         ")");
-    return rc;
+
+    std::string msg =
+        "Unable to locate credentials. You can configure credentials by setting the AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY (and, for temporary credentials, AWS_SESSION_TOKEN) environment variables, or "
+        "aws_access_key_id and aws_secret_access_key in the profile's section of the shared credentials file.";
+    msg += " The " + prof.describe() + (prof.found ? " has no credentials" : " does not exist") + " (from " +
+           prof.source + ")";
+    if (prof.explicit_choice) msg += "; with --profile the environment variables are not used";
+    msg += '.';
+    return config_failure(std::move(msg));
+}
+
+}  // namespace
+
+std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g,
+                                                                    const environment& env) {
+    try {
+        return resolve(g, env);
+    } catch (const std::system_error& e) {
+        // Profile problems: an unknown profile, a malformed or unreadable file, a malformed value.
+        // what() ends with ": " and the error code's message; the CLI shows the explanation only.
+        std::string what = e.what();
+        const std::string suffix = ": " + e.code().message();
+        if (what.size() > suffix.size() && what.ends_with(suffix)) what.resize(what.size() - suffix.size());
+        return config_failure(std::move(what));
+    }
 }
 
 }  // namespace iotjobs::cli

@@ -1,5 +1,6 @@
-// Credential providers. For now: static credentials from the configuration, then the
-// environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). The chain is an
+// Credential providers. For now: static credentials from the configuration, the environment
+// (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN) and the profile's static keys in
+// the shared config / credentials files (endpoint/profile.hpp). The chain is an
 // ordered list of providers, each saying why it found nothing, so that profiles,
 // credential_process, container and IMDS providers can be added without touching callers.
 #pragma once
@@ -27,6 +28,12 @@ public:
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c);
 std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env);
+// The profile's aws_access_key_id / aws_secret_access_key / aws_session_token (credentials file,
+// else config file; endpoint/profile.hpp). `profile`: the explicit name, or empty for AWS_PROFILE /
+// AWS_DEFAULT_PROFILE / "default". The files are read on every get(). no_credentials when the
+// profile has no keys (or "default" does not exist); credentials_error for a malformed or
+// unreadable file, an unknown named profile or a partial key pair.
+std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env);
 
 class credentials_chain {
 public:
@@ -38,7 +45,9 @@ private:
     std::vector<std::unique_ptr<credentials_provider>> providers_;
 };
 
-// The default chain for a configuration: static credentials if set, else the environment.
+// The default chain for a configuration: static credentials if set; else, with cfg.profile set,
+// that profile only (an explicit profile drops the environment provider, as in botocore); else
+// the environment, then the profile.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
 
 }  // namespace iotjobs::detail

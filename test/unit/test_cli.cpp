@@ -9,7 +9,11 @@
 #include <boost/beast/core/error.hpp>
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 using namespace iotjobs;
 using namespace iotjobs::cli;
@@ -396,8 +400,11 @@ TEST_CASE("cli: credentials from the environment; none or partial is 253") {
     auto r = run(valid_args(), env);
     CHECK(r.code == 253);
     CHECK(contains(r.err, "Unable to locate credentials"));
-    env["AWS_PROFILE"] = "dev";
-    CHECK(contains(config_fail(valid_args(), env).message, "AWS_PROFILE=dev"));
+    env["AWS_PROFILE"] = "dev";  // no shared files in this environment (no HOME): unknown profile
+    auto pf = config_fail(valid_args(), env);
+    CHECK(pf.exit_code == exit_config);
+    CHECK(contains(pf.message, "The config profile (dev) could not be found"));
+    CHECK(contains(pf.message, "AWS_PROFILE"));
 
     env = full_env();
     env.erase("AWS_SECRET_ACCESS_KEY");
@@ -418,11 +425,175 @@ TEST_CASE("cli: credentials from the environment; none or partial is 253") {
     }
 }
 
-TEST_CASE("cli: --profile is refused clearly with 253") {
-    auto r = run(valid_args({"--profile", "dev"}));
+namespace {
+
+// A temporary HOME with shared config files, and an environment pointing at it (never the host's ~/.aws).
+struct profile_home {
+    std::filesystem::path dir;
+    profile_home() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "iotjobs-cli-profile-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+    }
+    ~profile_home() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    std::string write(const std::string& name, std::string_view text) const {
+        auto p = dir / name;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << text;
+        return p.string();
+    }
+    // Only HOME: the files are HOME/.aws/config and HOME/.aws/credentials.
+    environment env() const { return {{"HOME", dir.string()}}; }
+};
+
+}  // namespace
+
+TEST_CASE("cli: --profile and AWS_PROFILE select a profile of the shared files") {
+    profile_home h;
+    h.write(".aws/config", "[default]\nregion = eu-west-1\n"
+                           "[profile dev]\nregion = ap-south-1\nmax_attempts = 5\nretry_mode = adaptive\n"
+                           "[profile ops]\nregion = us-west-2\nservices = local\n"
+                           "[services local]\niot =\n  endpoint_url = http://127.0.0.1:5055\n"
+                           "[profile regiononly]\nregion = us-east-2\n");
+    h.write(".aws/credentials", "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
+                                "aws_secret_access_key = defaultsecretvalue\n"
+                                "[dev]\naws_access_key_id = AKIDDEVPROFILE002222\naws_secret_access_key = devsecretvalue\n"
+                                "aws_session_token = devtokenvalue\n"
+                                "[ops]\naws_access_key_id = AKIDOPSPROFILE003333\naws_secret_access_key = opssecret\n");
+    environment env = h.env();
+
+    // Default profile: region and credentials from the files.
+    auto rc = config_ok(valid_args(), env);
+    CHECK(rc.config.region == "eu-west-1");
+    CHECK(rc.config.static_credentials.access_key_id == "AKIDDEFAULT00001111");
+    CHECK(rc.config.static_credentials.secret_access_key == "defaultsecretvalue");
+
+    // --profile.
+    rc = config_ok(valid_args({"--profile", "dev"}), env);
+    CHECK(rc.config.region == "ap-south-1");
+    CHECK(rc.config.retry.max_attempts == 5);
+    CHECK(rc.config.retry.mode == retry_mode::adaptive);
+    CHECK(rc.config.static_credentials.access_key_id == "AKIDDEVPROFILE002222");
+    CHECK(rc.config.static_credentials.session_token == "devtokenvalue");
+    bool noted = false;
+    for (const auto& line : rc.sources) {
+        CHECK_FALSE(contains(line, "devsecretvalue"));
+        CHECK_FALSE(contains(line, "devtokenvalue"));
+        CHECK_FALSE(contains(line, "AKIDDEVPROFILE002222"));
+        noted = noted || contains(line, "profile: dev (from --profile)");
+    }
+    CHECK(noted);
+
+    // AWS_PROFILE; the services section gives the endpoint.
+    env["AWS_PROFILE"] = "ops";
+    rc = config_ok(valid_args(), env);
+    CHECK(rc.config.region == "us-west-2");
+    CHECK(rc.config.endpoint_url == "http://127.0.0.1:5055");
+    CHECK(rc.config.static_credentials.access_key_id == "AKIDOPSPROFILE003333");
+    // --profile wins over AWS_PROFILE; options and the environment win over the profile.
+    rc = config_ok(valid_args({"--profile", "dev", "--region", "ca-central-1", "--max-attempts", "2"}), env);
+    CHECK(rc.config.region == "ca-central-1");
+    CHECK(rc.config.retry.max_attempts == 2);
+    env["AWS_REGION"] = "sa-east-1";
+    env["AWS_ENDPOINT_URL"] = "http://env-endpoint:1";
+    rc = config_ok(valid_args(), env);
+    CHECK(rc.config.region == "sa-east-1");
+    CHECK(rc.config.endpoint_url == "http://env-endpoint:1");
+    env.erase("AWS_ENDPOINT_URL");
+    env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true";
+    CHECK(config_ok(valid_args(), env).config.endpoint_url.empty());
+
+    // Credentials: the environment's keys beat AWS_PROFILE's, but not --profile's.
+    env = full_env();
+    env["HOME"] = h.dir.string();
+    env["AWS_PROFILE"] = "dev";
+    CHECK(config_ok(valid_args(), env).config.static_credentials.access_key_id == "AKIDEXAMPLE00001234");
+    CHECK(config_ok(valid_args({"--profile", "dev"}), env).config.static_credentials.access_key_id ==
+          "AKIDDEVPROFILE002222");
+    // --profile with a profile without keys: the environment is not used (botocore).
+    auto f = config_fail(valid_args({"--profile", "regiononly"}), env);
+    CHECK(f.exit_code == exit_config);
+    CHECK(contains(f.message, "Unable to locate credentials"));
+    CHECK(contains(f.message, "regiononly"));
+
+    // Through run_cli, as a user would: the call would be sent with the profile's settings.
+    would_send sent;
+    env = h.env();
+    auto r = run(valid_args({"--profile", "dev"}), env, sent);
+    CHECK(r.code == 0);
+    REQUIRE(sent.config);
+    CHECK(sent.config->config.region == "ap-south-1");
+    CHECK(sent.config->config.static_credentials.access_key_id == "AKIDDEVPROFILE002222");
+}
+
+TEST_CASE("cli: AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE from the injected environment") {
+    profile_home h;
+    environment env;
+    env["AWS_CONFIG_FILE"] = h.write("elsewhere/cfg", "[profile p]\nregion = eu-north-1\n");
+    env["AWS_SHARED_CREDENTIALS_FILE"] =
+        h.write("elsewhere/creds", "[p]\naws_access_key_id = AKIDFROMCREDFILE44\naws_secret_access_key = s3cr3t\n");
+    env["AWS_DEFAULT_PROFILE"] = "p";
+    auto rc = config_ok(valid_args(), env);
+    CHECK(rc.config.region == "eu-north-1");
+    CHECK(rc.config.static_credentials.access_key_id == "AKIDFROMCREDFILE44");
+    CHECK(rc.config.static_credentials.secret_access_key == "s3cr3t");
+}
+
+TEST_CASE("cli: profile problems are 253 and name the problem") {
+    profile_home h;
+    environment env = full_env();
+    env["HOME"] = h.dir.string();
+    // Unknown profile, through run_cli.
+    auto r = run(valid_args({"--profile", "nope"}), env);
     CHECK(r.code == 253);
-    CHECK(contains(r.err, "profile"));
-    CHECK(contains(r.err, "not support"));
+    CHECK(contains(r.err, "The config profile (nope) could not be found"));
+    // A bare [NAME] in the config file is not a profile.
+    h.write(".aws/config", "[bare]\nregion = us-east-1\n");
+    r = run(valid_args({"--profile", "bare"}), env);
+    CHECK(r.code == 253);
+    CHECK(contains(r.err, "could not be found"));
+
+    // Malformed file: file and line.
+    const std::string cfg = h.write(".aws/config", "[default]\nregion us-east-1\n");
+    r = run(valid_args(), env);
+    CHECK(r.code == 253);
+    CHECK(contains(r.err, cfg + " line 2"));
+    const std::string creds = h.write(".aws/credentials", "aws_secret_access_key = leakedsecret\n");
+    h.write(".aws/config", "[default]\n");
+    r = run(valid_args(), env);
+    CHECK(r.code == 253);
+    CHECK(contains(r.err, creds + " line 1"));
+    CHECK_FALSE(contains(r.err, "leakedsecret"));
+
+    // Malformed values: profile, file, line and key.
+    h.write(".aws/credentials", "");
+    for (std::string_view text :
+         {"[default]\nregion = us-east-1\nmax_attempts = 0\n", "[default]\nregion = us-east-1\nretry_mode = fastest\n",
+          "[default]\nregion = bad region\n", "[default]\nregion = us-east-1\nendpoint_url = ftp://x\n",
+          "[default]\nregion = us-east-1\nservices = missing\n",
+          "[default]\nregion = us-east-1\nignore_configured_endpoint_urls = perhaps\n",
+          "[default]\nregion = us-east-1\nca_bundle = /nonexistent/ca.pem\n"}) {
+        CAPTURE(text);
+        const std::string path = h.write(".aws/config", text);
+        env.erase("AWS_REGION");
+        auto f = config_fail(valid_args(), env);
+        CHECK(f.exit_code == exit_config);
+        CHECK(contains(f.message, path));
+        CHECK(contains(f.message, "default"));
+    }
+
+    // Partial profile credentials: names the missing key, never the value present.
+    env = h.env();
+    env["AWS_REGION"] = "us-east-1";
+    h.write(".aws/config", "[default]\n");
+    h.write(".aws/credentials", "[default]\naws_access_key_id = AKIDONLYHALF5555\n");
+    auto f = config_fail(valid_args(), env);
+    CHECK(contains(f.message, "Partial credentials"));
+    CHECK(contains(f.message, "aws_secret_access_key"));
+    CHECK_FALSE(contains(f.message, "AKIDONLYHALF5555"));
 }
 
 TEST_CASE("cli: endpoint from --endpoint-url, AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL; the ignore switch") {
