@@ -884,15 +884,9 @@ int bulk_command(const command_context& ctx, std::variant<bulk_settings, failure
         print_failure(ctx.err, *f);
         return f->exit_code;
     }
-    auto rc = resolve_configuration(ctx.globals, ctx.env);
-    if (auto* f = std::get_if<failure>(&rc)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
+    auto rc = configure_command(ctx);
+    if (auto* code = std::get_if<int>(&rc)) return *code;
     const auto& cfg = std::get<resolved_configuration>(rc);
-    ctx.log.add_secret(cfg.config.static_credentials.secret_access_key);
-    ctx.log.add_secret(cfg.config.static_credentials.session_token);
-    for (const auto& line : cfg.sources) ctx.log.write("cli", line);
     const auto& s = std::get<bulk_settings>(settings);
     if (ctx.ro.before_bulk) {
         if (auto code = ctx.ro.before_bulk(cfg, s)) return *code;

@@ -258,6 +258,11 @@ struct command_context {
 // errors, otherwise a blank line and the message.
 void print_failure(std::ostream& err, const failure& f);
 
+// The configuration step every command shares: resolves it (253 on failure, printed), registers
+// its secrets with the debug log and logs where each setting came from. Returns the exit code on
+// failure.
+std::variant<resolved_configuration, int> configure_command(const command_context& ctx);
+
 // The delete-job-execution command: parameters (252), configuration (253), then the call.
 int delete_job_execution_command(const command_context& ctx);
 

@@ -161,21 +161,28 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     return f.exit_code;
 }
 
+std::variant<resolved_configuration, int> configure_command(const command_context& ctx) {
+    auto rc = resolve_configuration(ctx.globals, ctx.env);
+    if (auto* f = std::get_if<failure>(&rc)) {
+        print_failure(ctx.err, *f);
+        return f->exit_code;
+    }
+    auto& cfg = std::get<resolved_configuration>(rc);
+    ctx.log.add_secret(cfg.config.static_credentials.secret_access_key);
+    ctx.log.add_secret(cfg.config.static_credentials.session_token);
+    for (const auto& line : cfg.sources) ctx.log.write("cli", line);
+    return std::move(cfg);
+}
+
 int delete_job_execution_command(const command_context& ctx) {
     auto req = make_delete_job_execution_request(ctx.cl.options);
     if (auto* f = std::get_if<failure>(&req)) {
         print_failure(ctx.err, *f);
         return f->exit_code;
     }
-    auto rc = resolve_configuration(ctx.globals, ctx.env);
-    if (auto* f = std::get_if<failure>(&rc)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
+    auto rc = configure_command(ctx);
+    if (auto* code = std::get_if<int>(&rc)) return *code;
     const auto& cfg = std::get<resolved_configuration>(rc);
-    ctx.log.add_secret(cfg.config.static_credentials.secret_access_key);
-    ctx.log.add_secret(cfg.config.static_credentials.session_token);
-    for (const auto& line : cfg.sources) ctx.log.write("cli", line);
     const auto& request = std::get<delete_job_execution_request>(req);
     if (ctx.ro.before_call) {
         if (auto code = ctx.ro.before_call(cfg, request)) return *code;

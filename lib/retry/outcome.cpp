@@ -22,24 +22,6 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// botocore retries/standard.py throttling codes (AWS-BEHAVIOUR.md e.2).
-constexpr std::array<std::string_view, 14> throttling_names{
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-};
-
 // Transient error names: botocore's list plus the 5xx-class exceptions IoT models.
 constexpr std::array<std::string_view, 9> transient_names{
     "RequestTimeout",
@@ -120,7 +102,8 @@ const char* to_string(retry_kind k) noexcept
 
 bool is_throttling_error_name(std::string_view aws_error_name) noexcept
 {
-    return contains(throttling_names, aws_error_name);
+    // One list of throttling names (botocore's, AWS-BEHAVIOUR.md e.2): the error category's.
+    return service_errc_from_name(aws_error_name) == service_errc::throttling;
 }
 
 bool is_timeout(const attempt_outcome& o) noexcept
