@@ -1,7 +1,5 @@
 // List, Describe and Cancel: validation, the shared attempt loop, typed results.
-#include "client_impl.hpp"
-#include "diagnostics_access.hpp"
-#include "jobs/wire.hpp"
+#include "jobs/start.hpp"
 
 #include <iotjobs/describe_job_execution.hpp>
 #include <iotjobs/list_job_executions.hpp>
@@ -33,15 +31,7 @@ asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operat
 template <class Request, class Result, class Parse>
 void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
            asio::any_completion_handler<void(error_code, Result)> handler, Parse parse) {
-    std::string what;
-    if (error_code ec = validate(req, &what)) {
-        if (diag) {
-            diag->clear();
-            access::message(*diag) = std::move(what);
-        }
-        impl->post_result(std::move(handler), ec);
-        return;
-    }
+    if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
     auto& client = *impl;
     client.spawn(run_parsed<Result>(std::move(impl), build_request(req), diag, out, parse), std::move(handler), out);
@@ -74,17 +64,7 @@ void async_describe_erased(std::shared_ptr<client_impl> impl, describe_job_execu
 
 void async_cancel_erased(std::shared_ptr<client_impl> impl, cancel_job_execution_request req, diagnostics* diag,
                          asio::any_completion_handler<cancel_signature> handler) {
-    std::string what;
-    if (error_code ec = validate(req, &what)) {
-        if (diag) {
-            diag->clear();
-            access::message(*diag) = std::move(what);
-        }
-        impl->post_result(std::move(handler), ec);
-        return;
-    }
-    auto& client = *impl;
-    client.spawn(run_operation(std::move(impl), build_request(req), diag), std::move(handler));
+    start_operation(std::move(impl), req, diag, std::move(handler));
 }
 
 }  // namespace iotjobs::detail
