@@ -200,6 +200,11 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                     co_return wec;
                 }
                 wait -= step;
+                if (has_deadline && wait.count() > 0 && std::chrono::steady_clock::now() + wait >= deadline) {
+                    adaptive_.refund(std::chrono::steady_clock::now());
+                    access::message(diag) = "the operation deadline would pass while waiting for the rate limiter";
+                    co_return make_error_code(client_errc::deadline_exceeded);
+                }
                 const double now_rate = adaptive_.state().fill_rate;
                 if (wait.count() > 0 && now_rate > 0.0 && now_rate != rate) {
                     wait = std::chrono::duration_cast<duration>(wait * (rate / now_rate));

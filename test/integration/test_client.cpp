@@ -376,3 +376,31 @@ TEST_CASE("pager: every execution of a job across pages") {
     CHECK(seen.size() == 120);
     CHECK(pages == 3);
 }
+
+
+TEST_CASE("adaptive mode: a rate-limiter wait that would pass the operation deadline ends the call") {
+    fake::server s;
+    s.start();
+    for (int i = 0; i < 5; ++i)
+        s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    std::string err;
+    auto throttle = fake::parse_fault("throttle=first:1", err);
+    REQUIRE(throttle);
+    s.set_faults({*throttle});
+    asio::io_context ctx;
+    auto cfg = config_for(s);  // max_attempts 1
+    cfg.retry.mode = iotjobs::retry_mode::adaptive;
+    cfg.timeouts.operation = std::chrono::milliseconds(300);
+    iotjobs::client c(ctx.get_executor(), cfg);
+    iotjobs::diagnostics diag;
+    // One throttle after one response: the limiter turns on at ~1.4 requests/s (bucket <= 1.4).
+    CHECK(run_delete(ctx, c, {"thing-0", "job-1", 0, {}, {}}, diag) == iotjobs::service_errc::throttling);
+    // Within a few calls the bucket is empty and the next slot is further away than 300 ms.
+    iotjobs::error_code last;
+    int sent_before = static_cast<int>(s.stats().requests_total);
+    for (int i = 1; i < 5 && last != iotjobs::client_errc::deadline_exceeded; ++i)
+        last = run_delete(ctx, c, {"thing-" + std::to_string(i), "job-1", i, {}, {}}, diag);
+    CHECK(last == iotjobs::client_errc::deadline_exceeded);
+    CHECK(diag.message().find("rate limiter") != std::string_view::npos);
+    CHECK(static_cast<int>(s.stats().requests_total) - sent_before <= 3);
+}
