@@ -102,6 +102,17 @@ credentials_map parse_credentials_json(std::string_view json) {
     return m;
 }
 
+execution make_execution(std::string thing_name, std::string job_id, std::int64_t execution_number,
+                         execution_status status, std::string namespace_id) {
+    execution e;
+    e.thing_name = std::move(thing_name);
+    e.job_id = std::move(job_id);
+    e.execution_number = execution_number;
+    e.status = status;
+    e.namespace_id = std::move(namespace_id);
+    return e;
+}
+
 std::vector<execution> parse_seed_json(std::string_view json) {
     boost::system::error_code ec;
     auto v = boost::json::parse(json, ec);

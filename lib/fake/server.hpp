@@ -72,6 +72,10 @@ struct execution {
 };
 // Parses {"executions": [{"thingName", "jobId", "executionNumber", "status", "namespaceId"?}]};
 // validates names and statuses; throws std::runtime_error with a message naming the item.
+// An execution with the given key and status (timestamps "now" when added), for tests and seeding.
+execution make_execution(std::string thing_name, std::string job_id, std::int64_t execution_number,
+                         execution_status status, std::string namespace_id = {});
+
 std::vector<execution> parse_seed_json(std::string_view json);
 
 // --generate: execution i (1..count) is thing-<i> / job-<i % jobs> / executionNumber i, the

@@ -23,15 +23,6 @@ using iotjobs::error_code;
 
 namespace {
 
-fake::execution exec(std::string thing, std::string job, std::int64_t n, fake::execution_status s) {
-    fake::execution e;
-    e.thing_name = std::move(thing);
-    e.job_id = std::move(job);
-    e.execution_number = n;
-    e.status = s;
-    return e;
-}
-
 iotjobs::client_config config_for(const fake::server& s) {
     iotjobs::client_config cfg;
     cfg.region = "us-east-1";
@@ -76,7 +67,7 @@ TEST_CASE("every item gets exactly one outcome, of the right kind") {
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < 300; ++i) {
         auto st = i % 3 == 0 ? fake::execution_status::in_progress : fake::execution_status::succeeded;
-        if (i % 10 != 7) s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, st));
+        if (i % 10 != 7) s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, st));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
     items.push_back({"bad thing", "job-1", 1, {}, {}});
@@ -127,7 +118,7 @@ TEST_CASE("a fatal auth error stops the run early; the rest is not attempted") {
     s.start();
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < 500; ++i) {
-        s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
     asio::io_context ctx;
@@ -157,7 +148,7 @@ TEST_CASE("cancellation: stop taking new items, finish those in flight") {
     s.set_faults({*slow});
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < 2000; ++i) {
-        s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
     asio::io_context ctx;
@@ -183,8 +174,8 @@ TEST_CASE("purge: the executions of a job, filtered by status, across pages") {
     s.start();
     for (int i = 0; i < 620; ++i) {
         auto st = i % 4 == 0 ? fake::execution_status::in_progress : fake::execution_status::succeeded;
-        s.add_execution(exec("thing:" + std::to_string(i), "job-7", i, st));
-        s.add_execution(exec("thing:" + std::to_string(i), "job-8", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("thing:" + std::to_string(i), "job-7", i, st));
+        s.add_execution(fake::make_execution("thing:" + std::to_string(i), "job-8", i, fake::execution_status::succeeded));
     }
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
@@ -217,7 +208,7 @@ TEST_CASE("purge: the executions of a job, filtered by status, across pages") {
 TEST_CASE("dry run sends nothing") {
     fake::server s;
     s.start();
-    s.add_execution(exec("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
     auto src = iotjobs::make_vector_source({{"thing-1", "job-1", 1, {}, {}}, {"bad/thing", "job-1", 2, {}, {}}});
@@ -233,8 +224,8 @@ TEST_CASE("dry run sends nothing") {
 TEST_CASE("a stream source with invalid lines: reported with line numbers, the run goes on") {
     fake::server s;
     s.start();
-    s.add_execution(exec("thing-1", "job-1", 1, fake::execution_status::succeeded));
-    s.add_execution(exec("thing-2", "job-1", 2, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
     std::istringstream in("thingName,jobId,executionNumber\nthing-1,job-1,1\nthing-x,job-1,notanumber\nthing-2,job-1,2\n");
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));

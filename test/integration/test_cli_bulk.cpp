@@ -36,15 +36,6 @@ namespace {
 const std::string test_akid = "AKIDEXAMPLE";
 const std::string test_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-fake::execution exec(std::string thing, std::string job, std::int64_t n, fake::execution_status s) {
-    fake::execution e;
-    e.thing_name = std::move(thing);
-    e.job_id = std::move(job);
-    e.execution_number = n;
-    e.status = s;
-    return e;
-}
-
 environment env_for(const fake::server& s) {
     return {{"AWS_REGION", "us-east-1"},
             {"AWS_ACCESS_KEY_ID", test_akid},
@@ -158,8 +149,8 @@ fake::fault_rule fault(const std::string& text) {
 TEST_CASE("cli bulk e2e: CSV input, every item once in the report with its outcome, invalid lines by number") {
     fake::server s;
     s.start();
-    for (int i = 1; i <= 20; ++i) s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-    s.add_execution(exec("busy", "job-1", 1, fake::execution_status::in_progress));
+    for (int i = 1; i <= 20; ++i) s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("busy", "job-1", 1, fake::execution_status::in_progress));
 
     temp_dir dir;
     std::string csv = "jobId,thingName,executionNumber\n";  // any column order
@@ -207,13 +198,13 @@ TEST_CASE("cli bulk e2e: CSV input, every item once in the report with its outco
 TEST_CASE("cli bulk e2e: JSON Lines input, everything deleted or already gone: exit 0, defaults applied") {
     fake::server s;
     s.start();
-    s.add_execution(exec("t1", "j", 1, fake::execution_status::in_progress));
-    s.add_execution(exec("t2", "j", 2, fake::execution_status::failed));
-    fake::execution ns = exec("t3", "j", 3, fake::execution_status::succeeded);
+    s.add_execution(fake::make_execution("t1", "j", 1, fake::execution_status::in_progress));
+    s.add_execution(fake::make_execution("t2", "j", 2, fake::execution_status::failed));
+    fake::execution ns = fake::make_execution("t3", "j", 3, fake::execution_status::succeeded);
     ns.namespace_id = "AWS";
     s.add_execution(ns);
 
-    fake::execution other = exec("t5", "j", 5, fake::execution_status::succeeded);
+    fake::execution other = fake::make_execution("t5", "j", 5, fake::execution_status::succeeded);
     other.namespace_id = "NS2";
     s.add_execution(other);
 
@@ -247,14 +238,14 @@ TEST_CASE("cli bulk e2e: JSON Lines input, everything deleted or already gone: e
     CHECK(lines.at(1).outcome == "deleted");
 
     // The report can go to standard output.
-    s.add_execution(exec("t1", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t1", "j", 1, fake::execution_status::succeeded));
     r = run({"bulk-delete", "--input", input, "--report", "-"}, env_for(s));
     CHECK(r.code == 0);
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 4);
     CHECK(contains(r.out, "\"outcome\":\"deleted\""));
 
     // And the input can come from standard input.
-    s.add_execution(exec("t2", "j", 2, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t2", "j", 2, fake::execution_status::succeeded));
     std::istringstream in("thingName,jobId,executionNumber\nt2,j,2\n");
     r = run({"bulk-delete", "--input", "-", "--report", "-"}, env_for(s), &in);
     CHECK(r.code == 0);
@@ -312,10 +303,10 @@ TEST_CASE("cli bulk e2e: --skip-done resumes without repeating finished items") 
     constexpr int n = 60;
     std::string csv = "thingName,jobId,executionNumber\n";
     for (int i = 1; i <= n; ++i) {
-        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
         csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
     }
-    s.add_execution(exec("busy", "j", 1, fake::execution_status::in_progress));
+    s.add_execution(fake::make_execution("busy", "j", 1, fake::execution_status::in_progress));
     csv += "busy,j,1\n";  // refused: finished, not tried again
     csv += "oops\n";      // invalid: tried again (and invalid again)
     temp_dir dir;
@@ -373,9 +364,9 @@ TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
     for (int i = 1; i <= 300; ++i) {
         const st x = statuses[i % 5];
         ++seeded[x];
-        s.add_execution(exec("thing-" + std::to_string(i), "job-a", i, x));
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-a", i, x));
     }
-    s.add_execution(exec("thing-1", "job-b", 1, st::succeeded));  // another job: untouched
+    s.add_execution(fake::make_execution("thing-1", "job-b", 1, st::succeeded));  // another job: untouched
 
     temp_dir dir;
     const std::string report = dir.file("purge.jsonl");
@@ -420,7 +411,7 @@ TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
 TEST_CASE("cli bulk e2e: --dry-run sends no delete and reports what would be deleted") {
     fake::server s;
     s.start();
-    for (int i = 1; i <= 10; ++i) s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::failed));
+    for (int i = 1; i <= 10; ++i) s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::failed));
     temp_dir dir;
     std::string csv = "thingName,jobId,executionNumber\n";
     for (int i = 1; i <= 10; ++i) csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
@@ -450,7 +441,7 @@ TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style erro
     constexpr int n = 200;
     std::string csv = "thingName,jobId,executionNumber\n";
     for (int i = 1; i <= n; ++i) {
-        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
         csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
     }
     temp_dir dir;
@@ -550,7 +541,7 @@ spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const f
 std::string seed_items(fake::server& s, int n) {
     std::string csv = "thingName,jobId,executionNumber\n";
     for (int i = 1; i <= n; ++i) {
-        s.add_execution(exec("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::succeeded));
         csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
     }
     return csv;
@@ -650,7 +641,7 @@ TEST_CASE("cli bulk e2e: the progress line when asked for, and --debug never sho
     CHECK(contains(e, "/20 "));
     CHECK(contains(e, "\r\x1b[Kbulk-delete: 20 items"));  // the line is cleared before the summary
 
-    s.add_execution(exec("t1", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t1", "j", 1, fake::execution_status::succeeded));
     auto r = run({"bulk-delete", "--input", input, "--debug", "--concurrency", "2"}, env_for(s));
     CHECK(r.code == 0);
     CHECK(contains(r.err, "bulk-delete: input " + input));

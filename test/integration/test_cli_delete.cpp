@@ -30,15 +30,6 @@ namespace {
 const std::string test_akid = "AKIDEXAMPLE";
 const std::string test_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-fake::execution exec(std::string thing, std::string job, std::int64_t n, fake::execution_status s) {
-    fake::execution e;
-    e.thing_name = std::move(thing);
-    e.job_id = std::move(job);
-    e.execution_number = n;
-    e.status = s;
-    return e;
-}
-
 environment env_for(const fake::server& s) {
     return {{"AWS_REGION", "us-east-1"},
             {"AWS_ACCESS_KEY_ID", test_akid},
@@ -91,7 +82,7 @@ std::string hex(const iotjobs::sigv4::key_bytes& k) {
 TEST_CASE("cli e2e: delete succeeds silently, then ResourceNotFoundException exactly as the AWS CLI prints it") {
     fake::server s;
     s.start();
-    s.add_execution(exec("my:thing", "job-1", 7, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("my:thing", "job-1", 7, fake::execution_status::succeeded));
 
     auto r = run(delete_args("my:thing", "job-1", "7"), env_for(s));
     CHECK(r.code == 0);
@@ -110,7 +101,7 @@ TEST_CASE("cli e2e: delete succeeds silently, then ResourceNotFoundException exa
 TEST_CASE("cli e2e: --force, --no-force and InvalidStateTransitionException") {
     fake::server s;
     s.start();
-    s.add_execution(exec("t1", "j1", 1, fake::execution_status::in_progress));
+    s.add_execution(fake::make_execution("t1", "j1", 1, fake::execution_status::in_progress));
     auto r = run(delete_args("t1", "j1", "1"), env_for(s));
     CHECK(r.code == 254);
     CHECK(contains(r.err, "An error occurred (InvalidStateTransitionException) when calling the DeleteJobExecution "
@@ -126,7 +117,7 @@ TEST_CASE("cli e2e: --force, --no-force and InvalidStateTransitionException") {
 TEST_CASE("cli e2e: authentication errors and throttling after retries are service errors (254)") {
     fake::server s;
     s.start();
-    s.add_execution(exec("t", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 1, fake::execution_status::succeeded));
     auto env = env_for(s);
     env["AWS_SECRET_ACCESS_KEY"] = "not-the-right-secret-key-0000000000000000";
     auto r = run(delete_args("t", "j", "1"), env);
@@ -158,9 +149,9 @@ TEST_CASE("cli e2e: TLS is verified; --ca-bundle and AWS_CA_BUNDLE; --no-verify-
     s.start();
     const std::string ca = temp_path("ca.pem");
     s.write_ca_file(ca);
-    s.add_execution(exec("t", "j", 1, fake::execution_status::succeeded));
-    s.add_execution(exec("t", "j", 2, fake::execution_status::succeeded));
-    s.add_execution(exec("t", "j", 3, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 2, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 3, fake::execution_status::succeeded));
 
     // The system trust store does not know the fake's CA.
     auto r = run(delete_args("t", "j", "1", {"--max-attempts", "1"}), env_for(s));
@@ -201,7 +192,7 @@ TEST_CASE("cli e2e: transport failures are 255 with the AWS CLI's wording") {
 
     fake::server s;
     s.start();
-    s.add_execution(exec("t", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 1, fake::execution_status::succeeded));
     std::string error;
     auto stall = fake::parse_fault("stall=always", error);
     REQUIRE(stall.has_value());
@@ -219,7 +210,7 @@ TEST_CASE("cli e2e: --debug shows the signing steps and never a secret") {
                                                         "FwoGZXIvYXdzEJr//////////wEaDOtokenvalue+xyz=="};
     fake::server s(o);
     s.start();
-    s.add_execution(exec("my:thing", "job-1", 7, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("my:thing", "job-1", 7, fake::execution_status::succeeded));
     auto env = env_for(s);
     env["AWS_ACCESS_KEY_ID"] = "ASIAEXAMPLETEMP";
     env["AWS_SECRET_ACCESS_KEY"] = "tempSecretKeyValue/0123456789+abcdefghijklmn";
@@ -266,7 +257,7 @@ TEST_CASE("cli e2e: SIGINT during a call exits 130 (the real binary)") {
     }
     fake::server s;
     s.start();
-    s.add_execution(exec("t", "j", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("t", "j", 1, fake::execution_status::succeeded));
     std::string error;
     auto stall = fake::parse_fault("stall=always", error);
     REQUIRE(stall.has_value());

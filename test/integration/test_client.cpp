@@ -33,17 +33,6 @@ namespace {
 
 const iotjobs::credentials test_creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
 
-fake::execution exec(std::string thing, std::string job, std::int64_t n, fake::execution_status s,
-                     std::string ns = {}) {
-    fake::execution e;
-    e.thing_name = std::move(thing);
-    e.job_id = std::move(job);
-    e.execution_number = n;
-    e.status = s;
-    e.namespace_id = std::move(ns);
-    return e;
-}
-
 // The client constructor throws std::system_error carrying an iotjobs::client_errc.
 bool is_client_errc(const std::system_error& e, iotjobs::client_errc expected) {
     return e.code().value() == static_cast<int>(expected) &&
@@ -91,7 +80,7 @@ TEST_CASE("TLS: verified against the server's CA, keep-alive reuse, concurrent c
     std::string ca = temp_path("ca.pem");
     s.write_ca_file(ca);
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 200; ++i) seed.push_back(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 200; ++i) seed.push_back(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     s.add_executions(seed);
 
     asio::io_context ctx;
@@ -129,7 +118,7 @@ TEST_CASE("TLS: the system trust store (or a wrong CA) rejects the fake's certif
     o.tls = true;
     fake::server s(o);
     s.start();
-    s.add_execution(exec("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
     asio::io_context ctx;
     // A CA bundle that does not contain the fake's CA: the system bundle.
     auto cfg = config_for(s, "/etc/ssl/certs/ca-certificates.crt");
@@ -159,8 +148,8 @@ TEST_CASE("TLS: a missing CA bundle file is a configuration error naming the fil
 TEST_CASE("service errors reach the caller with diagnostics") {
     fake::server s;
     s.start();
-    s.add_execution(exec("thing:1", "job-1", 1, fake::execution_status::in_progress));
-    s.add_execution(exec("thing-2", "job-1", 2, fake::execution_status::failed, "ns-1"));
+    s.add_execution(fake::make_execution("thing:1", "job-1", 1, fake::execution_status::in_progress));
+    s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::failed, "ns-1"));
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
     iotjobs::diagnostics diag;
@@ -205,7 +194,7 @@ TEST_CASE("auth failures: unknown key, wrong secret, session tokens") {
     o.credentials["AKIDTEMP"] = {"temp-secret", "the-token"};
     fake::server s(o);
     s.start();
-    s.add_execution(exec("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
     asio::io_context ctx;
     iotjobs::diagnostics diag;
 
@@ -262,8 +251,8 @@ TEST_CASE("no region: the client cannot be built") {
 TEST_CASE("per-operation cancellation: operation_aborted, the client stays usable") {
     fake::server s;
     s.start();
-    s.add_execution(exec("thing-1", "job-1", 1, fake::execution_status::succeeded));
-    s.add_execution(exec("thing-2", "job-1", 2, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
     std::string err;
     auto stall = fake::parse_fault("stall=first:1", err);
     REQUIRE(stall);
@@ -296,7 +285,7 @@ TEST_CASE("a client shared by coroutines on a multi-threaded io_context") {
     fake::server s;
     s.start();
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 300; ++i) seed.push_back(exec("t-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 300; ++i) seed.push_back(fake::make_execution("t-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     s.add_executions(seed);
     asio::io_context ctx(2);
     auto cfg = config_for(s);
@@ -331,7 +320,7 @@ TEST_CASE("TLS session resumption for new connections; idle connections closed b
     s.start();
     std::string ca = temp_path("ca-resume.pem");
     s.write_ca_file(ca);
-    for (int i = 0; i < 3; ++i) s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 3; ++i) s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s, ca));
     iotjobs::diagnostics diag;
@@ -350,7 +339,7 @@ TEST_CASE("pager: every execution of a job across pages") {
     fake::server s;
     s.start();
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 120; ++i) seed.push_back(exec("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 120; ++i) seed.push_back(fake::make_execution("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
     s.add_executions(seed);
     asio::io_context ctx(1);
     auto cfg = config_for(s);
@@ -382,7 +371,7 @@ TEST_CASE("adaptive mode: a rate-limiter wait that would pass the operation dead
     fake::server s;
     s.start();
     for (int i = 0; i < 5; ++i)
-        s.add_execution(exec("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     std::string err;
     auto throttle = fake::parse_fault("throttle=first:1", err);
     REQUIRE(throttle);
