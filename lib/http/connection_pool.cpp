@@ -1,6 +1,10 @@
-// Connection pool over Beast: TCP connect with DNS caching, TLS (verified, SNI, session
-// resumption), HTTP/1.1 keep-alive, per-step deadlines, FIFO waiters with an acquire timeout.
+// Connection pool: TCP connect with DNS caching (Beast's tcp_stream, for its connect timeout), TLS
+// with OpenSSL straight over the connection's buffers (verified, SNI, session resumption), requests
+// serialized by hand, responses parsed by Beast's basic_parser, HTTP/1.1 keep-alive, per-step
+// deadlines from one lazy watchdog per connection, FIFO waiters with an acquire timeout.
 #include "http/connection_pool.hpp"
+
+#include "http/conn_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -10,26 +14,27 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/rfc7230.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/http/status.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <sys/socket.h>
+
+#include <climits>
+#include <cstring>
 #include <atomic>
 #include <charconv>
 #include <deque>
@@ -49,28 +54,62 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::size_t max_response_body = 16 * 1024 * 1024;
 constexpr auto dns_ttl = std::chrono::seconds(60);
 
+constexpr std::size_t tls_read_size = 17 * 1024;   // a whole TLS record with its header
+constexpr std::size_t min_read_size = 4 * 1024;     // plaintext read buffer, grows when a header needs it
+constexpr std::size_t max_read_buffer = 1024 * 1024;
+
+// One TCP connection, TLS or plain. Its socket is non-blocking: requests are sent straight away
+// (asynchronously only for what the kernel does not take), responses read with async_read_some.
 struct connection {
-    std::optional<beast::tcp_stream> plain;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
-    beast::flat_buffer buffer;
+    explicit connection(tcp::socket s) : sock(std::move(s)), fd(static_cast<int>(sock.native_handle())) {}
+    tcp::socket sock;
+    int fd;
+    SSL* ssl = nullptr;  // null: plain HTTP
+    tls_buffers tls;     // raw TLS bytes (TLS only)
+    // While a step with a deadline runs, the connection is on the pool's watch list (these fields
+    // are the pool mutex's; `watched` only changes on the step's own thread).
+    clock_type::time_point deadline = clock_type::time_point::max();
+    connection* watch_prev = nullptr;
+    connection* watch_next = nullptr;
+    bool watched = false;
+    bool fired = false;
     std::string request_bytes;  // the serialized request, reused (its capacity) across requests
+    std::vector<char> rbuf;     // response bytes (plaintext) not parsed yet: [rbegin, rend)
+    std::size_t rbegin = 0;
+    std::size_t rend = 0;
     clock_type::time_point idle_since{};
     bool used = false;
 
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-
-    connection() = default;
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
-    // Freeing an SSL object that was not shut down marks its session "bad" (not resumable),
-    // which would also spoil the session we keep for resumption: we drop connections without a
-    // close_notify round trip, so say the shutdown happened.
     ~connection() {
-        if (tls) SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        if (ssl) {
+            // Freeing an SSL object that was not shut down marks its session "bad" (not
+            // resumable), which would also spoil the session we keep for resumption: we drop
+            // connections without a close_notify round trip, so say the shutdown happened.
+            SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            SSL_free(ssl);  // frees the BIO too
+        }
     }
 };
 
-// Appends to `out` exactly the bytes Beast's serializer writes for `req` as send_receive_on built it
+// Bytes the non-blocking socket takes right now (0 when it would block); ec for real errors.
+std::size_t send_now(tcp::socket& s, const char* data, std::size_t size, error_code& ec) {
+    std::size_t n = s.send(asio::const_buffer(data, size), 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        n = 0;
+    }
+    return n;
+}
+
+asio::awaitable<error_code> send_rest(tcp::socket& s, const char* data, std::size_t size) {
+    error_code ec;
+    co_await asio::async_write(s, asio::const_buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+}
+
+// Appends to `out` exactly the bytes Beast's serializer writes for `req` as the Beast-based transport built it
 // before (request<string_body>: method_string, target base_path + req.target, HTTP/1.1, each
 // header inserted in order with its value trimmed of spaces and tabs, Host set when absent,
 // prepare_payload(), Content-Length: 0 for an empty PUT/POST/DELETE), without building a Beast
@@ -260,9 +299,17 @@ public:
             exchange_info attempt;
             attempt.reused_connection = info.reused_connection;
             bool keep = false;
-            // Straight to the stream's coroutine (no intermediate frame per request).
-            if (conn->tls) ec = co_await send_receive_on(*conn->tls, *conn, req, resp, attempt, keep, attempt_timeout);
-            else ec = co_await send_receive_on(*conn->plain, *conn, req, resp, attempt, keep, attempt_timeout);
+            {
+                step_guard step(*this, *conn, attempt_timeout);
+                ec = co_await send_receive(*conn, req, resp, attempt, keep);
+                if (!step.finish()) {  // the deadline fired: the socket is shut down
+                    keep = false;
+                    if (ec) {  // (a response completed in the meantime still counts)
+                        ec = beast::error::timeout;
+                        attempt.timed_out = true;
+                    }
+                }
+            }
             info.request_written = attempt.request_written || written_before;
             info.response_started = attempt.response_started;
             info.timed_out = attempt.timed_out;
@@ -444,6 +491,89 @@ private:
         }
     }
 
+    // ---- deadlines ----------------------------------------------------------------------------
+    // A step (TLS handshake, one request/response) with a deadline puts its connection on the watch
+    // list; one timer per pool, armed only while the list is not empty, wakes up at the earliest
+    // deadline it knows of and shuts down (::shutdown, safe from any thread) the socket of every
+    // step past its deadline, which ends the step's pending read or write; the step then reports
+    // beast::error::timeout. Steps that end in time cost two uncontended lock/unlock pairs and no
+    // timer operation, unlike a timer armed and cancelled around every read and write.
+
+    struct step_guard {
+        step_guard(pool_impl& p, connection& c, duration timeout) : pool(p), conn(c) { pool.step_start(conn, timeout); }
+        ~step_guard() {
+            if (!done) pool.step_finish(conn);
+        }
+        step_guard(const step_guard&) = delete;
+        step_guard& operator=(const step_guard&) = delete;
+        // False when the deadline fired during the step.
+        bool finish() {
+            done = true;
+            return pool.step_finish(conn);
+        }
+        pool_impl& pool;
+        connection& conn;
+        bool done = false;
+    };
+
+    void step_start(connection& c, duration timeout) {
+        c.fired = false;
+        if (timeout <= duration::zero()) return;
+        const auto deadline = clock_type::now() + timeout;
+        std::lock_guard lk(mutex_);
+        c.deadline = deadline;
+        if (!c.watched) {
+            c.watched = true;
+            c.watch_prev = nullptr;
+            c.watch_next = watch_head_;
+            if (watch_head_) watch_head_->watch_prev = &c;
+            watch_head_ = &c;
+        }
+        if (!watch_armed_ || deadline < watch_at_) arm_watch_locked(deadline);
+    }
+
+    bool step_finish(connection& c) {
+        if (!c.watched) return true;
+        std::lock_guard lk(mutex_);
+        c.watched = false;
+        if (c.watch_prev) c.watch_prev->watch_next = c.watch_next;
+        else watch_head_ = c.watch_next;
+        if (c.watch_next) c.watch_next->watch_prev = c.watch_prev;
+        c.watch_prev = c.watch_next = nullptr;
+        if (!watch_head_ && watch_armed_) {  // nothing to watch: do not keep the executor busy
+            watch_armed_ = false;
+            ++watch_generation_;
+            watch_timer_.cancel();
+        }
+        return !c.fired;
+    }
+
+    void arm_watch_locked(clock_type::time_point at) {
+        watch_armed_ = true;
+        watch_at_ = at;
+        const unsigned generation = ++watch_generation_;  // a wait still pending completes as stale
+        watch_timer_.expires_at(at);
+        watch_timer_.async_wait([self = shared_from_this(), generation](error_code) { self->on_watch(generation); });
+    }
+
+    void on_watch(unsigned generation) {
+        std::lock_guard lk(mutex_);
+        if (generation != watch_generation_) return;
+        watch_armed_ = false;
+        const auto now = clock_type::now();
+        auto next = clock_type::time_point::max();
+        for (connection* c = watch_head_; c; c = c->watch_next) {
+            if (c->fired) continue;
+            if (c->deadline <= now) {
+                c->fired = true;
+                ::shutdown(c->fd, SHUT_RDWR);
+            } else {
+                next = std::min(next, c->deadline);
+            }
+        }
+        if (next != clock_type::time_point::max()) arm_watch_locked(next);
+    }
+
     // ---- connections -------------------------------------------------------------------------
 
     asio::awaitable<error_code> resolve(tcp::resolver::results_type& out) {
@@ -471,26 +601,34 @@ private:
         tcp::resolver::results_type endpoints;
         error_code ec = co_await resolve(endpoints);
         if (ec) co_return ec;
-        auto c = std::make_unique<connection>();
-        if (ssl_ctx_) {
-            c->tls.emplace(ex, *ssl_ctx_);
-        } else {
-            c->plain.emplace(ex);
-        }
-        auto& low = c->lowest();
-        if (settings_.timeouts.connect.count() > 0) low.expires_after(settings_.timeouts.connect);
-        co_await low.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            if (ec == beast::error::timeout) info.timed_out = true;
-            std::lock_guard lk(mutex_);
-            dns_expiry_ = {};  // resolve again next time
-            co_return ec;
+        std::unique_ptr<connection> c;
+        {
+            // Beast's stream for its connect timeout across the endpoint's addresses; its
+            // per-operation timers are not wanted afterwards, so the socket leaves it.
+            beast::tcp_stream stream(ex);
+            if (settings_.timeouts.connect.count() > 0) stream.expires_after(settings_.timeouts.connect);
+            co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                if (ec == beast::error::timeout) info.timed_out = true;
+                std::lock_guard lk(mutex_);
+                dns_expiry_ = {};  // resolve again next time
+                co_return ec;
+            }
+            c = std::make_unique<connection>(stream.release_socket());
         }
         connects_.fetch_add(1, std::memory_order_relaxed);
-        low.socket().set_option(tcp::no_delay(true), ec);
-        ec = {};
-        if (c->tls) {
-            SSL* ssl = c->tls->native_handle();
+        c->sock.set_option(tcp::no_delay(true), ec);
+        c->sock.non_blocking(true, ec);
+        if (ec) co_return ec;
+        if (ssl_ctx_) {
+            c->ssl = SSL_new(ssl_ctx_->native_handle());
+            BIO* bio = c->ssl ? make_buffer_bio(c->tls) : nullptr;
+            if (!bio) co_return make_error_code(client_errc::tls_setup_failed);
+            SSL_set_bio(c->ssl, bio, bio);
+            SSL_set_connect_state(c->ssl);
+            SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            SSL_set_read_ahead(c->ssl, 1);
+            SSL* ssl = c->ssl;
             const auto& host = settings_.url.host;
             error_code addr_ec;
             asio::ip::make_address(host, addr_ec);
@@ -507,14 +645,8 @@ private:
                 std::lock_guard lk(mutex_);
                 if (session_) SSL_set_session(ssl, session_);
             }
-            if (settings_.timeouts.tls_handshake.count() > 0) low.expires_after(settings_.timeouts.tls_handshake);
-            else low.expires_never();
-            co_await c->tls->async_handshake(asio::ssl::stream_base::client,
-                                             asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) {
-                if (ec == beast::error::timeout) info.timed_out = true;
-                co_return ec;
-            }
+            ec = co_await handshake(*c, info);
+            if (ec) co_return ec;
             if (SSL_session_reused(ssl)) resumed_.fetch_add(1, std::memory_order_relaxed);
             else handshakes_.fetch_add(1, std::memory_order_relaxed);
         }
@@ -522,9 +654,53 @@ private:
         co_return error_code{};
     }
 
+    // Reads what the socket has into the TLS input buffer; end of stream is noted, not an error.
+    static asio::awaitable<error_code> read_tls_input(connection& c) {
+        c.tls.make_room(tls_read_size);
+        error_code ec;
+        std::size_t n = co_await c.sock.async_read_some(
+            asio::mutable_buffer(c.tls.in.data() + c.tls.in_end, c.tls.in.size() - c.tls.in_end),
+            asio::redirect_error(asio::use_awaitable, ec));
+        c.tls.in_end += n;
+        if (ec == asio::error::eof) {
+            c.tls.in_eof = true;
+            ec = {};
+        }
+        ERR_clear_error();  // whatever ran on this thread meanwhile must not confuse SSL_get_error
+        co_return ec;
+    }
+
+    asio::awaitable<error_code> handshake(connection& c, exchange_info& info) {
+        step_guard step(*this, c, settings_.timeouts.tls_handshake);
+        error_code ec;
+        ERR_clear_error();
+        for (;;) {
+            const int r = SSL_connect(c.ssl);
+            const int kind = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c.ssl, r);
+            error_code failure;
+            if (kind != SSL_ERROR_NONE && kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
+                failure = ssl_failure(kind, c.tls);
+            if (!c.tls.out.empty()) {  // our flight, or the alert that goes with a failure
+                ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
+                c.tls.out.clear();
+            }
+            if (failure) ec = failure;
+            if (ec || kind == SSL_ERROR_NONE) break;
+            if (kind == SSL_ERROR_WANT_READ) {
+                ec = co_await read_tls_input(c);
+                if (ec) break;
+            }
+        }
+        if (!step.finish()) {
+            ec = beast::error::timeout;
+            info.timed_out = true;
+        }
+        co_return ec;
+    }
+
     void remember_session(connection& c) {
-        if (!c.tls) return;
-        SSL_SESSION* s = SSL_get1_session(c.tls->native_handle());
+        if (!c.ssl) return;
+        SSL_SESSION* s = SSL_get1_session(c.ssl);
         if (!s) return;
         if (!SSL_SESSION_is_resumable(s)) {
             SSL_SESSION_free(s);
@@ -535,44 +711,123 @@ private:
         session_ = s;
     }
 
-    template <class Stream>
-    asio::awaitable<error_code> send_receive_on(Stream& stream, connection& c, const http_request& req,
-                                                http_response& resp, exchange_info& info, bool& keep,
-                                                duration timeout) {
+    // One request and its response on `c`, under the deadline the caller started on c.watch. The
+    // caller drops the connection on any error and when `keep` stays false.
+    asio::awaitable<error_code> send_receive(connection& c, const http_request& req, http_response& resp,
+                                             exchange_info& info, bool& keep) {
+        // ---- the request: straight into the socket, asynchronously only for what is left ----
         c.request_bytes.clear();
         serialize_request(c.request_bytes, req, settings_.url.base_path, settings_.url.host_header,
                           settings_.user_agent);
-
-        auto& low = c.lowest();
-        if (timeout.count() > 0) low.expires_after(timeout);
-        else low.expires_never();
-
         error_code ec;
-        co_await asio::async_write(stream, asio::buffer(c.request_bytes), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-            if (ec == beast::error::timeout) info.timed_out = true;
-            co_return ec;
+        const char* data = c.request_bytes.data();
+        std::size_t size = c.request_bytes.size();
+        if (c.ssl) {
+            ERR_clear_error();
+            const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+            if (r <= 0 || static_cast<std::size_t>(r) != size) {
+                const int kind = SSL_get_error(c.ssl, r);
+                co_return ssl_failure(kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE ? SSL_ERROR_SSL : kind,
+                                      c.tls);
+            }
+            data = c.tls.out.data();  // with anything OpenSSL had queued before (a key update answer)
+            size = c.tls.out.size();
         }
+        std::size_t sent = send_now(c.sock, data, size, ec);
+        if (!ec && sent < size) ec = co_await send_rest(c.sock, data + sent, size - sent);
+        if (c.ssl) c.tls.out.clear();
+        if (ec) co_return ec;
         info.request_written = true;
 
+        // ---- the response ----
         response_sink parser;
         parser.wanted = &settings_.response_headers;
         parser.body_limit(max_response_body);
+        parser.eager(true);
         if (req.method == "HEAD") parser.skip(true);
-        co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        info.response_started = parser.got_some() || c.buffer.size() > 0;
-        if (ec) {
-            if (ec == beast::error::timeout) info.timed_out = true;
-            co_return ec;
+        for (;;) {
+            while (c.rend > c.rbegin) {
+                const std::size_t used = parser.put(asio::const_buffer(c.rbuf.data() + c.rbegin, c.rend - c.rbegin), ec);
+                c.rbegin += used;
+                if (ec == http::error::need_more) {
+                    ec = {};
+                    break;
+                }
+                if (ec) co_return ec;
+                if (parser.is_done() || used == 0) break;
+            }
+            if (parser.is_done()) break;
+
+            // More bytes are needed: make room in the plaintext buffer.
+            if (c.rbegin == c.rend) c.rbegin = c.rend = 0;
+            if (c.rbuf.size() - c.rend < min_read_size && c.rbegin > 0) {
+                std::memmove(c.rbuf.data(), c.rbuf.data() + c.rbegin, c.rend - c.rbegin);
+                c.rend -= c.rbegin;
+                c.rbegin = 0;
+            }
+            if (c.rbuf.size() - c.rend < min_read_size) {
+                if (c.rbuf.size() >= max_read_buffer) co_return http::error::buffer_overflow;
+                c.rbuf.resize(std::max(c.rbuf.size() * 2, min_read_size * 2));
+            }
+            char* dst = c.rbuf.data() + c.rend;
+            const std::size_t room = c.rbuf.size() - c.rend;
+
+            bool eof = false;
+            if (c.ssl) {
+                const int r = SSL_read(c.ssl, dst, static_cast<int>(std::min<std::size_t>(room, INT_MAX)));
+                if (r > 0) {
+                    c.rend += static_cast<std::size_t>(r);
+                    info.response_started = true;
+                    continue;
+                }
+                const int kind = SSL_get_error(c.ssl, r);
+                if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+                    if (!c.tls.out.empty()) {  // OpenSSL has something to say first
+                        ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
+                        c.tls.out.clear();
+                        if (ec) co_return ec;
+                    }
+                    if (kind == SSL_ERROR_WANT_READ) {
+                        ec = co_await read_tls_input(c);
+                        if (ec) co_return ec;
+                    }
+                    continue;
+                }
+                ec = ssl_failure(kind, c.tls);
+                if (ec != asio::error::eof) co_return ec;  // e.g. stream_truncated, as asio::ssl reports it
+                ec = {};
+                eof = true;  // close_notify
+            } else {
+                const std::size_t n = co_await c.sock.async_read_some(asio::mutable_buffer(dst, room),
+                                                                      asio::redirect_error(asio::use_awaitable, ec));
+                c.rend += n;
+                if (n > 0) info.response_started = true;
+                if (ec == asio::error::eof) {
+                    ec = {};
+                    eof = true;
+                } else if (ec) {
+                    co_return ec;
+                }
+            }
+            if (eof) {
+                // What Beast's read does: the end of a message delimited by the connection's end,
+                // a truncated message, or no message at all.
+                if (!parser.got_some()) co_return http::error::end_of_stream;
+                parser.put_eof(ec);
+                if (ec) co_return ec;
+                break;
+            }
         }
-        low.expires_never();
+        info.response_started = true;
         resp.status = parser.status;
         resp.reason = std::move(parser.reason);
         resp.headers = std::move(parser.headers);
         resp.body = std::move(parser.body);
-        // A body delimited by the end of the connection leaves nothing to reuse.
+        // A body delimited by the end of the connection leaves nothing to reuse, nor do bytes
+        // nobody asked for after the response.
         resp.keep_alive = parser.keep_alive() && !parser.need_eof();
-        keep = resp.keep_alive;
+        keep = resp.keep_alive && c.rbegin == c.rend && (!c.ssl || SSL_pending(c.ssl) == 0);
+        if (c.rbegin == c.rend) c.rbegin = c.rend = 0;
         if (!c.used) {
             c.used = true;
             remember_session(c);
@@ -592,6 +847,11 @@ private:
     tcp::resolver::results_type dns_;
     clock_type::time_point dns_expiry_{};
     SSL_SESSION* session_ = nullptr;
+    asio::steady_timer watch_timer_{ex_};
+    connection* watch_head_ = nullptr;
+    clock_type::time_point watch_at_{};
+    unsigned watch_generation_ = 0;
+    bool watch_armed_ = false;
 
     std::atomic<std::uint64_t> connects_{0}, handshakes_{0}, resumed_{0}, reuses_{0}, stale_retries_{0};
 };

@@ -1,0 +1,388 @@
+// The transport against hand-scripted servers: responses split into one-byte writes, chunked and
+// connection-delimited bodies, bytes after a response, oversized headers, a server that closes a
+// kept-alive connection, and TLS whose records arrive a few bytes at a time through a relay.
+#include "fake/server.hpp"
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/describe_job_execution.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace fake = iotjobs::fake;
+using tcp = asio::ip::tcp;
+using iotjobs::error_code;
+
+namespace {
+
+const iotjobs::credentials test_creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+
+// A plain HTTP server on 127.0.0.1 whose answers come from `script(connection, request, socket)`:
+// it reads each request head (the client's DELETE/GET carry no body) and lets the script write
+// whatever bytes it likes. The script returns false to close the connection.
+class scripted_server {
+public:
+    using script = std::function<bool(int connection, int request, tcp::socket&)>;
+
+    explicit scripted_server(script s) : script_(std::move(s)), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] { run(); });
+    }
+    ~scripted_server() {
+        stop_ = true;
+        error_code ec;
+        // Wake the blocking accept with a connection of our own.
+        tcp::socket s(ctx_);
+        s.connect(acceptor_.local_endpoint(), ec);
+        thread_.join();
+        for (auto& t : workers_) t.join();
+    }
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+    int connections() const { return connections_.load(); }
+    int requests() const { return requests_.load(); }
+
+private:
+    void run() {
+        for (int index = 0;; ++index) {
+            tcp::socket sock(ctx_);
+            error_code ec;
+            acceptor_.accept(sock, ec);
+            if (stop_ || ec) return;
+            connections_.fetch_add(1);
+            workers_.emplace_back([this, index, s = std::move(sock)]() mutable { serve(index, s); });
+        }
+    }
+
+    void serve(int conn, tcp::socket& sock) {
+        sock.set_option(tcp::no_delay(true));
+        asio::streambuf buf;
+        for (int req = 0;; ++req) {
+            error_code ec;
+            std::size_t n = asio::read_until(sock, buf, "\r\n\r\n", ec);
+            if (ec) return;
+            buf.consume(n);
+            requests_.fetch_add(1);
+            if (!script_(conn, req, sock)) return;
+        }
+    }
+
+    script script_;
+    asio::io_context ctx_;
+    tcp::acceptor acceptor_;
+    std::thread thread_;
+    std::vector<std::thread> workers_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> connections_{0};
+    std::atomic<int> requests_{0};
+};
+
+void write_all(tcp::socket& s, std::string_view bytes) {
+    error_code ec;
+    asio::write(s, asio::buffer(bytes), ec);
+}
+
+// One byte per write, each flushed (TCP_NODELAY) with a pause: the client sees many partial reads.
+void write_bytewise(tcp::socket& s, std::string_view bytes) {
+    for (char ch : bytes) {
+        error_code ec;
+        asio::write(s, asio::buffer(&ch, 1), ec);
+        if (ec) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+}
+
+iotjobs::client_config config_for(const std::string& url) {
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = url;
+    cfg.static_credentials = test_creds;
+    cfg.retry.max_attempts = 1;
+    cfg.timeouts.attempt = std::chrono::seconds(10);
+    return cfg;
+}
+
+error_code run_delete(asio::io_context& ctx, iotjobs::client& c, int number, iotjobs::diagnostics& diag) {
+    error_code result = make_error_code(iotjobs::client_errc::bad_response);
+    bool done = false;
+    iotjobs::delete_job_execution_request r{"thing-1", "job-1", number, {}, {}};
+    iotjobs::delete_job_execution(c, std::move(r), diag, [&](error_code ec) {
+        result = ec;
+        done = true;
+    });
+    ctx.restart();
+    ctx.run();
+    REQUIRE(done);
+    return result;
+}
+
+// Concatenation by appending (GCC 12 -Warray-bounds misfires on string operator+ chains).
+std::string cat(std::string_view a, std::string_view b) {
+    std::string out;
+    out.reserve(a.size() + b.size());
+    out.append(a);
+    out.append(b);
+    return out;
+}
+
+constexpr std::string_view ok_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-amzn-RequestId: r-1\r\n";
+
+}  // namespace
+
+TEST_CASE("transport: a response written one byte at a time") {
+    scripted_server srv([](int, int, tcp::socket& s) {
+        write_bytewise(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
+        return true;
+    });
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, 1, diag));
+    CHECK(diag.request_id() == "r-1");
+    CHECK(!run_delete(ctx, c, 2, diag));
+    CHECK(srv.connections() == 1);  // kept alive after a complete response
+}
+
+TEST_CASE("transport: chunked bodies, split across writes, keep the connection") {
+    scripted_server srv([](int, int req, tcp::socket& s) {
+        if (req == 0) {
+            write_all(s, cat(ok_head, "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            write_all(s, "1\r\n}\r\n0\r\n\r\n");
+        } else {
+            // A service error with a chunked body: the body must be read whole for its message.
+            write_bytewise(s,
+                           "HTTP/1.1 404 Not Found\r\nx-amzn-ErrorType: ResourceNotFoundException:http://internal\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n"
+                           "14\r\n{\"message\":\"no such \r\n"
+                           "b\r\nexecution\"}\r\n0\r\n\r\n");
+        }
+        return true;
+    });
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, 1, diag));
+    error_code ec = run_delete(ctx, c, 2, diag);
+    CHECK(ec == iotjobs::service_errc::resource_not_found);
+    CHECK(diag.message() == "no such execution");
+    CHECK(srv.connections() == 1);
+}
+
+TEST_CASE("transport: a body delimited by the end of the connection; Connection: close") {
+    scripted_server srv([](int conn, int, tcp::socket& s) {
+        if (conn == 0) {
+            write_all(s, cat(ok_head, "\r\n{"));  // no length: the body ends with the connection
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            write_all(s, "}");
+            return false;
+        }
+        write_all(s, cat(ok_head, "Content-Length: 2\r\nConnection: close\r\n\r\n{}"));
+        return false;
+    });
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, 1, diag));  // connection 0: delimited by its end
+    CHECK(!run_delete(ctx, c, 2, diag));  // connection 1: Connection: close
+    CHECK(!run_delete(ctx, c, 3, diag));
+    CHECK(srv.connections() == 3);  // neither kind of connection is reused
+    CHECK(c.stats().idle == 0);
+}
+
+TEST_CASE("transport: bytes after a complete response: the answer counts, the connection is not reused") {
+    scripted_server srv([](int, int, tcp::socket& s) {
+        write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n"));
+        return true;
+    });
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, 1, diag));
+    CHECK(!run_delete(ctx, c, 2, diag));
+    CHECK(srv.connections() == 2);
+}
+
+TEST_CASE("transport: a server that closes mid-response, or sends garbage, fails the call without a crash") {
+    SUBCASE("truncated body") {
+        scripted_server srv([](int, int, tcp::socket& s) {
+            write_all(s, cat(ok_head, "Content-Length: 10\r\n\r\n{}"));
+            return false;
+        });
+        asio::io_context ctx;
+        iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+        iotjobs::diagnostics diag;
+        error_code ec = run_delete(ctx, c, 1, diag);
+        CHECK(ec);
+        CHECK(ec.category() != iotjobs::service_category());
+        CHECK(c.stats().idle == 0);
+    }
+    SUBCASE("not HTTP") {
+        scripted_server srv([](int, int, tcp::socket& s) {
+            write_all(s, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+            return false;
+        });
+        asio::io_context ctx;
+        iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+        iotjobs::diagnostics diag;
+        CHECK(run_delete(ctx, c, 1, diag));
+    }
+    SUBCASE("a header block over the parser's limit") {
+        scripted_server srv([](int, int, tcp::socket& s) {
+            std::string head(ok_head);
+            for (int i = 0; i < 2000; ++i) head += "x-filler-" + std::to_string(i) + ": 0123456789abcdef\r\n";
+            write_all(s, cat(head, "Content-Length: 2\r\n\r\n{}"));
+            return false;
+        });
+        asio::io_context ctx;
+        iotjobs::client c(ctx.get_executor(), config_for(srv.url()));
+        iotjobs::diagnostics diag;
+        CHECK(run_delete(ctx, c, 1, diag));
+    }
+}
+
+TEST_CASE("transport: a kept-alive connection the server closed is replaced without spending an attempt") {
+    scripted_server srv([](int, int, tcp::socket& s) {
+        write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
+        return false;  // closes after each answer although it said nothing of the kind
+    });
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(srv.url()));  // max_attempts = 1
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(ctx, c, 1, diag));
+    // Give the close time to arrive, so the pooled connection is stale when it is reused.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(!run_delete(ctx, c, 2, diag));
+    CHECK(diag.attempts() == 1);
+    CHECK(srv.connections() == 2);
+}
+
+TEST_CASE("transport: a stalled response ends at the attempt deadline, and the watchdog lets run() return") {
+    scripted_server srv([](int, int req, tcp::socket& s) {
+        if (req == 0) {
+            write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // stalls the second answer
+        return false;
+    });
+    asio::io_context ctx;
+    auto cfg = config_for(srv.url());
+    cfg.timeouts.attempt = std::chrono::milliseconds(300);
+    iotjobs::client c(ctx.get_executor(), cfg);
+    iotjobs::diagnostics diag;
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(!run_delete(ctx, c, 1, diag));  // run() returned: no timer keeps the context busy
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+    error_code ec = run_delete(ctx, c, 2, diag);
+    CHECK(ec == boost::beast::error::timeout);
+    CHECK(c.stats().idle == 0);
+}
+
+namespace {
+
+// Relays TCP between a client and `upstream`, handing on at most `chunk` bytes per write with a
+// pause: TLS records reach the client a few bytes at a time.
+class trickle_relay {
+public:
+    trickle_relay(unsigned short upstream, std::size_t chunk)
+        : upstream_(upstream), chunk_(chunk), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] {
+            for (;;) {
+                auto down = std::make_shared<tcp::socket>(ctx_);
+                error_code ec;
+                acceptor_.accept(*down, ec);
+                if (stop_ || ec) return;
+                auto up = std::make_shared<tcp::socket>(ctx_);
+                up->connect({asio::ip::make_address("127.0.0.1"), upstream_}, ec);
+                if (ec) return;
+                down->set_option(tcp::no_delay(true));
+                up->set_option(tcp::no_delay(true));
+                pumps_.emplace_back([this, down, up] { pump(*down, *up); });
+                pumps_.emplace_back([this, down, up] { pump(*up, *down); });
+            }
+        });
+    }
+    ~trickle_relay() {
+        stop_ = true;
+        error_code ec;
+        tcp::socket s(ctx_);
+        s.connect(acceptor_.local_endpoint(), ec);
+        thread_.join();
+        for (auto& t : pumps_) t.join();
+    }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+    void pump(tcp::socket& from, tcp::socket& to) {
+        char buf[4096];
+        for (;;) {
+            error_code ec;
+            std::size_t n = from.read_some(asio::buffer(buf), ec);
+            if (ec) break;
+            for (std::size_t i = 0; i < n && !ec; i += chunk_) {
+                asio::write(to, asio::buffer(buf + i, std::min(chunk_, n - i)), ec);
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+            }
+            if (ec) break;
+        }
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    unsigned short upstream_;
+    std::size_t chunk_;
+    asio::io_context ctx_;
+    tcp::acceptor acceptor_;
+    std::thread thread_;
+    std::vector<std::thread> pumps_;
+    std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+TEST_CASE("transport: TLS records arriving a few bytes at a time (handshake, requests, resumption)") {
+    fake::server_options o;
+    o.tls = true;
+    fake::server s(o);
+    s.start();
+    auto dir = std::filesystem::temp_directory_path() / ("iotjobs-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string ca = (dir / "ca-trickle.pem").string();
+    s.write_ca_file(ca);
+    for (int i = 0; i < 6; ++i)
+        s.add_execution(fake::make_execution("thing-1", "job-1", i, fake::execution_status::succeeded));
+    trickle_relay relay(s.port(), 7);
+
+    asio::io_context ctx;
+    auto cfg = config_for("https://localhost:" + std::to_string(relay.port()));
+    cfg.ca_bundle = ca;
+    iotjobs::client c(ctx.get_executor(), cfg);
+    iotjobs::diagnostics diag;
+    for (int i = 0; i < 3; ++i) CHECK(!run_delete(ctx, c, i, diag));
+    c.cancel();  // closes the idle connection: the next one resumes the session
+    for (int i = 3; i < 6; ++i) CHECK(!run_delete(ctx, c, i, diag));
+    auto st = c.stats();
+    CHECK(st.connects == 2);
+    CHECK(st.tls_handshakes == 1);
+    CHECK(st.tls_resumed == 1);
+    CHECK(s.execution_count() == 0);
+}
