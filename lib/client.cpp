@@ -169,9 +169,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
     // costs a lock of the scheduler even when it never waits.
     std::optional<asio::steady_timer> timer;
-    const auto started = std::chrono::steady_clock::now();
     const bool has_deadline = cfg_.timeouts.operation.count() > 0;
-    const auto deadline = started + cfg_.timeouts.operation;
+    const auto deadline = has_deadline ? std::chrono::steady_clock::now() + cfg_.timeouts.operation
+                                       : std::chrono::steady_clock::time_point::max();
     unsigned attempts = 0;
     unsigned last_cost = 0;
     bool skew_corrected = false;
@@ -227,7 +227,8 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             if (left <= duration::zero()) co_return make_error_code(client_errc::deadline_exceeded);
             if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
         }
-        const auto sent_at = std::chrono::steady_clock::now();
+        // Only the adaptive limiter's throttling window needs the send time.
+        const auto sent_at = adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout);
         if (ec == boost::beast::error::timeout && has_deadline && std::chrono::steady_clock::now() >= deadline) {
             access::message(diag) = "the operation deadline passed during attempt " + std::to_string(attempts);
