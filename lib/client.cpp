@@ -229,9 +229,12 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         }
         // Only the adaptive limiter's throttling window needs the send time.
         const auto sent_at = adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout);
-        if (ec == boost::beast::error::timeout && has_deadline && std::chrono::steady_clock::now() >= deadline) {
-            access::message(diag) = "the operation deadline passed during attempt " + std::to_string(attempts);
+        error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout, deadline);
+        if ((ec == boost::beast::error::timeout || ec == client_errc::pool_acquire_timeout) && has_deadline &&
+            std::chrono::steady_clock::now() >= deadline) {
+            access::message(diag) = ec == client_errc::pool_acquire_timeout
+                                        ? "the operation deadline passed while waiting for a connection"
+                                        : "the operation deadline passed during attempt " + std::to_string(attempts);
             co_return make_error_code(client_errc::deadline_exceeded);
         }
         if (ec == asio::error::operation_aborted) co_return ec;

@@ -58,6 +58,14 @@ constexpr std::size_t tls_read_size = 17 * 1024;   // a whole TLS record with it
 constexpr std::size_t min_read_size = 4 * 1024;     // plaintext read buffer, grows when a header needs it
 constexpr std::size_t max_read_buffer = 1024 * 1024;
 
+// A step's timeout (zero: none) cut to what is left before `deadline` (max: none); at least 1 ns,
+// so that a deadline already past still bounds the step.
+duration bounded(duration step, clock_type::time_point deadline) {
+    if (deadline == clock_type::time_point::max()) return step;
+    const duration left = std::max<duration>(deadline - clock_type::now(), duration(1));
+    return step.count() > 0 ? std::min(step, left) : left;
+}
+
 // One TCP connection, TLS or plain. Its socket is non-blocking: requests are sent straight away
 // (asynchronously only for what the kernel does not take), responses read with async_read_some.
 struct connection {
@@ -259,6 +267,7 @@ struct waiter {
     asio::steady_timer timer;
     std::function<void(error_code)> complete;  // set while waiting, called once
     std::unique_ptr<connection> conn;          // granted connection (null: create a new one)
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     bool granted = false;
     bool done = false;
 };
@@ -273,13 +282,13 @@ public:
     }
 
     asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info,
-                                         duration attempt_timeout) override {
+                                         duration attempt_timeout, clock_type::time_point deadline) override {
         info = {};
         bool written_before = false;  // a round before a stale-connection retry wrote the request
         for (int round = 0; round < 2; ++round) {
             std::unique_ptr<connection> conn;
             error_code ec;
-            if (!try_acquire(conn)) ec = co_await acquire(conn);  // the coroutine only to wait in line
+            if (!try_acquire(conn)) ec = co_await acquire(conn, deadline);  // the coroutine only to wait in line
             if (ec) {
                 info.connect_failed = true;
                 co_return ec;
@@ -287,7 +296,7 @@ public:
             // From here the slot is ours: give it back on every path, exceptions included.
             slot_guard slot{this};
             if (!conn) {
-                ec = co_await open(conn, info);
+                ec = co_await open(conn, info, deadline);
                 if (ec) {
                     info.connect_failed = true;
                     co_return ec;  // the guard releases the slot
@@ -391,7 +400,7 @@ private:
     }
 
     // Takes an idle connection, or the right to open one (conn stays null), or waits in line.
-    asio::awaitable<error_code> acquire(std::unique_ptr<connection>& out) {
+    asio::awaitable<error_code> acquire(std::unique_ptr<connection>& out, clock_type::time_point deadline) {
         std::shared_ptr<waiter> w;
         auto ex = co_await asio::this_coro::executor;  // never co_await under the lock
         {
@@ -414,6 +423,7 @@ private:
                 co_return error_code{};
             }
             w = std::make_shared<waiter>(ex);
+            w->deadline = deadline;
             waiters_.push_back(w);
         }
         auto [ec] = co_await wait(w);
@@ -444,7 +454,7 @@ private:
                         self->abandon(w, asio::error::operation_aborted);
                     });
                 }
-                auto timeout = self->settings_.pool.acquire_timeout;
+                auto timeout = bounded(self->settings_.pool.acquire_timeout, w->deadline);
                 if (timeout.count() > 0) {
                     w->timer.expires_after(timeout);
                     w->timer.async_wait([self, w](error_code ec) {
@@ -596,7 +606,8 @@ private:
         co_return error_code{};
     }
 
-    asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info) {
+    asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info,
+                                     clock_type::time_point deadline) {
         auto ex = co_await asio::this_coro::executor;
         tcp::resolver::results_type endpoints;
         error_code ec = co_await resolve(endpoints);
@@ -606,7 +617,7 @@ private:
             // Beast's stream for its connect timeout across the endpoint's addresses; its
             // per-operation timers are not wanted afterwards, so the socket leaves it.
             beast::tcp_stream stream(ex);
-            if (settings_.timeouts.connect.count() > 0) stream.expires_after(settings_.timeouts.connect);
+            if (auto t = bounded(settings_.timeouts.connect, deadline); t.count() > 0) stream.expires_after(t);
             co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
                 if (ec == beast::error::timeout) info.timed_out = true;
@@ -645,7 +656,7 @@ private:
                 std::lock_guard lk(mutex_);
                 if (session_) SSL_set_session(ssl, session_);
             }
-            ec = co_await handshake(*c, info);
+            ec = co_await handshake(*c, info, bounded(settings_.timeouts.tls_handshake, deadline));
             if (ec) co_return ec;
             if (SSL_session_reused(ssl)) resumed_.fetch_add(1, std::memory_order_relaxed);
             else handshakes_.fetch_add(1, std::memory_order_relaxed);
@@ -670,8 +681,8 @@ private:
         co_return ec;
     }
 
-    asio::awaitable<error_code> handshake(connection& c, exchange_info& info) {
-        step_guard step(*this, c, settings_.timeouts.tls_handshake);
+    asio::awaitable<error_code> handshake(connection& c, exchange_info& info, duration timeout) {
+        step_guard step(*this, c, timeout);
         error_code ec;
         ERR_clear_error();
         for (;;) {

@@ -51,9 +51,12 @@ public:
     // A connection is returned to the pool only after a complete response that allows keep-alive;
     // it is dropped on any error, on Connection: close and on cancellation. A failure on a reused
     // connection before any response byte is retried once on a new connection.
-    // `attempt_timeout` bounds writing the request and reading the response (zero: none).
-    virtual boost::asio::awaitable<error_code> exchange(const http_request& req, http_response& resp,
-                                                        exchange_info& info, duration attempt_timeout) = 0;
+    // `attempt_timeout` bounds writing the request and reading the response (zero: none);
+    // `deadline` (the operation's, max: none) also bounds waiting for a connection (which then
+    // fails with pool_acquire_timeout), connecting and the TLS handshake (beast::error::timeout).
+    virtual boost::asio::awaitable<error_code> exchange(
+        const http_request& req, http_response& resp, exchange_info& info, duration attempt_timeout,
+        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) = 0;
 
     // Closes idle connections and makes waiters fail with pool_closed... until reopen (cancel()).
     virtual void close_idle() = 0;

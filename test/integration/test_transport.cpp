@@ -2,12 +2,16 @@
 // connection-delimited bodies, bytes after a response, oversized headers, a server that closes a
 // kept-alive connection, and TLS whose records arrive a few bytes at a time through a relay.
 #include "fake/server.hpp"
+#include "http/connection_pool.hpp"
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 #include <iotjobs/describe_job_execution.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -385,4 +389,45 @@ TEST_CASE("transport: TLS records arriving a few bytes at a time (handshake, req
     CHECK(st.tls_handshakes == 1);
     CHECK(st.tls_resumed == 1);
     CHECK(s.execution_count() == 0);
+}
+
+TEST_CASE("transport: the operation deadline bounds the wait for a pooled connection") {
+    // The server holds the only connection's answer for 1.5 s; a second exchange whose deadline
+    // is 200 ms away must give up waiting in line at its deadline, before the first one ends.
+    scripted_server srv([](int, int, tcp::socket& s) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
+        return true;
+    });
+    asio::io_context ctx;
+    iotjobs::detail::transport_settings ts;
+    std::string what;
+    REQUIRE(!iotjobs::detail::parse_endpoint_url(srv.url(), ts.url, &what));
+    ts.pool.max_size = 1;
+    ts.pool.acquire_timeout = std::chrono::seconds(60);
+    error_code ec;
+    auto pool = iotjobs::detail::make_connection_pool(ctx.get_executor(), ts, ec, what);
+    REQUIRE(pool);
+
+    iotjobs::detail::http_request req{"DELETE", "/things/t/jobs/j/executionNumber/1", {}, {}};
+    std::vector<std::string> order;
+    error_code first_ec, second_ec;
+    auto run = [&](std::string name, error_code& out, std::chrono::steady_clock::time_point deadline) {
+        asio::co_spawn(
+            ctx,
+            [&, name, deadline]() -> asio::awaitable<void> {
+                iotjobs::detail::http_response resp;
+                iotjobs::detail::exchange_info info;
+                out = co_await pool->exchange(req, resp, info, std::chrono::seconds(10), deadline);
+                order.push_back(name);
+            },
+            asio::detached);
+    };
+    run("first", first_ec, std::chrono::steady_clock::time_point::max());
+    run("second", second_ec, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    ctx.run();
+    REQUIRE(order.size() == 2);
+    CHECK(order[0] == "second");
+    CHECK(second_ec == iotjobs::client_errc::pool_acquire_timeout);
+    CHECK(!first_ec);
 }
