@@ -2,6 +2,7 @@
 // Pure apart from checking that a CA bundle file can be opened.
 #include "cli/cli.hpp"
 
+#include "endpoint/endpoint.hpp"
 #include "endpoint/profile.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <system_error>
+#include <tuple>
 
 namespace iotjobs::cli {
 namespace {
@@ -33,33 +35,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 failure config_failure(std::string message) { return failure{exit_config, std::move(message), false}; }
 
-bool valid_region(std::string_view r) {
-    if (r.empty() || r.size() > 63 || r.front() == '-' || r.back() == '-') return false;
-    for (char c : r)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    return true;
-}
-
-// https://iot.{region}.{dnsSuffix} for messages; the client resolves the real endpoint itself.
-std::string default_endpoint(std::string_view region) {
-    std::string_view suffix = "amazonaws.com";
-    if (region.starts_with("cn-"))
-        suffix = "amazonaws.com.cn";
-    else if (region.starts_with("us-isob-"))
-        suffix = "sc2s.sgov.gov";
-    else if (region.starts_with("us-isof-"))
-        suffix = "csp.hci.ic.gov";
-    else if (region.starts_with("us-iso-"))
-        suffix = "c2s.ic.gov";
-    else if (region.starts_with("eu-isoe-"))
-        suffix = "cloud.adc-e.uk";
-    std::string s = "https://iot.";
-    s += region;
-    s += '.';
-    s += suffix;
-    return s;
-}
+bool valid_region(std::string_view r) { return detail::is_valid_region(r); }
 
 // "AKIDEXAMPLE1234" -> "AKID***********1234": enough to tell keys apart, not the whole id.
 std::string mask_access_key(std::string_view id) {
@@ -181,8 +157,27 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
             note("profile endpoint settings ignored (" + ignore_source + ")");
         }
     }
+    // FIPS and dual-stack variants of the default endpoint: environment, then profile (as the
+    // AWS CLI; it has no option for them). A configured endpoint URL wins over both.
+    for (auto [variable, key, field] :
+         {std::tuple{"AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &client_config::use_fips_endpoint},
+          std::tuple{"AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &client_config::use_dualstack_endpoint}}) {
+        if (const std::string* v = env_value(env, variable)) {
+            if (!iequals(*v, "true") && !iequals(*v, "false"))
+                return config_failure(std::string("Invalid value for ") + variable + ": " +
+                                      detail::quote_for_message(*v) + " (expected true or false)");
+            cfg.*field = iequals(*v, "true");
+        } else if (const detail::ini_value* pv = prof.get(key)) {
+            cfg.*field = detail::profile_bool(prof, key, *pv);
+        }
+        if (cfg.*field) note(std::string(key) + " = true");
+    }
     if (cfg.endpoint_url.empty()) {
-        rc.display_endpoint = default_endpoint(cfg.region);
+        std::string what;
+        if (detail::resolve_endpoint({cfg.region, cfg.use_fips_endpoint, cfg.use_dualstack_endpoint, {}},
+                                     rc.display_endpoint, what))
+            return config_failure(what);
+        while (!rc.display_endpoint.empty() && rc.display_endpoint.back() == '/') rc.display_endpoint.pop_back();
         note("endpoint: default for the region (" + rc.display_endpoint + ")");
     } else {
         rc.display_endpoint = cfg.endpoint_url;

@@ -630,6 +630,47 @@ TEST_CASE("cli: endpoint from --endpoint-url, AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT
     CHECK(run(valid_args(), env).code == 253);
 }
 
+TEST_CASE("cli: FIPS and dual-stack endpoints from the environment or the profile; an endpoint URL wins") {
+    environment env = full_env();
+    env["AWS_USE_FIPS_ENDPOINT"] = "true";
+    auto rc = config_ok(valid_args(), env);
+    CHECK(rc.config.use_fips_endpoint);
+    CHECK(!rc.config.use_dualstack_endpoint);
+    CHECK(rc.display_endpoint == "https://iot-fips.us-east-1.amazonaws.com");
+    env["AWS_USE_FIPS_ENDPOINT"] = "FALSE";
+    env["AWS_USE_DUALSTACK_ENDPOINT"] = "True";
+    rc = config_ok(valid_args(), env);
+    CHECK(!rc.config.use_fips_endpoint);
+    CHECK(rc.display_endpoint == "https://iot.us-east-1.api.aws");
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:5001";
+    CHECK(config_ok(valid_args(), env).display_endpoint == "http://127.0.0.1:5001");
+
+    env = full_env();
+    env["AWS_USE_FIPS_ENDPOINT"] = "yes";
+    auto f = config_fail(valid_args(), env);
+    CHECK(f.exit_code == exit_config);
+    CHECK(contains(f.message, "AWS_USE_FIPS_ENDPOINT"));
+    CHECK(contains(f.message, "yes"));
+
+    profile_home h;
+    h.write(".aws/config", "[default]\nregion = eu-west-1\nuse_fips_endpoint = true\n"
+                           "[profile bad]\nregion = eu-west-1\nuse_dualstack_endpoint = maybe\n");
+    h.write(".aws/credentials", "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
+                                "aws_secret_access_key = defaultsecretvalue\n"
+                                "[bad]\naws_access_key_id = AKIDDEFAULT00001111\naws_secret_access_key = s\n");
+    env = h.env();
+    rc = config_ok(valid_args(), env);
+    CHECK(rc.config.use_fips_endpoint);
+    CHECK(rc.display_endpoint == "https://iot-fips.eu-west-1.amazonaws.com");
+    env["AWS_USE_FIPS_ENDPOINT"] = "false";  // the environment wins over the profile
+    CHECK(!config_ok(valid_args(), env).config.use_fips_endpoint);
+    env = h.env();
+    env["AWS_PROFILE"] = "bad";
+    f = config_fail(valid_args(), env);
+    CHECK(f.exit_code == exit_config);
+    CHECK(contains(f.message, "use_dualstack_endpoint"));
+}
+
 TEST_CASE("cli: CA bundle, retries and timeouts") {
     environment env = full_env();
     env["AWS_CA_BUNDLE"] = "/nonexistent/iotjobs-test/ca.pem";
