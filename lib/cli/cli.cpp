@@ -1,15 +1,13 @@
 // run_cli: the iotjobs program, from arguments and environment to an exit code. Help and version texts.
 #include "cli/cli.hpp"
 
+#include <iotjobs/version.hpp>
+
 #include <boost/version.hpp>
 
 #include <exception>
 
 extern char** environ;  // POSIX
-
-#ifndef IOTJOBS_VERSION
-#define IOTJOBS_VERSION "0.1.0"
-#endif
 
 namespace iotjobs::cli {
 namespace {
@@ -85,7 +83,7 @@ std::string usage_text() {
 }
 
 std::string version_text() {
-    return "iotjobs/" IOTJOBS_VERSION " Boost/" + std::to_string(BOOST_VERSION / 100000) + "." +
+    return "iotjobs/" IOTJOBS_VERSION_STRING " Boost/" + std::to_string(BOOST_VERSION / 100000) + "." +
            std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) + "\n";
 }
 

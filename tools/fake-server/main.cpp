@@ -1,5 +1,6 @@
 // iotjobs-fake-iot: the bundled fake AWS IoT Jobs endpoint (see docs/FAKE_SERVER.md).
 #include "fake/server.hpp"
+#include <iotjobs/version.hpp>
 
 #include <cctype>
 #include <csignal>
@@ -57,6 +58,7 @@ Other:
   --presign-host HOST:PORT  Host header the requests will carry (required with --presign)
   --region R                region for --presign (default us-east-1)
   --help                    this text
+  --version                 print the version
 )";
 
 [[noreturn]] void bad(const std::string& msg) {
@@ -117,6 +119,10 @@ int main(int argc, char** argv) {
         };
         if (a == "--help" || a == "-h") {
             std::cout << usage_text;
+            return 0;
+        } else if (a == "--version") {
+            flag();
+            std::cout << "iotjobs-fake-iot/" IOTJOBS_VERSION_STRING "\n";
             return 0;
         } else if (a == "--listen") opts.listen = value();
         else if (a == "--tls") { flag(); opts.tls = true; }
