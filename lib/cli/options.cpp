@@ -128,7 +128,7 @@ constexpr std::string_view bulk_exit_codes =
     "       DeleteJobExecution operation: ...\n"
     "  255  anything else: the --report file cannot be created or written (the run\n"
     "       stops), the input cannot be read to the end, (purge) a listing failed\n"
-    "       on the network\n";
+    "       on the network, or the verification's listing failed\n";
 
 constexpr std::string_view bulk_delete_details =
     "INPUT\n"
@@ -266,6 +266,9 @@ constexpr std::string_view purge_details =
     "  predicted outcome: deleted (a terminal status, or QUEUED / IN_PROGRESS with\n"
     "  --force) or refused (QUEUED / IN_PROGRESS without --force). The summary\n"
     "  counts them by predicted outcome; exit 254 when some would be refused.\n"
+    "  The listing does not tell whether an execution belongs to a namespace: one\n"
+    "  purged without the right --namespace-id is predicted deleted, and the real\n"
+    "  run finds it not_found (the verification then reports it).\n"
     "\n"
     "OUTCOMES, REPORT, PROGRESS AND SUMMARY, INTERRUPTING\n"
     "  As bulk-delete (iotjobs bulk-delete help). The report's line member is the\n"
