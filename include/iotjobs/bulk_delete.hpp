@@ -25,6 +25,9 @@ namespace iotjobs {
 struct bulk_item {
     delete_job_execution_request request;
     std::uint64_t line = 0;  // 1-based line of the input file, or the item's index in a range; 0 = unknown
+    // The execution's status when the source knows it (the list source: from the listing); a dry
+    // run predicts the outcome from it (and looks it up with DescribeJobExecution when unknown).
+    std::optional<job_execution_status> status;
 };
 
 enum class bulk_outcome_kind {
@@ -37,15 +40,24 @@ enum class bulk_outcome_kind {
 };
 std::string_view to_string(bulk_outcome_kind k) noexcept;
 
+// What DeleteJobExecution would do to an execution in `status`: deleted for a terminal status
+// (SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED), and for QUEUED / IN_PROGRESS only
+// with force; refused otherwise (InvalidStateTransitionException).
+bulk_outcome_kind predict_delete_outcome(job_execution_status status, bool force) noexcept;
+
 struct bulk_outcome {
     bulk_item item;
     bulk_outcome_kind kind = bulk_outcome_kind::not_attempted;
     error_code ec;               // the call's error (default for deleted)
     std::string aws_error_name;  // e.g. "InvalidStateTransitionException"
     std::string message;         // the service's or the client's explanation
-    std::string raw_input;       // invalid_input only: the offending line (truncated)
+    std::string raw_input;       // invalid_input only: the offending line, whole (up to 64 KiB)
     unsigned attempts = 0;
     bool earlier_attempt_may_have_succeeded = false;
+    // Dry runs (kind not_attempted): what a real run would do, from item.status (deleted or
+    // refused), or not_found when DescribeJobExecution did not find it; nullopt when the lookup
+    // failed (ec / message say why).
+    std::optional<bulk_outcome_kind> predicted;
 };
 
 // A source of items, pulled one at a time by the engine (never concurrently).
@@ -98,7 +110,10 @@ struct bulk_options {
     double rate_limit = 0;
     std::optional<bool> default_force;              // applied to items that do not say
     std::optional<std::string> default_namespace_id;  // applied to items that do not say
-    bool dry_run = false;  // read and validate everything, send nothing (outcome not_attempted)
+    // Read and validate everything, delete nothing: every valid item is not_attempted with
+    // `predicted` set; items without a known status are looked up with DescribeJobExecution (at
+    // max_in_flight).
+    bool dry_run = false;
 };
 
 struct bulk_summary {

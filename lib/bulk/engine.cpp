@@ -7,6 +7,7 @@
 #include "retry/rate_limiter.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
+#include <iotjobs/describe_job_execution.hpp>
 #include <iotjobs/list_job_executions.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -172,6 +173,53 @@ struct engine : std::enable_shared_from_this<engine> {
         return o;
     }
 
+    // --dry-run: validates the item and predicts the delete's outcome from its status (the
+    // listing's, else DescribeJobExecution's); delivered as not_attempted with `predicted` set.
+    asio::awaitable<void> dry_run_item(bulk_item item, std::shared_ptr<asio::cancellation_signal> call_cancel) {
+        std::string what;
+        if (error_code vec = validate(item.request, &what)) {
+            diagnostics d;
+            access::message(d) = what;
+            auto o = classify(std::move(item), vec, d);
+            deliver(o);
+            co_return;
+        }
+        bulk_outcome o;
+        o.kind = bulk_outcome_kind::not_attempted;
+        if (!item.status) {
+            diagnostics diag;
+            describe_job_execution_request req{item.request.thing_name, item.request.job_id,
+                                               item.request.execution_number};
+            auto call = describe_job_execution(cl, std::move(req), diag,
+                                               asio::bind_cancellation_slot(call_cancel->slot(), use_tuple));
+            auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
+            if (!dec) {
+                item.status = ex.status;
+            } else if (dec == service_errc::resource_not_found) {
+                o.predicted = bulk_outcome_kind::not_found;
+                o.message = "dry run: not found (DescribeJobExecution)";
+            } else {
+                o.ec = dec;
+                o.aws_error_name = std::string(diag.aws_error_name());
+                o.message = "dry run: DescribeJobExecution failed: " +
+                            std::string(diag.message().empty() ? dec.message() : diag.message());
+                if (is_fatal_for_client(dec))
+                    request_stop(dec, std::string(diag.aws_error_name().empty() ? dec.message()
+                                                                                : diag.aws_error_name()) +
+                                          ": " + std::string(diag.message()) +
+                                          " (every remaining item would fail the same way)");
+            }
+        }
+        if (item.status) {
+            o.predicted = predict_delete_outcome(*item.status, item.request.force.value_or(false));
+            o.message = *o.predicted == bulk_outcome_kind::deleted
+                            ? std::string("dry run: would delete")
+                            : "dry run: would be refused (" + std::string(to_string(*item.status)) + " without force)";
+        }
+        o.item = std::move(item);
+        deliver(o);
+    }
+
     // `call_cancel`: terminal cancellation of the bulk run aborts this worker's call in flight
     // (the worker itself keeps draining the channel, reporting the rest as not_attempted).
     asio::awaitable<void> work(std::shared_ptr<asio::cancellation_signal> call_cancel) {
@@ -190,15 +238,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 continue;
             }
             if (opt.dry_run) {
-                std::string what;
-                if (error_code vec = validate(item.request, &what)) {
-                    diagnostics d;
-                    access::message(d) = what;
-                    auto o = classify(std::move(item), vec, d);
-                    deliver(o);
-                } else {
-                    deliver_not_attempted(std::move(item), "dry run: would delete");
-                }
+                co_await dry_run_item(std::move(item), call_cancel);
                 continue;
             }
             if (fixed) {
@@ -321,6 +361,7 @@ public:
                 }
                 item.request.execution_number = *s.execution_number;
                 item.request.namespace_id = p_.namespace_id;
+                item.status = s.status;
                 buffer_.push_back(std::move(item));
             }
             token_ = r.next_token;

@@ -33,7 +33,11 @@
 //    ("ThingName"), which makes the line invalid rather than silently ignored.
 //  - An invalid line gives an item with the line number and whatever could be read, pull::invalid =
 //    "line N: <every problem found, '; '-separated>" (the model's messages from wire.hpp, naming
-//    the field), and pull::raw = the line's first 200 bytes (not cutting a UTF-8 character).
+//    the field), and pull::raw = the whole line (a line over 64 KiB: its first 64 KiB).
+//  - Report lines fed back as JSON Lines input: a line whose "outcome" is "invalid_input" is
+//    invalid input again, never a request (whatever other members it has, e.g. the placeholders
+//    older reports wrote); its pull::raw is its "input" member (the original line) when it has
+//    one. A purge verification line (a "verify" member) is not an item and is skipped.
 //
 // Stream errors. An input that cannot be used at all (a CSV header with an unknown, duplicate or
 // missing column, an unreadable stream) completes with an error and, as the engine expects, the
@@ -74,6 +78,14 @@ std::string_view to_string(bulk_outcome_kind k) noexcept {
     return {};
 }
 
+bulk_outcome_kind predict_delete_outcome(job_execution_status status, bool force) noexcept {
+    switch (status) {
+        case job_execution_status::queued:
+        case job_execution_status::in_progress: return force ? bulk_outcome_kind::deleted : bulk_outcome_kind::refused;
+        default: return bulk_outcome_kind::deleted;
+    }
+}
+
 namespace {
 
 namespace asio = boost::asio;
@@ -83,7 +95,7 @@ using next_handler = asio::any_completion_handler<void(error_code, pull)>;
 
 // The longest input line accepted; a longer line is reported invalid and skipped.
 constexpr std::size_t max_line_bytes = 64 * 1024;
-// The part of an invalid line kept in pull::raw (for the report).
+// The part of a fatal line (a bad CSV header) quoted in the source's error.
 constexpr std::size_t max_raw_bytes = 200;
 
 // A source that computes each answer synchronously (see the file comment for the trampoline).
@@ -211,8 +223,7 @@ public:
     explicit line_reader(std::istream& in) : in_(in), buf_(new char[capacity]) {}
 
     // line: the line without its '\n' (valid until the next call). too_long: the line had more
-    // than max_line_bytes; `line` holds its first bytes (a little over max_raw_bytes) and the
-    // rest was skipped.
+    // than max_line_bytes; `line` holds its first max_line_bytes bytes and the rest was skipped.
     // error: `error_message` says why.
     result next(std::string_view& line) {
         for (;;) {
@@ -248,7 +259,7 @@ private:
     static constexpr std::size_t capacity = 2 * max_line_bytes;
 
     result keep_prefix(std::string_view line) {
-        long_prefix_.assign(line.substr(0, max_raw_bytes + 4));  // raw_excerpt() cuts it cleanly
+        long_prefix_.assign(line.substr(0, max_line_bytes));
         return result::too_long;
     }
 
@@ -335,7 +346,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-// The line as kept for reports: at most max_raw_bytes, not cutting a UTF-8 sequence in two.
+// A fatal line as quoted in the source's error: at most max_raw_bytes, not cutting a UTF-8 sequence in two.
 std::string raw_excerpt(std::string_view line) {
     if (line.size() <= max_raw_bytes) return std::string(line);
     std::size_t n = max_raw_bytes;
@@ -439,13 +450,15 @@ private:
             bulk_item item;
             item.line = line_no_;
             problems_.clear();
-            if (too_long)
+            original_input_.reset();
+            if (too_long) {
                 problems_.push_back("longer than " + std::to_string(max_line_bytes) +
                                     " bytes (the rest of the line was skipped)");
-            else if (mode_ == mode::csv)
+            } else if (mode_ == mode::csv) {
                 parse_csv_row(line, item.request);
-            else
-                parse_json_row(line, item.request);
+            } else if (!parse_json_row(line, item.request)) {
+                continue;  // a purge verification line: not an item
+            }
             if (!problems_.empty()) {
                 std::string m = line_prefix();
                 for (std::size_t i = 0; i < problems_.size(); ++i) {
@@ -453,7 +466,7 @@ private:
                     m += problems_[i];
                 }
                 out.invalid = std::move(m);
-                out.raw = raw_excerpt(line);
+                out.raw = original_input_ ? std::move(*original_input_) : std::string(line);
             }
             out.item = std::move(item);
             return {};
@@ -595,19 +608,42 @@ private:
         if (validate(req, &what)) problems_.push_back(std::move(what));
     }
 
-    void parse_json_row(std::string_view line, delete_job_execution_request& req) {
+    // Returns false for a line that is not an item at all (a purge verification line), else true
+    // (problems_ says whether the item is valid).
+    bool parse_json_row(std::string_view line, delete_job_execution_request& req) {
         unsigned char scratch[2048];
         json::monotonic_resource mr(scratch, sizeof scratch);
         error_code ec;
         const json::value v = json::parse(line, ec, &mr);
         if (ec) {
             problems_.push_back("not valid JSON (" + ec.message() + ")");
-            return;
+            return true;
         }
         const json::object* o = v.if_object();
         if (!o) {
             problems_.push_back("not a JSON object");
-            return;
+            return true;
+        }
+        if (o->contains("verify")) return false;
+        if (const json::value* oc = o->if_contains("outcome"); oc && oc->is_string() && oc->as_string() == "invalid_input") {
+            // A report's invalid_input line: invalid again, with the original input carried on.
+            constexpr std::string_view head = "an invalid_input line of a report, not an item";
+            std::string m(head);
+            if (const json::value* why = o->if_contains("message"); why && why->is_string()) {
+                std::string_view w(why->as_string().data(), why->as_string().size());
+                if (w.starts_with("line ")) {  // "line N: ..." of the run that wrote it
+                    const auto colon = w.find(": ");
+                    if (colon != std::string_view::npos) w.remove_prefix(colon + 2);
+                }
+                if (w.starts_with(head))
+                    m = std::string(w);  // fed back more than once: the same words, not nested
+                else if (!w.empty())
+                    m += " (it was: " + std::string(w) + ")";
+            }
+            problems_.push_back(std::move(m));
+            if (const json::value* in = o->if_contains("input"); in && in->is_string())
+                original_input_.emplace(in->as_string().data(), in->as_string().size());
+            return true;
         }
         for (const auto& kv : *o) {
             const std::string_view key(kv.key().data(), kv.key().size());
@@ -673,6 +709,7 @@ private:
             }
         }
         check_model(req);
+        return true;
     }
 
     line_reader reader_;
@@ -681,6 +718,7 @@ private:
     bool started_ = false;
     std::uint64_t line_no_ = 0;
     std::vector<std::string> problems_;
+    std::optional<std::string> original_input_;  // a report's invalid_input line: its "input"
     // CSV
     std::vector<std::string> fields_;  // reused from line to line
     std::size_t nfields_ = 0;

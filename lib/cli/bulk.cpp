@@ -11,6 +11,8 @@
 #include "jobs/wire.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
@@ -33,7 +35,9 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <unordered_map>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,13 +179,13 @@ std::variant<bulk_settings, failure> make_bulk_delete_settings(const parsed_opti
                                  ", valid choices are:\n\ncsv | jsonl");
     }
     if (auto f = common_settings(o, s)) return *f;
-    if (const std::string* v = o.value("skip-done")) {
-        if (v->empty() || *v == "-")
+    for (const std::string& v : o.list("skip-done")) {
+        if (v.empty() || v == "-")
             return usage_failure("argument --skip-done: expected the file name of an earlier report");
-        s.skip_done = *v;
+        s.skip_done.push_back(v);
     }
     if (s.report && *s.report != "-") {
-        if (s.skip_done && *s.skip_done == *s.report)
+        if (std::find(s.skip_done.begin(), s.skip_done.end(), *s.report) != s.skip_done.end())
             return usage_failure("argument --report: " + detail::quote_for_message(*s.report) +
                                  " is the --skip-done file; write the new report to another file");
         if (*s.report == s.input)
@@ -399,7 +403,10 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
                            plural(m.invalid_input, "invalid line", "invalid lines") + "); nothing was sent.",
                        false};
     const std::uint64_t not_attempted = s.dry_run ? 0 : m.not_attempted;
-    if (m.refused || m.failed || m.invalid_input || not_attempted || m.stopped_early) {
+    const std::uint64_t would_refuse = s.dry_run ? r.predicted_refused : 0;
+    const std::uint64_t unknown = s.dry_run ? r.predicted_unknown : 0;
+    if (m.refused || m.failed || m.invalid_input || not_attempted || m.stopped_early || would_refuse || unknown ||
+        r.remaining) {
         std::string msg = s.dry_run ? "Not every item would be deleted:" : "Not every item was deleted:";
         const char* sep = " ";
         auto part = [&](std::uint64_t n, std::string_view what) {
@@ -411,10 +418,18 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
         part(m.failed, "failed");
         part(m.invalid_input, "invalid input");
         part(not_attempted, "not attempted");
+        part(would_refuse, "would be refused");
+        part(unknown, "could not be looked up");
+        part(r.remaining, r.remaining == 1 ? "execution still listed after the run" : "executions still listed after the run");
         msg += '.';
         if (m.stopped_early && !m.stop_reason.empty()) msg += " The run stopped early: " + m.stop_reason;
         return failure{exit_service, std::move(msg), false};
     }
+    if (!r.verify_error.empty())
+        return failure{exit_other,
+                       "The purge could not be verified (listing again failed: " + r.verify_error +
+                           "); run it again, or list the executions, to see whether any remain.",
+                       false};
     return failure{exit_success, {}, false};
 }
 
@@ -447,10 +462,43 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
     row("failed", m.failed);
     row("not_attempted", m.not_attempted, s.dry_run ? std::string("dry run") : std::string());
     row("invalid_input", m.invalid_input);
-    if (s.skip_done) row("skipped", r.skipped, "already finished in " + *s.skip_done);
+    if (!s.skip_done.empty()) {
+        std::string files;
+        for (const auto& f : s.skip_done) files += (files.empty() ? "" : ", ") + f;
+        row("skipped", r.skipped,
+            "done in " + files + ", carried: " + std::to_string(r.carried_deleted) + " deleted, " +
+                std::to_string(r.carried_not_found) + " not_found");
+    }
     if (s.dry_run) {
-        const std::uint64_t would = m.not_attempted;
-        out += "Dry run: nothing was deleted; " + plural(would, "item", "items") + " would be deleted.\n";
+        out += "Dry run: nothing was deleted; " + plural(r.predicted_deleted, "item", "items") + " would be deleted";
+        if (r.predicted_refused) out += ", " + std::to_string(r.predicted_refused) + " would be refused";
+        if (r.predicted_not_found) out += ", " + std::to_string(r.predicted_not_found) + " not found";
+        if (r.predicted_unknown) out += ", " + std::to_string(r.predicted_unknown) + " could not be looked up";
+        out += ".\n";
+    }
+    if (r.verified) {
+        if (r.remaining == 0) {
+            out += "Verified: listed again, none of the executions remains.\n";
+        } else {
+            out += "Verified: listed again, " + plural(r.remaining, "execution remains", "executions remain") + ":\n";
+            for (const auto& p : r.remaining_samples) {
+                out += "  " + p.request.thing_name + " " + p.request.job_id + " " +
+                       std::to_string(p.request.execution_number) + " " + std::string(to_string(p.status)) + ": " +
+                       p.reason;
+                if (!p.error.empty()) out += ": " + p.error;
+                out += '\n';
+            }
+            if (r.remaining > r.remaining_samples.size())
+                out += "  ... (" + std::to_string(r.remaining - r.remaining_samples.size()) + " more" +
+                       (s.report ? " in the report" : "") + ")\n";
+            const bool not_found = std::any_of(r.remaining_samples.begin(), r.remaining_samples.end(),
+                                               [](const auto& p) { return p.reason == "not_found"; });
+            if (not_found && !s.namespace_id)
+                out += "Executions listed but not found by DeleteJobExecution may belong to a namespace: purge "
+                       "them with --namespace-id.\n";
+        }
+    } else if (!r.verify_error.empty()) {
+        out += "Not verified: listing again failed: " + r.verify_error + "\n";
     }
     if (m.stopped_early || r.interrupted) {
         std::string reason = m.stop_reason;
@@ -490,11 +538,13 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
 
 namespace {
 
-// --skip-done: passes on the items of `inner` that `done` does not hold; counts the others.
+// --skip-done: passes on the items of `inner` that `done` does not hold; hands each of the others,
+// with its earlier report line, to `on_skipped` (which carries it into the new report).
 class skip_done_source final : public bulk_source {
 public:
-    skip_done_source(bulk_source& inner, const detail::done_set& done, std::uint64_t& skipped)
-        : inner_(inner), done_(done), skipped_(skipped) {}
+    using skipped_handler = std::function<void(const bulk_item&, const std::string& earlier_line)>;
+    skip_done_source(bulk_source& inner, detail::done_set& done, skipped_handler on_skipped)
+        : inner_(inner), done_(done), on_skipped_(std::move(on_skipped)) {}
 
     bool drain_on_stop() const noexcept override { return inner_.drain_on_stop(); }
 
@@ -502,10 +552,12 @@ public:
         // The stream source trampolines a call made from inside its completion, so skipping a long
         // run of items does not nest.
         inner_.async_next([this, h = std::move(handler)](error_code ec, pull p) mutable {
-            if (!ec && p.item && !p.invalid && done_.contains(p.item->request)) {
-                ++skipped_;
-                async_next(std::move(h));
-                return;
+            if (!ec && p.item && !p.invalid) {
+                if (auto earlier = done_.earlier_line(p.item->request)) {
+                    on_skipped_(*p.item, *earlier);
+                    async_next(std::move(h));
+                    return;
+                }
             }
             auto ex = asio::get_associated_executor(h);
             asio::dispatch(ex, [h = std::move(h), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
@@ -514,9 +566,128 @@ public:
 
 private:
     bulk_source& inner_;
-    const detail::done_set& done_;
-    std::uint64_t& skipped_;
+    detail::done_set& done_;
+    skipped_handler on_skipped_;
 };
+
+// What a purge did to each item, for its verification: the deleted ones as key hashes (8 bytes
+// each), the others (normally few: refused, failed, not_found, not_attempted) with their error.
+struct purge_record {
+    struct note {
+        bulk_outcome_kind kind;
+        std::string error;
+        std::string message;
+    };
+    std::vector<std::uint64_t> deleted;
+    std::unordered_map<std::uint64_t, note> others;
+
+    static std::uint64_t key(const delete_job_execution_request& r) {
+        return detail::done_set::key_hash(r.thing_name, r.job_id, r.execution_number);
+    }
+    void add(const bulk_outcome& o) {
+        if (o.kind == bulk_outcome_kind::deleted) {
+            deleted.push_back(key(o.item.request));
+            return;
+        }
+        note n{o.kind, o.aws_error_name.empty() && o.ec ? o.ec.message() : o.aws_error_name, o.message};
+        others.insert_or_assign(key(o.item.request), std::move(n));
+    }
+};
+
+// Why an execution is still listed after the purge: this run's outcome for it.
+detail::still_present explain_still_present(const bulk_item& item, const purge_record& rec, const bulk_settings& s) {
+    detail::still_present p;
+    p.request = item.request;
+    p.status = item.status.value_or(job_execution_status::queued);
+    const std::uint64_t k = purge_record::key(item.request);
+    if (auto it = rec.others.find(k); it != rec.others.end()) {
+        p.reason = std::string(to_string(it->second.kind));
+        p.error = it->second.error;
+        p.message = it->second.message;
+        if (it->second.kind == bulk_outcome_kind::not_found) {
+            p.message = "still listed although DeleteJobExecution did not find it" +
+                        std::string(s.namespace_id ? "" : " (a job in a namespace? purge with --namespace-id)") +
+                        (p.message.empty() ? std::string() : ": " + p.message);
+        }
+    } else if (std::binary_search(rec.deleted.begin(), rec.deleted.end(), k)) {
+        p.reason = "deleted";
+        p.message = "still listed although DeleteJobExecution deleted it (the listing may lag)";
+    } else {
+        p.reason = "not_in_run";
+        p.message = "not listed when the purge ran (it appeared since)";
+    }
+    return p;
+}
+
+inline constexpr std::size_t still_present_samples = 10;
+
+// A --skip-done item: its earlier line, carried (into `line`, for the report), and counted.
+void carry_skipped(const bulk_item& item, const std::string& earlier, std::string& line, bulk_result& r) {
+    ++r.skipped;
+    line.clear();
+    bulk_outcome_kind kind = bulk_outcome_kind::deleted;
+    if (!detail::carried_line(earlier, item.line, line, kind)) return;  // earlier_line() checked it already
+    if (kind == bulk_outcome_kind::not_found)
+        ++r.carried_not_found;
+    else
+        ++r.carried_deleted;
+}
+
+// --dry-run: the summary's counts by predicted outcome.
+void count_prediction(const bulk_outcome& o, bulk_result& r) {
+    if (o.kind != bulk_outcome_kind::not_attempted) return;
+    if (!o.predicted)
+        ++r.predicted_unknown;
+    else if (*o.predicted == bulk_outcome_kind::deleted)
+        ++r.predicted_deleted;
+    else if (*o.predicted == bulk_outcome_kind::refused)
+        ++r.predicted_refused;
+    else
+        ++r.predicted_not_found;
+}
+
+// purge's verification: lists again what the purge was asked to delete (same job or thing,
+// statuses, namespace) and reports every execution still present: a line in the report
+// (`write_report`) and the count (and the first few) in `r`. Runs `ioc` until the listing ends,
+// fails (r.verify_error) or `interrupted` becomes true.
+void verify_purge(asio::io_context& ioc, client& c, const bulk_settings& s, purge_record& rec,
+                  const std::function<void(std::string_view)>& write_report, const bool& interrupted,
+                  bulk_result& r) {
+    std::sort(rec.deleted.begin(), rec.deleted.end());
+    list_source_params p;
+    p.job_id = s.job_id;
+    p.thing_name = s.thing_name;
+    p.statuses = s.statuses;
+    p.namespace_id = s.namespace_id;
+    const auto src = make_list_source(c, std::move(p));
+    bool done = false;
+    std::string line;
+    std::function<void()> pull_next = [&] {
+        src->async_next(asio::bind_executor(ioc.get_executor(), [&](error_code ec, bulk_source::pull pl) {
+            if (ec) {
+                r.verify_error = strip_prefix(pl.invalid ? *pl.invalid : ec.message(), "listing failed: ");
+                done = true;
+                return;
+            }
+            if (!pl.item) {
+                r.verified = true;
+                done = true;
+                return;
+            }
+            detail::still_present sp = explain_still_present(*pl.item, rec, s);
+            ++r.remaining;
+            line.clear();
+            detail::append_still_present_jsonl(line, sp);
+            write_report(line);
+            if (r.remaining_samples.size() < still_present_samples) r.remaining_samples.push_back(std::move(sp));
+            asio::post(ioc, pull_next);  // not nested: a buffered page completes inline
+        }));
+    };
+    pull_next();
+    while (!done && !interrupted && ioc.run_one() != 0) {
+    }
+    if (!done && !interrupted) r.verify_error = "the listing never completed";
+}
 
 bool same_file(const std::string& a, const std::string& b) {
     std::error_code ec;
@@ -555,7 +726,7 @@ std::string describe_settings(const bulk_settings& s) {
     if (s.force) t += *s.force ? ", force" : ", no force";
     if (s.namespace_id) t += ", namespace " + *s.namespace_id;
     if (s.report) t += ", report " + *s.report;
-    if (s.skip_done) t += ", skip done in " + *s.skip_done;
+    for (const auto& f : s.skip_done) t += ", skip done in " + f;
     if (s.dry_run) t += ", dry run";
     return t;
 }
@@ -601,42 +772,45 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
         }
     }
 
-    // --skip-done (252 when it cannot be read or is not a report).
+    // --skip-done (252 when one cannot be read or is not a report). The files stay open: the lines
+    // of the items skipped are read again during the run, to carry them into the new report.
     detail::done_set done;
-    if (s.skip_done) {
-        if (s.report && *s.report != "-" && same_file(*s.report, *s.skip_done))
+    std::vector<std::unique_ptr<std::ifstream>> skip_files;
+    for (const std::string& name : s.skip_done) {
+        if (s.report && *s.report != "-" && same_file(*s.report, name))
             return fail({exit_usage,
                          "The report " + in_quotes(*s.report) +
                              " is the --skip-done file: write the new report to another file.",
                          false});
         std::error_code ec;
-        if (fs::is_directory(*s.skip_done, ec))
-            return fail({exit_usage, "The --skip-done report " + in_quotes(*s.skip_done) + " cannot be read: it is a directory",
+        if (fs::is_directory(name, ec))
+            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: it is a directory",
                          false});
         errno = 0;
-        std::ifstream f(*s.skip_done, std::ios::binary);
-        if (!f)
-            return fail({exit_usage,
-                         "The --skip-done report " + in_quotes(*s.skip_done) + " cannot be read: " + errno_text(errno),
+        auto f = std::make_unique<std::ifstream>(name, std::ios::binary);
+        if (!*f)
+            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: " + errno_text(errno),
                          false});
-        const auto lr = done.load(f);
-        if (f.bad())
-            return fail({exit_usage, "The --skip-done report " + in_quotes(*s.skip_done) + " could not be read to the end",
+        const auto lr = done.load(*f);
+        if (f->bad())
+            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " could not be read to the end",
                          false});
         if (lr.lines > 0 && lr.malformed == lr.lines)
             return fail({exit_usage,
-                         "The --skip-done file " + in_quotes(*s.skip_done) +
+                         "The --skip-done file " + in_quotes(name) +
                              " is not a report of iotjobs bulk-delete (no line of it is a report line).",
                          false});
         if (lr.malformed > 0)
-            err << "warning: --skip-done " << s.skip_done.value() << ": " << plural(lr.malformed, "line is", "lines are")
+            err << "warning: --skip-done " << name << ": " << plural(lr.malformed, "line is", "lines are")
                 << " not report lines (ignored).\n";
         if (lr.truncated_last_line)
-            err << "warning: --skip-done " << s.skip_done.value()
+            err << "warning: --skip-done " << name
                 << ": the last line is cut short (an interrupted run?); its item is tried again.\n";
         err << std::flush;
-        log.write("cli", "--skip-done: " + std::to_string(lr.lines) + " lines, " + std::to_string(lr.finished) +
-                             " finished, " + std::to_string(done.size()) + " distinct items");
+        log.write("cli", "--skip-done " + name + ": " + std::to_string(lr.lines) + " lines, " +
+                             std::to_string(lr.finished) + " done, " + std::to_string(done.size()) +
+                             " distinct items in all");
+        skip_files.push_back(std::move(f));
     }
 
     // The report (255 when it cannot be created: nothing was sent).
@@ -718,10 +892,7 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
         source = make_list_source(*c, std::move(p));
     }
     bulk_source* src = source.get();
-    if (s.skip_done) {
-        filter = std::make_unique<skip_done_source>(*source, done, result.skipped);
-        src = filter.get();
-    }
+    purge_record purged;  // purge: what the run did, for the verification
 
     bulk_options opt;
     opt.max_in_flight = s.concurrency;
@@ -737,16 +908,33 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
         }
     };
 
+    std::function<void(std::string_view)> write_report = [&](std::string_view text) {
+        if (!report || !report_error.empty()) return;
+        report->write(text.data(), static_cast<std::streamsize>(text.size()));
+        if (!*report) {
+            report_error = errno ? errno_text(errno) : std::string("write error");
+            stopping = true;
+            cancel.emit(asio::cancellation_type::partial);  // the engine posts: safe from here
+        }
+    };
+    std::string report_line;
+    if (!s.skip_done.empty()) {
+        filter = std::make_unique<skip_done_source>(*source, done, [&](const bulk_item& item, const std::string& earlier) {
+            carry_skipped(item, earlier, report_line, result);
+            write_report(report_line);
+        });
+        src = filter.get();
+    }
+
     auto on_outcome = [&](const bulk_outcome& o) {
         ++outcomes;
         if (report && report_error.empty()) {
-            detail::write_outcome_jsonl(*report, o);
-            if (!*report) {
-                report_error = errno ? errno_text(errno) : std::string("write error");
-                stopping = true;
-                cancel.emit(asio::cancellation_type::partial);  // the engine posts: safe from here
-            }
+            report_line.clear();
+            detail::append_outcome_jsonl(report_line, o);
+            write_report(report_line);
         }
+        if (s.dry_run) count_prediction(o, result);
+        if (s.kind == bulk_kind::purge && !s.dry_run) purged.add(o);
         if (!result.fatal && o.ec && is_fatal_for_client(o.ec)) {
             result.fatal = o;
             stopping = true;
@@ -862,6 +1050,23 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
     }
     clear_progress();
     if (!finished) return fail({exit_other, "Internal error: the run never completed.", false});
+
+    if (s.kind == bulk_kind::purge && !s.dry_run && !result.interrupted && !result.fatal && !result.ec &&
+        report_error.empty()) {
+        bool interrupted = false;
+        if (signals)
+            signals->async_wait([&](const error_code& ec, int) {
+                if (!ec) interrupted = true;
+            });
+        log.write("cli", "purge: listing again to verify");
+        verify_purge(ioc, *c, s, purged, write_report, interrupted, result);
+        if (signals) signals->cancel();
+        if (interrupted) {
+            result.interrupted = true;
+            err << "Interrupted: the verification was stopped.\n" << std::flush;
+        }
+        result.report_error = report_error;
+    }
 
     if (report && report_error.empty()) {
         report->flush();

@@ -3,6 +3,7 @@
 // bulk_delete_command / purge_command in cli.hpp; everything is implemented in bulk.cpp.
 #pragma once
 
+#include "bulk/report.hpp"
 #include "cli/cli.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
@@ -44,7 +45,7 @@ struct bulk_settings {
     std::optional<bool> force;                           // --force / --no-force: the items' default
     std::optional<std::string> namespace_id;             // the items' default
     std::optional<std::string> report;                   // JSON Lines report file
-    std::optional<std::string> skip_done;                // bulk-delete: an earlier report
+    std::vector<std::string> skip_done;                  // bulk-delete: earlier reports (--skip-done, repeatable)
     bool dry_run = false;
 };
 
@@ -89,7 +90,16 @@ struct bulk_result {
     bulk_summary summary;
     error_code ec;                      // the run's completion error
     std::optional<bulk_outcome> fatal;  // the first outcome whose error stops every call (is_fatal_for_client)
-    std::uint64_t skipped = 0;          // items skipped by --skip-done
+    std::uint64_t skipped = 0;          // items skipped by --skip-done (their earlier lines carried)
+    std::uint64_t carried_deleted = 0;  // of those: earlier outcome deleted
+    std::uint64_t carried_not_found = 0;  // ... not_found
+    // --dry-run: the valid items by predicted outcome; unknown: the lookup failed.
+    std::uint64_t predicted_deleted = 0, predicted_refused = 0, predicted_not_found = 0, predicted_unknown = 0;
+    // purge (not a dry run, not stopped early): the verification listing after the run.
+    bool verified = false;                          // it ran to the end
+    std::uint64_t remaining = 0;                    // executions still listed
+    std::vector<detail::still_present> remaining_samples;  // the first few of them
+    std::string verify_error;                       // why it could not run to the end
     bool interrupted = false;           // SIGINT
     std::string report_error;           // the report could not be written (the run was stopped)
     std::vector<bulk_outcome> problems; // the first few outcomes other than deleted / not_found
@@ -104,7 +114,9 @@ struct bulk_result {
 //                            purge: the listing's error as the AWS CLI prints it (254 or 255)
 //   no valid item at all, but invalid lines -> 252
 //   any refused, failed, invalid_input or (not a dry run) not_attempted item -> 254
-//   otherwise 0.
+//   dry run: any item predicted refused, or whose lookup failed -> 254
+//   purge: any execution still listed by the verification -> 254; verification failed -> 255
+//   otherwise 0 (every item deleted or not_found, --skip-done's carried items included).
 failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::string_view endpoint,
                             unsigned max_attempts);
 

@@ -43,7 +43,7 @@ void append_wrapped(std::string& out, std::string_view text, std::size_t indent,
 void append_option_help(std::string& out, const option_spec& o) {
     out += "  ";
     out += o.name;
-    if (o.kind == option_kind::value) {
+    if (o.kind == option_kind::value || o.kind == option_kind::value_list) {
         out += ' ';
         out += o.metavar;
     }
@@ -132,13 +132,15 @@ std::string command_help_text(const command_spec& cmd) {
     for (std::size_t i = 0; i < opts.size(); ++i) {
         const option_spec& o = opts[i];
         s += "    ";
-        if (o.kind == option_kind::value) {
+        if (o.kind == option_kind::value || o.kind == option_kind::value_list) {
             if (!o.required) s += '[';
             s += o.name;
             s += ' ';
             s += o.metavar;
             if (!o.required) s += ']';
-        } else if (i + 1 < opts.size() && opts[i + 1].dest == o.dest && opts[i + 1].kind != option_kind::value) {
+            if (o.kind == option_kind::value_list) s += "...";
+        } else if (i + 1 < opts.size() && opts[i + 1].dest == o.dest &&
+                   (opts[i + 1].kind == option_kind::flag_true || opts[i + 1].kind == option_kind::flag_false)) {
             s += '[';
             s += o.name;
             s += " | ";

@@ -57,9 +57,10 @@ struct failure {
 // may be a negative number ("--execution-number -1") but not another option; boolean options
 // come in pairs (--force / --no-force) writing one destination, the last one wins; a value option
 // given twice is an error (the AWS CLI silently keeps the last one; for deletes we refuse to guess);
-// no abbreviated option names.
+// no abbreviated option names. A value_list option may be given several times (its values are
+// kept in order, in parsed_options::lists).
 
-enum class option_kind { value, flag_true, flag_false };
+enum class option_kind { value, flag_true, flag_false, value_list };
 
 struct option_spec {
     std::string_view name;  // "--thing-name"
@@ -73,8 +74,11 @@ struct option_spec {
 struct parsed_options {
     std::map<std::string, std::string, std::less<>> values;  // value options, by dest
     std::map<std::string, bool, std::less<>> flags;          // boolean options, by dest (last wins)
+    std::map<std::string, std::vector<std::string>, std::less<>> lists;  // value_list options, by dest
 
     const std::string* value(std::string_view dest) const;
+    // A value_list option's values in command-line order; empty when not given.
+    const std::vector<std::string>& list(std::string_view dest) const;
     std::optional<bool> flag(std::string_view dest) const;
 };
 

@@ -82,12 +82,13 @@ constexpr std::array bulk_delete_specs{
     option_spec{"--format", "format", option_kind::value, false, "<csv|jsonl>",
                 "The input's format. Default: JSON Lines if the first non-blank character is '{', else CSV."},
     IOTJOBS_BULK_COMMON_SPECS,
-    option_spec{"--skip-done", "skip-done", option_kind::value, false, "<report>",
-                "Resume: skip the items this earlier report shows as deleted, not_found or refused (neither "
-                "sent nor reported again). Must not be the --report file."},
+    option_spec{"--skip-done", "skip-done", option_kind::value_list, false, "<report>",
+                "Resume: skip the items this earlier report shows as deleted or not_found (not sent again); "
+                "their earlier lines are carried into the new report (\"carried\":true). May be given "
+                "several times. Must not be the --report file."},
     option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
-                "Read and validate every item, send nothing; the report lists what would be deleted "
-                "(outcome not_attempted, message \"dry run: would delete\")."},
+                "Delete nothing: look each valid item up (DescribeJobExecution, at --concurrency) and "
+                "report its status and the predicted outcome (deleted, refused, not_found)."},
 };
 
 constexpr std::array purge_specs{
@@ -100,30 +101,34 @@ constexpr std::array purge_specs{
                 "REJECTED, REMOVED, CANCELED (comma-separated). Default: every status."},
     IOTJOBS_BULK_COMMON_SPECS,
     option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
-                "List and validate, delete nothing; the report lists what would be deleted (outcome "
-                "not_attempted). The List calls are sent."},
+                "List, delete nothing; the report gives each execution's status and the predicted outcome "
+                "(deleted, or refused: QUEUED / IN_PROGRESS without --force). The List calls are sent."},
 };
 #undef IOTJOBS_BULK_COMMON_SPECS
 
 constexpr std::string_view bulk_exit_codes =
     "EXIT CODES\n"
-    "  0    every item was deleted or was already gone (not_found); with --dry-run,\n"
-    "       every item is valid. Items skipped by --skip-done count as done.\n"
+    "  0    every item ended deleted or not_found (already gone), items carried by\n"
+    "       --skip-done included; purge: and its verification found none of the\n"
+    "       executions it was asked to delete still listed. --dry-run: every item\n"
+    "       would be deleted or is already gone.\n"
     "  130  interrupted (SIGINT): the requests in flight were finished (or aborted by\n"
     "       a second SIGINT), the other items are reported not_attempted\n"
     "  252  invalid arguments; an --input or --skip-done file that cannot be read; an\n"
     "       input that cannot be used at all (a bad CSV header, or not one valid\n"
     "       line): nothing was sent\n"
     "  253  configuration problem (no region, no credentials, malformed settings)\n"
-    "  254  not every item was deleted: some were refused, failed or invalid input\n"
-    "       lines (a valid item was found), or the run stopped early on an error that\n"
-    "       would fail every item, or (purge) the service refused the listing, e.g.\n"
-    "       the job does not exist; printed as the AWS CLI prints it:\n"
+    "  254  not every item was deleted: some were refused, failed, not attempted or\n"
+    "       invalid input lines (a valid item was found); purge: some executions are\n"
+    "       still listed after the run; --dry-run: some would be refused or could not\n"
+    "       be looked up; or the run stopped early on an error that would fail every\n"
+    "       item, or (purge) the service refused the listing, e.g. the job does not\n"
+    "       exist; printed as the AWS CLI prints it:\n"
     "       An error occurred (InvalidSignatureException) when calling the\n"
     "       DeleteJobExecution operation: ...\n"
     "  255  anything else: the --report file cannot be created or written (the run\n"
     "       stops), the input cannot be read to the end, (purge) a listing failed\n"
-    "       on the network\n";
+    "       on the network, or the verification's listing failed\n";
 
 constexpr std::string_view bulk_delete_details =
     "INPUT\n"
@@ -141,6 +146,9 @@ constexpr std::string_view bulk_delete_details =
     "  A line that cannot be used (bad JSON, a missing field, a name the model\n"
     "  refuses, ...) is reported with its line number as invalid_input and the run\n"
     "  goes on. An item's own force / namespaceId win over --force / --namespace-id.\n"
+    "  A report can be the input: its invalid_input lines are invalid input again\n"
+    "  (never requests; their original input is kept), its purge verification lines\n"
+    "  (member verify) are skipped, other members (outcome, status, ...) ignored.\n"
     "\n"
     "OUTCOMES\n"
     "  deleted        the service deleted it\n"
@@ -162,20 +170,48 @@ constexpr std::string_view bulk_delete_details =
     "     \"executionNumber\":1,\"outcome\":\"deleted\",\"attempts\":1}\n"
     "\n"
     "  Members: line (of the input), thingName, jobId, executionNumber, force and\n"
-    "  namespaceId (when set), outcome, error (the AWS error name or the error, when\n"
-    "  not deleted), message, attempts, possiblyDeletedEarlier (not_found after a\n"
-    "  retry of an attempt that may have succeeded), input (invalid_input: the line).\n"
-    "  A report is valid JSON Lines input. The file is created or truncated; it may\n"
-    "  not be the --input or the --skip-done file. Without --report nothing is\n"
-    "  written per item: the summary lists the first few problems only.\n"
+    "  namespaceId (when set), status (the execution's status when known: listed by\n"
+    "  purge, looked up by --dry-run), outcome, predicted (--dry-run), error (the AWS\n"
+    "  error name or the error, when not deleted), message, attempts,\n"
+    "  possiblyDeletedEarlier (not_found after a retry of an attempt that may have\n"
+    "  succeeded), carried (true: the line of an earlier report, see RESUMING).\n"
+    "  An invalid_input line has no thingName, jobId or executionNumber; its input\n"
+    "  member is the input line, whole (up to 64 KiB):\n"
     "\n"
-    "RESUMING (--skip-done REPORT)\n"
-    "  The items REPORT shows as deleted, not_found or refused are skipped: not sent,\n"
-    "  not reported; the summary says how many. failed, not_attempted and\n"
-    "  invalid_input items are tried again. Write the new report to another file:\n"
+    "    {\"line\":9,\"outcome\":\"invalid_input\",\"error\":\"...\",\n"
+    "     \"message\":\"line 9: executionNumber is missing\",\"attempts\":0,\n"
+    "     \"input\":\"{\\\"thingName\\\":\\\"sensor-9\\\",\\\"jobId\\\":\\\"firmware-42\\\"}\"}\n"
+    "\n"
+    "  A report is valid JSON Lines input (see INPUT). The file is created or\n"
+    "  truncated; it may not be the --input or a --skip-done file. Without --report\n"
+    "  nothing is written per item: the summary lists the first few problems only.\n"
+    "\n"
+    "DRY RUN (--dry-run)\n"
+    "  Nothing is deleted. Each valid item is looked up with DescribeJobExecution\n"
+    "  (--concurrency at a time) and reported with outcome not_attempted, its\n"
+    "  status and predicted: deleted (a terminal status, or QUEUED / IN_PROGRESS\n"
+    "  with force), refused (QUEUED / IN_PROGRESS without force) or not_found; no\n"
+    "  predicted member when the lookup failed (error says why). The summary counts the items by predicted outcome. Exit 0 when every\n"
+    "  item would be deleted or is not found, 254 otherwise. DescribeJobExecution\n"
+    "  takes no namespace: an item whose namespaceId is wrong is predicted from its\n"
+    "  status, and the real run finds it not_found.\n"
+    "\n"
+    "RESUMING (--skip-done REPORT, may be repeated)\n"
+    "  Only deleted and not_found count as done. The items a REPORT shows as done\n"
+    "  are skipped: not sent again; their earlier lines (outcome, error, message,\n"
+    "  attempts) are written to the new report with \"carried\":true, so the newest\n"
+    "  report is a complete record of the input, and the summary counts them.\n"
+    "  refused, failed, not_attempted and invalid_input items are tried again.\n"
+    "  Write the new report to another file:\n"
     "\n"
     "    iotjobs bulk-delete --input items.csv --report run1.jsonl\n"
     "    iotjobs bulk-delete --input items.csv --skip-done run1.jsonl --report run2.jsonl\n"
+    "    iotjobs bulk-delete --input items.csv --skip-done run2.jsonl --report run3.jsonl\n"
+    "\n"
+    "  (run2.jsonl already carries what run1.jsonl had done; giving both,\n"
+    "  --skip-done run1.jsonl --skip-done run2.jsonl, is the same.) The --skip-done\n"
+    "  files are read again during the run (one short read per skipped item): leave\n"
+    "  them in place until it ends.\n"
     "\n"
     "PROGRESS AND SUMMARY\n"
     "  When stderr is a terminal (and without --debug), a line on stderr refreshed\n"
@@ -210,10 +246,37 @@ constexpr std::string_view purge_details =
     "  not sent are reported not_attempted; those not listed yet are not in the\n"
     "  report: run the purge again.\n"
     "\n"
+    "VERIFICATION\n"
+    "  At the end of a run (not a dry run, not stopped early) purge lists again\n"
+    "  what it was asked to purge (the same job or thing, statuses and namespace)\n"
+    "  and reports every execution still present, with its status and why: this\n"
+    "  run's outcome for it (refused, failed, not_found while still listed -- e.g.\n"
+    "  a namespaced execution purged without --namespace-id --, not_attempted,\n"
+    "  deleted but still listed) or not_in_run (it appeared after the listing).\n"
+    "  The summary says how many remain and lists the first ones; the report gets\n"
+    "  one line per execution still present:\n"
+    "\n"
+    "    {\"verify\":\"still_present\",\"thingName\":\"sensor-1\",\"jobId\":\"fw-42\",\n"
+    "     \"executionNumber\":1,\"status\":\"QUEUED\",\"reason\":\"refused\",\n"
+    "     \"error\":\"InvalidStateTransitionException\",\"message\":\"...\"}\n"
+    "\n"
+    "  Exit 0 only when none remains. Fed back as bulk-delete input, verification\n"
+    "  lines are skipped.\n"
+    "\n"
+    "DRY RUN (--dry-run)\n"
+    "  Lists, deletes nothing: each execution with its listed status and the\n"
+    "  predicted outcome: deleted (a terminal status, or QUEUED / IN_PROGRESS with\n"
+    "  --force) or refused (QUEUED / IN_PROGRESS without --force). The summary\n"
+    "  counts them by predicted outcome; exit 254 when some would be refused.\n"
+    "  The listing does not tell whether an execution belongs to a namespace: one\n"
+    "  purged without the right --namespace-id is predicted deleted, and the real\n"
+    "  run finds it not_found (the verification then reports it).\n"
+    "\n"
     "OUTCOMES, REPORT, PROGRESS AND SUMMARY, INTERRUPTING\n"
     "  As bulk-delete (iotjobs bulk-delete help). The report's line member is the\n"
     "  item's position in the listing. A second run of the same purge resumes by\n"
-    "  itself: deleted executions are no longer listed.\n"
+    "  itself: deleted executions are no longer listed. --skip-done is not\n"
+    "  accepted (nothing to skip: the listing is the record).\n"
     "\n"
     "EXAMPLES\n"
     "    iotjobs purge --job-id firmware-42 --status SUCCEEDED,FAILED,CANCELED\n"
@@ -300,6 +363,12 @@ const std::string* parsed_options::value(std::string_view dest) const {
     return it == values.end() ? nullptr : &it->second;
 }
 
+const std::vector<std::string>& parsed_options::list(std::string_view dest) const {
+    static const std::vector<std::string> none;
+    auto it = lists.find(dest);
+    return it == lists.end() ? none : it->second;
+}
+
 std::optional<bool> parsed_options::flag(std::string_view dest) const {
     auto it = flags.find(dest);
     if (it == flags.end()) return std::nullopt;
@@ -355,7 +424,7 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
                 unknown.push_back(tok);
                 continue;
             }
-            if (spec->kind == option_kind::value) {
+            if (spec->kind == option_kind::value || spec->kind == option_kind::value_list) {
                 std::string value;
                 if (eq != std::string::npos) {
                     value = tok.substr(eq + 1);
@@ -363,6 +432,10 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
                     value = args[++i];
                 } else {
                     note_error("argument " + std::string(spec->name) + ": expected one argument");
+                    continue;
+                }
+                if (spec->kind == option_kind::value_list) {
+                    into->lists[std::string(spec->dest)].push_back(std::move(value));
                     continue;
                 }
                 auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);

@@ -205,20 +205,33 @@ TEST_CASE("purge: the executions of a job, filtered by status, across pages") {
     }
 }
 
-TEST_CASE("dry run sends nothing") {
+TEST_CASE("dry run deletes nothing and predicts each outcome (DescribeJobExecution)") {
     fake::server s;
     s.start();
     s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-3", "job-1", 3, fake::execution_status::queued));
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
-    auto src = iotjobs::make_vector_source({{"thing-1", "job-1", 1, {}, {}}, {"bad/thing", "job-1", 2, {}, {}}});
+    auto src = iotjobs::make_vector_source({{"thing-1", "job-1", 1, {}, {}},
+                                            {"bad/thing", "job-1", 2, {}, {}},
+                                            {"thing-3", "job-1", 3, {}, {}},
+                                            {"thing-4", "job-1", 4, {}, {}}});
     iotjobs::bulk_options opt;
     opt.dry_run = true;
     auto r = run(ctx, c, *src, opt);
-    CHECK(r.summary.not_attempted == 1);
+    CHECK(r.summary.not_attempted == 3);
     CHECK(r.summary.invalid_input == 1);
-    CHECK(s.stats().requests_total == 0);
-    CHECK(s.execution_count() == 1);
+    CHECK(s.stats().count("DeleteJobExecution", "ok") == 0);
+    CHECK(s.stats().requests_total == 3);  // one DescribeJobExecution per valid item, nothing else
+    CHECK(s.execution_count() == 2);
+    std::map<std::int64_t, iotjobs::bulk_outcome> by_number;
+    for (const auto& o : r.outcomes) by_number[o.item.request.execution_number] = o;
+    CHECK(by_number[1].predicted == iotjobs::bulk_outcome_kind::deleted);
+    CHECK(by_number[1].item.status == iotjobs::job_execution_status::succeeded);
+    CHECK(by_number[3].predicted == iotjobs::bulk_outcome_kind::refused);
+    CHECK(by_number[3].item.status == iotjobs::job_execution_status::queued);
+    CHECK(by_number[4].predicted == iotjobs::bulk_outcome_kind::not_found);
+    CHECK_FALSE(by_number[2].predicted.has_value());
 }
 
 TEST_CASE("a stream source with invalid lines: reported with line numbers, the run goes on") {

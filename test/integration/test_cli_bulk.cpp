@@ -84,14 +84,20 @@ struct temp_dir {
 
 struct report_line {
     std::uint64_t line = 0;
+    bool has_item = false;  // thingName, jobId and executionNumber are present
     std::string thing, job;
     std::int64_t number = 0;
     std::string outcome, error, message, input;
+    std::string status, predicted;  // status: when known; predicted: dry runs
+    bool carried = false;           // --skip-done: the line of an earlier report
+    std::string verify, reason;     // purge verification lines
+    unsigned attempts = 0;
 };
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-std::vector<report_line> read_report(const std::string& path) {
+// Every line of a report (items and purge verification lines).
+std::vector<report_line> read_all_lines(const std::string& path) {
     std::vector<report_line> out;
     std::ifstream f(path);
     std::string text;
@@ -99,16 +105,48 @@ std::vector<report_line> read_report(const std::string& path) {
         json::value v = json::parse(text);  // throws (fails the test) on a bad line
         const json::object& o = v.as_object();
         report_line r;
-        r.line = o.at("line").to_number<std::uint64_t>();
-        r.thing = str(o.at("thingName"));
-        r.job = str(o.at("jobId"));
-        r.number = o.at("executionNumber").to_number<std::int64_t>();
-        r.outcome = str(o.at("outcome"));
+        if (auto* x = o.if_contains("verify")) {
+            r.verify = str(*x);
+            r.reason = str(o.at("reason"));
+        } else {
+            r.line = o.at("line").to_number<std::uint64_t>();
+            r.outcome = str(o.at("outcome"));
+            if (auto* a = o.if_contains("attempts")) r.attempts = a->to_number<unsigned>();
+        }
+        r.has_item = o.contains("thingName") && o.contains("jobId") && o.contains("executionNumber");
+        if (r.has_item) {
+            r.thing = str(o.at("thingName"));
+            r.job = str(o.at("jobId"));
+            r.number = o.at("executionNumber").to_number<std::int64_t>();
+        }
         if (auto* e = o.if_contains("error")) r.error = str(*e);
         if (auto* m = o.if_contains("message")) r.message = str(*m);
         if (auto* i = o.if_contains("input")) r.input = str(*i);
+        if (auto* x = o.if_contains("status")) r.status = str(*x);
+        if (auto* x = o.if_contains("predicted")) r.predicted = str(*x);
+        if (auto* x = o.if_contains("carried")) r.carried = x->as_bool();
         out.push_back(std::move(r));
     }
+    return out;
+}
+
+// The item lines of a report (no verification lines). Every invalid_input line has no item
+// members, every other item line has them.
+std::vector<report_line> read_report(const std::string& path) {
+    std::vector<report_line> out;
+    for (auto& l : read_all_lines(path)) {
+        if (!l.verify.empty()) continue;
+        CHECK_MESSAGE(l.has_item == (l.outcome != "invalid_input"), "line " << l.line << ": " << l.outcome);
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+// The purge verification lines of a report.
+std::vector<report_line> read_verify(const std::string& path) {
+    std::vector<report_line> out;
+    for (auto& l : read_all_lines(path))
+        if (!l.verify.empty()) out.push_back(std::move(l));
     return out;
 }
 
@@ -119,6 +157,21 @@ std::map<std::uint64_t, report_line> by_line(const std::vector<report_line>& lin
         CHECK_MESSAGE(inserted, "line " << l.line << " is in the report twice");
     }
     return m;
+}
+
+std::uint64_t count_op(const fake::server& s, const std::string& op) {
+    std::uint64_t n = 0;
+    const auto st = s.stats();
+    auto it = st.requests.find(op);
+    if (it != st.requests.end())
+        for (const auto& [outcome, count] : it->second) n += count;
+    return n;
+}
+
+std::size_t executions_of_job(const fake::server& s, const std::string& job) {
+    std::size_t n = 0;
+    for (const auto& e : s.executions()) n += e.job_id == job;
+    return n;
 }
 
 std::uint64_t deletes_seen(const fake::server& s) {
@@ -297,7 +350,7 @@ TEST_CASE("cli bulk e2e: unusable inputs and files: 252 / 255, nothing sent") {
     CHECK(first == "thingName,jobId,executionNumber");  // not truncated
 }
 
-TEST_CASE("cli bulk e2e: --skip-done resumes without repeating finished items") {
+TEST_CASE("cli bulk e2e: --skip-done resumes: done items carried, the rest tried again; repeated --skip-done") {
     fake::server s;
     s.start();
     constexpr int n = 60;
@@ -307,12 +360,14 @@ TEST_CASE("cli bulk e2e: --skip-done resumes without repeating finished items") 
         csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
     }
     s.add_execution(fake::make_execution("busy", "j", 1, fake::execution_status::in_progress));
-    csv += "busy,j,1\n";  // refused: finished, not tried again
-    csv += "oops\n";      // invalid: tried again (and invalid again)
+    csv += "busy,j,1\n";  // line n+2: refused (no --force): tried again
+    csv += "oops\n";      // line n+3: invalid: tried again (and invalid again)
     temp_dir dir;
     const std::string input = dir.write("items.csv", csv);
     const std::string r1 = dir.file("run1.jsonl");
     const std::string r2 = dir.file("run2.jsonl");
+    const std::string r3 = dir.file("run3.jsonl");
+    const std::string r4 = dir.file("run4.jsonl");
 
     // Every third delete answers 503 and is not retried: those fail.
     s.set_faults({fault("unavailable=every:3,op=DeleteJobExecution")});
@@ -320,39 +375,256 @@ TEST_CASE("cli bulk e2e: --skip-done resumes without repeating finished items") 
     CHECK(r.code == 254);
     const auto first = by_line(read_report(r1));
     REQUIRE(first.size() == n + 2);
-    std::uint64_t failed = 0, finished = 0;
+    std::uint64_t failed = 0, deleted = 0;
     for (const auto& [line, l] : first) {
         if (l.outcome == "failed") ++failed;
-        if (l.outcome == "deleted" || l.outcome == "refused" || l.outcome == "not_found") ++finished;
+        if (l.outcome == "deleted") ++deleted;
     }
     CHECK(failed >= n / 3 - 1);
-    CHECK(finished + failed + 1 == n + 2);
+    CHECK(deleted + failed + 2 == n + 2);
+    CHECK(first.at(n + 2).outcome == "refused");
 
+    // Run 2: the failed ones and busy (refused) are sent again; the deleted ones are carried.
     s.set_faults({});
-    const std::uint64_t before = deletes_seen(s);
+    std::uint64_t before = deletes_seen(s);
     r = run({"bulk-delete", "--input", input, "--report", r2, "--skip-done", r1}, env_for(s));
-    CHECK(r.code == 254);  // the invalid line again
-    CHECK(deletes_seen(s) - before == failed);  // only the failed ones were sent again
-    CHECK(contains(r.err, summary_row("skipped", finished)));
+    CHECK(r.code == 254);  // busy refused again, the invalid line again
+    CHECK(deletes_seen(s) - before == failed + 1);
+    CHECK(contains(r.err, summary_row("skipped", deleted)));
     const auto second = by_line(read_report(r2));
-    CHECK(second.size() == failed + 1);
+    CHECK(second.size() == n + 2);  // a complete record of the input
+    std::uint64_t carried = 0;
     for (const auto& [line, l] : second) {
-        if (l.outcome == "invalid_input") continue;
-        CHECK(l.outcome == "deleted");
-        CHECK(first.at(line).outcome == "failed");
+        if (l.carried) {
+            ++carried;
+            CHECK(first.at(line).outcome == "deleted");
+            CHECK(l.outcome == "deleted");
+            CHECK(l.attempts == first.at(line).attempts);
+        } else if (l.outcome != "invalid_input" && l.outcome != "refused") {
+            CHECK(l.outcome == "deleted");
+            CHECK(first.at(line).outcome == "failed");
+        }
     }
+    CHECK(carried == deleted);
+    CHECK(second.at(n + 2).outcome == "refused");
+    CHECK(second.at(n + 3).outcome == "invalid_input");
     CHECK(s.execution_count() == 1);  // only busy is left
 
-    // A third run over both reports has nothing left to send.
-    const std::string r3 = dir.file("run3.jsonl");
-    const std::uint64_t before3 = deletes_seen(s);
-    r = run({"bulk-delete", "--input", input, "--report", r3, "--skip-done", r2}, env_for(s));
-    CHECK(deletes_seen(s) - before3 == n + 1 - failed);  // run2 alone knows only its own items
+    // Run 3, both reports and --force: only busy is sent.
+    before = deletes_seen(s);
+    r = run({"bulk-delete", "--input", input, "--report", r3, "--skip-done", r1, "--skip-done", r2, "--force"},
+            env_for(s));
+    CHECK(r.code == 254);  // the invalid line
+    CHECK(deletes_seen(s) - before == 1);
+    CHECK(s.execution_count() == 0);
+    const auto third = by_line(read_report(r3));
+    CHECK(third.size() == n + 2);
+    for (const auto& [line, l] : third) {
+        if (line == n + 3) continue;
+        CHECK(l.outcome == "deleted");
+        CHECK(l.carried == (line != n + 2));
+    }
 
-    // The report may not overwrite the report it resumes from.
-    r = run({"bulk-delete", "--input", input, "--report", r1, "--skip-done", r1}, env_for(s));
+    // Run 4 from the newest report alone: nothing left to send.
+    before = deletes_seen(s);
+    r = run({"bulk-delete", "--input", input, "--report", r4, "--skip-done", r3}, env_for(s));
+    CHECK(deletes_seen(s) - before == 0);
+    CHECK(by_line(read_report(r4)).size() == n + 2);
+    CHECK(contains(r.err, summary_row("skipped", n + 1)));
+
+    // The report may not overwrite a report it resumes from.
+    r = run({"bulk-delete", "--input", input, "--report", r1, "--skip-done", r2, "--skip-done", r1}, env_for(s));
     CHECK(r.code == 252);
     CHECK(std::filesystem::file_size(r1) > 0);
+}
+
+TEST_CASE("issue 11: a refused item is not done: the resumed run with --force deletes it, exit 0") {
+    fake::server s;
+    s.start();
+    s.add_execution(fake::make_execution("ip-thing", "job-1", 1, fake::execution_status::in_progress));
+    temp_dir dir;
+    const std::string input = dir.write("ip.csv", "thingName,jobId,executionNumber\nip-thing,job-1,1\n");
+    const std::string r1 = dir.file("r1.jsonl");
+    const std::string r2 = dir.file("r2.jsonl");
+
+    auto r = run({"bulk-delete", "--input", input, "--report", r1}, env_for(s));
+    CHECK(r.code == 254);
+    REQUIRE(read_report(r1).size() == 1);
+    CHECK(read_report(r1)[0].outcome == "refused");
+    CHECK(s.find("ip-thing", "job-1", 1).has_value());
+
+    r = run({"bulk-delete", "--input", input, "--skip-done", r1, "--force", "--report", r2}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, summary_row("skipped", 0)));
+    CHECK(deletes_seen(s) == 2);
+    CHECK_FALSE(s.find("ip-thing", "job-1", 1).has_value());  // gone, as exit 0 says
+    const auto lines = read_report(r2);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].outcome == "deleted");
+    CHECK_FALSE(lines[0].carried);
+}
+
+TEST_CASE("issue 11: purge verifies: namespaced executions purged without --namespace-id remain, exit 254") {
+    fake::server s;
+    s.start();
+    fake::generate_options g;
+    g.count = 50;
+    g.jobs = 2;
+    g.namespace_id = "ns1";
+    s.generate(g);
+    REQUIRE(executions_of_job(s, "job-1") == 25);
+    temp_dir dir;
+    const std::string report = dir.file("purge.jsonl");
+
+    auto r = run({"purge", "--job-id", "job-1", "--report", report}, env_for(s));
+    CHECK(r.code == 254);
+    CHECK(executions_of_job(s, "job-1") == 25);  // all still there
+    const auto items = read_report(report);
+    CHECK(items.size() == 25);
+    for (const auto& l : items) CHECK(l.outcome == "not_found");
+    const auto still = read_verify(report);
+    REQUIRE(still.size() == 25);
+    std::set<std::string> things;
+    for (const auto& l : still) {
+        CHECK(l.reason == "not_found");
+        CHECK(l.status == "SUCCEEDED");
+        CHECK(l.job == "job-1");
+        CHECK(contains(l.message, "--namespace-id"));
+        CHECK(s.find(l.thing, "job-1", l.number).has_value());
+        things.insert(l.thing);
+    }
+    CHECK(things.size() == 25);
+    CHECK(contains(r.err, "Verified: listed again, 25 executions remain:"));
+    CHECK(contains(r.err, "Not every item was deleted: 25 executions still listed after the run."));
+
+    // With the namespace: gone, verified, exit 0; the other job untouched.
+    r = run({"purge", "--job-id", "job-1", "--namespace-id", "ns1", "--report", report}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(executions_of_job(s, "job-1") == 0);
+    CHECK(executions_of_job(s, "job-0") == 25);
+    CHECK(read_verify(report).empty());
+    CHECK(contains(r.err, "Verified: listed again, none of the executions remains."));
+}
+
+TEST_CASE("issue 11: a dry run says what the real run then does (purge, and bulk-delete from a file)") {
+    fake::server s;
+    s.start();
+    using st = fake::execution_status;
+    const std::map<std::string, st> seeded{{"d1", st::succeeded}, {"d2", st::failed},     {"d3", st::canceled},
+                                           {"q1", st::queued},    {"p1", st::in_progress}};
+    for (const auto& [thing, status] : seeded) s.add_execution(fake::make_execution(thing, "fw-42", 1, status));
+    temp_dir dir;
+    const std::string dry = dir.file("dry.jsonl");
+    const std::string real = dir.file("real.jsonl");
+
+    auto r = run({"purge", "--job-id", "fw-42", "--dry-run", "--report", dry}, env_for(s));
+    CHECK(r.code == 254);  // two would be refused
+    CHECK(contains(r.err, "Dry run: nothing was deleted; 3 items would be deleted, 2 would be refused."));
+    CHECK(deletes_seen(s) == 0);
+    CHECK(s.execution_count() == 5);
+    std::map<std::string, report_line> predicted;
+    for (auto& l : read_report(dry)) predicted[l.thing] = l;
+    REQUIRE(predicted.size() == 5);
+    CHECK(predicted["d1"].status == "SUCCEEDED");
+    CHECK(predicted["q1"].status == "QUEUED");
+    CHECK(predicted["p1"].status == "IN_PROGRESS");
+    CHECK(predicted["q1"].predicted == "refused");
+    CHECK(predicted["p1"].predicted == "refused");
+    for (auto t : {"d1", "d2", "d3"}) CHECK(predicted[t].predicted == "deleted");
+
+    r = run({"purge", "--job-id", "fw-42", "--report", real}, env_for(s));
+    CHECK(r.code == 254);
+    const auto lines = read_report(real);
+    CHECK(lines.size() == 5);
+    for (const auto& l : lines) {
+        INFO(l.thing);
+        CHECK(l.outcome == predicted[l.thing].predicted);
+        CHECK(s.find(l.thing, "fw-42", 1).has_value() == (l.outcome == "refused"));
+    }
+
+    // bulk-delete --dry-run from a file: each item looked up (DescribeJobExecution).
+    const std::string input = dir.write("items.csv", "thingName,jobId,executionNumber\n"
+                                                     "q1,fw-42,1\n"
+                                                     "p1,fw-42,1\n"
+                                                     "gone,fw-42,1\n");
+    const std::uint64_t describes = count_op(s, "DescribeJobExecution");
+    const std::uint64_t deletes = deletes_seen(s);
+    r = run({"bulk-delete", "--input", input, "--dry-run", "--force", "--report", dry}, env_for(s));
+    CHECK(r.code == 0);  // with --force both would be deleted; the third is already gone
+    CHECK(contains(r.err, "Dry run: nothing was deleted; 2 items would be deleted, 1 not found."));
+    CHECK(count_op(s, "DescribeJobExecution") - describes == 3);
+    CHECK(deletes_seen(s) == deletes);
+    auto file_dry = by_line(read_report(dry));
+    REQUIRE(file_dry.size() == 3);
+    CHECK(file_dry.at(2).status == "QUEUED");
+    CHECK(file_dry.at(2).predicted == "deleted");
+    CHECK(file_dry.at(3).status == "IN_PROGRESS");
+    CHECK(file_dry.at(4).status.empty());
+    CHECK(file_dry.at(4).predicted == "not_found");
+    // Without --force the same file: refused predicted, exit 254.
+    r = run({"bulk-delete", "--input", input, "--dry-run", "--report", dry}, env_for(s));
+    CHECK(r.code == 254);
+    CHECK(by_line(read_report(dry)).at(3).predicted == "refused");
+
+    r = run({"bulk-delete", "--input", input, "--force", "--report", real}, env_for(s));
+    CHECK(r.code == 0);
+    const auto file_real = by_line(read_report(real));
+    for (std::uint64_t line : {2, 3, 4}) CHECK(file_real.at(line).outcome == file_dry.at(line).predicted);
+    CHECK(s.execution_count() == 0);
+}
+
+TEST_CASE("issue 11: a report as input: invalid_input lines stay invalid, whole, and send nothing") {
+    fake::server s;
+    s.start();
+    s.add_execution(fake::make_execution("t1", "j", 1, fake::execution_status::succeeded));
+    temp_dir dir;
+    const std::string long_bad =
+        R"({"thingName":"bad thing","jobId":"j","executionNumber":2,"note":")" + std::string(500, 'x') + "\"}";
+    const std::string missing = R"({"thingName":"t2","jobId":"j"})";
+    const std::string input = dir.write("items.jsonl", "{\"thingName\":\"t1\",\"jobId\":\"j\",\"executionNumber\":1}\n" +
+                                                           long_bad + "\n" + missing + "\n");
+    const std::string r1 = dir.file("r1.jsonl");
+    const std::string r2 = dir.file("r2.jsonl");
+    const std::string r3 = dir.file("r3.jsonl");
+
+    auto r = run({"bulk-delete", "--input", input, "--report", r1}, env_for(s));
+    CHECK(r.code == 254);
+    CHECK(deletes_seen(s) == 1);
+    auto first = by_line(read_report(r1));
+    REQUIRE(first.size() == 3);
+    CHECK(first.at(1).outcome == "deleted");
+    CHECK(first.at(2).outcome == "invalid_input");
+    CHECK(first.at(2).input == long_bad);  // whole, not cut short
+    CHECK_FALSE(first.at(2).has_item);     // no placeholders
+    CHECK(first.at(3).input == missing);
+
+    // The report as input: the valid item is sent again (already gone: not_found), the invalid
+    // lines are invalid again and never become requests. (A report's lines are in the order the
+    // outcomes arrived, so the items are matched by content here, not by line.)
+    auto check_fed_back = [&](const std::string& report) {
+        std::map<std::string, int> outcomes;
+        std::set<std::string> inputs;
+        const auto lines = read_report(report);
+        CHECK(lines.size() == 3);
+        for (const auto& l : lines) {
+            ++outcomes[l.outcome];
+            if (l.outcome == "invalid_input") inputs.insert(l.input);
+            else CHECK(l.thing == "t1");
+        }
+        CHECK(outcomes["not_found"] == 1);
+        CHECK(outcomes["invalid_input"] == 2);
+        CHECK(inputs == std::set<std::string>{long_bad, missing});  // the original lines, carried on
+    };
+    r = run({"bulk-delete", "--input", r1, "--report", r2}, env_for(s));
+    CHECK(r.code == 254);
+    CHECK(deletes_seen(s) == 2);
+    CHECK(s.stats().count("DeleteJobExecution", "ResourceNotFoundException") == 1);
+    check_fed_back(r2);
+
+    // And once more: still the original lines, still nothing sent for them.
+    r = run({"bulk-delete", "--input", r2, "--report", r3}, env_for(s));
+    CHECK(deletes_seen(s) == 3);
+    check_fed_back(r3);
 }
 
 TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
@@ -378,11 +650,24 @@ TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
     for (const auto& l : lines) ++outcomes[l.outcome];
     CHECK(outcomes["deleted"] == seeded[st::succeeded]);
     CHECK(outcomes["refused"] == seeded[st::in_progress]);
+    // The verification lists them again: each refused one is still there, with its status and why.
+    const auto still = read_verify(report);
+    CHECK(still.size() == static_cast<std::size_t>(seeded[st::in_progress]));
+    for (const auto& l : still) {
+        CHECK(l.verify == "still_present");
+        CHECK(l.status == "IN_PROGRESS");
+        CHECK(l.reason == "refused");
+        CHECK(l.error == "InvalidStateTransitionException");
+        CHECK(s.find(l.thing, "job-a", l.number).has_value());
+    }
+    CHECK(contains(r.err, "Verified: listed again, " + std::to_string(seeded[st::in_progress]) + " executions remain:"));
 
     r = run({"purge", "--job-id", "job-a", "--status", "IN_PROGRESS,FAILED", "--force", "--report", report,
              "--concurrency", "8"},
             env_for(s));
     CHECK(r.code == 0);
+    CHECK(contains(r.err, "Verified: listed again, none of the executions remains."));
+    CHECK(read_verify(report).empty());
     lines = read_report(report);
     CHECK(lines.size() == static_cast<std::size_t>(seeded[st::in_progress] + seeded[st::failed]));
     std::set<std::string> seen;
@@ -419,12 +704,15 @@ TEST_CASE("cli bulk e2e: --dry-run sends no delete and reports what would be del
     const std::string report = dir.file("dry.jsonl");
     auto r = run({"bulk-delete", "--input", input, "--dry-run", "--report", report}, env_for(s));
     CHECK(r.code == 0);
-    CHECK(s.stats().requests_total == 0);
+    CHECK(deletes_seen(s) == 0);
+    CHECK(count_op(s, "DescribeJobExecution") == 10);  // each item looked up
     CHECK(contains(r.err, "Dry run: nothing was deleted; 10 items would be deleted."));
     auto lines = read_report(report);
     REQUIRE(lines.size() == 10);
     for (const auto& l : lines) {
         CHECK(l.outcome == "not_attempted");
+        CHECK(l.status == "FAILED");
+        CHECK(l.predicted == "deleted");
         CHECK(l.message == "dry run: would delete");
     }
 
@@ -648,4 +936,68 @@ TEST_CASE("cli bulk e2e: the progress line when asked for, and --debug never sho
     CHECK(contains(r.err, "CanonicalRequest"));
     CHECK_FALSE(contains(r.err, test_secret));
     CHECK_FALSE(contains(r.err, "\r"));
+}
+
+TEST_CASE("issue 11: a bulk delete interrupted twice (SIGINT) and finished by a third run sends nothing twice") {
+    const auto bin = iotjobs_binary();
+    if (!bin) return;
+    fake::server s;
+    s.start();
+    constexpr int n = 300;
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", seed_items(s, n));
+    const std::string r1 = dir.file("r1.jsonl");
+    const std::string r2 = dir.file("r2.jsonl");
+    const std::string r3 = dir.file("r3.jsonl");
+    s.set_faults({fault("latency=always,ms=300")});  // 4 in flight: about 13 deletes/s
+
+    // Run 1, interrupted after a few deletes.
+    spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", r1, "--concurrency", "4"}, s, dir);
+    wait_for_requests(s, 8);
+    ::kill(p.pid, SIGINT);
+    auto code = p.wait_exit(std::chrono::seconds(20));
+    REQUIRE(code.has_value());
+    CHECK(*code == 130);
+    const std::uint64_t after1 = s.stats().executions_deleted;
+    CHECK(after1 >= 8);
+    CHECK(after1 < n);
+    CHECK(by_line(read_report(r1)).size() == n);
+
+    // Run 2, resumed from run 1, interrupted again.
+    const std::uint64_t requests1 = s.stats().requests_total;
+    p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--skip-done", r1, "--report", r2, "--concurrency", "4"}, s,
+                  dir);
+    wait_for_requests(s, requests1 + 8);
+    ::kill(p.pid, SIGINT);
+    code = p.wait_exit(std::chrono::seconds(20));
+    REQUIRE(code.has_value());
+    CHECK(*code == 130);
+    const std::uint64_t after2 = s.stats().executions_deleted;
+    CHECK(after2 > after1);
+    CHECK(after2 < n);
+    const auto second = by_line(read_report(r2));
+    CHECK(second.size() == n);  // complete: the items of run 1 carried, the rest deleted or not_attempted
+    std::uint64_t carried2 = 0;
+    for (const auto& [line, l] : second) carried2 += l.carried;
+    CHECK(carried2 == after1);
+
+    // Run 3 finishes, from both reports (repeated --skip-done), in-process and without latency.
+    s.set_faults({});
+    auto r = run({"bulk-delete", "--input", input, "--skip-done", r1, "--skip-done", r2, "--report", r3}, env_for(s));
+    CHECK(r.code == 0);
+    CHECK(contains(r.err, summary_row("skipped", after2)));
+    const auto third = by_line(read_report(r3));  // every input item exactly once
+    CHECK(third.size() == n);
+    std::uint64_t carried3 = 0;
+    for (const auto& [line, l] : third) {
+        CHECK(l.outcome == "deleted");
+        carried3 += l.carried;
+    }
+    CHECK(carried3 == after2);
+    // The fake's counters: every execution deleted, and no delete was sent twice (a second
+    // delete of the same execution would have been answered ResourceNotFoundException).
+    CHECK(s.execution_count() == 0);
+    CHECK(s.stats().executions_deleted == n);
+    CHECK(deletes_seen(s) == n);
+    CHECK(s.stats().count("DeleteJobExecution", "ResourceNotFoundException") == 0);
 }

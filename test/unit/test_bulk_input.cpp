@@ -531,6 +531,66 @@ TEST_CASE("JSON Lines") {
     }
 }
 
+TEST_CASE("JSON Lines: a report fed back as input") {
+    // An invalid_input line of this version (no item members), one of an older version (with
+    // placeholders that look like an item), a deleted line, a carried line and a purge
+    // verification line.
+    const std::string text =
+        R"({"line":4,"outcome":"invalid_input","error":"bad","message":"line 4: thingName 'bad thing' is invalid","attempts":0,"input":"bad thing,j,1"})"
+        "\n"
+        R"({"line":5,"thingName":"t5","jobId":"j","executionNumber":0,"outcome":"invalid_input","message":"line 5: x","input":"t5,j"})"
+        "\n"
+        R"({"line":2,"thingName":"t2","jobId":"j","executionNumber":2,"outcome":"deleted","attempts":1})"
+        "\n"
+        R"({"line":3,"thingName":"t3","jobId":"j","executionNumber":3,"outcome":"deleted","attempts":1,"carried":true})"
+        "\n"
+        R"({"verify":"still_present","thingName":"t9","jobId":"j","executionNumber":9,"status":"QUEUED","reason":"refused"})"
+        "\n"
+        R"({"line":6,"outcome":"invalid_input"})"
+        "\n";
+    auto all = read_all(text);
+    REQUIRE(all.size() == 6);  // the verification line is not an item
+    REQUIRE(all[0].invalid());
+    CHECK(all[0].line() == 1);
+    CHECK(all[0].why() ==
+          "line 1: an invalid_input line of a report, not an item (it was: thingName 'bad thing' is invalid)");
+    CHECK(all[0].p.raw == "bad thing,j,1");  // the original input, carried on
+    REQUIRE(all[1].invalid());               // placeholders do not make it a request
+    CHECK(all[1].p.raw == "t5,j");
+    REQUIRE(all[2].valid());
+    CHECK(all[2].req().thing_name == "t2");
+    REQUIRE(all[3].valid());
+    CHECK(all[3].req().thing_name == "t3");
+    REQUIRE(all[4].invalid());
+    CHECK(all[4].line() == 6);
+    CHECK(all[4].p.raw == R"({"line":6,"outcome":"invalid_input"})");  // no input member: the line itself
+    CHECK(all[5].end());
+
+    // Fed back again: the same words, not nested.
+    const std::string again =
+        R"x({"line":1,"outcome":"invalid_input","message":"line 1: an invalid_input line of a report, not an item (it was: thingName 'bad thing' is invalid)","attempts":0,"input":"bad thing,j,1"})x"
+        "\n";
+    auto second = read_all(again);
+    REQUIRE(second[0].invalid());
+    CHECK(second[0].why() ==
+          "line 1: an invalid_input line of a report, not an item (it was: thingName 'bad thing' is invalid)");
+}
+
+TEST_CASE("predicted delete outcomes") {
+    using iotjobs::bulk_outcome_kind;
+    using iotjobs::job_execution_status;
+    using iotjobs::predict_delete_outcome;
+    for (auto st : {job_execution_status::succeeded, job_execution_status::failed, job_execution_status::timed_out,
+                    job_execution_status::rejected, job_execution_status::removed, job_execution_status::canceled}) {
+        CHECK(predict_delete_outcome(st, false) == bulk_outcome_kind::deleted);
+        CHECK(predict_delete_outcome(st, true) == bulk_outcome_kind::deleted);
+    }
+    for (auto st : {job_execution_status::queued, job_execution_status::in_progress}) {
+        CHECK(predict_delete_outcome(st, false) == bulk_outcome_kind::refused);
+        CHECK(predict_delete_outcome(st, true) == bulk_outcome_kind::deleted);
+    }
+}
+
 TEST_CASE("format detection") {
     const std::string jsonl = "{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":1}\n";
     const std::string csv = "thingName,jobId,executionNumber\nt,j,1\n";
@@ -562,7 +622,7 @@ TEST_CASE("long lines") {
         REQUIRE(all[0].invalid());
         CHECK(all[0].line() == 2);
         CHECK(all[0].why() == "line 2: longer than 65536 bytes (the rest of the line was skipped)");
-        CHECK(all[0].p.raw == huge.substr(0, 200));
+        CHECK(all[0].p.raw == huge.substr(0, 65536));  // as much as is read: 64 KiB
         REQUIRE(all[1].valid());
         CHECK(all[1].line() == 3);
         CHECK(all[1].req().execution_number == 2);
@@ -582,11 +642,11 @@ TEST_CASE("long lines") {
         CHECK(all[2].valid());
         CHECK(all[2].line() == 4);
     }
-    SUBCASE("raw input is cut at 200 bytes, not inside a UTF-8 character") {
-        const std::string line = std::string(199, 'a') + "\xC3\xA9" + std::string(10, 'b') + ",j,1";
+    SUBCASE("the raw input of an invalid line is the whole line, not cut short") {
+        const std::string line = std::string(199, 'a') + "\xC3\xA9" + std::string(10'000, 'b') + ",j,1";
         auto all = read_all(header + line + "\n");
         REQUIRE(all[0].invalid());
-        CHECK(all[0].p.raw == std::string(199, 'a'));
+        CHECK(all[0].p.raw == line);
     }
 }
 

@@ -121,13 +121,23 @@ TEST_CASE("cli bulk: the command table has bulk-delete and purge with their opti
     CHECK(r.code == 0);
     CHECK(contains(r.out, "iotjobs bulk-delete\n    --input <file|->\n"));
     CHECK(contains(r.out, "REPORT (--report FILE)"));
-    CHECK(contains(r.out, "RESUMING (--skip-done REPORT)"));
+    CHECK(contains(r.out, "RESUMING (--skip-done REPORT, may be repeated)"));
+    CHECK(contains(r.out, "[--skip-done <report>]...\n"));
+    CHECK(contains(r.out, "Only deleted and not_found count as done."));
+    CHECK(contains(r.out, "\"carried\":true"));
+    CHECK(contains(r.out, "DRY RUN (--dry-run)"));
+    CHECK(contains(r.out, "An invalid_input line has no thingName, jobId or executionNumber"));
     CHECK(contains(r.out, "  254  not every item was deleted"));
     CHECK(contains(r.out, "--region <region>"));  // the global options
     r = run(words({"purge", "--help"}));
     CHECK(r.code == 0);
     CHECK(contains(r.out, "[--status <S[,S...]>]"));
     CHECK(contains(r.out, "  130  interrupted (SIGINT)"));
+    CHECK(contains(r.out, "VERIFICATION\n"));
+    CHECK(contains(r.out, "lists again\n  what it was asked to purge"));
+    CHECK(contains(r.out, "\"verify\":\"still_present\""));
+    CHECK(contains(r.out, "DRY RUN (--dry-run)"));
+    CHECK(contains(r.out, "purge: some executions are\n       still listed after the run"));
     // The single-call command keeps its own exit codes.
     r = run(words({"delete-job-execution", "help"}));
     CHECK(contains(r.out, "  254  the service answered with an error\n"));
@@ -143,7 +153,7 @@ TEST_CASE("cli bulk: defaults and values of bulk-delete") {
     CHECK_FALSE(s.force.has_value());
     CHECK_FALSE(s.namespace_id.has_value());
     CHECK_FALSE(s.report.has_value());
-    CHECK_FALSE(s.skip_done.has_value());
+    CHECK(s.skip_done.empty());
     CHECK_FALSE(s.dry_run);
 
     s = delete_ok(bulk({"--format", "jsonl", "--concurrency", "64", "--rate", "12.5", "--force", "--namespace-id",
@@ -154,8 +164,11 @@ TEST_CASE("cli bulk: defaults and values of bulk-delete") {
     CHECK(s.force == true);
     CHECK(s.namespace_id == "AWS");
     CHECK(s.report == "r.jsonl");
-    CHECK(s.skip_done == "old.jsonl");
+    CHECK(s.skip_done == std::vector<std::string>{"old.jsonl"});
     CHECK(s.dry_run);
+    // --skip-done may be repeated: every report, in order.
+    s = delete_ok(bulk({"--skip-done", "r1.jsonl", "--skip-done=r2.jsonl", "--skip-done", "r3.jsonl"}));
+    CHECK(s.skip_done == std::vector<std::string>{"r1.jsonl", "r2.jsonl", "r3.jsonl"});
     CHECK(delete_ok(bulk({"--format", "csv"})).format == input_format::csv);
     CHECK(delete_ok(bulk({"--force", "--no-force"})).force == false);
     CHECK(delete_ok(bulk({"--concurrency", "1"})).concurrency == 1);
@@ -382,10 +395,39 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     bulk_result dry;
     dry.summary.items = 4;
     dry.summary.not_attempted = 4;
+    dry.predicted_deleted = 3;
+    dry.predicted_not_found = 1;
     s.dry_run = true;
     CHECK(code(dry) == 0);
+    bulk_result dry_refused = dry;  // a real run would end with refused items: not 0
+    dry_refused.predicted_deleted = 2;
+    dry_refused.predicted_refused = 1;
+    f = bulk_result_failure(dry_refused, s, endpoint, 3);
+    CHECK(f.exit_code == 254);
+    CHECK(f.message == "Not every item would be deleted: 1 would be refused.");
+    bulk_result dry_unknown = dry;
+    dry_unknown.predicted_not_found = 0;
+    dry_unknown.predicted_unknown = 1;
+    CHECK(code(dry_unknown) == 254);
     s.dry_run = false;
     CHECK(code(dry) == 254);
+
+    // purge: executions still listed after the run are not "gone", whatever their outcome was.
+    bulk_result remains;
+    remains.summary.items = 25;
+    remains.summary.not_found = 25;
+    remains.verified = true;
+    remains.remaining = 25;
+    s.kind = bulk_kind::purge;
+    f = bulk_result_failure(remains, s, endpoint, 3);
+    CHECK(f.exit_code == 254);
+    CHECK(f.message == "Not every item was deleted: 25 executions still listed after the run.");
+    remains.remaining = 0;
+    CHECK(code(remains) == 0);
+    remains.verified = false;
+    remains.verify_error = "ThrottlingException Rate exceeded";
+    CHECK(code(remains) == 255);
+    s.kind = bulk_kind::input;
 
     bulk_result interrupted = refused;
     interrupted.interrupted = true;
@@ -502,13 +544,15 @@ TEST_CASE("cli bulk: the summary") {
     CHECK(contains(text, "  line 3 (t3 j 3): refused: InvalidStateTransitionException: in status IN_PROGRESS\n"));
 
     s.report = "out.jsonl";
-    s.skip_done = "old.jsonl";
+    s.skip_done = {"old.jsonl", "older.jsonl"};
     r.skipped = 40;
+    r.carried_deleted = 38;
+    r.carried_not_found = 2;
     r.interrupted = true;
     r.summary.stopped_early = true;
     r.summary.stop_reason = "cancelled";
     text = format_summary(r, s);
-    CHECK(contains(text, "  skipped                40  (already finished in old.jsonl)\n"));
+    CHECK(contains(text, "  skipped                40  (done in old.jsonl, older.jsonl, carried: 38 deleted, 2 not_found)\n"));
     CHECK(contains(text, "Stopped early: interrupted (SIGINT)\n"));
     CHECK(contains(text, "Report: out.jsonl\n"));
     CHECK_FALSE(contains(text, "First problems"));
@@ -517,7 +561,41 @@ TEST_CASE("cli bulk: the summary") {
     r = bulk_result{};
     r.summary.items = 3;
     r.summary.not_attempted = 3;
+    r.predicted_deleted = 3;
     text = format_summary(r, s);
     CHECK(contains(text, "  not_attempted           3  (dry run)\n"));
     CHECK(contains(text, "Dry run: nothing was deleted; 3 items would be deleted.\n"));
+    r.summary.not_attempted = 7;
+    r.predicted_refused = 2;
+    r.predicted_not_found = 1;
+    r.predicted_unknown = 1;
+    text = format_summary(r, s);
+    CHECK(contains(text, "Dry run: nothing was deleted; 3 items would be deleted, 2 would be refused, 1 not found, "
+                         "1 could not be looked up.\n"));
+
+    // purge's verification.
+    s.dry_run = false;
+    s.kind = bulk_kind::purge;
+    s.command = "purge";
+    s.report.reset();
+    r = bulk_result{};
+    r.verified = true;
+    CHECK(contains(format_summary(r, s), "Verified: listed again, none of the executions remains.\n"));
+    r.remaining = 12;
+    for (int i = 0; i < 10; ++i) {
+        iotjobs::detail::still_present p;
+        p.request = {"t" + std::to_string(i), "j", static_cast<std::int64_t>(i), std::nullopt, std::nullopt};
+        p.status = iotjobs::job_execution_status::succeeded;
+        p.reason = "not_found";
+        p.error = "ResourceNotFoundException";
+        r.remaining_samples.push_back(p);
+    }
+    text = format_summary(r, s);
+    CHECK(contains(text, "Verified: listed again, 12 executions remain:\n"));
+    CHECK(contains(text, "  t3 j 3 SUCCEEDED: not_found: ResourceNotFoundException\n"));
+    CHECK(contains(text, "  ... (2 more)\n"));
+    CHECK(contains(text, "may belong to a namespace: purge them with --namespace-id"));
+    r = bulk_result{};
+    r.verify_error = "Connection refused";
+    CHECK(contains(format_summary(r, s), "Not verified: listing again failed: Connection refused\n"));
 }
