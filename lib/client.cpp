@@ -178,6 +178,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     http_request req;
 
     for (;;) {
+        // A cancellation recorded while the last wait ignored it (or before the first attempt).
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return asio::error::operation_aborted;
         const bool adaptive = adaptive_on_.load(std::memory_order_relaxed);
         if (adaptive) {
             // acquire() reserves a slot and says when it is paid for at the fill rate of now.
@@ -246,7 +249,15 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                                         : "the operation deadline passed during attempt " + std::to_string(attempts);
             co_return make_error_code(client_errc::deadline_exceeded);
         }
-        if (ec == asio::error::operation_aborted) co_return ec;
+        if (ec == asio::error::operation_aborted) {
+            if (info.connect_failed && !info.request_written) {  // cancelled before anything was sent
+                --attempts;
+                access::attempts(diag) = attempts;
+                requests_.fetch_sub(1, std::memory_order_relaxed);
+                if (attempts > 0) retries_.fetch_sub(1, std::memory_order_relaxed);
+            }
+            co_return ec;
+        }
 
         attempt_outcome out;
         parsed_error perr;

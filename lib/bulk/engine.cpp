@@ -11,6 +11,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
+#include <optional>
 
 namespace iotjobs {
 namespace detail {
@@ -124,15 +126,15 @@ struct engine : std::enable_shared_from_this<engine> {
     // one end marker per worker. A source that throws ends the pulling like a source error: the
     // items already pulled are still delivered, and the run completes.
     asio::awaitable<void> produce() {
-        std::string thrown;
+        std::string failure;
         try {
             co_await pull_all();
         } catch (const std::exception& e) {
-            thrown = std::string("the input source threw: ") + e.what();
+            failure = std::string("the input failed: ") + e.what();
         } catch (...) {
-            thrown = "the input source threw an exception";
+            failure = "the input failed with an exception";
         }
-        if (!thrown.empty()) source_failed(make_error_code(client_errc::invalid_parameter), thrown);
+        if (!failure.empty()) source_failed(make_error_code(client_errc::invalid_parameter), failure);
         // One end marker per worker, queued behind the items (close() would drop buffered items).
         for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
             auto send = channel.async_send(asio::error::eof, bulk_item{}, use_tuple);  // see pull_all()
@@ -140,14 +142,52 @@ struct engine : std::enable_shared_from_this<engine> {
         }
     }
 
+    // What the source threw from async_next (empty: nothing).
+    std::string thrown;
+
+    // Calls src.async_next with a handler it cannot lose: an exception from async_next (before
+    // or after it completed) completes the pull with an error instead of escaping the driver.
+    template <class Handler>
+    void next_guarded(Handler handler) {
+        using pull_handler = asio::any_completion_handler<void(error_code, bulk_source::pull)>;
+        auto ex = asio::get_associated_executor(handler, strand);
+        auto slot = std::make_shared<std::optional<pull_handler>>(std::in_place, std::move(handler));
+        try {
+            src.async_next(pull_handler(asio::bind_executor(ex, [slot](error_code ec, bulk_source::pull p) {
+                if (!*slot) return;
+                pull_handler h(std::move(**slot));
+                slot->reset();
+                std::move(h)(ec, std::move(p));
+            })));
+        } catch (const std::exception& e) {
+            thrown = std::string("the input source threw: ") + e.what();
+        } catch (...) {
+            thrown = "the input source threw an exception";
+        }
+        if (!thrown.empty() && *slot) {
+            pull_handler h(std::move(**slot));
+            slot->reset();
+            bulk_source::pull p;
+            p.invalid = thrown;
+            asio::post(strand, [h = std::move(h), p = std::move(p)]() mutable {
+                std::move(h)(make_error_code(client_errc::invalid_parameter), std::move(p));
+            });
+        }
+    }
+
     asio::awaitable<void> pull_all() {
         for (;;) {
             if (stop && !src.drain_on_stop()) break;
             auto [ec, p] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, bulk_source::pull)>(
-                [this](auto handler) {
-                    src.async_next(asio::any_completion_handler<void(error_code, bulk_source::pull)>(std::move(handler)));
-                },
-                use_tuple);
+                [this](auto handler) { next_guarded(std::move(handler)); }, use_tuple);
+            if (!thrown.empty() && !ec) {  // it threw after completing: the item counts, the pulling ends
+                if (p.item && !p.invalid) {
+                    auto send = channel.async_send(error_code{}, std::move(*p.item), use_tuple);  // see below
+                    co_await std::move(send);
+                }
+                source_failed(make_error_code(client_errc::invalid_parameter), thrown);
+                break;
+            }
             if (ec) {
                 source_failed(ec, p.invalid ? *p.invalid : ec.message());
                 break;

@@ -302,6 +302,15 @@ public:
                     info.connect_failed = true;
                     co_return ec;  // the guard releases the slot
                 }
+                // Resolving and connecting ignore the cancellation slot: a cancellation that came
+                // meanwhile is only recorded in the state. Nothing is written after it; the new
+                // connection is kept for the next call.
+                if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+                    info.connect_failed = true;
+                    slot.active = false;
+                    release(std::move(conn));
+                    co_return asio::error::operation_aborted;
+                }
             } else {
                 reuses_.fetch_add(1, std::memory_order_relaxed);
                 info.reused_connection = true;
