@@ -115,6 +115,7 @@ call_result delete_once(asio::io_context& ctx, const std::string& url) {
     iotjobs::delete_job_execution(c, std::move(req), r.diag, [&](error_code ec) {
         r.ec = ec;
         done = true;
+        ctx.stop();  // the silent peer's accept would keep run_for() busy to its bound
     });
     ctx.run_for(std::chrono::seconds(20));
     REQUIRE(done);
