@@ -130,11 +130,14 @@ struct engine : std::enable_shared_from_this<engine> {
         try {
             co_await pull_all();
         } catch (const std::exception& e) {
-            failure = std::string("the input failed: ") + e.what();
+            failure = e.what();
         } catch (...) {
-            failure = "the input failed with an exception";
+            failure = "an exception not derived from std::exception";
         }
         if (!failure.empty()) source_failed(make_error_code(client_errc::invalid_parameter), failure);
+        // A throw after the source had completed its last pull (the loop may have ended on that
+        // pull's answer before the throw was seen).
+        if (!thrown.empty() && !source_error) source_failed(make_error_code(client_errc::invalid_parameter), thrown);
         // One end marker per worker, queued behind the items (close() would drop buffered items).
         for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
             auto send = channel.async_send(asio::error::eof, bulk_item{}, use_tuple);  // see pull_all()
@@ -177,17 +180,13 @@ struct engine : std::enable_shared_from_this<engine> {
 
     asio::awaitable<void> pull_all() {
         for (;;) {
-            if (stop && !src.drain_on_stop()) break;
-            auto [ec, p] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, bulk_source::pull)>(
-                [this](auto handler) { next_guarded(std::move(handler)); }, use_tuple);
-            if (!thrown.empty() && !ec) {  // it threw after completing: the item counts, the pulling ends
-                if (p.item && !p.invalid) {
-                    auto send = channel.async_send(error_code{}, std::move(*p.item), use_tuple);  // see below
-                    co_await std::move(send);
-                }
+            if (!thrown.empty()) {  // it threw after completing the last pull: that item counted, the pulling ends
                 source_failed(make_error_code(client_errc::invalid_parameter), thrown);
                 break;
             }
+            if (stop && !src.drain_on_stop()) break;
+            auto [ec, p] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, bulk_source::pull)>(
+                [this](auto handler) { next_guarded(std::move(handler)); }, use_tuple);
             if (ec) {
                 source_failed(ec, p.invalid ? *p.invalid : ec.message());
                 break;

@@ -53,23 +53,30 @@ std::string key(const iotjobs::delete_job_execution_request& r) {
 
 // A source that yields `good` valid items and then throws from async_next (a user's source
 // with a bug, or a sync_source whose produce() throws).
+// With `after_completing`, it throws right after completing its last item (and then reports the
+// end of the input if asked again).
 class throwing_source final : public iotjobs::bulk_source {
 public:
-    explicit throwing_source(int good) : good_(good) {}
+    explicit throwing_source(int good, bool after_completing = false) : good_(good), after_(after_completing) {}
     void async_next(asio::any_completion_handler<void(error_code, pull)> handler) override {
-        if (next_ == good_) throw std::runtime_error("the source exploded");
+        if (next_ == good_ && !after_) throw std::runtime_error("the source exploded");
         pull p;
-        p.item = iotjobs::bulk_item{{"thing-" + std::to_string(next_), "job-1", next_, {}, {}},
-                                    static_cast<std::uint64_t>(next_ + 1)};
-        ++next_;
-        ++pulled;
+        if (next_ < good_) {
+            p.item = iotjobs::bulk_item{{"thing-" + std::to_string(next_), "job-1", next_, {}, {}},
+                                        static_cast<std::uint64_t>(next_ + 1)};
+            ++next_;
+            ++pulled;
+        }
+        const bool throw_now = after_ && p.item && next_ == good_;
         auto ex = asio::get_associated_executor(handler);
         asio::dispatch(ex, [h = std::move(handler), p = std::move(p)]() mutable { std::move(h)(error_code{}, std::move(p)); });
+        if (throw_now) throw std::runtime_error("the source exploded");
     }
     int pulled = 0;
 
 private:
     int good_;
+    bool after_;
     int next_ = 0;
 };
 
@@ -106,7 +113,11 @@ TEST_CASE("defect 2: a bulk source that throws ends the run with an error; every
     seed(s, 5);
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
-    throwing_source src(5);
+    bool after_completing = false;
+    SUBCASE("before completing") {}
+    SUBCASE("after completing its last item") { after_completing = true; }
+    CAPTURE(after_completing);
+    throwing_source src(5, after_completing);
     iotjobs::bulk_options opt;
     opt.max_in_flight = 2;
     std::map<std::string, int> outcomes;
@@ -259,4 +270,35 @@ TEST_CASE("defect 5: an attempt the deadline stops is neither counted nor report
     CHECK(diag.attempts() == 0);
     CHECK(c.stats().requests == 0);
     CHECK(c.stats().requests == s.stats().requests_total);
+}
+
+TEST_CASE("defect 5: a deadline met while waiting for the adaptive rate limiter: no attempt counted that was not sent") {
+    fake::server s;
+    s.start();
+    seed(s, 6);
+    std::string err;
+    auto throttle = fake::parse_fault("throttle=first:1", err);
+    REQUIRE(throttle);
+    s.set_faults({*throttle});
+    asio::io_context ctx;
+    auto cfg = config_for(s);
+    cfg.retry.mode = iotjobs::retry_mode::adaptive;
+    cfg.timeouts.operation = std::chrono::milliseconds(300);
+    iotjobs::client c(ctx.get_executor(), cfg);
+    error_code last;
+    iotjobs::diagnostics diag;
+    for (int i = 0; i < 6 && last != iotjobs::client_errc::deadline_exceeded; ++i) {
+        bool done = false;
+        iotjobs::delete_job_execution(c, {"thing-" + std::to_string(i), "job-1", i, {}, {}}, diag, [&](error_code ec) {
+            last = ec;
+            done = true;
+        });
+        ctx.restart();
+        ctx.run_for(std::chrono::seconds(20));
+        REQUIRE(done);
+        CHECK(c.stats().requests == s.stats().requests_total);
+    }
+    CHECK(last == iotjobs::client_errc::deadline_exceeded);
+    CHECK(diag.attempts() == 0);
+    CHECK(diag.timeout_phase() == iotjobs::timeout_phase::rate_wait);
 }
