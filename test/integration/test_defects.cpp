@@ -302,3 +302,57 @@ TEST_CASE("defect 5: a deadline met while waiting for the adaptive rate limiter:
     CHECK(diag.attempts() == 0);
     CHECK(diag.timeout_phase() == iotjobs::timeout_phase::rate_wait);
 }
+
+TEST_CASE("defect 7: why a run stopped is a type, with the failing call's outcome and diagnostics") {
+    fake::server s;
+    s.start();
+    seed(s, 10);
+    asio::io_context ctx;
+    std::vector<iotjobs::delete_job_execution_request> items;
+    for (int i = 0; i < 10; ++i) items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
+    auto src = iotjobs::make_vector_source(std::move(items));
+    iotjobs::bulk_options opt;
+    opt.max_in_flight = 1;
+    iotjobs::bulk_summary summary;
+    error_code result;
+    bool done = false;
+    auto finish = [&](error_code ec, iotjobs::bulk_summary sm) {
+        done = true;
+        result = ec;
+        summary = std::move(sm);
+    };
+    SUBCASE("a fatal error: the call that stopped the run") {
+        auto cfg = config_for(s);
+        cfg.static_credentials = {"AKIDUNKNOWN", "whatever", ""};
+        iotjobs::client c(ctx.get_executor(), cfg);
+        iotjobs::bulk_delete(c, *src, opt, nullptr, finish);
+        ctx.run_for(std::chrono::seconds(20));
+        REQUIRE(done);
+        CHECK(summary.stop_kind == iotjobs::bulk_stop_reason::fatal_error);
+        REQUIRE(summary.stop_outcome);
+        CHECK(summary.stop_outcome->item.request.thing_name == "thing-0");
+        CHECK(summary.stop_outcome->ec == result);
+        CHECK(summary.stop_diagnostics.http_status() == 403);
+        CHECK(!summary.stop_diagnostics.aws_error_name().empty());
+        CHECK(summary.stop_diagnostics.aws_error_name() == summary.stop_outcome->aws_error_name);
+    }
+    SUBCASE("the outcome handler threw") {
+        iotjobs::client c(ctx.get_executor(), config_for(s));
+        iotjobs::bulk_delete(
+            c, *src, opt, [](const iotjobs::bulk_outcome&) { throw std::runtime_error("disk full"); }, finish);
+        ctx.run_for(std::chrono::seconds(20));
+        REQUIRE(done);
+        CHECK(summary.stop_kind == iotjobs::bulk_stop_reason::outcome_handler_threw);
+        CHECK(summary.stop_detail == "disk full");
+        CHECK(!summary.stop_outcome);
+    }
+    SUBCASE("a run that ends normally") {
+        iotjobs::client c(ctx.get_executor(), config_for(s));
+        iotjobs::bulk_delete(c, *src, opt, nullptr, finish);
+        ctx.run_for(std::chrono::seconds(20));
+        REQUIRE(done);
+        CHECK(!result);
+        CHECK(summary.stop_kind == iotjobs::bulk_stop_reason::none);
+        CHECK(!summary.stopped_early);
+    }
+}
