@@ -1,6 +1,7 @@
 // iotjobs::client and the attempt loop shared by every operation.
 #include "client_impl.hpp"
 
+#include "credentials/redact.hpp"
 #include "diagnostics_access.hpp"
 #include "endpoint/endpoint.hpp"
 
@@ -125,9 +126,7 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
         // The canonical request carries the session token in clear (x-amz-security-token): a
         // credential, never logged (config.hpp).
         std::string canonical = r.canonical_request;
-        if (const auto& t = creds.session_token; !t.empty())
-            for (auto pos = canonical.find(t); pos != std::string::npos; pos = canonical.find(t, pos + 10))
-                canonical.replace(pos, t.size(), "<redacted>");
+        redact_in_place(canonical, creds.session_token);
         log(log_level::debug, "CanonicalRequest:\n" + canonical);
         log(log_level::debug, "StringToSign:\n" + r.string_to_sign);
         log(log_level::debug, "SignedHeaders: " + r.signed_headers);
@@ -179,6 +178,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     http_request req;
 
     for (;;) {
+        // A cancellation recorded while the last wait ignored it (or before the first attempt).
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return asio::error::operation_aborted;
         const bool adaptive = adaptive_on_.load(std::memory_order_relaxed);
         if (adaptive) {
             // acquire() reserves a slot and says when it is paid for at the fill rate of now.
@@ -190,6 +192,12 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             auto wait = adaptive_.acquire(std::chrono::steady_clock::now());
             double rate = adaptive_.state().fill_rate;
             while (wait.count() > 0) {
+                if (has_deadline && std::chrono::steady_clock::now() + wait >= deadline) {
+                    adaptive_.refund(std::chrono::steady_clock::now());
+                    access::message(diag) = "the operation deadline would pass while waiting for the rate limiter";
+                    access::timeout_phase(diag) = timeout_phase::rate_wait;
+                    co_return make_error_code(client_errc::deadline_exceeded);
+                }
                 const duration step = std::min<duration>(wait, slice);
                 if (!timer) timer.emplace(ex);
                 timer->expires_after(step);
@@ -200,17 +208,26 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                     co_return wec;
                 }
                 wait -= step;
-                if (has_deadline && wait.count() > 0 && std::chrono::steady_clock::now() + wait >= deadline) {
-                    adaptive_.refund(std::chrono::steady_clock::now());
-                    access::message(diag) = "the operation deadline would pass while waiting for the rate limiter";
-                    co_return make_error_code(client_errc::deadline_exceeded);
-                }
                 const double now_rate = adaptive_.state().fill_rate;
                 if (wait.count() > 0 && now_rate > 0.0 && now_rate != rate) {
                     wait = std::chrono::duration_cast<duration>(wait * (rate / now_rate));
                     rate = now_rate;
                 }
             }
+        }
+        // The deadline is checked before the attempt is signed and counted: an attempt it stops
+        // is never sent, so neither stats().requests nor diag.attempts() may count it.
+        duration attempt_timeout = cfg_.timeouts.attempt;
+        if (has_deadline) {
+            auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= duration::zero()) {
+                access::message(diag) = attempts == 0 ? "the operation deadline passed before the first attempt"
+                                                      : "the operation deadline passed before attempt " +
+                                                            std::to_string(attempts + 1);
+                access::timeout_phase(diag) = timeout_phase::before_attempt;
+                co_return make_error_code(client_errc::deadline_exceeded);
+            }
+            if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
         }
         const auto signed_offset = offset_.get();
         sign(op, creds, req);
@@ -221,15 +238,10 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
 
         exchange_info info;
         resp.clear();
-        duration attempt_timeout = cfg_.timeouts.attempt;
-        if (has_deadline) {
-            auto left = deadline - std::chrono::steady_clock::now();
-            if (left <= duration::zero()) co_return make_error_code(client_errc::deadline_exceeded);
-            if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
-        }
         // Only the adaptive limiter's throttling window needs the send time.
         const auto sent_at = adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout, deadline);
+        access::timeout_phase(diag) = info.timeout;
         if ((ec == boost::beast::error::timeout || ec == client_errc::pool_acquire_timeout) && has_deadline &&
             std::chrono::steady_clock::now() >= deadline) {
             access::message(diag) = ec == client_errc::pool_acquire_timeout
@@ -237,7 +249,15 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                                         : "the operation deadline passed during attempt " + std::to_string(attempts);
             co_return make_error_code(client_errc::deadline_exceeded);
         }
-        if (ec == asio::error::operation_aborted) co_return ec;
+        if (ec == asio::error::operation_aborted) {
+            if (info.connect_failed && !info.request_written) {  // cancelled before anything was sent
+                --attempts;
+                access::attempts(diag) = attempts;
+                requests_.fetch_sub(1, std::memory_order_relaxed);
+                if (attempts > 0) retries_.fetch_sub(1, std::memory_order_relaxed);
+            }
+            co_return ec;
+        }
 
         attempt_outcome out;
         parsed_error perr;
@@ -273,7 +293,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                                         resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"),
                                         resp.body);
             // Some signature errors quote the expected canonical request, token included.
-            if (!creds.session_token.empty()) redact_in_place(perr.message, creds.session_token);
+            redact_in_place(perr.message, creds.session_token);
             out.ec = make_error_code(service_errc_from_response(resp.status, perr.code));
             out.http_status = resp.status;
             out.aws_error_name = perr.code;
@@ -379,18 +399,16 @@ void client_impl::unregister_op(op_node& n) {
     n.prev = n.next = nullptr;
 }
 
-void redact_in_place(std::string& text, std::string_view secret) {
-    if (secret.empty()) return;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
-        text.replace(pos, secret.size(), "<redacted>");
-}
-
 asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
-                                          diagnostics* diag) {
+                                          diagnostics* diag, const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     // Cancelled awaits complete with operation_aborted instead of throwing, so that every
     // layer (pool slots above all) runs its normal error path.
     co_await asio::this_coro::throw_if_cancelled(false);
+    if (cancelled_before_start(node)) {
+        if (diag) diag->clear();
+        co_return asio::error::operation_aborted;
+    }
     diagnostics own;
     http_response resp;
     co_return co_await impl->execute(op, resp, diag ? *diag : own);
@@ -415,7 +433,7 @@ void client_impl::cancel_all() {
     // A registered node is owned (at least) by its operation's completion handler, which
     // unregisters it before letting go: shared_from_this() is safe here.
     for (op_node* n = ops_head_; n; n = n->next)
-        asio::post(n->strand, [n = n->shared_from_this()] { n->sig.emit(asio::cancellation_type::terminal); });
+        asio::post(n->strand, [n = n->shared_from_this()] { n->request(asio::cancellation_type::terminal); });
     pool_->close_idle();
 }
 

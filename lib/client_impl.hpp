@@ -41,6 +41,14 @@ struct op_node : std::enable_shared_from_this<op_node> {
     explicit op_node(boost::asio::any_io_executor s) : strand(std::move(s)) {}
     boost::asio::cancellation_signal sig;
     boost::asio::any_io_executor strand;
+    // Every cancellation type requested so far (read and written on `strand` only). The body
+    // checks it after resetting its cancellation state: a request that arrived before the
+    // coroutine first ran went to the state the reset replaced, and would be lost otherwise.
+    boost::asio::cancellation_type requested = boost::asio::cancellation_type::none;
+    void request(boost::asio::cancellation_type t) {
+        requested = requested | t;
+        sig.emit(t);
+    }
     op_node* prev = nullptr;  // guarded by client_impl::ops_mutex_
     op_node* next = nullptr;
 };
@@ -58,12 +66,12 @@ public:
     // the 2xx response. Fills `diag` either way.
     boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag);
 
-    // Starts `body` as a coroutine on the client's executor and completes `handler` with its
-    // error code and `*values`, forwarding the handler's cancellation and honouring client::cancel().
-    // `values` may be null for an operation without results (void(error_code)).
-    template <class... Ts>
-    void spawn(boost::asio::awaitable<error_code> body,
-               boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
+    // Starts `make_body(node)` as a coroutine on the client's executor and completes `handler`
+    // with its error code and `*values`, forwarding the handler's cancellation and honouring
+    // client::cancel(). The body must call cancelled_before_start(node) right after resetting its
+    // cancellation state. `values` may be null for an operation without results (void(error_code)).
+    template <class MakeBody, class... Ts>
+    void spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
                std::shared_ptr<std::tuple<Ts...>> values = nullptr);
 
     // Completes `handler` with `ec` (and default values) through its associated executor, never inline.
@@ -122,13 +130,16 @@ private:
 
 error_code error_from_exception(std::exception_ptr ep) noexcept;
 
+// True when the operation of `node` was cancelled before its coroutine first ran. Call on the
+// operation's strand, after this_coro::reset_cancellation_state and before any side effect.
+inline bool cancelled_before_start(const op_node* node) noexcept {
+    return node && node->requested != boost::asio::cancellation_type::none;
+}
+
 // The body of an operation without a result: accepts every cancellation type (a call stopped
 // after its request was written may still have taken effect), runs the attempt loop.
-// Replaces every occurrence of `secret` in `text` with "<redacted>".
-void redact_in_place(std::string& text, std::string_view secret);
-
 boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
-                                                 diagnostics* diag);
+                                                 diagnostics* diag, const op_node* node = nullptr);
 
 template <class... Ts>
 void client_impl::post_result(boost::asio::any_completion_handler<void(error_code, Ts...)> handler, error_code ec) {
@@ -139,9 +150,8 @@ void client_impl::post_result(boost::asio::any_completion_handler<void(error_cod
     });
 }
 
-template <class... Ts>
-void client_impl::spawn(boost::asio::awaitable<error_code> body,
-                        boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
+template <class MakeBody, class... Ts>
+void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
                         std::shared_ptr<std::tuple<Ts...>> values) {
     namespace asio = boost::asio;
     // The operation runs on its own strand: cancellation requests (from the handler's slot, on the
@@ -155,11 +165,12 @@ void client_impl::spawn(boost::asio::awaitable<error_code> body,
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected())
         slot.assign([node](asio::cancellation_type t) {
-            asio::dispatch(node->strand, [node, t] { node->sig.emit(t); });
+            asio::dispatch(node->strand, [node, t] { node->request(t); });
         });
     auto self = shared_from_this();
     const asio::any_io_executor strand = node->strand;
     auto op_slot = node->sig.slot();
+    auto body = make_body(static_cast<const op_node*>(node.get()));
     asio::co_spawn(
         strand, std::move(body),
         asio::bind_cancellation_slot(

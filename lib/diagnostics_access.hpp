@@ -15,6 +15,7 @@ struct access {
     static unsigned& attempts(diagnostics& d) { return d.attempts_; }
     static std::chrono::milliseconds& retry_wait(diagnostics& d) { return d.retry_wait_; }
     static bool& earlier_attempt_may_have_succeeded(diagnostics& d) { return d.earlier_attempt_may_have_succeeded_; }
+    static iotjobs::timeout_phase& timeout_phase(diagnostics& d) { return d.timeout_phase_; }
 };
 
 }  // namespace iotjobs::detail

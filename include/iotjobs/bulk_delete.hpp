@@ -5,6 +5,7 @@
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/diagnostics.hpp>
 #include <iotjobs/job_execution.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -76,6 +77,9 @@ public:
     // True when the rest of the input can be read cheaply to report it as not_attempted when the
     // run stops early (files, ranges); false for list-based sources (purge), which just stop.
     virtual bool drain_on_stop() const noexcept { return true; }
+    // After a failed async_next: the diagnostics of the call that failed (a List call of a
+    // list-based source), or null when the source makes no calls.
+    virtual const diagnostics* last_diagnostics() const noexcept { return nullptr; }
 };
 
 // Sources.
@@ -100,6 +104,8 @@ struct list_source_params {
     std::optional<std::string> namespace_id;  // thing listing filter, and passed to the deletes
     int page_size = 250;
 };
+// The source shares the client's implementation: the client handle may be moved or destroyed
+// while the source is in use.
 std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params);
 
 struct bulk_options {
@@ -116,13 +122,29 @@ struct bulk_options {
     bool dry_run = false;
 };
 
+// Why a run stopped before its end (bulk_summary::stop_kind).
+enum class bulk_stop_reason {
+    none,                   // it did not stop early
+    cancelled,              // the bulk_delete operation was cancelled (stop_error operation_aborted)
+    source_failed,          // the source completed with an error or threw (stop_detail says what)
+    fatal_error,            // a call failed in a way every remaining call would (stop_outcome says which)
+    outcome_handler_threw,  // the outcome handler threw (stop_detail: what())
+};
+std::string_view to_string(bulk_stop_reason r) noexcept;
+
 struct bulk_summary {
     std::uint64_t items = 0;  // outcomes delivered
     std::uint64_t deleted = 0, not_found = 0, refused = 0, failed = 0, not_attempted = 0, invalid_input = 0;
     std::uint64_t possibly_deleted_earlier = 0;  // not_found after a retry of a possibly processed attempt
     bool stopped_early = false;
+    bulk_stop_reason stop_kind = bulk_stop_reason::none;  // why it stopped early, as a type
     error_code stop_error;     // why it stopped early (the fatal service error, or operation_aborted)
-    std::string stop_reason;   // human-readable
+    std::string stop_reason;   // human-readable, for display (not to be parsed)
+    std::string stop_detail;   // source_failed / outcome_handler_threw: the source's or handler's own words
+    // fatal_error: the call that stopped the run (its item, error, AWS error name, message, attempts)
+    // and its diagnostics; source_failed: the failed List call's diagnostics (list sources).
+    std::optional<bulk_outcome> stop_outcome;
+    diagnostics stop_diagnostics;
     double seconds = 0;
 };
 
@@ -130,7 +152,8 @@ using bulk_outcome_handler = std::function<void(const bulk_outcome&)>;
 using bulk_signature = void(error_code, bulk_summary);
 
 namespace detail {
-void async_bulk_delete_erased(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
+                              bulk_outcome_handler on_outcome,
                               boost::asio::any_completion_handler<bulk_signature> handler);
 }
 
@@ -141,16 +164,18 @@ void async_bulk_delete_erased(client& c, bulk_source& source, bulk_options optio
 //
 // Cancellation: partial or total = stop taking new items, finish those in flight, report the rest
 // as not_attempted (where the source can be drained); terminal = also abort the calls in flight.
-// `source` must outlive the operation.
+// `source` must outlive the operation; the client handle need not (the run shares the client's
+// implementation, so the handle may be moved or destroyed while it runs).
 template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
 auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
                  CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, bulk_signature>(
-        [](auto handler, client* c, bulk_source* source, bulk_options options, bulk_outcome_handler on_outcome) {
-            detail::async_bulk_delete_erased(*c, *source, std::move(options), std::move(on_outcome),
+        [](auto handler, std::shared_ptr<detail::client_impl> c, bulk_source* source, bulk_options options,
+           bulk_outcome_handler on_outcome) {
+            detail::async_bulk_delete_erased(std::move(c), *source, std::move(options), std::move(on_outcome),
                                              boost::asio::any_completion_handler<bulk_signature>(std::move(handler)));
         },
-        token, &c, &source, std::move(options), std::move(on_outcome));
+        token, c.impl(), &source, std::move(options), std::move(on_outcome));
 }
 
 }  // namespace iotjobs

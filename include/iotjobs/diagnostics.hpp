@@ -8,6 +8,18 @@
 namespace iotjobs {
 namespace detail { struct access; }
 
+// Which wait of a call ran out of time (diagnostics::timeout_phase()).
+enum class timeout_phase {
+    none,            // nothing timed out
+    connect,         // the TCP connect (timeout_config::connect, or the operation deadline)
+    tls_handshake,   // the TLS handshake (timeout_config::tls_handshake, or the operation deadline)
+    response,        // writing the request or reading the response (timeout_config::attempt)
+    pool_wait,       // waiting for a free pooled connection (pool_config::acquire_timeout)
+    rate_wait,       // waiting for the client-side rate limiter (operation deadline)
+    before_attempt,  // the operation deadline passed before the next attempt could be sent
+};
+std::string_view to_string(timeout_phase p) noexcept;
+
 class diagnostics {
 public:
     diagnostics() = default;
@@ -27,6 +39,10 @@ public:
     // True when an earlier attempt may have been processed by the service before the one
     // that decided the outcome (e.g. a retried delete answered ResourceNotFoundException).
     bool earlier_attempt_may_have_succeeded() const noexcept { return earlier_attempt_may_have_succeeded_; }
+    // Which step of the last attempt (or which wait between attempts) timed out, when the call
+    // failed with beast::error::timeout, client_errc::deadline_exceeded or pool_acquire_timeout;
+    // none otherwise.
+    iotjobs::timeout_phase timeout_phase() const noexcept { return timeout_phase_; }
 
     void clear() { *this = diagnostics{}; }
 
@@ -39,6 +55,7 @@ private:
     unsigned attempts_ = 0;
     std::chrono::milliseconds retry_wait_{0};
     bool earlier_attempt_may_have_succeeded_ = false;
+    iotjobs::timeout_phase timeout_phase_ = iotjobs::timeout_phase::none;
 };
 
 }  // namespace iotjobs

@@ -68,11 +68,13 @@ auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_requ
 //       for (auto& e : page.executions) ...
 //   }
 //
-// One async_next() at a time per pager. The pager must outlive the operation.
+// One async_next() at a time per pager. The pager must outlive the operation; the client handle
+// need not (the pager shares the client's implementation).
 template <class Request>
 class basic_job_executions_pager {
 public:
-    basic_job_executions_pager(client& c, Request first) : client_(&c), req_(std::move(first)) {}
+    basic_job_executions_pager(client& c, Request first)
+        : impl_(c.impl()), ex_(c.get_executor()), req_(std::move(first)) {}
 
     bool done() const noexcept { return done_; }
     const diagnostics& last_diagnostics() const noexcept { return diag_; }
@@ -84,7 +86,7 @@ public:
             [this](auto handler) {
                 // Keep the caller's executor and cancellation slot on the inner operation.
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                auto ex = boost::asio::get_associated_executor(handler, client_->get_executor());
+                auto ex = boost::asio::get_associated_executor(handler, ex_);
                 auto wrapped = [this, h = std::move(handler)](error_code ec, list_job_executions_result r) mutable {
                     if (!ec) {
                         ++pages_;
@@ -96,15 +98,20 @@ public:
                 auto bound = boost::asio::bind_cancellation_slot(
                     slot, boost::asio::bind_executor(ex, std::move(wrapped)));
                 if constexpr (std::is_same_v<Request, list_job_executions_for_job_request>)
-                    list_job_executions_for_job(*client_, req_, diag_, std::move(bound));
+                    detail::async_list_for_job_erased(impl_, req_, &diag_,
+                                                      boost::asio::any_completion_handler<list_signature>(
+                                                          std::move(bound)));
                 else
-                    list_job_executions_for_thing(*client_, req_, diag_, std::move(bound));
+                    detail::async_list_for_thing_erased(impl_, req_, &diag_,
+                                                        boost::asio::any_completion_handler<list_signature>(
+                                                            std::move(bound)));
             },
             token);
     }
 
 private:
-    client* client_;
+    std::shared_ptr<detail::client_impl> impl_;
+    boost::asio::any_io_executor ex_;
     Request req_;
     diagnostics diag_;
     bool done_ = false;

@@ -12,8 +12,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +22,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
+#include <optional>
 
 namespace iotjobs {
 namespace detail {
@@ -31,10 +32,12 @@ namespace asio = boost::asio;
 using item_channel = asio::experimental::channel<void(error_code, bulk_item)>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Everything the run needs of the client is its implementation, shared: the client handle may be
+// moved or destroyed while the run goes on.
 struct engine : std::enable_shared_from_this<engine> {
-    engine(client& c, bulk_source& s, bulk_options o, bulk_outcome_handler cb)
-        : cl(c),
-          strand(asio::make_strand(c.get_executor())),
+    engine(std::shared_ptr<client_impl> c, bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+        : impl(std::move(c)),
+          strand(asio::make_strand(impl->executor())),
           src(s),
           opt(std::move(o)),
           on_outcome(std::move(cb)),
@@ -45,7 +48,7 @@ struct engine : std::enable_shared_from_this<engine> {
         all_done.expires_at(asio::steady_timer::time_point::max());
     }
 
-    client& cl;
+    std::shared_ptr<client_impl> impl;
     asio::strand<asio::any_io_executor> strand;
     bulk_source& src;
     bulk_options opt;
@@ -77,19 +80,34 @@ struct engine : std::enable_shared_from_this<engine> {
         try {
             on_outcome(o);
         } catch (const std::exception& e) {
-            request_stop(make_error_code(client_errc::invalid_parameter),
-                         std::string("the outcome handler threw: ") + e.what());
+            request_stop(make_error_code(client_errc::invalid_parameter), bulk_stop_reason::outcome_handler_threw,
+                         std::string("the outcome handler threw: ") + e.what(), e.what());
         } catch (...) {
-            request_stop(make_error_code(client_errc::invalid_parameter), "the outcome handler threw");
+            request_stop(make_error_code(client_errc::invalid_parameter), bulk_stop_reason::outcome_handler_threw,
+                         "the outcome handler threw", "an exception not derived from std::exception");
         }
     }
 
-    void request_stop(error_code why, std::string reason) {
-        if (stop) return;
+    // The first reason to stop wins; false if the run was already stopping.
+    bool request_stop(error_code why, bulk_stop_reason kind, std::string reason, std::string detail = {}) {
+        if (stop) return false;
         stop = true;
         summary.stopped_early = true;
+        summary.stop_kind = kind;
         summary.stop_error = why;
         summary.stop_reason = std::move(reason);
+        summary.stop_detail = std::move(detail);
+        return true;
+    }
+
+    void source_failed(error_code ec, std::string why) {
+        source_error = ec;
+        if (request_stop(ec, bulk_stop_reason::source_failed, "the input failed: " + why, why)) {
+            if (const diagnostics* d = src.last_diagnostics()) summary.stop_diagnostics = *d;
+        } else {
+            // Stopped for another reason first (cancelled, fatal): the source's failure still ends the run.
+            if (summary.stop_detail.empty()) summary.stop_detail = why;
+        }
     }
 
     void apply_defaults(delete_job_execution_request& r) const {
@@ -105,18 +123,73 @@ struct engine : std::enable_shared_from_this<engine> {
         deliver(o);
     }
 
-    // Producer: pulls every item (or, once stopped, drains what the source allows).
+    // Producer: pulls every item (or, once stopped, drains what the source allows), then queues
+    // one end marker per worker. A source that throws ends the pulling like a source error: the
+    // items already pulled are still delivered, and the run completes.
     asio::awaitable<void> produce() {
+        std::string failure;
+        try {
+            co_await pull_all();
+        } catch (const std::exception& e) {
+            failure = e.what();
+        } catch (...) {
+            failure = "an exception not derived from std::exception";
+        }
+        if (!failure.empty()) source_failed(make_error_code(client_errc::invalid_parameter), failure);
+        // A throw after the source had completed its last pull (the loop may have ended on that
+        // pull's answer before the throw was seen).
+        if (!thrown.empty() && !source_error) source_failed(make_error_code(client_errc::invalid_parameter), thrown);
+        // One end marker per worker, queued behind the items (close() would drop buffered items).
+        for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
+            auto send = channel.async_send(asio::error::eof, bulk_item{}, use_tuple);  // see pull_all()
+            co_await std::move(send);
+        }
+    }
+
+    // What the source threw from async_next (empty: nothing).
+    std::string thrown;
+
+    // Calls src.async_next with a handler it cannot lose: an exception from async_next (before
+    // or after it completed) completes the pull with an error instead of escaping the driver.
+    template <class Handler>
+    void next_guarded(Handler handler) {
+        using pull_handler = asio::any_completion_handler<void(error_code, bulk_source::pull)>;
+        auto ex = asio::get_associated_executor(handler, strand);
+        auto slot = std::make_shared<std::optional<pull_handler>>(std::in_place, std::move(handler));
+        try {
+            src.async_next(pull_handler(asio::bind_executor(ex, [slot](error_code ec, bulk_source::pull p) {
+                if (!*slot) return;
+                pull_handler h(std::move(**slot));
+                slot->reset();
+                std::move(h)(ec, std::move(p));
+            })));
+        } catch (const std::exception& e) {
+            thrown = std::string("the input source threw: ") + e.what();
+        } catch (...) {
+            thrown = "the input source threw an exception";
+        }
+        if (!thrown.empty() && *slot) {
+            pull_handler h(std::move(**slot));
+            slot->reset();
+            bulk_source::pull p;
+            p.invalid = thrown;
+            asio::post(strand, [h = std::move(h), p = std::move(p)]() mutable {
+                std::move(h)(make_error_code(client_errc::invalid_parameter), std::move(p));
+            });
+        }
+    }
+
+    asio::awaitable<void> pull_all() {
         for (;;) {
+            if (!thrown.empty()) {  // it threw after completing the last pull: that item counted, the pulling ends
+                source_failed(make_error_code(client_errc::invalid_parameter), thrown);
+                break;
+            }
             if (stop && !src.drain_on_stop()) break;
             auto [ec, p] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, bulk_source::pull)>(
-                [this](auto handler) {
-                    src.async_next(asio::any_completion_handler<void(error_code, bulk_source::pull)>(std::move(handler)));
-                },
-                use_tuple);
+                [this](auto handler) { next_guarded(std::move(handler)); }, use_tuple);
             if (ec) {
-                source_error = ec;
-                request_stop(ec, "the input failed: " + (p.invalid ? *p.invalid : ec.message()));
+                source_failed(ec, p.invalid ? *p.invalid : ec.message());
                 break;
             }
             if (!p.item) break;
@@ -140,11 +213,6 @@ struct engine : std::enable_shared_from_this<engine> {
             auto send = channel.async_send(error_code{}, std::move(*p.item), use_tuple);
             auto [sec] = co_await std::move(send);
             if (sec) break;
-        }
-        // One end marker per worker, queued behind the items (close() would drop buffered items).
-        for (std::size_t i = 0; i < opt.max_in_flight; ++i) {
-            auto send = channel.async_send(asio::error::eof, bulk_item{}, use_tuple);  // see above
-            co_await std::move(send);
         }
     }
 
@@ -257,14 +325,23 @@ struct engine : std::enable_shared_from_this<engine> {
                 }
             }
             diagnostics diag;
-            auto call = delete_job_execution(cl, item.request, diag,
-                                             asio::bind_cancellation_slot(call_cancel->slot(), use_tuple));  // see produce()
+            auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
+            auto call = asio::async_initiate<decltype(token), void(error_code)>(
+                [this, &diag](auto handler, delete_job_execution_request r) {
+                    async_delete_job_execution_erased(impl, std::move(r), &diag,
+                                                      asio::any_completion_handler<void(error_code)>(std::move(handler)));
+                },
+                token, item.request);  // see pull_all()
             auto [dec] = co_await std::move(call);
             auto o = classify(std::move(item), dec, diag);
             if (dec && is_fatal_for_client(dec)) {
-                request_stop(dec, std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
-                                      ": " + std::string(diag.message()) +
-                                      " (every remaining item would fail the same way)");
+                if (request_stop(dec, bulk_stop_reason::fatal_error,
+                                 std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
+                                     ": " + std::string(diag.message()) +
+                                     " (every remaining item would fail the same way)")) {
+                    summary.stop_outcome = o;
+                    summary.stop_diagnostics = diag;
+                }
             }
             deliver(o);
         }
@@ -277,7 +354,7 @@ struct engine : std::enable_shared_from_this<engine> {
         if (slot.is_connected()) {
             slot.assign([self](asio::cancellation_type t) {
                 asio::post(self->strand, [self, t] {
-                    self->request_stop(asio::error::operation_aborted, "cancelled");
+                    self->request_stop(asio::error::operation_aborted, bulk_stop_reason::cancelled, "cancelled");
                     // Workers waiting for their rate slot stop waiting (their item: not_attempted).
                     for (auto* p : self->pace_timers) p->cancel();
                     if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none)
@@ -285,10 +362,11 @@ struct engine : std::enable_shared_from_this<engine> {
                 });
             });
         }
-        if (opt.rate_limit <= 0) cl.impl()->enable_adaptive_rate_limiter();
+        if (opt.rate_limit <= 0) impl->enable_adaptive_rate_limiter();
+        // Not detached: whatever happens to the driver, the handler is called exactly once.
         asio::co_spawn(
             strand,
-            [self, started, h = std::move(handler)]() mutable -> asio::awaitable<void> {
+            [self]() -> asio::awaitable<void> {
                 for (std::size_t i = 0; i < self->opt.max_in_flight; ++i) {
                     auto sig = std::make_shared<asio::cancellation_signal>();
                     self->worker_signals.push_back(sig);
@@ -299,6 +377,14 @@ struct engine : std::enable_shared_from_this<engine> {
                 }
                 co_await self->produce();
                 if (self->active_workers > 0) co_await self->all_done.async_wait(use_tuple);
+            },
+            [self, started, h = std::move(handler)](std::exception_ptr ep) mutable {
+                if (ep) {
+                    const error_code eec = error_from_exception(ep);
+                    self->request_stop(eec, bulk_stop_reason::source_failed, "the run failed: " + eec.message(),
+                                       eec.message());
+                    if (!self->source_error) self->source_error = eec;
+                }
                 self->summary.seconds =
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                 auto hslot = asio::get_associated_cancellation_slot(h);
@@ -309,8 +395,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 asio::dispatch(hex, [h = std::move(h), ec, summary = std::move(summary)]() mutable {
                     std::move(h)(ec, std::move(summary));
                 });
-            },
-            asio::detached);
+            });
     }
 };
 
@@ -318,7 +403,7 @@ struct engine : std::enable_shared_from_this<engine> {
 
 class list_source final : public bulk_source {
 public:
-    list_source(client& c, list_source_params p) : client_(c), p_(std::move(p)) {
+    list_source(std::shared_ptr<client_impl> c, list_source_params p) : impl_(std::move(c)), p_(std::move(p)) {
         if (p_.statuses.empty())
             p_.statuses = {job_execution_status::queued,    job_execution_status::in_progress,
                            job_execution_status::succeeded, job_execution_status::failed,
@@ -327,6 +412,7 @@ public:
     }
 
     bool drain_on_stop() const noexcept override { return false; }
+    const diagnostics* last_diagnostics() const noexcept override { return &diag_; }
 
     void async_next(asio::any_completion_handler<void(error_code, pull)> handler) override {
         if (!buffer_.empty()) {
@@ -370,11 +456,13 @@ public:
         };
         if (p_.job_id) {
             list_job_executions_for_job_request req{*p_.job_id, p_.statuses[status_index_], p_.page_size, token_};
-            list_job_executions_for_job(client_, std::move(req), diag_, std::move(on_page));
+            async_list_for_job_erased(impl_, std::move(req), &diag_,
+                                      asio::any_completion_handler<list_signature>(std::move(on_page)));
         } else {
             list_job_executions_for_thing_request req{*p_.thing_name, p_.statuses[status_index_], p_.namespace_id,
                                                       p_.page_size, token_, std::nullopt};
-            list_job_executions_for_thing(client_, std::move(req), diag_, std::move(on_page));
+            async_list_for_thing_erased(impl_, std::move(req), &diag_,
+                                        asio::any_completion_handler<list_signature>(std::move(on_page)));
         }
     }
 
@@ -384,7 +472,7 @@ private:
         asio::dispatch(hex, [h = std::move(h), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
     }
 
-    client& client_;
+    std::shared_ptr<client_impl> impl_;
     list_source_params p_;
     std::size_t status_index_ = 0;
     std::optional<std::string> token_;
@@ -395,16 +483,27 @@ private:
 
 }  // namespace
 
-void async_bulk_delete_erased(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
-                              asio::any_completion_handler<bulk_signature> handler) {
-    auto e = std::make_shared<engine>(c, source, std::move(options), std::move(on_outcome));
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
+                              bulk_outcome_handler on_outcome, asio::any_completion_handler<bulk_signature> handler) {
+    auto e = std::make_shared<engine>(std::move(c), source, std::move(options), std::move(on_outcome));
     e->start(std::move(handler));
 }
 
 }  // namespace detail
 
 std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params) {
-    return std::make_unique<detail::list_source>(c, std::move(params));
+    return std::make_unique<detail::list_source>(c.impl(), std::move(params));
+}
+
+std::string_view to_string(bulk_stop_reason r) noexcept {
+    switch (r) {
+        case bulk_stop_reason::none: return "none";
+        case bulk_stop_reason::cancelled: return "cancelled";
+        case bulk_stop_reason::source_failed: return "source_failed";
+        case bulk_stop_reason::fatal_error: return "fatal_error";
+        case bulk_stop_reason::outcome_handler_threw: return "outcome_handler_threw";
+    }
+    return "unknown";
 }
 
 }  // namespace iotjobs

@@ -326,11 +326,6 @@ std::string format_progress(const progress_snapshot& p) {
 
 namespace {
 
-std::string strip_prefix(std::string s, std::string_view prefix) {
-    if (std::string_view(s).starts_with(prefix)) s.erase(0, prefix.size());
-    return s;
-}
-
 std::string input_name(const bulk_settings& s) {
     return s.input == "-" ? std::string("(standard input)") : in_quotes(s.input);
 }
@@ -363,23 +358,17 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
                      std::to_string(m.not_attempted) + " not attempted).";
         return f;
     }
-    constexpr std::string_view source_failed = "the input failed: ";  // the engine's words
-    if (r.ec && r.ec != asio::error::operation_aborted && !m.stop_reason.starts_with(source_failed))
+    // Why the run stopped travels as a type (bulk_stop_reason) with the failing call's
+    // diagnostics; stop_reason is only displayed.
+    const bool source_failed = m.stop_kind == bulk_stop_reason::source_failed;
+    if (r.ec && r.ec != asio::error::operation_aborted && !source_failed)
         return failure{exit_other, "The run stopped early: " + m.stop_reason, false};
     if (r.ec && r.ec != asio::error::operation_aborted) {  // the source failed
-        std::string reason = strip_prefix(m.stop_reason, source_failed);
+        const std::string& reason = m.stop_detail;
         if (s.kind == bulk_kind::purge) {
-            // The list source says "listing failed: <AWS error name> <message>".
-            reason = strip_prefix(std::move(reason), "listing failed: ");
-            call_outcome o;
-            o.ec = r.ec;
-            const auto sp = reason.find(' ');
-            o.aws_error_name = reason.substr(0, sp);
-            o.message = sp == std::string::npos ? std::string() : reason.substr(sp + 1);
-            if (r.ec.category() != service_category() && !o.aws_error_name.empty()) {
-                o.message = reason;  // no AWS error name: the whole text is the explanation
-                o.aws_error_name.clear();
-            }
+            // The List call's own diagnostics (AWS error name, message, timeout phase).
+            call_outcome o = make_outcome(r.ec, m.stop_diagnostics);
+            if (o.aws_error_name.empty() && o.message.empty()) o.message = reason;
             std::string url(endpoint);
             while (!url.empty() && url.back() == '/') url.pop_back();
             url += s.job_id ? "/jobs/" + detail::encode_label(*s.job_id) + "/things"

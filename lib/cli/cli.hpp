@@ -180,6 +180,7 @@ struct call_outcome {
     std::string request_id;
     unsigned http_status = 0;
     unsigned attempts = 0;
+    timeout_phase timeout = timeout_phase::none;  // which wait timed out (diagnostics::timeout_phase())
     bool interrupted = false;  // SIGINT arrived while the call was running
 };
 

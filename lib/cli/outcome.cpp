@@ -10,17 +10,6 @@
 namespace iotjobs::cli {
 namespace {
 
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (needle.size() > haystack.size()) return false;
-    for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-        std::size_t k = 0;
-        while (k < needle.size() && lower(haystack[i + k]) == lower(needle[k])) ++k;
-        if (k == needle.size()) return true;
-    }
-    return false;
-}
-
 std::string quoted_url(std::string_view url) { return "\"" + std::string(url) + "\""; }
 
 bool is_retryable_service_error(const error_code& ec) {
@@ -48,6 +37,29 @@ failure service_error(const call_outcome& o, std::string_view operation, unsigne
 
 std::string detail_or(const call_outcome& o) { return o.message.empty() ? o.ec.message() : o.message; }
 
+// The words for a call that ran out of time, from the phase the library reports (AWS CLI wording
+// for connect and read timeouts). `fallback` when the phase is unknown.
+failure timeout_failure(const call_outcome& o, std::string_view url, timeout_phase fallback) {
+    const timeout_phase p = o.timeout == timeout_phase::none ? fallback : o.timeout;
+    std::string msg;
+    switch (p) {
+    case timeout_phase::connect: msg = "Connect timeout on endpoint URL: " + quoted_url(url); break;
+    case timeout_phase::tls_handshake: msg = "TLS handshake timeout on endpoint URL: " + quoted_url(url); break;
+    case timeout_phase::none:
+    case timeout_phase::response: msg = "Read timeout on endpoint URL: " + quoted_url(url); break;
+    case timeout_phase::pool_wait: msg = "Timed out waiting for a connection to " + quoted_url(url); break;
+    case timeout_phase::rate_wait:
+        msg = "The operation timeout would pass while waiting for the client-side rate limiter; the request to " +
+              quoted_url(url) + " was not sent";
+        break;
+    case timeout_phase::before_attempt:
+        msg = "The operation timeout passed before the request to " + quoted_url(url) + " could be sent";
+        if (o.attempts > 0) msg += " again (after " + std::to_string(o.attempts) + " attempts)";
+        break;
+    }
+    return failure{exit_other, std::move(msg), false};
+}
+
 }  // namespace
 
 call_outcome make_outcome(const error_code& ec, const diagnostics& diag) {
@@ -58,6 +70,7 @@ call_outcome make_outcome(const error_code& ec, const diagnostics& diag) {
     o.request_id = std::string(diag.request_id());
     o.http_status = diag.http_status();
     o.attempts = diag.attempts();
+    o.timeout = diag.timeout_phase();
     return o;
 }
 
@@ -129,9 +142,9 @@ failure describe_outcome(const call_outcome& o, std::string_view operation, std:
                                " could not be parsed: " + detail_or(o),
                            false};
         case client_errc::deadline_exceeded:
-            return failure{exit_other, "Read timeout on endpoint URL: " + quoted_url(url), false};
+            return timeout_failure(o, url, timeout_phase::response);
         case client_errc::pool_acquire_timeout:
-            return failure{exit_other, "Timed out waiting for a connection to " + quoted_url(url), false};
+            return timeout_failure(o, url, timeout_phase::pool_wait);
         case client_errc::pool_closed:
             return failure{exit_other, "The client was shut down before the request completed.", false};
         }
@@ -146,14 +159,8 @@ failure describe_outcome(const call_outcome& o, std::string_view operation, std:
     if (category.starts_with("asio.ssl"))
         return failure{exit_other, "SSL validation failed for " + std::string(url) + " " + detail_or(o), false};
 
-    if (ec == boost::beast::error::timeout || ec == aerr::timed_out) {
-        // The client says in the message which step timed out; reading is the usual one.
-        const bool connect = contains_ci(o.message, "connect") || contains_ci(o.message, "handshake") ||
-                             contains_ci(o.message, "resolv");
-        return failure{exit_other,
-                       std::string(connect ? "Connect" : "Read") + " timeout on endpoint URL: " + quoted_url(url),
-                       false};
-    }
+    if (ec == boost::beast::error::timeout || ec == aerr::timed_out)  // the phase is a diagnostics field
+        return timeout_failure(o, url, timeout_phase::response);
     if (ec == aerr::connection_refused || ec == aerr::host_not_found || ec == aerr::host_not_found_try_again ||
         ec == aerr::no_data || ec == aerr::no_recovery || ec == aerr::network_unreachable ||
         ec == aerr::network_down || ec == aerr::host_unreachable || ec == aerr::address_family_not_supported)

@@ -290,6 +290,7 @@ public:
             error_code ec;
             if (!try_acquire(conn)) ec = co_await acquire(conn, deadline);  // the coroutine only to wait in line
             if (ec) {
+                if (ec == client_errc::pool_acquire_timeout) info.timeout = timeout_phase::pool_wait;
                 info.connect_failed = true;
                 co_return ec;
             }
@@ -300,6 +301,15 @@ public:
                 if (ec) {
                     info.connect_failed = true;
                     co_return ec;  // the guard releases the slot
+                }
+                // Resolving and connecting ignore the cancellation slot: a cancellation that came
+                // meanwhile is only recorded in the state. Nothing is written after it; the new
+                // connection is kept for the next call.
+                if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+                    info.connect_failed = true;
+                    slot.active = false;
+                    release(std::move(conn));
+                    co_return asio::error::operation_aborted;
                 }
             } else {
                 reuses_.fetch_add(1, std::memory_order_relaxed);
@@ -316,12 +326,14 @@ public:
                     if (ec) {  // (a response completed in the meantime still counts)
                         ec = beast::error::timeout;
                         attempt.timed_out = true;
+                        attempt.timeout = timeout_phase::response;
                     }
                 }
             }
             info.request_written = attempt.request_written || written_before;
             info.response_started = attempt.response_started;
             info.timed_out = attempt.timed_out;
+            info.timeout = attempt.timeout;
             slot.active = false;
             release(ec || !keep ? nullptr : std::move(conn));
             if (!ec) co_return ec;
@@ -620,7 +632,10 @@ private:
             if (auto t = bounded(settings_.timeouts.connect, deadline); t.count() > 0) stream.expires_after(t);
             co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
             if (ec) {
-                if (ec == beast::error::timeout) info.timed_out = true;
+                if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+                    info.timed_out = true;
+                    info.timeout = timeout_phase::connect;
+                }
                 std::lock_guard lk(mutex_);
                 dns_expiry_ = {};  // resolve again next time
                 co_return ec;
@@ -705,6 +720,7 @@ private:
         if (!step.finish()) {
             ec = beast::error::timeout;
             info.timed_out = true;
+            info.timeout = timeout_phase::tls_handshake;
         }
         co_return ec;
     }

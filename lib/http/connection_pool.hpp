@@ -7,6 +7,7 @@
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/config.hpp>
+#include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -40,6 +41,7 @@ struct exchange_info {
     bool request_written = false;    // the whole request was written: the server may have acted on it
     bool response_started = false;   // at least one response byte arrived
     bool timed_out = false;          // a connect / handshake / attempt deadline fired
+    timeout_phase timeout = timeout_phase::none;  // which one (pool_wait: acquire timeout)
     bool connect_failed = false;     // the failure happened before the request could be written
 };
 

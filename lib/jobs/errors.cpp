@@ -1,4 +1,5 @@
 // Error categories of iotjobs and the mapping from AWS error names to service_errc.
+#include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
 
 #include <array>
@@ -176,6 +177,19 @@ bool is_fatal_for_client(const error_code& ec) noexcept {
     case service_errc::access_denied: return true;
     default: return false;
     }
+}
+
+std::string_view to_string(timeout_phase p) noexcept {
+    switch (p) {
+    case timeout_phase::none: return "none";
+    case timeout_phase::connect: return "connect";
+    case timeout_phase::tls_handshake: return "tls_handshake";
+    case timeout_phase::response: return "response";
+    case timeout_phase::pool_wait: return "pool_wait";
+    case timeout_phase::rate_wait: return "rate_wait";
+    case timeout_phase::before_attempt: return "before_attempt";
+    }
+    return "unknown";
 }
 
 }  // namespace iotjobs

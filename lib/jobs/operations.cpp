@@ -14,11 +14,15 @@ namespace {
 
 template <class Result, class Parse>
 asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
-                                       std::shared_ptr<std::tuple<Result>> out, Parse parse) {
+                                       std::shared_ptr<std::tuple<Result>> out, Parse parse, const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     co_await asio::this_coro::throw_if_cancelled(false);  // as run_operation
     diagnostics own;
     diagnostics& d = diag ? *diag : own;
+    if (cancelled_before_start(node)) {
+        d.clear();
+        co_return asio::error::operation_aborted;
+    }
     http_response resp;
     error_code ec = co_await impl->execute(op, resp, d);
     if (ec) co_return ec;
@@ -34,7 +38,11 @@ void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* d
     if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
     auto& client = *impl;
-    client.spawn(run_parsed<Result>(std::move(impl), build_request(req), diag, out, parse), std::move(handler), out);
+    client.spawn(
+        [&](const op_node* node) {
+            return run_parsed<Result>(std::move(impl), build_request(req), diag, out, parse, node);
+        },
+        std::move(handler), out);
 }
 
 }  // namespace

@@ -769,8 +769,23 @@ TEST_CASE("cli: transport, TLS, configuration and other outcomes") {
     f = code_of(boost::beast::error::timeout, "reading the response");
     CHECK(f.exit_code == exit_other);
     CHECK(f.message == "Read timeout on endpoint URL: \"" + url + "\"");
-    CHECK(code_of(boost::beast::error::timeout, "connect timed out").message ==
-          "Connect timeout on endpoint URL: \"" + url + "\"");
+    {  // the phase comes from diagnostics::timeout_phase(), never from the message's words
+        call_outcome o;
+        o.ec = boost::beast::error::timeout;
+        o.message = "reading the response";
+        o.timeout = iotjobs::timeout_phase::connect;
+        CHECK(describe_outcome(o, "DeleteJobExecution", url, 3).message ==
+              "Connect timeout on endpoint URL: \"" + url + "\"");
+        o.timeout = iotjobs::timeout_phase::tls_handshake;
+        CHECK(describe_outcome(o, "DeleteJobExecution", url, 3).message ==
+              "TLS handshake timeout on endpoint URL: \"" + url + "\"");
+        o.ec = make_error_code(iotjobs::client_errc::deadline_exceeded);
+        o.timeout = iotjobs::timeout_phase::pool_wait;
+        CHECK(describe_outcome(o, "DeleteJobExecution", url, 3).message ==
+              "Timed out waiting for a connection to \"" + url + "\"");
+        CHECK(code_of(boost::beast::error::timeout, "connect timed out").message ==
+              "Read timeout on endpoint URL: \"" + url + "\"");
+    }
     f = code_of(boost::asio::error::eof);
     CHECK(f.exit_code == exit_other);
     CHECK(contains(f.message, "Connection was closed"));

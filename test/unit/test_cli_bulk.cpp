@@ -1,5 +1,6 @@
 // bulk-delete and purge without a network: the option tables and help, argument errors (252,
 // nothing sent), --status parsing, the progress line, the summary and the exit code of a run.
+#include "diagnostics_access.hpp"
 #include "cli/bulk.hpp"
 #include "cli/cli.hpp"
 
@@ -465,7 +466,9 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     bulk_result header;
     header.ec = make_error_code(client_errc::invalid_parameter);
     header.summary.stopped_early = true;
+    header.summary.stop_kind = iotjobs::bulk_stop_reason::source_failed;
     header.summary.stop_reason = "the input failed: line 1: the CSV header has no jobId column";
+    header.summary.stop_detail = "line 1: the CSV header has no jobId column";
     f = bulk_result_failure(header, s, endpoint, 3);
     CHECK(f.exit_code == 252);
     CHECK(f.message == "The input \"items.csv\" cannot be used: line 1: the CSV header has no jobId column");
@@ -473,7 +476,10 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     bulk_result other_stop;
     other_stop.ec = make_error_code(client_errc::invalid_parameter);
     other_stop.summary.stopped_early = true;
+    other_stop.summary.stop_kind = iotjobs::bulk_stop_reason::outcome_handler_threw;
+    // The display text is never parsed: words that look like a source failure change nothing.
     other_stop.summary.stop_reason = "the outcome handler threw: bad_alloc";
+    other_stop.summary.stop_detail = "bad_alloc";
     f = bulk_result_failure(other_stop, s, endpoint, 3);
     CHECK(f.exit_code == 255);
     CHECK(f.message == "The run stopped early: the outcome handler threw: bad_alloc");
@@ -489,13 +495,17 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     bulk_result listing;
     listing.ec = make_error_code(service_errc::access_denied);
     listing.summary.stopped_early = true;
-    listing.summary.stop_reason = "the input failed: listing failed: AccessDeniedException User is not authorized";
+    listing.summary.stop_kind = iotjobs::bulk_stop_reason::source_failed;
+    listing.summary.stop_reason = "(display text, never parsed)";
+    iotjobs::detail::access::aws_error_name(listing.summary.stop_diagnostics) = "AccessDeniedException";
+    iotjobs::detail::access::message(listing.summary.stop_diagnostics) = "User is not authorized";
     f = bulk_result_failure(listing, p, endpoint, 3);
     CHECK(f.exit_code == 254);
     CHECK(f.message == "An error occurred (AccessDeniedException) when calling the ListJobExecutionsForJob operation: "
                        "User is not authorized");
     listing.ec = boost::asio::error::connection_refused;
-    listing.summary.stop_reason = "the input failed: listing failed:  Connection refused";
+    listing.summary.stop_diagnostics.clear();
+    iotjobs::detail::access::message(listing.summary.stop_diagnostics) = "Connection refused";
     f = bulk_result_failure(listing, p, endpoint, 3);
     CHECK(f.exit_code == 255);
     CHECK(f.message == "Could not connect to the endpoint URL: \"" + endpoint + "/jobs/job-1/things\"");
