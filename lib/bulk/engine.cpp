@@ -258,8 +258,10 @@ struct engine : std::enable_shared_from_this<engine> {
             diagnostics diag;
             describe_job_execution_request req{item.request.thing_name, item.request.job_id,
                                                item.request.execution_number};
-            auto call = describe_job_execution(cl, std::move(req), diag,
-                                               asio::bind_cancellation_slot(call_cancel->slot(), use_tuple));
+            auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
+            auto call = asio::async_initiate<decltype(token), describe_signature>(
+                initiate_erased<describe_job_execution_request, describe_signature>{async_describe_erased}, token,
+                impl, std::move(req), &diag);
             auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
             if (!dec) {
                 item.status = ex.status;
@@ -271,11 +273,12 @@ struct engine : std::enable_shared_from_this<engine> {
                 o.aws_error_name = std::string(diag.aws_error_name());
                 o.message = "dry run: DescribeJobExecution failed: " +
                             std::string(diag.message().empty() ? dec.message() : diag.message());
-                if (is_fatal_for_client(dec))
-                    request_stop(dec, std::string(diag.aws_error_name().empty() ? dec.message()
-                                                                                : diag.aws_error_name()) +
-                                          ": " + std::string(diag.message()) +
-                                          " (every remaining item would fail the same way)");
+                if (is_fatal_for_client(dec) &&
+                    request_stop(dec, bulk_stop_reason::fatal_error,
+                                 std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
+                                     ": " + std::string(diag.message()) +
+                                     " (every remaining item would fail the same way)"))
+                    summary.stop_diagnostics = diag;
             }
         }
         if (item.status) {

@@ -654,7 +654,11 @@ void verify_purge(asio::io_context& ioc, client& c, const bulk_settings& s, purg
     std::function<void()> pull_next = [&] {
         src->async_next(asio::bind_executor(ioc.get_executor(), [&](error_code ec, bulk_source::pull pl) {
             if (ec) {
-                r.verify_error = strip_prefix(pl.invalid ? *pl.invalid : ec.message(), "listing failed: ");
+                // The listing's own diagnostics (a typed source of the reason, not its display text).
+                const diagnostics* d = src->last_diagnostics();
+                r.verify_error = d && !d->aws_error_name().empty()
+                                     ? std::string(d->aws_error_name()) + " " + std::string(d->message())
+                                     : ec.message();
                 done = true;
                 return;
             }

@@ -62,8 +62,9 @@ public:
         if (next_ == good_ && !after_) throw std::runtime_error("the source exploded");
         pull p;
         if (next_ < good_) {
-            p.item = iotjobs::bulk_item{{"thing-" + std::to_string(next_), "job-1", next_, {}, {}},
-                                        static_cast<std::uint64_t>(next_ + 1)};
+            p.item.emplace();
+            p.item->request = {"thing-" + std::to_string(next_), "job-1", next_, {}, {}};
+            p.item->line = static_cast<std::uint64_t>(next_ + 1);
             ++next_;
             ++pulled;
         }
