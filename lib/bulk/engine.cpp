@@ -155,6 +155,7 @@ struct engine : std::enable_shared_from_this<engine> {
         o.aws_error_name = std::string(diag.aws_error_name());
         o.message = std::string(diag.message());
         o.attempts = diag.attempts();
+        o.request_id = std::string(diag.request_id());
         o.earlier_attempt_may_have_succeeded = diag.earlier_attempt_may_have_succeeded();
         if (!ec) {
             o.kind = bulk_outcome_kind::deleted;
@@ -193,6 +194,7 @@ struct engine : std::enable_shared_from_this<engine> {
             auto call = describe_job_execution(cl, std::move(req), diag,
                                                asio::bind_cancellation_slot(call_cancel->slot(), use_tuple));
             auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
+            o.request_id = std::string(diag.request_id());
             if (!dec) {
                 item.status = ex.status;
             } else if (dec == service_errc::resource_not_found) {
