@@ -325,13 +325,14 @@ std::string box(std::string_view title, const std::vector<std::string>& header,
     std::size_t inner = 0;
     for (auto w : widths) inner += w + 3;
     inner = inner ? inner - 1 : 0;
-    if (title.size() > inner && !widths.empty()) {
-        widths.back() += title.size() - inner;
-        inner = title.size();
+    if (title.size() + 2 > inner) {
+        if (!widths.empty()) widths.back() += title.size() + 2 - inner;
+        inner = title.size() + 2;
     }
     std::string s = "+" + std::string(inner, '-') + "+\n";
     const std::size_t left = (inner - title.size()) / 2;
     s += "|" + std::string(left, ' ') + std::string(title) + std::string(inner - title.size() - left, ' ') + "|\n";
+    if (widths.empty()) return s + "+" + std::string(inner, '-') + "+\n";
     s += rule(widths) + cells(header, widths) + rule(widths);
     for (const auto& r : rows) s += cells(r, widths);
     return s + rule(widths);
@@ -384,7 +385,15 @@ std::string format_table(const boost::json::value& v, std::string_view title) {
 std::string format_response(const boost::json::value& v, output_format f, std::string_view title) {
     if (const auto* o = v.if_object(); o && o->empty()) return {};
     switch (f) {
-    case output_format::text: return format_text(v);
+    case output_format::text: {
+        // As awscli's paginated text output: the resume token last, on a NEXTTOKEN line.
+        const auto* o = v.if_object();
+        const json::value* token = o ? o->if_contains("NextToken") : nullptr;
+        if (!token) return format_text(v);
+        json::object rest = *o;
+        rest.erase("NextToken");
+        return format_text(rest) + "NEXTTOKEN\t" + python_str(*token) + "\n";
+    }
     case output_format::table: return format_table(v, title);
     case output_format::json: break;
     }
