@@ -95,7 +95,7 @@ std::string help_text() {
     for (const auto& c : command_specs()) {
         s += "  ";
         s += c.name;
-        s.append(c.name.size() < 24 ? 24 - c.name.size() : 1, ' ');
+        s.append(c.name.size() < 32 ? 32 - c.name.size() : 1, ' ');
         s += c.summary;
         s += '\n';
     }
