@@ -237,6 +237,7 @@ public:
         return f.exit_code;
     }
     const resolved_configuration& configuration() const { return rc_; }
+    std::ostream& error_stream() const { return ctx_.err; }
     void print(const json::value& v, std::string_view title) {
         ctx_.out << format_response(v, ctx_.globals.output, title) << std::flush;
     }
@@ -338,6 +339,12 @@ asio::awaitable<int> run_list(call_runner& run, client& c, Request req, paging p
         skip = 0;
         service_token = page.next_token;
         if (single || resume || !page.next_token) break;
+        if (page.next_token == page_token) {  // botocore's PaginationError: no progress, stop
+            print_failure(run.error_stream(), failure{exit_other,
+                                                      "Error during pagination: The same next token was received "
+                                                      "twice: " + *page.next_token, false});
+            co_return exit_other;
+        }
         req.next_token = page.next_token;
         if (p.max_items && items.size() == *p.max_items) {
             resume = resume_token{page.next_token, 0};
