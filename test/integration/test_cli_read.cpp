@@ -4,7 +4,7 @@
 // describe-job-execution, cancel-job-execution (nothing printed; the fake's state changes);
 // --output text and table; exit codes 252 (nothing sent), 254, 255. bulk-delete and purge: the
 // JSON summary on stdout (on stderr with --report -), requestId in the report, the item on each
-// --debug line.
+// --debug line. SIGINT during a listing: 130, nothing on stdout (the real binary).
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
 #include "fake/server.hpp"
@@ -13,10 +13,17 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <spawn.h>
 #include <sstream>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fake = iotjobs::fake;
@@ -358,5 +365,55 @@ TEST_CASE("cli bulk e2e: the JSON summary, requestId in the report, the item on 
     CHECK(r.code == 0);
     CHECK(r.out.empty());
     CHECK(contains(r.err, "purge: "));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli read e2e: SIGINT during a listing exits 130 and prints nothing (the real binary)") {
+    const char* bin_dir = std::getenv("IOTJOBS_BIN_DIR");
+    if (!bin_dir) {
+        MESSAGE("IOTJOBS_BIN_DIR not set (run through ctest): SIGINT test skipped");
+        return;
+    }
+    const std::string bin = std::string(bin_dir) + "/iotjobs";
+    REQUIRE_MESSAGE(std::filesystem::exists(bin), "iotjobs binary not found at " << bin);
+    fake::server s;
+    s.start();
+    seed_job(s, "job-i", 3);
+    std::string error;
+    auto stall = fake::parse_fault("stall=always", error);
+    REQUIRE_MESSAGE(stall.has_value(), error);
+    s.set_faults({*stall});
+
+    const auto dir = std::filesystem::temp_directory_path() / ("iotjobs-cli-read-int-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string out_file = (dir / "stdout").string();
+    std::vector<std::string> args{bin, "list-job-executions-for-job", "--job-id", "job-i", "--max-attempts", "1",
+                                  "--cli-read-timeout", "30"};
+    std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+                                  "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                  "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& a : envs) envp.push_back(a.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (s.stats().requests_total == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(s.stats().requests_total >= 1);
+    ::kill(pid, SIGINT);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    CHECK(std::filesystem::file_size(out_file) == 0);
     std::filesystem::remove_all(dir);
 }
