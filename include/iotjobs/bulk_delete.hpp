@@ -54,6 +54,7 @@ struct bulk_outcome {
     std::string message;         // the service's or the client's explanation
     std::string raw_input;       // invalid_input only: the offending line, whole (up to 64 KiB)
     unsigned attempts = 0;
+    std::string request_id;  // x-amzn-RequestId of the last response, when the service answered
     bool earlier_attempt_may_have_succeeded = false;
     // Dry runs (kind not_attempted): what a real run would do, from item.status (deleted or
     // refused), or not_found when DescribeJobExecution did not find it; nullopt when the lookup

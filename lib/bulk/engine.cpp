@@ -223,6 +223,7 @@ struct engine : std::enable_shared_from_this<engine> {
         o.aws_error_name = std::string(diag.aws_error_name());
         o.message = std::string(diag.message());
         o.attempts = diag.attempts();
+        o.request_id = std::string(diag.request_id());
         o.earlier_attempt_may_have_succeeded = diag.earlier_attempt_may_have_succeeded();
         if (!ec) {
             o.kind = bulk_outcome_kind::deleted;
@@ -263,6 +264,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 initiate_erased<describe_job_execution_request, describe_signature>{async_describe_erased}, token,
                 impl, std::move(req), &diag);
             auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
+            o.request_id = std::string(diag.request_id());
             if (!dec) {
                 item.status = ex.status;
             } else if (dec == service_errc::resource_not_found) {

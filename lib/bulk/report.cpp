@@ -173,6 +173,10 @@ void append_outcome_jsonl(std::string& out, const bulk_outcome& o) {
     }
     out += ",\"attempts\":";
     append_int(out, o.attempts);
+    if (!o.request_id.empty()) {
+        out += ",\"requestId\":";
+        append_json_string(out, o.request_id);
+    }
     if (o.earlier_attempt_may_have_succeeded) out += ",\"possiblyDeletedEarlier\":true";
     if (invalid) {
         out += ",\"input\":";

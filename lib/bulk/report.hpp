@@ -22,7 +22,7 @@ void append_json_string(std::string& out, std::string_view s);
 // Appends one report line, '\n' included. An item's line:
 //   {"line":N,"thingName":s,"jobId":s,"executionNumber":N,["force":b,]["namespaceId":s,]
 //    ["status":S,]"outcome":"deleted"|"not_found"|"refused"|"failed"|"not_attempted",
-//    ["predicted":"deleted"|"refused"|"not_found",]["error":s,]["message":s,]"attempts":N
+//    ["predicted":"deleted"|"refused"|"not_found",]["error":s,]["message":s,]"attempts":N[,"requestId":s]
 //    [,"possiblyDeletedEarlier":true]}
 // An invalid_input line has no item members (nothing of it is a request, so a report fed back as
 // input never sends anything for it):

@@ -6,6 +6,7 @@
 // Everything runs on one thread: the engine, the outcome callback (report, counters), the
 // progress ticker and the SIGINT handler share one io_context, so no state needs a lock.
 #include "cli/bulk.hpp"
+#include "cli/output.hpp"
 
 #include "bulk/report.hpp"
 #include "jobs/wire.hpp"
@@ -921,6 +922,7 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
 
     auto on_outcome = [&](const bulk_outcome& o) {
         ++outcomes;
+        if (log.enabled()) log.write("bulk", outcome_debug_line(o, s.kind == bulk_kind::purge));
         if (report && report_error.empty()) {
             report_line.clear();
             detail::append_outcome_jsonl(report_line, o);
@@ -1074,7 +1076,9 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
     log.write("cli", "run finished: " + (result.ec ? result.ec.message() : std::string("no error")) +
                          (result.summary.stop_reason.empty() ? std::string() : "; " + result.summary.stop_reason));
     err << format_summary(result, s) << std::flush;
-    return fail(bulk_result_failure(result, s, rc.display_endpoint, rc.config.retry.max_attempts));
+    const int code = fail(bulk_result_failure(result, s, rc.display_endpoint, rc.config.retry.max_attempts));
+    print_bulk_json_summary(ctx, result, s, code);
+    return code;
 }
 
 int bulk_command(const command_context& ctx, std::variant<bulk_settings, failure> settings) {

@@ -53,7 +53,7 @@ void append_option_help(std::string& out, const option_spec& o) {
 
 constexpr std::string_view exit_codes_text =
     "EXIT CODES\n"
-    "  0    success (nothing is printed)\n"
+    "  0    success\n"
     "  130  interrupted (SIGINT)\n"
     "  252  invalid arguments or parameter values; nothing was sent\n"
     "  253  configuration problem (no region, no credentials, malformed settings)\n"
@@ -95,7 +95,7 @@ std::string help_text() {
     for (const auto& c : command_specs()) {
         s += "  ";
         s += c.name;
-        s.append(c.name.size() < 24 ? 24 - c.name.size() : 1, ' ');
+        s.append(c.name.size() < 32 ? 32 - c.name.size() : 1, ' ');
         s += c.summary;
         s += '\n';
     }
@@ -175,6 +175,11 @@ void print_failure(std::ostream& err, const failure& f) {
 int run_cli(std::span<const std::string> args, const environment& env, std::ostream& out, std::ostream& err,
             const run_options& ro) {
     try {
+        // Hidden: the bash completion script (tools/iotjobs/completion.bash is a copy of it).
+        if (args.size() == 2 && args[0] == "--completion" && args[1] == "bash") {
+            out << completion_script() << std::flush;
+            return exit_success;
+        }
         auto parsed = parse_command_line(args);
         if (auto* f = std::get_if<failure>(&parsed)) {
             print_failure(err, *f);

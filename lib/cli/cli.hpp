@@ -118,7 +118,7 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
 // ---------------------------------------------------------------------------------------------
 // Global options, checked (252 on malformed values).
 
-enum class output_format { json, text };
+enum class output_format { json, text, table };
 
 struct global_options {
     std::optional<std::string> region;
@@ -131,6 +131,7 @@ struct global_options {
     output_format output = output_format::json;
     bool debug = false;
     bool no_verify_ssl = false;
+    bool no_paginate = false;  // --no-paginate: list commands make one call (the AWS CLI's global option)
 };
 
 std::variant<global_options, failure> to_global_options(const parsed_options& globals);
@@ -278,6 +279,18 @@ failure client_construction_failure(const std::exception& e, const resolved_conf
 // bulk-delete and purge (bulk.cpp).
 int bulk_delete_command(const command_context& ctx);
 int purge_command(const command_context& ctx);
+
+// The read commands and cancel (read_commands.cpp): list-job-executions-for-job,
+// list-job-executions-for-thing, describe-job-execution, cancel-job-execution. Output as the
+// AWS CLI prints the response (--output json|text|table); exit codes as delete-job-execution.
+int list_job_executions_for_job_command(const command_context& ctx);
+int list_job_executions_for_thing_command(const command_context& ctx);
+int describe_job_execution_command(const command_context& ctx);
+int cancel_job_execution_command(const command_context& ctx);
+
+// The bash completion script for the commands and options of command_specs() (completion.cpp);
+// `iotjobs --completion bash` prints it. tools/iotjobs/completion.bash is a copy, checked by a test.
+std::string completion_script();
 
 // Builds the client on a fresh io_context, runs one DeleteJobExecution and returns the exit code
 // (messages to `err`; nothing on stdout on success, as the AWS CLI).

@@ -23,7 +23,13 @@ constexpr std::array global_specs{
                 "Do not verify the server's TLS certificate or host name (tests only)."},
     option_spec{"--no-cli-pager", "no-cli-pager", option_kind::flag_true, false, "",
                 "Accepted for compatibility; iotjobs never uses a pager."},
-    option_spec{"--output", "output", option_kind::value, false, "<json|text>", "Output format."},
+    option_spec{"--output", "output", option_kind::value, false, "<json|text|table>",
+                "Output format: json (default; the response as the AWS CLI prints it), text (tab-separated "
+                "values, as the AWS CLI's text output) or table (a boxed table). bulk-delete and purge: json "
+                "adds a JSON summary object on stdout (on stderr when --report - writes the report to stdout)."},
+    option_spec{"--no-paginate", "no-paginate", option_kind::flag_true, false, "",
+                "List commands: make one call only (as given by --max-results / --next-token) instead of "
+                "fetching every page."},
     option_spec{"--profile", "profile", option_kind::value, false, "<name>",
                 "Named profile of the shared config files (~/.aws/config, ~/.aws/credentials)."},
     option_spec{"--region", "region", option_kind::value, false, "<region>",
@@ -172,7 +178,8 @@ constexpr std::string_view bulk_delete_details =
     "  Members: line (of the input), thingName, jobId, executionNumber, force and\n"
     "  namespaceId (when set), status (the execution's status when known: listed by\n"
     "  purge, looked up by --dry-run), outcome, predicted (--dry-run), error (the AWS\n"
-    "  error name or the error, when not deleted), message, attempts,\n"
+    "  error name or the error, when not deleted), message, attempts, requestId\n"
+    "  (x-amzn-RequestId of the last response, when the service answered),\n"
     "  possiblyDeletedEarlier (not_found after a retry of an attempt that may have\n"
     "  succeeded), carried (true: the line of an earlier report, see RESUMING).\n"
     "  An invalid_input line has no thingName, jobId or executionNumber; its input\n"
@@ -219,8 +226,23 @@ constexpr std::string_view bulk_delete_details =
     "  rate over the last 5 seconds, the ETA, throttled responses, retries and\n"
     "  failures. Nothing of the kind when stderr is not a terminal. A summary is\n"
     "  always printed on stderr at the end: each outcome's count, items skipped,\n"
-    "  seconds, rate, requests, and why the run stopped early if it did. Nothing is\n"
-    "  printed on stdout.\n"
+    "  seconds, rate, requests, and why the run stopped early if it did.\n"
+    "  With --output json (the default) a JSON summary follows, one line, on\n"
+    "  stdout -- or on stderr, after the human summary, when --report - writes the\n"
+    "  report to stdout (stdout then holds the report's JSON Lines only):\n"
+    "\n"
+    "    {\"command\":\"bulk-delete\",\"items\":25,\"outcomes\":{\"deleted\":20,\n"
+    "     \"not_found\":1,\"refused\":1,\"failed\":0,\"not_attempted\":0,\n"
+    "     \"invalid_input\":3},\"possiblyDeletedEarlier\":0,\"skipped\":0,\n"
+    "     \"stoppedEarly\":false,\"stopReason\":null,\"report\":\"r.jsonl\",\n"
+    "     \"seconds\":0.41,\"requests\":22,\"retries\":0,\"throttled\":0,\n"
+    "     \"exitCode\":254}\n"
+    "\n"
+    "  plus \"dryRun\" (counts by predicted outcome) for dry runs and, for purge,\n"
+    "  \"verification\" ({\"verified\",\"remaining\",\"error\"}). --output text or\n"
+    "  table: the human summary only; nothing on stdout but a --report - report.\n"
+    "  With --debug, one line per outcome names its item (line or listing\n"
+    "  position, thing, job, execution number), the outcome and the request id.\n"
     "\n"
     "INTERRUPTING\n"
     "  Ctrl-C (SIGINT) stops taking new items, lets the requests in flight finish,\n"
@@ -284,6 +306,83 @@ constexpr std::string_view purge_details =
     "    iotjobs purge --thing-name sensor-1 --dry-run --report would-delete.jsonl\n"
     "\n";
 
+
+// The read commands, options in the model's member order, then the AWS CLI's pagination options.
+#define IOTJOBS_PAGING_SPECS                                                                                     \
+    option_spec{"--max-results", "max-results", option_kind::value, false, "<value>",                             \
+                "The maximum number of results per call (1-250). Giving it (or --next-token) turns automatic "    \
+                "pagination off: one call, and its nextToken is printed."},                                      \
+        option_spec{"--next-token", "next-token", option_kind::value, false, "<value>",                           \
+                    "The service's token for the next page (one call, as --max-results)."},                       \
+        option_spec{"--starting-token", "starting-token", option_kind::value, false, "<value>",                   \
+                    "Where to start: the NextToken printed by an earlier command cut short by --max-items."},     \
+        option_spec{"--page-size", "page-size", option_kind::value, false, "<value>",                             \
+                    "Items per call (maxResults, 1-250) while fetching every page; the output is the same."},     \
+        option_spec{"--max-items", "max-items", option_kind::value, false, "<value>",                             \
+                    "Print at most this many items, and a NextToken to pass to --starting-token to go on."}
+
+constexpr std::array list_for_job_specs{
+    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The unique identifier of the job."},
+    option_spec{"--status", "status", option_kind::value, false, "<value>",
+                "Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, "
+                "REMOVED or CANCELED."},
+    IOTJOBS_PAGING_SPECS,
+};
+
+constexpr std::array list_for_thing_specs{
+    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>", "The thing name."},
+    option_spec{"--status", "status", option_kind::value, false, "<value>",
+                "Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, "
+                "REMOVED or CANCELED."},
+    option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",
+                "The namespace used to indicate that a job is a customer-managed job ([a-zA-Z0-9_-]+)."},
+    option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
+                "Only the executions of this job (1-64 characters of [a-zA-Z0-9_-])."},
+    IOTJOBS_PAGING_SPECS,
+};
+#undef IOTJOBS_PAGING_SPECS
+
+constexpr std::array describe_specs{
+    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The unique identifier of the job."},
+    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
+                "The name of the thing on which the job execution is running."},
+    option_spec{"--execution-number", "execution-number", option_kind::value, false, "<value>",
+                "The execution number (a signed 64-bit integer); without it, the latest execution."},
+};
+
+constexpr std::array cancel_specs{
+    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The ID of the job to be canceled."},
+    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
+                "The name of the thing whose execution of the job will be canceled."},
+    option_spec{"--force", "force", option_kind::flag_true, false, "",
+                "Cancel an IN_PROGRESS execution too (sent as force=true)."},
+    option_spec{"--no-force", "force", option_kind::flag_false, false, "",
+                "Send force=false: only QUEUED executions may be canceled (the service's default)."},
+    option_spec{"--expected-version", "expected-version", option_kind::value, false, "<value>",
+                "Cancel only if the execution's current version is this one (VersionConflictException "
+                "otherwise)."},
+    option_spec{"--status-details", "status-details", option_kind::value, false, "<value>",
+                "Status details, as KeyName1=string,KeyName2=string or a JSON object of strings "
+                "{\"KeyName1\":\"string\"} (at most 10)."},
+};
+
+constexpr std::string_view list_details =
+    "PAGINATION\n"
+    "  As the AWS CLI: every page is fetched and the summaries are printed as one\n"
+    "  list. --max-items N prints at most N and, when more remain, a NextToken;\n"
+    "  --starting-token T goes on from there. --page-size sets the calls' maxResults.\n"
+    "  --max-results or --next-token (or the global --no-paginate) make exactly one\n"
+    "  call and print the service's nextToken.\n"
+    "\n"
+    "    iotjobs list-job-executions-for-job --job-id fw-42 --max-items 100\n"
+    "    iotjobs list-job-executions-for-job --job-id fw-42 --starting-token <NextToken>\n"
+    "\n"
+    "OUTPUT\n"
+    "  json (default) as the AWS CLI v2 prints it, timestamps in ISO 8601 in the\n"
+    "  local time zone (its cli_timestamp_format default, iso8601); text and table\n"
+    "  as with --output.\n"
+    "\n";
+
 constexpr std::array commands{
     command_spec{"delete-job-execution", "Delete a job execution (DeleteJobExecution).",
                  "Deletes a job execution of a thing. Only executions in a terminal state (SUCCEEDED, "
@@ -301,6 +400,23 @@ constexpr std::array commands{
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
                  purge_specs, &purge_command, purge_details, bulk_exit_codes},
+    command_spec{"list-job-executions-for-job", "List the executions of a job (ListJobExecutionsForJob).",
+                 "Lists the job executions of a job, optionally only those in one --status. Prints "
+                 "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
+                 list_for_job_specs, &list_job_executions_for_job_command, list_details, {}},
+    command_spec{"list-job-executions-for-thing", "List the job executions of a thing (ListJobExecutionsForThing).",
+                 "Lists the job executions of a thing, optionally only those in one --status, of one "
+                 "--job-id or of a --namespace-id. Prints {\"executionSummaries\": [{\"jobId\": ..., "
+                 "\"jobExecutionSummary\": {...}}]} as the AWS CLI.",
+                 list_for_thing_specs, &list_job_executions_for_thing_command, list_details, {}},
+    command_spec{"describe-job-execution", "Describe a job execution (DescribeJobExecution).",
+                 "Describes a job execution: prints {\"execution\": {...}} as the AWS CLI (timestamps in "
+                 "ISO 8601, local time zone).",
+                 describe_specs, &describe_job_execution_command, {}, {}},
+    command_spec{"cancel-job-execution", "Cancel a job execution (CancelJobExecution).",
+                 "Cancels the execution of a job on a thing: QUEUED ones, and IN_PROGRESS ones with --force. "
+                 "Prints nothing on success.",
+                 cancel_specs, &cancel_job_execution_command, {}, {}},
 };
 
 const option_spec* find_spec(std::span<const option_spec> specs, std::string_view name) {
@@ -515,15 +631,18 @@ std::variant<global_options, failure> to_global_options(const parsed_options& p)
     copy("profile", g.profile);
     g.debug = p.flag("debug").value_or(false);
     g.no_verify_ssl = p.flag("no-verify-ssl").value_or(false);
+    g.no_paginate = p.flag("no-paginate").value_or(false);
 
     if (const std::string* v = p.value("output")) {
         if (*v == "json") {
             g.output = output_format::json;
         } else if (*v == "text") {
             g.output = output_format::text;
+        } else if (*v == "table") {
+            g.output = output_format::table;
         } else {
             return usage_failure("argument --output: Invalid choice " + detail::quote_for_message(*v) +
-                                 ", valid choices are:\n\njson | text");
+                                 ", valid choices are:\n\njson | text | table");
         }
     }
     if (const std::string* v = p.value("max-attempts")) {

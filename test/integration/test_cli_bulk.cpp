@@ -219,7 +219,13 @@ TEST_CASE("cli bulk e2e: CSV input, every item once in the report with its outco
 
     auto r = run({"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, env_for(s));
     CHECK(r.code == 254);  // refused and invalid lines
-    CHECK(r.out.empty());
+    {
+        // stdout: only the JSON summary (--output json, the default).
+        const json::value summary = json::parse(r.out);
+        CHECK(summary.at("items").as_int64() == 25);
+        CHECK(summary.at("outcomes").at("invalid_input").as_int64() == 3);
+        CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+    }
     CHECK(contains(r.err, "bulk-delete: 25 items"));
     CHECK(contains(r.err, "Not every item was deleted: 1 refused, 3 invalid input."));
     CHECK(deletes_seen(s) == 22);
