@@ -1,53 +1,121 @@
-// Credential providers. For now: static credentials from the configuration, the environment
-// (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN) and the profile's static keys in
-// the shared config / credentials files (endpoint/profile.hpp). The chain is an
-// ordered list of providers, each saying why it found nothing, so that profiles,
-// credential_process, container and IMDS providers can be added without touching callers.
+// Credential providers and the default chain.
+//
+// A provider finds one kind of credentials: static (client_config), the environment, a profile's
+// static keys, a profile's credential_process, ECS/EKS container credentials, EC2 IMDSv2. Every
+// provider has an asynchronous get (`async_get`, an Asio coroutine on the caller's executor; no
+// thread is blocked: processes and HTTP go through Asio); the ones that only read variables or
+// local files are also synchronous (`synchronous()`), so the client can settle them when it is
+// built, as before, and never touch the cache afterwards (credentials/cache.hpp).
+//
+// Results: {} with `out` filled; client_errc::no_credentials when the provider has nothing (the
+// chain moves on); any other error stops the chain (a configured source that fails). `why` says
+// why in words, never with a secret.
 #pragma once
 
 #include <iotjobs/config.hpp>
 #include <iotjobs/error.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace iotjobs::detail {
 
 using env_lookup = std::function<const char*(const char*)>;
 
+// Credentials as a provider returns them: with an expiration for temporary ones.
+struct resolved_credentials {
+    credentials value;
+    std::optional<std::chrono::system_clock::time_point> expiration;  // none: never refreshed
+    std::string source;  // the provider's name plus detail, e.g. "container (AWS_CONTAINER_CREDENTIALS_FULL_URI)"
+};
+
 class credentials_provider {
 public:
     virtual ~credentials_provider() = default;
     virtual const char* name() const noexcept = 0;
-    // Fills `out` and returns {} when found. client_errc::no_credentials when this provider has
-    // nothing (the chain moves on); another error stops the chain. `why` explains, never with secrets.
-    virtual error_code get(credentials& out, std::string& why) = 0;
+    // True when get() works without I/O other than reading local files.
+    virtual bool synchronous() const noexcept { return false; }
+    // Synchronous form (only when synchronous()); the default says the provider is asynchronous.
+    virtual error_code get(resolved_credentials& out, std::string& why);
+    // Runs on the executor it is awaited on. The default calls get().
+    virtual boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why);
 };
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c);
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN), and
+// AWS_CREDENTIAL_EXPIRATION (ISO 8601) when set.
 std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env);
 // The profile's aws_access_key_id / aws_secret_access_key / aws_session_token (credentials file,
 // else config file; endpoint/profile.hpp). `profile`: the explicit name, or empty for AWS_PROFILE /
 // AWS_DEFAULT_PROFILE / "default". The files are read on every get(). no_credentials when the
 // profile has no keys (or "default" does not exist); credentials_error for a malformed or
-// unreadable file, an unknown named profile or a partial key pair.
+// unreadable file, an unknown named profile, a partial key pair, and a profile whose only source
+// of credentials is one this client cannot use yet (role_arn, web_identity_token_file, sso_*),
+// named in the message.
 std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env);
+// The profile's credential_process (credentials/process.cpp).
+std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env);
+// ECS / EKS Pod Identity container credentials (credentials/remote.cpp).
+std::unique_ptr<credentials_provider> make_container_provider(env_lookup env);
+// EC2 instance metadata, IMDSv2 (credentials/remote.cpp).
+std::unique_ptr<credentials_provider> make_imds_provider(env_lookup env);
 
 class credentials_chain {
 public:
     void add(std::unique_ptr<credentials_provider> p) { providers_.push_back(std::move(p)); }
-    // The first provider that has credentials wins. On no_credentials, `why` lists each provider's reason.
-    error_code get(credentials& out, std::string& why);
+    bool empty() const noexcept { return providers_.empty(); }
+
+    // Runs the leading synchronous providers. True when they settle the result (credentials found,
+    // a hard error, or a chain with nothing else to try): `ec`/`out`/`why` are then the chain's
+    // answer. False when the chain must go on asynchronously (call async_get).
+    bool try_get_sync(resolved_credentials& out, error_code& ec, std::string& why);
+
+    // The first provider that has credentials wins. On no_credentials, `why` lists every provider
+    // tried and its reason: "Unable to locate credentials (environment: ...; container: ...)".
+    boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why);
 
 private:
+    error_code finish(std::string& reasons, std::string& why);
     std::vector<std::unique_ptr<credentials_provider>> providers_;
 };
 
-// The default chain for a configuration: static credentials if set; else, with cfg.profile set,
-// that profile only (an explicit profile drops the environment provider, as in botocore); else
-// the environment, then the profile.
+// The default chain for a configuration:
+//  - static credentials if set (alone);
+//  - else, with cfg.profile set, that profile only: its static keys, then its credential_process
+//    (an explicit profile drops the environment provider, as in botocore; this client also drops
+//    the container and IMDS providers then, so an explicit profile never reaches the network
+//    except through its own credential_process);
+//  - else environment, profile keys, profile credential_process, container, IMDS.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
+
+// --- helpers shared by the providers (tested in test/unit/test_credentials.cpp) ---
+
+// Splits a command line as Python's shlex.split does in POSIX mode (botocore's credential_process):
+// whitespace separates words; '...' is literal; "..." keeps \ only before \ " $ ` and newline;
+// a backslash outside quotes escapes the next character. Nullopt on an unterminated quote or a
+// trailing backslash (`error` says which).
+std::optional<std::vector<std::string>> shell_split(std::string_view command, std::string& error);
+
+// ISO 8601 / RFC 3339 date-time as the SDKs write Expiration: "2026-12-07T05:00:00Z",
+// fractional seconds, "+hh:mm" / "-hh:mm" offsets, "+hhmm", lower-case t/z accepted.
+std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+
+// Parses the JSON a credential source answered with: AccessKeyId, SecretAccessKey (required),
+// `token_key` ("SessionToken" for credential_process, "Token" for container and IMDS, optional),
+// Expiration (ISO 8601, optional). `require_version`: "Version" must be the integer 1
+// (credential_process). Errors (client_errc::credentials_error) name fields, never values.
+error_code parse_credentials_json(std::string_view body, std::string_view token_key, bool require_version,
+                                  resolved_credentials& out, std::string& why);
+
+// The variable's value, or "" when unset.
+std::string env_value(const env_lookup& env, const char* name);
 
 }  // namespace iotjobs::detail
