@@ -8,6 +8,7 @@
 #include "jobs/wire.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -310,6 +311,29 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
         if (token) cfg.static_credentials.session_token = token->value;
         note("credentials: " + from_profile(prof, *pakid) + " (access key " + mask_access_key(pakid->value) +
              ", secret key <redacted>" + (token ? ", session token <redacted>" : ", no session token") + ")");
+        return rc;
+    }
+
+    // Temporary credentials that the client's own chain fetches, caches and refreshes when a call
+    // needs them: the profile's credential_process, and (without --profile) container credentials.
+    // Instance metadata (IMDS) is not used by the CLI yet.
+    const detail::ini_value* process = prof.get("credential_process");
+    const std::string* container_var = env_value(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char* container_name = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+    if (!container_var) {
+        container_var = env_value(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        container_name = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+    }
+    if (process || (container_var && !prof.explicit_choice)) {
+        if (prof.explicit_choice) cfg.profile = prof.name;
+        cfg.environment = [e = std::make_shared<const environment>(env)](const char* name) -> const char* {
+            auto it = e->find(std::string_view(name));
+            return it == e->end() ? nullptr : it->second.c_str();
+        };
+        note(process ? "credentials: credential_process of " + from_profile(prof, *process) +
+                           " (run when a call needs credentials; refreshed before they expire)"
+                     : std::string("credentials: container provider (") + container_name +
+                           "; fetched when a call needs credentials, refreshed before they expire)");
         return rc;
     }
 
