@@ -2,7 +2,9 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -46,17 +48,48 @@ std::shared_ptr<credentials_cache::flight> credentials_cache::join_or_use(
     return flight_ ? flight_ : start_flight_locked();
 }
 
-void credentials_cache::add_waiter(flight& f, asio::any_completion_handler<void()> h) {
-    std::unique_lock lk(mutex_);
-    if (!f.done) {
-        f.waiters.push_back(std::move(h));
-        return;
-    }
-    lk.unlock();
+void credentials_cache::resume(asio::any_completion_handler<void()> h) {
+    // (1.81's any_completion_executor takes dispatch, not post: hop through ex_ first.)
     asio::post(ex_, [h = std::move(h), ex = ex_]() mutable {
         auto hex = asio::get_associated_executor(h, ex);
         asio::dispatch(hex, [h = std::move(h)]() mutable { std::move(h)(); });
     });
+}
+
+void credentials_cache::add_waiter(flight& f, asio::any_completion_handler<void()> h) {
+    std::unique_lock lk(mutex_);
+    if (f.done) {
+        lk.unlock();
+        resume(std::move(h));
+        return;
+    }
+    const std::uint64_t id = ++next_waiter_id_;
+    // The erased handler's own slot (fed by the awaiting coroutine's): it lives and dies with the
+    // handler, so the lambda below never outlives the wait. Until the waiter resumes, its frame
+    // keeps f and (through the client) this cache alive: raw pointers are safe.
+    auto slot = h.get_cancellation_slot();
+    if (slot.is_connected())
+        slot.assign([self = this, fp = &f, id](asio::cancellation_type) { self->cancel_waiter(*fp, id); });
+    f.waiters.emplace_back(id, std::move(h));
+}
+
+void credentials_cache::cancel_waiter(flight& f, std::uint64_t id) {
+    std::list<std::pair<std::uint64_t, asio::any_completion_handler<void()>>> taken;
+    {
+        std::lock_guard lk(mutex_);
+        for (auto it = f.waiters.begin(); it != f.waiters.end(); ++it)
+            if (it->first == id) {
+                taken.splice(taken.end(), f.waiters, it);
+                break;
+            }
+    }
+    // Not found: complete() already took it, its resumption is on the way.
+    for (auto& w : taken) resume(std::move(w.second));
+}
+
+bool credentials_cache::done(const flight& f) {
+    std::lock_guard lk(mutex_);
+    return f.done;
 }
 
 asio::awaitable<error_code> credentials_cache::async_get(std::shared_ptr<const credentials_snapshot>& out,
@@ -72,6 +105,7 @@ asio::awaitable<error_code> credentials_cache::async_get(std::shared_ptr<const c
             self->add_waiter(*fp, asio::any_completion_handler<void()>(std::move(handler)));
         },
         asio::use_awaitable);
+    if (!done(*f)) co_return make_error_code(asio::error::operation_aborted);  // cancelled
     // f is done: its fields no longer change.
     if (f->result) {
         out = f->result;
@@ -132,7 +166,7 @@ std::shared_ptr<const credentials_snapshot> credentials_cache::make_snapshot_loc
 }
 
 void credentials_cache::complete(const std::shared_ptr<flight>& f, fetch_result r) {
-    std::vector<asio::any_completion_handler<void()>> waiters;
+    std::list<std::pair<std::uint64_t, asio::any_completion_handler<void()>>> waiters;
     std::string log_line;
     {
         std::lock_guard lk(mutex_);
@@ -169,13 +203,7 @@ void credentials_cache::complete(const std::shared_ptr<flight>& f, fetch_result 
         if (flight_ == f) flight_.reset();
     }
     if (params_.log) params_.log(log_line);
-    for (auto& h : waiters) {
-        // (1.81's any_completion_executor takes dispatch, not post: hop through ex_ first.)
-        asio::post(ex_, [h = std::move(h), ex = ex_]() mutable {
-            auto hex = asio::get_associated_executor(h, ex);
-            asio::dispatch(hex, [h = std::move(h)]() mutable { std::move(h)(); });
-        });
-    }
+    for (auto& w : waiters) resume(std::move(w.second));
 }
 
 }  // namespace iotjobs::detail

@@ -23,10 +23,12 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -67,8 +69,8 @@ public:
     std::shared_ptr<const credentials_snapshot> try_current();
 
     // The set to sign with: the current one when usable, else the result of the refresh in
-    // progress (joined) or of a new one. Not cancellable: the wait is bounded by the providers'
-    // own timeouts (a credential_process that never exits is not).
+    // progress (joined) or of a new one. Cancellation (any type, through the awaiting coroutine's
+    // slot) ends the wait with operation_aborted; the fetch goes on for the other callers.
     boost::asio::awaitable<error_code> async_get(std::shared_ptr<const credentials_snapshot>& out, std::string& why);
 
     std::uint64_t fetches() const noexcept { return fetches_.load(std::memory_order_relaxed); }
@@ -79,7 +81,10 @@ private:
         error_code ec;
         std::string why;
         std::shared_ptr<const credentials_snapshot> result;
-        std::vector<boost::asio::any_completion_handler<void()>> waiters;
+        // Waiters by id (the id lets a cancelled waiter take itself out). A list: Asio 1.81's
+        // any_completion_handler move-assignment wraps the handler instead of moving it (and
+        // re-registers its cancellation), so handlers are only ever move-constructed here.
+        std::list<std::pair<std::uint64_t, boost::asio::any_completion_handler<void()>>> waiters;
     };
     struct fetch_result {
         error_code ec;
@@ -93,7 +98,13 @@ private:
     std::shared_ptr<flight> start_flight_locked();
     // The set in `out` (null returned) or the flight to wait for (joined or started).
     std::shared_ptr<flight> join_or_use(std::shared_ptr<const credentials_snapshot>& out);
-    void add_waiter(flight& f, boost::asio::any_completion_handler<void()> h);  // mutex_ held; flight_ must be null
+    // Queues a waiter, or resumes it at once when f is done. When the handler's cancellation
+    // slot is connected the waiter can be cancelled (any type: waiting has no side effects): it
+    // is taken out and resumed.
+    void add_waiter(flight& f, boost::asio::any_completion_handler<void()> h);
+    void cancel_waiter(flight& f, std::uint64_t id);
+    bool done(const flight& f);
+    void resume(boost::asio::any_completion_handler<void()> h);
     void complete(const std::shared_ptr<flight>& f, fetch_result r);
     std::shared_ptr<const credentials_snapshot> make_snapshot_locked(resolved_credentials r,
                                                                       std::chrono::system_clock::time_point fetched);
@@ -106,6 +117,7 @@ private:
 
     std::mutex mutex_;
     std::shared_ptr<flight> flight_;  // the fetch in progress
+    std::uint64_t next_waiter_id_ = 0;
     std::chrono::system_clock::time_point next_retry_{};  // after a failed refresh of a valid set
     std::minstd_rand rng_;
 };

@@ -3,6 +3,8 @@
 #include "credentials/cache.hpp"
 #include "credentials/provider.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -279,4 +281,38 @@ TEST_CASE("credentials cache: short-lived credentials refresh about once per lif
     }
     CHECK(f.src.calls >= 6);
     CHECK(f.src.calls <= 9);
+}
+
+TEST_CASE("credentials cache: a cancelled waiter leaves at once; the fetch goes on for the others") {
+    cache_fixture f;
+    f.src.hold = true;
+    auto other = f.start_get();
+    asio::cancellation_signal sig;
+    bool done = false;
+    error_code result;
+    std::shared_ptr<const credentials_snapshot> snap;
+    std::string why;
+    asio::co_spawn(f.ctx, f.cache->async_get(snap, why),
+                   asio::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr ep, error_code ec) {
+                       REQUIRE_FALSE(ep);
+                       result = ec;
+                       done = true;
+                   }));
+    f.ctx.poll();
+    CHECK(f.src.calls == 1);
+    CHECK_FALSE(done);
+    sig.emit(asio::cancellation_type::terminal);
+    f.ctx.restart();
+    f.ctx.poll();
+    REQUIRE(done);
+    CHECK(result == asio::error::operation_aborted);
+    CHECK_FALSE(snap);
+    CHECK_FALSE(other->done);
+    f.src.release();
+    f.ctx.restart();
+    f.ctx.run_for(std::chrono::seconds(5));
+    REQUIRE(other->done);
+    CHECK_FALSE(other->ec);
+    CHECK(other->snap->value.access_key_id == "AK1");
+    CHECK(f.cache->fetches() == 1);
 }
