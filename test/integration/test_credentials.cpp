@@ -10,6 +10,8 @@
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +22,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -525,4 +529,52 @@ TEST_CASE("refresh: a bulk run across many short-lived credential sets; one fetc
     CHECK(fetches >= 1 + static_cast<int>(seconds / 4));
     CHECK(fetches <= 3 + static_cast<int>(seconds));
     CHECK(fetches * 20 < items);
+}
+
+TEST_CASE("a call waiting for credentials honours its cancellation; the fetch still serves the next call") {
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    http_stub stub([&](const http_stub::request&) -> http_stub::response {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return release; });  // the container endpoint hangs until released
+        return {200, R"({"AccessKeyId":"ASIASLOW","SecretAccessKey":"slow-secret","Token":"slow-session",)"
+                     R"("Expiration":")" + iso(std::chrono::system_clock::now() + 1h) + R"("})"};
+    });
+    test_env env;
+    env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = stub.url("/creds");
+    endpoint e({{"ASIASLOW", {"slow-secret", "slow-session"}}});
+    asio::io_context ctx;
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = e.server.base_url();
+    cfg.retry.max_attempts = 1;
+    cfg.environment = env.lookup();
+    iotjobs::client c(ctx.get_executor(), cfg);
+
+    asio::cancellation_signal sig;
+    std::optional<error_code> first;
+    iotjobs::delete_job_execution(c, {"thing-1", "job-1", 1, true, std::nullopt},
+                                  asio::bind_cancellation_slot(sig.slot(), [&](error_code ec) { first = ec; }));
+    ctx.run_for(200ms);  // the call is now waiting for the fetch
+    CHECK_FALSE(first);
+    sig.emit(asio::cancellation_type::terminal);
+    for (int i = 0; i < 100 && !first; ++i) ctx.run_for(100ms);  // at once, bounded generously
+    REQUIRE(first);
+    CHECK(*first == asio::error::operation_aborted);
+    CHECK(e.server.find("thing-1", "job-1", 1));  // nothing was sent
+
+    {
+        std::lock_guard lk(m);
+        release = true;
+    }
+    cv.notify_all();
+    std::optional<error_code> second;
+    iotjobs::delete_job_execution(c, {"thing-1", "job-1", 1, true, std::nullopt}, [&](error_code ec) { second = ec; });
+    ctx.restart();
+    ctx.run();
+    REQUIRE(second);
+    CHECK_FALSE(*second);
+    CHECK_FALSE(e.server.find("thing-1", "job-1", 1));
+    CHECK(stub.requests().size() == 1);  // one fetch served both calls
 }
