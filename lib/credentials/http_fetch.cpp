@@ -1,11 +1,15 @@
 #include "credentials/http_fetch.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -17,46 +21,81 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out) {
-    auto ex = co_await asio::this_coro::executor;
-    error_code ec;
-    beast::tcp_stream stream(ex);
-    stream.expires_after(req.timeout);
-    asio::ip::tcp::resolver resolver(ex);
-    auto addrs = co_await resolver.async_resolve(req.host, req.port, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return ec;
-    co_await stream.async_connect(addrs, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return ec;
+namespace {
 
+http::request<http::string_body> make_request(const http_fetch_request& req) {
     http::request<http::string_body> r;
     r.method_string(req.method);
     r.target(req.target);
     r.version(11);
     const bool v6 = req.host.find(':') != std::string::npos;
     std::string host = v6 ? "[" + req.host + "]" : req.host;
-    if (req.port != "80") host += ":" + req.port;
+    if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
     r.set(http::field::host, host);
     r.set(http::field::connection, "close");
     for (const auto& [n, v] : req.headers) r.set(n, v);
-    r.prepare_payload();
+    r.body() = req.body;
+    if (req.method != "GET" || !req.body.empty()) r.prepare_payload();
+    return r;
+}
+
+template <class Stream>
+asio::awaitable<error_code> exchange(Stream& stream, const http_fetch_request& req, http_fetch_response& out) {
+    error_code ec;
+    auto r = make_request(req);
     co_await http::async_write(stream, r, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ec;
-
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024);
     co_await http::async_read(stream, buf, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-        if (ec == http::error::body_limit || ec == http::error::header_limit ||
-            ec.category() == make_error_code(http::error::bad_target).category())
+        if (ec.category() == make_error_code(http::error::bad_target).category())
             co_return make_error_code(client_errc::bad_response);
         co_return ec;
     }
     out.status = parser.get().result_int();
     out.body = std::move(parser.get().body());
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     co_return error_code{};
+}
+
+}  // namespace
+
+asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out) {
+    auto ex = co_await asio::this_coro::executor;
+    error_code ec;
+    beast::tcp_stream stream(ex);
+    const auto deadline = std::chrono::steady_clock::now() + req.timeout;
+    stream.expires_at(deadline);
+    asio::ip::tcp::resolver resolver(ex);
+    auto addrs = co_await resolver.async_resolve(req.host, req.port, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    co_await stream.async_connect(addrs, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    if (!req.tls) {
+        ec = co_await exchange(stream, req, out);
+        beast::error_code ignored;
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        co_return ec;
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    if (req.ca_bundle.empty())
+        ctx.set_default_verify_paths(ec);
+    else
+        ctx.load_verify_file(req.ca_bundle, ec);
+    if (ec) co_return ec;
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), ctx);
+    tls.next_layer().expires_at(deadline);
+    tls.set_verify_callback(asio::ssl::host_name_verification(req.host));
+    error_code aec;
+    (void)asio::ip::make_address(req.host, aec);
+    if (aec && !SSL_set_tlsext_host_name(tls.native_handle(), req.host.c_str()))  // SNI for names only
+        co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    ec = co_await exchange(tls, req, out);
+    co_return ec;
 }
 
 bool parse_fetch_url(std::string_view url, http_fetch_request& out, bool& https, std::string& why) {

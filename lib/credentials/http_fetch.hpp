@@ -1,6 +1,7 @@
-// One plain-HTTP request for the credential providers (container, IMDS): loopback and
-// link-local addresses, small bodies, a deadline, no keep-alive. The only credentials file that
-// includes Beast is http_fetch.cpp.
+// One HTTP request for the credential providers: plain HTTP to loopback and link-local addresses
+// (container, IMDS), HTTPS to STS (verified against the system store or a CA bundle); small
+// bodies, a deadline, no keep-alive. The only credentials file that includes Beast is
+// http_fetch.cpp.
 #pragma once
 
 #include <iotjobs/error.hpp>
@@ -21,7 +22,10 @@ struct http_fetch_request {
     std::string port = "80";
     std::string target;  // path and query
     std::vector<std::pair<std::string, std::string>> headers;  // Host and Connection are added
-    std::chrono::milliseconds timeout{1000};  // resolve + connect + write + read, together
+    std::string body;    // sent with Content-Length (methods other than GET)
+    std::chrono::milliseconds timeout{1000};  // resolve + connect + (TLS) + write + read, together
+    bool tls = false;        // https: verified (peer certificate and host name)
+    std::string ca_bundle;   // PEM file; empty: the system trust store
 };
 
 struct http_fetch_response {

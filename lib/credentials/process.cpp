@@ -104,6 +104,16 @@ class process_provider final : public credentials_provider {
 public:
     process_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
     const char* name() const noexcept override { return "credential_process"; }
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (p.get("credential_process")) return false;
+            why = p.describe() + (p.found ? " has no credential_process" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;  // async_get reports it
+        }
+    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         profile_settings p;

@@ -84,8 +84,6 @@ private:
 // Profile keys naming credential sources this client does not implement yet. Any of them in the
 // chosen profile is an error naming the key (the SDKs would use them before the static keys).
 constexpr const char* unsupported_profile_keys[][2] = {
-    {"role_arn", "assume-role (role_arn)"},
-    {"credential_source", "assume-role (credential_source)"},
     {"web_identity_token_file", "web identity (web_identity_token_file)"},
     {"sso_session", "IAM Identity Center (sso_session)"},
     {"sso_start_url", "IAM Identity Center (sso_start_url)"},
@@ -104,6 +102,11 @@ public:
         } catch (const std::system_error& e) {
             why = e.what();  // names files, lines and keys, never values of credential keys
             return make_error_code(client_errc::credentials_error);
+        }
+        if (p.get("role_arn") || p.get("credential_source")) {
+            // The assume-role provider (before this one) answered for this profile already.
+            why = "profile " + p.name + " is an assume-role profile";
+            return make_error_code(client_errc::no_credentials);
         }
         for (const auto& k : unsupported_profile_keys) {
             if (const ini_value* v = p.get(k[0])) {
@@ -174,8 +177,12 @@ error_code credentials_chain::finish(std::string& reasons, std::string& why) {
 bool credentials_chain::try_get_sync(resolved_credentials& out, error_code& ec, std::string& why) {
     std::string reasons;
     for (auto& p : providers_) {
-        if (!p->synchronous()) return false;
         std::string r;
+        if (!p->synchronous()) {
+            if (!p->nothing_to_do(r)) return false;
+            add_reason(reasons, *p, r);
+            continue;
+        }
         ec = p->get(out, r);
         if (!ec) return true;
         if (ec != client_errc::no_credentials) {
@@ -213,10 +220,12 @@ credentials_chain default_chain(const client_config& cfg, env_lookup env) {
     if (!cfg.static_credentials.access_key_id.empty() || !cfg.static_credentials.secret_access_key.empty()) {
         chain.add(make_static_provider(cfg.static_credentials));
     } else if (!cfg.profile.empty()) {
+        chain.add(make_assume_role_provider(cfg.profile, env));
         chain.add(make_profile_provider(cfg.profile, env));
         chain.add(make_process_provider(cfg.profile, std::move(env)));
     } else {
         chain.add(make_environment_provider(env));
+        chain.add(make_assume_role_provider({}, env));
         chain.add(make_profile_provider({}, env));
         chain.add(make_process_provider({}, env));
         chain.add(make_container_provider(env));

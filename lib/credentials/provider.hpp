@@ -47,6 +47,10 @@ public:
     virtual error_code get(resolved_credentials& out, std::string& why);
     // Runs on the executor it is awaited on. The default calls get().
     virtual boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why);
+    // For an asynchronous provider: true (with `why`) when a look at variables and files shows it
+    // has nothing to offer (what async_get would answer with no_credentials), so that the chain
+    // can still be settled synchronously. False: it must be asked.
+    virtual bool nothing_to_do(std::string& why) { (void)why; return false; }
 };
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c);
@@ -61,6 +65,13 @@ std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env);
 // of credentials is one this client cannot use yet (role_arn, web_identity_token_file, sso_*),
 // named in the message.
 std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env);
+// Assume-role (credentials/assume_role.cpp): the profile's role_arn with source_profile (static
+// keys, or another role_arn: chained, cycles refused) or credential_source (Environment,
+// EcsContainer, Ec2InstanceMetadata), external_id, role_session_name, duration_seconds; STS
+// AssumeRole signed with SigV4 for "sts" at AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / the
+// profile's services section / endpoint_url, else https://sts.{region}.amazonaws.com (region:
+// AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1).
+std::unique_ptr<credentials_provider> make_assume_role_provider(std::string profile, env_lookup env);
 // The profile's credential_process (credentials/process.cpp).
 std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env);
 // ECS / EKS Pod Identity container credentials (credentials/remote.cpp).
@@ -89,11 +100,11 @@ private:
 
 // The default chain for a configuration:
 //  - static credentials if set (alone);
-//  - else, with cfg.profile set, that profile only: its static keys, then its credential_process
+//  - else, with cfg.profile set, that profile only: assume-role, its static keys, its credential_process
 //    (an explicit profile drops the environment provider, as in botocore; this client also drops
 //    the container and IMDS providers then, so an explicit profile never reaches the network
 //    except through its own credential_process);
-//  - else environment, profile keys, profile credential_process, container, IMDS.
+//  - else environment, assume-role, profile keys, profile credential_process, container, IMDS.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
 
 // --- helpers shared by the providers (tested in test/unit/test_credentials.cpp) ---

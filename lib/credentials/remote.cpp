@@ -48,6 +48,13 @@ class container_provider final : public credentials_provider {
 public:
     explicit container_provider(env_lookup env) : env_(std::move(env)) {}
     const char* name() const noexcept override { return "container"; }
+    bool nothing_to_do(std::string& why) override {
+        if (!env_value(env_, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty() ||
+            !env_value(env_, "AWS_CONTAINER_CREDENTIALS_FULL_URI").empty())
+            return false;
+        why = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set";
+        return true;
+    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         const auto fail = [&](std::string msg) {
@@ -137,6 +144,12 @@ class imds_provider final : public credentials_provider {
 public:
     explicit imds_provider(env_lookup env) : env_(std::move(env)) {}
     const char* name() const noexcept override { return "imds"; }
+    bool nothing_to_do(std::string& why) override {
+        const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr;
+        if (!d || lower(d) == "false") return false;
+        why = "disabled by AWS_EC2_METADATA_DISABLED";
+        return true;
+    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         const auto fail = [&](std::string msg) {

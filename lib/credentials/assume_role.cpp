@@ -1,0 +1,308 @@
+// Assume-role profiles: STS AssumeRole (Query protocol, XML answer) signed with SigV4 for "sts"
+// with the source credentials (a source profile's keys, a chained role, or a credential_source).
+#include "credentials/http_fetch.hpp"
+#include "credentials/provider.hpp"
+
+#include "endpoint/profile.hpp"
+#include "sigv4/sigv4.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include <cctype>
+#include <set>
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string form_encode(std::string_view v) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::string xml_unescape(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '&') {
+            out += s[i];
+            continue;
+        }
+        static constexpr std::pair<std::string_view, char> entities[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        bool done = false;
+        for (const auto& [e, c] : entities)
+            if (s.substr(i, e.size()) == e) {
+                out += c;
+                i += e.size() - 1;
+                done = true;
+                break;
+            }
+        if (!done) out += '&';
+    }
+    return out;
+}
+
+// The text of the first <tag>...</tag> inside `xml` (no attributes expected), or nullopt.
+std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) {
+    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+    const auto a = xml.find(open);
+    if (a == std::string_view::npos) return std::nullopt;
+    const auto b = xml.find(close, a + open.size());
+    if (b == std::string_view::npos) return std::nullopt;
+    return xml_unescape(xml.substr(a + open.size(), b - a - open.size()));
+}
+
+std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
+
+class assume_role_provider final : public credentials_provider {
+public:
+    assume_role_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "assume-role"; }
+
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (p.get("role_arn") || p.get("credential_source")) return false;
+            why = p.describe() + (p.found ? " has no role_arn" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;  // async_get reports it
+        }
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error& e) {
+            why = e.what();
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        if (!p.get("role_arn") && !p.get("credential_source")) {
+            why = p.describe() + (p.found ? " has no role_arn" : " does not exist");
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::set<std::string> visited{p.name};
+        error_code ec = co_await assume(p, visited, out, why);
+        co_return ec;
+    }
+
+private:
+    static error_code fail(std::string& why, std::string msg) {
+        why = std::move(msg);
+        return make_error_code(client_errc::credentials_error);
+    }
+
+    // The credentials of profile p's role (p has role_arn).
+    asio::awaitable<error_code> assume(const profile_settings& p, std::set<std::string>& visited,
+                                       resolved_credentials& out, std::string& why) {
+        const ini_value* role_arn = p.get("role_arn");
+        const ini_value* source_profile = p.get("source_profile");
+        const ini_value* credential_source = p.get("credential_source");
+        const std::string prof = "profile " + p.name;
+        if (!role_arn)
+            co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
+        if (const ini_value* mfa = p.get("mfa_serial"))
+            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial, which this client does not support");
+        if (source_profile && credential_source)
+            co_return fail(why, prof + " has both source_profile and credential_source");
+        if (!source_profile && !credential_source)
+            co_return fail(why, prof + " (" + where(*role_arn) + ") has role_arn but neither source_profile nor credential_source");
+
+        resolved_credentials source;
+        if (credential_source) {
+            const std::string kind = credential_source->value;
+            std::unique_ptr<credentials_provider> sp;
+            if (kind == "Environment") sp = make_environment_provider(env_);
+            else if (kind == "EcsContainer") sp = make_container_provider(env_);
+            else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
+            else
+                co_return fail(why, prof + " (" + where(*credential_source) + "): credential_source must be Environment, "
+                                    "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
+            std::string swhy;
+            error_code ec;
+            if (sp->synchronous()) ec = sp->get(source, swhy);
+            else ec = co_await sp->async_get(source, swhy);
+            if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
+        } else {
+            const std::string& sname = source_profile->value;
+            profile_settings sp;
+            try {
+                sp = load_profile(sname, "source_profile of " + prof, env_);
+            } catch (const std::system_error& e) {
+                co_return fail(why, e.what());
+            }
+            if (sp.get("role_arn") && sname != p.name) {
+                if (!visited.insert(sname).second)
+                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
+                                            " makes a cycle of assume-role profiles");
+                error_code ec = co_await assume(sp, visited, source, why);
+                if (ec) co_return ec;
+            } else {
+                auto key = [&](const char* k) -> const ini_value* {
+                    auto it = sp.credential_values.find(k);
+                    return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+                };
+                const ini_value* akid = key("aws_access_key_id");
+                const ini_value* secret = key("aws_secret_access_key");
+                if (!akid || !secret)
+                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
+                                            " has no aws_access_key_id / aws_secret_access_key (only static keys or "
+                                            "another role_arn are supported as a source)");
+                source.value.access_key_id = akid->value;
+                source.value.secret_access_key = secret->value;
+                const ini_value* token = key("aws_session_token");
+                if (token) source.value.session_token = token->value;
+            }
+        }
+        error_code ec = co_await call_sts(p, *role_arn, source.value, out, why);
+        co_return ec;
+    }
+
+    asio::awaitable<error_code> call_sts(const profile_settings& p, const ini_value& role_arn, const credentials& src,
+                                         resolved_credentials& out, std::string& why) {
+        const std::string prof = "profile " + p.name;
+        // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
+        std::string region = env_value(env_, "AWS_REGION");
+        if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
+        if (region.empty())
+            if (const ini_value* r = p.get("region")) region = r->value;
+        if (region.empty()) region = "us-east-1";
+        bool ignore = lower(env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
+        if (const ini_value* v = p.get("ignore_configured_endpoint_urls"); v && env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
+            ignore = lower(v->value) == "true";
+        std::string url;
+        std::string url_source;
+        if (!ignore) {
+            url = env_value(env_, "AWS_ENDPOINT_URL_STS");
+            url_source = "AWS_ENDPOINT_URL_STS";
+            if (url.empty()) url = env_value(env_, "AWS_ENDPOINT_URL"), url_source = "AWS_ENDPOINT_URL";
+            if (url.empty()) {
+                try {
+                    if (const ini_value* v = services_endpoint_url(p, "sts")) url = v->value, url_source = where(*v);
+                } catch (const std::system_error& e) {
+                    co_return fail(why, e.what());
+                }
+            }
+            if (url.empty())
+                if (const ini_value* v = p.get("endpoint_url")) url = v->value, url_source = where(*v);
+        }
+        if (url.empty()) {
+            url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+            url_source = "default";
+        }
+        http_fetch_request req;
+        bool https = false;
+        std::string uwhy;
+        if (!parse_fetch_url(url, req, https, uwhy))
+            co_return fail(why, "STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
+        req.tls = https;
+        req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+        if (req.ca_bundle.empty())
+            if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+        std::string query;
+        if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
+        const std::string path = req.target.substr(0, req.target.find('?'));
+
+        std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                                       .count());
+        if (const ini_value* v = p.get("role_session_name")) session = v->value;
+        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn.value) +
+                           "&RoleSessionName=" + form_encode(session);
+        if (const ini_value* v = p.get("external_id")) body += "&ExternalId=" + form_encode(v->value);
+        if (const ini_value* v = p.get("duration_seconds")) {
+            try {
+                profile_positive(p, "duration_seconds", *v);
+            } catch (const std::system_error& e) {
+                co_return fail(why, e.what());
+            }
+            body += "&DurationSeconds=" + v->value;
+        }
+        req.method = "POST";
+        req.body = body;
+        req.timeout = std::chrono::seconds(10);
+
+        const bool v6 = req.host.find(':') != std::string::npos;
+        std::string host = v6 ? "[" + req.host + "]" : req.host;
+        if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
+        const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        const std::string date = sigv4::amz_date(now);
+        const std::string content_type = "application/x-www-form-urlencoded; charset=utf-8";
+        std::vector<sigv4::header> hdrs{{"host", host}, {"content-type", content_type}, {"x-amz-date", date}};
+        if (!src.session_token.empty()) hdrs.push_back({"x-amz-security-token", src.session_token});
+        sigv4::signing_input in;
+        in.request.method = "POST";
+        in.request.path = path;
+        in.request.query = query;
+        in.request.headers = hdrs;
+        in.request.payload = body;
+        in.credentials = {src.access_key_id, src.secret_access_key, src.session_token};
+        in.region = region;
+        in.service = "sts";
+        in.time = now;
+        const sigv4::signing_result signed_req = sigv4::sign_headers(in);
+        req.headers = {{"Content-Type", content_type}, {"X-Amz-Date", date}};
+        if (!src.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", src.session_token);
+        req.headers.emplace_back("Authorization", signed_req.authorization);
+
+        const std::string what = "STS AssumeRole of " + role_arn.value + " (" + prof + ", " + req.host + ":" + req.port + ")";
+        http_fetch_response resp;
+        error_code ec;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            resp = {};
+            ec = co_await http_fetch(req, resp);
+            if (!ec && resp.status < 500) break;
+        }
+        if (ec) co_return fail(why, what + ": " + ec.message());
+        if (resp.status != 200) {
+            std::string msg = what + ": HTTP " + std::to_string(resp.status);
+            if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
+            if (auto m = xml_text(resp.body, "Message")) msg += ": " + *m;
+            co_return fail(why, msg);
+        }
+        const auto creds_at = resp.body.find("<Credentials>");
+        const std::string_view creds_xml =
+            creds_at == std::string::npos ? std::string_view() : std::string_view(resp.body).substr(creds_at);
+        auto akid = xml_text(creds_xml, "AccessKeyId");
+        auto secret = xml_text(creds_xml, "SecretAccessKey");
+        auto token = xml_text(creds_xml, "SessionToken");
+        auto exp = xml_text(creds_xml, "Expiration");
+        if (!akid || !secret || !token || !exp)
+            co_return fail(why, what + ": the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)");
+        auto t = parse_iso8601(*exp);
+        if (!t) co_return fail(why, what + ": Expiration \"" + *exp + "\" is not an ISO 8601 date-time");
+        out.value = {std::move(*akid), std::move(*secret), std::move(*token)};
+        out.expiration = *t;
+        out.source = "assume-role (" + prof + ", " + role_arn.value + ")";
+        co_return error_code{};
+    }
+
+    std::string profile_;
+    env_lookup env_;
+};
+
+}  // namespace
+
+std::unique_ptr<credentials_provider> make_assume_role_provider(std::string profile, env_lookup env) {
+    return std::make_unique<assume_role_provider>(std::move(profile), std::move(env));
+}
+
+}  // namespace iotjobs::detail
