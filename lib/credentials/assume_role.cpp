@@ -9,7 +9,9 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <cctype>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace iotjobs::detail {
 
@@ -71,6 +73,129 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) 
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
 
+// One STS call (Query protocol, POST form body): signed with `signer` for "sts" (AssumeRole), or
+// unsigned (AssumeRoleWithWebIdentity). Endpoint and region: see make_assume_role_provider.
+asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_settings& p, std::string_view action,
+                                     const std::string& role_arn, const std::string& body, const credentials* signer,
+                                     resolved_credentials& out, std::string& why) {
+    const auto fail = [&](std::string msg) {
+        why = std::move(msg);
+        return make_error_code(client_errc::credentials_error);
+    };
+    const std::string prof = p.name.empty() ? std::string("environment") : "profile " + p.name;
+    // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
+    std::string region = env_value(env_, "AWS_REGION");
+    if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
+    if (region.empty())
+        if (const ini_value* r = p.get("region")) region = r->value;
+    if (region.empty()) region = "us-east-1";
+    bool ignore = lower(env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
+    if (const ini_value* v = p.get("ignore_configured_endpoint_urls"); v && env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
+        ignore = lower(v->value) == "true";
+    std::string url;
+    std::string url_source;
+    if (!ignore) {
+        url = env_value(env_, "AWS_ENDPOINT_URL_STS");
+        url_source = "AWS_ENDPOINT_URL_STS";
+        if (url.empty()) url = env_value(env_, "AWS_ENDPOINT_URL"), url_source = "AWS_ENDPOINT_URL";
+        if (url.empty()) {
+            try {
+                if (const ini_value* v = services_endpoint_url(p, "sts")) url = v->value, url_source = where(*v);
+            } catch (const std::system_error& e) {
+                co_return fail(e.what());
+            }
+        }
+        if (url.empty())
+            if (const ini_value* v = p.get("endpoint_url")) url = v->value, url_source = where(*v);
+    }
+    if (url.empty()) {
+        url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+        url_source = "default";
+    }
+    http_fetch_request req;
+    bool https = false;
+    std::string uwhy;
+    if (!parse_fetch_url(url, req, https, uwhy))
+        co_return fail("STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
+    req.tls = https;
+    req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+    if (req.ca_bundle.empty())
+        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+    std::string query;
+    if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
+    const std::string path = req.target.substr(0, req.target.find('?'));
+
+    req.method = "POST";
+    req.body = body;
+    req.timeout = std::chrono::seconds(10);
+
+    const bool v6 = req.host.find(':') != std::string::npos;
+    std::string host = v6 ? "[" + req.host + "]" : req.host;
+    if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const std::string date = sigv4::amz_date(now);
+    const std::string content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    req.headers = {{"Content-Type", content_type}};
+    if (signer) {
+        const credentials& src = *signer;
+        std::vector<sigv4::header> hdrs{{"host", host}, {"content-type", content_type}, {"x-amz-date", date}};
+        if (!src.session_token.empty()) hdrs.push_back({"x-amz-security-token", src.session_token});
+        sigv4::signing_input in;
+        in.request.method = "POST";
+        in.request.path = path;
+        in.request.query = query;
+        in.request.headers = hdrs;
+        in.request.payload = body;
+        in.credentials = {src.access_key_id, src.secret_access_key, src.session_token};
+        in.region = region;
+        in.service = "sts";
+        in.time = now;
+        const sigv4::signing_result signed_req = sigv4::sign_headers(in);
+        req.headers.emplace_back("X-Amz-Date", date);
+        if (!src.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", src.session_token);
+        req.headers.emplace_back("Authorization", signed_req.authorization);
+    }
+
+    const std::string what = "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
+    http_fetch_response resp;
+    error_code ec;
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        resp = {};
+        ec = co_await http_fetch(req, resp);
+        if (!ec && resp.status < 500) break;
+    }
+    if (ec) co_return fail(what + ": " + ec.message());
+    if (resp.status != 200) {
+        std::string msg = what + ": HTTP " + std::to_string(resp.status);
+        if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
+        if (auto m = xml_text(resp.body, "Message")) msg += ": " + *m;
+        co_return fail(msg);
+    }
+    const auto creds_at = resp.body.find("<Credentials>");
+    const std::string_view creds_xml =
+        creds_at == std::string::npos ? std::string_view() : std::string_view(resp.body).substr(creds_at);
+    auto akid = xml_text(creds_xml, "AccessKeyId");
+    auto secret = xml_text(creds_xml, "SecretAccessKey");
+    auto token = xml_text(creds_xml, "SessionToken");
+    auto exp = xml_text(creds_xml, "Expiration");
+    if (!akid || !secret || !token || !exp)
+        co_return fail(what + ": the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)");
+    auto t = parse_iso8601(*exp);
+    if (!t) co_return fail(what + ": Expiration \"" + *exp + "\" is not an ISO 8601 date-time");
+    out.value = {std::move(*akid), std::move(*secret), std::move(*token)};
+    out.expiration = *t;
+    out.source = std::string(action == "AssumeRole" ? "assume-role (" : "web-identity (") + prof + ", " + role_arn + ")";
+    co_return error_code{};
+}
+
+
+// An assume-role profile: role_arn with a source (a role_arn with web_identity_token_file and no
+// source is a web identity profile).
+bool is_assume_role_profile(const profile_settings& p) {
+    return (p.get("role_arn") && !p.get("web_identity_token_file")) || p.get("source_profile") ||
+           p.get("credential_source");
+}
+
 class assume_role_provider final : public credentials_provider {
 public:
     assume_role_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
@@ -79,8 +204,8 @@ public:
     bool nothing_to_do(std::string& why) override {
         try {
             profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (p.get("role_arn") || p.get("credential_source")) return false;
-            why = p.describe() + (p.found ? " has no role_arn" : " does not exist");
+            if (is_assume_role_profile(p)) return false;
+            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
             return true;
         } catch (const std::system_error&) {
             return false;  // async_get reports it
@@ -95,8 +220,8 @@ public:
             why = e.what();
             co_return make_error_code(client_errc::credentials_error);
         }
-        if (!p.get("role_arn") && !p.get("credential_source")) {
-            why = p.describe() + (p.found ? " has no role_arn" : " does not exist");
+        if (!is_assume_role_profile(p)) {
+            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
             co_return make_error_code(client_errc::no_credentials);
         }
         std::set<std::string> visited{p.name};
@@ -172,60 +297,11 @@ private:
                 if (token) source.value.session_token = token->value;
             }
         }
-        error_code ec = co_await call_sts(p, *role_arn, source.value, out, why);
-        co_return ec;
-    }
-
-    asio::awaitable<error_code> call_sts(const profile_settings& p, const ini_value& role_arn, const credentials& src,
-                                         resolved_credentials& out, std::string& why) {
-        const std::string prof = "profile " + p.name;
-        // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
-        std::string region = env_value(env_, "AWS_REGION");
-        if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
-        if (region.empty())
-            if (const ini_value* r = p.get("region")) region = r->value;
-        if (region.empty()) region = "us-east-1";
-        bool ignore = lower(env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
-        if (const ini_value* v = p.get("ignore_configured_endpoint_urls"); v && env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
-            ignore = lower(v->value) == "true";
-        std::string url;
-        std::string url_source;
-        if (!ignore) {
-            url = env_value(env_, "AWS_ENDPOINT_URL_STS");
-            url_source = "AWS_ENDPOINT_URL_STS";
-            if (url.empty()) url = env_value(env_, "AWS_ENDPOINT_URL"), url_source = "AWS_ENDPOINT_URL";
-            if (url.empty()) {
-                try {
-                    if (const ini_value* v = services_endpoint_url(p, "sts")) url = v->value, url_source = where(*v);
-                } catch (const std::system_error& e) {
-                    co_return fail(why, e.what());
-                }
-            }
-            if (url.empty())
-                if (const ini_value* v = p.get("endpoint_url")) url = v->value, url_source = where(*v);
-        }
-        if (url.empty()) {
-            url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
-            url_source = "default";
-        }
-        http_fetch_request req;
-        bool https = false;
-        std::string uwhy;
-        if (!parse_fetch_url(url, req, https, uwhy))
-            co_return fail(why, "STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
-        req.tls = https;
-        req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
-        if (req.ca_bundle.empty())
-            if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
-        std::string query;
-        if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
-        const std::string path = req.target.substr(0, req.target.find('?'));
-
         std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                                        std::chrono::system_clock::now().time_since_epoch())
                                                                        .count());
         if (const ini_value* v = p.get("role_session_name")) session = v->value;
-        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn.value) +
+        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn->value) +
                            "&RoleSessionName=" + form_encode(session);
         if (const ini_value* v = p.get("external_id")) body += "&ExternalId=" + form_encode(v->value);
         if (const ini_value* v = p.get("duration_seconds")) {
@@ -236,70 +312,90 @@ private:
             }
             body += "&DurationSeconds=" + v->value;
         }
-        req.method = "POST";
-        req.body = body;
-        req.timeout = std::chrono::seconds(10);
-
-        const bool v6 = req.host.find(':') != std::string::npos;
-        std::string host = v6 ? "[" + req.host + "]" : req.host;
-        if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
-        const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-        const std::string date = sigv4::amz_date(now);
-        const std::string content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        std::vector<sigv4::header> hdrs{{"host", host}, {"content-type", content_type}, {"x-amz-date", date}};
-        if (!src.session_token.empty()) hdrs.push_back({"x-amz-security-token", src.session_token});
-        sigv4::signing_input in;
-        in.request.method = "POST";
-        in.request.path = path;
-        in.request.query = query;
-        in.request.headers = hdrs;
-        in.request.payload = body;
-        in.credentials = {src.access_key_id, src.secret_access_key, src.session_token};
-        in.region = region;
-        in.service = "sts";
-        in.time = now;
-        const sigv4::signing_result signed_req = sigv4::sign_headers(in);
-        req.headers = {{"Content-Type", content_type}, {"X-Amz-Date", date}};
-        if (!src.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", src.session_token);
-        req.headers.emplace_back("Authorization", signed_req.authorization);
-
-        const std::string what = "STS AssumeRole of " + role_arn.value + " (" + prof + ", " + req.host + ":" + req.port + ")";
-        http_fetch_response resp;
-        error_code ec;
-        for (int attempt = 1; attempt <= 3; ++attempt) {
-            resp = {};
-            ec = co_await http_fetch(req, resp);
-            if (!ec && resp.status < 500) break;
-        }
-        if (ec) co_return fail(why, what + ": " + ec.message());
-        if (resp.status != 200) {
-            std::string msg = what + ": HTTP " + std::to_string(resp.status);
-            if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
-            if (auto m = xml_text(resp.body, "Message")) msg += ": " + *m;
-            co_return fail(why, msg);
-        }
-        const auto creds_at = resp.body.find("<Credentials>");
-        const std::string_view creds_xml =
-            creds_at == std::string::npos ? std::string_view() : std::string_view(resp.body).substr(creds_at);
-        auto akid = xml_text(creds_xml, "AccessKeyId");
-        auto secret = xml_text(creds_xml, "SecretAccessKey");
-        auto token = xml_text(creds_xml, "SessionToken");
-        auto exp = xml_text(creds_xml, "Expiration");
-        if (!akid || !secret || !token || !exp)
-            co_return fail(why, what + ": the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)");
-        auto t = parse_iso8601(*exp);
-        if (!t) co_return fail(why, what + ": Expiration \"" + *exp + "\" is not an ISO 8601 date-time");
-        out.value = {std::move(*akid), std::move(*secret), std::move(*token)};
-        out.expiration = *t;
-        out.source = "assume-role (" + prof + ", " + role_arn.value + ")";
-        co_return error_code{};
+        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
+        co_return ec;
     }
 
     std::string profile_;
     env_lookup env_;
 };
 
+// Web identity: AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME, else the
+// profile's web_identity_token_file / role_arn / role_session_name (botocore reads the variables
+// first). The token file is re-read on every fetch (it rotates); the call is not signed.
+class web_identity_provider final : public credentials_provider {
+public:
+    web_identity_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "web-identity"; }
+
+    bool nothing_to_do(std::string& why) override {
+        if (!env_value(env_, "AWS_WEB_IDENTITY_TOKEN_FILE").empty()) return false;
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (p.get("web_identity_token_file")) return false;
+        } catch (const std::system_error&) {
+            // the profile's problems are reported by the providers that need it
+        }
+        why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
+        return true;
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error&) {
+            p = {};
+        }
+        std::string token_file = env_value(env_, "AWS_WEB_IDENTITY_TOKEN_FILE");
+        std::string role_arn, session, source;
+        if (!token_file.empty()) {
+            role_arn = env_value(env_, "AWS_ROLE_ARN");
+            session = env_value(env_, "AWS_ROLE_SESSION_NAME");
+            source = "AWS_WEB_IDENTITY_TOKEN_FILE";
+            if (role_arn.empty()) co_return fail("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+            p.name.clear();  // the variables, not the profile (messages say "environment")
+        } else if (const ini_value* f = p.get("web_identity_token_file")) {
+            token_file = f->value;
+            const ini_value* r = p.get("role_arn");
+            if (!r) co_return fail("profile " + p.name + " (" + where(*f) + ") has web_identity_token_file but no role_arn");
+            role_arn = r->value;
+            if (const ini_value* n = p.get("role_session_name")) session = n->value;
+        } else {
+            why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::ifstream in(token_file, std::ios::binary);
+        if (!in) co_return fail("cannot read the web identity token file " + token_file);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        std::string token = ss.str();
+        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+        if (token.empty()) co_return fail("the web identity token file " + token_file + " is empty");
+        if (session.empty())
+            session = "iotjobs-web-identity-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                                    .count());
+        const std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+                                 "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
+        error_code ec = co_await call_sts(env_, p, "AssumeRoleWithWebIdentity", role_arn, body, nullptr, out, why);
+        co_return ec;
+    }
+
+private:
+    std::string profile_;
+    env_lookup env_;
+};
+
 }  // namespace
+
+std::unique_ptr<credentials_provider> make_web_identity_provider(std::string profile, env_lookup env) {
+    return std::make_unique<web_identity_provider>(std::move(profile), std::move(env));
+}
 
 std::unique_ptr<credentials_provider> make_assume_role_provider(std::string profile, env_lookup env) {
     return std::make_unique<assume_role_provider>(std::move(profile), std::move(env));

@@ -72,6 +72,10 @@ std::unique_ptr<credentials_provider> make_profile_provider(std::string profile,
 // profile's services section / endpoint_url, else https://sts.{region}.amazonaws.com (region:
 // AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1).
 std::unique_ptr<credentials_provider> make_assume_role_provider(std::string profile, env_lookup env);
+// Web identity (credentials/assume_role.cpp): AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+// [+ AWS_ROLE_SESSION_NAME], else the profile's web_identity_token_file + role_arn
+// [+ role_session_name]; STS AssumeRoleWithWebIdentity (unsigned), same endpoint rules.
+std::unique_ptr<credentials_provider> make_web_identity_provider(std::string profile, env_lookup env);
 // The profile's credential_process (credentials/process.cpp).
 std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env);
 // ECS / EKS Pod Identity container credentials (credentials/remote.cpp).
@@ -100,11 +104,13 @@ private:
 
 // The default chain for a configuration:
 //  - static credentials if set (alone);
-//  - else, with cfg.profile set, that profile only: assume-role, its static keys, its credential_process
+//  - else, with cfg.profile set, that profile only: assume-role, web identity, its static keys,
+//    its credential_process
 //    (an explicit profile drops the environment provider, as in botocore; this client also drops
 //    the container and IMDS providers then, so an explicit profile never reaches the network
 //    except through its own credential_process);
-//  - else environment, assume-role, profile keys, profile credential_process, container, IMDS.
+//  - else environment, assume-role, web identity, profile keys, profile credential_process,
+//    container, IMDS.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
 
 // --- helpers shared by the providers (tested in test/unit/test_credentials.cpp) ---

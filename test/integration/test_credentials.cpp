@@ -456,6 +456,8 @@ TEST_CASE("IMDS disabled: AWS_EC2_METADATA_DISABLED=true sends nothing; the chai
     INFO(m);
     CHECK(has(m, "Unable to locate credentials"));
     CHECK(has(m, "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"));
+    CHECK(has(m, "assume-role: profile default"));
+    CHECK(has(m, "web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set"));
     CHECK(has(m, "shared-config-files: profile default"));
     CHECK(has(m, "credential_process: profile default"));
     CHECK(has(m, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
@@ -601,6 +603,7 @@ struct sts_fake {
     std::map<std::string, iotjobs::credentials> roles;        // role ARN -> credentials it hands out
     std::vector<std::string> calls;                           // "AKID -> RoleArn [ExternalId] [RoleSessionName]"
     std::string failure;                                      // first problem seen
+    std::string web_token = "eyJ.web.identity.token";         // the only web identity token accepted
     http_stub stub{[this](const http_stub::request& r) { return handle(r); }};
 
     static std::string form_value(const std::string& body, const std::string& key) {
@@ -631,6 +634,21 @@ struct sts_fake {
             return {status, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>" +
                                 code + "</Code><Message>" + msg + "</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"};
         };
+        if (form_value(r.body, "Action") == "AssumeRoleWithWebIdentity") {
+            if (!r.header("authorization").empty()) return error(400, "InvalidRequest", "web identity calls are not signed");
+            const std::string role = form_value(r.body, "RoleArn");
+            calls.push_back("web -> " + role + " [" + form_value(r.body, "RoleSessionName") + "]");
+            if (form_value(r.body, "WebIdentityToken") != web_token)
+                return error(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider");
+            auto it = roles.find(role);
+            if (it == roles.end()) return error(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+            const auto& c = it->second;
+            return {200, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" +
+                             c.access_key_id + "</AccessKeyId><SecretAccessKey>" + c.secret_access_key +
+                             "</SecretAccessKey><SessionToken>" + c.session_token + "</SessionToken><Expiration>" +
+                             iso(std::chrono::system_clock::now() + 1h) +
+                             "</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"};
+        }
         iotjobs::sigv4::parsed_authorization auth;
         const std::string authz = r.header("authorization");
         if (r.method != "POST" || !iotjobs::sigv4::parse_authorization(authz, auth) || auth.service != "sts")
@@ -759,4 +777,44 @@ TEST_CASE("assume-role over https: the STS endpoint's certificate is verified (A
     CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
     CHECK(has(why, ": HTTP 403"));
     CHECK(tls_host.stats().tls_handshakes >= 1);
+}
+
+TEST_CASE("web identity: token file and role from the environment, else from the profile; unsigned STS call") {
+    sts_fake sts;
+    sts.roles["arn:aws:iam::123456789012:role/Pod"] = {"ASIAWEB", "web-secret", "web-session"};
+    temp_dir d;
+    test_env env;
+    env.vars["AWS_ENDPOINT_URL_STS"] = sts.stub.url();
+    env.vars["AWS_WEB_IDENTITY_TOKEN_FILE"] = d.write("token", "eyJ.web.identity.token\n");
+    env.vars["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/Pod";
+    env.vars["AWS_ROLE_SESSION_NAME"] = "pod-1";
+    {
+        endpoint e({{"ASIAWEB", {"web-secret", "web-session"}}});
+        iotjobs::diagnostics diag;
+        check_deleted_with(e, delete_with(e, env, diag), diag);
+    }
+    {
+        std::lock_guard lk(sts.m);
+        REQUIRE(sts.calls.size() == 1);
+        CHECK(sts.calls[0] == "web -> arn:aws:iam::123456789012:role/Pod [pod-1]");
+    }
+    // The profile's keys, with the variables gone.
+    env.vars.erase("AWS_WEB_IDENTITY_TOKEN_FILE");
+    env.vars.erase("AWS_ROLE_ARN");
+    env.vars.erase("AWS_ROLE_SESSION_NAME");
+    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\nweb_identity_token_file = " + (d.path / "token").string() +
+                                                        "\nrole_arn = arn:aws:iam::123456789012:role/Pod\n");
+    {
+        endpoint e({{"ASIAWEB", {"web-secret", "web-session"}}});
+        iotjobs::diagnostics diag;
+        check_deleted_with(e, delete_with(e, env, diag), diag);
+    }
+    // A rejected token: the service's error, never the token.
+    d.write("token", "eyJ.stale.token");
+    auto p = iotjobs::detail::make_web_identity_provider({}, env.lookup());
+    iotjobs::detail::resolved_credentials r;
+    std::string why;
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "HTTP 400 InvalidIdentityToken"));
+    CHECK_FALSE(has(why, "stale"));
 }
