@@ -295,7 +295,7 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
     }
 
     // Temporary credentials that the client's own chain fetches, caches and refreshes when a call
-    // needs them (the CLI only says which): an assume-role or web identity profile and
+    // needs them (the CLI only says which): an assume-role, web identity or SSO profile and
     // AWS_WEB_IDENTITY_TOKEN_FILE (before the profile's keys, as in botocore), the profile's
     // credential_process and, without --profile, container credentials (after them). Instance
     // metadata (IMDS) is not used by the CLI yet.
@@ -321,6 +321,10 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
     }
     if (web_file) {
         defer_to_client("web identity of " + from_profile(prof, *web_file));
+        return rc;
+    }
+    if (const detail::ini_value* sso = prof.get("sso_role_name") ? prof.get("sso_role_name") : prof.get("sso_account_id")) {
+        defer_to_client("IAM Identity Center (SSO) of " + from_profile(prof, *sso));
         return rc;
     }
 

@@ -8,8 +8,12 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <boost/json.hpp>
+#include <openssl/evp.h>
+
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -73,6 +77,43 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) 
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
 
+// The endpoint URL configured for a service (AWS-BEHAVIOUR.md d.3, steps 2-5): AWS_ENDPOINT_URL_<ID>,
+// AWS_ENDPOINT_URL, the profile's [services] section, the profile's endpoint_url; all skipped with
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true. "" when none.
+error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
+                               std::string_view config_key, std::string& url, std::string& source, std::string& why) {
+    url.clear();
+    bool ignore = lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
+    if (const ini_value* v = p.get("ignore_configured_endpoint_urls");
+        v && env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
+        ignore = lower(v->value) == "true";
+    if (ignore) return {};
+    const std::string var = "AWS_ENDPOINT_URL_" + std::string(id);
+    if (url = env_value(env, var.c_str()); !url.empty()) {
+        source = var;
+        return {};
+    }
+    if (url = env_value(env, "AWS_ENDPOINT_URL"); !url.empty()) {
+        source = "AWS_ENDPOINT_URL";
+        return {};
+    }
+    try {
+        if (const ini_value* v = services_endpoint_url(p, config_key)) {
+            url = v->value;
+            source = where(*v);
+            return {};
+        }
+    } catch (const std::system_error& e) {
+        why = e.what();
+        return make_error_code(client_errc::credentials_error);
+    }
+    if (const ini_value* v = p.get("endpoint_url")) {
+        url = v->value;
+        source = where(*v);
+    }
+    return {};
+}
+
 // One STS call (Query protocol, POST form body): signed with `signer` for "sts" (AssumeRole), or
 // unsigned (AssumeRoleWithWebIdentity). Endpoint and region: see make_assume_role_provider.
 asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_settings& p, std::string_view action,
@@ -89,25 +130,8 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
     if (region.empty())
         if (const ini_value* r = p.get("region")) region = r->value;
     if (region.empty()) region = "us-east-1";
-    bool ignore = lower(env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
-    if (const ini_value* v = p.get("ignore_configured_endpoint_urls"); v && env_value(env_, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
-        ignore = lower(v->value) == "true";
-    std::string url;
-    std::string url_source;
-    if (!ignore) {
-        url = env_value(env_, "AWS_ENDPOINT_URL_STS");
-        url_source = "AWS_ENDPOINT_URL_STS";
-        if (url.empty()) url = env_value(env_, "AWS_ENDPOINT_URL"), url_source = "AWS_ENDPOINT_URL";
-        if (url.empty()) {
-            try {
-                if (const ini_value* v = services_endpoint_url(p, "sts")) url = v->value, url_source = where(*v);
-            } catch (const std::system_error& e) {
-                co_return fail(e.what());
-            }
-        }
-        if (url.empty())
-            if (const ini_value* v = p.get("endpoint_url")) url = v->value, url_source = where(*v);
-    }
+    std::string url, url_source;
+    if (error_code uec = configured_endpoint(env_, p, "STS", "sts", url, url_source, why)) co_return uec;
     if (url.empty()) {
         url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
         url_source = "default";
@@ -391,7 +415,177 @@ private:
     env_lookup env_;
 };
 
+// IAM Identity Center (SSO): a profile with sso_account_id / sso_role_name, its sso_start_url /
+// sso_region directly (legacy) or through sso_session -> [sso-session NAME]; the access token
+// from HOME/.aws/sso/cache/<sha1(session name, else start URL)>.json ("aws sso login" writes it);
+// then GetRoleCredentials (unsigned; x-amz-sso_bearer_token) at AWS_ENDPOINT_URL_SSO /
+// AWS_ENDPOINT_URL / [services] sso / endpoint_url, else https://portal.sso.{sso_region}.amazonaws.com.
+// An expired token is not refreshed here (no SSO-OIDC CreateToken yet): the error says to log in.
+bool is_sso_profile(const profile_settings& p) { return p.get("sso_account_id") || p.get("sso_role_name"); }
+
+constexpr const char* sso_login_message =
+    "The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO "
+    "session run aws sso login with the corresponding profile.";
+
+std::string sha1_hex(std::string_view s) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(s.data(), s.size(), md, &n, EVP_sha1(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < n; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+class sso_provider final : public credentials_provider {
+public:
+    sso_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "sso"; }
+
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (is_sso_profile(p)) return false;
+            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;
+        }
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error& e) {
+            co_return fail(e.what());
+        }
+        if (!is_sso_profile(p)) {
+            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::map<std::string, std::string> cfg;
+        for (const char* k : {"sso_start_url", "sso_region", "sso_account_id", "sso_role_name"})
+            if (const ini_value* v = p.get(k)) cfg[k] = v->value;
+        std::string session;
+        if (const ini_value* s = p.get("sso_session")) {
+            session = s->value;
+            ini_sections file;
+            try {
+                file = read_ini_file(p.config_path);
+            } catch (const std::system_error& e) {
+                co_return fail(e.what());
+            }
+            auto sec = file.find("sso-session " + session);
+            if (sec == file.end())
+                co_return fail("The specified sso-session does not exist: \"" + session + "\" (profile " + p.name + ", " +
+                               where(*s) + ")");
+            for (const auto& [k, v] : sec->second) {
+                auto [it, fresh] = cfg.emplace(k, v.value);
+                if (!fresh && it->second != v.value)
+                    co_return fail("The value for " + k + " is inconsistent between profile " + p.name +
+                                   " and sso-session " + session);
+            }
+        }
+        std::string missing;
+        for (const char* k : {"sso_role_name", "sso_account_id", "sso_start_url", "sso_region"})
+            if (cfg[k].empty()) missing += (missing.empty() ? "" : ", ") + std::string(k);
+        if (!missing.empty())
+            co_return fail("The profile \"" + p.name + "\" is configured to use SSO but is missing required configuration: " +
+                           missing);
+
+        // The cached access token.
+        const std::string home = env_value(env_, "HOME");
+        if (home.empty()) co_return fail("HOME is not set: cannot find the SSO token cache (~/.aws/sso/cache)");
+        const std::string key = sha1_hex(session.empty() ? cfg["sso_start_url"] : session);
+        const std::string path = home + "/.aws/sso/cache/" + key + ".json";
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+            co_return fail("No SSO token for " + (session.empty() ? cfg["sso_start_url"] : "sso-session " + session) +
+                           " (" + path + "): run aws sso login with profile " + p.name);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        error_code jec;
+        boost::json::value tv = boost::json::parse(ss.str(), jec);
+        const boost::json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
+        const boost::json::value* at = to ? to->if_contains("accessToken") : nullptr;
+        const boost::json::value* ex = to ? to->if_contains("expiresAt") : nullptr;
+        if (!at || !at->is_string() || !ex || !ex->is_string())
+            co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
+        const auto expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
+        if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
+        const std::string token(at->as_string().data(), at->as_string().size());
+
+        std::string url, url_source;
+        if (error_code uec = configured_endpoint(env_, p, "SSO", "sso", url, url_source, why)) co_return uec;
+        if (url.empty()) {
+            const std::string& r = cfg["sso_region"];
+            url = "https://portal.sso." + r + (r.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+            url_source = "default";
+        }
+        http_fetch_request req;
+        bool https = false;
+        std::string uwhy;
+        if (!parse_fetch_url(url, req, https, uwhy))
+            co_return fail("SSO endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
+        req.tls = https;
+        req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+        if (req.ca_bundle.empty())
+            if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+        std::string base = req.target.substr(0, req.target.find('?'));
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        req.target = base + "/federation/credentials?account_id=" + form_encode(cfg["sso_account_id"]) +
+                     "&role_name=" + form_encode(cfg["sso_role_name"]);
+        req.headers = {{"x-amz-sso_bearer_token", token}};
+        req.timeout = std::chrono::seconds(10);
+        const std::string what = "SSO GetRoleCredentials (profile " + p.name + ", role " + cfg["sso_role_name"] +
+                                 ", account " + cfg["sso_account_id"] + ", " + req.host + ":" + req.port + ")";
+        http_fetch_response resp;
+        error_code ec;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            resp = {};
+            ec = co_await http_fetch(req, resp);
+            if (!ec && resp.status < 500) break;
+        }
+        if (ec) co_return fail(what + ": " + ec.message());
+        if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
+        if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
+        boost::json::value rv = boost::json::parse(resp.body, jec);
+        const boost::json::object* rc = nullptr;
+        if (!jec && rv.is_object())
+            if (const auto* v = rv.as_object().if_contains("roleCredentials"); v && v->is_object()) rc = &v->as_object();
+        auto field = [&](const char* k) -> std::string {
+            const boost::json::value* v = rc ? rc->if_contains(k) : nullptr;
+            return v && v->is_string() ? std::string(v->as_string().data(), v->as_string().size()) : std::string();
+        };
+        const boost::json::value* exp = rc ? rc->if_contains("expiration") : nullptr;
+        out.value = {field("accessKeyId"), field("secretAccessKey"), field("sessionToken")};
+        if (out.value.access_key_id.empty() || out.value.secret_access_key.empty() || !exp || !exp->is_number())
+            co_return fail(what + ": the answer has no roleCredentials (accessKeyId, secretAccessKey, expiration)");
+        const auto ms = exp->is_int64() ? exp->as_int64() : static_cast<std::int64_t>(exp->to_number<double>());
+        out.expiration = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
+        out.source = "sso (profile " + p.name + ", role " + cfg["sso_role_name"] + ")";
+        co_return error_code{};
+    }
+
+private:
+    std::string profile_;
+    env_lookup env_;
+};
+
 }  // namespace
+
+std::unique_ptr<credentials_provider> make_sso_provider(std::string profile, env_lookup env) {
+    return std::make_unique<sso_provider>(std::move(profile), std::move(env));
+}
 
 std::unique_ptr<credentials_provider> make_web_identity_provider(std::string profile, env_lookup env) {
     return std::make_unique<web_identity_provider>(std::move(profile), std::move(env));

@@ -84,8 +84,6 @@ private:
 // Profile keys naming credential sources this client does not implement yet. Any of them in the
 // chosen profile is an error naming the key (the SDKs would use them before the static keys).
 constexpr const char* unsupported_profile_keys[][2] = {
-    {"sso_session", "IAM Identity Center (sso_session)"},
-    {"sso_start_url", "IAM Identity Center (sso_start_url)"},
     {"login_session", "aws login (login_session)"},
 };
 
@@ -102,9 +100,10 @@ public:
             why = e.what();  // names files, lines and keys, never values of credential keys
             return make_error_code(client_errc::credentials_error);
         }
-        if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file")) {
+        if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file") ||
+            p.get("sso_account_id") || p.get("sso_role_name")) {
             // The assume-role provider (before this one) answered for this profile already.
-            why = "profile " + p.name + " is an assume-role or web identity profile";
+            why = "profile " + p.name + " is an assume-role, web identity or SSO profile";
             return make_error_code(client_errc::no_credentials);
         }
         for (const auto& k : unsupported_profile_keys) {
@@ -221,12 +220,14 @@ credentials_chain default_chain(const client_config& cfg, env_lookup env) {
     } else if (!cfg.profile.empty()) {
         chain.add(make_assume_role_provider(cfg.profile, env));
         chain.add(make_web_identity_provider(cfg.profile, env));
+        chain.add(make_sso_provider(cfg.profile, env));
         chain.add(make_profile_provider(cfg.profile, env));
         chain.add(make_process_provider(cfg.profile, std::move(env)));
     } else {
         chain.add(make_environment_provider(env));
         chain.add(make_assume_role_provider({}, env));
         chain.add(make_web_identity_provider({}, env));
+        chain.add(make_sso_provider({}, env));
         chain.add(make_profile_provider({}, env));
         chain.add(make_process_provider({}, env));
         chain.add(make_container_provider(env));

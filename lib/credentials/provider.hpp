@@ -76,6 +76,10 @@ std::unique_ptr<credentials_provider> make_assume_role_provider(std::string prof
 // [+ AWS_ROLE_SESSION_NAME], else the profile's web_identity_token_file + role_arn
 // [+ role_session_name]; STS AssumeRoleWithWebIdentity (unsigned), same endpoint rules.
 std::unique_ptr<credentials_provider> make_web_identity_provider(std::string profile, env_lookup env);
+// IAM Identity Center (credentials/assume_role.cpp): sso_account_id / sso_role_name with
+// sso_session -> [sso-session NAME] (or the legacy sso_start_url / sso_region); the cached token
+// of "aws sso login", then GetRoleCredentials. Expired tokens are not refreshed (log in again).
+std::unique_ptr<credentials_provider> make_sso_provider(std::string profile, env_lookup env);
 // The profile's credential_process (credentials/process.cpp).
 std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env);
 // ECS / EKS Pod Identity container credentials (credentials/remote.cpp).
@@ -104,12 +108,12 @@ private:
 
 // The default chain for a configuration:
 //  - static credentials if set (alone);
-//  - else, with cfg.profile set, that profile only: assume-role, web identity, its static keys,
-//    its credential_process
+//  - else, with cfg.profile set, that profile only: assume-role, web identity, SSO, its static
+//    keys, its credential_process
 //    (an explicit profile drops the environment provider, as in botocore; this client also drops
 //    the container and IMDS providers then, so an explicit profile never reaches the network
 //    except through its own credential_process);
-//  - else environment, assume-role, web identity, profile keys, profile credential_process,
+//  - else environment, assume-role, web identity, SSO, profile keys, profile credential_process,
 //    container, IMDS.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
 

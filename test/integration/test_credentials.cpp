@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -458,6 +459,7 @@ TEST_CASE("IMDS disabled: AWS_EC2_METADATA_DISABLED=true sends nothing; the chai
     CHECK(has(m, "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"));
     CHECK(has(m, "assume-role: profile default"));
     CHECK(has(m, "web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set"));
+    CHECK(has(m, "sso: profile default"));
     CHECK(has(m, "shared-config-files: profile default"));
     CHECK(has(m, "credential_process: profile default"));
     CHECK(has(m, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
@@ -817,4 +819,86 @@ TEST_CASE("web identity: token file and role from the environment, else from the
     CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
     CHECK(has(why, "HTTP 400 InvalidIdentityToken"));
     CHECK_FALSE(has(why, "stale"));
+}
+
+namespace {
+
+std::string sha1_hex(const std::string& s) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(s.data(), s.size(), md, &n, EVP_sha1(), nullptr);
+    std::string out;
+    char b[3];
+    for (unsigned i = 0; i < n; ++i) {
+        std::snprintf(b, sizeof b, "%02x", md[i]);
+        out += b;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("SSO: sso-session and legacy profiles, the token of the aws sso login cache, GetRoleCredentials") {
+    std::atomic<int> calls{0};
+    http_stub portal([&](const http_stub::request& r) -> http_stub::response {
+        ++calls;
+        if (r.method != "GET" || r.target != "/federation/credentials?account_id=123456789012&role_name=ReadOnly")
+            return {404, R"({"message":"unexpected request"})"};
+        if (r.header("x-amz-sso_bearer_token") != "sso-access-token-value")
+            return {401, R"({"message":"Session token not found or invalid"})"};
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            (std::chrono::system_clock::now() + 1h).time_since_epoch()).count();
+        return {200, R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"sso-secret",)"
+                     R"("sessionToken":"sso-session-token","expiration":)" + std::to_string(ms) + "}}"};
+    });
+    temp_dir d;
+    test_env env;
+    env.vars["HOME"] = d.path.string();
+    env.vars["AWS_ENDPOINT_URL_SSO"] = portal.url();
+    env.vars["AWS_CONFIG_FILE"] = d.write("config",
+        "[profile sso]\nsso_session = my-sso\nsso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
+        "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
+        "[profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = eu-west-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
+        "[profile partial]\nsso_account_id = 123456789012\n");
+    fs::create_directories(d.path / ".aws/sso/cache");
+    const auto future = iso(std::chrono::system_clock::now() + 1h);
+    const std::string token_json =
+        R"({"accessToken":"sso-access-token-value","expiresAt":")" + future + R"(","region":"us-east-1"})";
+    d.write(".aws/sso/cache/" + sha1_hex("my-sso") + ".json", token_json);
+
+    env.vars["AWS_PROFILE"] = "sso";
+    {
+        endpoint e({{"ASIASSO", {"sso-secret", "sso-session-token"}}});
+        iotjobs::diagnostics diag;
+        check_deleted_with(e, delete_with(e, env, diag), diag);
+    }
+    CHECK(calls == 1);
+
+    iotjobs::detail::resolved_credentials r;
+    std::string why;
+    // Legacy profile: the cache file is named after the start URL; none yet.
+    auto p = iotjobs::detail::make_sso_provider("legacy", env.lookup());
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "run aws sso login"));
+    d.write(".aws/sso/cache/" + sha1_hex("https://legacy.awsapps.com/start") + ".json", token_json);
+    REQUIRE_FALSE(provider_get(*p, r, why));
+    CHECK(r.value.access_key_id == "ASIASSO");
+    CHECK(r.source == "sso (profile legacy, role ReadOnly)");
+    // An expired token: log in again (the token never appears in the message).
+    d.write(".aws/sso/cache/" + sha1_hex("my-sso") + ".json",
+            R"({"accessToken":"sso-access-token-value","expiresAt":"2001-01-01T00:00:00Z"})");
+    p = iotjobs::detail::make_sso_provider("sso", env.lookup());
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "aws sso login"));
+    CHECK_FALSE(has(why, "sso-access-token-value"));
+    // A token the portal refuses.
+    d.write(".aws/sso/cache/" + sha1_hex("my-sso") + ".json",
+            R"({"accessToken":"revoked-token","expiresAt":")" + future + R"("})");
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "HTTP 401"));
+    CHECK_FALSE(has(why, "revoked-token"));
+    p = iotjobs::detail::make_sso_provider("partial", env.lookup());
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "missing required configuration: sso_role_name, sso_start_url, sso_region"));
 }
