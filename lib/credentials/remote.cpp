@@ -190,7 +190,10 @@ public:
         port_ = base.port;
 
         http_fetch_response resp;
-        error_code ec = co_await get(base, "/latest/meta-data/iam/security-credentials/", resp, why);
+        // (Arguments named, not temporaries: GCC 12 may destroy temporaries of a co_await
+        // expression twice.)
+        const std::string roles_path = "/latest/meta-data/iam/security-credentials/";
+        error_code ec = co_await get(base, roles_path, resp, why);
         if (ec) co_return ec;
         if (resp.status == 404) {
             why = where_ + ": no IAM role is attached to this instance (HTTP 404)";
@@ -199,7 +202,8 @@ public:
         if (resp.status != 200) co_return fail(where_ + ": the role name request answered HTTP " + std::to_string(resp.status));
         std::string role = resp.body.substr(0, resp.body.find_first_of("\r\n"));
         if (role.empty()) co_return fail(where_ + ": the role name is empty");
-        ec = co_await get(base, "/latest/meta-data/iam/security-credentials/" + role, resp, why);
+        const std::string role_path = roles_path + role;
+        ec = co_await get(base, role_path, resp, why);
         if (ec) co_return ec;
         if (resp.status != 200)
             co_return fail(where_ + ": the credentials request for role " + role + " answered HTTP " +
@@ -240,7 +244,7 @@ private:
 
     // One request with the configured attempts; transport errors after the last attempt make IMDS
     // "not reachable" (no_credentials: not on EC2).
-    asio::awaitable<error_code> fetch(http_fetch_request req, http_fetch_response& resp, std::string& why) {
+    asio::awaitable<error_code> fetch(const http_fetch_request& req, http_fetch_response& resp, std::string& why) {
         error_code ec;
         for (unsigned a = 1; a <= attempts_; ++a) {
             resp = {};
