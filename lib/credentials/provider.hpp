@@ -54,16 +54,16 @@ public:
 };
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c);
-// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN), and
-// AWS_CREDENTIAL_EXPIRATION (ISO 8601) when set.
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN).
+// AWS_CREDENTIAL_EXPIRATION is not read (the keys are settled once, never refreshed).
 std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env);
 // The profile's aws_access_key_id / aws_secret_access_key / aws_session_token (credentials file,
 // else config file; endpoint/profile.hpp). `profile`: the explicit name, or empty for AWS_PROFILE /
 // AWS_DEFAULT_PROFILE / "default". The files are read on every get(). no_credentials when the
 // profile has no keys (or "default" does not exist); credentials_error for a malformed or
-// unreadable file, an unknown named profile, a partial key pair, and a profile whose only source
-// of credentials is one this client cannot use yet (role_arn, web_identity_token_file, sso_*),
-// named in the message.
+// unreadable file, an unknown named profile, a partial key pair, and a profile using a source this
+// client cannot use yet (login_session), named in the message. An assume-role, web identity or
+// SSO profile is left to those providers (no_credentials here; they come first in the chain).
 std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env);
 // Assume-role (credentials/assume_role.cpp): the profile's role_arn with source_profile (static
 // keys, or another role_arn: chained, cycles refused) or credential_source (Environment,
@@ -83,6 +83,8 @@ std::unique_ptr<credentials_provider> make_sso_provider(std::string profile, env
 // The profile's credential_process (credentials/process.cpp).
 std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env);
 // ECS / EKS Pod Identity container credentials (credentials/remote.cpp).
+// RELATIVE_URI -> http://169.254.170.2; FULL_URI over plain http only to loopback, localhost and
+// the ECS/EKS addresses, or https to any host (verified; AWS_CA_BUNDLE).
 std::unique_ptr<credentials_provider> make_container_provider(env_lookup env);
 // EC2 instance metadata, IMDSv2 (credentials/remote.cpp).
 std::unique_ptr<credentials_provider> make_imds_provider(env_lookup env);

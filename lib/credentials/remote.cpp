@@ -81,9 +81,9 @@ public:
             std::string uwhy;
             if (!parse_fetch_url(full, req, https, uwhy))
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
-            if (https)
-                co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: https endpoints are not supported by this client yet");
-            if (!allowed_container_host(req.host))
+            req.tls = https;
+            if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+            if (!https && !allowed_container_host(req.host))
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
                                "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " + req.host);
             source = "AWS_CONTAINER_CREDENTIALS_FULL_URI";

@@ -375,6 +375,26 @@ TEST_CASE("container credentials: hosts other than loopback and the container ad
         CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
         CHECK(has(why, "only allowed to loopback"));
     }
+    // https to any host is allowed, and verified: the fake endpoint's TLS, not trusted, then trusted.
+    fake::server_options o;
+    o.tls = true;
+    fake::server tls_host(o);
+    tls_host.start();
+    temp_dir d;
+    const std::string ca = (d.path / "ca.pem").string();
+    tls_host.write_ca_file(ca);
+    {
+        env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = tls_host.base_url() + "/creds";
+        auto p = iotjobs::detail::make_container_provider(env.lookup());
+        iotjobs::detail::resolved_credentials r;
+        std::string why;
+        CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+        CHECK(has(why, "certificate verify failed"));
+        env.vars["AWS_CA_BUNDLE"] = ca;
+        CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+        CHECK(has(why, "answered HTTP 4"));  // the fake IoT endpoint has no such route: TLS carried it
+        env.vars.erase("AWS_CA_BUNDLE");
+    }
     env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "ftp://127.0.0.1/creds";
     auto p = iotjobs::detail::make_container_provider(env.lookup());
     iotjobs::detail::resolved_credentials r;
