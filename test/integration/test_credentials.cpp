@@ -488,7 +488,7 @@ TEST_CASE("IMDS disabled: AWS_EC2_METADATA_DISABLED=true sends nothing; the chai
     CHECK(e.server.find("thing-1", "job-1", 1));
 }
 
-TEST_CASE("refresh: a bulk run across many short-lived credential sets; one fetch per set, none per call") {
+TEST_CASE("refresh: 20,000 deletes, 1,000 in flight, across short-lived credential sets; one fetch per set, none per call") {
     // The container fake hands out set n (of 64 the endpoint knows) expiring 4 s after the fetch.
     constexpr int sets = 64;
     fake::credentials_map known;
@@ -516,7 +516,7 @@ TEST_CASE("refresh: a bulk run across many short-lived credential sets; one fetc
     o.faults = {*lat};
     fake::server s(o);
     s.start();
-    constexpr int items = 4000;
+    constexpr int items = 20000;
     fake::generate_options g;
     g.count = items;
     s.generate(g);
@@ -529,13 +529,13 @@ TEST_CASE("refresh: a bulk run across many short-lived credential sets; one fetc
     cfg.region = "us-east-1";
     cfg.endpoint_url = s.base_url();
     cfg.retry.max_attempts = 1;  // a call signed with expired credentials would show as a failure
-    cfg.pool.max_size = 200;
+    cfg.pool.max_size = 1000;
     cfg.single_threaded = true;
     cfg.environment = env.lookup();
     iotjobs::client c(ctx.get_executor(), cfg);
     auto src = iotjobs::make_vector_source(std::move(reqs));
     iotjobs::bulk_options opt;
-    opt.max_in_flight = 200;
+    opt.max_in_flight = 1000;
     std::uint64_t failures = 0;
     std::string first_failure;
     iotjobs::bulk_summary summary;
