@@ -3,6 +3,8 @@
 #include "credentials/http_fetch.hpp"
 #include "credentials/provider.hpp"
 
+#include "endpoint/profile.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -161,29 +163,53 @@ public:
             why = "disabled by AWS_EC2_METADATA_DISABLED";
             co_return make_error_code(client_errc::no_credentials);
         }
+        // Each setting: the variable, else the profile's key (botocore's names).
+        profile_settings prof;
+        try {
+            prof = load_profile({}, "", env_);
+        } catch (const std::system_error&) {
+            // a broken or missing profile leaves only the variables (its problems are reported elsewhere)
+        }
+        const auto setting = [&](const char* var, const char* key, std::string& from) {
+            std::string v = env_value(env_, var);
+            from = var;
+            if (v.empty())
+                if (const ini_value* pv = prof.get(key)) {
+                    v = pv->value;
+                    from = std::string(key) + " (profile " + prof.name + ", " + pv->file + " line " +
+                           std::to_string(pv->line) + ")";
+                }
+            return v;
+        };
         http_fetch_request base;
-        std::string endpoint = env_value(env_, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+        std::string endpoint_from, mode_from;
+        std::string endpoint =
+            setting("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint", endpoint_from);
         if (endpoint.empty()) {
-            const std::string mode = lower(env_value(env_, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"));
+            const std::string mode = lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                                                   "ec2_metadata_service_endpoint_mode", mode_from));
             if (mode.empty() || mode == "ipv4") endpoint = "http://169.254.169.254";
             else if (mode == "ipv6") endpoint = "http://[fd00:ec2::254]";
-            else co_return fail("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6");
+            else co_return fail(mode_from + " must be IPv4 or IPv6");
         }
         bool https = false;
         std::string uwhy;
         if (!parse_fetch_url(endpoint, base, https, uwhy) || https)
-            co_return fail("AWS_EC2_METADATA_SERVICE_ENDPOINT is not a usable http URL" +
-                           (uwhy.empty() ? std::string() : ": " + uwhy));
+            co_return fail(endpoint_from + " is not a usable http URL" + (uwhy.empty() ? std::string() : ": " + uwhy));
         prefix_ = base.target == "/" ? std::string() : base.target;
         while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
         base.target.clear();
         unsigned timeout_s = 1, attempts = 1;
-        if (!parse_positive("AWS_METADATA_SERVICE_TIMEOUT", timeout_s, why) ||
-            !parse_positive("AWS_METADATA_SERVICE_NUM_ATTEMPTS", attempts, why))
+        std::string timeout_from, attempts_from, v1_from;
+        const std::string timeout_text = setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout", timeout_from);
+        const std::string attempts_text =
+            setting("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts", attempts_from);
+        if (!parse_positive(timeout_text, timeout_from, timeout_s, why) ||
+            !parse_positive(attempts_text, attempts_from, attempts, why))
             co_return make_error_code(client_errc::credentials_error);
         base.timeout = std::chrono::seconds(timeout_s);
         attempts_ = attempts;
-        v1_disabled_ = lower(env_value(env_, "AWS_EC2_METADATA_V1_DISABLED")) == "true";
+        v1_disabled_ = lower(setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", v1_from)) == "true";
         where_ = "IMDS at " + endpoint;
         if (base.host != host_ || base.port != port_) token_.clear();  // another endpoint: another token
         host_ = base.host;
@@ -223,19 +249,18 @@ public:
     }
 
 private:
-    bool parse_positive(const char* var, unsigned& v, std::string& why) {
-        const std::string s = env_value(env_, var);
+    static bool parse_positive(const std::string& s, const std::string& var, unsigned& v, std::string& why) {
         if (s.empty()) return true;
         unsigned x = 0;
         for (char c : s) {
             if (c < '0' || c > '9' || x > 100000) {
-                why = std::string(var) + " must be a positive integer";
+                why = var + " must be a positive integer";
                 return false;
             }
             x = x * 10 + static_cast<unsigned>(c - '0');
         }
         if (x == 0) {
-            why = std::string(var) + " must be a positive integer";
+            why = var + " must be a positive integer";
             return false;
         }
         v = x;

@@ -464,6 +464,18 @@ TEST_CASE("IMDSv2: token with TTL, role, credentials; an expired token is replac
     CHECK(r.value.session_token == "imds-session");
     CHECK(r.source == "imds (role test-role)");
     CHECK(imds.credential_fetches == 4);
+
+    // The same endpoint from the profile's ec2_metadata_service_endpoint.
+    temp_dir d;
+    env.vars.erase("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\nec2_metadata_service_endpoint = " + imds.stub.url() +
+                                                        "\nmetadata_service_num_attempts = 2\n");
+    p = iotjobs::detail::make_imds_provider(env.lookup());
+    REQUIRE_FALSE(provider_get(*p, r, why));
+    CHECK(imds.credential_fetches == 5);
+    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\nec2_metadata_service_endpoint_mode = IPv5\n");
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "ec2_metadata_service_endpoint_mode (profile default"));
 }
 
 TEST_CASE("IMDS disabled: AWS_EC2_METADATA_DISABLED=true sends nothing; the chain names every provider") {
