@@ -311,14 +311,21 @@ private:
                 };
                 const ini_value* akid = key("aws_access_key_id");
                 const ini_value* secret = key("aws_secret_access_key");
-                if (!akid || !secret)
+                if (akid && secret) {
+                    source.value.access_key_id = akid->value;
+                    source.value.secret_access_key = secret->value;
+                    const ini_value* token = key("aws_session_token");
+                    if (token) source.value.session_token = token->value;
+                } else if (sp.get("credential_process")) {
+                    auto proc = make_process_provider(sname, env_);
+                    std::string pwhy;
+                    if (error_code pec = co_await proc->async_get(source, pwhy))
+                        co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
+                } else {
                     co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
-                                            " has no aws_access_key_id / aws_secret_access_key (only static keys or "
-                                            "another role_arn are supported as a source)");
-                source.value.access_key_id = akid->value;
-                source.value.secret_access_key = secret->value;
-                const ini_value* token = key("aws_session_token");
-                if (token) source.value.session_token = token->value;
+                                            " has no aws_access_key_id / aws_secret_access_key nor credential_process "
+                                            "(static keys, credential_process or another role_arn can be a source)");
+                }
             }
         }
         std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(

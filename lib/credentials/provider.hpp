@@ -66,7 +66,7 @@ std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env);
 // SSO profile is left to those providers (no_credentials here; they come first in the chain).
 std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env);
 // Assume-role (credentials/assume_role.cpp): the profile's role_arn with source_profile (static
-// keys, or another role_arn: chained, cycles refused) or credential_source (Environment,
+// keys, its credential_process, or another role_arn: chained, cycles refused) or credential_source (Environment,
 // EcsContainer, Ec2InstanceMetadata), external_id, role_session_name, duration_seconds; STS
 // AssumeRole signed with SigV4 for "sts" at AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / the
 // profile's services section / endpoint_url, else https://sts.{region}.amazonaws.com (region:

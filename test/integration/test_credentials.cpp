@@ -781,6 +781,16 @@ TEST_CASE("assume-role: source_profile keys, then a chained role, signed for sts
     CHECK_FALSE(has(why, "base/secret"));
     p = iotjobs::detail::make_assume_role_provider("base", env.lookup());
     CHECK(provider_get(*p, r, why) == client_errc::no_credentials);  // not an assume-role profile
+
+    // A source profile whose keys come from its credential_process.
+    const std::string script = d.write("src.sh", "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDBASE\", "
+                                                 "\"SecretAccessKey\": \"base/secret+key\"}'\n");
+    env.vars["AWS_CONFIG_FILE"] = d.write("config2",
+        "[profile procsrc]\ncredential_process = /bin/sh " + script + "\n"
+        "[profile viaproc]\nrole_arn = arn:aws:iam::123456789012:role/First\nsource_profile = procsrc\n");
+    p = iotjobs::detail::make_assume_role_provider("viaproc", env.lookup());
+    REQUIRE_FALSE(provider_get(*p, r, why));
+    CHECK(r.value.access_key_id == "ASIAFIRST");
     std::lock_guard lk(sts.m);
     CHECK(sts.failure.empty());
 }
