@@ -70,10 +70,22 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     if (cfg_.retry.max_attempts == 0) throw_config_error(make_error_code(client_errc::invalid_configuration),
                                                          "max_attempts must be at least 1");
     {
-        credentials c;
-        credentials_chain chain = default_chain(cfg_, [](const char* n) { return std::getenv(n); });
-        creds_ec_ = chain.get(c, creds_why_);
-        if (!creds_ec_) creds_ = std::make_shared<const credentials>(std::move(c));
+        env_lookup env = cfg_.environment ? env_lookup(cfg_.environment)
+                                          : env_lookup([](const char* n) { return std::getenv(n); });
+        credentials_chain chain = default_chain(cfg_, std::move(env));
+        resolved_credentials c;
+        if (chain.try_get_sync(c, creds_ec_, creds_why_)) {
+            if (!creds_ec_) {
+                auto s = std::make_shared<credentials_snapshot>();
+                s->value = std::move(c.value);
+                s->source = std::move(c.source);
+                creds_ = std::move(s);
+            }
+        } else {
+            credentials_cache_params cp;
+            if (logging(log_level::debug)) cp.log = [sink = cfg_.log](std::string_view m) { sink(log_level::debug, m); };
+            creds_cache_ = std::make_shared<credentials_cache>(ex_, std::move(chain), std::move(cp));
+        }
     }
     // The response fields execute() reads; the transport copies no other.
     transport_settings ts{url_,          cfg_.ca_bundle, cfg_.verify_peer,    cfg_.pool,
@@ -83,7 +95,8 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     if (!pool_) throw_config_error(ec, what);
 }
 
-void client_impl::sign(const operation_request& op, const credentials& creds, http_request& out) {
+void client_impl::sign(const operation_request& op, const credentials_snapshot& snap, http_request& out) {
+    const credentials& creds = snap.value;
     auto now = std::chrono::time_point_cast<std::chrono::seconds>(offset_.now(std::chrono::system_clock::now()));
     char date_buf[16];
     sigv4::write_amz_date(now, date_buf);
@@ -118,7 +131,7 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
     out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
     std::string& authorization = out.headers[out.headers.size() - 1].value;
     if (!logging(log_level::debug)) {
-        const sigv4::key_bytes key = key_.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
+        const sigv4::key_bytes key = snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
         sigv4::sign_authorization(in, key, authorization);
     } else {
         sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
@@ -158,11 +171,14 @@ void client_impl::sign(const operation_request& op, const credentials& creds, ht
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
                                                  diagnostics& diag) {
     diag.clear();
-    if (!creds_) {
+    if (!creds_ && !creds_cache_) {
         access::message(diag) = creds_why_;
         co_return creds_ec_;
     }
-    const credentials& creds = *creds_;  // immutable, owned by *this (kept alive by the caller)
+    // creds_: immutable, owned by *this (kept alive by the caller). A refreshing source's set is
+    // asked for before every attempt (a refreshed token is used at once) and held by `held`.
+    const credentials_snapshot* const fixed_creds = creds_.get();
+    std::shared_ptr<const credentials_snapshot> held;
 
     auto ex = co_await asio::this_coro::executor;
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
@@ -215,6 +231,15 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                 }
             }
         }
+        if (!fixed_creds && !(held = creds_cache_->try_current())) {
+            std::string why;
+            if (error_code cec = co_await creds_cache_->async_get(held, why)) {
+                access::message(diag) = std::move(why);
+                co_return cec;
+            }
+        }
+        const credentials_snapshot& snap = fixed_creds ? *fixed_creds : *held;
+        const credentials& creds = snap.value;
         // The deadline is checked before the attempt is signed and counted: an attempt it stops
         // is never sent, so neither stats().requests nor diag.attempts() may count it.
         duration attempt_timeout = cfg_.timeouts.attempt;
@@ -230,7 +255,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
         }
         const auto signed_offset = offset_.get();
-        sign(op, creds, req);
+        sign(op, snap, req);
         ++attempts;
         access::attempts(diag) = attempts;
         requests_.fetch_add(1, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 // The shared state behind iotjobs::client and the attempt loop every operation runs.
 #pragma once
 
+#include "credentials/cache.hpp"
 #include "credentials/provider.hpp"
 #include "http/connection_pool.hpp"
 #include "http/url.hpp"
@@ -98,20 +99,22 @@ private:
     boost::asio::any_io_executor make_op_strand() const;
     void register_op(op_node& n);
     void unregister_op(op_node& n);
-    void sign(const operation_request& op, const credentials& creds, http_request& out);
+    void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
 
     boost::asio::any_io_executor ex_;
     client_config cfg_;
     endpoint_url url_;
     std::shared_ptr<connection_pool> pool_;
-    // Resolved once at construction (default_chain(): static or the environment) and immutable
-    // afterwards, so calls read them without a lock or a copy. creds_ null: creds_ec_/creds_why_
-    // say why, and every call fails with them.
-    std::shared_ptr<const credentials> creds_;
+    // Credentials. When the default chain's synchronous providers (static, environment, profile
+    // keys) settle it at construction, creds_ holds the set for good (or is null with
+    // creds_ec_/creds_why_ saying why, and every call fails with them): calls read it without a
+    // lock or a copy, and its signing key slot is the hot path's key cache. Otherwise creds_cache_
+    // (credential_process, container, IMDS: refreshed, single flight) is asked before every attempt.
+    std::shared_ptr<const credentials_snapshot> creds_;
+    std::shared_ptr<credentials_cache> creds_cache_;
     error_code creds_ec_;
     std::string creds_why_;
     sigv4::signing_key_cache keys_;  // for the debug-logging path (sign_headers)
-    sigv4::signing_key_slot key_;    // the hot path's: creds_' key for the current date
     retry_quota quota_;
     standard_retry_strategy strategy_;
     default_random_source rng_;

@@ -65,11 +65,14 @@ struct client_config {
     // endpoint_url either is a configuration error, as in the AWS rule set.
     bool use_fips_endpoint = false;
     bool use_dualstack_endpoint = false;
-    // Static credentials. Empty access key: taken from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-    // AWS_SESSION_TOKEN when the client is built with from_environment(), else no_credentials.
-    // Whatever their source, the client resolves its credentials once, when it is built (a later
-    // change to the environment or to the shared files is not seen by that client), and every call
-    // signs with them; when none are found, every call fails with the reason found then.
+    // Static credentials. Empty: the client's default chain (README, "Credentials"): the
+    // environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN), the profile's
+    // keys, the profile's credential_process, container credentials, EC2 instance metadata.
+    // Static keys (these, the environment's, the profile's) are resolved once, when the client is
+    // built (a later change to the environment or the files is not seen), and when nothing is
+    // found every call fails with the reason found then. Temporary credentials from
+    // credential_process, a container endpoint or IMDS are fetched on the first call, cached, and
+    // refreshed ahead of their expiration (one fetch shared by all calls).
     credentials static_credentials;
     // PEM CA bundle to verify the server with. Empty: the system trust store.
     std::string ca_bundle;
@@ -87,6 +90,11 @@ struct client_config {
     // never secrets, signing keys or Authorization values.
     log_level level = log_level::off;
     std::function<void(log_level, std::string_view)> log;
+    // Where the client's credential providers read environment variables (AWS_ACCESS_KEY_ID,
+    // AWS_CONTAINER_CREDENTIALS_*, AWS_EC2_METADATA_*, AWS_PROFILE, AWS_CONFIG_FILE, ...): returns
+    // the value or null. Empty: the process environment (std::getenv). For embedding programs
+    // and tests that must not change the process environment.
+    std::function<const char*(const char*)> environment;
 };
 
 // Fills region, credentials, endpoint URL and CA bundle from the AWS environment variables

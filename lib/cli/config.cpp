@@ -8,6 +8,7 @@
 #include "jobs/wire.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -293,6 +294,40 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
         return rc;
     }
 
+    // Temporary credentials that the client's own chain fetches, caches and refreshes when a call
+    // needs them (the CLI only says which): an assume-role, web identity or SSO profile and
+    // AWS_WEB_IDENTITY_TOKEN_FILE (before the profile's keys, as in botocore), the profile's
+    // credential_process and, without --profile, container credentials (after them). Instance
+    // metadata (IMDS) is not used by the CLI yet.
+    auto defer_to_client = [&](const std::string& kind) {
+        if (prof.explicit_choice) cfg.profile = prof.name;
+        cfg.environment = [e = std::make_shared<const environment>(env)](const char* name) -> const char* {
+            auto it = e->find(std::string_view(name));
+            return it == e->end() ? nullptr : it->second.c_str();
+        };
+        note("credentials: " + kind + " (fetched when a call needs credentials, refreshed before they expire)");
+    };
+    // The client's order: an assume-role profile, then web identity (the variables, then the profile).
+    const detail::ini_value* web_file = prof.get("web_identity_token_file");
+    const detail::ini_value* role = prof.get("source_profile") ? prof.get("source_profile") : prof.get("credential_source");
+    if (!role && !web_file) role = prof.get("role_arn");
+    if (role) {
+        defer_to_client("assume-role of " + from_profile(prof, *role));
+        return rc;
+    }
+    if (env_value(env, "AWS_WEB_IDENTITY_TOKEN_FILE")) {
+        defer_to_client("web identity (AWS_WEB_IDENTITY_TOKEN_FILE)");
+        return rc;
+    }
+    if (web_file) {
+        defer_to_client("web identity of " + from_profile(prof, *web_file));
+        return rc;
+    }
+    if (const detail::ini_value* sso = prof.get("sso_role_name") ? prof.get("sso_role_name") : prof.get("sso_account_id")) {
+        defer_to_client("IAM Identity Center (SSO) of " + from_profile(prof, *sso));
+        return rc;
+    }
+
     auto profile_key = [&](const char* key) -> const detail::ini_value* {
         auto it = prof.credential_values.find(key);
         return it == prof.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
@@ -311,6 +346,18 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
         note("credentials: " + from_profile(prof, *pakid) + " (access key " + mask_access_key(pakid->value) +
              ", secret key <redacted>" + (token ? ", session token <redacted>" : ", no session token") + ")");
         return rc;
+    }
+
+    if (const detail::ini_value* process = prof.get("credential_process")) {
+        defer_to_client("credential_process of " + from_profile(prof, *process));
+        return rc;
+    }
+    if (!prof.explicit_choice) {
+        for (const char* v : {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"})
+            if (env_value(env, v)) {
+                defer_to_client(std::string("container provider (") + v + ")");
+                return rc;
+            }
     }
 
     std::string msg =

@@ -2,16 +2,37 @@
 
 #include "endpoint/profile.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
+#include <cctype>
 #include <cstdlib>
 
 namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+
+std::string env_value(const env_lookup& env, const char* name) {
+    const char* v = env ? env(name) : nullptr;
+    return v ? std::string(v) : std::string();
+}
+
+error_code credentials_provider::get(resolved_credentials&, std::string& why) {
+    why = std::string(name()) + " is asynchronous";
+    return make_error_code(client_errc::credentials_error);
+}
+
+asio::awaitable<error_code> credentials_provider::async_get(resolved_credentials& out, std::string& why) {
+    co_return get(out, why);
+}
+
 namespace {
 
 class static_provider final : public credentials_provider {
 public:
     explicit static_provider(credentials c) : c_(std::move(c)) {}
     const char* name() const noexcept override { return "static"; }
-    error_code get(credentials& out, std::string& why) override {
+    bool synchronous() const noexcept override { return true; }
+    error_code get(resolved_credentials& out, std::string& why) override {
         if (c_.access_key_id.empty()) {
             why = "no static credentials configured";
             return make_error_code(client_errc::no_credentials);
@@ -20,7 +41,9 @@ public:
             why = "static credentials have an access key id but no secret access key";
             return make_error_code(client_errc::credentials_error);
         }
-        out = c_;
+        out.value = c_;
+        out.expiration.reset();
+        out.source = "static (client_config.static_credentials)";
         return {};
     }
 
@@ -32,13 +55,10 @@ class environment_provider final : public credentials_provider {
 public:
     explicit environment_provider(env_lookup env) : env_(std::move(env)) {}
     const char* name() const noexcept override { return "environment"; }
-    error_code get(credentials& out, std::string& why) override {
-        auto value = [&](const char* n) -> std::string {
-            const char* v = env_ ? env_(n) : nullptr;
-            return v ? std::string(v) : std::string();
-        };
-        std::string akid = value("AWS_ACCESS_KEY_ID");
-        std::string secret = value("AWS_SECRET_ACCESS_KEY");
+    bool synchronous() const noexcept override { return true; }
+    error_code get(resolved_credentials& out, std::string& why) override {
+        std::string akid = env_value(env_, "AWS_ACCESS_KEY_ID");
+        std::string secret = env_value(env_, "AWS_SECRET_ACCESS_KEY");
         if (akid.empty() && secret.empty()) {
             why = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
             return make_error_code(client_errc::no_credentials);
@@ -48,10 +68,12 @@ public:
                                : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not";
             return make_error_code(client_errc::credentials_error);
         }
-        out.access_key_id = std::move(akid);
-        out.secret_access_key = std::move(secret);
-        out.session_token = value("AWS_SESSION_TOKEN");
-        if (out.session_token.empty()) out.session_token = value("AWS_SECURITY_TOKEN");
+        out.value.access_key_id = std::move(akid);
+        out.value.secret_access_key = std::move(secret);
+        out.value.session_token = env_value(env_, "AWS_SESSION_TOKEN");
+        if (out.value.session_token.empty()) out.value.session_token = env_value(env_, "AWS_SECURITY_TOKEN");
+        out.expiration.reset();
+        out.source = "environment (AWS_ACCESS_KEY_ID)";
         return {};
     }
 
@@ -59,17 +81,37 @@ private:
     env_lookup env_;
 };
 
+// Profile keys naming credential sources this client does not implement yet. Any of them in the
+// chosen profile is an error naming the key (the SDKs would use them before the static keys).
+constexpr const char* unsupported_profile_keys[][2] = {
+    {"login_session", "aws login (login_session)"},
+};
+
 class profile_provider final : public credentials_provider {
 public:
     profile_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
     const char* name() const noexcept override { return "shared-config-files"; }
-    error_code get(credentials& out, std::string& why) override {
+    bool synchronous() const noexcept override { return true; }
+    error_code get(resolved_credentials& out, std::string& why) override {
         profile_settings p;
         try {
             p = load_profile(profile_, "client_config.profile", env_);
         } catch (const std::system_error& e) {
             why = e.what();  // names files, lines and keys, never values of credential keys
             return make_error_code(client_errc::credentials_error);
+        }
+        if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file") ||
+            p.get("sso_account_id") || p.get("sso_role_name")) {
+            // The assume-role provider (before this one) answered for this profile already.
+            why = "profile " + p.name + " is an assume-role, web identity or SSO profile";
+            return make_error_code(client_errc::no_credentials);
+        }
+        for (const auto& k : unsupported_profile_keys) {
+            if (const ini_value* v = p.get(k[0])) {
+                why = "profile " + p.name + " (" + v->file + " line " + std::to_string(v->line) + ") uses " + k[1] +
+                      " credentials, which this client does not support yet";
+                return make_error_code(client_errc::credentials_error);
+            }
         }
         auto value = [&](const char* key) -> const ini_value* {
             auto it = p.credential_values.find(key);
@@ -88,10 +130,12 @@ public:
                   " is missing";
             return make_error_code(client_errc::credentials_error);
         }
-        out.access_key_id = akid->value;
-        out.secret_access_key = secret->value;
+        out.value.access_key_id = akid->value;
+        out.value.secret_access_key = secret->value;
         const ini_value* token = value("aws_session_token");
-        out.session_token = token ? token->value : std::string();
+        out.value.session_token = token ? token->value : std::string();
+        out.expiration.reset();
+        out.source = "profile " + p.name + " (" + akid->file + ")";
         return {};
     }
 
@@ -114,23 +158,59 @@ std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env) 
     return std::make_unique<environment_provider>(std::move(env));
 }
 
-error_code credentials_chain::get(credentials& out, std::string& why) {
+namespace {
+void add_reason(std::string& reasons, const credentials_provider& p, const std::string& r) {
+    if (!reasons.empty()) reasons += "; ";
+    reasons += p.name();
+    reasons += ": ";
+    reasons += r;
+}
+}  // namespace
+
+error_code credentials_chain::finish(std::string& reasons, std::string& why) {
+    why = "Unable to locate credentials (" + reasons + ")";
+    return make_error_code(client_errc::no_credentials);
+}
+
+bool credentials_chain::try_get_sync(resolved_credentials& out, error_code& ec, std::string& why) {
     std::string reasons;
     for (auto& p : providers_) {
         std::string r;
-        error_code ec = p->get(out, r);
-        if (!ec) return ec;
+        if (!p->synchronous()) {
+            if (!p->nothing_to_do(r)) return false;
+            add_reason(reasons, *p, r);
+            continue;
+        }
+        ec = p->get(out, r);
+        if (!ec) return true;
         if (ec != client_errc::no_credentials) {
             why = std::string(p->name()) + ": " + r;
-            return ec;
+            return true;
         }
-        if (!reasons.empty()) reasons += "; ";
-        reasons += p->name();
-        reasons += ": ";
-        reasons += r;
+        add_reason(reasons, *p, r);
     }
-    why = "Unable to locate credentials (" + reasons + ")";
-    return make_error_code(client_errc::no_credentials);
+    ec = finish(reasons, why);
+    return true;
+}
+
+asio::awaitable<error_code> credentials_chain::async_get(resolved_credentials& out, std::string& why) {
+    std::string reasons;
+    for (auto& p : providers_) {
+        std::string r;
+        // (No co_await inside ?: : GCC 12 miscompiles the temporaries of such expressions.)
+        error_code ec;
+        if (p->synchronous())
+            ec = p->get(out, r);
+        else
+            ec = co_await p->async_get(out, r);
+        if (!ec) co_return ec;
+        if (ec != client_errc::no_credentials) {
+            why = std::string(p->name()) + ": " + r;
+            co_return ec;
+        }
+        add_reason(reasons, *p, r);
+    }
+    co_return finish(reasons, why);
 }
 
 credentials_chain default_chain(const client_config& cfg, env_lookup env) {
@@ -138,12 +218,133 @@ credentials_chain default_chain(const client_config& cfg, env_lookup env) {
     if (!cfg.static_credentials.access_key_id.empty() || !cfg.static_credentials.secret_access_key.empty()) {
         chain.add(make_static_provider(cfg.static_credentials));
     } else if (!cfg.profile.empty()) {
-        chain.add(make_profile_provider(cfg.profile, std::move(env)));
+        chain.add(make_assume_role_provider(cfg.profile, env));
+        chain.add(make_web_identity_provider(cfg.profile, env));
+        chain.add(make_sso_provider(cfg.profile, env));
+        chain.add(make_profile_provider(cfg.profile, env));
+        chain.add(make_process_provider(cfg.profile, std::move(env)));
     } else {
         chain.add(make_environment_provider(env));
-        chain.add(make_profile_provider({}, std::move(env)));
+        chain.add(make_assume_role_provider({}, env));
+        chain.add(make_web_identity_provider({}, env));
+        chain.add(make_sso_provider({}, env));
+        chain.add(make_profile_provider({}, env));
+        chain.add(make_process_provider({}, env));
+        chain.add(make_container_provider(env));
+        chain.add(make_imds_provider(std::move(env)));
     }
     return chain;
+}
+
+std::optional<std::vector<std::string>> shell_split(std::string_view s, std::string& error) {
+    std::vector<std::string> words;
+    std::string cur;
+    bool in_word = false;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            if (in_word) words.push_back(std::move(cur)), cur.clear(), in_word = false;
+            ++i;
+        } else if (c == '\'') {
+            const auto end = s.find('\'', i + 1);
+            if (end == std::string_view::npos) {
+                error = "No closing quotation";
+                return std::nullopt;
+            }
+            cur.append(s.substr(i + 1, end - i - 1));
+            in_word = true;
+            i = end + 1;
+        } else if (c == '"') {
+            in_word = true;
+            ++i;
+            for (;;) {
+                if (i >= s.size()) {
+                    error = "No closing quotation";
+                    return std::nullopt;
+                }
+                const char d = s[i];
+                if (d == '"') {
+                    ++i;
+                    break;
+                }
+                if (d == '\\' && i + 1 < s.size() &&
+                    (s[i + 1] == '\\' || s[i + 1] == '"' || s[i + 1] == '$' || s[i + 1] == '`' || s[i + 1] == '\n')) {
+                    cur += s[i + 1];
+                    i += 2;
+                    continue;
+                }
+                cur += d;
+                ++i;
+            }
+        } else if (c == '\\') {
+            if (i + 1 >= s.size()) {
+                error = "No escaped character";
+                return std::nullopt;
+            }
+            if (s[i + 1] != '\n') cur += s[i + 1];  // backslash-newline: a line continuation
+            in_word = true;
+            i += 2;
+        } else {
+            cur += c;
+            in_word = true;
+            ++i;
+        }
+    }
+    if (in_word) words.push_back(std::move(cur));
+    return words;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view t) {
+    auto digits = [&](std::size_t pos, std::size_t n, int& v) {
+        if (pos + n > t.size()) return false;
+        v = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            const char c = t[pos + k];
+            if (c < '0' || c > '9') return false;
+            v = v * 10 + (c - '0');
+        }
+        return true;
+    };
+    int Y, M, D, h, m, sec;
+    if (!digits(0, 4, Y) || t.size() < 19 || t[4] != '-' || !digits(5, 2, M) || t[7] != '-' || !digits(8, 2, D) ||
+        (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, m) ||
+        t[16] != ':' || !digits(17, 2, sec))
+        return std::nullopt;
+    using namespace std::chrono;
+    const year_month_day ymd{year(Y), month(static_cast<unsigned>(M)), day(static_cast<unsigned>(D))};
+    if (!ymd.ok() || h > 23 || m > 59 || sec > 60) return std::nullopt;
+    std::size_t i = 19;
+    nanoseconds frac{0};
+    if (i < t.size() && (t[i] == '.' || t[i] == ',')) {
+        ++i;
+        std::int64_t scale = 100000000;
+        const std::size_t start = i;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+            frac += nanoseconds((t[i] - '0') * scale);
+            scale /= 10;
+            ++i;
+        }
+        if (i == start) return std::nullopt;
+    }
+    minutes offset{0};
+    if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+        ++i;
+    } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+        const int sign = t[i] == '-' ? -1 : 1;
+        int oh, om;
+        if (!digits(i + 1, 2, oh)) return std::nullopt;
+        std::size_t j = i + 3;
+        if (j < t.size() && t[j] == ':') ++j;
+        if (!digits(j, 2, om)) return std::nullopt;
+        offset = minutes(sign * (oh * 60 + om));
+        i = j + 2;
+    } else {
+        return std::nullopt;  // a time without a zone is ambiguous
+    }
+    if (i != t.size()) return std::nullopt;
+    const auto tp = sys_days(ymd) + hours(h) + minutes(m) + seconds(sec) + frac - offset;
+    return time_point_cast<system_clock::duration>(tp);
 }
 
 }  // namespace iotjobs::detail

@@ -291,3 +291,36 @@ TEST_CASE("cli e2e: SIGINT during a call exits 130 (the real binary)") {
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 130);
 }
+
+TEST_CASE("cli e2e: credential_process of the profile signs the call; --debug never shows its secrets") {
+    fake::server_options o;
+    o.credentials["ASIAPROCESSCLI"] = fake::credential{"processSecretValue/abcdef", "processSessionTokenValue=="};
+    fake::server s(o);
+    s.start();
+    s.add_execution(fake::make_execution("thing-p", "job-1", 1, fake::execution_status::succeeded));
+    const std::string script = temp_path("cli-creds.sh");
+    std::ofstream(script) << "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROCESSCLI\", "
+                             "\"SecretAccessKey\": \"processSecretValue/abcdef\", "
+                             "\"SessionToken\": \"processSessionTokenValue==\"}'\n";
+    const std::string config = temp_path("cli-config");
+    std::ofstream(config) << "[profile proc]\ncredential_process = /bin/sh " << script << "\n";
+    environment env{{"AWS_REGION", "us-east-1"},
+                    {"AWS_ENDPOINT_URL_IOT", s.base_url()},
+                    {"AWS_CONFIG_FILE", config},
+                    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/iotjobs-test/credentials"},
+                    {"AWS_EC2_METADATA_DISABLED", "true"}};
+    auto r = run(delete_args("thing-p", "job-1", "1", {"--profile", "proc", "--debug"}), env);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK_FALSE(s.find("thing-p", "job-1", 1).has_value());
+    CHECK(contains(r.err, "credentials: credential_process of profile proc"));
+    CHECK_FALSE(contains(r.err, "processSecretValue"));
+    CHECK_FALSE(contains(r.err, "processSessionTokenValue"));
+    CHECK(s.stats().signature_failures == 0);
+
+    // Without a credential_process nor keys: the AWS CLI's message, exit 253.
+    std::ofstream(config) << "[profile proc]\nregion = us-east-1\n";
+    r = run(delete_args("thing-p", "job-1", "1", {"--profile", "proc"}), env);
+    CHECK(r.code == 253);
+    CHECK(contains(r.err, "Unable to locate credentials"));
+}

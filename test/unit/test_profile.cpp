@@ -3,6 +3,9 @@
 // temporary directory and points HOME, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE there, so
 // the host's ~/.aws is never read.
 #include "credentials/provider.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include "endpoint/profile.hpp"
 
 #include <iotjobs/config.hpp>
@@ -439,10 +442,24 @@ TEST_CASE("profile: config_from_environment errors name the profile, the file, t
     CHECK_FALSE(has(e, "AKIDNOEQUALS"));
 }
 
+// Runs the chain's asynchronous get to completion (the synchronous providers need no I/O; the
+// others find nothing here or are disabled).
+static error_code chain_get(credentials_chain& chain, resolved_credentials& c, std::string& why) {
+    boost::asio::io_context ctx;
+    error_code result = make_error_code(client_errc::bad_response);
+    boost::asio::co_spawn(ctx, chain.async_get(c, why), [&](std::exception_ptr ep, error_code ec) {
+        REQUIRE_FALSE(ep);
+        result = ec;
+    });
+    ctx.run();
+    return result;
+}
+
 TEST_CASE("profile: the credentials chain reads the profile after the environment") {
     temp_dir d;
     fake_env env;
     env.vars["HOME"] = d.path.string();
+    env.vars["AWS_EC2_METADATA_DISABLED"] = "true";  // never the real metadata address
     d.write(".aws/credentials", "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n"
                                 "aws_session_token = FILETOKEN\n"
                                 "[other]\naws_access_key_id = OTHERKEY\naws_secret_access_key = OTHERSECRET\n"
@@ -450,59 +467,63 @@ TEST_CASE("profile: the credentials chain reads the profile after the environmen
                                 "[empty]\n");
     client_config cfg;
     cfg.region = "us-east-1";
-    credentials c;
+    resolved_credentials c;
     std::string why;
 
     // No environment keys: the default profile of ~/.aws/credentials.
     auto chain = default_chain(cfg, env.lookup());
-    REQUIRE_FALSE(chain.get(c, why));
-    CHECK(c.access_key_id == "FILEKEY");
-    CHECK(c.session_token == "FILETOKEN");
+    REQUIRE_FALSE(chain_get(chain, c, why));
+    CHECK(c.value.access_key_id == "FILEKEY");
+    CHECK(c.value.session_token == "FILETOKEN");
 
     // The environment's keys first.
     env.vars["AWS_ACCESS_KEY_ID"] = "ENVKEY";
     env.vars["AWS_SECRET_ACCESS_KEY"] = "ENVSECRET";
     chain = default_chain(cfg, env.lookup());
-    REQUIRE_FALSE(chain.get(c, why));
-    CHECK(c.access_key_id == "ENVKEY");
+    REQUIRE_FALSE(chain_get(chain, c, why));
+    CHECK(c.value.access_key_id == "ENVKEY");
     env.vars["AWS_PROFILE"] = "other";  // AWS_PROFILE does not beat the environment's keys
     chain = default_chain(cfg, env.lookup());
-    REQUIRE_FALSE(chain.get(c, why));
-    CHECK(c.access_key_id == "ENVKEY");
+    REQUIRE_FALSE(chain_get(chain, c, why));
+    CHECK(c.value.access_key_id == "ENVKEY");
 
     // An explicit profile: only the profile.
     cfg.profile = "other";
     chain = default_chain(cfg, env.lookup());
-    REQUIRE_FALSE(chain.get(c, why));
-    CHECK(c.access_key_id == "OTHERKEY");
-    CHECK(c.session_token.empty());
+    REQUIRE_FALSE(chain_get(chain, c, why));
+    CHECK(c.value.access_key_id == "OTHERKEY");
+    CHECK(c.value.session_token.empty());
     cfg.profile = "empty";
     chain = default_chain(cfg, env.lookup());
-    CHECK(chain.get(c, why) == client_errc::no_credentials);
+    CHECK(chain_get(chain, c, why) == client_errc::no_credentials);
     CHECK(has(why, "profile empty"));
     cfg.profile = "partial";
     chain = default_chain(cfg, env.lookup());
-    CHECK(chain.get(c, why) == client_errc::credentials_error);
+    CHECK(chain_get(chain, c, why) == client_errc::credentials_error);
     CHECK(has(why, "aws_access_key_id"));
     CHECK_FALSE(has(why, "PARTIALSECRET"));
     cfg.profile = "ghost";
     chain = default_chain(cfg, env.lookup());
-    CHECK(chain.get(c, why) == client_errc::credentials_error);
+    CHECK(chain_get(chain, c, why) == client_errc::credentials_error);
     CHECK(has(why, "The config profile (ghost) could not be found"));
 
     // Nothing anywhere: both providers explain.
     cfg.profile.clear();
     fake_env none;
     none.vars["HOME"] = (d.path / "nohome").string();
+    none.vars["AWS_EC2_METADATA_DISABLED"] = "true";
     chain = default_chain(cfg, none.lookup());
-    CHECK(chain.get(c, why) == client_errc::no_credentials);
+    CHECK(chain_get(chain, c, why) == client_errc::no_credentials);
     CHECK(has(why, "environment"));
     CHECK(has(why, "shared-config-files"));
+    CHECK(has(why, "credential_process: profile default"));
+    CHECK(has(why, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
+    CHECK(has(why, "imds: disabled by AWS_EC2_METADATA_DISABLED"));
     CHECK_FALSE(has(why, "FILESECRET"));
 
     // Static credentials still win over everything.
     cfg.static_credentials = {"STATICKEY", "STATICSECRET", ""};
     chain = default_chain(cfg, env.lookup());
-    REQUIRE_FALSE(chain.get(c, why));
-    CHECK(c.access_key_id == "STATICKEY");
+    REQUIRE_FALSE(chain_get(chain, c, why));
+    CHECK(c.value.access_key_id == "STATICKEY");
 }

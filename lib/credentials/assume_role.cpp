@@ -1,0 +1,605 @@
+// Assume-role profiles: STS AssumeRole (Query protocol, XML answer) signed with SigV4 for "sts"
+// with the source credentials (a source profile's keys, a chained role, or a credential_source).
+#include "credentials/http_fetch.hpp"
+#include "credentials/provider.hpp"
+
+#include "endpoint/profile.hpp"
+#include "sigv4/sigv4.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include <boost/json.hpp>
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string form_encode(std::string_view v) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::string xml_unescape(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '&') {
+            out += s[i];
+            continue;
+        }
+        static constexpr std::pair<std::string_view, char> entities[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        bool done = false;
+        for (const auto& [e, c] : entities)
+            if (s.substr(i, e.size()) == e) {
+                out += c;
+                i += e.size() - 1;
+                done = true;
+                break;
+            }
+        if (!done) out += '&';
+    }
+    return out;
+}
+
+// The text of the first <tag>...</tag> inside `xml` (no attributes expected), or nullopt.
+std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) {
+    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+    const auto a = xml.find(open);
+    if (a == std::string_view::npos) return std::nullopt;
+    const auto b = xml.find(close, a + open.size());
+    if (b == std::string_view::npos) return std::nullopt;
+    return xml_unescape(xml.substr(a + open.size(), b - a - open.size()));
+}
+
+std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
+
+// The endpoint URL configured for a service (AWS-BEHAVIOUR.md d.3, steps 2-5): AWS_ENDPOINT_URL_<ID>,
+// AWS_ENDPOINT_URL, the profile's [services] section, the profile's endpoint_url; all skipped with
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true. "" when none.
+error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
+                               std::string_view config_key, std::string& url, std::string& source, std::string& why) {
+    url.clear();
+    bool ignore = lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
+    if (const ini_value* v = p.get("ignore_configured_endpoint_urls");
+        v && env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
+        ignore = lower(v->value) == "true";
+    if (ignore) return {};
+    const std::string var = "AWS_ENDPOINT_URL_" + std::string(id);
+    if (url = env_value(env, var.c_str()); !url.empty()) {
+        source = var;
+        return {};
+    }
+    if (url = env_value(env, "AWS_ENDPOINT_URL"); !url.empty()) {
+        source = "AWS_ENDPOINT_URL";
+        return {};
+    }
+    try {
+        if (const ini_value* v = services_endpoint_url(p, config_key)) {
+            url = v->value;
+            source = where(*v);
+            return {};
+        }
+    } catch (const std::system_error& e) {
+        why = e.what();
+        return make_error_code(client_errc::credentials_error);
+    }
+    if (const ini_value* v = p.get("endpoint_url")) {
+        url = v->value;
+        source = where(*v);
+    }
+    return {};
+}
+
+// One STS call (Query protocol, POST form body): signed with `signer` for "sts" (AssumeRole), or
+// unsigned (AssumeRoleWithWebIdentity). Endpoint and region: see make_assume_role_provider.
+asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_settings& p, std::string_view action,
+                                     const std::string& role_arn, const std::string& body, const credentials* signer,
+                                     resolved_credentials& out, std::string& why) {
+    const auto fail = [&](std::string msg) {
+        why = std::move(msg);
+        return make_error_code(client_errc::credentials_error);
+    };
+    const std::string prof = p.name.empty() ? std::string("environment") : "profile " + p.name;
+    // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
+    std::string region = env_value(env_, "AWS_REGION");
+    if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
+    if (region.empty())
+        if (const ini_value* r = p.get("region")) region = r->value;
+    if (region.empty()) region = "us-east-1";
+    std::string url, url_source;
+    if (error_code uec = configured_endpoint(env_, p, "STS", "sts", url, url_source, why)) co_return uec;
+    if (url.empty()) {
+        url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+        url_source = "default";
+    }
+    http_fetch_request req;
+    bool https = false;
+    std::string uwhy;
+    if (!parse_fetch_url(url, req, https, uwhy))
+        co_return fail("STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
+    req.tls = https;
+    req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+    if (req.ca_bundle.empty())
+        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+    std::string query;
+    if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
+    const std::string path = req.target.substr(0, req.target.find('?'));
+
+    req.method = "POST";
+    req.body = body;
+    req.timeout = std::chrono::seconds(10);
+
+    const bool v6 = req.host.find(':') != std::string::npos;
+    std::string host = v6 ? "[" + req.host + "]" : req.host;
+    if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const std::string date = sigv4::amz_date(now);
+    const std::string content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    req.headers = {{"Content-Type", content_type}};
+    if (signer) {
+        const credentials& src = *signer;
+        std::vector<sigv4::header> hdrs{{"host", host}, {"content-type", content_type}, {"x-amz-date", date}};
+        if (!src.session_token.empty()) hdrs.push_back({"x-amz-security-token", src.session_token});
+        sigv4::signing_input in;
+        in.request.method = "POST";
+        in.request.path = path;
+        in.request.query = query;
+        in.request.headers = hdrs;
+        in.request.payload = body;
+        in.credentials = {src.access_key_id, src.secret_access_key, src.session_token};
+        in.region = region;
+        in.service = "sts";
+        in.time = now;
+        const sigv4::signing_result signed_req = sigv4::sign_headers(in);
+        req.headers.emplace_back("X-Amz-Date", date);
+        if (!src.session_token.empty()) req.headers.emplace_back("X-Amz-Security-Token", src.session_token);
+        req.headers.emplace_back("Authorization", signed_req.authorization);
+    }
+
+    const std::string what = "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
+    http_fetch_response resp;
+    error_code ec;
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        resp = {};
+        ec = co_await http_fetch(req, resp);
+        if (!ec && resp.status < 500) break;
+    }
+    if (ec) co_return fail(what + ": " + ec.message());
+    if (resp.status != 200) {
+        std::string msg = what + ": HTTP " + std::to_string(resp.status);
+        if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
+        if (auto m = xml_text(resp.body, "Message")) msg += ": " + *m;
+        co_return fail(msg);
+    }
+    const auto creds_at = resp.body.find("<Credentials>");
+    const std::string_view creds_xml =
+        creds_at == std::string::npos ? std::string_view() : std::string_view(resp.body).substr(creds_at);
+    auto akid = xml_text(creds_xml, "AccessKeyId");
+    auto secret = xml_text(creds_xml, "SecretAccessKey");
+    auto token = xml_text(creds_xml, "SessionToken");
+    auto exp = xml_text(creds_xml, "Expiration");
+    if (!akid || !secret || !token || !exp)
+        co_return fail(what + ": the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)");
+    auto t = parse_iso8601(*exp);
+    if (!t) co_return fail(what + ": Expiration \"" + *exp + "\" is not an ISO 8601 date-time");
+    out.value = {std::move(*akid), std::move(*secret), std::move(*token)};
+    out.expiration = *t;
+    out.source = std::string(action == "AssumeRole" ? "assume-role (" : "web-identity (") + prof + ", " + role_arn + ")";
+    co_return error_code{};
+}
+
+
+// An assume-role profile: role_arn with a source (a role_arn with web_identity_token_file and no
+// source is a web identity profile).
+bool is_assume_role_profile(const profile_settings& p) {
+    return (p.get("role_arn") && !p.get("web_identity_token_file")) || p.get("source_profile") ||
+           p.get("credential_source");
+}
+
+class assume_role_provider final : public credentials_provider {
+public:
+    assume_role_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "assume-role"; }
+
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (is_assume_role_profile(p)) return false;
+            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;  // async_get reports it
+        }
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error& e) {
+            why = e.what();
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        if (!is_assume_role_profile(p)) {
+            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::set<std::string> visited{p.name};
+        error_code ec = co_await assume(p, visited, out, why);
+        co_return ec;
+    }
+
+private:
+    static error_code fail(std::string& why, std::string msg) {
+        why = std::move(msg);
+        return make_error_code(client_errc::credentials_error);
+    }
+
+    // The credentials of profile p's role (p has role_arn).
+    asio::awaitable<error_code> assume(const profile_settings& p, std::set<std::string>& visited,
+                                       resolved_credentials& out, std::string& why) {
+        const ini_value* role_arn = p.get("role_arn");
+        const ini_value* source_profile = p.get("source_profile");
+        const ini_value* credential_source = p.get("credential_source");
+        const std::string prof = "profile " + p.name;
+        if (!role_arn)
+            co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
+        if (const ini_value* mfa = p.get("mfa_serial"))
+            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial, which this client does not support");
+        if (source_profile && credential_source)
+            co_return fail(why, prof + " has both source_profile and credential_source");
+        if (!source_profile && !credential_source)
+            co_return fail(why, prof + " (" + where(*role_arn) + ") has role_arn but neither source_profile nor credential_source");
+
+        resolved_credentials source;
+        if (credential_source) {
+            const std::string kind = credential_source->value;
+            std::unique_ptr<credentials_provider> sp;
+            if (kind == "Environment") sp = make_environment_provider(env_);
+            else if (kind == "EcsContainer") sp = make_container_provider(env_);
+            else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
+            else
+                co_return fail(why, prof + " (" + where(*credential_source) + "): credential_source must be Environment, "
+                                    "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
+            std::string swhy;
+            error_code ec;
+            if (sp->synchronous()) ec = sp->get(source, swhy);
+            else ec = co_await sp->async_get(source, swhy);
+            if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
+        } else {
+            const std::string& sname = source_profile->value;
+            profile_settings sp;
+            try {
+                sp = load_profile(sname, "source_profile of " + prof, env_);
+            } catch (const std::system_error& e) {
+                co_return fail(why, e.what());
+            }
+            if (sp.get("role_arn") && sname != p.name) {
+                if (!visited.insert(sname).second)
+                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
+                                            " makes a cycle of assume-role profiles");
+                error_code ec = co_await assume(sp, visited, source, why);
+                if (ec) co_return ec;
+            } else {
+                auto key = [&](const char* k) -> const ini_value* {
+                    auto it = sp.credential_values.find(k);
+                    return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+                };
+                const ini_value* akid = key("aws_access_key_id");
+                const ini_value* secret = key("aws_secret_access_key");
+                if (akid && secret) {
+                    source.value.access_key_id = akid->value;
+                    source.value.secret_access_key = secret->value;
+                    const ini_value* token = key("aws_session_token");
+                    if (token) source.value.session_token = token->value;
+                } else if (sp.get("credential_process")) {
+                    auto proc = make_process_provider(sname, env_);
+                    std::string pwhy;
+                    if (error_code pec = co_await proc->async_get(source, pwhy))
+                        co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
+                } else {
+                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
+                                            " has no aws_access_key_id / aws_secret_access_key nor credential_process "
+                                            "(static keys, credential_process or another role_arn can be a source)");
+                }
+            }
+        }
+        std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                                       .count());
+        if (const ini_value* v = p.get("role_session_name")) session = v->value;
+        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn->value) +
+                           "&RoleSessionName=" + form_encode(session);
+        if (const ini_value* v = p.get("external_id")) body += "&ExternalId=" + form_encode(v->value);
+        if (const ini_value* v = p.get("duration_seconds")) {
+            try {
+                profile_positive(p, "duration_seconds", *v);
+            } catch (const std::system_error& e) {
+                co_return fail(why, e.what());
+            }
+            body += "&DurationSeconds=" + v->value;
+        }
+        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
+        co_return ec;
+    }
+
+    std::string profile_;
+    env_lookup env_;
+};
+
+// Web identity: AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME, else the
+// profile's web_identity_token_file / role_arn / role_session_name (botocore reads the variables
+// first). The token file is re-read on every fetch (it rotates); the call is not signed.
+class web_identity_provider final : public credentials_provider {
+public:
+    web_identity_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "web-identity"; }
+
+    bool nothing_to_do(std::string& why) override {
+        if (!env_value(env_, "AWS_WEB_IDENTITY_TOKEN_FILE").empty()) return false;
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (p.get("web_identity_token_file")) return false;
+        } catch (const std::system_error&) {
+            // the profile's problems are reported by the providers that need it
+        }
+        why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
+        return true;
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error&) {
+            p = {};
+        }
+        std::string token_file = env_value(env_, "AWS_WEB_IDENTITY_TOKEN_FILE");
+        std::string role_arn, session, source;
+        if (!token_file.empty()) {
+            role_arn = env_value(env_, "AWS_ROLE_ARN");
+            session = env_value(env_, "AWS_ROLE_SESSION_NAME");
+            source = "AWS_WEB_IDENTITY_TOKEN_FILE";
+            if (role_arn.empty()) co_return fail("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+            p.name.clear();  // the variables, not the profile (messages say "environment")
+        } else if (const ini_value* f = p.get("web_identity_token_file")) {
+            token_file = f->value;
+            const ini_value* r = p.get("role_arn");
+            if (!r) co_return fail("profile " + p.name + " (" + where(*f) + ") has web_identity_token_file but no role_arn");
+            role_arn = r->value;
+            if (const ini_value* n = p.get("role_session_name")) session = n->value;
+        } else {
+            why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::ifstream in(token_file, std::ios::binary);
+        if (!in) co_return fail("cannot read the web identity token file " + token_file);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        std::string token = ss.str();
+        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+        if (token.empty()) co_return fail("the web identity token file " + token_file + " is empty");
+        if (session.empty())
+            session = "iotjobs-web-identity-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                                    .count());
+        const std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+                                 "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
+        error_code ec = co_await call_sts(env_, p, "AssumeRoleWithWebIdentity", role_arn, body, nullptr, out, why);
+        co_return ec;
+    }
+
+private:
+    std::string profile_;
+    env_lookup env_;
+};
+
+// IAM Identity Center (SSO): a profile with sso_account_id / sso_role_name, its sso_start_url /
+// sso_region directly (legacy) or through sso_session -> [sso-session NAME]; the access token
+// from HOME/.aws/sso/cache/<sha1(session name, else start URL)>.json ("aws sso login" writes it);
+// then GetRoleCredentials (unsigned; x-amz-sso_bearer_token) at AWS_ENDPOINT_URL_SSO /
+// AWS_ENDPOINT_URL / [services] sso / endpoint_url, else https://portal.sso.{sso_region}.amazonaws.com.
+// An expired token is not refreshed here (no SSO-OIDC CreateToken yet): the error says to log in.
+bool is_sso_profile(const profile_settings& p) { return p.get("sso_account_id") || p.get("sso_role_name"); }
+
+constexpr const char* sso_login_message =
+    "The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO "
+    "session run aws sso login with the corresponding profile.";
+
+std::string sha1_hex(std::string_view s) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(s.data(), s.size(), md, &n, EVP_sha1(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < n; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+class sso_provider final : public credentials_provider {
+public:
+    sso_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "sso"; }
+
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (is_sso_profile(p)) return false;
+            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;
+        }
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error& e) {
+            co_return fail(e.what());
+        }
+        if (!is_sso_profile(p)) {
+            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        std::map<std::string, std::string> cfg;
+        for (const char* k : {"sso_start_url", "sso_region", "sso_account_id", "sso_role_name"})
+            if (const ini_value* v = p.get(k)) cfg[k] = v->value;
+        std::string session;
+        if (const ini_value* s = p.get("sso_session")) {
+            session = s->value;
+            ini_sections file;
+            try {
+                file = read_ini_file(p.config_path);
+            } catch (const std::system_error& e) {
+                co_return fail(e.what());
+            }
+            auto sec = file.find("sso-session " + session);
+            if (sec == file.end())
+                co_return fail("The specified sso-session does not exist: \"" + session + "\" (profile " + p.name + ", " +
+                               where(*s) + ")");
+            for (const auto& [k, v] : sec->second) {
+                auto [it, fresh] = cfg.emplace(k, v.value);
+                if (!fresh && it->second != v.value)
+                    co_return fail("The value for " + k + " is inconsistent between profile " + p.name +
+                                   " and sso-session " + session);
+            }
+        }
+        std::string missing;
+        for (const char* k : {"sso_role_name", "sso_account_id", "sso_start_url", "sso_region"})
+            if (cfg[k].empty()) missing += (missing.empty() ? "" : ", ") + std::string(k);
+        if (!missing.empty())
+            co_return fail("The profile \"" + p.name + "\" is configured to use SSO but is missing required configuration: " +
+                           missing);
+
+        // The cached access token.
+        const std::string home = env_value(env_, "HOME");
+        if (home.empty()) co_return fail("HOME is not set: cannot find the SSO token cache (~/.aws/sso/cache)");
+        const std::string key = sha1_hex(session.empty() ? cfg["sso_start_url"] : session);
+        const std::string path = home + "/.aws/sso/cache/" + key + ".json";
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+            co_return fail("No SSO token for " + (session.empty() ? cfg["sso_start_url"] : "sso-session " + session) +
+                           " (" + path + "): run aws sso login with profile " + p.name);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        error_code jec;
+        boost::json::value tv = boost::json::parse(ss.str(), jec);
+        const boost::json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
+        const boost::json::value* at = to ? to->if_contains("accessToken") : nullptr;
+        const boost::json::value* ex = to ? to->if_contains("expiresAt") : nullptr;
+        if (!at || !at->is_string() || !ex || !ex->is_string())
+            co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
+        const auto expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
+        if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
+        const std::string token(at->as_string().data(), at->as_string().size());
+
+        std::string url, url_source;
+        if (error_code uec = configured_endpoint(env_, p, "SSO", "sso", url, url_source, why)) co_return uec;
+        if (url.empty()) {
+            const std::string& r = cfg["sso_region"];
+            url = "https://portal.sso." + r + (r.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+            url_source = "default";
+        }
+        http_fetch_request req;
+        bool https = false;
+        std::string uwhy;
+        if (!parse_fetch_url(url, req, https, uwhy))
+            co_return fail("SSO endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
+        req.tls = https;
+        req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+        if (req.ca_bundle.empty())
+            if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+        std::string base = req.target.substr(0, req.target.find('?'));
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        req.target = base + "/federation/credentials?account_id=" + form_encode(cfg["sso_account_id"]) +
+                     "&role_name=" + form_encode(cfg["sso_role_name"]);
+        req.headers = {{"x-amz-sso_bearer_token", token}};
+        req.timeout = std::chrono::seconds(10);
+        const std::string what = "SSO GetRoleCredentials (profile " + p.name + ", role " + cfg["sso_role_name"] +
+                                 ", account " + cfg["sso_account_id"] + ", " + req.host + ":" + req.port + ")";
+        http_fetch_response resp;
+        error_code ec;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            resp = {};
+            ec = co_await http_fetch(req, resp);
+            if (!ec && resp.status < 500) break;
+        }
+        if (ec) co_return fail(what + ": " + ec.message());
+        if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
+        if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
+        boost::json::value rv = boost::json::parse(resp.body, jec);
+        const boost::json::object* rc = nullptr;
+        if (!jec && rv.is_object())
+            if (const auto* v = rv.as_object().if_contains("roleCredentials"); v && v->is_object()) rc = &v->as_object();
+        auto field = [&](const char* k) -> std::string {
+            const boost::json::value* v = rc ? rc->if_contains(k) : nullptr;
+            return v && v->is_string() ? std::string(v->as_string().data(), v->as_string().size()) : std::string();
+        };
+        const boost::json::value* exp = rc ? rc->if_contains("expiration") : nullptr;
+        out.value = {field("accessKeyId"), field("secretAccessKey"), field("sessionToken")};
+        if (out.value.access_key_id.empty() || out.value.secret_access_key.empty() || !exp || !exp->is_number())
+            co_return fail(what + ": the answer has no roleCredentials (accessKeyId, secretAccessKey, expiration)");
+        const auto ms = exp->is_int64() ? exp->as_int64() : static_cast<std::int64_t>(exp->to_number<double>());
+        out.expiration = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
+        out.source = "sso (profile " + p.name + ", role " + cfg["sso_role_name"] + ")";
+        co_return error_code{};
+    }
+
+private:
+    std::string profile_;
+    env_lookup env_;
+};
+
+}  // namespace
+
+std::unique_ptr<credentials_provider> make_sso_provider(std::string profile, env_lookup env) {
+    return std::make_unique<sso_provider>(std::move(profile), std::move(env));
+}
+
+std::unique_ptr<credentials_provider> make_web_identity_provider(std::string profile, env_lookup env) {
+    return std::make_unique<web_identity_provider>(std::move(profile), std::move(env));
+}
+
+std::unique_ptr<credentials_provider> make_assume_role_provider(std::string profile, env_lookup env) {
+    return std::make_unique<assume_role_provider>(std::move(profile), std::move(env));
+}
+
+}  // namespace iotjobs::detail

@@ -1,0 +1,162 @@
+#include "credentials/http_fetch.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+http::request<http::string_body> make_request(const http_fetch_request& req) {
+    http::request<http::string_body> r;
+    r.method_string(req.method);
+    r.target(req.target);
+    r.version(11);
+    const bool v6 = req.host.find(':') != std::string::npos;
+    std::string host = v6 ? "[" + req.host + "]" : req.host;
+    if (req.port != (req.tls ? "443" : "80")) host += ":" + req.port;
+    r.set(http::field::host, host);
+    r.set(http::field::connection, "close");
+    for (const auto& [n, v] : req.headers) r.set(n, v);
+    r.body() = req.body;
+    if (req.method != "GET" || !req.body.empty()) r.prepare_payload();
+    return r;
+}
+
+template <class Stream>
+asio::awaitable<error_code> exchange(Stream& stream, const http_fetch_request& req, http_fetch_response& out) {
+    error_code ec;
+    auto r = make_request(req);
+    co_await http::async_write(stream, r, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    beast::flat_buffer buf;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    co_await http::async_read(stream, buf, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        if (ec.category() == make_error_code(http::error::bad_target).category())
+            co_return make_error_code(client_errc::bad_response);
+        co_return ec;
+    }
+    out.status = parser.get().result_int();
+    out.body = std::move(parser.get().body());
+    co_return error_code{};
+}
+
+}  // namespace
+
+asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out) {
+    auto ex = co_await asio::this_coro::executor;
+    error_code ec;
+    beast::tcp_stream stream(ex);
+    const auto deadline = std::chrono::steady_clock::now() + req.timeout;
+    stream.expires_at(deadline);
+    asio::ip::tcp::resolver resolver(ex);
+    auto addrs = co_await resolver.async_resolve(req.host, req.port, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    co_await stream.async_connect(addrs, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    if (!req.tls) {
+        ec = co_await exchange(stream, req, out);
+        beast::error_code ignored;
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        co_return ec;
+    }
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    if (req.ca_bundle.empty())
+        ctx.set_default_verify_paths(ec);
+    else
+        ctx.load_verify_file(req.ca_bundle, ec);
+    if (ec) co_return ec;
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), ctx);
+    tls.next_layer().expires_at(deadline);
+    tls.set_verify_callback(asio::ssl::host_name_verification(req.host));
+    error_code aec;
+    (void)asio::ip::make_address(req.host, aec);
+    if (aec && !SSL_set_tlsext_host_name(tls.native_handle(), req.host.c_str()))  // SNI for names only
+        co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    ec = co_await exchange(tls, req, out);
+    co_return ec;
+}
+
+bool parse_fetch_url(std::string_view url, http_fetch_request& out, bool& https, std::string& why) {
+    std::string_view rest;
+    if (url.substr(0, 7) == "http://") {
+        https = false;
+        rest = url.substr(7);
+    } else if (url.substr(0, 8) == "https://") {
+        https = true;
+        rest = url.substr(8);
+    } else {
+        why = "the URL must start with http:// or https://";
+        return false;
+    }
+    const auto slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    if (authority.find('@') != std::string_view::npos) {
+        why = "the URL must not carry user information";
+        return false;
+    }
+    std::string_view host, port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) {
+            why = "unterminated IPv6 address";
+            return false;
+        }
+        host = authority.substr(1, close - 1);
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                why = "unexpected text after the IPv6 address";
+                return false;
+            }
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    }
+    if (host.empty()) {
+        why = "the URL has no host";
+        return false;
+    }
+    if (port.empty()) port = https ? "443" : "80";
+    for (char c : port)
+        if (c < '0' || c > '9') {
+            why = "the port is not a number";
+            return false;
+        }
+    if (target.front() == '?') {
+        out.target = "/";
+        out.target.append(target);
+    } else {
+        out.target = std::string(target);
+    }
+    out.host = std::string(host);
+    out.port = std::string(port);
+    return true;
+}
+
+}  // namespace iotjobs::detail

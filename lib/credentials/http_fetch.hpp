@@ -1,0 +1,44 @@
+// One HTTP request for the credential providers: plain HTTP to loopback and link-local addresses
+// (container, IMDS), HTTPS to STS (verified against the system store or a CA bundle); small
+// bodies, a deadline, no keep-alive. The only credentials file that includes Beast is
+// http_fetch.cpp.
+#pragma once
+
+#include <iotjobs/error.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace iotjobs::detail {
+
+struct http_fetch_request {
+    std::string method = "GET";
+    std::string host;    // name or IP literal (IPv6 without brackets)
+    std::string port = "80";
+    std::string target;  // path and query
+    std::vector<std::pair<std::string, std::string>> headers;  // Host and Connection are added
+    std::string body;    // sent with Content-Length (methods other than GET)
+    std::chrono::milliseconds timeout{1000};  // resolve + connect + (TLS) + write + read, together
+    bool tls = false;        // https: verified (peer certificate and host name)
+    std::string ca_bundle;   // PEM file; empty: the system trust store
+};
+
+struct http_fetch_response {
+    unsigned status = 0;
+    std::string body;  // at most 64 KiB
+};
+
+// Runs on the awaiting coroutine's executor. Errors: Asio/Beast codes (beast::error::timeout for
+// the deadline), client_errc::bad_response for an unparsable or oversized answer.
+boost::asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out);
+
+// "http://host[:port][/path[?query]]" (also https, reported in `https`). The target is "/" when
+// the URL has no path. False with `why` on anything else.
+bool parse_fetch_url(std::string_view url, http_fetch_request& out, bool& https, std::string& why);
+
+}  // namespace iotjobs::detail

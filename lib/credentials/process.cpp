@@ -1,0 +1,242 @@
+// credential_process: the profile's command, split as botocore splits it (shlex), run without a
+// shell through posix_spawnp; stdout and stderr read through Asio pipes and the exit awaited
+// through a pidfd (Linux 5.3+; else waitpid polled on a timer), so no thread blocks.
+#include "credentials/provider.hpp"
+
+#include "endpoint/profile.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+error_code parse_credentials_json(std::string_view body, std::string_view token_key, bool require_version,
+                                  resolved_credentials& out, std::string& why) {
+    const auto fail = [&](std::string msg) {
+        why = std::move(msg);
+        return make_error_code(client_errc::credentials_error);
+    };
+    error_code ec;
+    json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
+    if (ec || !v.is_object()) return fail("the answer is not a JSON object");
+    const json::object& o = v.as_object();
+    if (require_version) {
+        const json::value* ver = o.if_contains("Version");
+        if (!ver) return fail("the JSON has no Version (it must be 1)");
+        if (!ver->is_int64() || ver->as_int64() != 1) return fail("unsupported Version (it must be the integer 1)");
+    }
+    auto str = [&](std::string_view key, std::string& dst, bool required) -> bool {
+        const json::value* f = o.if_contains(json::string_view(key.data(), key.size()));
+        if (!f || f->is_null()) {
+            if (required) why = "the JSON has no " + std::string(key);
+            return !required;
+        }
+        if (!f->is_string()) {
+            why = std::string(key) + " is not a string";
+            return false;
+        }
+        dst.assign(f->as_string().data(), f->as_string().size());
+        if (required && dst.empty()) {
+            why = std::string(key) + " is empty";
+            return false;
+        }
+        return true;
+    };
+    resolved_credentials r;
+    std::string expiration;
+    if (!str("AccessKeyId", r.value.access_key_id, true) || !str("SecretAccessKey", r.value.secret_access_key, true) ||
+        !str(token_key, r.value.session_token, false) || !str("Expiration", expiration, false))
+        return make_error_code(client_errc::credentials_error);
+    if (!expiration.empty()) {
+        auto t = parse_iso8601(expiration);
+        if (!t) return fail("Expiration \"" + expiration + "\" is not an ISO 8601 date-time");
+        r.expiration = *t;
+    }
+    out.value = std::move(r.value);
+    out.expiration = r.expiration;
+    return {};
+}
+
+namespace {
+
+// Reads a pipe to its end, keeping at most `limit` bytes (the rest is read and dropped).
+asio::awaitable<void> read_all(asio::posix::stream_descriptor& d, std::string& out, std::size_t limit) {
+    char buf[4096];
+    for (;;) {
+        error_code ec;
+        std::size_t n = co_await d.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+        if (n > 0 && out.size() < limit) out.append(buf, std::min(n, limit - out.size()));
+        if (ec) co_return;  // eof (or a read error: the exit status tells the rest)
+    }
+}
+
+struct fd_guard {
+    int fd = -1;
+    ~fd_guard() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    return s;
+}
+
+class process_provider final : public credentials_provider {
+public:
+    process_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return "credential_process"; }
+    bool nothing_to_do(std::string& why) override {
+        try {
+            profile_settings p = load_profile(profile_, "client_config.profile", env_);
+            if (p.get("credential_process")) return false;
+            why = p.describe() + (p.found ? " has no credential_process" : " does not exist");
+            return true;
+        } catch (const std::system_error&) {
+            return false;  // async_get reports it
+        }
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        profile_settings p;
+        try {
+            p = load_profile(profile_, "client_config.profile", env_);
+        } catch (const std::system_error& e) {
+            why = e.what();
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        const ini_value* cmd = p.get("credential_process");
+        if (!cmd) {
+            why = p.describe() + (p.found ? " has no credential_process" : " does not exist");
+            co_return make_error_code(client_errc::no_credentials);
+        }
+        const std::string where = "credential_process of profile " + p.name + " (" + cmd->file + " line " +
+                                  std::to_string(cmd->line) + ")";
+        std::string split_error;
+        auto argv = shell_split(cmd->value, split_error);
+        if (!argv || argv->empty()) {
+            why = where + ": cannot split the command: " + (argv ? "it is empty" : split_error);
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        int status = 0;
+        std::string stdout_text, stderr_text;
+        error_code ec = co_await run(*argv, status, stdout_text, stderr_text, why);
+        if (ec) {
+            why = where + ": " + why;
+            co_return ec;
+        }
+        if (status != 0) {
+            why = where + ": " + (*argv)[0] +
+                  (WIFSIGNALED(status) ? " was killed by signal " + std::to_string(WTERMSIG(status))
+                                       : " exited with status " + std::to_string(WEXITSTATUS(status)));
+            if (auto e = trimmed(stderr_text); !e.empty()) why += ": " + e;
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        resolved_credentials r;
+        std::string jwhy;
+        if (error_code jec = parse_credentials_json(stdout_text, "SessionToken", true, r, jwhy)) {
+            why = where + ": invalid output: " + jwhy;  // never the output itself (secrets)
+            co_return jec;
+        }
+        if (r.expiration && *r.expiration <= std::chrono::system_clock::now()) {
+            why = where + ": the credentials it returned expired already (Expiration is in the past)";
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        out.value = std::move(r.value);
+        out.expiration = r.expiration;
+        out.source = "credential_process (profile " + p.name + ")";
+        co_return error_code{};
+    }
+
+private:
+    static asio::awaitable<error_code> run(const std::vector<std::string>& args, int& status, std::string& out,
+                                           std::string& err, std::string& why) {
+        using namespace asio::experimental::awaitable_operators;
+        auto ex = co_await asio::this_coro::executor;
+        int out_pipe[2], err_pipe[2];
+        if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+            why = std::string("pipe: ") + std::strerror(errno);
+            co_return error_code(errno, boost::system::system_category());
+        }
+        fd_guard out_r{out_pipe[0]}, out_w{out_pipe[1]};
+        if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+            why = std::string("pipe: ") + std::strerror(errno);
+            co_return error_code(errno, boost::system::system_category());
+        }
+        fd_guard err_r{err_pipe[0]}, err_w{err_pipe[1]};
+
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, out_w.fd, 1);
+        posix_spawn_file_actions_adddup2(&fa, err_w.fd, 2);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        pid_t pid = -1;
+        const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) {
+            why = "cannot run " + args[0] + ": " + std::strerror(rc);
+            co_return make_error_code(client_errc::credentials_error);
+        }
+        ::close(out_w.fd), out_w.fd = -1;
+        ::close(err_w.fd), err_w.fd = -1;
+
+        asio::posix::stream_descriptor out_d(ex, out_r.fd), err_d(ex, err_r.fd);
+        out_r.fd = err_r.fd = -1;  // owned by the descriptors now
+        co_await (read_all(out_d, out, 1 << 20) && read_all(err_d, err, 4096));
+
+        // The pipes are closed: wait for the exit without blocking.
+        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd >= 0) {
+            asio::posix::stream_descriptor pd(ex, pidfd);
+            error_code wec;
+            co_await pd.async_wait(asio::posix::stream_descriptor::wait_read,
+                                   asio::redirect_error(asio::use_awaitable, wec));
+        }
+        asio::steady_timer t(ex);
+        for (;;) {
+            const pid_t w = ::waitpid(pid, &status, WNOHANG);
+            if (w == pid) break;
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                status = 0;  // ECHILD: SIGCHLD ignored by the program, the status is lost; judge by the output
+                break;
+            }
+            t.expires_after(std::chrono::milliseconds(5));
+            error_code wec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wec));
+        }
+        co_return error_code{};
+    }
+
+    std::string profile_;
+    env_lookup env_;
+};
+
+}  // namespace
+
+std::unique_ptr<credentials_provider> make_process_provider(std::string profile, env_lookup env) {
+    return std::make_unique<process_provider>(std::move(profile), std::move(env));
+}
+
+}  // namespace iotjobs::detail
