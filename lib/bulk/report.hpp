@@ -3,6 +3,8 @@
 // --skip-done, which remembers the items earlier reports show as done and re-reads their lines.
 #pragma once
 
+#include "util/json_text.hpp"
+
 #include <iotjobs/bulk_delete.hpp>
 
 #include <cstdint>
@@ -13,11 +15,6 @@
 #include <vector>
 
 namespace iotjobs::detail {
-
-// Appends `s` as a JSON string, quotes included. Escapes " and \ and every byte below 0x20
-// (\n, \t, ... or \u00XX); valid UTF-8 passes through unchanged; each byte of an invalid UTF-8
-// sequence (a raw input line may hold anything) becomes \ufffd, so the output is always valid JSON.
-void append_json_string(std::string& out, std::string_view s);
 
 // Appends one report line, '\n' included. An item's line:
 //   {"line":N,"thingName":s,"jobId":s,"executionNumber":N,["force":b,]["namespaceId":s,]

@@ -3,6 +3,7 @@
 #include "cli/output.hpp"
 
 #include "cli/bulk.hpp"
+#include "util/json_text.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -106,29 +107,7 @@ std::string python_float(double d) {
     return s;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
+using iotjobs::detail::append_json_string;  // util/json_text.hpp
 
 void append_pretty(std::string& out, const json::value& v, std::size_t depth) {
     const std::string pad((depth + 1) * 4, ' ');

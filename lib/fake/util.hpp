@@ -1,6 +1,8 @@
 // Small helpers shared by the fake server's translation units (not part of the fixture API).
 #pragma once
 
+#include "util/json_text.hpp"
+
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -35,28 +37,7 @@ inline std::optional<std::int64_t> parse_i64(std::string_view s) noexcept {
     return v;
 }
 
-inline void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                out += "\\u00";
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 15]);
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
-        }
-    }
-    out.push_back('"');
-}
+using iotjobs::detail::append_json_string;  // util/json_text.hpp
 
 inline void append_int(std::string& out, std::int64_t v) {
     char buf[24];
