@@ -12,16 +12,38 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace iotjobs {
 
+// A plain struct of public fields. The constructors are there for GCC 12, not for checking: they
+// make the type a non-aggregate, so the braced form inside a coroutine
+//   co_await iotjobs::delete_job_execution(client, {"thing", "job", 7, true, std::nullopt});
+// calls a constructor. GCC 12 destroys an *aggregate*-initialised temporary with non-trivial
+// members twice when it is created inside a co_await expression (a double free); a temporary made
+// by a constructor is destroyed once (test/asan/brace_init_requests.cpp runs every request type in
+// that shape under AddressSanitizer). The parameters take the fields in declaration order, as
+// aggregate initialisation did; designated initialisers are not available.
 struct delete_job_execution_request {
     std::string thing_name;               // 1-128 chars of [a-zA-Z0-9:_-]
     std::string job_id;                   // 1-64 chars of [a-zA-Z0-9_-]
     std::int64_t execution_number = 0;    // the model's long, sent exactly in decimal
     std::optional<bool> force;            // sent as force=true/false when set
     std::optional<std::string> namespace_id;  // [a-zA-Z0-9_-]+, sent as namespaceId when set
+
+    delete_job_execution_request() = default;
+    delete_job_execution_request(std::string thing, std::string job, std::int64_t number,
+                                 std::optional<bool> force_ = std::nullopt,
+                                 std::optional<std::string> namespace_ = std::nullopt)
+        : thing_name(std::move(thing)),
+          job_id(std::move(job)),
+          execution_number(number),
+          force(force_),
+          namespace_id(std::move(namespace_)) {}
 };
+static_assert(!std::is_aggregate_v<delete_job_execution_request>,
+              "an aggregate request is destroyed twice by GCC 12 when brace-initialised inside co_await");
 
 // Checks the request against the service model. On failure returns client_errc::invalid_thing_name,
 // invalid_job_id or invalid_namespace_id and, if `what` is given, a message naming the field and

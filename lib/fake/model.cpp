@@ -297,6 +297,11 @@ std::optional<fault_rule> parse_fault(std::string_view s, std::string& error) {
             return std::nullopt;
         }
     }
+    if (r.ms > max_fault_ms || r.ms_max > max_fault_ms) {
+        error = "fault '" + std::string(s) + "': ms values must be at most " + std::to_string(std::int64_t(max_fault_ms)) +
+                " (one day)";
+        return std::nullopt;
+    }
     if (r.kind == fault_kind::latency && r.ms == 0 && r.dist == fault_rule::distribution::fixed) {
         error = "fault '" + std::string(s) + "': latency needs ms=N or dist=...";
         return std::nullopt;

@@ -124,6 +124,11 @@ struct fault_rule {
     double ms = 0;      // fixed value, uniform low bound, or exponential mean
     double ms_max = 0;  // uniform high bound
 };
+// The largest ms (fixed, uniform bounds, exponential mean) a fault accepts: one day. Larger values
+// (1e300) overflowed the timer's microseconds; parse_fault rejects them.
+inline constexpr double max_fault_ms = 86'400'000;
+// The largest server clock offset (either sign) POST /_fake/clock and --clock-offset accept.
+inline constexpr std::int64_t max_clock_offset_seconds = 1'000'000'000;
 // Syntax (docs/FAKE_SERVER.md): KIND=TRIGGER[,op=Operation][,ms=N][,dist=uniform:A:B|exp:MEAN]
 //   KIND: latency unavailable throttle reset-before reset-after truncate close stall
 //   TRIGGER: P (0..1) | always | first:N | every:K

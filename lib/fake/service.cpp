@@ -957,6 +957,11 @@ void service::handle_admin(const request_in& req, std::string_view path, std::st
             auto v = boost::json::parse(req.body);
             auto* o = v.is_object() ? v.as_object().if_contains("offset_seconds") : nullptr;
             if (!o || !o->is_int64()) return error(400, "InvalidRequestException", "expected {\"offset_seconds\": N}");
+            // Bounded like --clock-offset: now() + offset must not overflow (INT64_MAX did).
+            if (o->as_int64() > max_clock_offset_seconds || o->as_int64() < -max_clock_offset_seconds)
+                return error(400, "InvalidRequestException",
+                             "offset_seconds must be between -" + std::to_string(max_clock_offset_seconds) + " and " +
+                                 std::to_string(max_clock_offset_seconds));
             set_clock_offset(std::chrono::seconds(o->as_int64()));
             return reply(200, "{\"offset_seconds\":" + std::to_string(o->as_int64()) + "}");
         }

@@ -219,7 +219,15 @@ std::optional<seconds> compute_clock_offset(std::string_view http_date_header,
     const auto server = parse_http_date(http_date_header, local_now);
     if (!server)
         return std::nullopt;
-    return round<seconds>(*server - local_now);
+    // Whole seconds first: `*server - local_now` would convert a date of year 9999 (or 1737,
+    // against a late enough clock) to nanoseconds and overflow int64. Both sides fit in int64
+    // seconds (a 4-digit year is within +/- 3e11 s), so this difference cannot overflow.
+    const sys_seconds local_whole = floor<seconds>(local_now);
+    const seconds whole = *server - local_whole;
+    if (whole > max_clock_offset || whole < -max_clock_offset)
+        return std::nullopt;  // not a clock that is off; a broken or hostile Date: keep the offset
+    // |whole| <= 100 years is ~3.2e18 ns and the fraction is under a second: no overflow.
+    return round<seconds>(whole - (local_now - local_whole));
 }
 
 std::optional<seconds> clock_offset::update_from_date(std::string_view http_date_header,

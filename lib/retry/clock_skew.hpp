@@ -37,7 +37,13 @@ inline bool significant_skew(std::chrono::seconds offset) noexcept
 std::optional<std::chrono::sys_seconds>
 parse_http_date(std::string_view value, std::chrono::system_clock::time_point reference) noexcept;
 
-// server Date - local_now, rounded to the nearest second; nullopt if the header is unusable.
+// The largest offset compute_clock_offset accepts (either sign). A local clock reset to 1970 is
+// within it until 2070; a Date of year 9999 is not. It also keeps local_now + offset (the time the
+// client signs with) far inside system_clock's range (years 1677-2262 in nanoseconds).
+inline constexpr std::chrono::seconds max_clock_offset = std::chrono::years{100};
+
+// server Date - local_now, rounded to the nearest second; nullopt if the header is unusable or
+// the offset is beyond max_clock_offset (no overflow for any Date the parser accepts).
 std::optional<std::chrono::seconds>
 compute_clock_offset(std::string_view http_date_header,
                      std::chrono::system_clock::time_point local_now) noexcept;

@@ -679,6 +679,57 @@ TEST_CASE("fake: admin paths") {
     CHECK(e->status == fake::execution_status::failed);
 }
 
+TEST_CASE("fake: admin values that would overflow are answered 400 (issue 13)") {
+    fake::server srv;
+    srv.start();
+    fake::execution e;
+    e.thing_name = "thing-1";
+    e.job_id = "job-1";
+    e.execution_number = 1;
+    e.status = fake::execution_status::succeeded;
+    srv.add_execution(e);
+    auto admin = [&](std::string path, std::string body) {
+        call c;
+        c.sign = false;
+        c.method = "POST";
+        c.path = std::move(path);
+        c.body = std::move(body);
+        return send(srv, c);
+    };
+    // service::now() added INT64_MAX seconds to the clock (signed overflow) and the server died.
+    for (const char* offset : {"9223372036854775807", "-9223372036854775808", "1000000001", "-1000000001"}) {
+        INFO(offset);
+        auto r = admin("/_fake/clock", std::string(R"({"offset_seconds": )") + offset + "}");
+        CHECK(r.status == 400);
+        CHECK(r.error_type() == "InvalidRequestException");
+        CHECK(r.message().find("offset_seconds must be between -1000000000 and 1000000000") != std::string::npos);
+    }
+    // The bounds themselves are accepted; then back to 0.
+    CHECK(admin("/_fake/clock", R"({"offset_seconds": 1000000000})").status == 200);
+    CHECK(admin("/_fake/clock", R"({"offset_seconds": -1000000000})").status == 200);
+    CHECK(admin("/_fake/clock", R"({"offset_seconds": 0})").status == 200);
+
+    // wait_ms converted ms * 1000 to int64 microseconds: ms=1e300 overflowed.
+    for (const char* fault : {"latency=always,ms=1e300", "stall=always,ms=1e300", "latency=always,ms=86400001",
+                              "latency=always,dist=uniform:0:1e300", "stall=first:1,dist=exp:1e300",
+                              "latency=always,dist=fixed:1e19"}) {
+        INFO(fault);
+        auto r = admin("/_fake/faults", std::string(R"({"faults": [")") + fault + "\"]}");
+        CHECK(r.status == 400);
+        CHECK(r.error_type() == "InvalidRequestException");
+        CHECK(r.message().find("ms values must be at most 86400000 (one day)") != std::string::npos);
+        std::string err;
+        CHECK_FALSE(fake::parse_fault(fault, err).has_value());
+    }
+    std::string err;
+    CHECK(fake::parse_fault("stall=first:1,ms=86400000", err).has_value());
+
+    // Nothing was installed: the server still answers a signed request, on time and without faults.
+    for (auto& [kind, n] : srv.stats().faults) CHECK(n == 0);
+    CHECK(send(srv, del("thing-1", "job-1", 1)).status == 200);
+    CHECK_FALSE(srv.find("thing-1", "job-1", 1).has_value());
+}
+
 TEST_CASE("fake: TLS with the generated CA") {
     fake::server_options o;
     o.tls = true;

@@ -686,6 +686,30 @@ TEST_CASE("compute_clock_offset and clock_offset")
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:50 GMT", ref_now + 400ms) == seconds(5));
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:50 GMT", ref_now + 600ms) == seconds(4));
 
+    // Issue 13: a Date far from now is bad input, never a wrapped offset (a year of 9999 made
+    // server - local_now overflow int64 nanoseconds; a release build adopted the wrapped value).
+    for (const char* far : {"Fri, 31 Dec 9999 23:59:59 GMT", "Sat, 01 Jan 0000 00:00:00 GMT",
+                            "Wed, 01 Jan 1737 00:00:00 GMT", "Tue, 31 Dec 1737 23:59:59 GMT",
+                            "Mon, 01 Jan 2200 00:00:00 GMT", "Thu, 01 Jan 1903 00:00:00 GMT"}) {
+        CAPTURE(far);
+        CHECK(parse_http_date(far, ref_now).has_value());  // a valid date...
+        CHECK_FALSE(compute_clock_offset(far, ref_now).has_value());  // ...but not an offset to adopt
+    }
+    // Against extreme local clocks too (an injected or broken local clock).
+    using sys_ns = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
+    CHECK_FALSE(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", sys_ns::min()).has_value());
+    CHECK_FALSE(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", sys_ns::max()).has_value());
+    CHECK_FALSE(compute_clock_offset("Fri, 31 Dec 9999 23:59:59 GMT", sys_ns::min()).has_value());
+    // A local clock reset to the epoch is a real skew and is corrected (exactly).
+    const std::chrono::system_clock::time_point epoch{};
+    CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", epoch) ==
+          std::chrono::duration_cast<seconds>(ref_now.time_since_epoch()));
+    CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now + max_clock_offset) == -max_clock_offset);
+    CHECK_FALSE(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now + max_clock_offset + seconds(1)).has_value());
+    clock_offset kept(seconds(42));
+    CHECK_FALSE(kept.update_from_date("Fri, 31 Dec 9999 23:59:59 GMT", ref_now).has_value());
+    CHECK(kept.get() == seconds(42));  // unchanged
+
     CHECK_FALSE(significant_skew(seconds(239)));
     CHECK_FALSE(significant_skew(seconds(-239)));
     CHECK(significant_skew(seconds(240)));

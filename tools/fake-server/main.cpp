@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
             } catch (const std::exception& e) {
                 bad(e.what());
             }
-        } else if (a == "--clock-offset") opts.clock_offset = std::chrono::seconds(to_ll(a, value(), -1000000000LL, 1000000000LL));
+        } else if (a == "--clock-offset") opts.clock_offset = std::chrono::seconds(to_ll(a, value(), -iotjobs::fake::max_clock_offset_seconds, iotjobs::fake::max_clock_offset_seconds));
         else if (a == "--account-id") opts.account_id = value();
         else if (a == "--seed") seeds.push_back(value());
         else if (a == "--generate") gen.count = static_cast<std::uint64_t>(to_ll(a, value(), 0, 100000000));
