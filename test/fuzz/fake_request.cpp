@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         parser.header_limit(16 * 1024);
         parser.body_limit(1024 * 1024);
         parser.eager(true);
-        error_code ec;
+        boost::beast::error_code ec;
         while (!in.empty() && !parser.is_done()) {
             const std::size_t used = parser.put(boost::asio::const_buffer(in.data(), in.size()), ec);
             in.remove_prefix(used);
