@@ -52,7 +52,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
-constexpr std::size_t max_response_body = 16 * 1024 * 1024;
 constexpr auto dns_ttl = std::chrono::seconds(60);
 
 constexpr std::size_t tls_read_size = 17 * 1024;   // a whole TLS record with its header
@@ -664,22 +663,10 @@ private:
         info.request_written = true;
 
         // ---- the response ----
-        response_sink parser;
-        parser.wanted = &settings_.response_headers;
-        parser.body_limit(max_response_body);
-        parser.eager(true);
-        if (req.method == "HEAD") parser.skip(true);
+        response_sink parser(&settings_.response_headers, req.method == "HEAD");
         for (;;) {
-            while (c.rend > c.rbegin) {
-                const std::size_t used = parser.put(asio::const_buffer(c.rbuf.data() + c.rbegin, c.rend - c.rbegin), ec);
-                c.rbegin += used;
-                if (ec == http::error::need_more) {
-                    ec = {};
-                    break;
-                }
-                if (ec) co_return ec;
-                if (parser.is_done() || used == 0) break;
-            }
+            ec = parser.feed(c.rbuf.data(), c.rbegin, c.rend);
+            if (ec) co_return ec;
             if (parser.is_done()) break;
 
             // More bytes are needed: make room in the plaintext buffer.
