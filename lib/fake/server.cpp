@@ -116,10 +116,7 @@ struct server::impl {
     template <class Stream>
     awaitable<void> wait_ms(Stream& stream, double ms) {
         asio::steady_timer t(stream.get_executor());
-        // parse_fault bounds ms, but an exponential sample can exceed the mean many times over:
-        // clamp (and turn NaN into the bound) before the conversion, which is UB out of range.
-        if (!(ms <= max_fault_ms * 100)) ms = max_fault_ms * 100;
-        t.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000.0)));
+        t.expires_after(fault_delay(ms));
         co_await t.async_wait(tuple_awaitable);
     }
 

@@ -127,6 +127,14 @@ struct fault_rule {
 // The largest ms (fixed, uniform bounds, exponential mean) a fault accepts: one day. Larger values
 // (1e300) overflowed the timer's microseconds; parse_fault rejects them.
 inline constexpr double max_fault_ms = 86'400'000;
+// A fault's delay in milliseconds as a timer duration. parse_fault bounds ms, but an exponential
+// sample can exceed the mean many times over: clamped (NaN to the bound) before the conversion,
+// which is undefined out of range.
+inline std::chrono::microseconds fault_delay(double ms) noexcept {
+    if (!(ms <= max_fault_ms * 100)) ms = max_fault_ms * 100;
+    if (ms < 0) ms = 0;
+    return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000.0));
+}
 // The largest server clock offset (either sign) POST /_fake/clock and --clock-offset accept.
 inline constexpr std::int64_t max_clock_offset_seconds = 1'000'000'000;
 // Syntax (docs/FAKE_SERVER.md): KIND=TRIGGER[,op=Operation][,ms=N][,dist=uniform:A:B|exp:MEAN]

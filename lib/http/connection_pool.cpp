@@ -5,6 +5,7 @@
 #include "http/connection_pool.hpp"
 
 #include "http/conn_io.hpp"
+#include "http/response_sink.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -51,7 +52,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
-constexpr std::size_t max_response_body = 16 * 1024 * 1024;
 constexpr auto dns_ttl = std::chrono::seconds(60);
 
 constexpr std::size_t tls_read_size = 17 * 1024;   // a whole TLS record with its header
@@ -124,13 +124,6 @@ asio::awaitable<error_code> send_rest(tcp::socket& s, const char* data, std::siz
 // message: no per-request field allocations and one contiguous buffer to write. Content-Length is
 // the transport's: a request header of that name (which the client never adds) is dropped, as set()
 // would replace it. Throws std::length_error where basic_fields would (name or value over 65533).
-// Beast's field-value trim (basic_fields stores values without leading/trailing spaces and tabs).
-std::string_view trim_ows(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
-
 void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
                        std::string_view host_header, std::string_view user_agent) {
     auto trim = trim_ows;
@@ -179,87 +172,6 @@ void serialize_request(std::string& out, const http_request& req, std::string_vi
     out += "\r\n";
     out += req.body;
 }
-
-// Parses a response straight into plain values, giving what response_parser<string_body> plus the
-// copy into http_response gave (status; reason, or its standard phrase when empty, as
-// header::reason(); every field as received, in order, value trimmed; the body;
-// message::keep_alive() from the first Connection field) without building a Beast message.
-// Errors, limits (body_limit), skip() and got_some() are basic_parser's, as before.
-class response_sink final : public http::basic_parser<false> {
-public:
-    response_sink() = default;
-
-    unsigned status = 0;
-    std::string reason;
-    std::vector<http_header> headers;
-    std::string body;
-    const std::vector<std::string>* wanted = nullptr;  // null or empty: keep every field
-
-    bool keep_alive() const noexcept {
-        if (version_ < 11) return connection_seen_ && connection_keep_alive_;
-        return !(connection_seen_ && connection_close_);
-    }
-
-private:
-    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code&) override {}
-    void on_response_impl(int code, beast::string_view r, int version, error_code&) override {
-        status = static_cast<unsigned>(code);
-        version_ = version;
-        if (r.empty()) r = http::obsolete_reason(static_cast<http::status>(code));
-        reason.assign(r.data(), r.size());
-    }
-    void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
-                       error_code&) override {
-        std::string_view v = trim_ows(std::string_view(value.data(), value.size()));
-        if (keep(std::string_view(name_string.data(), name_string.size()))) {
-            if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
-            headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
-        }
-        if (name == http::field::connection && !connection_seen_) {
-            connection_seen_ = true;
-            http::token_list tokens(beast::string_view(v.data(), v.size()));
-            connection_close_ = tokens.exists("close");
-            connection_keep_alive_ = tokens.exists("keep-alive");
-        }
-    }
-    void on_header_impl(error_code& ec) override { ec = {}; }
-    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override {
-        if (length) {
-            if (*length > body.max_size()) {
-                ec = http::error::buffer_overflow;
-                return;
-            }
-            body.reserve(static_cast<std::size_t>(*length));
-        }
-        ec = {};
-    }
-    std::size_t on_body_impl(beast::string_view b, error_code& ec) override { return append_body(b, ec); }
-    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view b, error_code& ec) override { return append_body(b, ec); }
-    void on_finish_impl(error_code& ec) override { ec = {}; }
-
-    bool keep(std::string_view name) const noexcept {
-        if (!wanted || wanted->empty()) return true;
-        for (const auto& w : *wanted)
-            if (iequals(name, w)) return true;
-        return false;
-    }
-
-    std::size_t append_body(beast::string_view b, error_code& ec) {
-        if (b.size() > body.max_size() - body.size()) {
-            ec = http::error::buffer_overflow;
-            return 0;
-        }
-        body.append(b.data(), b.size());
-        ec = {};
-        return b.size();
-    }
-
-    int version_ = 11;
-    bool connection_seen_ = false;
-    bool connection_close_ = false;
-    bool connection_keep_alive_ = false;
-};
 
 // A waiter for a free connection slot, completed by release() or by its timeout/cancellation.
 struct waiter {
@@ -767,22 +679,10 @@ private:
         info.request_written = true;
 
         // ---- the response ----
-        response_sink parser;
-        parser.wanted = &settings_.response_headers;
-        parser.body_limit(max_response_body);
-        parser.eager(true);
-        if (req.method == "HEAD") parser.skip(true);
+        response_sink parser(&settings_.response_headers, req.method == "HEAD");
         for (;;) {
-            while (c.rend > c.rbegin) {
-                const std::size_t used = parser.put(asio::const_buffer(c.rbuf.data() + c.rbegin, c.rend - c.rbegin), ec);
-                c.rbegin += used;
-                if (ec == http::error::need_more) {
-                    ec = {};
-                    break;
-                }
-                if (ec) co_return ec;
-                if (parser.is_done() || used == 0) break;
-            }
+            ec = parser.feed(c.rbuf.data(), c.rbegin, c.rend);
+            if (ec) co_return ec;
             if (parser.is_done()) break;
 
             // More bytes are needed: make room in the plaintext buffer.

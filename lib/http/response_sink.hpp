@@ -1,0 +1,158 @@
+// The response parser of the connection pool (lib/http/connection_pool.cpp): Beast's basic_parser
+// subclass that parses a response straight into plain values. Private to lib/http (Beast); here
+// rather than in connection_pool.cpp so that the fuzz target test/fuzz/http_response.cpp feeds it
+// the bytes a connection reads (the pool itself needs a real socket).
+#pragma once
+
+#include "http/message.hpp"
+
+#include <iotjobs/error.hpp>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/optional/optional.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotjobs::detail {
+
+namespace beast_http = boost::beast::http;
+
+// Beast's field-value trim (basic_fields stores values without leading/trailing spaces and tabs).
+inline std::string_view trim_ows(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+// Parses a response straight into plain values, giving what response_parser<string_body> plus the
+// copy into http_response gave (status; reason, or its standard phrase when empty, as
+// header::reason(); every field as received, in order, value trimmed; the body;
+// message::keep_alive() from the first Connection field) without building a Beast message.
+// Errors, limits (body_limit), skip() and got_some() are basic_parser's, as before.
+class response_sink final : public beast_http::basic_parser<false> {
+public:
+    // The pool's settings: Beast's eager parsing, a 16 MiB body limit, no body after HEAD.
+    static constexpr std::size_t max_body = 16 * 1024 * 1024;
+    explicit response_sink(const std::vector<std::string>* wanted_fields = nullptr, bool head = false)
+        : wanted(wanted_fields) {
+        body_limit(max_body);
+        eager(true);
+        if (head) skip(true);
+    }
+
+    // Parses what `buf` holds in [begin, end), advancing `begin` past what was used: until the
+    // message is done, the bytes run out (need_more is not an error: read more, append at `end`,
+    // call again) or an error, which is returned. The pool's read loop (send_receive) calls this
+    // after every read.
+    //
+    // Boost 1.81's basic_parser asserts (BOOST_ASSERT(n >= 5) in parse_chunk_header) when, having
+    // answered need_more to the 3 bytes "0\r\n" of a last chunk, it is called with 4 (a server's
+    // "0\r\n" and "\r" arriving in separate reads; found by test/fuzz/http_response.cpp). Its code
+    // after the assertion is right (boostorg/beast#2861 corrected the assertion, Boost 1.86), but a
+    // build with assertions on would abort. After a need_more in a chunked body the unparsed bytes
+    // start at a chunk header (or the CRLF before it: basic_parser consumes no part of a chunk header
+    // until it has the whole line), and the shortest end of the message from there is the last
+    // chunk "0\r\n\r\n": feed() waits for 5 bytes before calling put() again, which changes
+    // nothing else (eof included). Not in the header: basic_parser consumes it line by line, so a
+    // header may end with only "\r\n" unparsed (test/fuzz/http_response.cpp checks that reads of any
+    // size give the same outcome).
+    error_code feed(const char* buf, std::size_t& begin, std::size_t end) {
+        error_code ec;
+        if (end - begin < resume_at_) return {};
+        resume_at_ = 0;
+        while (end > begin) {
+            const std::size_t used = put(boost::asio::const_buffer(buf + begin, end - begin), ec);
+            begin += used;
+            if (ec == beast_http::error::need_more) {
+                if (is_header_done() && chunked()) resume_at_ = 5;
+                return {};
+            }
+            if (ec) return ec;
+            if (is_done() || used == 0) break;
+        }
+        return {};
+    }
+
+    unsigned status = 0;
+    std::string reason;
+    std::vector<http_header> headers;
+    std::string body;
+    const std::vector<std::string>* wanted = nullptr;  // null or empty: keep every field
+
+    bool keep_alive() const noexcept {
+        if (version_ < 11) return connection_seen_ && connection_keep_alive_;
+        return !(connection_seen_ && connection_close_);
+    }
+
+private:
+    void on_request_impl(beast_http::verb, boost::beast::string_view, boost::beast::string_view, int, error_code&) override {}
+    void on_response_impl(int code, boost::beast::string_view r, int version, error_code&) override {
+        status = static_cast<unsigned>(code);
+        version_ = version;
+        if (r.empty()) r = beast_http::obsolete_reason(static_cast<beast_http::status>(code));
+        reason.assign(r.data(), r.size());
+    }
+    void on_field_impl(beast_http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
+                       error_code&) override {
+        std::string_view v = trim_ows(std::string_view(value.data(), value.size()));
+        if (keep(std::string_view(name_string.data(), name_string.size()))) {
+            if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
+            headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
+        }
+        if (name == beast_http::field::connection && !connection_seen_) {
+            connection_seen_ = true;
+            beast_http::token_list tokens(boost::beast::string_view(v.data(), v.size()));
+            connection_close_ = tokens.exists("close");
+            connection_keep_alive_ = tokens.exists("keep-alive");
+        }
+    }
+    void on_header_impl(error_code& ec) override { ec = {}; }
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override {
+        if (length) {
+            if (*length > body.max_size()) {
+                ec = beast_http::error::buffer_overflow;
+                return;
+            }
+            body.reserve(static_cast<std::size_t>(*length));
+        }
+        ec = {};
+    }
+    std::size_t on_body_impl(boost::beast::string_view b, error_code& ec) override { return append_body(b, ec); }
+    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b, error_code& ec) override { return append_body(b, ec); }
+    void on_finish_impl(error_code& ec) override { ec = {}; }
+
+    bool keep(std::string_view name) const noexcept {
+        if (!wanted || wanted->empty()) return true;
+        for (const auto& w : *wanted)
+            if (iequals(name, w)) return true;
+        return false;
+    }
+
+    std::size_t append_body(boost::beast::string_view b, error_code& ec) {
+        if (b.size() > body.max_size() - body.size()) {
+            ec = beast_http::error::buffer_overflow;
+            return 0;
+        }
+        body.append(b.data(), b.size());
+        ec = {};
+        return b.size();
+    }
+
+    std::size_t resume_at_ = 0;  // after need_more in a chunked body: unparsed bytes wanted before the next put()
+    int version_ = 11;
+    bool connection_seen_ = false;
+    bool connection_close_ = false;
+    bool connection_keep_alive_ = false;
+};
+
+}  // namespace iotjobs::detail
