@@ -143,6 +143,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         co_return fail("STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
     req.tls = https;
     req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+    req.env = &env_;
     if (req.ca_bundle.empty())
         if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
     std::string query;
@@ -544,6 +545,7 @@ public:
             co_return fail("SSO endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
         req.tls = https;
         req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+        req.env = &env_;
         if (req.ca_bundle.empty())
             if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
         std::string base = req.target.substr(0, req.target.find('?'));

@@ -85,6 +85,7 @@ public:
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
             req.tls = https;
             if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+            req.env = &env_;
             if (!https && !allowed_container_host(req.host))
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
                                "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " + req.host);

@@ -1,0 +1,385 @@
+// The client and the CLI through an HTTP CONNECT proxy that the test runs on loopback: the tunnel
+// in the proxy's log and TLS to the fake endpoint through it; NO_PROXY going direct; a proxy that
+// wants Basic credentials (407 without them, success with them); a refused CONNECT (403) and an
+// unreachable proxy as clear errors naming the proxy; the password never in a message or a debug
+// line. Also: a FIPS pseudo-region signs for the real region (the fake echoes the scope's region).
+#include "cli/cli.hpp"
+#include "fake/server.hpp"
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/describe_job_execution.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace fake = iotjobs::fake;
+using tcp = asio::ip::tcp;
+using iotjobs::error_code;
+
+namespace {
+
+const std::string proxy_user = "proxy-user";
+const std::string proxy_password = "S3cr3t-proxy-pw";  // percent-encoded in URLs as is (no specials)
+
+// A CONNECT proxy on 127.0.0.1: logs "CONNECT host:port" per tunnel, can demand Basic credentials
+// (407 without the right ones) or refuse every tunnel with a status; tunnels go to 127.0.0.1:port.
+class connect_proxy {
+public:
+    explicit connect_proxy(std::string basic_auth = {}, unsigned refuse = 0)
+        : auth_(std::move(basic_auth)), refuse_(refuse), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] { accept_loop(); });
+    }
+    ~connect_proxy() {
+        stop_ = true;
+        error_code ec;
+        tcp::socket s(ctx_);
+        s.connect(acceptor_.local_endpoint(), ec);
+        thread_.join();
+        {
+            std::lock_guard lk(mutex_);
+            for (auto& sock : sockets_) sock->shutdown(tcp::socket::shutdown_both, ec);
+        }
+        for (auto& t : workers_) t.join();
+    }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+    std::string url(bool with_credentials = false) const {
+        return "http://" + (with_credentials ? proxy_user + ":" + proxy_password + "@" : std::string()) +
+               "127.0.0.1:" + std::to_string(port());
+    }
+    std::vector<std::string> log() const {
+        std::lock_guard lk(mutex_);
+        return log_;
+    }
+
+private:
+    void accept_loop() {
+        for (;;) {
+            auto down = std::make_shared<tcp::socket>(ctx_);
+            error_code ec;
+            acceptor_.accept(*down, ec);
+            if (stop_ || ec) return;
+            std::lock_guard lk(mutex_);
+            sockets_.push_back(down);
+            workers_.emplace_back([this, down] { serve(down); });
+        }
+    }
+
+    void serve(std::shared_ptr<tcp::socket> down) {
+        std::string head;
+        char c;
+        error_code ec;
+        while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
+            if (down->read_some(asio::buffer(&c, 1), ec) != 1 || ec) return;
+            head += c;
+        }
+        const std::string line = head.substr(0, head.find("\r\n"));
+        {
+            std::lock_guard lk(mutex_);
+            log_.push_back(line.substr(0, line.rfind(' ')));
+        }
+        auto answer = [&](const std::string& status) {
+            asio::write(*down, asio::buffer("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\n\r\n"), ec);
+            down->shutdown(tcp::socket::shutdown_both, ec);
+        };
+        if (refuse_) return answer(std::to_string(refuse_) + " Refused By Test Proxy");
+        if (!auth_.empty() && head.find("\r\nProxy-Authorization: Basic " + auth_ + "\r\n") == std::string::npos)
+            return answer("407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"");
+        const auto colon = line.rfind(':');
+        const auto port = static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
+        auto up = std::make_shared<tcp::socket>(ctx_);
+        up->connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+        if (ec) return answer("502 Bad Gateway");
+        {
+            std::lock_guard lk(mutex_);
+            sockets_.push_back(up);
+        }
+        asio::write(*down, asio::buffer(std::string("HTTP/1.1 200 Connection established\r\n\r\n")), ec);
+        std::thread back([down, up] { pump(*up, *down); });
+        pump(*down, *up);
+        back.join();
+    }
+
+    static void pump(tcp::socket& from, tcp::socket& to) {
+        char buf[8192];
+        for (;;) {
+            error_code ec;
+            const std::size_t n = from.read_some(asio::buffer(buf), ec);
+            if (ec) break;
+            asio::write(to, asio::buffer(buf, n), ec);
+            if (ec) break;
+        }
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    std::string auth_;
+    unsigned refuse_;
+    asio::io_context ctx_;
+    tcp::acceptor acceptor_;
+    std::thread thread_;
+    mutable std::mutex mutex_;
+    std::vector<std::shared_ptr<tcp::socket>> sockets_;
+    std::vector<std::thread> workers_;
+    std::vector<std::string> log_;
+    std::atomic<bool> stop_{false};
+};
+
+// base64("proxy-user:S3cr3t-proxy-pw")
+const std::string expected_auth = "cHJveHktdXNlcjpTM2NyM3QtcHJveHktcHc=";
+
+struct tls_fake {
+    tls_fake() : server(options()) {
+        server.start();
+        auto dir = std::filesystem::temp_directory_path() / ("iotjobs-proxy-test-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        ca = (dir / "ca.pem").string();
+        server.write_ca_file(ca);
+    }
+    static fake::server_options options() {
+        fake::server_options o;
+        o.tls = true;
+        return o;
+    }
+    fake::server server;
+    std::string ca;
+};
+
+struct debug_log {
+    std::shared_ptr<std::string> text = std::make_shared<std::string>();
+    void attach(iotjobs::client_config& cfg) const {
+        cfg.level = iotjobs::log_level::debug;
+        cfg.log = [t = text](iotjobs::log_level, std::string_view m) {
+            t->append(m);
+            t->push_back('\n');
+        };
+    }
+};
+
+iotjobs::client_config config_for(const tls_fake& f) {
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = f.server.base_url();
+    cfg.ca_bundle = f.ca;
+    cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    cfg.retry.max_attempts = 1;
+    cfg.proxy.from_environment = false;  // the test's own settings only
+    return cfg;
+}
+
+error_code run_delete(iotjobs::client_config cfg, std::int64_t number, iotjobs::diagnostics& diag) {
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), std::move(cfg));
+    error_code result = make_error_code(iotjobs::client_errc::bad_response);
+    iotjobs::delete_job_execution(c, iotjobs::delete_job_execution_request{"thing-1", "job-1", number, {}, {}}, diag,
+                                  [&](error_code ec) { result = ec; });
+    ctx.run();
+    return result;
+}
+
+bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
+
+}  // namespace
+
+TEST_CASE("proxy: TLS to the fake endpoint through CONNECT; NO_PROXY goes direct") {
+    tls_fake f;
+    for (int i = 1; i <= 3; ++i) f.server.add_execution(fake::make_execution("thing-1", "job-1", i, fake::execution_status::succeeded));
+    connect_proxy proxy;
+    iotjobs::diagnostics diag;
+
+    auto cfg = config_for(f);
+    cfg.proxy.url = proxy.url();
+    debug_log dbg;
+    dbg.attach(cfg);
+    CHECK(!run_delete(cfg, 1, diag));
+    CHECK_FALSE(f.server.find("thing-1", "job-1", 1).has_value());
+    const std::string target = "CONNECT 127.0.0.1:" + std::to_string(f.server.port());
+    CHECK(proxy.log() == std::vector<std::string>{target});
+    CHECK(contains(*dbg.text, "proxy: " + proxy.url() + " (from client_config.proxy.url), CONNECT 127.0.0.1:"));
+
+    // NO_PROXY matches: direct (the proxy sees nothing more).
+    for (const char* no_proxy : {"127.0.0.1", "127.0.0.0/8", "*"}) {
+        cfg.proxy.no_proxy = no_proxy;
+        CHECK(!run_delete(cfg, 2, diag));
+        f.server.add_execution(fake::make_execution("thing-1", "job-1", 2, fake::execution_status::succeeded));
+    }
+    CHECK(proxy.log().size() == 1);
+
+    // From the (injected) environment: HTTPS_PROXY, and NO_PROXY for another host only.
+    cfg = config_for(f);
+    cfg.proxy.from_environment = true;
+    const std::string proxy_url = proxy.url();
+    cfg.environment = [proxy_url](const char* n) -> const char* {
+        if (std::string_view(n) == "HTTPS_PROXY") return proxy_url.c_str();
+        if (std::string_view(n) == "NO_PROXY") return "example.com,.amazonaws.com";
+        return nullptr;
+    };
+    CHECK(!run_delete(cfg, 3, diag));
+    CHECK(proxy.log().size() == 2);
+}
+
+TEST_CASE("proxy: Basic credentials; 407 without them, a refused CONNECT and an unreachable proxy are clear errors") {
+    tls_fake f;
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    connect_proxy proxy(expected_auth);
+    iotjobs::diagnostics diag;
+
+    auto cfg = config_for(f);
+    cfg.proxy.url = proxy.url();
+    error_code ec = run_delete(cfg, 1, diag);
+    CHECK(ec == iotjobs::client_errc::proxy_error);
+    CHECK(diag.message() == "the proxy " + proxy.url() + " refused CONNECT 127.0.0.1:" +
+                                std::to_string(f.server.port()) +
+                                ": HTTP 407 Proxy Authentication Required (the proxy wants credentials: "
+                                "http://user:password@host:port)");
+    CHECK(diag.attempts() == 1);  // not retried
+    CHECK(f.server.find("thing-1", "job-1", 1).has_value());
+
+    // With credentials (percent-encoded in the URL): success; the password appears nowhere.
+    cfg.proxy.url = "http://proxy-user:S3cr3t%2Dproxy%2Dpw@127.0.0.1:" + std::to_string(proxy.port());
+    debug_log dbg;
+    dbg.attach(cfg);
+    CHECK(!run_delete(cfg, 1, diag));
+    CHECK_FALSE(f.server.find("thing-1", "job-1", 1).has_value());
+    CHECK(proxy.log().size() == 2);
+    CHECK(contains(*dbg.text, "proxy: http://proxy-user:***@127.0.0.1:"));
+    CHECK_FALSE(contains(*dbg.text, proxy_password));
+    CHECK_FALSE(contains(*dbg.text, "S3cr3t"));
+    CHECK_FALSE(contains(*dbg.text, expected_auth));
+
+    // Wrong credentials: 407, the message masks the password.
+    cfg.proxy.url = "http://proxy-user:wrong-" + proxy_password + "@127.0.0.1:" + std::to_string(proxy.port());
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 2, fake::execution_status::succeeded));
+    ec = run_delete(cfg, 2, diag);
+    CHECK(ec == iotjobs::client_errc::proxy_error);
+    CHECK(contains(diag.message(), "http://proxy-user:***@127.0.0.1:"));
+    CHECK(contains(diag.message(), "(the proxy did not accept the credentials)"));
+    CHECK_FALSE(contains(diag.message(), proxy_password));
+    CHECK_FALSE(contains(*dbg.text, proxy_password));
+
+    // Refused with 403.
+    connect_proxy refusing({}, 403);
+    cfg.proxy.url = refusing.url(true);
+    ec = run_delete(cfg, 2, diag);
+    CHECK(ec == iotjobs::client_errc::proxy_error);
+    CHECK(contains(diag.message(), "HTTP 403 Refused By Test Proxy"));
+    CHECK_FALSE(contains(diag.message(), proxy_password));
+
+    // Nobody listening: a connect error naming the proxy.
+    unsigned short dead_port = 0;
+    {
+        asio::io_context ctx;
+        tcp::acceptor a(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+        dead_port = a.local_endpoint().port();
+    }
+    cfg.proxy.url = "http://proxy-user:" + proxy_password + "@127.0.0.1:" + std::to_string(dead_port);
+    ec = run_delete(cfg, 2, diag);
+    CHECK(ec == asio::error::connection_refused);
+    CHECK(contains(diag.message(), "could not connect to the proxy http://proxy-user:***@127.0.0.1:" +
+                                       std::to_string(dead_port)));
+    CHECK_FALSE(contains(diag.message(), proxy_password));
+    CHECK_FALSE(contains(*dbg.text, proxy_password));
+    CHECK(f.server.find("thing-1", "job-1", 2).has_value());
+}
+
+TEST_CASE("proxy: a malformed proxy URL fails when the client is built, without the password") {
+    tls_fake f;
+    auto cfg = config_for(f);
+    cfg.proxy.url = "https://user:" + proxy_password + "@127.0.0.1:1";
+    asio::io_context ctx;
+    try {
+        iotjobs::client c(ctx.get_executor(), cfg);
+        FAIL("no exception");
+    } catch (const std::system_error& e) {
+        CHECK(e.code().value() == static_cast<int>(iotjobs::client_errc::invalid_configuration));
+        CHECK(contains(e.what(), "client_config.proxy.url"));
+        CHECK_FALSE(contains(e.what(), proxy_password));
+    }
+}
+
+TEST_CASE("cli: delete-job-execution --debug through the proxy from HTTPS_PROXY; NO_PROXY direct") {
+    tls_fake f;
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 2, fake::execution_status::succeeded));
+    connect_proxy proxy(expected_auth);
+    iotjobs::cli::environment env{{"AWS_REGION", "us-east-1"},
+                                  {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                                  {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                                  {"AWS_ENDPOINT_URL_IOT", f.server.base_url()},
+                                  {"AWS_CA_BUNDLE", f.ca},
+                                  {"HTTPS_PROXY", proxy.url(true)}};
+    auto run = [&](std::string n) {
+        std::ostringstream out, err;
+        iotjobs::cli::run_options ro;
+        ro.handle_sigint = false;
+        const std::vector<std::string> args{"delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
+                                            "--execution-number", n, "--debug"};
+        const int code = iotjobs::cli::run_cli(args, env, out, err, ro);
+        return std::pair{code, out.str() + err.str()};
+    };
+    auto [code, text] = run("1");
+    CHECK(code == 0);
+    CHECK_FALSE(f.server.find("thing-1", "job-1", 1).has_value());
+    CHECK(proxy.log() == std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(f.server.port())});
+    CHECK(contains(text, "proxy: http://proxy-user:***@127.0.0.1:" + std::to_string(proxy.port()) + " (from HTTPS_PROXY)"));
+    CHECK_FALSE(contains(text, proxy_password));
+    CHECK_FALSE(contains(text, expected_auth));
+
+    env["NO_PROXY"] = "localhost,127.0.0.1";
+    std::tie(code, text) = run("2");
+    CHECK(code == 0);
+    CHECK(proxy.log().size() == 1);
+    CHECK(contains(text, "proxy: none for 127.0.0.1 (NO_PROXY matches)"));
+
+    // Without credentials: the CLI's error names the proxy and the status.
+    env.erase("NO_PROXY");
+    env["HTTPS_PROXY"] = proxy.url();
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 3, fake::execution_status::succeeded));
+    std::tie(code, text) = run("3");
+    CHECK(code == 255);
+    CHECK(contains(text, "Proxy error on the way to endpoint URL"));
+    CHECK(contains(text, "HTTP 407 Proxy Authentication Required"));
+}
+
+TEST_CASE("fips pseudo-region: signed for the real region (the fake reports the scope's region)") {
+    fake::server s;
+    s.start();
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    for (const char* region : {"fips-us-east-1", "us-east-1-fips"}) {
+        iotjobs::client_config cfg;
+        cfg.region = region;
+        cfg.endpoint_url = s.base_url();  // a configured endpoint is used as given (botocore)
+        cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+        cfg.proxy.from_environment = false;
+        debug_log dbg;
+        dbg.attach(cfg);
+        asio::io_context ctx;
+        iotjobs::client c(ctx.get_executor(), cfg);
+        iotjobs::diagnostics diag;
+        error_code result = make_error_code(iotjobs::client_errc::bad_response);
+        iotjobs::job_execution got;
+        iotjobs::describe_job_execution(c, {"thing-1", "job-1", 1}, diag, [&](error_code ec, iotjobs::job_execution e) {
+            result = ec;
+            got = std::move(e);
+        });
+        ctx.run();
+        CHECK_MESSAGE(!result, diag.message());
+        CHECK(got.thing_arn.starts_with("arn:aws:iot:us-east-1:"));
+        CHECK(contains(*dbg.text, "/us-east-1/iot/aws4_request"));
+        CHECK_FALSE(contains(*dbg.text, "fips"));
+    }
+}
