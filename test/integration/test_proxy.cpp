@@ -4,6 +4,7 @@
 // unreachable proxy as clear errors naming the proxy; the password never in a message or a debug
 // line. Also: a FIPS pseudo-region signs for the real region (the fake echoes the scope's region).
 #include "cli/cli.hpp"
+#include "connect_proxy.hpp"
 #include "fake/server.hpp"
 
 #include <iotjobs/client.hpp>
@@ -17,6 +18,11 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -33,111 +39,8 @@ using iotjobs::error_code;
 
 namespace {
 
-const std::string proxy_user = "proxy-user";
-const std::string proxy_password = "S3cr3t-proxy-pw";  // percent-encoded in URLs as is (no specials)
-
-// A CONNECT proxy on 127.0.0.1: logs "CONNECT host:port" per tunnel, can demand Basic credentials
-// (407 without the right ones) or refuse every tunnel with a status; tunnels go to 127.0.0.1:port.
-class connect_proxy {
-public:
-    explicit connect_proxy(std::string basic_auth = {}, unsigned refuse = 0)
-        : auth_(std::move(basic_auth)), refuse_(refuse), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
-        thread_ = std::thread([this] { accept_loop(); });
-    }
-    ~connect_proxy() {
-        stop_ = true;
-        error_code ec;
-        tcp::socket s(ctx_);
-        s.connect(acceptor_.local_endpoint(), ec);
-        thread_.join();
-        {
-            std::lock_guard lk(mutex_);
-            for (auto& sock : sockets_) sock->shutdown(tcp::socket::shutdown_both, ec);
-        }
-        for (auto& t : workers_) t.join();
-    }
-    unsigned short port() const { return acceptor_.local_endpoint().port(); }
-    std::string url(bool with_credentials = false) const {
-        return "http://" + (with_credentials ? proxy_user + ":" + proxy_password + "@" : std::string()) +
-               "127.0.0.1:" + std::to_string(port());
-    }
-    std::vector<std::string> log() const {
-        std::lock_guard lk(mutex_);
-        return log_;
-    }
-
-private:
-    void accept_loop() {
-        for (;;) {
-            auto down = std::make_shared<tcp::socket>(ctx_);
-            error_code ec;
-            acceptor_.accept(*down, ec);
-            if (stop_ || ec) return;
-            std::lock_guard lk(mutex_);
-            sockets_.push_back(down);
-            workers_.emplace_back([this, down] { serve(down); });
-        }
-    }
-
-    void serve(std::shared_ptr<tcp::socket> down) {
-        std::string head;
-        char c;
-        error_code ec;
-        while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
-            if (down->read_some(asio::buffer(&c, 1), ec) != 1 || ec) return;
-            head += c;
-        }
-        const std::string line = head.substr(0, head.find("\r\n"));
-        {
-            std::lock_guard lk(mutex_);
-            log_.push_back(line.substr(0, line.rfind(' ')));
-        }
-        auto answer = [&](const std::string& status) {
-            asio::write(*down, asio::buffer("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\n\r\n"), ec);
-            down->shutdown(tcp::socket::shutdown_both, ec);
-        };
-        if (refuse_) return answer(std::to_string(refuse_) + " Refused By Test Proxy");
-        if (!auth_.empty() && head.find("\r\nProxy-Authorization: Basic " + auth_ + "\r\n") == std::string::npos)
-            return answer("407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"");
-        const auto colon = line.rfind(':');
-        const auto port = static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
-        auto up = std::make_shared<tcp::socket>(ctx_);
-        up->connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-        if (ec) return answer("502 Bad Gateway");
-        {
-            std::lock_guard lk(mutex_);
-            sockets_.push_back(up);
-        }
-        asio::write(*down, asio::buffer(std::string("HTTP/1.1 200 Connection established\r\n\r\n")), ec);
-        std::thread back([down, up] { pump(*up, *down); });
-        pump(*down, *up);
-        back.join();
-    }
-
-    static void pump(tcp::socket& from, tcp::socket& to) {
-        char buf[8192];
-        for (;;) {
-            error_code ec;
-            const std::size_t n = from.read_some(asio::buffer(buf), ec);
-            if (ec) break;
-            asio::write(to, asio::buffer(buf, n), ec);
-            if (ec) break;
-        }
-        error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-    }
-
-    std::string auth_;
-    unsigned refuse_;
-    asio::io_context ctx_;
-    tcp::acceptor acceptor_;
-    std::thread thread_;
-    mutable std::mutex mutex_;
-    std::vector<std::shared_ptr<tcp::socket>> sockets_;
-    std::vector<std::thread> workers_;
-    std::vector<std::string> log_;
-    std::atomic<bool> stop_{false};
-};
+using iotjobs::test::connect_proxy;
+using iotjobs::test::proxy_password;
 
 // base64("proxy-user:S3cr3t-proxy-pw")
 const std::string expected_auth = "cHJveHktdXNlcjpTM2NyM3QtcHJveHktcHc=";
@@ -382,4 +285,52 @@ TEST_CASE("fips pseudo-region: signed for the real region (the fake reports the 
         CHECK(contains(*dbg.text, "/us-east-1/iot/aws4_request"));
         CHECK_FALSE(contains(*dbg.text, "fips"));
     }
+}
+
+TEST_CASE("cli: the real binary, delete-job-execution --debug with HTTPS_PROXY: tunnel logged, no password") {
+    const char* bin_dir = std::getenv("IOTJOBS_BIN_DIR");
+    if (!bin_dir) {
+        MESSAGE("IOTJOBS_BIN_DIR not set (run through ctest): real-binary proxy test skipped");
+        return;
+    }
+    const std::string bin = std::string(bin_dir) + "/iotjobs";
+    REQUIRE_MESSAGE(std::filesystem::exists(bin), "build the iotjobs_cli_main target: " << bin);
+    tls_fake f;
+    f.server.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    connect_proxy proxy(expected_auth);
+    const std::string out_file =
+        (std::filesystem::temp_directory_path() / ("iotjobs-proxy-cli-" + std::to_string(::getpid()) + ".txt")).string();
+    std::vector<std::string> args{bin, "delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
+                                  "--execution-number", "1", "--debug"};
+    std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+                                  "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                  "AWS_ENDPOINT_URL_IOT=" + f.server.base_url(), "AWS_CA_BUNDLE=" + f.ca,
+                                  "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent/iotjobs-test/config",
+                                  "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/iotjobs-test/credentials",
+                                  "HTTPS_PROXY=" + proxy.url(true)};
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    std::ifstream in(out_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove(out_file);
+    INFO(text);
+    REQUIRE_MESSAGE(WIFEXITED(status), "signal " << WTERMSIG(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK_FALSE(f.server.find("thing-1", "job-1", 1).has_value());
+    CHECK(proxy.log() == std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(f.server.port())});
+    CHECK(contains(text, "proxy: http://proxy-user:***@127.0.0.1:" + std::to_string(proxy.port())));
+    CHECK_FALSE(contains(text, proxy_password));
+    CHECK_FALSE(contains(text, expected_auth));
 }
