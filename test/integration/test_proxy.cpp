@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include <doctest/doctest.h>
 
@@ -333,4 +334,22 @@ TEST_CASE("cli: the real binary, delete-job-execution --debug with HTTPS_PROXY: 
     CHECK(contains(text, "proxy: http://proxy-user:***@127.0.0.1:" + std::to_string(proxy.port())));
     CHECK_FALSE(contains(text, proxy_password));
     CHECK_FALSE(contains(text, expected_auth));
+}
+
+TEST_CASE("proxy: the connect deadline bounds a CONNECT that is never answered") {
+    tls_fake f;
+    // A listening socket nobody accepts from: the TCP connect completes (backlog), CONNECT is
+    // written, no answer ever comes.
+    asio::io_context ctx;
+    tcp::acceptor silent(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    auto cfg = config_for(f);
+    cfg.proxy.url = "http://proxy-user:" + proxy_password + "@127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+    cfg.timeouts.connect = std::chrono::milliseconds(200);
+    iotjobs::diagnostics diag;
+    const error_code ec = run_delete(cfg, 1, diag);
+    CHECK(ec == boost::beast::error::timeout);
+    CHECK(diag.timeout_phase() == iotjobs::timeout_phase::connect);
+    CHECK(contains(diag.message(), "the proxy http://proxy-user:***@127.0.0.1:"));
+    CHECK(contains(diag.message(), "did not answer CONNECT in time"));
+    CHECK_FALSE(contains(diag.message(), proxy_password));
 }
