@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <filesystem>
@@ -352,4 +353,48 @@ TEST_CASE("proxy: the connect deadline bounds a CONNECT that is never answered")
     CHECK(contains(diag.message(), "the proxy http://proxy-user:***@127.0.0.1:"));
     CHECK(contains(diag.message(), "did not answer CONNECT in time"));
     CHECK_FALSE(contains(diag.message(), proxy_password));
+}
+
+TEST_CASE("proxy: an http:// endpoint tunnels through HTTP_PROXY (CONNECT as well); HTTPS_PROXY is not used for it") {
+    fake::server s;
+    s.start();
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    s.add_execution(fake::make_execution("thing-1", "job-1", 2, fake::execution_status::succeeded));
+    connect_proxy proxy;
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = s.base_url();
+    cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    cfg.retry.max_attempts = 1;
+    std::map<std::string, std::string> vars{{"HTTPS_PROXY", "http://127.0.0.1:1"}};
+    cfg.environment = [&vars](const char* n) -> const char* {
+        auto it = vars.find(n);
+        return it == vars.end() ? nullptr : it->second.c_str();
+    };
+    iotjobs::diagnostics diag;
+    CHECK(!run_delete(cfg, 1, diag));  // HTTPS_PROXY (a dead port) is for https endpoints only
+    CHECK(proxy.log().empty());
+    vars["http_proxy"] = proxy.url();
+    CHECK_MESSAGE(!run_delete(cfg, 2, diag), diag.message());
+    CHECK(proxy.log() == std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(s.port())});
+    CHECK(s.execution_count() == 0);
+}
+
+TEST_CASE("cli: --region us-east-1-fips signs for us-east-1 (--debug says so)") {
+    fake::server s;
+    s.start();
+    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+    iotjobs::cli::environment env{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                                  {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                                  {"AWS_ENDPOINT_URL_IOT", s.base_url()}};
+    std::ostringstream out, err;
+    iotjobs::cli::run_options ro;
+    ro.handle_sigint = false;
+    const std::vector<std::string> args{"delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
+                                        "--execution-number", "1", "--region", "us-east-1-fips", "--debug"};
+    CHECK(iotjobs::cli::run_cli(args, env, out, err, ro) == 0);
+    CHECK(s.execution_count() == 0);
+    CHECK(contains(err.str(), "region: us-east-1-fips is a FIPS pseudo-region: signing for us-east-1, the configured endpoint"));
+    CHECK(contains(err.str(), "/us-east-1/iot/aws4_request"));
+    CHECK_FALSE(contains(err.str(), "us-east-1-fips/iot"));
 }
