@@ -189,7 +189,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         ec = co_await http_fetch(req, resp);
         if (!ec && resp.status < 500) break;
     }
-    if (ec) co_return fail(what + ": " + ec.message());
+    if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
     if (resp.status != 200) {
         std::string msg = what + ": HTTP " + std::to_string(resp.status);
         if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
@@ -563,7 +563,7 @@ public:
             ec = co_await http_fetch(req, resp);
             if (!ec && resp.status < 500) break;
         }
-        if (ec) co_return fail(what + ": " + ec.message());
+        if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
         if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
         boost::json::value rv = boost::json::parse(resp.body, jec);

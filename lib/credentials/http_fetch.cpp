@@ -77,6 +77,9 @@ asio::awaitable<error_code> tunnel(beast::tcp_stream& stream, const proxy_url& p
     const unsigned status = parser.get().result_int();
     if (status < 200 || status > 299) {
         out.status = status;
+        const auto reason = parser.get().reason();
+        out.error_detail = connect_refused_message(proxy, req.host, req.port, status,
+                                                   std::string_view(reason.data(), reason.size()));
         co_return make_error_code(client_errc::proxy_error);
     }
     co_return error_code{};
@@ -101,6 +104,7 @@ asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch
                                                  asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ec;
     co_await stream.async_connect(addrs, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec && proxy) out.error_detail = "could not connect to the proxy " + proxy->display() + ": " + ec.message();
     if (ec) co_return ec;
     if (proxy) {
         ec = co_await tunnel(stream, *proxy, req, out);

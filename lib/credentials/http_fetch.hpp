@@ -36,7 +36,13 @@ struct http_fetch_request {
 struct http_fetch_response {
     unsigned status = 0;
     std::string body;  // at most 64 KiB
+    std::string error_detail;  // with some errors: the proxy's refusal or why it could not be reached
 };
+
+// The words for a failed http_fetch: error_detail when there is one, else ec.message().
+inline std::string fetch_error_text(const error_code& ec, const http_fetch_response& r) {
+    return r.error_detail.empty() ? ec.message() : r.error_detail;
+}
 
 // Runs on the awaiting coroutine's executor. A proxy that refuses the tunnel: client_errc::proxy_error
 // (`out.status` is the proxy's); a malformed proxy URL: client_errc::invalid_configuration. Errors: Asio/Beast codes (beast::error::timeout for

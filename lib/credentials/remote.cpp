@@ -125,7 +125,7 @@ public:
             co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wec));
         }
         const std::string where = "container endpoint (" + source + ", " + req.host + ":" + req.port + ")";
-        if (ec) co_return fail(where + " could not be reached: " + describe(ec));
+        if (ec) co_return fail(where + " could not be reached: " + (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
         if (resp.status != 200) co_return fail(where + " answered HTTP " + std::to_string(resp.status));
         resolved_credentials r;
         std::string jwhy;

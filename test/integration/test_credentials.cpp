@@ -891,8 +891,20 @@ TEST_CASE("web identity through HTTP_PROXY: the STS call tunnels through the pro
     std::string why;
     CHECK(!provider_get(*p, r, why));
     CHECK(proxy.log().size() == 1);
-    std::lock_guard lk(sts.m);
-    CHECK(sts.calls.size() == 2);
+    {
+        std::lock_guard lk(sts.m);
+        CHECK(sts.calls.size() == 2);
+    }
+    // A proxy that refuses the tunnel: the provider's message names the proxy (password masked)
+    // and its status.
+    iotjobs::test::connect_proxy refusing({}, 403);
+    env.vars["HTTP_PROXY"] = refusing.url(true);
+    env.vars["AWS_ENDPOINT_URL_STS"] = "http://sts.proxy-test.invalid:" + std::to_string(sts.stub.port);
+    p = iotjobs::detail::make_web_identity_provider({}, env.lookup());
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "the proxy http://proxy-user:***@127.0.0.1:" + std::to_string(refusing.port()) +
+                       " refused CONNECT sts.proxy-test.invalid:" + std::to_string(sts.stub.port) + ": HTTP 403"));
+    CHECK_FALSE(has(why, iotjobs::test::proxy_password));
 }
 
 namespace {
