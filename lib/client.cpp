@@ -54,6 +54,9 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
       adaptive_on_(cfg_.retry.mode == retry_mode::adaptive) {
     std::string what;
     std::string url_text;
+    // "fips-us-east-1" / "us-east-1-fips": the real region signs; FIPS for the default endpoint
+    // (a custom endpoint is used as given, as botocore does).
+    if (normalize_fips_region(cfg_.region) && cfg_.endpoint_url.empty()) cfg_.use_fips_endpoint = true;
     error_code ec = resolve_endpoint(
         {cfg_.region, cfg_.use_fips_endpoint, cfg_.use_dualstack_endpoint, cfg_.endpoint_url}, url_text, what);
     if (!ec && cfg_.region.empty()) {
@@ -69,10 +72,11 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     if (ec) throw_config_error(ec, what);
     if (cfg_.retry.max_attempts == 0) throw_config_error(make_error_code(client_errc::invalid_configuration),
                                                          "max_attempts must be at least 1");
+    const env_lookup env = cfg_.environment ? env_lookup(cfg_.environment)
+                                            : env_lookup([](const char* n) { return std::getenv(n); });
+    std::optional<proxy_url> proxy = choose_transport_proxy(env);
     {
-        env_lookup env = cfg_.environment ? env_lookup(cfg_.environment)
-                                          : env_lookup([](const char* n) { return std::getenv(n); });
-        credentials_chain chain = default_chain(cfg_, std::move(env));
+        credentials_chain chain = default_chain(cfg_, env);
         resolved_credentials c;
         if (chain.try_get_sync(c, creds_ec_, creds_why_)) {
             if (!creds_ec_) {
@@ -90,9 +94,26 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     // The response fields execute() reads; the transport copies no other.
     transport_settings ts{url_,          cfg_.ca_bundle, cfg_.verify_peer,    cfg_.pool,
                           cfg_.timeouts, std::string(user_agent),
-                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}};
+                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}, std::move(proxy)};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
+}
+
+// The proxy for the endpoint (client_config::proxy, then the environment), logged at debug
+// level without its password. Throws on a malformed proxy URL.
+std::optional<proxy_url> client_impl::choose_transport_proxy(const env_lookup& env) const {
+    const proxy_choice choice = choose_proxy(cfg_.proxy, env, url_.tls);
+    std::optional<proxy_url> proxy;
+    std::string what;
+    if (error_code ec = proxy_for(choice, url_.host, url_.port, proxy, what)) throw_config_error(ec, what);
+    if (logging(log_level::debug) && !choice.url.empty()) {
+        if (proxy)
+            log(log_level::debug, "proxy: " + proxy->display() + " (from " + choice.source + "), CONNECT " +
+                                      url_.host + ":" + url_.port);
+        else
+            log(log_level::debug, "proxy: none for " + url_.host + " (" + choice.no_proxy_source + " matches)");
+    }
+    return proxy;
 }
 
 void client_impl::sign(const operation_request& op, const credentials_snapshot& snap, http_request& out) {
@@ -294,9 +315,10 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             out.response_started = info.response_started;
             access::http_status(diag) = 0;
             access::aws_error_name(diag).clear();
-            access::message(diag) = ec.message();
+            access::message(diag) = info.detail.empty() ? ec.message() : std::move(info.detail);
             if (logging(log_level::debug))
-                log(log_level::debug, "attempt " + std::to_string(attempts) + ": transport error: " + ec.message());
+                log(log_level::debug, "attempt " + std::to_string(attempts) + ": transport error: " +
+                                          access::message(diag));
         } else {
             access::http_status(diag) = resp.status;
             if (resp.status >= 200 && resp.status < 300) {

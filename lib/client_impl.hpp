@@ -4,6 +4,7 @@
 #include "credentials/cache.hpp"
 #include "credentials/provider.hpp"
 #include "http/connection_pool.hpp"
+#include "http/proxy.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
 #include "retry/clock_skew.hpp"
@@ -100,6 +101,7 @@ private:
     void register_op(op_node& n);
     void unregister_op(op_node& n);
     void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
+    std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
 
     boost::asio::any_io_executor ex_;
     client_config cfg_;

@@ -48,6 +48,24 @@ struct pool_config {
 
 enum class log_level { off, error, warn, info, debug };
 
+// An HTTP proxy for the service and for the credential providers' own calls (STS, SSO). Every
+// connection through it is a tunnel (CONNECT host:port), then TLS to the service as usual.
+// Instance metadata, container credential and loopback addresses are never proxied for the
+// credential providers. The password is never printed or logged.
+struct proxy_config {
+    // "http://[user:password@]host[:port]" (percent-encoded user and password: Basic proxy
+    // authentication). Empty: from the environment when from_environment is set, else none.
+    std::string url;
+    // Hosts that are reached directly: comma-separated names (a name also matches its subdomains,
+    // a leading dot is optional), IP addresses, CIDR blocks, optional ":port"; "*" for all.
+    // Empty: NO_PROXY / no_proxy when from_environment is set.
+    std::string no_proxy;
+    // Read https_proxy / HTTPS_PROXY (https:// endpoints), http_proxy / HTTP_PROXY (http://
+    // endpoints) and no_proxy / NO_PROXY (lowercase first) through client_config::environment
+    // for whatever url / no_proxy leave empty.
+    bool from_environment = true;
+};
+
 struct client_config {
     // Region used for the endpoint and for signing, e.g. "us-east-1". Required.
     std::string region;
@@ -81,6 +99,7 @@ struct client_config {
     retry_config retry;
     timeout_config timeouts;
     pool_config pool;
+    proxy_config proxy;
     // Set when only one thread runs the client's executor (a single-threaded io_context, or a
     // strand): operations then run directly on it instead of on a strand of their own, which
     // saves about a tenth of the CPU per call. With several threads, leave it false: each

@@ -48,6 +48,7 @@ enum class client_errc : int {
     pool_closed,                // the client was shut down
     retry_quota_exceeded,       // the retry quota is exhausted (last error in diagnostics)
     deadline_exceeded,          // the overall operation deadline passed
+    proxy_error,                // the proxy refused the tunnel (CONNECT not 2xx; see diagnostics)
 };
 
 const boost::system::error_category& service_category() noexcept;

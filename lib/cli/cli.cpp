@@ -1,6 +1,8 @@
 // run_cli: the iotjobs program, from arguments and environment to an exit code. Help and version texts.
 #include "cli/cli.hpp"
 
+#include "http/proxy.hpp"
+
 #include <iotjobs/version.hpp>
 
 #include <boost/version.hpp>
@@ -212,6 +214,15 @@ int run_cli(std::span<const std::string> args, const environment& env, std::ostr
         for (std::string_view name : {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}) {
             auto it = env.find(name);
             if (it != env.end()) log.add_secret(it->second);
+        }
+        // A proxy password (and its Basic credentials), however a message would carry it.
+        for (std::string_view name : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"}) {
+            auto it = env.find(name);
+            detail::proxy_url p;
+            std::string ignored;
+            if (it == env.end() || detail::parse_proxy_url(it->second, name, p, ignored) || p.password.empty()) continue;
+            log.add_secret(p.password);
+            log.add_secret(p.authorization().substr(6));
         }
         if (log.enabled()) {
             std::string v = version_text();

@@ -4,6 +4,7 @@
 
 #include "endpoint/endpoint.hpp"
 #include "endpoint/profile.hpp"
+#include "http/proxy.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
 
@@ -53,6 +54,29 @@ std::string from_profile(const detail::profile_settings& p, const detail::ini_va
 
 // The body of resolve_configuration; profile helpers throw std::system_error for malformed files
 // and values, which the caller turns into 253.
+// The proxy from the CLI's environment (https_proxy / HTTPS_PROXY, http_proxy / HTTP_PROXY,
+// no_proxy / NO_PROXY) into cfg.proxy, so that the client reads nothing else; noted without its
+// password.
+template <class Note>
+std::optional<failure> resolve_proxy(client_config& cfg, const std::string& endpoint, const detail::env_lookup& lookup,
+                                     Note& note) {
+    detail::endpoint_url url;
+    if (detail::parse_endpoint_url(endpoint, url)) return std::nullopt;  // reported when the client is built
+    const detail::proxy_choice pc = detail::choose_proxy({}, lookup, url.tls);
+    cfg.proxy.url = pc.url;
+    cfg.proxy.no_proxy = pc.no_proxy;
+    cfg.proxy.from_environment = false;
+    if (pc.url.empty()) return std::nullopt;
+    std::optional<detail::proxy_url> proxy;
+    std::string what;
+    if (detail::proxy_for(pc, url.host, url.port, proxy, what)) return config_failure(what);
+    if (proxy)
+        note("proxy: " + proxy->display() + " (from " + pc.source + "), CONNECT " + url.host + ":" + url.port);
+    else
+        note("proxy: none for " + url.host + " (" + pc.no_proxy_source + " matches)");
+    return std::nullopt;
+}
+
 std::variant<resolved_configuration, failure> resolve(const global_options& g, const environment& env) {
     resolved_configuration rc;
     client_config& cfg = rc.config;
@@ -173,6 +197,13 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
         }
         if (cfg.*field) note(std::string(key) + " = true");
     }
+    // FIPS pseudo-regions (fips-us-east-1, us-east-1-fips): sign for the real region, FIPS
+    // endpoint unless one is configured (botocore).
+    if (const std::string given = cfg.region; detail::normalize_fips_region(cfg.region)) {
+        if (cfg.endpoint_url.empty()) cfg.use_fips_endpoint = true;
+        note("region: " + given + " is a FIPS pseudo-region: signing for " + cfg.region +
+             (cfg.endpoint_url.empty() ? ", FIPS endpoint" : ", the configured endpoint"));
+    }
     if (cfg.endpoint_url.empty()) {
         std::string what;
         if (detail::resolve_endpoint({cfg.region, cfg.use_fips_endpoint, cfg.use_dualstack_endpoint, {}},
@@ -184,6 +215,8 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
         rc.display_endpoint = cfg.endpoint_url;
         while (!rc.display_endpoint.empty() && rc.display_endpoint.back() == '/') rc.display_endpoint.pop_back();
     }
+
+    if (auto f = resolve_proxy(cfg, rc.display_endpoint, lookup, note)) return *f;
 
     // TLS.
     std::string ca_source;

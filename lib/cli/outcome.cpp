@@ -143,6 +143,9 @@ failure describe_outcome(const call_outcome& o, std::string_view operation, std:
                            false};
         case client_errc::deadline_exceeded:
             return timeout_failure(o, url, timeout_phase::response);
+        case client_errc::proxy_error:  // the message names the proxy (password masked) and the status
+            return failure{exit_other, "Proxy error on the way to endpoint URL " + quoted_url(url) + ": " + detail_or(o),
+                           false};
         case client_errc::pool_acquire_timeout:
             return timeout_failure(o, url, timeout_phase::pool_wait);
         case client_errc::pool_closed:
@@ -164,7 +167,10 @@ failure describe_outcome(const call_outcome& o, std::string_view operation, std:
     if (ec == aerr::connection_refused || ec == aerr::host_not_found || ec == aerr::host_not_found_try_again ||
         ec == aerr::no_data || ec == aerr::no_recovery || ec == aerr::network_unreachable ||
         ec == aerr::network_down || ec == aerr::host_unreachable || ec == aerr::address_family_not_supported)
-        return failure{exit_other, "Could not connect to the endpoint URL: " + quoted_url(url), false};
+        return failure{exit_other,
+                       "Could not connect to the endpoint URL: " + quoted_url(url) +
+                           (o.message.empty() || o.message == ec.message() ? std::string() : " (" + o.message + ")"),
+                       false};
     if (ec == aerr::connection_reset || ec == aerr::eof || ec == aerr::broken_pipe ||
         ec == aerr::connection_aborted || ec == boost::beast::http::error::end_of_stream ||
         ec == boost::beast::http::error::partial_message)

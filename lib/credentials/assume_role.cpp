@@ -143,6 +143,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         co_return fail("STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
     req.tls = https;
     req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+    req.env = &env_;
     if (req.ca_bundle.empty())
         if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
     std::string query;
@@ -188,7 +189,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         ec = co_await http_fetch(req, resp);
         if (!ec && resp.status < 500) break;
     }
-    if (ec) co_return fail(what + ": " + ec.message());
+    if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
     if (resp.status != 200) {
         std::string msg = what + ": HTTP " + std::to_string(resp.status);
         if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
@@ -544,6 +545,7 @@ public:
             co_return fail("SSO endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
         req.tls = https;
         req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+        req.env = &env_;
         if (req.ca_bundle.empty())
             if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
         std::string base = req.target.substr(0, req.target.find('?'));
@@ -561,7 +563,7 @@ public:
             ec = co_await http_fetch(req, resp);
             if (!ec && resp.status < 500) break;
         }
-        if (ec) co_return fail(what + ": " + ec.message());
+        if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
         if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
         boost::json::value rv = boost::json::parse(resp.body, jec);

@@ -1,10 +1,13 @@
 #include "credentials/http_fetch.hpp"
 
+#include "http/proxy.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -59,6 +62,29 @@ asio::awaitable<error_code> exchange(Stream& stream, const http_fetch_request& r
     co_return error_code{};
 }
 
+// CONNECT req.host:req.port through `proxy` on `stream` (already connected to it).
+asio::awaitable<error_code> tunnel(beast::tcp_stream& stream, const proxy_url& proxy, const http_fetch_request& req,
+                                   http_fetch_response& out) {
+    error_code ec;
+    const std::string connect = connect_request(proxy, req.host, req.port);
+    co_await asio::async_write(stream, asio::buffer(connect), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    beast::flat_buffer buf;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);  // the answer to CONNECT has no body to wait for
+    co_await http::async_read_header(stream, buf, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+    const unsigned status = parser.get().result_int();
+    if (status < 200 || status > 299) {
+        out.status = status;
+        const auto reason = parser.get().reason();
+        out.error_detail = connect_refused_message(proxy, req.host, req.port, status,
+                                                   std::string_view(reason.data(), reason.size()));
+        co_return make_error_code(client_errc::proxy_error);
+    }
+    co_return error_code{};
+}
+
 }  // namespace
 
 asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out) {
@@ -67,11 +93,23 @@ asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch
     beast::tcp_stream stream(ex);
     const auto deadline = std::chrono::steady_clock::now() + req.timeout;
     stream.expires_at(deadline);
+    std::optional<proxy_url> proxy;
+    if (req.env && *req.env && !never_proxied(req.host)) {
+        std::string what;
+        if (error_code pec = proxy_for(choose_proxy({}, *req.env, req.tls), req.host, req.port, proxy, what))
+            co_return pec;
+    }
     asio::ip::tcp::resolver resolver(ex);
-    auto addrs = co_await resolver.async_resolve(req.host, req.port, asio::redirect_error(asio::use_awaitable, ec));
+    auto addrs = co_await resolver.async_resolve(proxy ? proxy->host : req.host, proxy ? proxy->port : req.port,
+                                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ec;
     co_await stream.async_connect(addrs, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec && proxy) out.error_detail = "could not connect to the proxy " + proxy->display() + ": " + ec.message();
     if (ec) co_return ec;
+    if (proxy) {
+        ec = co_await tunnel(stream, *proxy, req, out);
+        if (ec) co_return ec;
+    }
     if (!req.tls) {
         ec = co_await exchange(stream, req, out);
         beast::error_code ignored;

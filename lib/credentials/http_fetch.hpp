@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,14 +27,25 @@ struct http_fetch_request {
     std::chrono::milliseconds timeout{1000};  // resolve + connect + (TLS) + write + read, together
     bool tls = false;        // https: verified (peer certificate and host name)
     std::string ca_bundle;   // PEM file; empty: the system trust store
+    // Set: the proxy variables (https_proxy / HTTPS_PROXY, http_proxy / HTTP_PROXY, no_proxy /
+    // NO_PROXY) are read through it, and a proxied request goes through CONNECT host:port. Hosts
+    // that are never proxied (http/proxy.hpp never_proxied: IMDS, container, loopback) go direct.
+    const std::function<const char*(const char*)>* env = nullptr;
 };
 
 struct http_fetch_response {
     unsigned status = 0;
     std::string body;  // at most 64 KiB
+    std::string error_detail;  // with some errors: the proxy's refusal or why it could not be reached
 };
 
-// Runs on the awaiting coroutine's executor. Errors: Asio/Beast codes (beast::error::timeout for
+// The words for a failed http_fetch: error_detail when there is one, else ec.message().
+inline std::string fetch_error_text(const error_code& ec, const http_fetch_response& r) {
+    return r.error_detail.empty() ? ec.message() : r.error_detail;
+}
+
+// Runs on the awaiting coroutine's executor. A proxy that refuses the tunnel: client_errc::proxy_error
+// (`out.status` is the proxy's); a malformed proxy URL: client_errc::invalid_configuration. Errors: Asio/Beast codes (beast::error::timeout for
 // the deadline), client_errc::bad_response for an unparsable or oversized answer.
 boost::asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out);
 

@@ -1,5 +1,7 @@
 #include "credentials/provider.hpp"
 
+#include "http/message.hpp"
+
 #include "endpoint/profile.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -213,7 +215,25 @@ asio::awaitable<error_code> credentials_chain::async_get(resolved_credentials& o
     co_return finish(reasons, why);
 }
 
+namespace {
+// `env` with client_config::proxy laid over the proxy variables, so that the providers' HTTP
+// calls (http_fetch reads them) follow the client's proxy settings.
+env_lookup with_proxy_settings(const proxy_config& p, env_lookup env) {
+    if (p.url.empty() && p.no_proxy.empty() && p.from_environment) return env;
+    return [url = p.url, no_proxy = p.no_proxy, from_env = p.from_environment,
+            env = std::move(env)](const char* name) -> const char* {
+        const std::string_view n(name);
+        const bool is_proxy = iequals(n, "https_proxy") || iequals(n, "http_proxy");
+        if (is_proxy && !url.empty()) return url.c_str();
+        if (iequals(n, "no_proxy") && !no_proxy.empty()) return no_proxy.c_str();
+        if ((is_proxy || iequals(n, "no_proxy")) && !from_env) return nullptr;
+        return env ? env(name) : nullptr;
+    };
+}
+}  // namespace
+
 credentials_chain default_chain(const client_config& cfg, env_lookup env) {
+    env = with_proxy_settings(cfg.proxy, std::move(env));
     credentials_chain chain;
     if (!cfg.static_credentials.access_key_id.empty() || !cfg.static_credentials.secret_access_key.empty()) {
         chain.add(make_static_provider(cfg.static_credentials));

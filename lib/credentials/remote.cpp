@@ -85,6 +85,7 @@ public:
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
             req.tls = https;
             if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
+            req.env = &env_;
             if (!https && !allowed_container_host(req.host))
                 co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
                                "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " + req.host);
@@ -124,7 +125,7 @@ public:
             co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wec));
         }
         const std::string where = "container endpoint (" + source + ", " + req.host + ":" + req.port + ")";
-        if (ec) co_return fail(where + " could not be reached: " + describe(ec));
+        if (ec) co_return fail(where + " could not be reached: " + (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
         if (resp.status != 200) co_return fail(where + " answered HTTP " + std::to_string(resp.status));
         resolved_credentials r;
         std::string jwhy;

@@ -38,6 +38,15 @@ bool is_valid_region(std::string_view region) noexcept {
     return true;
 }
 
+bool normalize_fips_region(std::string& region) {
+    std::string r = region;
+    for (std::string_view piece : {"fips-", "-fips"})
+        for (auto at = r.find(piece); at != std::string::npos; at = r.find(piece)) r.erase(at, piece.size());
+    if (r == region) return false;
+    region = std::move(r);
+    return true;
+}
+
 error_code resolve_endpoint(const endpoint_params& p, std::string& url, std::string& what) {
     if (!p.endpoint.empty()) {
         if (p.use_fips) {

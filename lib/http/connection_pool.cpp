@@ -520,7 +520,9 @@ private:
         }
         error_code ec;
         tcp::resolver resolver(co_await asio::this_coro::executor);  // one per lookup: not thread-safe
-        auto results = co_await resolver.async_resolve(settings_.url.host, settings_.url.port,
+        const auto& proxy = settings_.proxy;  // with a proxy, the proxy's address
+        auto results = co_await resolver.async_resolve(proxy ? proxy->host : settings_.url.host,
+                                                       proxy ? proxy->port : settings_.url.port,
                                                        asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return ec;
         std::lock_guard lk(mutex_);
@@ -535,6 +537,7 @@ private:
         auto ex = co_await asio::this_coro::executor;
         tcp::resolver::results_type endpoints;
         error_code ec = co_await resolve(endpoints);
+        if (ec && settings_.proxy) info.detail = "cannot resolve the proxy " + settings_.proxy->display() + ": " + ec.message();
         if (ec) co_return ec;
         std::unique_ptr<connection> c;
         {
@@ -548,6 +551,8 @@ private:
                     info.timed_out = true;
                     info.timeout = timeout_phase::connect;
                 }
+                if (settings_.proxy)
+                    info.detail = "could not connect to the proxy " + settings_.proxy->display() + ": " + ec.message();
                 std::lock_guard lk(mutex_);
                 dns_expiry_ = {};  // resolve again next time
                 co_return ec;
@@ -558,6 +563,10 @@ private:
         c->sock.set_option(tcp::no_delay(true), ec);
         c->sock.non_blocking(true, ec);
         if (ec) co_return ec;
+        if (settings_.proxy) {
+            ec = co_await tunnel(*c, info, bounded(settings_.timeouts.connect, deadline));
+            if (ec) co_return ec;
+        }
         if (ssl_ctx_) {
             c->ssl = SSL_new(ssl_ctx_->native_handle());
             BIO* bio = c->ssl ? make_buffer_bio(c->tls) : nullptr;
@@ -589,6 +598,56 @@ private:
             else handshakes_.fetch_add(1, std::memory_order_relaxed);
         }
         out = std::move(c);
+        co_return error_code{};
+    }
+
+    // CONNECT url.host:url.port through the proxy on a fresh connection to it, under `timeout` (a
+    // connect-phase deadline). Bytes after the proxy's answer (none are expected before the client
+    // speaks) are kept for TLS or the first response.
+    asio::awaitable<error_code> tunnel(connection& c, exchange_info& info, duration timeout) {
+        const proxy_url& proxy = *settings_.proxy;
+        const auto& url = settings_.url;
+        step_guard step(*this, c, timeout);
+        const std::string req = connect_request(proxy, url.host, url.port);
+        error_code ec = co_await send_rest(c.sock, req.data(), req.size());
+        std::string head;
+        std::size_t end = std::string::npos;
+        while (!ec && end == std::string::npos) {
+            char buf[2048];
+            const std::size_t n = co_await c.sock.async_read_some(asio::buffer(buf),
+                                                                  asio::redirect_error(asio::use_awaitable, ec));
+            head.append(buf, n);
+            end = head.find("\r\n\r\n");
+            if (end == std::string::npos && head.size() > 16 * 1024) ec = make_error_code(client_errc::bad_response);
+        }
+        if (!step.finish()) {
+            info.timed_out = true;
+            info.timeout = timeout_phase::connect;
+            info.detail = "the proxy " + proxy.display() + " did not answer CONNECT in time";
+            co_return beast::error::timeout;
+        }
+        unsigned status = 0;
+        std::string reason;
+        if (!ec && !parse_connect_response(head, status, reason)) ec = make_error_code(client_errc::bad_response);
+        if (ec) {
+            info.detail = "the proxy " + proxy.display() + " failed during CONNECT " + url.host + ":" + url.port + ": " +
+                          (ec == asio::error::eof ? std::string("it closed the connection") : ec.message());
+            co_return ec;
+        }
+        if (status < 200 || status > 299) {
+            info.detail = connect_refused_message(proxy, url.host, url.port, status, reason);
+            co_return make_error_code(client_errc::proxy_error);
+        }
+        const std::string_view rest = std::string_view(head).substr(end + 4);
+        if (!rest.empty() && ssl_ctx_) {
+            c.tls.make_room(rest.size());
+            std::memcpy(c.tls.in.data() + c.tls.in_end, rest.data(), rest.size());
+            c.tls.in_end += rest.size();
+        } else if (!rest.empty()) {
+            c.rbuf.assign(rest.begin(), rest.end());
+            c.rbegin = 0;
+            c.rend = rest.size();
+        }
         co_return error_code{};
     }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "http/message.hpp"
+#include "http/proxy.hpp"
 #include "http/url.hpp"
 
 #include <iotjobs/client.hpp>
@@ -15,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ struct transport_settings {
     // without case); the others are parsed (Connection still decides keep-alive) but not
     // copied. Empty: every field is kept.
     std::vector<std::string> response_headers;
+    // Set: every connection is a tunnel through this HTTP proxy (CONNECT url.host:url.port after
+    // the TCP connect to the proxy, bounded by the connect timeout; then TLS to url.host).
+    std::optional<proxy_url> proxy;
 };
 
 // What happened during one exchange, for retry decisions.
@@ -43,6 +48,7 @@ struct exchange_info {
     bool timed_out = false;          // a connect / handshake / attempt deadline fired
     timeout_phase timeout = timeout_phase::none;  // which one (pool_wait: acquire timeout)
     bool connect_failed = false;     // the failure happened before the request could be written
+    std::string detail;              // non-empty: the failure in words (the proxy's refusal, ...)
 };
 
 class connection_pool {

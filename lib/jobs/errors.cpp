@@ -76,6 +76,7 @@ public:
         case client_errc::retry_quota_exceeded:
             return "the retry quota is exhausted (see diagnostics for the last error)";
         case client_errc::deadline_exceeded: return "the overall operation deadline passed";
+        case client_errc::proxy_error: return "the proxy refused the tunnel to the endpoint";
         }
         return "unknown iotjobs.client error " + std::to_string(ev);
     }

@@ -4,6 +4,7 @@
 // when signed with exactly the credentials the provider handed out. Then the chain's message
 // with nothing configured, and a bulk run across many short-lived credential sets.
 #include "credentials/provider.hpp"
+#include "connect_proxy.hpp"
 #include "fake/server.hpp"
 #include "sigv4/sigv4.hpp"
 
@@ -861,6 +862,49 @@ TEST_CASE("web identity: token file and role from the environment, else from the
     CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
     CHECK(has(why, "HTTP 400 InvalidIdentityToken"));
     CHECK_FALSE(has(why, "stale"));
+}
+
+TEST_CASE("web identity through HTTP_PROXY: the STS call tunnels through the proxy; loopback STS goes direct") {
+    sts_fake sts;
+    sts.roles["arn:aws:iam::123456789012:role/Pod"] = {"ASIAWEB", "web-secret", "web-session"};
+    iotjobs::test::connect_proxy proxy;
+    temp_dir d;
+    test_env env;
+    // A name the machine cannot resolve: only the proxy (which maps every tunnel to loopback) can.
+    env.vars["AWS_ENDPOINT_URL_STS"] = "http://sts.proxy-test.invalid:" + std::to_string(sts.stub.port);
+    env.vars["AWS_WEB_IDENTITY_TOKEN_FILE"] = d.write("token", "eyJ.web.identity.token\n");
+    env.vars["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/Pod";
+    env.vars["HTTP_PROXY"] = proxy.url(true);
+    env.vars["NO_PROXY"] = "127.0.0.1";  // the IoT endpoint (the fake) directly
+    {
+        endpoint e({{"ASIAWEB", {"web-secret", "web-session"}}});
+        iotjobs::diagnostics diag;
+        check_deleted_with(e, delete_with(e, env, diag), diag);
+    }
+    CHECK(proxy.log() == std::vector<std::string>{"CONNECT sts.proxy-test.invalid:" + std::to_string(sts.stub.port)});
+    // A loopback STS endpoint is never proxied for the providers (the SDKs' rule), even when
+    // NO_PROXY does not list it.
+    env.vars.erase("NO_PROXY");
+    env.vars["AWS_ENDPOINT_URL_STS"] = sts.stub.url();
+    auto p = iotjobs::detail::make_web_identity_provider({}, env.lookup());
+    iotjobs::detail::resolved_credentials r;
+    std::string why;
+    CHECK(!provider_get(*p, r, why));
+    CHECK(proxy.log().size() == 1);
+    {
+        std::lock_guard lk(sts.m);
+        CHECK(sts.calls.size() == 2);
+    }
+    // A proxy that refuses the tunnel: the provider's message names the proxy (password masked)
+    // and its status.
+    iotjobs::test::connect_proxy refusing({}, 403);
+    env.vars["HTTP_PROXY"] = refusing.url(true);
+    env.vars["AWS_ENDPOINT_URL_STS"] = "http://sts.proxy-test.invalid:" + std::to_string(sts.stub.port);
+    p = iotjobs::detail::make_web_identity_provider({}, env.lookup());
+    CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
+    CHECK(has(why, "the proxy http://proxy-user:***@127.0.0.1:" + std::to_string(refusing.port()) +
+                       " refused CONNECT sts.proxy-test.invalid:" + std::to_string(sts.stub.port) + ": HTTP 403"));
+    CHECK_FALSE(has(why, iotjobs::test::proxy_password));
 }
 
 namespace {

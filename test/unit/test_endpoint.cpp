@@ -2,7 +2,10 @@
 #include "endpoint/endpoint.hpp"
 #include "http/url.hpp"
 
+#include <iotjobs/client.hpp>
 #include <iotjobs/config.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <doctest/doctest.h>
 
@@ -78,4 +81,40 @@ TEST_CASE("config_from_environment: FIPS / dual-stack / ignore switches") {
     for (const char* v : {"AWS_USE_FIPS_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
                           "AWS_USE_DUALSTACK_ENDPOINT"})
         ::unsetenv(v);
+}
+
+TEST_CASE("FIPS pseudo-regions: the real region, FIPS on (botocore _normalize_fips_region, reference d.2)") {
+    using iotjobs::detail::normalize_fips_region;
+    for (std::string given : {"fips-us-east-1", "us-east-1-fips"}) {
+        std::string r = given;
+        CHECK(normalize_fips_region(r));
+        CHECK(r == "us-east-1");
+        CHECK(resolve(r, true) == "https://iot-fips.us-east-1.amazonaws.com");
+    }
+    std::string gov = "fips-us-gov-west-1";
+    CHECK(normalize_fips_region(gov));
+    CHECK(gov == "us-gov-west-1");
+    std::string plain = "us-east-1";
+    CHECK_FALSE(normalize_fips_region(plain));
+    CHECK(plain == "us-east-1");
+    std::string empty;
+    CHECK_FALSE(normalize_fips_region(empty));
+}
+
+TEST_CASE("FIPS pseudo-regions through the client: FIPS endpoint and the real signing region") {
+    boost::asio::io_context ctx;
+    iotjobs::client_config cfg;
+    cfg.region = "fips-us-east-1";
+    cfg.static_credentials = {"AKIDEXAMPLE", "secret", ""};
+    iotjobs::client c(ctx.get_executor(), cfg);
+    CHECK(c.config().region == "us-east-1");
+    CHECK(c.config().use_fips_endpoint);
+    cfg.region = "us-east-1-fips";
+    iotjobs::client c2(ctx.get_executor(), cfg);
+    CHECK(c2.config().region == "us-east-1");
+    CHECK(c2.config().use_fips_endpoint);
+    cfg.region = "us-west-2";
+    iotjobs::client c3(ctx.get_executor(), cfg);
+    CHECK(c3.config().region == "us-west-2");
+    CHECK_FALSE(c3.config().use_fips_endpoint);
 }
