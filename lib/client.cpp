@@ -156,9 +156,13 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
         // credential, never logged (config.hpp).
         std::string canonical = r.canonical_request;
         redact_in_place(canonical, creds.session_token);
-        log(log_level::debug, "CanonicalRequest:\n" + canonical);
-        log(log_level::debug, "StringToSign:\n" + r.string_to_sign);
-        log(log_level::debug, "SignedHeaders: " + r.signed_headers);
+        std::optional<request_identity> id;
+        log_record rec = request_record(log_level::debug, op, id);
+        for (const std::string& m : {"CanonicalRequest:\n" + canonical, "StringToSign:\n" + r.string_to_sign,
+                                     "SignedHeaders: " + r.signed_headers}) {
+            rec.message = m;
+            log_.emit(rec);
+        }
     }
 
     out.method.assign(op.method);
@@ -253,7 +257,7 @@ void client_impl::log_connection(const exchange_info& info, const error_code& ec
 void client_impl::log_call_end(const operation_request& op, const diagnostics& diag, const error_code& ec,
                                std::chrono::microseconds latency) const {
     log_level l = log_level::debug;
-    std::string m(op.operation_name);
+    std::string m = "call";
     if (!ec) {
         m += " succeeded";
     } else if (is_fatal_for_client(ec) || ec == client_errc::invalid_configuration ||
