@@ -195,7 +195,16 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
     if (!measure && !logged) co_return co_await attempt_loop(op, resp, diag);
     const auto start = std::chrono::steady_clock::now();
     if (measure) metrics_.started();
-    const error_code ec = co_await attempt_loop(op, resp, diag);
+    error_code ec;
+    try {
+        ec = co_await attempt_loop(op, resp, diag);
+    } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
+        if (measure)
+            metrics_.finished(operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
+                              std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - start));
+        throw;
+    }
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
     if (measure) metrics_.finished(operation_kind_of(op.operation_name), ec, latency);
