@@ -3,6 +3,10 @@
 //   iotjobs-bench-delete --endpoint URL --n N --concurrency C --ca FILE
 //                        [--region us-east-1] [--threads 1] [--start 0] [--max-attempts 3]
 //                        [--attempt-timeout-ms MS]   (0 = no per-attempt deadline; for profiling)
+//                        [--metrics on|off]          (client_config::metrics; default on)
+//                        [--log off|info|debug|info-text|debug-text]
+//                              (client_config::level with a structured sink, or a string sink for
+//                               *-text, that only counts the records; default off)
 //
 // Deletes thing-<i>/job-<i % 100>/executionNumber i for i in [start, start + N) with C coroutines
 // sharing one iotjobs::client (pool max_size = C, the library's default retries: standard mode,
@@ -54,13 +58,19 @@ struct options {
     unsigned threads = 1;
     unsigned max_attempts = 3;
     long attempt_timeout_ms = -1;  // -1: the library's default
+    bool metrics = true;
+    iotjobs::log_level log = iotjobs::log_level::off;
+    bool log_text = false;
 };
+
+std::atomic<std::uint64_t> log_records{0};
 
 [[noreturn]] void usage(int rc) {
     std::fprintf(rc == 0 ? stdout : stderr,
                  "usage: iotjobs-bench-delete --endpoint URL --n N --concurrency C --ca FILE\n"
                  "                            [--region us-east-1] [--threads 1] [--start 0] [--max-attempts 3]\n"
-                 "                            [--attempt-timeout-ms MS (0: none; default: the library's)]\n");
+                 "                            [--attempt-timeout-ms MS (0: none; default: the library's)]\n"
+                 "                            [--metrics on|off] [--log off|info|debug|info-text|debug-text]\n");
     std::exit(rc);
 }
 
@@ -95,6 +105,13 @@ options parse_args(int argc, char** argv) {
         else if (a == "--threads") o.threads = parse_number<unsigned>(a, v, 1);
         else if (a == "--max-attempts") o.max_attempts = parse_number<unsigned>(a, v, 1);
         else if (a == "--attempt-timeout-ms") o.attempt_timeout_ms = parse_number<long>(a, v, 0);
+        else if (a == "--metrics" && (v == "on" || v == "off")) o.metrics = v == "on";
+        else if (a == "--log" && (v == "off" || v == "info" || v == "debug" || v == "info-text" || v == "debug-text")) {
+            o.log = v.starts_with("info") ? iotjobs::log_level::info
+                    : v.starts_with("debug") ? iotjobs::log_level::debug
+                                             : iotjobs::log_level::off;
+            o.log_text = v.ends_with("-text");
+        }
         else {
             std::fprintf(stderr, "iotjobs-bench-delete: unknown argument %s\n", argv[k - 1]);
             usage(2);
@@ -171,6 +188,15 @@ int main(int argc, char** argv) {
     cfg.retry.max_attempts = o.max_attempts;
     if (o.attempt_timeout_ms >= 0) cfg.timeouts.attempt = std::chrono::milliseconds(o.attempt_timeout_ms);
 
+    cfg.metrics = o.metrics;
+    cfg.level = o.log;
+    if (o.log != iotjobs::log_level::off) {
+        if (o.log_text)
+            cfg.log = [](iotjobs::log_level, std::string_view) { log_records.fetch_add(1, std::memory_order_relaxed); };
+        else
+            cfg.structured_log = [](const iotjobs::log_record&) { log_records.fetch_add(1, std::memory_order_relaxed); };
+    }
+
     asio::io_context ioc(static_cast<int>(o.threads));
     cfg.single_threaded = o.threads == 1;
     shared_state st;
@@ -198,6 +224,13 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(s.tls_resumed), static_cast<unsigned long long>(s.reuses),
                      static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.retries),
                      static_cast<unsigned long long>(s.throttled));
+        const iotjobs::client_metrics m = client.metrics();
+        const auto& lat = m.operation(iotjobs::operation_kind::delete_job_execution).latency;
+        std::fprintf(stderr, "metrics %s: calls %llu, p50 %lld us, p90 %lld us, p99 %lld us, max %lld us; log records %llu\n",
+                     o.metrics ? "on" : "off", static_cast<unsigned long long>(m.calls_started),
+                     static_cast<long long>(lat.p50.count()), static_cast<long long>(lat.p90.count()),
+                     static_cast<long long>(lat.p99.count()), static_cast<long long>(lat.max.count()),
+                     static_cast<unsigned long long>(log_records.load()));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "iotjobs-bench-delete: %s\n", e.what());
         return 1;

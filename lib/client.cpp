@@ -36,6 +36,7 @@ asio::any_io_executor client::get_executor() const { return impl_->executor(); }
 const client_config& client::config() const { return impl_->config(); }
 void client::cancel() { impl_->cancel_all(); }
 client_stats client::stats() const { return impl_->stats(); }
+client_metrics client::metrics() const { return impl_->metrics(); }
 
 namespace detail {
 
@@ -48,6 +49,7 @@ constexpr std::string_view user_agent = "iotjobs/0.1.0 (C++20; Boost.Asio)";
 client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     : ex_(std::move(ex)),
       cfg_(std::move(cfg)),
+      log_(cfg_),
       quota_(cfg_.retry.quota_capacity),
       strategy_(cfg_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry.base_delay)),
       adaptive_(std::chrono::steady_clock::now()),
@@ -87,7 +89,10 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
             }
         } else {
             credentials_cache_params cp;
-            if (logging(log_level::debug)) cp.log = [sink = cfg_.log](std::string_view m) { sink(log_level::debug, m); };
+            if (logging(log_level::error))
+                cp.log = [lg = log_](log_level l, std::string_view m) {
+                    if (lg.on(l)) lg.emit(l, "credentials", m);
+                };
             creds_cache_ = std::make_shared<credentials_cache>(ex_, std::move(chain), std::move(cp));
         }
     }
@@ -97,6 +102,17 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
                           {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}, std::move(proxy)};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
+    if (logging(log_level::info)) log_created();
+}
+
+void client_impl::log_created() const {
+    std::string m = "client created: endpoint " + url_.text() + ", region " + cfg_.region + ", credentials ";
+    if (creds_) m += "from " + creds_->source;
+    else if (creds_cache_) m += "from the refreshing chain (fetched on the first call)";
+    else m += "none";
+    log_.emit(log_level::info, "client", m);
+    if (!creds_ && !creds_cache_ && logging(log_level::warn))
+        log_.emit(log_level::warn, "credentials", "no credentials: every call will fail: " + creds_why_);
 }
 
 // The proxy for the endpoint (client_config::proxy, then the environment), logged at debug
@@ -161,9 +177,13 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
         // credential, never logged (config.hpp).
         std::string canonical = r.canonical_request;
         redact_in_place(canonical, creds.session_token);
-        log(log_level::debug, "CanonicalRequest:\n" + canonical);
-        log(log_level::debug, "StringToSign:\n" + r.string_to_sign);
-        log(log_level::debug, "SignedHeaders: " + r.signed_headers);
+        std::optional<request_identity> id;
+        log_record rec = request_record(log_level::debug, op, id);
+        for (const std::string& m : {"CanonicalRequest:\n" + canonical, "StringToSign:\n" + r.string_to_sign,
+                                     "SignedHeaders: " + r.signed_headers}) {
+            rec.message = m;
+            log_.emit(rec);
+        }
     }
 
     out.method.assign(op.method);
@@ -191,7 +211,113 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
 
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
                                                  diagnostics& diag) {
+    const bool measure = cfg_.metrics;
+    const bool logged = logging(log_level::error);  // the closing record may be an error
+    if (!measure && !logged) co_return co_await attempt_loop(op, resp, diag);
+    const auto start = std::chrono::steady_clock::now();
+    if (measure) metrics_.started();
+    error_code ec;
+    try {
+        ec = co_await attempt_loop(op, resp, diag);
+    } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
+        if (measure)
+            metrics_.finished(operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
+                              std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - start));
+        throw;
+    }
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    if (measure) metrics_.finished(operation_kind_of(op.operation_name), ec, latency);
+    if (logged) log_call_end(op, diag, ec, latency);
+    co_return ec;
+}
+
+log_record client_impl::request_record(log_level l, const operation_request& op,
+                                       std::optional<request_identity>& id) const {
+    if (!id) id = identity_of(op.path, op.query);
+    log_record r;
+    r.level = l;
+    r.component = "client";
+    r.operation = op.operation_name;
+    set_identity(r, *id);
+    return r;
+}
+
+void client_impl::log_attempt(const operation_request& op, std::optional<request_identity>& id, unsigned attempt,
+                              const error_code& ec, const http_response& resp, const parsed_error* perr,
+                              std::chrono::steady_clock::time_point started) const {
+    log_record r = request_record(log_level::debug, op, id);
+    r.attempt = attempt;
+    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    std::string m = "attempt " + std::to_string(attempt) + ": ";
+    if (ec) {
+        r.error = ec;
+        m += "transport error: " + ec.message();
+    } else if (!perr) {
+        r.http_status = resp.status;
+        r.request_id = resp.header("x-amzn-requestid");
+        m += "HTTP " + std::to_string(resp.status) + " request id " + std::string(r.request_id);
+    } else {
+        r.http_status = resp.status;
+        r.aws_error = perr->code;
+        r.request_id = perr->request_id;
+        m += "HTTP " + std::to_string(resp.status) + " " + perr->code + ": " + perr->message + " (request id " +
+             perr->request_id + ")";
+    }
+    r.message = m;
+    log_.emit(r);
+}
+
+void client_impl::log_connection(const exchange_info& info, const error_code& ec) const {
+    if (info.connect_failed) return;
+    std::string m;
+    if (!info.reused_connection) {
+        client_stats st;
+        pool_->add_stats(st);
+        m = "connection opened to " + url_.host + ":" + url_.port + " (" + std::to_string(st.connects) +
+            " opened so far, " + std::to_string(st.idle + st.leased) + " open or opening now" +
+            (st.tls_resumed ? ", TLS sessions resumed so far: " + std::to_string(st.tls_resumed) : std::string()) + ")";
+        log_.emit(log_level::info, "pool", m);
+    }
+    if (ec && ec != asio::error::operation_aborted)
+        log_.emit(log_level::info, "pool", "connection dropped after a transport error: " + ec.message());
+}
+
+void client_impl::log_call_end(const operation_request& op, const diagnostics& diag, const error_code& ec,
+                               std::chrono::microseconds latency) const {
+    log_level l = log_level::debug;
+    std::string m = "call";
+    if (!ec) {
+        m += " succeeded";
+    } else if (is_fatal_for_client(ec) || ec == client_errc::invalid_configuration ||
+               ec == client_errc::invalid_endpoint || ec == client_errc::tls_setup_failed) {
+        l = log_level::error;
+        m += " failed (check the credentials and configuration): " + ec.message();
+    } else if (is_throttling(ec)) {
+        l = log_level::warn;
+        m += " throttled: gave up after " + std::to_string(diag.attempts()) + " attempts";
+    } else {
+        m += " failed: " + ec.message();
+    }
+    if (!logging(l)) return;
+    if (ec && !diag.message().empty()) m.append(": ").append(diag.message());
+    std::optional<request_identity> id;
+    log_record r = request_record(l, op, id);
+    r.message = m;
+    r.attempt = diag.attempts();
+    r.http_status = diag.http_status();
+    r.aws_error = diag.aws_error_name();
+    r.request_id = diag.request_id();
+    r.latency = latency;
+    r.error = ec;
+    log_.emit(r);
+}
+
+asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& op, http_response& resp,
+                                                      diagnostics& diag) {
     diag.clear();
+    std::optional<request_identity> ident;  // decoded for the first debug record
     if (!creds_ && !creds_cache_) {
         access::message(diag) = creds_why_;
         co_return creds_ec_;
@@ -285,8 +411,10 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         exchange_info info;
         resp.clear();
         // Only the adaptive limiter's throttling window needs the send time.
-        const auto sent_at = adaptive ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        const auto sent_at = adaptive || logging(log_level::debug) ? std::chrono::steady_clock::now()
+                                                                     : std::chrono::steady_clock::time_point{};
         error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout, deadline);
+        if (logging(log_level::info)) log_connection(info, ec);
         access::timeout_phase(diag) = info.timeout;
         if ((ec == boost::beast::error::timeout || ec == client_errc::pool_acquire_timeout) && has_deadline &&
             std::chrono::steady_clock::now() >= deadline) {
@@ -316,9 +444,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             access::http_status(diag) = 0;
             access::aws_error_name(diag).clear();
             access::message(diag) = info.detail.empty() ? ec.message() : std::move(info.detail);
-            if (logging(log_level::debug))
-                log(log_level::debug, "attempt " + std::to_string(attempts) + ": transport error: " +
-                                          access::message(diag));
+            if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, nullptr, sent_at);
         } else {
             access::http_status(diag) = resp.status;
             if (resp.status >= 200 && resp.status < 300) {
@@ -327,10 +453,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                 access::message(diag).clear();
                 quota_.on_success(last_cost);
                 if (adaptive) adaptive_.on_response(std::chrono::steady_clock::now(), false);
-                if (logging(log_level::debug))
-                    log(log_level::debug, "attempt " + std::to_string(attempts) + ": HTTP " +
-                                              std::to_string(resp.status) + " request id " +
-                                              std::string(resp.header("x-amzn-requestid")));
+                if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, nullptr, sent_at);
                 co_return error_code{};
             }
             // The server's clock matters only to judge an error (a 2xx returned above without it).
@@ -350,10 +473,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             access::aws_error_name(diag) = perr.code;
             access::message(diag) = perr.message;
             access::request_id(diag) = perr.request_id;
-            if (logging(log_level::debug))
-                log(log_level::debug, "attempt " + std::to_string(attempts) + ": HTTP " +
-                                          std::to_string(resp.status) + " " + perr.code + ": " + perr.message +
-                                          " (request id " + perr.request_id + ")");
+            if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, &perr, sent_at);
         }
 
         retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
@@ -375,9 +495,13 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
                     adaptive_.on_response(now, true);
                     if (logging(log_level::debug)) {
                         auto st = adaptive_.state();
-                        log(log_level::debug, "adaptive rate limiter: throttled, send rate now " +
-                                                  std::to_string(st.fill_rate) + "/s (measured " +
-                                                  std::to_string(st.measured_rate) + "/s)");
+                        const std::string m = "adaptive rate limiter: throttled, send rate now " +
+                                              std::to_string(st.fill_rate) + "/s (measured " +
+                                              std::to_string(st.measured_rate) + "/s)";
+                        log_record r = request_record(log_level::debug, op, ident);
+                        r.message = m;
+                        r.attempt = attempts;
+                        log_.emit(r);
                     }
                 }
             }
@@ -394,8 +518,18 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
             if (out.server_clock_skewed && server_offset && d.kind == retry_kind::clock_skew) offset_.set(*server_offset);
             if (result == service_errc::resource_not_found && maybe_processed)
                 access::earlier_attempt_may_have_succeeded(diag) = true;
-            if (logging(log_level::debug) && attempts > 0)
-                log(log_level::debug, std::string("not retried: ") + d.reason);
+            const bool quota_empty = std::string_view(d.reason) == "retry quota exhausted";
+            if (quota_empty && cfg_.metrics) metrics_.quota_exhausted();
+            const log_level l = quota_empty ? log_level::warn : log_level::debug;
+            if (logging(l) && attempts > 0) {
+                const std::string m = std::string("not retried: ") + d.reason;
+                log_record r = request_record(l, op, ident);
+                r.message = m;
+                r.attempt = attempts;
+                r.retry_reason = d.reason;
+                r.error = result;
+                log_.emit(r);
+            }
             co_return result;
         }
         if (d.kind == retry_kind::clock_skew && server_offset) {
@@ -408,9 +542,16 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         if ((out.transport_error && info.request_written) || (out.http_status >= 500))
             maybe_processed = true;
         last_cost = d.quota_cost;
-        if (logging(log_level::debug))
-            log(log_level::debug, "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
-                                      std::to_string(d.delay.count()) + " ms");
+        if (logging(log_level::debug)) {
+            const std::string m = "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
+                                  std::to_string(d.delay.count()) + " ms";
+            log_record r = request_record(log_level::debug, op, ident);
+            r.message = m;
+            r.attempt = attempts;
+            r.retry_reason = d.reason;
+            r.error = result;
+            log_.emit(r);
+        }
         if (d.delay.count() > 0) {
             if (!timer) timer.emplace(ex);
             timer->expires_after(d.delay);
@@ -482,6 +623,23 @@ void client_impl::cancel_all() {
     for (op_node* n = ops_head_; n; n = n->next)
         asio::post(n->strand, [n = n->shared_from_this()] { n->request(asio::cancellation_type::terminal); });
     pool_->close_idle();
+}
+
+client_metrics client_impl::metrics() const {
+    client_metrics m;
+    client_stats s = stats();
+    m.requests = s.requests;
+    m.retries = s.retries;
+    m.throttled = s.throttled;
+    m.connections_opened = s.connects;
+    m.tls_handshakes = s.tls_handshakes;
+    m.tls_resumed = s.tls_resumed;
+    m.connections_reused = s.reuses;
+    m.connections_idle = s.idle;
+    m.connections_leased = s.leased;
+    m.waiting_for_connection = s.waiting;
+    metrics_.snapshot(m);
+    return m;
 }
 
 client_stats client_impl::stats() const {

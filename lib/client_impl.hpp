@@ -7,6 +7,8 @@
 #include "http/proxy.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
+#include "observe/logger.hpp"
+#include "observe/metrics.hpp"
 #include "retry/clock_skew.hpp"
 #include "retry/rate_limiter.hpp"
 #include "retry/retry_quota.hpp"
@@ -30,6 +32,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -82,11 +85,13 @@ public:
 
     void cancel_all();
     client_stats stats() const;
+    client_metrics metrics() const;
 
-    bool logging(log_level l) const noexcept { return cfg_.log && cfg_.level >= l && l != log_level::off; }
+    bool logging(log_level l) const noexcept { return log_.on(l); }
     void log(log_level l, std::string_view msg) const {
-        if (logging(l)) cfg_.log(l, msg);
+        if (logging(l)) log_.emit(l, "client", msg);
     }
+    const detail::logger& get_logger() const noexcept { return log_; }
 
     std::chrono::seconds clock_offset() const noexcept { return offset_.get(); }
 
@@ -102,9 +107,26 @@ private:
     void unregister_op(op_node& n);
     void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
     std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
+    // The attempt loop behind execute() (which adds the per-call metrics and records).
+    boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp,
+                                                    diagnostics& diag);
+    // A record about `op` (component "client", operation, identity decoded into `id` on first use).
+    log_record request_record(log_level l, const operation_request& op, std::optional<request_identity>& id) const;
+    // The per-attempt debug record, after an exchange (ec: transport error, else resp is the answer).
+    void log_attempt(const operation_request& op, std::optional<request_identity>& id, unsigned attempt,
+                     const error_code& ec, const http_response& resp, const parsed_error* perr,
+                     std::chrono::steady_clock::time_point started) const;
+    // Info records about the connection an attempt used (opened, dropped).
+    void log_connection(const exchange_info& info, const error_code& ec) const;
+    // The call's closing record: error (credentials, configuration), warn (throttled), else debug.
+    void log_call_end(const operation_request& op, const diagnostics& diag, const error_code& ec,
+                      std::chrono::microseconds latency) const;
+    void log_created() const;
 
     boost::asio::any_io_executor ex_;
     client_config cfg_;
+    detail::logger log_;
+    call_metrics metrics_;
     endpoint_url url_;
     std::shared_ptr<connection_pool> pool_;
     // Credentials. When the default chain's synchronous providers (static, environment, profile

@@ -5,6 +5,7 @@
 
 #include <iotjobs/config.hpp>
 #include <iotjobs/error.hpp>
+#include <iotjobs/metrics.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -44,6 +45,11 @@ public:
     void cancel();
 
     client_stats stats() const;
+
+    // Counters and per-operation latency percentiles since the client was built
+    // (include/iotjobs/metrics.hpp). Any thread, any time; allocates the snapshot's
+    // failures_by_error vector. With client_config::metrics false, the per-call parts stay zero.
+    client_metrics metrics() const;
 
     // The shared implementation (kept alive by running operations).
     const std::shared_ptr<detail::client_impl>& impl() const noexcept { return impl_; }

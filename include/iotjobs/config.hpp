@@ -1,6 +1,8 @@
 // Client configuration: a plain aggregate with documented defaults.
 #pragma once
 
+#include <iotjobs/log.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -45,8 +47,6 @@ struct pool_config {
     duration idle_timeout = std::chrono::seconds(50);  // close connections idle longer than this
     duration acquire_timeout = std::chrono::seconds(60);  // wait for a free connection; zero = forever
 };
-
-enum class log_level { off, error, warn, info, debug };
 
 // An HTTP proxy for the service and for the credential providers' own calls (STS, SSO). Every
 // connection through it is a tunnel (CONNECT host:port), then TLS to the service as usual.
@@ -105,10 +105,19 @@ struct client_config {
     // saves about a tenth of the CPU per call. With several threads, leave it false: each
     // operation's strand keeps cancellation from racing with the operation.
     bool single_threaded = false;
-    // Debug log sink; receives canonical requests and strings to sign at log_level::debug,
-    // never secrets, signing keys or Authorization values.
+    // Logging (include/iotjobs/log.hpp for what each level holds). Records at `level` or more
+    // severe go to the sinks that are set: `structured_log` receives the record with its fields
+    // (operation, thing/job/execution, attempt, HTTP status, AWS error, request id, latency,
+    // retry reason), `log` the formatted text (iotjobs::format). Sinks are called on the threads
+    // running the client's operations, possibly concurrently: they must be thread-safe. Never
+    // secrets, signing keys or Authorization values. off (the default) costs one comparison.
     log_level level = log_level::off;
     std::function<void(log_level, std::string_view)> log;
+    std::function<void(const log_record&)> structured_log;
+    // Metrics (client::metrics()): per-call counters and latency histograms, relaxed atomics, on by
+    // default (about a hundred nanoseconds per call). false leaves the snapshot's call counters and
+    // histograms at zero (the transport's counters are kept either way).
+    bool metrics = true;
     // Where the client's credential providers read environment variables (AWS_ACCESS_KEY_ID,
     // AWS_CONTAINER_CREDENTIALS_*, AWS_EC2_METADATA_*, AWS_PROFILE, AWS_CONFIG_FILE, ...): returns
     // the value or null. Empty: the process environment (std::getenv). For embedding programs

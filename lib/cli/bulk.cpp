@@ -847,7 +847,7 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
     cfg.pool.max_size = s.concurrency;
     if (log.enabled()) {
         cfg.level = log_level::debug;
-        cfg.log = log.sink("client");
+        cfg.structured_log = log.record_sink("client");
     }
     if (!cfg.verify_peer)
         err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;

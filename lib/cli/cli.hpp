@@ -220,6 +220,11 @@ public:
     void write(std::string_view component, std::string_view level, std::string_view text);
     // A sink for client_config::log.
     std::function<void(log_level, std::string_view)> sink(std::string component);
+    // A sink for client_config::structured_log: a record about a request starts with its item,
+    // "DeleteJobExecution thing=T job=J execution=N: <message>", so that the interleaved lines of
+    // a concurrent run can be told apart. Records of another component than "client" are written
+    // as "<component>.<record's component>".
+    std::function<void(const log_record&)> record_sink(std::string component);
 
 private:
     std::ostream* err_;

@@ -135,4 +135,22 @@ std::function<void(log_level, std::string_view)> debug_log::sink(std::string com
     };
 }
 
+std::function<void(const log_record&)> debug_log::record_sink(std::string component) {
+    return [this, component = std::move(component)](const log_record& r) {
+        std::string text;
+        if (!r.operation.empty()) {
+            text.append(r.operation);
+            if (!r.thing_name.empty()) text.append(" thing=").append(r.thing_name);
+            if (!r.job_id.empty()) text.append(" job=").append(r.job_id);
+            if (r.execution_number) text.append(" execution=").append(std::to_string(*r.execution_number));
+            if (!r.namespace_id.empty()) text.append(" namespace=").append(r.namespace_id);
+            text.append(": ");
+        }
+        text.append(r.message);
+        std::string name = component;
+        if (!r.component.empty() && r.component != "client") name.append(".").append(r.component);
+        write(name, r.level == log_level::warn ? "WARNING" : to_string(r.level), text);
+    };
+}
+
 }  // namespace iotjobs::cli

@@ -67,7 +67,7 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     client_config cfg = rc.config;
     if (log.enabled()) {
         cfg.level = log_level::debug;
-        cfg.log = log.sink("client");
+        cfg.structured_log = log.record_sink("client");
     }
     if (!cfg.verify_peer)
         err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;

@@ -252,7 +252,7 @@ int call_runner::run(std::function<asio::awaitable<int>(client&)> body) {
     client_config cfg = rc_.config;
     if (ctx_.log.enabled()) {
         cfg.level = log_level::debug;
-        cfg.log = ctx_.log.sink("client");
+        cfg.structured_log = ctx_.log.record_sink("client");
     }
     if (!cfg.verify_peer)
         ctx_.err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n"

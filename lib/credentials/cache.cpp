@@ -168,12 +168,13 @@ std::shared_ptr<const credentials_snapshot> credentials_cache::make_snapshot_loc
 void credentials_cache::complete(const std::shared_ptr<flight>& f, fetch_result r) {
     std::list<std::pair<std::uint64_t, asio::any_completion_handler<void()>>> waiters;
     std::string log_line;
+    log_level log_at = log_level::info;
     {
         std::lock_guard lk(mutex_);
         const auto t = now();
         auto old = current_.load(std::memory_order_acquire);
         if (!r.ec) {
-            log_line = "credentials: fetched from " + r.creds.source;
+            log_line = (old ? "credentials: refreshed from " : "credentials: fetched from ") + r.creds.source;
             auto s = make_snapshot_locked(std::move(r.creds), t);
             if (s->expiration && *s->expiration <= t) {
                 // Already expired: usable for nothing; report it like a failed fetch.
@@ -192,8 +193,10 @@ void credentials_cache::complete(const std::shared_ptr<flight>& f, fetch_result 
                 next_retry_ = t + std::clamp<sys_clock::duration>(left / 4, params_.min_retry, params_.max_retry);
                 f->result = old;
                 log_line = "credentials: refresh failed, the current set stays in use until it expires: " + r.why;
+                log_at = log_level::warn;
             } else {
                 log_line = "credentials: " + r.why;
+                log_at = log_level::error;
             }
             f->ec = r.ec;
             f->why = std::move(r.why);
@@ -202,7 +205,7 @@ void credentials_cache::complete(const std::shared_ptr<flight>& f, fetch_result 
         waiters.swap(f->waiters);
         if (flight_ == f) flight_.reset();
     }
-    if (params_.log) params_.log(log_line);
+    if (params_.log) params_.log(log_at, log_line);
     for (auto& w : waiters) resume(std::move(w.second));
 }
 

@@ -56,7 +56,9 @@ struct credentials_cache_params {
     std::chrono::system_clock::duration max_retry = std::chrono::seconds(30);
     std::function<std::chrono::system_clock::time_point()> now;  // empty: system_clock::now
     std::uint64_t seed = 0;  // jitter; 0: from std::random_device
-    std::function<void(std::string_view)> log;  // one line per fetch (never a secret); may be empty
+    // One line per fetch (never a secret); may be empty. Levels: info (fetched, refreshed), warn (a
+    // refresh failed, the current set stays in use), error (no usable set: the waiting calls fail).
+    std::function<void(log_level, std::string_view)> log;
 };
 
 class credentials_cache : public std::enable_shared_from_this<credentials_cache> {

@@ -886,6 +886,31 @@ TEST_CASE("cli: debug_log prefixes lines, redacts, and is silent when off") {
     CHECK(quiet.str().empty());
 }
 
+TEST_CASE("cli: the structured sink starts each client line with the item, redacted") {
+    std::ostringstream err;
+    debug_log log(err, true);
+    log.add_secret("topsecretvalue");
+    auto sink = log.record_sink("client");
+    log_record r;
+    r.level = log_level::debug;
+    r.component = "client";
+    r.operation = "DeleteJobExecution";
+    r.thing_name = "thing-7";
+    r.job_id = "job-1";
+    r.execution_number = 7;
+    r.message = "attempt 2: HTTP 200 request id abc topsecretvalue";
+    sink(r);
+    log_record p;
+    p.level = log_level::warn;
+    p.component = "credentials";
+    p.message = "credentials: refresh failed";
+    sink(p);
+    const std::string s = err.str();
+    CHECK(contains(s, " iotjobs.client DEBUG - DeleteJobExecution thing=thing-7 job=job-1 execution=7: "
+                      "attempt 2: HTTP 200 request id abc <redacted>\n"));
+    CHECK(contains(s, " iotjobs.client.credentials WARNING - credentials: refresh failed\n"));
+}
+
 TEST_CASE("cli: --debug output before the client never shows the environment's secrets") {
     environment env = full_env();
     env["AWS_SESSION_TOKEN"] = "token-value-0123456789";

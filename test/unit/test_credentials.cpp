@@ -140,6 +140,7 @@ struct cache_fixture {
     asio::io_context ctx;
     mock_source src;
     std::shared_ptr<credentials_cache> cache;
+    std::vector<std::pair<log_level, std::string>> logged;  // the cache's log lines
     cache_fixture() {
         src.gate = std::make_unique<asio::steady_timer>(ctx, asio::steady_timer::time_point::max());
         credentials_chain chain;
@@ -148,6 +149,7 @@ struct cache_fixture {
         p.now = [this] { return src.now; };
         p.advisory_jitter = sys_clock::duration::zero();  // deterministic windows
         p.seed = 1;
+        p.log = [this](log_level l, std::string_view m) { logged.emplace_back(l, std::string(m)); };
         cache = std::make_shared<credentials_cache>(ctx.get_executor(), std::move(chain), p);
     }
     struct result {
@@ -239,12 +241,18 @@ TEST_CASE("credentials cache: advisory window refreshes in the background, manda
 TEST_CASE("credentials cache: a failed refresh keeps a valid set, then retries; an expired set fails") {
     cache_fixture f;
     auto first = f.get();
+    REQUIRE(f.logged.size() == 1);
+    CHECK(f.logged[0].first == log_level::info);
+    CHECK(f.logged[0].second == "credentials: fetched from mock");
     f.src.fail = true;
     f.src.now += 56min;  // 4 min left: mandatory refresh, which fails
     auto r = f.get();
     CHECK_FALSE(r.ec);
     CHECK(r.snap == first.snap);
     CHECK(f.src.calls == 2);
+    REQUIRE(f.logged.size() == 2);
+    CHECK(f.logged[1].first == log_level::warn);  // the current set stays in use
+    CHECK(f.logged[1].second.find("refresh failed") != std::string::npos);
     // Right after: no new fetch (retry delay: a quarter of what is left, at most 30 s).
     r = f.get();
     CHECK(r.snap == first.snap);
@@ -260,10 +268,15 @@ TEST_CASE("credentials cache: a failed refresh keeps a valid set, then retries; 
     INFO(r.why);
     CHECK(r.why.find("mock failure") != std::string::npos);
     CHECK(f.src.calls == 4);
+    REQUIRE(f.logged.size() == 4);
+    CHECK(f.logged[3].first == log_level::error);  // no usable set: the caller fails
     f.src.fail = false;  // the source is back: the next call resolves again
     r = f.get();
     CHECK_FALSE(r.ec);
     CHECK(r.snap->value.access_key_id == "AK5");
+    REQUIRE(f.logged.size() == 5);
+    CHECK(f.logged[4].first == log_level::info);
+    CHECK(f.logged[4].second == "credentials: refreshed from mock");
 }
 
 TEST_CASE("credentials cache: short-lived credentials refresh about once per lifetime") {
