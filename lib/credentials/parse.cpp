@@ -1,6 +1,8 @@
 // The parsers of what the credential sources answer, apart from their I/O (so that the fuzz
 // targets of test/fuzz/ can reach them): credential_process / container / IMDS JSON, the STS XML
-// answer, the SSO token cache and GetRoleCredentials JSON, ISO 8601 and the command-line split.
+// answer, the SSO token cache and GetRoleCredentials JSON, ISO 8601, the command-line split and
+// the URLs fetched (parse_fetch_url).
+#include "credentials/http_fetch.hpp"
 #include "credentials/parse.hpp"
 #include "credentials/provider.hpp"
 
@@ -281,6 +283,80 @@ bool parse_role_credentials_json(std::string_view body, resolved_credentials& ou
     if (ms < lo || ms >= hi) return false;
     out.value = std::move(c);
     out.expiration = system_clock::time_point(duration_cast<system_clock::duration>(milliseconds(ms)));
+    return true;
+}
+
+bool parse_fetch_url(std::string_view url, http_fetch_request& out, bool& https, std::string& why) {
+    std::string_view rest;
+    if (url.substr(0, 7) == "http://") {
+        https = false;
+        rest = url.substr(7);
+    } else if (url.substr(0, 8) == "https://") {
+        https = true;
+        rest = url.substr(8);
+    } else {
+        why = "the URL must start with http:// or https://";
+        return false;
+    }
+    for (char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+            // It would reach the request line or the Host header as it is (CR LF: a header of its own).
+            why = "the URL contains a space or a control character";
+            return false;
+        }
+    const auto slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    if (authority.find('@') != std::string_view::npos) {
+        why = "the URL must not carry user information";
+        return false;
+    }
+    std::string_view host, port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) {
+            why = "unterminated IPv6 address";
+            return false;
+        }
+        host = authority.substr(1, close - 1);
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                why = "unexpected text after the IPv6 address";
+                return false;
+            }
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    }
+    if (host.empty()) {
+        why = "the URL has no host";
+        return false;
+    }
+    if (port.empty()) port = https ? "443" : "80";
+    unsigned long port_number = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') {
+            why = "the port is not a number";
+            return false;
+        }
+        if (port_number <= 65535) port_number = port_number * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (port_number < 1 || port_number > 65535) {
+        why = "the port is not between 1 and 65535";
+        return false;
+    }
+    if (target.front() == '?') {
+        out.target = "/";
+        out.target.append(target);
+    } else {
+        out.target = std::string(target);
+    }
+    out.host = std::string(host);
+    out.port = std::string(port);
     return true;
 }
 

@@ -1,6 +1,7 @@
 // The credentials layer without network: command splitting, ISO 8601, the JSON answers, and the
 // cache (refresh windows, single flight, failed refreshes) driven by a mock provider and clock.
 #include "credentials/cache.hpp"
+#include "credentials/http_fetch.hpp"
 #include "credentials/parse.hpp"
 #include "credentials/provider.hpp"
 
@@ -78,6 +79,27 @@ TEST_CASE("credentials: parse_iso8601") {
     CHECK_FALSE(parse_iso8601("1900-01-01T00:30:00+01:00"));
     CHECK(parse_iso8601("2199-12-31T23:59:59.999Z") == sys_days(year(2200) / 1 / 1) - 1ms);
     CHECK(parse_iso8601("1900-01-01T00:00:00Z") == sys_days(year(1900) / 1 / 1));
+}
+
+TEST_CASE("credentials: parse_fetch_url") {
+    http_fetch_request r;
+    bool https = false;
+    std::string why;
+    REQUIRE(parse_fetch_url("http://[fd00:ec2::23]:8080?x=1", r, https, why));
+    CHECK(r.host == "fd00:ec2::23");
+    CHECK(r.port == "8080");
+    CHECK(r.target == "/?x=1");
+    CHECK_FALSE(https);
+    REQUIRE(parse_fetch_url("https://sts.us-east-1.amazonaws.com", r, https, why));
+    CHECK(r.port == "443");
+    CHECK(r.target == "/");
+    // Ports outside 1-65535 and spaces or control characters (CR LF would reach the request) are refused.
+    for (const char* bad : {"http://h:0/", "http://h:65536/", "http://h:99999999999999999999/", "http://h/a b",
+                            "http://h/\r\nX-Injected: 1", "http://h\t/", "https://u@h/", "ftp://h/"}) {
+        http_fetch_request b;
+        CHECK_FALSE(parse_fetch_url(bad, b, https, why));
+        CHECK_FALSE(why.empty());
+    }
 }
 
 TEST_CASE("credentials: STS XML and SSO answers") {
