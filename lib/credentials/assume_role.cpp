@@ -1,6 +1,7 @@
 // Assume-role profiles: STS AssumeRole (Query protocol, XML answer) signed with SigV4 for "sts"
 // with the source credentials (a source profile's keys, a chained role, or a credential_source).
 #include "credentials/http_fetch.hpp"
+#include "credentials/parse.hpp"
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
@@ -8,7 +9,6 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include <boost/json.hpp>
 #include <openssl/evp.h>
 
 #include <cctype>
@@ -41,38 +41,6 @@ std::string form_encode(std::string_view v) {
         }
     }
     return out;
-}
-
-std::string xml_unescape(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '&') {
-            out += s[i];
-            continue;
-        }
-        static constexpr std::pair<std::string_view, char> entities[] = {
-            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-        bool done = false;
-        for (const auto& [e, c] : entities)
-            if (s.substr(i, e.size()) == e) {
-                out += c;
-                i += e.size() - 1;
-                done = true;
-                break;
-            }
-        if (!done) out += '&';
-    }
-    return out;
-}
-
-// The text of the first <tag>...</tag> inside `xml` (no attributes expected), or nullopt.
-std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) {
-    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
-    const auto a = xml.find(open);
-    if (a == std::string_view::npos) return std::nullopt;
-    const auto b = xml.find(close, a + open.size());
-    if (b == std::string_view::npos) return std::nullopt;
-    return xml_unescape(xml.substr(a + open.size(), b - a - open.size()));
 }
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
@@ -191,24 +159,10 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
     }
     if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
     if (resp.status != 200) {
-        std::string msg = what + ": HTTP " + std::to_string(resp.status);
-        if (auto code = xml_text(resp.body, "Code")) msg += " " + *code;
-        if (auto m = xml_text(resp.body, "Message")) msg += ": " + *m;
-        co_return fail(msg);
+        co_return fail(what + ": HTTP " + std::to_string(resp.status) + sts_error_summary(resp.body));
     }
-    const auto creds_at = resp.body.find("<Credentials>");
-    const std::string_view creds_xml =
-        creds_at == std::string::npos ? std::string_view() : std::string_view(resp.body).substr(creds_at);
-    auto akid = xml_text(creds_xml, "AccessKeyId");
-    auto secret = xml_text(creds_xml, "SecretAccessKey");
-    auto token = xml_text(creds_xml, "SessionToken");
-    auto exp = xml_text(creds_xml, "Expiration");
-    if (!akid || !secret || !token || !exp)
-        co_return fail(what + ": the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration)");
-    auto t = parse_iso8601(*exp);
-    if (!t) co_return fail(what + ": Expiration \"" + *exp + "\" is not an ISO 8601 date-time");
-    out.value = {std::move(*akid), std::move(*secret), std::move(*token)};
-    out.expiration = *t;
+    std::string pwhy;
+    if (!parse_sts_credentials_xml(resp.body, out, pwhy)) co_return fail(what + ": " + pwhy);
     out.source = std::string(action == "AssumeRole" ? "assume-role (" : "web-identity (") + prof + ", " + role_arn + ")";
     co_return error_code{};
 }
@@ -520,16 +474,11 @@ public:
                            " (" + path + "): run aws sso login with profile " + p.name);
         std::ostringstream ss;
         ss << in.rdbuf();
-        error_code jec;
-        boost::json::value tv = boost::json::parse(ss.str(), jec);
-        const boost::json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
-        const boost::json::value* at = to ? to->if_contains("accessToken") : nullptr;
-        const boost::json::value* ex = to ? to->if_contains("expiresAt") : nullptr;
-        if (!at || !at->is_string() || !ex || !ex->is_string())
+        std::string token;
+        std::optional<std::chrono::system_clock::time_point> expires;
+        if (!parse_sso_token_cache(ss.str(), token, expires))
             co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
-        const auto expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
         if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
-        const std::string token(at->as_string().data(), at->as_string().size());
 
         std::string url, url_source;
         if (error_code uec = configured_endpoint(env_, p, "SSO", "sso", url, url_source, why)) co_return uec;
@@ -566,21 +515,8 @@ public:
         if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
         if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
-        boost::json::value rv = boost::json::parse(resp.body, jec);
-        const boost::json::object* rc = nullptr;
-        if (!jec && rv.is_object())
-            if (const auto* v = rv.as_object().if_contains("roleCredentials"); v && v->is_object()) rc = &v->as_object();
-        auto field = [&](const char* k) -> std::string {
-            const boost::json::value* v = rc ? rc->if_contains(k) : nullptr;
-            return v && v->is_string() ? std::string(v->as_string().data(), v->as_string().size()) : std::string();
-        };
-        const boost::json::value* exp = rc ? rc->if_contains("expiration") : nullptr;
-        out.value = {field("accessKeyId"), field("secretAccessKey"), field("sessionToken")};
-        if (out.value.access_key_id.empty() || out.value.secret_access_key.empty() || !exp || !exp->is_number())
+        if (!parse_role_credentials_json(resp.body, out))
             co_return fail(what + ": the answer has no roleCredentials (accessKeyId, secretAccessKey, expiration)");
-        const auto ms = exp->is_int64() ? exp->as_int64() : static_cast<std::int64_t>(exp->to_number<double>());
-        out.expiration = std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
         out.source = "sso (profile " + p.name + ", role " + cfg["sso_role_name"] + ")";
         co_return error_code{};
     }

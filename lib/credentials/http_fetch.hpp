@@ -50,7 +50,8 @@ inline std::string fetch_error_text(const error_code& ec, const http_fetch_respo
 boost::asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out);
 
 // "http://host[:port][/path[?query]]" (also https, reported in `https`). The target is "/" when
-// the URL has no path. False with `why` on anything else.
+// the URL has no path (credentials/parse.cpp). False with `why` on anything else: user information, a port outside
+// 1-65535, a space or a control character anywhere.
 bool parse_fetch_url(std::string_view url, http_fetch_request& out, bool& https, std::string& why);
 
 }  // namespace iotjobs::detail

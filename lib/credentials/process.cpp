@@ -11,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -26,54 +25,6 @@ extern char** environ;
 namespace iotjobs::detail {
 
 namespace asio = boost::asio;
-namespace json = boost::json;
-
-error_code parse_credentials_json(std::string_view body, std::string_view token_key, bool require_version,
-                                  resolved_credentials& out, std::string& why) {
-    const auto fail = [&](std::string msg) {
-        why = std::move(msg);
-        return make_error_code(client_errc::credentials_error);
-    };
-    error_code ec;
-    json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
-    if (ec || !v.is_object()) return fail("the answer is not a JSON object");
-    const json::object& o = v.as_object();
-    if (require_version) {
-        const json::value* ver = o.if_contains("Version");
-        if (!ver) return fail("the JSON has no Version (it must be 1)");
-        if (!ver->is_int64() || ver->as_int64() != 1) return fail("unsupported Version (it must be the integer 1)");
-    }
-    auto str = [&](std::string_view key, std::string& dst, bool required) -> bool {
-        const json::value* f = o.if_contains(json::string_view(key.data(), key.size()));
-        if (!f || f->is_null()) {
-            if (required) why = "the JSON has no " + std::string(key);
-            return !required;
-        }
-        if (!f->is_string()) {
-            why = std::string(key) + " is not a string";
-            return false;
-        }
-        dst.assign(f->as_string().data(), f->as_string().size());
-        if (required && dst.empty()) {
-            why = std::string(key) + " is empty";
-            return false;
-        }
-        return true;
-    };
-    resolved_credentials r;
-    std::string expiration;
-    if (!str("AccessKeyId", r.value.access_key_id, true) || !str("SecretAccessKey", r.value.secret_access_key, true) ||
-        !str(token_key, r.value.session_token, false) || !str("Expiration", expiration, false))
-        return make_error_code(client_errc::credentials_error);
-    if (!expiration.empty()) {
-        auto t = parse_iso8601(expiration);
-        if (!t) return fail("Expiration \"" + expiration + "\" is not an ISO 8601 date-time");
-        r.expiration = *t;
-    }
-    out.value = std::move(r.value);
-    out.expiration = r.expiration;
-    return {};
-}
 
 namespace {
 

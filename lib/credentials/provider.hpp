@@ -119,7 +119,8 @@ private:
 //    container, IMDS.
 credentials_chain default_chain(const client_config& cfg, env_lookup env);
 
-// --- helpers shared by the providers (tested in test/unit/test_credentials.cpp) ---
+// --- helpers shared by the providers (credentials/parse.cpp; tested in test/unit/test_credentials.cpp
+// and fuzzed in test/fuzz/) ---
 
 // Splits a command line as Python's shlex.split does in POSIX mode (botocore's credential_process):
 // whitespace separates words; '...' is literal; "..." keeps \ only before \ " $ ` and newline;
@@ -128,7 +129,8 @@ credentials_chain default_chain(const client_config& cfg, env_lookup env);
 std::optional<std::vector<std::string>> shell_split(std::string_view command, std::string& error);
 
 // ISO 8601 / RFC 3339 date-time as the SDKs write Expiration: "2026-12-07T05:00:00Z",
-// fractional seconds, "+hh:mm" / "-hh:mm" offsets, "+hhmm", lower-case t/z accepted.
+// fractional seconds, "+hh:mm" / "-hh:mm" offsets, "+hhmm", lower-case t/z accepted. Years
+// 1900-2199 only (credentials/parse.hpp iso8601_min/max): nullopt outside them.
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
 
 // Parses the JSON a credential source answered with: AccessKeyId, SecretAccessKey (required),

@@ -1,8 +1,11 @@
 // Helpers shared by the fuzz targets: splitting one fuzz input into the fields a target needs.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace iotjobs::fuzz {
@@ -26,6 +29,21 @@ inline unsigned char next_byte(std::string_view& in) noexcept {
     const auto b = static_cast<unsigned char>(in.front());
     in.remove_prefix(1);
     return b;
+}
+
+// A time as ISO 8601 in UTC with nanoseconds ("2026-12-07T05:06:07.123456789Z"), for the
+// round-trip checks of parse_iso8601 (years 0-9999 only).
+inline std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss<nanoseconds> hms{duration_cast<nanoseconds>(t - day)};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                  static_cast<long long>(hms.subseconds().count()));
+    return buf;
 }
 
 }  // namespace iotjobs::fuzz

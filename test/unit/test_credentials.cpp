@@ -1,6 +1,8 @@
 // The credentials layer without network: command splitting, ISO 8601, the JSON answers, and the
 // cache (refresh windows, single flight, failed refreshes) driven by a mock provider and clock.
 #include "credentials/cache.hpp"
+#include "credentials/http_fetch.hpp"
+#include "credentials/parse.hpp"
 #include "credentials/provider.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -49,6 +51,11 @@ TEST_CASE("credentials: shell_split follows shlex.split (POSIX mode)") {
     CHECK_FALSE(shell_split("\"open", err));
     CHECK_FALSE(shell_split("trailing\\", err));
     CHECK(err == "No escaped character");
+    // Backslash-newline is a line continuation: it joins, and never makes an empty argument
+    // (it made one: "a \\\n b" gave {"a", "", "b"}; a property of the shell_split fuzz target).
+    CHECK(split_ok("a \\\n b") == v{"a", "b"});
+    CHECK(split_ok("cmd\\\nline") == v{"cmdline"});
+    CHECK(split_ok("\\\n").empty());
 }
 
 TEST_CASE("credentials: parse_iso8601") {
@@ -64,6 +71,81 @@ TEST_CASE("credentials: parse_iso8601") {
     CHECK_FALSE(parse_iso8601("2026-02-30T05:06:07Z"));
     CHECK_FALSE(parse_iso8601("2026-12-07T05:06:07Zjunk"));
     CHECK_FALSE(parse_iso8601("tomorrow"));
+    // Years system_clock's nanoseconds cannot hold (or whose difference from now overflows them)
+    // are refused, not converted with an int64 overflow.
+    CHECK_FALSE(parse_iso8601("9999-12-31T23:59:59Z"));
+    CHECK_FALSE(parse_iso8601("1000-01-01T00:00:00Z"));
+    CHECK_FALSE(parse_iso8601("2200-01-01T00:00:00Z"));
+    CHECK_FALSE(parse_iso8601("1900-01-01T00:30:00+01:00"));
+    CHECK(parse_iso8601("2199-12-31T23:59:59.999Z") == sys_days(year(2200) / 1 / 1) - 1ms);
+    CHECK(parse_iso8601("1900-01-01T00:00:00Z") == sys_days(year(1900) / 1 / 1));
+}
+
+TEST_CASE("credentials: parse_fetch_url") {
+    http_fetch_request r;
+    bool https = false;
+    std::string why;
+    REQUIRE(parse_fetch_url("http://[fd00:ec2::23]:8080?x=1", r, https, why));
+    CHECK(r.host == "fd00:ec2::23");
+    CHECK(r.port == "8080");
+    CHECK(r.target == "/?x=1");
+    CHECK_FALSE(https);
+    REQUIRE(parse_fetch_url("https://sts.us-east-1.amazonaws.com", r, https, why));
+    CHECK(r.port == "443");
+    CHECK(r.target == "/");
+    // Ports outside 1-65535 and spaces or control characters (CR LF would reach the request) are refused.
+    for (const char* bad : {"http://h:0/", "http://h:65536/", "http://h:99999999999999999999/", "http://h/a b",
+                            "http://h/\r\nX-Injected: 1", "http://h\t/", "https://u@h/", "ftp://h/"}) {
+        http_fetch_request b;
+        CHECK_FALSE(parse_fetch_url(bad, b, https, why));
+        CHECK_FALSE(why.empty());
+    }
+}
+
+TEST_CASE("credentials: STS XML and SSO answers") {
+    using namespace std::chrono;
+    resolved_credentials r;
+    std::string why;
+    const std::string ok = "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AK</AccessKeyId>"
+                           "<SecretAccessKey>S&amp;K</SecretAccessKey><SessionToken>ST</SessionToken>"
+                           "<Expiration>2026-12-07T06:57:19Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    REQUIRE(parse_sts_credentials_xml(ok, r, why));
+    CHECK(r.value.access_key_id == "AK");
+    CHECK(r.value.secret_access_key == "S&K");
+    CHECK(r.expiration == sys_days(year(2026) / 12 / 7) + 6h + 57min + 19s);
+    // An empty key is no credentials (it was accepted before).
+    resolved_credentials e;
+    CHECK_FALSE(parse_sts_credentials_xml("<Credentials><AccessKeyId></AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+                                          "<SessionToken>T</SessionToken><Expiration>2026-12-07T06:57:19Z</Expiration>"
+                                          "</Credentials>", e, why));
+    CHECK(e.value.secret_access_key.empty());
+    CHECK(sts_error_summary("<Error><Code>AccessDenied</Code><Message>no &lt;way&gt;</Message></Error>") ==
+          " AccessDenied: no <way>");
+
+    std::string token;
+    std::optional<sys_clock::time_point> expires;
+    REQUIRE(parse_sso_token_cache(R"({"accessToken":"tok","expiresAt":"2026-12-07T13:00:00Z"})", token, expires));
+    CHECK(token == "tok");
+    CHECK(expires == sys_days(year(2026) / 12 / 7) + 13h);
+    REQUIRE(parse_sso_token_cache(R"({"accessToken":"tok","expiresAt":"2026-12-07T13:00:00UTC"})", token, expires));
+    CHECK_FALSE(expires);
+    CHECK_FALSE(parse_sso_token_cache(R"({"accessToken":"tok","expiresAt":1})", token, expires));
+
+    resolved_credentials s;
+    REQUIRE(parse_role_credentials_json(
+        R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","sessionToken":"ST","expiration":1765112400000}})", s));
+    CHECK(s.expiration == sys_clock::time_point(1765112400s));
+    REQUIRE(parse_role_credentials_json(R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":1.5e12}})", s));
+    CHECK(s.expiration == sys_clock::time_point(1500000000s));
+    // Expirations beyond what system_clock holds were converted with an overflow (a double such as
+    // 1e300 with undefined behaviour); now they are a bad answer.
+    for (const char* exp : {"1e300", "-1e300", "18446744073709551615", "9223372036854775807", "-9223372036854775808",
+                            "7258118400000"}) {
+        resolved_credentials b;
+        CHECK_FALSE(parse_role_credentials_json(
+            std::string(R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":)") + exp + "}}", b));
+        CHECK_FALSE(b.expiration);
+    }
 }
 
 TEST_CASE("credentials: parse_credentials_json") {
