@@ -82,6 +82,34 @@ error_code configured_endpoint(const env_lookup& env, const profile_settings& p,
     return {};
 }
 
+// The request for an AWS service the providers call (STS, the SSO portal): its configured endpoint
+// (configured_endpoint), else https://{host_prefix}.{region}.amazonaws.com (.com.cn for cn-
+// regions), with the CA bundle of AWS_CA_BUNDLE, else the profile's ca_bundle. On an unusable URL,
+// credentials_error with `why` naming the endpoint and where it came from.
+error_code service_fetch_request(const env_lookup& env, const profile_settings& p, std::string_view id,
+                                 std::string_view config_key, std::string_view host_prefix,
+                                 const std::string& region, http_fetch_request& req, std::string& why) {
+    std::string url, url_source;
+    if (error_code ec = configured_endpoint(env, p, id, config_key, url, url_source, why)) return ec;
+    if (url.empty()) {
+        url = "https://" + std::string(host_prefix) + "." + region +
+              (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
+        url_source = "default";
+    }
+    bool https = false;
+    std::string uwhy;
+    if (!parse_fetch_url(url, req, https, uwhy)) {
+        why = std::string(id) + " endpoint " + url + " (" + url_source + ") is not usable: " + uwhy;
+        return make_error_code(client_errc::credentials_error);
+    }
+    req.tls = https;
+    req.ca_bundle = env_value(env, "AWS_CA_BUNDLE");
+    req.env = &env;
+    if (req.ca_bundle.empty())
+        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+    return {};
+}
+
 // One STS call (Query protocol, POST form body): signed with `signer` for "sts" (AssumeRole), or
 // unsigned (AssumeRoleWithWebIdentity). Endpoint and region: see make_assume_role_provider.
 asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_settings& p, std::string_view action,
@@ -98,22 +126,8 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
     if (region.empty())
         if (const ini_value* r = p.get("region")) region = r->value;
     if (region.empty()) region = "us-east-1";
-    std::string url, url_source;
-    if (error_code uec = configured_endpoint(env_, p, "STS", "sts", url, url_source, why)) co_return uec;
-    if (url.empty()) {
-        url = "https://sts." + region + (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
-        url_source = "default";
-    }
     http_fetch_request req;
-    bool https = false;
-    std::string uwhy;
-    if (!parse_fetch_url(url, req, https, uwhy))
-        co_return fail("STS endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
-    req.tls = https;
-    req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
-    req.env = &env_;
-    if (req.ca_bundle.empty())
-        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+    if (error_code uec = service_fetch_request(env_, p, "STS", "sts", "sts", region, req, why)) co_return uec;
     std::string query;
     if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
     const std::string path = req.target.substr(0, req.target.find('?'));
@@ -480,23 +494,9 @@ public:
             co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
         if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
 
-        std::string url, url_source;
-        if (error_code uec = configured_endpoint(env_, p, "SSO", "sso", url, url_source, why)) co_return uec;
-        if (url.empty()) {
-            const std::string& r = cfg["sso_region"];
-            url = "https://portal.sso." + r + (r.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
-            url_source = "default";
-        }
         http_fetch_request req;
-        bool https = false;
-        std::string uwhy;
-        if (!parse_fetch_url(url, req, https, uwhy))
-            co_return fail("SSO endpoint " + url + " (" + url_source + ") is not usable: " + uwhy);
-        req.tls = https;
-        req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
-        req.env = &env_;
-        if (req.ca_bundle.empty())
-            if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
+        if (error_code uec = service_fetch_request(env_, p, "SSO", "sso", "portal.sso", cfg["sso_region"], req, why))
+            co_return uec;
         std::string base = req.target.substr(0, req.target.find('?'));
         while (!base.empty() && base.back() == '/') base.pop_back();
         req.target = base + "/federation/credentials?account_id=" + form_encode(cfg["sso_account_id"]) +
