@@ -2,7 +2,8 @@
 // every item exactly once with its outcome; invalid lines are reported with their line numbers;
 // --skip-done resumes without repeating finished items; purge by --status with --force; --dry-run
 // sends nothing; a wrong secret stops the run early (254, the rest not_attempted); SIGINT on the
-// real binary finishes the requests in flight and exits 130 promptly.
+// real binary finishes the requests in flight and exits 130 promptly; under a low descriptor
+// limit (ulimit -n 40) a run of concurrency 128 deletes every item and warns once.
 #include "cli/bulk.hpp"
 #include "cli/cli.hpp"
 #include "fake/server.hpp"
@@ -810,9 +811,13 @@ std::optional<std::string> iotjobs_binary() {
     return bin;
 }
 
+// Spawns the binary with stderr to a file and no descriptor of this process but 0 and 1;
+// `max_files` non-zero: under that RLIMIT_NOFILE (through sh's ulimit -n).
 spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const fake::server& s,
-                  const temp_dir& dir) {
+                  const temp_dir& dir, unsigned max_files = 0) {
     args.insert(args.begin(), bin);
+    if (max_files != 0)
+        args.insert(args.begin(), {"/bin/sh", "-c", "ulimit -n " + std::to_string(max_files) + " && exec \"$0\" \"$@\""});
     std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + test_akid,
                                   "AWS_SECRET_ACCESS_KEY=" + test_secret, "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
     std::vector<char*> argv, envp;
@@ -825,7 +830,8 @@ spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const f
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, p.err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&p.pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // the fake server's sockets stay here
+    const int rc = posix_spawn(&p.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     REQUIRE(rc == 0);
     return p;
@@ -1006,4 +1012,41 @@ TEST_CASE("issue 11: a bulk delete interrupted twice (SIGINT) and finished by a 
     CHECK(s.stats().executions_deleted == n);
     CHECK(deletes_seen(s) == n);
     CHECK(s.stats().count("DeleteJobExecution", "ResourceNotFoundException") == 0);
+}
+
+TEST_CASE("issue 13: out of file descriptors (ulimit -n 40, concurrency 128): every item deleted, said once") {
+    // The real binary under a limit of 40 descriptors (about ten of them the process's own) asks
+    // for 128 connections: the pool goes on with the ones it gets, the items wait for them, and
+    // the CLI prints the pool's warning once.
+    const auto bin = iotjobs_binary();
+    if (!bin) return;
+    fake::server s;
+    s.start();
+    constexpr int n = 2000;
+    temp_dir dir;
+    const std::string input = dir.write("items.csv", seed_items(s, n));
+    const std::string report = dir.file("report.jsonl");
+
+    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "128"}, s,
+                                dir, 40);
+    const auto code = p.wait_exit(std::chrono::seconds(120));
+    const std::string err = p.stderr_text();
+    REQUIRE_MESSAGE(code.has_value(), "the run did not finish within 120 s; stderr: " << err);
+    CHECK_MESSAGE(*code == 0, "stderr: " << err);
+
+    const auto lines = read_report(report);
+    CHECK(lines.size() == n);
+    std::map<std::string, int> outcomes;
+    for (const auto& l : lines) ++outcomes[l.outcome + (l.error.empty() ? "" : " " + l.error)];
+    CHECK_MESSAGE(outcomes["deleted"] == n, "outcomes: " << [&] {
+        std::string t;
+        for (const auto& [k, v] : outcomes) t += k + "=" + std::to_string(v) + " ";
+        return t;
+    }());
+    CHECK(s.execution_count() == 0);
+
+    std::size_t warnings = 0;
+    for (std::size_t at = 0; (at = err.find("warning: out of file descriptors", at)) != std::string::npos; ++at)
+        ++warnings;
+    CHECK_MESSAGE(warnings == 1, "stderr: " << err);
 }
