@@ -35,6 +35,7 @@ client& client::operator=(client&&) noexcept = default;
 asio::any_io_executor client::get_executor() const { return impl_->executor(); }
 const client_config& client::config() const { return impl_->config(); }
 void client::cancel() { impl_->cancel_all(); }
+void client::shutdown() { impl_->shutdown(); }
 client_stats client::stats() const { return impl_->stats(); }
 client_metrics client::metrics() const { return impl_->metrics(); }
 
@@ -99,7 +100,8 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     // The response fields execute() reads; the transport copies no other.
     transport_settings ts{url_,          cfg_.ca_bundle, cfg_.verify_peer,    cfg_.pool,
                           cfg_.timeouts, std::string(user_agent),
-                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}, std::move(proxy)};
+                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}, std::move(proxy),
+                          log_};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
     if (logging(log_level::info)) log_created();
@@ -273,8 +275,7 @@ void client_impl::log_connection(const exchange_info& info, const error_code& ec
     if (info.connect_failed) return;
     std::string m;
     if (!info.reused_connection) {
-        client_stats st;
-        pool_->add_stats(st);
+        const pool_stats st = pool_->stats();
         m = "connection opened to " + url_.host + ":" + url_.port + " (" + std::to_string(st.connects) +
             " opened so far, " + std::to_string(st.idle + st.leased) + " open or opening now" +
             (st.tls_resumed ? ", TLS sessions resumed so far: " + std::to_string(st.tls_resumed) : std::string()) + ")";
@@ -625,6 +626,11 @@ void client_impl::cancel_all() {
     pool_->close_idle();
 }
 
+void client_impl::shutdown() {
+    pool_->close();
+    cancel_all();
+}
+
 client_metrics client_impl::metrics() const {
     client_metrics m;
     client_stats s = stats();
@@ -644,7 +650,14 @@ client_metrics client_impl::metrics() const {
 
 client_stats client_impl::stats() const {
     client_stats s;
-    pool_->add_stats(s);
+    const pool_stats p = pool_->stats();
+    s.connects = p.connects;
+    s.tls_handshakes = p.tls_handshakes;
+    s.tls_resumed = p.tls_resumed;
+    s.reuses = p.reuses;
+    s.idle = p.idle;
+    s.leased = p.leased;
+    s.waiting = p.waiting;
     s.requests = requests_.load();
     s.retries = retries_.load();
     s.throttled = throttled_.load();

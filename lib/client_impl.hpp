@@ -84,6 +84,9 @@ public:
     void post_result(boost::asio::any_completion_handler<void(error_code, Ts...)> handler, error_code ec);
 
     void cancel_all();
+    // Closes the pool for good (calls waiting for a connection and every later call fail with
+    // client_errc::pool_closed), then cancel_all().
+    void shutdown();
     client_stats stats() const;
     client_metrics metrics() const;
 

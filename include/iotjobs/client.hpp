@@ -44,6 +44,12 @@ public:
     // pooled connections. The client stays usable for new calls.
     void cancel();
 
+    // Shuts the client down for good: calls waiting for a connection complete with
+    // client_errc::pool_closed, the others in flight with operation_aborted (or their result, as
+    // cancel()), pooled connections are closed, and every call started afterwards completes with
+    // client_errc::pool_closed without sending anything. Any thread; idempotent.
+    void shutdown();
+
     client_stats stats() const;
 
     // Counters and per-operation latency percentiles since the client was built

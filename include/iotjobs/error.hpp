@@ -45,7 +45,7 @@ enum class client_errc : int {
     tls_setup_failed,           // the CA bundle cannot be loaded, or TLS cannot be initialised
     bad_response,               // the response could not be parsed
     pool_acquire_timeout,       // no pooled connection became free in time
-    pool_closed,                // the client was shut down
+    pool_closed,                // the client was shut down (client::shutdown())
     retry_quota_exceeded,       // the retry quota is exhausted (last error in diagnostics)
     deadline_exceeded,          // the overall operation deadline passed
     proxy_error,                // the proxy refused the tunnel (CONNECT not 2xx; see diagnostics)

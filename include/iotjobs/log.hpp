@@ -4,7 +4,8 @@
 //   error  an operation failed for a reason the user must act on (credentials, signature, access,
 //          configuration)
 //   warn   a retry-quota exhaustion, a throttled call that gave up, a credential refresh that failed
-//          while the current credentials stay in use
+//          while the current credentials stay in use, the connection pool out of file descriptors
+//          (component "pool", once per client: it goes on with fewer connections)
 //   info   lifecycle: client created (endpoint, region, credential source), connections opened and
 //          dropped, credentials fetched or refreshed
 //   debug  one record per attempt (and per retry decision, per call completion, signing details)

@@ -704,6 +704,19 @@ std::size_t terminal_columns() {
     return 80;
 }
 
+// The client's records: to --debug's log when it is on; the connection pool's warnings (out of
+// file descriptors: said once per client) also on stderr, over the progress line if there is one.
+void set_client_log(client_config& cfg, debug_log& log, std::ostream& err, bool progress) {
+    std::function<void(const log_record&)> debug_sink;
+    if (log.enabled()) debug_sink = log.record_sink("client");
+    cfg.level = log.enabled() ? log_level::debug : log_level::warn;
+    cfg.structured_log = [debug_sink = std::move(debug_sink), &err, progress](const log_record& r) {
+        if (debug_sink) debug_sink(r);
+        if (r.level == log_level::warn && r.component == "pool")
+            err << (progress ? "\r\x1b[K" : "") << "warning: " << r.message << "\n" << std::flush;
+    };
+}
+
 std::string describe_settings(const bulk_settings& s) {
     std::string t = std::string(s.command) + ": ";
     if (s.kind == bulk_kind::input) {
@@ -845,10 +858,7 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
 
     client_config cfg = rc.config;
     cfg.pool.max_size = s.concurrency;
-    if (log.enabled()) {
-        cfg.level = log_level::debug;
-        cfg.structured_log = log.record_sink("client");
-    }
+    set_client_log(cfg, log, err, progress);
     if (!cfg.verify_peer)
         err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
 

@@ -1,12 +1,13 @@
 // Per-endpoint pool of HTTP/1.1 keep-alive connections (TLS or plain) behind one call:
-// exchange(request) -> response. Beast and OpenSSL stay in connection_pool.cpp.
+// exchange(request) -> response. Beast and OpenSSL stay in lib/http/*.cpp: the bookkeeping in
+// pool_core.hpp, the pool's I/O in connection_pool.cpp, a connection's in connection.cpp.
 #pragma once
 
 #include "http/message.hpp"
 #include "http/proxy.hpp"
 #include "http/url.hpp"
+#include "observe/logger.hpp"
 
-#include <iotjobs/client.hpp>
 #include <iotjobs/config.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,6 +40,19 @@ struct transport_settings {
     // Set: every connection is a tunnel through this HTTP proxy (CONNECT url.host:url.port after
     // the TCP connect to the proxy, bounded by the connect timeout; then TLS to url.host).
     std::optional<proxy_url> proxy;
+    // The client's logger: the pool logs (once, at warn) when it runs out of file descriptors.
+    logger log;
+};
+
+// The pool's counters (a snapshot).
+struct pool_stats {
+    std::uint64_t connects = 0;        // TCP connections opened
+    std::uint64_t tls_handshakes = 0;  // full TLS handshakes
+    std::uint64_t tls_resumed = 0;     // resumed TLS sessions
+    std::uint64_t reuses = 0;          // requests sent on a kept-alive connection
+    std::uint64_t idle = 0;            // connections idle now
+    std::uint64_t leased = 0;          // connections in use or being opened now
+    std::uint64_t waiting = 0;         // calls waiting for a connection now
 };
 
 // What happened during one exchange, for retry decisions.
@@ -62,14 +77,22 @@ public:
     // `attempt_timeout` bounds writing the request and reading the response (zero: none);
     // `deadline` (the operation's, max: none) also bounds waiting for a connection (which then
     // fails with pool_acquire_timeout), connecting and the TLS handshake (beast::error::timeout).
+    // Running out of file descriptors while opening a connection fails nothing: the pool lowers
+    // its capacity to the connections it has and the call waits for one (pool_core.hpp).
+    // After close(): client_errc::pool_closed, nothing sent.
     virtual boost::asio::awaitable<error_code> exchange(
         const http_request& req, http_response& resp, exchange_info& info, duration attempt_timeout,
         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) = 0;
 
-    // Closes idle connections and makes waiters fail with pool_closed... until reopen (cancel()).
+    // Closes the idle connections (client::cancel()); the pool stays open.
     virtual void close_idle() = 0;
 
-    virtual void add_stats(client_stats& s) const = 0;
+    // Closes the pool for good (client::shutdown()): idle connections are closed, calls waiting
+    // for a connection and every later exchange() fail with client_errc::pool_closed, connections
+    // in use are closed when their exchange ends.
+    virtual void close() = 0;
+
+    virtual pool_stats stats() const = 0;
 };
 
 // Builds the pool (loads the CA bundle, sets up TLS). On failure returns nullptr, sets ec

@@ -1,0 +1,390 @@
+// One pooled connection's I/O: connect, proxy tunnel, TLS handshake, request and response.
+#include "http/connection.hpp"
+
+#include "http/proxy.hpp"
+#include "http/response_sink.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <stdexcept>
+
+namespace iotjobs::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t tls_read_size = 17 * 1024;  // a whole TLS record with its header
+constexpr std::size_t min_read_size = 4 * 1024;   // plaintext read buffer, grows when a header needs it
+constexpr std::size_t max_read_buffer = 1024 * 1024;
+
+// Bytes the non-blocking socket takes right now (0 when it would block); ec for real errors.
+std::size_t send_now(tcp::socket& s, const char* data, std::size_t size, error_code& ec) {
+    std::size_t n = s.send(asio::const_buffer(data, size), 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        n = 0;
+    }
+    return n;
+}
+
+asio::awaitable<error_code> send_rest(tcp::socket& s, const char* data, std::size_t size) {
+    error_code ec;
+    co_await asio::async_write(s, asio::const_buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+}
+
+// Reads what the socket has into the TLS input buffer; end of stream is noted, not an error.
+asio::awaitable<error_code> read_tls_input(connection& c) {
+    c.tls.make_room(tls_read_size);
+    error_code ec;
+    std::size_t n = co_await c.sock.async_read_some(
+        asio::mutable_buffer(c.tls.in.data() + c.tls.in_end, c.tls.in.size() - c.tls.in_end),
+        asio::redirect_error(asio::use_awaitable, ec));
+    c.tls.in_end += n;
+    if (ec == asio::error::eof) {
+        c.tls.in_eof = true;
+        ec = {};
+    }
+    ERR_clear_error();  // whatever ran on this thread meanwhile must not confuse SSL_get_error
+    co_return ec;
+}
+
+// Sends what OpenSSL queued in c.tls.out (a handshake flight, an alert, a key update answer).
+asio::awaitable<error_code> flush_tls_output(connection& c) {
+    error_code ec;
+    if (!c.tls.out.empty()) {
+        ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
+        c.tls.out.clear();
+    }
+    co_return ec;
+}
+
+// Writes the request (serialized into c.request_bytes, through TLS when there is TLS): straight
+// into the socket, asynchronously only for what the kernel does not take.
+asio::awaitable<error_code> write_request(connection& c) {
+    const char* data = c.request_bytes.data();
+    std::size_t size = c.request_bytes.size();
+    if (c.ssl) {
+        ERR_clear_error();
+        const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+        if (r <= 0 || static_cast<std::size_t>(r) != size) {
+            const int kind = SSL_get_error(c.ssl, r);
+            co_return ssl_failure(kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE ? SSL_ERROR_SSL : kind,
+                                  c.tls);
+        }
+        data = c.tls.out.data();  // with anything OpenSSL had queued before (a key update answer)
+        size = c.tls.out.size();
+    }
+    error_code ec;
+    const std::size_t sent = send_now(c.sock, data, size, ec);
+    if (!ec && sent < size) ec = co_await send_rest(c.sock, data + sent, size - sent);
+    if (c.ssl) c.tls.out.clear();
+    co_return ec;
+}
+
+// Room for at least min_read_size more plaintext bytes at the end of c.rbuf (compacts, then
+// grows up to max_read_buffer: http::error::buffer_overflow beyond).
+error_code make_read_room(connection& c) {
+    if (c.rbegin == c.rend) c.rbegin = c.rend = 0;
+    if (c.rbuf.size() - c.rend < min_read_size && c.rbegin > 0) {
+        std::memmove(c.rbuf.data(), c.rbuf.data() + c.rbegin, c.rend - c.rbegin);
+        c.rend -= c.rbegin;
+        c.rbegin = 0;
+    }
+    if (c.rbuf.size() - c.rend < min_read_size) {
+        if (c.rbuf.size() >= max_read_buffer) return http::error::buffer_overflow;
+        c.rbuf.resize(std::max(c.rbuf.size() * 2, min_read_size * 2));
+    }
+    return {};
+}
+
+// Reads more plaintext into c.rbuf (after make_read_room). `eof`: the peer closed (close_notify
+// under TLS); else some bytes arrived, or an error.
+asio::awaitable<error_code> read_plaintext(connection& c, exchange_info& info, bool& eof) {
+    char* dst = c.rbuf.data() + c.rend;
+    const std::size_t room = c.rbuf.size() - c.rend;
+    error_code ec;
+    if (!c.ssl) {
+        const std::size_t n = co_await c.sock.async_read_some(asio::mutable_buffer(dst, room),
+                                                              asio::redirect_error(asio::use_awaitable, ec));
+        c.rend += n;
+        if (n > 0) info.response_started = true;
+        if (ec == asio::error::eof) {
+            ec = {};
+            eof = true;
+        }
+        co_return ec;
+    }
+    for (;;) {
+        const int r = SSL_read(c.ssl, dst, static_cast<int>(std::min<std::size_t>(room, INT_MAX)));
+        if (r > 0) {
+            c.rend += static_cast<std::size_t>(r);
+            info.response_started = true;
+            co_return error_code{};
+        }
+        const int kind = SSL_get_error(c.ssl, r);
+        if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE) {
+            ec = ssl_failure(kind, c.tls);
+            if (ec != asio::error::eof) co_return ec;  // e.g. stream_truncated, as asio::ssl reports it
+            eof = true;                                // close_notify
+            co_return error_code{};
+        }
+        if ((ec = co_await flush_tls_output(c))) co_return ec;  // OpenSSL has something to say first
+        if (kind == SSL_ERROR_WANT_READ && (ec = co_await read_tls_input(c))) co_return ec;
+    }
+}
+
+}  // namespace
+
+connection::connection(tcp::socket s) : deadline_entry(kind::step), sock(std::move(s)), fd(static_cast<int>(sock.native_handle())) {}
+
+connection::~connection() {
+    if (ssl) {
+        // Freeing an SSL object that was not shut down marks its session "bad" (not resumable),
+        // which would also spoil the session the pool keeps for resumption: connections are
+        // dropped without a close_notify round trip, so say the shutdown happened.
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_free(ssl);  // frees the BIO too
+    }
+}
+
+void connection::on_deadline() noexcept { ::shutdown(fd, SHUT_RDWR); }
+
+asio::awaitable<error_code> connect_tcp(const connection_context& cx, const tcp::resolver::results_type& endpoints,
+                                        duration timeout, std::unique_ptr<connection>& out, exchange_info& info) {
+    // Beast's stream for its connect timeout, one deadline across the endpoint's addresses; its
+    // per-operation timers are not wanted afterwards, so the socket leaves it. Each socket is
+    // opened here rather than by a range connect: asio's range connect reports a socket it could
+    // not open (EMFILE) as operation_aborted, and the pool must tell that case apart.
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    if (timeout.count() > 0) stream.expires_after(timeout);
+    error_code ec = asio::error::not_found;  // no address at all
+    for (const auto& entry : endpoints) {
+        error_code ignored;
+        stream.socket().close(ignored);
+        stream.socket().open(entry.endpoint().protocol(), ec);
+        if (out_of_descriptors(ec)) co_return ec;
+        if (ec) continue;
+        co_await stream.async_connect(entry.endpoint(), asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec || ec == beast::error::timeout) break;
+    }
+    if (ec) {
+        if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+            info.timed_out = true;
+            info.timeout = timeout_phase::connect;
+        }
+        if (const auto& proxy = cx.settings.proxy)
+            info.detail = "could not connect to the proxy " + proxy->display() + ": " + ec.message();
+        co_return ec;
+    }
+    auto c = std::make_unique<connection>(stream.release_socket());
+    c->sock.set_option(tcp::no_delay(true), ec);
+    c->sock.non_blocking(true, ec);
+    if (!ec) out = std::move(c);
+    co_return ec;
+}
+
+asio::awaitable<error_code> tunnel(const connection_context& cx, connection& c, exchange_info& info,
+                                   duration timeout) {
+    const proxy_url& proxy = *cx.settings.proxy;
+    const auto& url = cx.settings.url;
+    step_guard step(cx.watch, c, timeout);
+    const std::string req = connect_request(proxy, url.host, url.port);
+    error_code ec = co_await send_rest(c.sock, req.data(), req.size());
+    std::string head;
+    std::size_t end = std::string::npos;
+    while (!ec && end == std::string::npos) {
+        char buf[2048];
+        const std::size_t n =
+            co_await c.sock.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+        head.append(buf, n);
+        end = head.find("\r\n\r\n");
+        if (end == std::string::npos && head.size() > 16 * 1024) ec = make_error_code(client_errc::bad_response);
+    }
+    if (!step.finish()) {
+        info.timed_out = true;
+        info.timeout = timeout_phase::connect;
+        info.detail = "the proxy " + proxy.display() + " did not answer CONNECT in time";
+        co_return beast::error::timeout;
+    }
+    unsigned status = 0;
+    std::string reason;
+    if (!ec && !parse_connect_response(head, status, reason)) ec = make_error_code(client_errc::bad_response);
+    if (ec) {
+        info.detail = "the proxy " + proxy.display() + " failed during CONNECT " + url.host + ":" + url.port + ": " +
+                      (ec == asio::error::eof ? std::string("it closed the connection") : ec.message());
+        co_return ec;
+    }
+    if (status < 200 || status > 299) {
+        info.detail = connect_refused_message(proxy, url.host, url.port, status, reason);
+        co_return make_error_code(client_errc::proxy_error);
+    }
+    const std::string_view rest = std::string_view(head).substr(end + 4);
+    if (!rest.empty() && cx.tls) {
+        c.tls.make_room(rest.size());
+        std::memcpy(c.tls.in.data() + c.tls.in_end, rest.data(), rest.size());
+        c.tls.in_end += rest.size();
+    } else if (!rest.empty()) {
+        c.rbuf.assign(rest.begin(), rest.end());
+        c.rbegin = 0;
+        c.rend = rest.size();
+    }
+    co_return error_code{};
+}
+
+error_code tls_setup(const connection_context& cx, connection& c, SSL_SESSION* session) {
+    const auto failed = make_error_code(client_errc::tls_setup_failed);
+    c.ssl = SSL_new(cx.tls);
+    BIO* bio = c.ssl ? make_buffer_bio(c.tls) : nullptr;
+    if (!bio) return failed;
+    SSL_set_bio(c.ssl, bio, bio);
+    SSL_set_connect_state(c.ssl);
+    SSL_set_mode(c.ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_set_read_ahead(c.ssl, 1);
+    const auto& host = cx.settings.url.host;
+    error_code addr_ec;
+    asio::ip::make_address(host, addr_ec);
+    const bool is_ip = !addr_ec;
+    if (!is_ip && !SSL_set_tlsext_host_name(c.ssl, host.c_str())) return failed;
+    if (cx.settings.verify_peer) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(c.ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                             : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+        if (!ok) return failed;
+    }
+    if (session) SSL_set_session(c.ssl, session);
+    return {};
+}
+
+asio::awaitable<error_code> handshake(const connection_context& cx, connection& c, exchange_info& info,
+                                      duration timeout) {
+    step_guard step(cx.watch, c, timeout);
+    error_code ec;
+    ERR_clear_error();
+    for (;;) {
+        const int r = SSL_connect(c.ssl);
+        const int kind = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c.ssl, r);
+        error_code failure;
+        if (kind != SSL_ERROR_NONE && kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
+            failure = ssl_failure(kind, c.tls);
+        ec = co_await flush_tls_output(c);  // our flight, or the alert that goes with a failure
+        if (failure) ec = failure;
+        if (ec || kind == SSL_ERROR_NONE) break;
+        if (kind == SSL_ERROR_WANT_READ && (ec = co_await read_tls_input(c))) break;
+    }
+    if (!step.finish()) {
+        ec = beast::error::timeout;
+        info.timed_out = true;
+        info.timeout = timeout_phase::tls_handshake;
+    }
+    co_return ec;
+}
+
+asio::awaitable<error_code> send_receive(const connection_context& cx, connection& c, const http_request& req,
+                                         http_response& resp, exchange_info& info, bool& keep) {
+    const auto& settings = cx.settings;
+    c.request_bytes.clear();
+    serialize_request(c.request_bytes, req, settings.url.base_path, settings.url.host_header, settings.user_agent);
+    if (error_code ec = co_await write_request(c)) co_return ec;
+    info.request_written = true;
+
+    response_sink parser(&settings.response_headers, req.method == "HEAD");
+    for (;;) {
+        error_code ec = parser.feed(c.rbuf.data(), c.rbegin, c.rend);
+        if (ec) co_return ec;
+        if (parser.is_done()) break;
+        if ((ec = make_read_room(c))) co_return ec;
+        bool eof = false;
+        if ((ec = co_await read_plaintext(c, info, eof))) co_return ec;
+        if (eof) {
+            // What Beast's read does: the end of a message delimited by the connection's end,
+            // a truncated message, or no message at all.
+            if (!parser.got_some()) co_return http::error::end_of_stream;
+            parser.put_eof(ec);
+            if (ec) co_return ec;
+            break;
+        }
+    }
+    info.response_started = true;
+    resp.status = parser.status;
+    resp.reason = std::move(parser.reason);
+    resp.headers = std::move(parser.headers);
+    resp.body = std::move(parser.body);
+    // A body delimited by the end of the connection leaves nothing to reuse, nor do bytes
+    // nobody asked for after the response.
+    resp.keep_alive = parser.keep_alive() && !parser.need_eof();
+    keep = resp.keep_alive && c.rbegin == c.rend && (!c.ssl || SSL_pending(c.ssl) == 0);
+    if (c.rbegin == c.rend) c.rbegin = c.rend = 0;
+    co_return error_code{};
+}
+
+void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
+                       std::string_view host_header, std::string_view user_agent) {
+    std::size_t need = req.method.size() + base_path.size() + req.target.size() + 64 + host_header.size() +
+                       user_agent.size() + req.body.size();
+    for (const auto& h : req.headers) need += h.name.size() + h.value.size() + 4;
+    out.reserve(out.size() + need);
+    out += req.method;
+    out += ' ';
+    out += base_path;
+    out += req.target;
+    out += " HTTP/1.1\r\n";
+    bool has_host = false;
+    for (const auto& h : req.headers) {
+        if (h.name.size() + 2 > 0xffff) throw std::length_error("field name too large");
+        if (h.value.size() + 2 > 0xffff) throw std::length_error("field value too large");
+        if (iequals(h.name, "host")) has_host = true;
+        if (iequals(h.name, "content-length")) continue;
+        out += h.name;
+        out += ": ";
+        out += trim_ows(h.value);
+        out += "\r\n";
+    }
+    if (!user_agent.empty()) {
+        if (user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
+        out += "User-Agent: ";
+        out += trim_ows(user_agent);
+        out += "\r\n";
+    }
+    if (!has_host) {
+        out += "Host: ";
+        out += trim_ows(host_header);
+        out += "\r\n";
+    }
+    const std::string_view m = req.method;
+    if (!req.body.empty()) {
+        char digits[24];
+        auto [end, dec] = std::to_chars(digits, digits + sizeof digits, req.body.size());
+        (void)dec;
+        out += "Content-Length: ";
+        out.append(digits, end);
+        out += "\r\n";
+    } else if (m == "PUT" || m == "POST" || m == "DELETE" || m == "OPTIONS") {
+        out += "Content-Length: 0\r\n";
+    }
+    out += "\r\n";
+    out += req.body;
+}
+
+}  // namespace iotjobs::detail
