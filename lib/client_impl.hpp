@@ -1,6 +1,7 @@
 // The shared state behind iotjobs::client and the attempt loop every operation runs.
 #pragma once
 
+#include "client/attempt_fsm.hpp"
 #include "credentials/cache.hpp"
 #include "credentials/provider.hpp"
 #include "http/connection_pool.hpp"
@@ -107,9 +108,16 @@ private:
     void unregister_op(op_node& n);
     void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
     std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
-    // The attempt loop behind execute() (which adds the per-call metrics and records).
+    // The attempt loop behind execute() (which adds the per-call metrics and records): performs
+    // the actions of an attempt_fsm.
     boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp,
                                                     diagnostics& diag);
+    // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
+    attempt_env make_attempt_env();
+    // The records (and the quota metric) of an attempt the machine judged.
+    void report_judgement(const operation_request& op, std::optional<request_identity>& id,
+                          const attempt_judgement& j, const http_response& resp,
+                          std::chrono::steady_clock::time_point sent_at);
     // A record about `op` (component "client", operation, identity decoded into `id` on first use).
     log_record request_record(log_level l, const operation_request& op, std::optional<request_identity>& id) const;
     // The per-attempt debug record, after an exchange (ec: transport error, else resp is the answer).
@@ -144,15 +152,15 @@ private:
     default_random_source rng_;
     adaptive_rate_limiter adaptive_;
     std::atomic<bool> adaptive_on_{false};
-    // steady_clock ticks of the latest multiplicative decrease of adaptive_ (see execute()).
+    // steady_clock ticks of the latest multiplicative decrease of adaptive_ (attempt_fsm).
     std::atomic<std::int64_t> adaptive_cut_{0};
     detail::clock_offset offset_;
+    attempt_counters counters_;
+    attempt_env env_;  // set last in the constructor
 
     std::mutex ops_mutex_;
     // Running operations (intrusive list through op_node::prev/next), for client::cancel().
     op_node* ops_head_ = nullptr;
-
-    std::atomic<std::uint64_t> requests_{0}, retries_{0}, throttled_{0};
 };
 
 error_code error_from_exception(std::exception_ptr ep) noexcept;
