@@ -406,14 +406,28 @@ TEST_CASE("attempt_fsm: diagnostics of a retried call") {
            {broke(boost::asio::error::connection_reset), backoff(500ms)},
            {fired(520ms), check()},
            {checked(), send(2)},
+           {broke(boost::asio::error::connection_reset), backoff(1000ms)},
+           {fired(1000ms), check()},
+           {checked(), send(3)},
            {answered(404, "ResourceNotFoundException"), done(service_errc::resource_not_found)}});
     CHECK(r.diag.http_status() == 404);
     CHECK(r.diag.aws_error_name() == "ResourceNotFoundException");
     CHECK(r.diag.request_id() == "req-1");
-    CHECK(r.diag.retry_wait() == 520ms);
-    // The reset came after the request was written: the first delete may have been applied.
+    CHECK(r.diag.retry_wait() == 1520ms);  // both backoffs, as long as they really took
+    // The resets came after the request was written: an earlier delete may have been applied.
     CHECK(r.diag.earlier_attempt_may_have_succeeded());
-    CHECK(w.quota.available() == 495);
+    CHECK(w.quota.available() == 490);
+
+    // A reset before the request was written cannot have been applied.
+    world w2({});
+    runner r2{w2};
+    r2.run({{started(), check()},
+            {checked(), send(1)},
+            {broke(boost::asio::error::connection_refused, 0ms, false, true), backoff(500ms)},
+            {fired(500ms), check()},
+            {checked(), send(2)},
+            {answered(404, "ResourceNotFoundException"), done(service_errc::resource_not_found)}});
+    CHECK_FALSE(r2.diag.earlier_attempt_may_have_succeeded());
 }
 
 TEST_CASE("attempt_fsm: a success refunds the quota the retry took") {
