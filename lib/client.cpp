@@ -1,8 +1,7 @@
-// iotjobs::client and the attempt loop shared by every operation.
+// iotjobs::client, and attempt_loop: the coroutine performing the attempt machine's actions for every operation.
 #include "client_impl.hpp"
 
 #include "credentials/redact.hpp"
-#include "diagnostics_access.hpp"
 #include "endpoint/endpoint.hpp"
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -16,7 +15,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
 
 #include <cstdlib>
 #include <optional>
