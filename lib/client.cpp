@@ -1,4 +1,4 @@
-// iotjobs::client, and attempt_loop: the coroutine performing the attempt machine's actions for every operation.
+// iotjobs::client, and attempt_loop: the coroutine that performs the attempt machine's actions.
 #include "client_impl.hpp"
 
 #include "credentials/redact.hpp"
