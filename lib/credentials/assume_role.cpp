@@ -45,7 +45,8 @@ std::string form_encode(std::string_view v) {
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
 
-// The endpoint URL configured for a service (AWS-BEHAVIOUR.md d.3, steps 2-5): AWS_ENDPOINT_URL_<ID>,
+// The endpoint URL configured for a service (botocore/configprovider.py, ConfiguredEndpointProvider;
+// AWS SDKs and Tools Reference Guide, "Service-specific endpoints"): AWS_ENDPOINT_URL_<ID>,
 // AWS_ENDPOINT_URL, the profile's [services] section, the profile's endpoint_url; all skipped with
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true. "" when none.
 error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
@@ -120,7 +121,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         return make_error_code(client_errc::credentials_error);
     };
     const std::string prof = p.name.empty() ? std::string("environment") : "profile " + p.name;
-    // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
+    // Region and endpoint (in configured_endpoint's order, for the service id "STS").
     std::string region = env_value(env_, "AWS_REGION");
     if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
     if (region.empty())

@@ -1,5 +1,6 @@
 // Container (ECS / EKS Pod Identity) and EC2 instance metadata (IMDSv2) credentials, over plain
-// HTTP to link-local or loopback addresses (credentials/http_fetch.hpp). AWS-BEHAVIOUR.md f.4, f.5.
+// HTTP to link-local or loopback addresses (credentials/http_fetch.hpp). As botocore does them:
+// botocore/credentials.py ContainerProvider, botocore/utils.py ContainerMetadataFetcher and IMDSFetcher.
 #include "credentials/http_fetch.hpp"
 #include "credentials/provider.hpp"
 

@@ -11,7 +11,7 @@
 
 namespace iotjobs::fake::detail {
 
-// Model patterns and lengths (iot-jobs-model.json).
+// Model patterns and lengths (the IoT service model, botocore/data/iot/2015-05-28/service-2.json).
 inline bool is_name_char(char c, bool allow_colon) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            (allow_colon && c == ':');
