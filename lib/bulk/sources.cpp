@@ -44,6 +44,7 @@
 // explanation in pull::invalid (no item). The same error is repeated by any later call. An input
 // *line* that cannot be used is an item with pull::invalid set (and never stops the run).
 #include "jobs/wire.hpp"
+#include "util/text.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
 #include <iotjobs/delete_job_execution.hpp>
@@ -333,17 +334,10 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Field parsing helpers
 
+using detail::iequals;  // util/text.hpp
+
 bool is_blank(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
 }
 
 // A fatal line as quoted in the source's error: at most max_raw_bytes, not cutting a UTF-8 sequence in two.

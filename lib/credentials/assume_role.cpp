@@ -5,6 +5,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/text.hpp"
 #include "sigv4/sigv4.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -22,11 +23,6 @@ namespace iotjobs::detail {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 std::string form_encode(std::string_view v) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -52,10 +48,10 @@ std::string where(const ini_value& v) { return v.file + " line " + std::to_strin
 error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
                                std::string_view config_key, std::string& url, std::string& source, std::string& why) {
     url.clear();
-    bool ignore = lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
+    bool ignore = to_lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
     if (const ini_value* v = p.get("ignore_configured_endpoint_urls");
         v && env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
-        ignore = lower(v->value) == "true";
+        ignore = to_lower(v->value) == "true";
     if (ignore) return {};
     const std::string var = "AWS_ENDPOINT_URL_" + std::string(id);
     if (url = env_value(env, var.c_str()); !url.empty()) {

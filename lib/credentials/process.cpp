@@ -4,6 +4,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -46,8 +47,9 @@ struct fd_guard {
     }
 };
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+// The process's stderr as quoted in an error: without its trailing line ends and blanks.
+std::string_view trimmed(std::string_view s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || is_blank(s.back()))) s.remove_suffix(1);
     return s;
 }
 
@@ -98,7 +100,7 @@ public:
             why = where + ": " + (*argv)[0] +
                   (WIFSIGNALED(status) ? " was killed by signal " + std::to_string(WTERMSIG(status))
                                        : " exited with status " + std::to_string(WEXITSTATUS(status)));
-            if (auto e = trimmed(stderr_text); !e.empty()) why += ": " + e;
+            if (auto e = trimmed(stderr_text); !e.empty()) why += ": " + std::string(e);
             co_return make_error_code(client_errc::credentials_error);
         }
         resolved_credentials r;

@@ -5,6 +5,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -23,17 +24,12 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 std::string describe(const error_code& ec) { return ec.message(); }
 
 // Hosts a container endpoint may be reached at over plain http (botocore's list plus the JS SDK's
 // 127.0.0.0/8): loopback, 169.254.170.2 (ECS), 169.254.170.23 and fd00:ec2::23 (EKS), localhost.
 bool allowed_container_host(const std::string& host) {
-    if (lower(host) == "localhost") return true;
+    if (to_lower(host) == "localhost") return true;
     error_code ec;
     const auto a = asio::ip::make_address(host, ec);
     if (ec) return false;
@@ -150,7 +146,7 @@ public:
     const char* name() const noexcept override { return "imds"; }
     bool nothing_to_do(std::string& why) override {
         const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr;
-        if (!d || lower(d) == "false") return false;
+        if (!d || to_lower(d) == "false") return false;
         why = "disabled by AWS_EC2_METADATA_DISABLED";
         return true;
     }
@@ -161,7 +157,7 @@ public:
             return make_error_code(client_errc::credentials_error);
         };
         // The JS SDK's rule: anything but "false" turns IMDS off (botocore: "true").
-        if (const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr; d && lower(d) != "false") {
+        if (const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr; d && to_lower(d) != "false") {
             why = "disabled by AWS_EC2_METADATA_DISABLED";
             co_return make_error_code(client_errc::no_credentials);
         }
@@ -188,7 +184,7 @@ public:
         std::string endpoint =
             setting("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint", endpoint_from);
         if (endpoint.empty()) {
-            const std::string mode = lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            const std::string mode = to_lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
                                                    "ec2_metadata_service_endpoint_mode", mode_from));
             if (mode.empty() || mode == "ipv4") endpoint = "http://169.254.169.254";
             else if (mode == "ipv6") endpoint = "http://[fd00:ec2::254]";
@@ -211,7 +207,7 @@ public:
             co_return make_error_code(client_errc::credentials_error);
         base.timeout = std::chrono::seconds(timeout_s);
         attempts_ = attempts;
-        v1_disabled_ = lower(setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", v1_from)) == "true";
+        v1_disabled_ = to_lower(setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", v1_from)) == "true";
         where_ = "IMDS at " + endpoint;
         if (base.host != host_ || base.port != port_) token_.clear();  // another endpoint: another token
         host_ = base.host;

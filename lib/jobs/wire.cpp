@@ -1,6 +1,8 @@
 // The pure wire layer of the IoT Jobs operations. See wire.hpp.
 #include "jobs/wire.hpp"
 
+#include "util/text.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -397,16 +399,6 @@ constexpr std::string_view generic_reason(unsigned status) noexcept {
     }
 }
 
-constexpr bool is_py_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
-}
-
-std::string_view strip_ascii_space(std::string_view s) noexcept {
-    while (!s.empty() && is_py_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_py_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 // A string member of the error body, or nullopt (missing, null, not a string).
 std::optional<std::string_view> string_member(const json::object* obj, std::string_view key) {
     if (!obj) return std::nullopt;
@@ -649,7 +641,7 @@ parsed_error parse_error_response(unsigned status, std::string_view reason,
 
         // 1. Generic (proxy/load balancer) answers.
         if (status >= 500) {
-            const std::string_view stripped = strip_ascii_space(body);
+            const std::string_view stripped = trim_space(body);
             if (stripped.empty() || stripped.starts_with("<html>")) {
                 e.code = status_text;
                 e.message = std::string(reason.empty() ? generic_reason(status) : reason);

@@ -9,6 +9,8 @@
 // algorithm on every call, which costs more than the hashing itself for inputs this small.
 #include "sigv4/sigv4.hpp"
 
+#include "util/text.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -226,17 +228,10 @@ private:
     std::size_t size_ = 0;
 };
 
-constexpr unsigned char ascii_lower(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
-}
+using detail::iequals;  // util/text.hpp
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
+constexpr unsigned char ascii_lower(unsigned char c) noexcept {
+    return static_cast<unsigned char>(detail::ascii_lower(static_cast<char>(c)));
 }
 
 // <0, 0, >0 comparing the lowercase forms.
@@ -287,11 +282,7 @@ constexpr space_table spaces{};
 
 constexpr bool is_space(char c) noexcept { return spaces.v[static_cast<unsigned char>(c)]; }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
+std::string_view trim(std::string_view s) noexcept { return detail::trim_if(s, is_space); }
 
 // Trimmed, every run of whitespace (folded lines included) replaced by one space.
 // Writes at most v.size() bytes.
