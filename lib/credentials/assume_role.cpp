@@ -162,12 +162,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
 
     const std::string what = "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
     http_fetch_response resp;
-    error_code ec;
-    for (int attempt = 1; attempt <= 3; ++attempt) {
-        resp = {};
-        ec = co_await http_fetch(req, resp);
-        if (!ec && resp.status < 500) break;
-    }
+    const error_code ec = co_await http_fetch_retrying(req, resp);
     if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
     if (resp.status != 200) {
         co_return fail(what + ": HTTP " + std::to_string(resp.status) + sts_error_summary(resp.body));
@@ -186,40 +181,25 @@ bool is_assume_role_profile(const profile_settings& p) {
            p.get("credential_source");
 }
 
-class assume_role_provider final : public credentials_provider {
+class assume_role_provider final : public profile_driven_provider {
 public:
-    assume_role_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "assume-role"; }
-
-    bool nothing_to_do(std::string& why) override {
-        try {
-            profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (is_assume_role_profile(p)) return false;
-            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
-            return true;
-        } catch (const std::system_error&) {
-            return false;  // async_get reports it
-        }
-    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            why = e.what();
-            co_return make_error_code(client_errc::credentials_error);
-        }
-        if (!is_assume_role_profile(p)) {
-            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
-            co_return make_error_code(client_errc::no_credentials);
-        }
+        if (error_code ec = load(p, why)) co_return ec;
         std::set<std::string> visited{p.name};
         error_code ec = co_await assume(p, visited, out, why);
         co_return ec;
     }
 
 private:
+    bool applies(const profile_settings& p) const override { return is_assume_role_profile(p); }
+    const char* lacks() const noexcept override {
+        return " has no role_arn with a source_profile or credential_source";
+    }
+
     static error_code fail(std::string& why, std::string msg) {
         why = std::move(msg);
         return make_error_code(client_errc::credentials_error);
@@ -312,9 +292,6 @@ private:
         error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
         co_return ec;
     }
-
-    std::string profile_;
-    env_lookup env_;
 };
 
 // Web identity: AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME, else the
@@ -413,21 +390,10 @@ std::string sha1_hex(std::string_view s) {
     return out;
 }
 
-class sso_provider final : public credentials_provider {
+class sso_provider final : public profile_driven_provider {
 public:
-    sso_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "sso"; }
-
-    bool nothing_to_do(std::string& why) override {
-        try {
-            profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (is_sso_profile(p)) return false;
-            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
-            return true;
-        } catch (const std::system_error&) {
-            return false;
-        }
-    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         const auto fail = [&](std::string msg) {
@@ -435,15 +401,7 @@ public:
             return make_error_code(client_errc::credentials_error);
         };
         profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            co_return fail(e.what());
-        }
-        if (!is_sso_profile(p)) {
-            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
-            co_return make_error_code(client_errc::no_credentials);
-        }
+        if (error_code ec = load(p, why)) co_return ec;
         std::map<std::string, std::string> cfg;
         for (const char* k : {"sso_start_url", "sso_region", "sso_account_id", "sso_role_name"})
             if (const ini_value* v = p.get(k)) cfg[k] = v->value;
@@ -503,12 +461,7 @@ public:
         const std::string what = "SSO GetRoleCredentials (profile " + p.name + ", role " + cfg["sso_role_name"] +
                                  ", account " + cfg["sso_account_id"] + ", " + req.host + ":" + req.port + ")";
         http_fetch_response resp;
-        error_code ec;
-        for (int attempt = 1; attempt <= 3; ++attempt) {
-            resp = {};
-            ec = co_await http_fetch(req, resp);
-            if (!ec && resp.status < 500) break;
-        }
+        const error_code ec = co_await http_fetch_retrying(req, resp);
         if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
         if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
@@ -519,8 +472,8 @@ public:
     }
 
 private:
-    std::string profile_;
-    env_lookup env_;
+    bool applies(const profile_settings& p) const override { return is_sso_profile(p); }
+    const char* lacks() const noexcept override { return " has no sso_account_id / sso_role_name"; }
 };
 
 }  // namespace
