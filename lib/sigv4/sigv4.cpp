@@ -471,12 +471,10 @@ void put_sorted(cursor& out, query_param* first, query_param* last) {
 // Every byte of a name or value becomes at most 3; a parameter without '=' gains one.
 constexpr std::size_t canonical_query_bound(std::size_t n) noexcept { return 4 * n; }
 
-void put_canonical_query(cursor& out, std::string_view query) {
-    if (query.empty()) return;
-    // Fast path: every name and value is already in canonical form (only unreserved bytes),
-    // so the pairs are slices of the query itself.
-    small_vec<query_param, 16> params;
-    bool simple = true;
+// Calls f(name, value) for each non-empty '&'-separated parameter of `query`, in order (value
+// empty when the parameter has no '='), until f returns false. False when f stopped it.
+template <class F>
+bool for_each_query_param(std::string_view query, F f) {
     std::size_t start = 0;
     for (;;) {
         const std::size_t end = query.find('&', start);
@@ -484,18 +482,24 @@ void put_canonical_query(cursor& out, std::string_view query) {
         const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
         if (!piece.empty()) {
             const std::size_t eq = piece.find('=');
-            query_param p;
-            p.name = piece.substr(0, eq);
-            p.value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-            if (!all_unreserved(p.name) || !all_unreserved(p.value)) {
-                simple = false;
-                break;
-            }
-            params.push_back(p);
+            if (!f(piece.substr(0, eq), eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1)))
+                return false;
         }
-        if (last) break;
+        if (last) return true;
         start = end + 1;
     }
+}
+
+void put_canonical_query(cursor& out, std::string_view query) {
+    if (query.empty()) return;
+    // Fast path: every name and value is already in canonical form (only unreserved bytes),
+    // so the pairs are slices of the query itself.
+    small_vec<query_param, 16> params;
+    const bool simple = for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+        if (!all_unreserved(name) || !all_unreserved(value)) return false;
+        params.push_back(query_param{name, value});
+        return true;
+    });
     if (simple) {
         put_sorted(out, params.begin(), params.end());
         return;
@@ -508,25 +512,17 @@ void put_canonical_query(cursor& out, std::string_view query) {
     std::string scratch(3 * query.size(), '\0');
     cursor sc{scratch.data()};
     std::vector<span_pair> spans;
-    start = 0;
-    for (;;) {
-        const std::size_t end = query.find('&', start);
-        const bool last = end == std::string_view::npos;
-        const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
-        if (!piece.empty()) {
-            const std::size_t eq = piece.find('=');
-            const auto at = [&] { return static_cast<std::size_t>(sc.p - scratch.data()); };
-            span_pair sp{};
-            sp.name_begin = at();
-            put_reencoded(sc, piece.substr(0, eq));
-            sp.name_end = at();
-            if (eq != std::string_view::npos) put_reencoded(sc, piece.substr(eq + 1));
-            sp.value_end = at();
-            spans.push_back(sp);
-        }
-        if (last) break;
-        start = end + 1;
-    }
+    const auto at = [&] { return static_cast<std::size_t>(sc.p - scratch.data()); };
+    for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+        span_pair sp{};
+        sp.name_begin = at();
+        put_reencoded(sc, name);
+        sp.name_end = at();
+        put_reencoded(sc, value);
+        sp.value_end = at();
+        spans.push_back(sp);
+        return true;
+    });
     std::vector<query_param> all;
     all.reserve(spans.size());
     const std::string_view buf = scratch;
