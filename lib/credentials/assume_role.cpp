@@ -222,75 +222,98 @@ private:
             co_return fail(why, prof + " (" + where(*role_arn) + ") has role_arn but neither source_profile nor credential_source");
 
         resolved_credentials source;
-        if (credential_source) {
-            const std::string kind = credential_source->value;
-            std::unique_ptr<credentials_provider> sp;
-            if (kind == "Environment") sp = make_environment_provider(env_);
-            else if (kind == "EcsContainer") sp = make_container_provider(env_);
-            else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
-            else
-                co_return fail(why, prof + " (" + where(*credential_source) + "): credential_source must be Environment, "
-                                    "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
-            std::string swhy;
-            error_code ec;
-            if (sp->synchronous()) ec = sp->get(source, swhy);
-            else ec = co_await sp->async_get(source, swhy);
-            if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
-        } else {
-            const std::string& sname = source_profile->value;
-            profile_settings sp;
-            try {
-                sp = load_profile(sname, "source_profile of " + prof, env_);
-            } catch (const std::system_error& e) {
-                co_return fail(why, e.what());
-            }
-            if (sp.get("role_arn") && sname != p.name) {
-                if (!visited.insert(sname).second)
-                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
-                                            " makes a cycle of assume-role profiles");
-                error_code ec = co_await assume(sp, visited, source, why);
-                if (ec) co_return ec;
-            } else {
-                auto key = [&](const char* k) -> const ini_value* {
-                    auto it = sp.credential_values.find(k);
-                    return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
-                };
-                const ini_value* akid = key("aws_access_key_id");
-                const ini_value* secret = key("aws_secret_access_key");
-                if (akid && secret) {
-                    source.value.access_key_id = akid->value;
-                    source.value.secret_access_key = secret->value;
-                    const ini_value* token = key("aws_session_token");
-                    if (token) source.value.session_token = token->value;
-                } else if (sp.get("credential_process")) {
-                    auto proc = make_process_provider(sname, env_);
-                    std::string pwhy;
-                    if (error_code pec = co_await proc->async_get(source, pwhy))
-                        co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
-                } else {
-                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
-                                            " has no aws_access_key_id / aws_secret_access_key nor credential_process "
-                                            "(static keys, credential_process or another role_arn can be a source)");
-                }
-            }
+        error_code sec = credential_source ? co_await from_credential_source(prof, *credential_source, source, why)
+                                           : co_await from_source_profile(p, *source_profile, visited, source, why);
+        if (sec) co_return sec;
+        std::string body;
+        if (error_code bec = assume_role_body(p, role_arn->value, body, why)) co_return bec;
+        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
+        co_return ec;
+    }
+
+    // The credentials named by credential_source (Environment, EcsContainer, Ec2InstanceMetadata).
+    asio::awaitable<error_code> from_credential_source(const std::string& prof, const ini_value& credential_source,
+                                                       resolved_credentials& source, std::string& why) {
+        const std::string kind = credential_source.value;
+        std::unique_ptr<credentials_provider> sp;
+        if (kind == "Environment") sp = make_environment_provider(env_);
+        else if (kind == "EcsContainer") sp = make_container_provider(env_);
+        else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
+        else
+            co_return fail(why, prof + " (" + where(credential_source) + "): credential_source must be Environment, "
+                                "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
+        std::string swhy;
+        error_code ec;
+        if (sp->synchronous()) ec = sp->get(source, swhy);
+        else ec = co_await sp->async_get(source, swhy);
+        if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
+        co_return error_code{};
+    }
+
+    // The credentials of source_profile: another role (chained; a cycle is refused), its static
+    // keys, or its credential_process.
+    asio::awaitable<error_code> from_source_profile(const profile_settings& p, const ini_value& source_profile,
+                                                    std::set<std::string>& visited, resolved_credentials& source,
+                                                    std::string& why) {
+        const std::string prof = "profile " + p.name;
+        const std::string& sname = source_profile.value;
+        profile_settings sp;
+        try {
+            sp = load_profile(sname, "source_profile of " + prof, env_);
+        } catch (const std::system_error& e) {
+            co_return fail(why, e.what());
         }
-        std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                                       std::chrono::system_clock::now().time_since_epoch())
-                                                                       .count());
+        if (sp.get("role_arn") && sname != p.name) {
+            if (!visited.insert(sname).second)
+                co_return fail(why, prof + " (" + where(source_profile) + "): source_profile " + sname +
+                                        " makes a cycle of assume-role profiles");
+            co_return co_await assume(sp, visited, source, why);
+        }
+        auto key = [&](const char* k) -> const ini_value* {
+            auto it = sp.credential_values.find(k);
+            return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+        };
+        const ini_value* akid = key("aws_access_key_id");
+        const ini_value* secret = key("aws_secret_access_key");
+        if (akid && secret) {
+            source.value.access_key_id = akid->value;
+            source.value.secret_access_key = secret->value;
+            const ini_value* token = key("aws_session_token");
+            if (token) source.value.session_token = token->value;
+        } else if (sp.get("credential_process")) {
+            auto proc = make_process_provider(sname, env_);
+            std::string pwhy;
+            if (error_code pec = co_await proc->async_get(source, pwhy))
+                co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
+        } else {
+            co_return fail(why, prof + " (" + where(source_profile) + "): source_profile " + sname +
+                                    " has no aws_access_key_id / aws_secret_access_key nor credential_process "
+                                    "(static keys, credential_process or another role_arn can be a source)");
+        }
+        co_return error_code{};
+    }
+
+    // The AssumeRole request body: role, session name, external_id, duration_seconds.
+    static error_code assume_role_body(const profile_settings& p, const std::string& role_arn, std::string& body,
+                                       std::string& why) {
+        std::string session =
+            "iotjobs-session-" +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
         if (const ini_value* v = p.get("role_session_name")) session = v->value;
-        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn->value) +
-                           "&RoleSessionName=" + form_encode(session);
+        body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+               "&RoleSessionName=" + form_encode(session);
         if (const ini_value* v = p.get("external_id")) body += "&ExternalId=" + form_encode(v->value);
         if (const ini_value* v = p.get("duration_seconds")) {
             try {
                 profile_positive(p, "duration_seconds", *v);
             } catch (const std::system_error& e) {
-                co_return fail(why, e.what());
+                return fail(why, e.what());
             }
             body += "&DurationSeconds=" + v->value;
         }
-        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
-        co_return ec;
+        return {};
     }
 };
 
