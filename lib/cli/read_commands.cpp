@@ -260,14 +260,7 @@ private:
 };
 
 int call_runner::run(std::function<asio::awaitable<int>(client&)> body) {
-    client_config cfg = rc_.config;
-    if (ctx_.log.enabled()) {
-        cfg.level = log_level::debug;
-        cfg.structured_log = ctx_.log.record_sink("client");
-    }
-    if (!cfg.verify_peer)
-        ctx_.err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n"
-                 << std::flush;
+    client_config cfg = command_client_config(rc_, ctx_.log, ctx_.err);
     std::optional<int> code;
     asio::cancellation_signal cancel;
     asio::io_context ioc(1);
