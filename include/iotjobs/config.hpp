@@ -30,7 +30,7 @@ struct retry_config {
     unsigned quota_capacity = 500;           // retry quota (token bucket); 0 disables the quota
     // Base of the full-jitter exponential backoff: the retry after attempt n waits
     // rand[0,1) * min(base_delay * 2^(n-1), max_backoff). 1 s as botocore's standard mode
-    // (AWS-BEHAVIOUR.md e.2) for every retryable kind; clock-skew retries never wait.
+    // (botocore/retries/standard.py) for every retryable kind; clock-skew retries never wait.
     // Lower it for latency-sensitive callers or tests; truncated to milliseconds.
     duration base_delay = std::chrono::seconds(1);
 };

@@ -23,8 +23,8 @@ namespace iotjobs {
 // calls a constructor. GCC 12 destroys an *aggregate*-initialised temporary with non-trivial
 // members twice when it is created inside a co_await expression (a double free); a temporary made
 // by a constructor is destroyed once (test/asan/brace_init_requests.cpp runs every request type in
-// that shape under AddressSanitizer). The parameters take the fields in declaration order, as
-// aggregate initialisation did; designated initialisers are not available.
+// that shape under AddressSanitizer). The parameters take the fields in declaration order, the
+// order brace initialisation of the aggregate would; designated initialisers are not available.
 struct delete_job_execution_request {
     std::string thing_name;               // 1-128 chars of [a-zA-Z0-9:_-]
     std::string job_id;                   // 1-64 chars of [a-zA-Z0-9_-]

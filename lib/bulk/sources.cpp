@@ -44,6 +44,7 @@
 // explanation in pull::invalid (no item). The same error is repeated by any later call. An input
 // *line* that cannot be used is an item with pull::invalid set (and never stops the run).
 #include "jobs/wire.hpp"
+#include "util/text.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
 #include <iotjobs/delete_job_execution.hpp>
@@ -333,17 +334,10 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Field parsing helpers
 
+using detail::iequals;  // util/text.hpp
+
 bool is_blank(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
 }
 
 // A fatal line as quoted in the source's error: at most max_raw_bytes, not cutting a UTF-8 sequence in two.
@@ -610,6 +604,51 @@ private:
 
     // Returns false for a line that is not an item at all (a purge verification line), else true
     // (problems_ says whether the item is valid).
+    // A report's invalid_input line fed back as input: invalid again, with the original input
+    // carried on.
+    void report_invalid_input_line(const json::object& o) {
+        constexpr std::string_view head = "an invalid_input line of a report, not an item";
+        std::string m(head);
+        if (const json::value* why = o.if_contains("message"); why && why->is_string()) {
+            std::string_view w(why->as_string().data(), why->as_string().size());
+            if (w.starts_with("line ")) {  // "line N: ..." of the run that wrote it
+                const auto colon = w.find(": ");
+                if (colon != std::string_view::npos) w.remove_prefix(colon + 2);
+            }
+            if (w.starts_with(head))
+                m = std::string(w);  // fed back more than once: the same words, not nested
+            else if (!w.empty())
+                m += " (it was: " + std::string(w) + ")";
+        }
+        problems_.push_back(std::move(m));
+        if (const json::value* in = o.if_contains("input"); in && in->is_string())
+            original_input_.emplace(in->as_string().data(), in->as_string().size());
+    }
+
+    // A JSON row's executionNumber (`m` null when missing): an integer, or a string of digits.
+    void read_execution_number(const json::value* m, std::int64_t& out) {
+        std::string what;
+        if (!m) {
+            problems_.push_back("executionNumber is missing");
+        } else if (const std::int64_t* i = m->if_int64()) {
+            out = *i;
+        } else if (const std::uint64_t* u = m->if_uint64()) {
+            // Boost.JSON keeps integers that fit in int64 as int64: this one is past INT64_MAX.
+            problems_.push_back("executionNumber " + std::to_string(*u) +
+                                " is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                                "(out of the signed 64-bit range)");
+        } else if (m->is_double()) {
+            problems_.push_back(
+                "executionNumber is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                "(a number with a fraction or an exponent, or beyond 64 bits, is not exact)");
+        } else if (const json::string* s = m->if_string()) {
+            if (!detail::parse_execution_number(std::string_view(s->data(), s->size()), out, &what))
+                problems_.push_back(std::move(what));
+        } else {
+            problems_.push_back("executionNumber must be an integer or a string of decimal digits");
+        }
+    }
+
     bool parse_json_row(std::string_view line, delete_job_execution_request& req) {
         unsigned char scratch[2048];
         json::monotonic_resource mr(scratch, sizeof scratch);
@@ -626,23 +665,7 @@ private:
         }
         if (o->contains("verify")) return false;
         if (const json::value* oc = o->if_contains("outcome"); oc && oc->is_string() && oc->as_string() == "invalid_input") {
-            // A report's invalid_input line: invalid again, with the original input carried on.
-            constexpr std::string_view head = "an invalid_input line of a report, not an item";
-            std::string m(head);
-            if (const json::value* why = o->if_contains("message"); why && why->is_string()) {
-                std::string_view w(why->as_string().data(), why->as_string().size());
-                if (w.starts_with("line ")) {  // "line N: ..." of the run that wrote it
-                    const auto colon = w.find(": ");
-                    if (colon != std::string_view::npos) w.remove_prefix(colon + 2);
-                }
-                if (w.starts_with(head))
-                    m = std::string(w);  // fed back more than once: the same words, not nested
-                else if (!w.empty())
-                    m += " (it was: " + std::string(w) + ")";
-            }
-            problems_.push_back(std::move(m));
-            if (const json::value* in = o->if_contains("input"); in && in->is_string())
-                original_input_.emplace(in->as_string().data(), in->as_string().size());
+            report_invalid_input_line(*o);
             return true;
         }
         for (const auto& kv : *o) {
@@ -671,26 +694,7 @@ private:
         required_string(f_thing, req.thing_name, detail::validate_thing_name);
         required_string(f_job, req.job_id, detail::validate_job_id);
 
-        if (const json::value* m = member(f_exec); !m) {
-            problems_.push_back("executionNumber is missing");
-        } else if (const std::int64_t* i = m->if_int64()) {
-            req.execution_number = *i;
-        } else if (const std::uint64_t* u = m->if_uint64()) {
-            // Boost.JSON keeps integers that fit in int64 as int64: this one is past INT64_MAX.
-            problems_.push_back("executionNumber " + std::to_string(*u) +
-                                " is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
-                                "(out of the signed 64-bit range)");
-        } else if (m->is_double()) {
-            problems_.push_back(
-                "executionNumber is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
-                "(a number with a fraction or an exponent, or beyond 64 bits, is not exact)");
-        } else if (const json::string* s = m->if_string()) {
-            if (!detail::parse_execution_number(std::string_view(s->data(), s->size()), req.execution_number, &what))
-                problems_.push_back(std::move(what));
-        } else {
-            problems_.push_back("executionNumber must be an integer or a string of decimal digits");
-        }
-
+        read_execution_number(member(f_exec), req.execution_number);
         if (const json::value* m = member(f_force)) {
             if (const bool* b = m->if_bool()) {
                 req.force = *b;

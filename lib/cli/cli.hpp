@@ -281,6 +281,10 @@ int delete_job_execution_command(const command_context& ctx);
 // (no region, a CA bundle that cannot be loaded, ...), 255 otherwise.
 failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log);
 
+// The client settings of a command: the resolved configuration, with the debug log as the client's
+// structured log when --debug is on; warns on `err` when the peer is not verified.
+client_config command_client_config(const resolved_configuration& rc, debug_log& log, std::ostream& err);
+
 // bulk-delete and purge (bulk.cpp).
 int bulk_delete_command(const command_context& ctx);
 int purge_command(const command_context& ctx);

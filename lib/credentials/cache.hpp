@@ -2,7 +2,8 @@
 // container, IMDS): refreshed ahead of expiry, one fetch for all waiters (single flight), the old
 // credentials kept while they are valid and a refresh fails, re-resolution once they expired.
 //
-// Timing (AWS-BEHAVIOUR.md f.6; windows measured back from Expiration):
+// Timing (botocore/credentials.py RefreshableCredentials; the JS SDK v3's credentialsTreatedAsExpired;
+// windows measured back from Expiration):
 //  - advisory window, 15 min minus a jitter of up to 5 min (botocore's advisory 15 min, the JS
 //    SDK's 5 min jitter): the first caller inside it starts a refresh in the background; every
 //    caller keeps signing with the current set without waiting;

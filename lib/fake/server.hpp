@@ -79,7 +79,7 @@ execution make_execution(std::string thing_name, std::string job_id, std::int64_
 std::vector<execution> parse_seed_json(std::string_view json);
 
 // --generate: execution i (1..count) is thing-<i> / job-<i % jobs> / executionNumber i, the
-// layout of ../shared/peers drivers. Status drawn from `status_mix` weights with `random_seed`.
+// layout bench/ drives. Status drawn from `status_mix` weights with `random_seed`.
 struct generate_options {
     std::uint64_t count = 0;
     std::uint64_t jobs = 100;

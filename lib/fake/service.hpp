@@ -115,8 +115,25 @@ private:
     bool authenticate(const request_in& req, std::string_view path, std::string_view query, plan& p);
     bool take_token(operation op);
     void roll_faults(plan& p);
+    friend struct admin_routes;  // service.cpp: the /_fake/ admin handlers
+    // GET /_fake/executions: the live executions that match, at most `limit`.
+    struct execution_filter {
+        std::string thing, job;
+        std::optional<execution_status> status;
+        std::uint64_t limit = UINT64_MAX;
+    };
     void handle_admin(const request_in& req, std::string_view path, std::string_view query, std::string& out);
+    std::string executions_json(const execution_filter& f) const;
+    // The operations: execute() routes each request to one of these through a table.
+    struct call;
     void execute(const request_in& req, const plan& p, std::string_view query, std::string& out);
+    void delete_execution(call& c);
+    void list_executions(call& c);
+    void describe_execution(call& c);
+    void cancel_execution(call& c);
+    void unknown_operation(call& c);
+    std::string list_page(const plan& p, const std::vector<const record*>& items,
+                          const std::optional<cursor>& next) const;
     void write_error(std::string& out, outcome o, std::string_view message, bool keep_alive, operation op);
     void write_ok(std::string& out, std::string_view body, bool keep_alive, operation op, bool close = false);
     void write_raw(std::string& out, int status, std::string_view reason, std::string_view error_type,

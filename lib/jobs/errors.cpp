@@ -87,8 +87,8 @@ struct name_mapping {
     service_errc code;
 };
 
-// Names from the IoT model, the common auth errors and every throttling code botocore's
-// standard retry mode knows (AWS-BEHAVIOUR.md a.1, e.2).
+// Names from the IoT model (botocore/data/iot/2015-05-28/service-2.json), the common auth errors
+// and every throttling code botocore's standard retry mode knows (botocore/retries/standard.py).
 constexpr std::array<name_mapping, 32> name_table{{
     {"InvalidRequestException", service_errc::invalid_request},
     {"InvalidStateTransitionException", service_errc::invalid_state_transition},

@@ -15,8 +15,7 @@ namespace iotjobs::detail {
 using steady_time_point = std::chrono::steady_clock::time_point;
 using steady_duration = std::chrono::steady_clock::duration;
 
-// AWS SDK adaptive retry mode (AWS-BEHAVIOUR.md e.4; botocore retries/adaptive.py,
-// throttling.py, bucket.py):
+// AWS SDK adaptive retry mode (botocore/retries/adaptive.py, throttling.py, bucket.py):
 //  - a token bucket that stays off (acquire returns 0) until the first throttling response;
 //  - the response rate measured in 0.5 s buckets, smoothed by an EMA (factor 0.8);
 //  - CUBIC: on throttle W_max = measured rate (once enabled: min(measured, fill rate)) and the

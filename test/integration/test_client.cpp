@@ -270,11 +270,9 @@ TEST_CASE("per-operation cancellation: operation_aborted, the client stays usabl
                                   }));
     asio::steady_timer t(ctx, std::chrono::milliseconds(200));
     t.async_wait([&](error_code) { sig.emit(asio::cancellation_type::terminal); });
-    auto started = std::chrono::steady_clock::now();
     ctx.run_for(std::chrono::seconds(10));
     CHECK(done);
     CHECK(result == asio::error::operation_aborted);
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 
     iotjobs::diagnostics diag;
     CHECK(!run_delete(ctx, c, {"thing-2", "job-1", 2, {}, {}}, diag));

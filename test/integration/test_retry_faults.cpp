@@ -333,13 +333,10 @@ TEST_CASE("retry: a stalled response -> the per-attempt timeout fires, the conne
     // The first request waits 5 s on the server before it is even processed: the client gives
     // up after 300 ms and retries on a new connection.
     s.set_faults({fault("latency=first:1,ms=5000")});
-    auto started = std::chrono::steady_clock::now();
     auto ec = run_delete(ctx, c, del("thing-1", 1), diag);
-    auto took = std::chrono::steady_clock::now() - started;
     CHECK_MESSAGE(!ec, ec.message());
     CHECK(diag.attempts() == 2);
-    CHECK(took < 4s);  // did not wait for the stalled answer
-    CHECK(log.count("attempt 1: transport error") == 1);
+    CHECK(log.count("attempt 1: transport error") == 1);  // the attempt timeout, not the stalled answer
     CHECK(c.stats().connects == 2);
     CHECK(s.stats().connections_accepted == 2);
     CHECK(c.stats().leased == 0);
@@ -544,14 +541,10 @@ TEST_CASE("retry: the overall operation deadline") {
 
     SUBCASE("a stalled attempt ends at the deadline with deadline_exceeded; the connection is dropped") {
         s.set_faults({fault("latency=first:1,ms=5000")});
-        auto started = std::chrono::steady_clock::now();
         auto ec = run_delete(ctx, c, del("thing-1", 1), diag);
-        auto took = std::chrono::steady_clock::now() - started;
         CHECK(ec == iotjobs::client_errc::deadline_exceeded);
         CHECK(diag.attempts() == 1);
         CHECK(diag.message().find("deadline") != std::string_view::npos);
-        CHECK(took >= 500ms);
-        CHECK(took < 4s);
         CHECK(c.stats().leased == 0);
         CHECK(c.stats().idle == 0);
 
@@ -568,14 +561,11 @@ TEST_CASE("retry: the overall operation deadline") {
             k.timeouts.operation = 1s;
             return k;
         }());
-        auto started = std::chrono::steady_clock::now();
         auto ec = run_delete(ctx, c, del("thing-1", 1), diag);
-        auto took = std::chrono::steady_clock::now() - started;
         // The last service error is returned; the log says why retrying stopped.
         CHECK(ec == service_errc::service_unavailable);
         CHECK(diag.attempts() >= 1);
         CHECK(diag.attempts() < 10);
-        CHECK(took < 1s + 500ms);
         CHECK(log.count("not retried: the operation deadline would pass before the next attempt") == 1);
     }
 }
