@@ -2,6 +2,7 @@
 // shared config files (endpoint/profile.hpp).
 #include "endpoint/endpoint.hpp"
 #include "endpoint/profile.hpp"
+#include "util/system_error.hpp"
 
 #include <iotjobs/config.hpp>
 #include <iotjobs/error.hpp>
@@ -32,9 +33,9 @@ bool env_true(const char* name) {
     if (v == "true") return true;
     bad(std::string(name) + " must be true or false, got \"" + env(name) + "\"");
 }
-}  // namespace
 
-client_config config_from_environment(client_config base) {
+// config_from_environment's body (throws std::system_error).
+client_config resolve_from_environment(client_config base) {
     const detail::profile_settings prof =
         detail::load_profile(base.profile, "client_config.profile", [](const char* n) { return std::getenv(n); });
 
@@ -123,6 +124,16 @@ client_config config_from_environment(client_config base) {
         else detail::throw_profile_error(prof, "retry_mode", *pv, "expected standard, adaptive or legacy");
     }
     return base;
+}
+
+}  // namespace
+
+client_config config_from_environment(client_config base) {
+    try {
+        return resolve_from_environment(std::move(base));
+    } catch (const std::system_error& e) {
+        detail::rethrow_as_system_error(e);
+    }
 }
 
 }  // namespace iotjobs
