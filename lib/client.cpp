@@ -3,6 +3,7 @@
 
 #include "credentials/redact.hpp"
 #include "endpoint/endpoint.hpp"
+#include "util/system_error.hpp"
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -24,8 +25,11 @@ namespace iotjobs {
 
 namespace asio = boost::asio;
 
-client::client(asio::any_io_executor ex, client_config cfg)
-    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg))) {}
+client::client(asio::any_io_executor ex, client_config cfg) try
+    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg))) {
+} catch (const std::system_error& e) {
+    detail::rethrow_as_system_error(e);
+}
 client::~client() = default;
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
@@ -222,16 +226,32 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     out.body = op.body;
 }
 
+namespace {
+// The 2xx body read into the operation's result; a body that cannot be read fails the call.
+error_code read_body(const operation_request& op, const http_response& resp, diagnostics& diag,
+                     const client_impl::body_reader* read) {
+    if (!read) return {};
+    std::string what;
+    error_code ec = (*read)(resp.body, what);
+    if (ec) access::message(diag) = "cannot parse the " + std::string(op.operation_name) + " response: " + what;
+    return ec;
+}
+}  // namespace
+
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
-                                                 diagnostics& diag) {
+                                                 diagnostics& diag, const body_reader* read) {
     const bool measure = cfg_.metrics;
     const bool logged = logging(log_level::error);  // the closing record may be an error
-    if (!measure && !logged) co_return co_await attempt_loop(op, resp, diag);
+    if (!measure && !logged) {
+        const error_code ec = co_await attempt_loop(op, resp, diag);
+        co_return ec ? ec : read_body(op, resp, diag, read);
+    }
     const auto start = std::chrono::steady_clock::now();
     if (measure) metrics_.started();
     error_code ec;
     try {
         ec = co_await attempt_loop(op, resp, diag);
+        if (!ec) ec = read_body(op, resp, diag, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
         if (measure)
             metrics_.finished(operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),

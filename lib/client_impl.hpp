@@ -33,6 +33,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <mutex>
 #include <string>
@@ -68,9 +69,15 @@ public:
     const client_config& config() const noexcept { return cfg_; }
     const endpoint_url& endpoint() const noexcept { return url_; }
 
-    // Runs one operation: credentials, signing, attempts with retries. On success `resp` holds
-    // the 2xx response. Fills `diag` either way.
-    boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag);
+    // Reads a 2xx body into an operation's result (list, describe); an error, with `what` saying
+    // why, fails the call.
+    using body_reader = std::function<error_code(std::string_view body, std::string& what)>;
+
+    // Runs one operation: credentials, signing, attempts with retries, then `read` (when given)
+    // on the 2xx body. On success `resp` holds the 2xx response. Fills `diag` either way. The
+    // call is counted in the metrics and logged as it ends: a body `read` rejects is a failure.
+    boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag,
+                                               const body_reader* read = nullptr);
 
     // Starts `make_body(node)` as a coroutine on the client's executor and completes `handler`
     // with its error code and `*values`, forwarding the handler's cancellation and honouring

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iotjobs/client.hpp>
+#include <iotjobs/detail/operation_glue.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/job_execution.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iotjobs {
@@ -153,30 +155,54 @@ using bulk_outcome_handler = std::function<void(const bulk_outcome&)>;
 using bulk_signature = void(error_code, bulk_summary);
 
 namespace detail {
-void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
-                              bulk_outcome_handler on_outcome,
-                              boost::asio::any_completion_handler<bulk_signature> handler);
-}
+// What bulk_delete passes to its compiled body (the operation's "request").
+struct bulk_call {
+    bulk_source* source = nullptr;
+    bulk_options options;
+    bulk_outcome_handler on_outcome;
 
-// Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive (on the
-// client's executor, never concurrently). Completes with void(error_code, bulk_summary): the
-// error is the source's error, or the fatal service error that stopped the run early (unknown
-// key, invalid signature, access denied, expired token), or operation_aborted when cancelled.
+    bulk_call(bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+        : source(&s), options(std::move(o)), on_outcome(std::move(cb)) {}
+};
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
+                              boost::asio::any_completion_handler<bulk_signature> handler);
+}  // namespace detail
+
+// Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive.
+// Completes with void(error_code, bulk_summary): the error is the source's error, or the fatal
+// service error that stopped the run early (unknown key, invalid signature, access denied,
+// expired token), or operation_aborted when cancelled; the summary holds the counts either way.
+// `diag`, when given, receives the summary's stop_diagnostics (the call that stopped the run, or
+// the failed List call of a list source; cleared when nothing stopped it).
+//
+// Executor: the run works on a strand over the client's executor; `on_outcome` is called on that
+// strand, never concurrently with itself, and may throw (the run stops: outcome_handler_threw).
+// The completion handler is invoked through its associated executor, never inline.
 //
 // Cancellation: partial or total = stop taking new items, finish those in flight, report the rest
 // as not_attempted (where the source can be drained); terminal = also abort the calls in flight.
-// `source` must outlive the operation; the client handle need not (the run shares the client's
-// implementation, so the handle may be moved or destroyed while it runs).
+// client::cancel() aborts the calls in flight (each then reported as failed with operation_aborted)
+// but does not stop the run.
+//
+// Lifetimes: `source` and `diag` must outlive the operation; `options` and `on_outcome` are moved
+// in. The client handle need not (the run shares the client's implementation, so the handle may
+// be moved or destroyed while it runs). Thread safety: runs may overlap with each other and with
+// other calls on the same client; the rate limit of each run is its own.
+template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
+auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                 diagnostics& diag, CompletionToken&& token = {}) {
+    return detail::initiate_operation(detail::async_bulk_delete_erased, c,
+                                      detail::bulk_call(source, std::move(options), std::move(on_outcome)), &diag,
+                                      std::forward<CompletionToken>(token));
+}
+
+// As above, without diagnostics (summary.stop_diagnostics holds them).
 template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
 auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
                  CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, bulk_signature>(
-        [](auto handler, std::shared_ptr<detail::client_impl> c, bulk_source* source, bulk_options options,
-           bulk_outcome_handler on_outcome) {
-            detail::async_bulk_delete_erased(std::move(c), *source, std::move(options), std::move(on_outcome),
-                                             boost::asio::any_completion_handler<bulk_signature>(std::move(handler)));
-        },
-        token, c.impl(), &source, std::move(options), std::move(on_outcome));
+    return detail::initiate_operation(detail::async_bulk_delete_erased, c,
+                                      detail::bulk_call(source, std::move(options), std::move(on_outcome)), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 }  // namespace iotjobs

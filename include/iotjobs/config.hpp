@@ -1,4 +1,6 @@
-// Client configuration: a plain aggregate with documented defaults.
+// Client configuration: a plain aggregate with documented defaults. The client copies it when it
+// is built (client::config() returns the copy); changing a client_config afterwards changes no
+// client. Functions set in it (log sinks, environment) are called from the client's threads.
 #pragma once
 
 #include <iotjobs/log.hpp>
@@ -14,14 +16,20 @@ namespace iotjobs {
 
 using duration = std::chrono::steady_clock::duration;
 
-// AWS credentials. Never logged or printed by the library.
+// AWS credentials (client_config::static_credentials). Never logged or printed by the library;
+// the client keeps its own copy.
 struct credentials {
     std::string access_key_id;
     std::string secret_access_key;
     std::string session_token;  // empty for long-term credentials
 };
 
-enum class retry_mode { standard, adaptive, legacy };
+// The AWS SDKs' retry modes (AWS_RETRY_MODE / the profile's retry_mode).
+enum class retry_mode {
+    standard,  // exponential backoff with full jitter and a retry quota
+    adaptive,  // standard, plus a client-side rate limiter that slows down on throttling
+    legacy,    // accepted for compatibility with the SDKs' setting; retried as standard
+};
 
 struct retry_config {
     retry_mode mode = retry_mode::standard;
@@ -138,8 +146,10 @@ struct client_config {
 // environment's keys. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, else the profile's max_attempts /
 // retry_mode, when set, override base.retry (its defaults cannot be told from explicit values).
 // A malformed variable, file, line or profile value, a partial set of profile credentials and a
-// named profile that neither file has throw std::system_error (client_errc::invalid_configuration)
-// whose what() names the variable, or the profile, file, line and key (never a secret).
+// named profile that neither file has throw boost::system::system_error
+// (client_errc::invalid_configuration) whose what() names the variable, or the profile, file, line
+// and key (never a secret). Reads the process environment (std::getenv) and files: call it before
+// starting threads that change the environment.
 client_config config_from_environment(client_config base = {});
 
 }  // namespace iotjobs

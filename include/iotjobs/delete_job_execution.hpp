@@ -2,6 +2,7 @@
 #pragma once
 
 #include <iotjobs/client.hpp>
+#include <iotjobs/detail/operation_glue.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
 
@@ -54,16 +55,6 @@ namespace detail {
 void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete_job_execution_request req,
                                        diagnostics* diag,
                                        boost::asio::any_completion_handler<void(error_code)> handler);
-
-struct initiate_delete_job_execution {
-    template <class Handler>
-    void operator()(Handler&& handler, std::shared_ptr<client_impl> impl, delete_job_execution_request req,
-                    diagnostics* diag) const {
-        async_delete_job_execution_erased(std::move(impl), std::move(req), diag,
-                                          boost::asio::any_completion_handler<void(error_code)>(
-                                              std::forward<Handler>(handler)));
-    }
-};
 }  // namespace detail
 
 // Deletes one job execution.
@@ -82,15 +73,15 @@ struct initiate_delete_job_execution {
 template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
 auto delete_job_execution(client& c, delete_job_execution_request req, diagnostics& diag,
                           CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), &diag);
+    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
 }
 
 // As above, without diagnostics.
 template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
 auto delete_job_execution(client& c, delete_job_execution_request req, CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), nullptr);
+    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 }  // namespace iotjobs

@@ -260,9 +260,7 @@ struct engine : std::enable_shared_from_this<engine> {
             describe_job_execution_request req{item.request.thing_name, item.request.job_id,
                                                item.request.execution_number};
             auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
-            auto call = asio::async_initiate<decltype(token), describe_signature>(
-                initiate_erased<describe_job_execution_request, describe_signature>{async_describe_erased}, token,
-                impl, std::move(req), &diag);
+            auto call = initiate_operation(async_describe_erased, impl, std::move(req), &diag, token);
             auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
             o.request_id = std::string(diag.request_id());
             if (!dec) {
@@ -331,12 +329,8 @@ struct engine : std::enable_shared_from_this<engine> {
             }
             diagnostics diag;
             auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
-            auto call = asio::async_initiate<decltype(token), void(error_code)>(
-                [this, &diag](auto handler, delete_job_execution_request r) {
-                    async_delete_job_execution_erased(impl, std::move(r), &diag,
-                                                      asio::any_completion_handler<void(error_code)>(std::move(handler)));
-                },
-                token, item.request);  // see pull_all()
+            auto call = initiate_operation(async_delete_job_execution_erased, impl, item.request, &diag,
+                                           token);  // see pull_all()
             auto [dec] = co_await std::move(call);
             auto o = classify(std::move(item), dec, diag);
             if (dec && is_fatal_for_client(dec)) {
@@ -352,7 +346,8 @@ struct engine : std::enable_shared_from_this<engine> {
         }
     }
 
-    void start(asio::any_completion_handler<bulk_signature> handler) {
+    // `diag`, when set, receives summary.stop_diagnostics before the handler runs.
+    void start(asio::any_completion_handler<bulk_signature> handler, diagnostics* diag) {
         auto self = shared_from_this();
         auto started = std::chrono::steady_clock::now();
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -383,7 +378,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 co_await self->produce();
                 if (self->active_workers > 0) co_await self->all_done.async_wait(use_tuple);
             },
-            [self, started, h = std::move(handler)](std::exception_ptr ep) mutable {
+            [self, started, diag, h = std::move(handler)](std::exception_ptr ep) mutable {
                 if (ep) {
                     const error_code eec = error_from_exception(ep);
                     self->request_stop(eec, bulk_stop_reason::source_failed, "the run failed: " + eec.message(),
@@ -395,6 +390,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 auto hslot = asio::get_associated_cancellation_slot(h);
                 if (hslot.is_connected()) hslot.clear();
                 error_code ec = self->source_error ? self->source_error : self->summary.stop_error;
+                if (diag) *diag = self->summary.stop_diagnostics;
                 auto summary = std::move(self->summary);
                 auto hex = asio::get_associated_executor(h, self->strand);
                 asio::dispatch(hex, [h = std::move(h), ec, summary = std::move(summary)]() mutable {
@@ -488,16 +484,16 @@ private:
 
 }  // namespace
 
-void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
-                              bulk_outcome_handler on_outcome, asio::any_completion_handler<bulk_signature> handler) {
-    auto e = std::make_shared<engine>(std::move(c), source, std::move(options), std::move(on_outcome));
-    e->start(std::move(handler));
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
+                              asio::any_completion_handler<bulk_signature> handler) {
+    auto e = std::make_shared<engine>(std::move(c), *call.source, std::move(call.options), std::move(call.on_outcome));
+    e->start(std::move(handler), diag);
 }
 
 }  // namespace detail
 
 std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params) {
-    return std::make_unique<detail::list_source>(c.impl(), std::move(params));
+    return std::make_unique<detail::list_source>(detail::access::impl(c), std::move(params));
 }
 
 std::string_view to_string(bulk_stop_reason r) noexcept {

@@ -7,6 +7,7 @@
 #include "http/proxy.hpp"
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
+#include "util/system_error.hpp"
 
 #include <cerrno>
 #include <memory>
@@ -412,11 +413,8 @@ std::variant<resolved_configuration, failure> resolve_configuration(const global
         return resolve(g, env);
     } catch (const std::system_error& e) {
         // Profile problems: an unknown profile, a malformed or unreadable file, a malformed value.
-        // what() ends with ": " and the error code's message; the CLI shows the explanation only.
-        std::string what = e.what();
-        const std::string suffix = ": " + e.code().message();
-        if (what.size() > suffix.size() && what.ends_with(suffix)) what.resize(what.size() - suffix.size());
-        return config_failure(std::move(what));
+        // The CLI shows the explanation only, without the error code's message.
+        return config_failure(detail::explanation_of(e));
     }
 }
 

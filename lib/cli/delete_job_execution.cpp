@@ -1,5 +1,6 @@
 // iotjobs delete-job-execution: builds the client, runs one call, maps the outcome.
 #include "cli/cli.hpp"
+#include "util/system_error.hpp"
 
 #include <iotjobs/client.hpp>
 
@@ -49,7 +50,8 @@ std::string describe_code(const error_code& ec) {
 failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log) {
     if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
         log.write("cli", "client construction failed: " + describe_code(se->code()));
-        return constructor_failure(se->code().value(), se->code().category().name(), se->what(), rc);
+        return constructor_failure(se->code().value(), se->code().category().name(),
+                                   detail::explanation_of(*se) + ": " + se->code().message(), rc);
     }
     if (const auto* se = dynamic_cast<const std::system_error*>(&e)) {
         log.write("cli", "client construction failed: " + std::string(se->code().category().name()) + ":" +

@@ -2,6 +2,7 @@
 // shared config files (endpoint/profile.hpp).
 #include "endpoint/endpoint.hpp"
 #include "endpoint/profile.hpp"
+#include "util/system_error.hpp"
 #include "util/text.hpp"
 
 #include <iotjobs/config.hpp>
@@ -32,9 +33,6 @@ bool env_true(const char* name) {
     if (v == "true") return true;
     bad(std::string(name) + " must be true or false, got \"" + env(name) + "\"");
 }
-}  // namespace
-
-namespace {
 
 // AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL, the profile's services section, its endpoint_url; none
 // of them with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true.
@@ -107,9 +105,8 @@ void retry_from(const detail::profile_settings& prof, retry_config& retry) {
     }
 }
 
-}  // namespace
-
-client_config config_from_environment(client_config base) {
+// config_from_environment's body (throws std::system_error).
+client_config resolve_from_environment(client_config base) {
     const detail::profile_settings prof =
         detail::load_profile(base.profile, "client_config.profile", [](const char* n) { return std::getenv(n); });
 
@@ -138,6 +135,16 @@ client_config config_from_environment(client_config base) {
         switch_on(base.use_dualstack_endpoint, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint");
     retry_from(prof, base.retry);
     return base;
+}
+
+}  // namespace
+
+client_config config_from_environment(client_config base) {
+    try {
+        return resolve_from_environment(std::move(base));
+    } catch (const std::system_error& e) {
+        detail::rethrow_as_system_error(e);
+    }
 }
 
 }  // namespace iotjobs

@@ -1,6 +1,9 @@
-// Error categories of iotjobs and the mapping from AWS error names to service_errc.
+// Error categories of iotjobs, the mapping from AWS error names to service_errc, and the
+// library's exception (throw_if_error).
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
+
+#include <boost/system/system_error.hpp>
 
 #include <array>
 #include <string>
@@ -191,6 +194,14 @@ std::string_view to_string(timeout_phase p) noexcept {
     case timeout_phase::before_attempt: return "before_attempt";
     }
     return "unknown";
+}
+
+void throw_if_error(const error_code& ec, const diagnostics& diag) {
+    if (!ec) return;
+    std::string what(diag.aws_error_name());
+    if (!diag.message().empty()) what.append(what.empty() ? "" : ": ").append(diag.message());
+    if (what.empty()) throw boost::system::system_error(ec);
+    throw boost::system::system_error(ec, what);
 }
 
 }  // namespace iotjobs

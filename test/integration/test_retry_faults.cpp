@@ -128,7 +128,7 @@ error_code run_raw(asio::io_context& ctx, iotjobs::client& c, iotjobs::detail::o
                    iotjobs::diagnostics& diag) {
     error_code result = make_error_code(iotjobs::client_errc::bad_response);
     bool done = false;
-    asio::co_spawn(ctx, iotjobs::detail::run_operation(c.impl(), std::move(op), &diag),
+    asio::co_spawn(ctx, iotjobs::detail::run_operation(iotjobs::detail::access::impl(c), std::move(op), &diag),
                    [&](std::exception_ptr ep, error_code ec) {
                        result = ep ? make_error_code(iotjobs::client_errc::bad_response) : ec;
                        done = true;
@@ -289,7 +289,7 @@ TEST_CASE("retry: a server clock 15 minutes off -> one correction, and the offse
         CHECK(diag.retry_wait() == 0ms);  // a clock-skew retry does not back off
         CHECK(log.count("retrying (clock_skew") == 1);
         CHECK(log.count("clock skew corrected: offset now") == 1);
-        auto kept = c.impl()->clock_offset();
+        auto kept = iotjobs::detail::access::impl(c)->clock_offset();
         CHECK(kept >= offset - 2s);
         CHECK(kept <= offset + 2s);
         CHECK(s.stats().count(delete_op, "InvalidSignatureException") == 1);
@@ -316,7 +316,7 @@ TEST_CASE("retry: a real signature error (right clock) is not mistaken for clock
     auto ec = run_delete(ctx, c, del("thing-1", 1), diag);
     CHECK(ec == service_errc::invalid_signature);
     CHECK(diag.attempts() == 1);
-    CHECK(c.impl()->clock_offset() == 0s);
+    CHECK(iotjobs::detail::access::impl(c)->clock_offset() == 0s);
 }
 
 TEST_CASE("retry: a stalled response -> the per-attempt timeout fires, the connection is dropped, the retry succeeds") {
