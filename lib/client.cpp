@@ -168,8 +168,8 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
     std::string& authorization = out.headers[out.headers.size() - 1].value;
     if (!logging(log_level::debug)) {
-        const sigv4::key_bytes key = snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
-        sigv4::sign_authorization(in, key, authorization);
+        const sigv4::scoped_key key{snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot")};
+        sigv4::sign_authorization(in, key.bytes, authorization);
     } else {
         sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
         authorization = std::move(r.authorization);
