@@ -625,6 +625,11 @@ void client_impl::cancel_all() {
     pool_->close_idle();
 }
 
+bool client_impl::transient_credentials_failure(const error_code& ec) const noexcept {
+    return creds_cache_ && (ec == client_errc::credentials_error || ec == client_errc::no_credentials) &&
+           creds_cache_->has_credentials();
+}
+
 client_metrics client_impl::metrics() const {
     client_metrics m;
     client_stats s = stats();
