@@ -8,6 +8,7 @@
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <doctest/doctest.h>
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace asio = boost::asio;
