@@ -185,8 +185,8 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
     std::string& authorization = out.headers[out.headers.size() - 1].value;
     if (!logging(log_level::debug)) {
-        const sigv4::key_bytes key = snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
-        sigv4::sign_authorization(in, key, authorization);
+        const sigv4::scoped_key key{snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot")};
+        sigv4::sign_authorization(in, key.bytes, authorization);
     } else {
         sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
         authorization = std::move(r.authorization);
@@ -501,6 +501,11 @@ void client_impl::cancel_all() {
     for (op_node* n = ops_head_; n; n = n->next)
         asio::post(n->strand, [n = n->shared_from_this()] { n->request(asio::cancellation_type::terminal); });
     pool_->close_idle();
+}
+
+bool client_impl::transient_credentials_failure(const error_code& ec) const noexcept {
+    return creds_cache_ && (ec == client_errc::credentials_error || ec == client_errc::no_credentials) &&
+           creds_cache_->has_credentials();
 }
 
 client_metrics client_impl::metrics() const {

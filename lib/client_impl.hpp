@@ -93,6 +93,11 @@ public:
 
     void cancel_all();
     client_stats stats() const;
+
+    // True when `ec` is a failure to get credentials from a source that refreshes them
+    // (credential_process, container, IMDS, STS, SSO) and has delivered a set before: a later
+    // fetch may succeed, so the failure is the calls' that met it, not every later call's.
+    bool transient_credentials_failure(const error_code& ec) const noexcept;
     client_metrics metrics() const;
 
     bool logging(log_level l) const noexcept { return log_.on(l); }

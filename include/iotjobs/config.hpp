@@ -16,12 +16,22 @@ namespace iotjobs {
 
 using duration = std::chrono::steady_clock::duration;
 
-// AWS credentials (client_config::static_credentials). Never logged or printed by the library;
-// the client keeps its own copy.
+// AWS credentials (client_config::static_credentials). Never logged or printed by the library. The secret key and the session token
+// are wiped (OPENSSL_cleanse) when a credentials object is destroyed, assigned over or moved
+// from, so that released memory does not keep them. Construct as {id, secret} or {id, secret,
+// token}; a plain struct otherwise (the constructors exist for the wiping, not for checking).
 struct credentials {
     std::string access_key_id;
     std::string secret_access_key;
     std::string session_token;  // empty for long-term credentials
+
+    credentials() = default;
+    credentials(std::string access_key, std::string secret, std::string token = {});
+    credentials(const credentials&) = default;
+    credentials(credentials&& o) noexcept;
+    credentials& operator=(const credentials& o);
+    credentials& operator=(credentials&& o) noexcept;
+    ~credentials();
 };
 
 // The AWS SDKs' retry modes (AWS_RETRY_MODE / the profile's retry_mode).

@@ -273,7 +273,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 o.aws_error_name = std::string(diag.aws_error_name());
                 o.message = "dry run: DescribeJobExecution failed: " +
                             std::string(diag.message().empty() ? dec.message() : diag.message());
-                if (is_fatal_for_client(dec) &&
+                if (is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec) &&
                     request_stop(dec, bulk_stop_reason::fatal_error,
                                  std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
                                      ": " + std::string(diag.message()) +
@@ -333,7 +333,8 @@ struct engine : std::enable_shared_from_this<engine> {
                                            token);  // see pull_all()
             auto [dec] = co_await std::move(call);
             auto o = classify(std::move(item), dec, diag);
-            if (dec && is_fatal_for_client(dec)) {
+            // A credentials refresh that failed fails the calls that waited for it; the run goes on.
+            if (dec && is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec)) {
                 if (request_stop(dec, bulk_stop_reason::fatal_error,
                                  std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
                                      ": " + std::string(diag.message()) +

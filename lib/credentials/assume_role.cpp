@@ -7,6 +7,7 @@
 #include "endpoint/profile.hpp"
 #include "util/text.hpp"
 #include "sigv4/sigv4.hpp"
+#include "util/secret.hpp"
 
 #include <boost/asio/this_coro.hpp>
 
@@ -131,6 +132,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
 
     req.method = "POST";
     req.body = body;
+    wipe_on_exit wipe_body{&req.body};  // a web identity token travels in it
     req.timeout = std::chrono::seconds(10);
 
     const bool v6 = req.host.find(':') != std::string::npos;
@@ -366,19 +368,18 @@ public:
             why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
             co_return make_error_code(client_errc::no_credentials);
         }
-        std::ifstream in(token_file, std::ios::binary);
-        if (!in) co_return fail("cannot read the web identity token file " + token_file);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        std::string token = ss.str();
+        std::string token;
+        std::string body;
+        wipe_on_exit wipe{&token, &body};  // the token, and the request body that carries it
+        if (!read_secret_file(token_file, token)) co_return fail("cannot read the web identity token file " + token_file);
         while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
         if (token.empty()) co_return fail("the web identity token file " + token_file + " is empty");
         if (session.empty())
             session = "iotjobs-web-identity-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                                     std::chrono::system_clock::now().time_since_epoch())
                                                                     .count());
-        const std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
-                                 "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
+        body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+               "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
         error_code ec = co_await call_sts(env_, p, "AssumeRoleWithWebIdentity", role_arn, body, nullptr, out, why);
         co_return ec;
     }
@@ -460,15 +461,13 @@ public:
         if (home.empty()) co_return fail("HOME is not set: cannot find the SSO token cache (~/.aws/sso/cache)");
         const std::string key = sha1_hex(session.empty() ? cfg["sso_start_url"] : session);
         const std::string path = home + "/.aws/sso/cache/" + key + ".json";
-        std::ifstream in(path, std::ios::binary);
-        if (!in)
+        std::string file, token;
+        wipe_on_exit wipe{&file, &token};  // the cache file's text and the token (and its header, below)
+        if (!read_secret_file(path, file))
             co_return fail("No SSO token for " + (session.empty() ? cfg["sso_start_url"] : "sso-session " + session) +
                            " (" + path + "): run aws sso login with profile " + p.name);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        std::string token;
         std::optional<std::chrono::system_clock::time_point> expires;
-        if (!parse_sso_token_cache(ss.str(), token, expires))
+        if (!parse_sso_token_cache(file, token, expires))
             co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
         if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
 
@@ -480,6 +479,7 @@ public:
         req.target = base + "/federation/credentials?account_id=" + form_encode(cfg["sso_account_id"]) +
                      "&role_name=" + form_encode(cfg["sso_role_name"]);
         req.headers = {{"x-amz-sso_bearer_token", token}};
+        wipe_on_exit wipe_header{&req.headers.back().second};  // declared after req: runs before req goes
         req.timeout = std::chrono::seconds(10);
         const std::string what = "SSO GetRoleCredentials (profile " + p.name + ", role " + cfg["sso_role_name"] +
                                  ", account " + cfg["sso_account_id"] + ", " + req.host + ":" + req.port + ")";

@@ -77,6 +77,8 @@ public:
     boost::asio::awaitable<error_code> async_get(std::shared_ptr<const credentials_snapshot>& out, std::string& why);
 
     std::uint64_t fetches() const noexcept { return fetches_.load(std::memory_order_relaxed); }
+    // True once a fetch has delivered a set (it stays true when later refreshes fail).
+    bool has_credentials() const noexcept { return current_.load(std::memory_order_acquire) != nullptr; }
 
 private:
     struct flight {

@@ -5,6 +5,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/secret.hpp"
 #include "util/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -90,13 +91,12 @@ public:
         }
         // The token: the file (re-read on every fetch; it wins), else the variable.
         std::string token;
+        // The token and the header carrying it are wiped on every way out.
+        wipe_on_exit wipe{&token};
         const std::string token_file = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
         if (!token_file.empty()) {
-            std::ifstream f(token_file, std::ios::binary);
-            if (!f) co_return fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
-            std::ostringstream ss;
-            ss << f.rdbuf();
-            token = ss.str();
+            if (!read_secret_file(token_file, token))
+                co_return fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
         } else {
             token = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
         }
@@ -105,7 +105,10 @@ public:
                                                           : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
                            ": the token contains a CR or LF character");
         req.headers.emplace_back("Accept", "application/json");
-        if (!token.empty()) req.headers.emplace_back("Authorization", token);
+        if (!token.empty()) {
+            req.headers.emplace_back("Authorization", token);
+            wipe.add(req.headers.back().second);
+        }
         req.timeout = std::chrono::seconds(2);
 
         // botocore: 2 s timeout, 3 attempts, 1 s apart. Client errors (4xx) are not retried.

@@ -173,15 +173,17 @@ void serialize_request(std::string& out, const http_request& req, std::string_vi
     out += req.body;
 }
 
-// A waiter for a free connection slot, completed by release() or by its timeout/cancellation.
+// A waiter for a free connection slot. Its coroutine sleeps on `timer` (set to the acquire
+// deadline), which release() cancels to wake it; the pending wait is owned by the io_context, so
+// destroying the context destroys the waiting coroutine (nothing in the pool holds its frame).
+// All fields and timer operations are under the pool's mutex.
 struct waiter {
     explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
     asio::steady_timer timer;
-    std::function<void(error_code)> complete;  // set while waiting, called once
-    std::unique_ptr<connection> conn;          // granted connection (null: create a new one)
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    std::unique_ptr<connection> conn;  // granted connection (null: create a new one)
     bool granted = false;
-    bool done = false;
+    bool done = false;   // out of the line: granted, or given up
+    bool taken = false;  // its coroutine has taken the outcome (or given the slot back)
 };
 
 class pool_impl final : public connection_pool, public std::enable_shared_from_this<pool_impl> {
@@ -347,58 +349,72 @@ private:
                 co_return error_code{};
             }
             w = std::make_shared<waiter>(ex);
-            w->deadline = deadline;
+            const auto timeout = bounded(settings_.pool.acquire_timeout, deadline);
+            w->timer.expires_at(timeout.count() > 0 ? clock_type::now() + timeout : clock_type::time_point::max());
             waiters_.push_back(w);
         }
+        leave_line guard{this, w};  // also when the frame is destroyed while waiting
         auto [ec] = co_await wait(w);
-        if (!ec) out = std::move(w->conn);
-        co_return ec;
+        co_return guard.finish(ec, out);
     }
 
+    // Sleeps on the waiter's timer until release() grants a slot (the timer is cancelled), the
+    // acquire deadline passes, or the awaiting coroutine is cancelled (the timer's own
+    // per-operation cancellation). A slot granted before the wait starts completes at once.
     asio::awaitable<std::tuple<error_code>> wait(const std::shared_ptr<waiter>& w) {
-        auto self = shared_from_this();
         constexpr auto token = asio::as_tuple(asio::use_awaitable);
         return asio::async_initiate<decltype(token), void(error_code)>(
-            [self, w](auto handler) {
-                auto slot = asio::get_associated_cancellation_slot(handler);
-                auto hex = asio::get_associated_executor(handler, w->timer.get_executor());
-                auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+            [self = this, wp = w.get()](auto handler) {
                 std::lock_guard lk(self->mutex_);
-                w->complete = [shared_handler, hex](error_code ec) mutable {
-                    asio::post(hex, [shared_handler, ec]() mutable { (*shared_handler)(ec); });
-                };
-                if (w->granted) {
-                    w->done = true;
-                    w->complete({});
+                if (wp->granted) {
+                    auto hex = asio::get_associated_executor(handler, wp->timer.get_executor());
+                    asio::post(hex, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
                     return;
                 }
-                if (slot.is_connected()) {
-                    slot.assign([self, w](asio::cancellation_type) {
-                        std::lock_guard lk(self->mutex_);
-                        self->abandon(w, asio::error::operation_aborted);
-                    });
-                }
-                auto timeout = bounded(self->settings_.pool.acquire_timeout, w->deadline);
-                if (timeout.count() > 0) {
-                    w->timer.expires_after(timeout);
-                    w->timer.async_wait([self, w](error_code ec) {
-                        if (ec) return;
-                        std::lock_guard lk(self->mutex_);
-                        self->abandon(w, make_error_code(client_errc::pool_acquire_timeout));
-                    });
-                }
+                wp->timer.async_wait(std::move(handler));
             },
             token);
     }
 
-    // Called with the mutex held: completes a waiter that gives up.
-    void abandon(const std::shared_ptr<waiter>& w, error_code ec) {
-        if (w->done) return;
+    // A waiter's way out of the line, on every path: the granted slot is the caller's, else the
+    // waiter leaves the line (timeout or cancellation); a slot granted to a coroutine that is
+    // gone (its io_context destroyed) is given back.
+    struct leave_line {
+        leave_line(pool_impl* p, std::shared_ptr<waiter> wt) : pool(p), w(std::move(wt)) {}
+        pool_impl* pool;
+        std::shared_ptr<waiter> w;
+        leave_line(const leave_line&) = delete;
+        leave_line& operator=(const leave_line&) = delete;
+        error_code finish(error_code ec, std::unique_ptr<connection>& out) {
+            std::lock_guard lk(pool->mutex_);
+            w->taken = true;
+            if (w->granted) {
+                out = std::move(w->conn);
+                return {};
+            }
+            pool->leave_locked(w);
+            return ec == asio::error::operation_aborted ? ec : make_error_code(client_errc::pool_acquire_timeout);
+        }
+        ~leave_line() {
+            std::unique_ptr<connection> give_back;
+            {
+                std::lock_guard lk(pool->mutex_);
+                if (w->taken) return;
+                w->taken = true;
+                if (!w->granted) {
+                    pool->leave_locked(w);
+                    return;
+                }
+                give_back = std::move(w->conn);
+            }
+            pool->release(std::move(give_back));
+        }
+    };
+
+    void leave_locked(const std::shared_ptr<waiter>& w) {
         w->done = true;
         auto it = std::find(waiters_.begin(), waiters_.end(), w);
         if (it != waiters_.end()) waiters_.erase(it);
-        w->timer.cancel();
-        if (w->complete) w->complete(ec);
     }
 
     // Gives a slot back: to the first waiter, else to the idle list. `c` null = connection dropped.
@@ -415,8 +431,7 @@ private:
             w->conn = std::move(c);
             ++leased_;
             if (!w->conn) ++total_;
-            w->timer.cancel();
-            if (w->complete) w->complete({});
+            w->timer.cancel();  // wakes its coroutine (or wait() sees `granted` and does not sleep)
             return;
         }
         if (c) {

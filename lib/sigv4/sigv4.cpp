@@ -825,6 +825,8 @@ key_bytes derive_signing_key(std::string_view secret, std::string_view date_stam
     return k_signing;
 }
 
+scoped_key::~scoped_key() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+
 std::string hex_hmac_sha256(const key_bytes& key, std::string_view data) {
     std::string out;
     compute_signature(out, key, data);
@@ -1005,9 +1007,9 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
                             p.payload_hash);
 
     build_string_to_sign(res.string_to_sign, p.amzdate, p.datestamp, in.region, in.service, res.canonical_request);
-    const key_bytes key =
-        signing_key(cache, in.credentials.secret_access_key, p.token, p.datestamp, in.region, in.service);
-    compute_signature(res.signature, key, res.string_to_sign);
+    const scoped_key key{
+        signing_key(cache, in.credentials.secret_access_key, p.token, p.datestamp, in.region, in.service)};
+    compute_signature(res.signature, key.bytes, res.string_to_sign);
     write_authorization(res.authorization, in, p.datestamp, res.signed_headers, res.signature);
 
     res.added_headers.reserve(static_cast<std::size_t>(p.add_token) + !p.has_date + p.add_content_sha + 1);
@@ -1105,9 +1107,8 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
                             hs, payload_hash);
 
     build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
-    const key_bytes key =
-        signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service);
-    compute_signature(res.signature, key, res.string_to_sign);
+    const scoped_key key{signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service)};
+    compute_signature(res.signature, key.bytes, res.string_to_sign);
 
     res.query.assign(r.query);
     if (!res.query.empty()) res.query.push_back('&');
@@ -1225,9 +1226,9 @@ bool verify(const request_view& request, const parsed_authorization& auth, std::
 
     std::string sts;
     build_string_to_sign(sts, amz_date_value, auth.date, auth.region, auth.service, creq);
-    const key_bytes key = signing_key(cache, secret_access_key, token, auth.date, auth.region, auth.service);
+    const scoped_key key{signing_key(cache, secret_access_key, token, auth.date, auth.region, auth.service)};
     std::string signature;
-    compute_signature(signature, key, sts);
+    compute_signature(signature, key.bytes, sts);
     return constant_time_equal(signature, auth.signature);
 }
 
