@@ -479,31 +479,16 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
         retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
         if (d.kind == retry_kind::throttling) {
             throttled_.fetch_add(1, std::memory_order_relaxed);
-            if (adaptive) {
-                // At most one multiplicative decrease per measurement bucket (0.5 s), and none
-                // for a request sent before the latest one: until the measured rate moves, a
-                // further throttle says nothing new (as TCP cuts once per loss window). Without
-                // this, N calls in flight past the limit cut the rate by 0.7^N at once.
-                const auto now = std::chrono::steady_clock::now();
-                constexpr auto window = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(adaptive_rate_limiter::bucket_seconds));
-                auto cut = adaptive_cut_.load(std::memory_order_relaxed);
-                if (sent_at.time_since_epoch().count() >= cut &&
-                    (cut == 0 || (now.time_since_epoch() - std::chrono::steady_clock::duration(cut)) >= window) &&
-                    adaptive_cut_.compare_exchange_strong(cut, now.time_since_epoch().count(),
-                                                          std::memory_order_relaxed)) {
-                    adaptive_.on_response(now, true);
-                    if (logging(log_level::debug)) {
-                        auto st = adaptive_.state();
-                        const std::string m = "adaptive rate limiter: throttled, send rate now " +
-                                              std::to_string(st.fill_rate) + "/s (measured " +
-                                              std::to_string(st.measured_rate) + "/s)";
-                        log_record r = request_record(log_level::debug, op, ident);
-                        r.message = m;
-                        r.attempt = attempts;
-                        log_.emit(r);
-                    }
-                }
+            if (adaptive && adaptive_.on_throttled(std::chrono::steady_clock::now(), sent_at) &&
+                logging(log_level::debug)) {
+                auto st = adaptive_.state();
+                const std::string m = "adaptive rate limiter: throttled, send rate now " +
+                                      std::to_string(st.fill_rate) + "/s (measured " +
+                                      std::to_string(st.measured_rate) + "/s)";
+                log_record r = request_record(log_level::debug, op, ident);
+                r.message = m;
+                r.attempt = attempts;
+                log_.emit(r);
             }
         } else if (adaptive && !out.transport_error) {
             adaptive_.on_response(std::chrono::steady_clock::now(), false);

@@ -144,8 +144,6 @@ private:
     default_random_source rng_;
     adaptive_rate_limiter adaptive_;
     std::atomic<bool> adaptive_on_{false};
-    // steady_clock ticks of the latest multiplicative decrease of adaptive_ (see execute()).
-    std::atomic<std::int64_t> adaptive_cut_{0};
     detail::clock_offset offset_;
 
     std::mutex ops_mutex_;
