@@ -117,7 +117,7 @@ attempt_env client_impl::make_attempt_env() {
     e.credentials_ec = creds_ec_;
     e.credentials_why = creds_why_;
     // The shared parts are members of *this, which outlives every call (held by its shared_ptr).
-    e.share(strategy_, quota_, rng_, adaptive_, adaptive_on_, adaptive_cut_, offset_, counters_,
+    e.share(strategy_, quota_, rng_, adaptive_, adaptive_on_, offset_, counters_,
             system_attempt_clock());
     return e;
 }

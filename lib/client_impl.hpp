@@ -164,8 +164,6 @@ private:
     default_random_source rng_;
     adaptive_rate_limiter adaptive_;
     std::atomic<bool> adaptive_on_{false};
-    // steady_clock ticks of the latest multiplicative decrease of adaptive_ (attempt_fsm).
-    std::atomic<std::int64_t> adaptive_cut_{0};
     detail::clock_offset offset_;
     attempt_counters counters_;
     attempt_env env_;  // set last in the constructor

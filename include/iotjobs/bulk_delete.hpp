@@ -55,6 +55,8 @@ struct bulk_outcome {
     std::string aws_error_name;  // e.g. "InvalidStateTransitionException"
     std::string message;         // the service's or the client's explanation
     std::string raw_input;       // invalid_input only: the offending line, whole (up to 64 KiB)
+    // Every attempt for the item. A call that gives up throttled is made again (throttling alone
+    // never fails an item; the run slows down instead), so this may exceed retry.max_attempts.
     unsigned attempts = 0;
     std::string request_id;  // x-amzn-RequestId of the last response, when the service answered
     bool earlier_attempt_may_have_succeeded = false;
@@ -115,7 +117,9 @@ struct bulk_options {
     std::size_t max_in_flight = 16;  // concurrent deletes
     // Requests per second (fixed rate, exact over time). 0: the client's adaptive rate limiter
     // (AWS SDK adaptive mode, shared by every call of the client) paces the run; it stays on for
-    // the client's later calls (use a separate client for bulk work if that matters).
+    // the client's later calls (use a separate client for bulk work if that matters). Either way
+    // an item whose call gives up throttled is sent again until it gets another answer, the run
+    // stops or it is cancelled: a quota the account never grants keeps the run waiting.
     double rate_limit = 0;
     std::optional<bool> default_force;              // applied to items that do not say
     std::optional<std::string> default_namespace_id;  // applied to items that do not say

@@ -291,16 +291,39 @@ struct engine : std::enable_shared_from_this<engine> {
         deliver(o);
     }
 
+    // --rate: waits for this worker's next slot. The reason the item is not attempted when the
+    // wait was cancelled or the run stopped meanwhile; nothing when it may go.
+    asio::awaitable<std::optional<std::string>> pace(asio::steady_timer& timer) {
+        if (!fixed) co_return std::nullopt;
+        auto wait = fixed->acquire(std::chrono::steady_clock::now());
+        if (wait.count() > 0) {
+            timer.expires_after(wait);
+            auto [wec] = co_await timer.async_wait(use_tuple);
+            if (wec) co_return "the run was cancelled before this item";
+        }
+        if (stop) co_return "the run stopped before this item: " + summary.stop_reason;
+        co_return std::nullopt;
+    }
+
+    asio::awaitable<error_code> delete_once(const delete_job_execution_request& request, diagnostics& diag,
+                                            const std::shared_ptr<asio::cancellation_signal>& call_cancel) {
+        auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
+        auto call = initiate_operation(async_delete_job_execution_erased, impl, request, &diag,
+                                       token);  // see pull_all()
+        auto [dec] = co_await std::move(call);
+        co_return dec;
+    }
+
     // `call_cancel`: terminal cancellation of the bulk run aborts this worker's call in flight
     // (the worker itself keeps draining the channel, reporting the rest as not_attempted).
     asio::awaitable<void> work(std::shared_ptr<asio::cancellation_signal> call_cancel) {
-        asio::steady_timer pace(strand);
-        pace_timers.push_back(&pace);
+        asio::steady_timer pace_timer(strand);
+        pace_timers.push_back(&pace_timer);
         struct unregister {
             engine* e;
             asio::steady_timer* t;
             ~unregister() { std::erase(e->pace_timers, t); }
-        } unregister_pace{this, &pace};
+        } unregister_pace{this, &pace_timer};
         for (;;) {
             auto [ec, item] = co_await channel.async_receive(use_tuple);
             if (ec) break;  // the producer's end marker
@@ -312,26 +335,26 @@ struct engine : std::enable_shared_from_this<engine> {
                 co_await dry_run_item(std::move(item), call_cancel);
                 continue;
             }
-            if (fixed) {
-                auto wait = fixed->acquire(std::chrono::steady_clock::now());
-                if (wait.count() > 0) {
-                    pace.expires_after(wait);
-                    auto [wec] = co_await pace.async_wait(use_tuple);
-                    if (wec) {
-                        deliver_not_attempted(std::move(item), "the run was cancelled before this item");
-                        continue;
-                    }
-                }
-                if (stop) {
-                    deliver_not_attempted(std::move(item), "the run stopped before this item: " + summary.stop_reason);
-                    continue;
-                }
-            }
             diagnostics diag;
-            auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
-            auto call = initiate_operation(async_delete_job_execution_erased, impl, item.request, &diag,
-                                           token);  // see pull_all()
-            auto [dec] = co_await std::move(call);
+            error_code dec;
+            std::optional<std::string> skipped;
+            // Throttling alone never fails an item: a call that gave up throttled is made again
+            // (the adaptive limiter has slowed the run down meanwhile) until it gets another
+            // answer or the run stops. Its outcome counts the attempts of every call.
+            unsigned attempts = 0;
+            do {
+                if (auto why = co_await pace(pace_timer)) {
+                    if (attempts == 0) skipped = std::move(why);  // else: the last call's outcome stands
+                    break;
+                }
+                dec = co_await delete_once(item.request, diag, call_cancel);
+                attempts += diag.attempts();
+            } while (is_throttling(dec) && !stop);
+            if (skipped) {
+                deliver_not_attempted(std::move(item), std::move(*skipped));
+                continue;
+            }
+            access::attempts(diag) = attempts;
             auto o = classify(std::move(item), dec, diag);
             // A credentials refresh that failed fails the calls that waited for it; the run goes on.
             if (dec && is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec)) {

@@ -289,16 +289,9 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
 // TCP cuts once per loss window). Without this, N calls in flight past the limit cut the rate by
 // 0.7^N at once.
 void attempt_fsm::on_throttled() {
-    const auto now = steady_now();
-    constexpr auto window = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(adaptive_rate_limiter::bucket_seconds));
-    auto cut = env_.adaptive_cut->load(std::memory_order_relaxed);
-    if (sent_at_.time_since_epoch().count() >= cut &&
-        (cut == 0 || (now.time_since_epoch() - std::chrono::steady_clock::duration(cut)) >= window) &&
-        env_.adaptive_cut->compare_exchange_strong(cut, now.time_since_epoch().count(), std::memory_order_relaxed)) {
-        env_.limiter->on_response(now, true);
-        judgement_.rate_cut = true;
-    }
+    // The limiter cuts at most once per measurement window and never for a request sent before
+    // its latest cut (adaptive_rate_limiter::on_throttled).
+    if (env_.limiter->on_throttled(steady_now(), sent_at_)) judgement_.rate_cut = true;
 }
 
 attempt_action attempt_fsm::on_backoff_timer(const attempt_event& ev) {

@@ -68,14 +68,13 @@ struct attempt_env {
 
     // Points at the client-wide objects below (they must outlive every machine).
     void share(const standard_retry_strategy& s, retry_quota& q, random_source& r, adaptive_rate_limiter& l,
-               const std::atomic<bool>& adaptive, std::atomic<std::int64_t>& cut, clock_offset& o,
+               const std::atomic<bool>& adaptive, clock_offset& o,
                attempt_counters& c, const attempt_clock& clk) noexcept {
         strategy = &s;
         quota = &q;
         rng = &r;
         limiter = &l;
         adaptive_on = &adaptive;
-        adaptive_cut = &cut;
         offset = &o;
         counters = &c;
         clock = &clk;
@@ -86,8 +85,6 @@ struct attempt_env {
     random_source* rng = nullptr;
     adaptive_rate_limiter* limiter = nullptr;
     const std::atomic<bool>* adaptive_on = nullptr;  // pace attempts with `limiter`
-    // steady_clock ticks of the limiter's latest multiplicative decrease (see on_throttled()).
-    std::atomic<std::int64_t>* adaptive_cut = nullptr;
     clock_offset* offset = nullptr;
     attempt_counters* counters = nullptr;
     const attempt_clock* clock = nullptr;

@@ -62,7 +62,7 @@ struct world {
         env.refreshing_credentials = s.refreshing;
         env.credentials_ec = make_error_code(client_errc::no_credentials);
         env.credentials_why = "no credentials in the chain";
-        env.share(strategy, quota, rng, limiter, adaptive_on, adaptive_cut, offset, counters, clock);
+        env.share(strategy, quota, rng, limiter, adaptive_on, offset, counters, clock);
     }
     static retry_config make_config(const setup& s) {
         retry_config c;
@@ -77,7 +77,6 @@ struct world {
     function_random_source rng{[] { return 0.5; }};
     adaptive_rate_limiter limiter;
     std::atomic<bool> adaptive_on;
-    std::atomic<std::int64_t> adaptive_cut{0};
     clock_offset offset;
     attempt_counters counters;
     credentials_snapshot creds;
