@@ -191,7 +191,9 @@ std::optional<failure> note_credentials(config_steps& c, const environment& env)
         msg += " The " + prof.describe() + (prof.found ? " has no credentials" : " does not exist") + " (from " +
                prof.source + ")";
         if (prof.explicit_choice) msg += "; with --profile the environment variables are not used";
-        msg += '.';
+        msg += ". Looked at: ";
+        for (const std::string& t : k.tried) msg += t + "; ";
+        msg += "EC2 instance metadata: not used by the CLI.";
         return config_failure(std::move(msg));
     }
     if (k.deferred()) {

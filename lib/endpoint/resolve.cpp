@@ -246,6 +246,22 @@ std::optional<credential_choice> profile_roles(const settings_request& r, const 
     return std::nullopt;
 }
 
+// Why nothing was found, source by source, in the order looked at.
+std::vector<std::string> nothing_found(const profile_settings& p) {
+    const std::string prof = "profile " + p.name + (p.found ? "" : " (not in the shared files)");
+    std::vector<std::string> t;
+    if (p.explicit_choice) t.push_back("environment variables: not used with " + p.source);
+    else t.push_back("environment variables: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+    t.push_back("assume-role: " + prof + " has no role_arn");
+    t.push_back("web identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set and " + prof + " has no web_identity_token_file");
+    t.push_back("IAM Identity Center (SSO): " + prof + " has no sso_account_id / sso_role_name");
+    t.push_back("shared files: " + prof + " has no aws_access_key_id / aws_secret_access_key");
+    t.push_back("credential_process: " + prof + " has none");
+    if (p.explicit_choice) t.push_back("container provider: not used with " + p.source);
+    else t.push_back("container provider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set");
+    return t;
+}
+
 credential_choice resolve_credentials(const settings_request& r, const profile_settings& p,
                                       std::vector<std::string>& ignored) {
     using k = credential_choice::kind;
@@ -266,7 +282,31 @@ credential_choice resolve_credentials(const settings_request& r, const profile_s
     if (!p.explicit_choice)
         for (const char* name : {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"})
             if (variable(r.env, name)) return chosen(k::container, setting_source::variable(name));
-    return {};
+    credential_choice none;
+    none.tried = nothing_found(p);
+    return none;
+}
+
+// Keys read by the settings above and by the credential providers (credentials/*.cpp).
+constexpr std::string_view known_profile_keys[] = {
+    "region", "endpoint_url", "services", "ignore_configured_endpoint_urls", "use_fips_endpoint",
+    "use_dualstack_endpoint", "ca_bundle", "max_attempts", "retry_mode",
+    "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "credential_process",
+    "role_arn", "source_profile", "credential_source", "external_id", "role_session_name", "duration_seconds",
+    "mfa_serial", "web_identity_token_file", "sso_session", "sso_account_id", "sso_role_name", "sso_start_url",
+    "sso_region", "login_session", "ec2_metadata_service_endpoint", "ec2_metadata_service_endpoint_mode",
+    "ec2_metadata_v1_disabled", "metadata_service_timeout", "metadata_service_num_attempts",
+};
+
+// "profile p keys not used by iotjobs: output (FILE line 3), cli_pager (FILE line 4)".
+void note_unknown_keys(const profile_settings& p, std::vector<std::string>& ignored) {
+    std::string list;
+    for (const auto& [key, v] : p.values) {
+        if (profile_key_known(key)) continue;
+        if (!list.empty()) list += ", ";
+        list += key + " (" + v.file + " line " + std::to_string(v.line) + ")";
+    }
+    if (!list.empty()) ignored.push_back("profile " + p.name + " keys not used by iotjobs: " + list);
 }
 
 }  // namespace
@@ -326,6 +366,12 @@ bool credential_choice::deferred() const noexcept {
     return what != kind::none && what != kind::given && what != kind::environment && what != kind::profile_keys;
 }
 
+bool profile_key_known(std::string_view key) noexcept {
+    for (std::string_view k : known_profile_keys)
+        if (k == key) return true;
+    return false;
+}
+
 const char* to_string(retry_mode m) noexcept {
     switch (m) {
     case retry_mode::standard: return "standard";
@@ -349,6 +395,7 @@ resolved_settings resolve_settings(const settings_request& r) {
     s.max_attempts = resolve_max_attempts(r, p);
     s.retry = resolve_retry_mode(r, p);
     s.credentials = resolve_credentials(r, p, s.ignored);
+    note_unknown_keys(p, s.ignored);
     return s;
 }
 

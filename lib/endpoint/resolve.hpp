@@ -87,6 +87,9 @@ struct credential_choice {
     setting_source source;         // the variable, option or profile key that selects it
     credentials keys;              // given, environment and profile_keys only
     setting_source token_source;   // where keys.session_token came from (when it is set)
+    // kind::none: each source looked at and why it gave nothing ("container provider:
+    // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set").
+    std::vector<std::string> tried;
     // "container provider (AWS_CONTAINER_CREDENTIALS_FULL_URI)", "credential_process of profile p,
     // FILE line 3", "environment variables": never a value.
     std::string describe() const;
@@ -103,11 +106,15 @@ struct resolved_settings {
     sourced<unsigned> max_attempts;
     sourced<iotjobs::retry_mode> retry;
     credential_choice credentials;
-    // Settings found and not used, with the reason: "AWS_ENDPOINT_URL ignored (...)".
+    // Settings found and not used, with the reason: "AWS_ENDPOINT_URL ignored (...)", and the
+    // profile's keys that no part of this client reads (names, files and lines, never values).
     std::vector<std::string> ignored;
 };
 
 resolved_settings resolve_settings(const settings_request& r);
+
+// True for the profile keys some part of this client reads (settings, credential providers).
+bool profile_key_known(std::string_view key) noexcept;
 
 const char* to_string(retry_mode m) noexcept;
 

@@ -325,3 +325,34 @@ TEST_CASE("cli --debug: the source of each value, never a secret") {
         CHECK_FALSE(has(all, s));
     }
 }
+
+TEST_CASE("resolve: profile keys this client does not read are listed by name and line, never by value") {
+    fixture f;
+    const std::string cfg = f.home.write(".aws/config", "[default]\nregion = us-east-1\noutput = json\n"
+                                                        "cli_pager = secretish-value\n");
+    const resolved_settings s = f.resolve();
+    REQUIRE(s.ignored.size() == 1);
+    CHECK(s.ignored[0] == "profile default keys not used by iotjobs: cli_pager (" + cfg + " line 4), output (" + cfg +
+                             " line 3)");
+    CHECK(profile_key_known("credential_process"));
+    CHECK(profile_key_known("metadata_service_num_attempts"));
+    CHECK_FALSE(profile_key_known("output"));
+}
+
+TEST_CASE("cli: with nothing configured, the message names every credential source looked at") {
+    home_dir h;
+    int code = -1;
+    std::string e = debug_output({}, {{"HOME", h.path.string()}, {"AWS_REGION", "us-east-1"}}, code);
+    CHECK(code == 253);
+    for (const char* source : {"environment variables: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                               "assume-role:", "web identity:", "IAM Identity Center (SSO):", "shared files:",
+                               "credential_process:", "container provider:", "EC2 instance metadata: not used"}) {
+        CAPTURE(source);
+        CHECK(has(e, source));
+    }
+    h.write(".aws/config", "[profile named]\nregion = us-east-1\n");
+    e = debug_output({"--profile", "named"}, {{"HOME", h.path.string()}}, code);
+    CHECK(code == 253);
+    CHECK(has(e, "environment variables: not used with --profile"));
+    CHECK(has(e, "container provider: not used with --profile"));
+}
