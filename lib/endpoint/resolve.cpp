@@ -53,27 +53,15 @@ void check_region(const sourced<std::string>& r) {
 
 sourced<std::string> resolve_region(const settings_request& r, const profile_settings& p) {
     if (!r.region.empty()) return {r.region, setting_source::given_as(r.given_names.region)};
-    for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"})
-        if (const char* v = variable(r.env, name)) {
-            sourced<std::string> out{v, setting_source::variable(name)};
-            check_region(out);
-            return out;
-        }
-    if (const ini_value* v = p.get("region")) {
-        sourced<std::string> out{v->value, setting_source::of_profile(p, "region", *v)};
-        check_region(out);
-        return out;
-    }
-    return {};
+    return region_setting(r.env, p);
 }
 
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, else the profile's ignore_configured_endpoint_urls; the
 // source text when true, "" when false.
-std::string endpoint_urls_ignored(const settings_request& r, const profile_settings& p) {
+std::string endpoint_urls_ignored(const env_lookup& env, const profile_settings& p) {
     constexpr const char* name = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
-    if (const char* v = variable(r.env, name)) {
+    if (const char* v = variable(env, name))
         return variable_bool(name, v) ? std::string("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true") : std::string();
-    }
     if (const ini_value* v = p.get("ignore_configured_endpoint_urls"))
         if (profile_bool(p, "ignore_configured_endpoint_urls", *v))
             return "ignore_configured_endpoint_urls = true in " +
@@ -91,31 +79,11 @@ std::string ignored_because(std::string_view what, std::string_view why) {
 sourced<std::string> resolve_endpoint_url(const settings_request& r, const profile_settings& p,
                                           std::vector<std::string>& ignored) {
     if (!r.endpoint_url.empty()) return {r.endpoint_url, setting_source::given_as(r.given_names.endpoint_url)};
-    const std::string ignore = endpoint_urls_ignored(r, p);
-    for (const char* name : {"AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL"}) {
-        const char* v = variable(r.env, name);
-        if (!v) continue;
-        if (!ignore.empty()) {
-            ignored.push_back(ignored_because(name, ignore));
-            continue;
-        }
-        sourced<std::string> out{v, setting_source::variable(name)};
-        check_url(out.value, out.source, "");
-        return out;
-    }
-    if (!ignore.empty()) {
-        if (p.get("endpoint_url") || p.get("services"))
-            ignored.push_back(ignored_because("profile endpoint settings", ignore));
-        return {};
-    }
-    std::string what = "the iot endpoint_url of [services ...] for ";
-    const ini_value* v = services_endpoint_url(p, "iot");
-    if (!v) {
-        v = p.get("endpoint_url");
-        what = "endpoint_url in ";
-    }
-    if (!v) return {};
-    sourced<std::string> out{v->value, setting_source::of_profile(p, "endpoint_url", *v)};
+    sourced<std::string> out = configured_endpoint_url(r.env, p, "IOT", "iot", &ignored);
+    if (out.value.empty()) return out;
+    std::string_view what;
+    if (out.source.from == setting_source::kind::profile)
+        what = out.source.name == "endpoint_url" ? "endpoint_url in " : "the iot endpoint_url of [services ...] for ";
     check_url(out.value, out.source, what);
     return out;
 }
@@ -130,9 +98,7 @@ sourced<bool> resolve_switch(bool given, const std::string& given_name, const ch
 
 sourced<std::string> resolve_ca_bundle(const settings_request& r, const profile_settings& p) {
     if (!r.ca_bundle.empty()) return {r.ca_bundle, setting_source::given_as(r.given_names.ca_bundle)};
-    if (const char* v = variable(r.env, "AWS_CA_BUNDLE")) return {v, setting_source::variable("AWS_CA_BUNDLE")};
-    if (const ini_value* v = p.get("ca_bundle")) return {v->value, setting_source::of_profile(p, "ca_bundle", *v)};
-    return {};
+    return ca_bundle_setting(r.env, p);
 }
 
 sourced<unsigned> resolve_max_attempts(const settings_request& r, const profile_settings& p) {
@@ -310,6 +276,48 @@ void note_unknown_keys(const profile_settings& p, std::vector<std::string>& igno
 }
 
 }  // namespace
+
+sourced<std::string> configured_endpoint_url(const env_lookup& env, const profile_settings& p, std::string_view id,
+                                             std::string_view config_key, std::vector<std::string>* ignored) {
+    const std::string ignore = endpoint_urls_ignored(env, p);
+    const std::string specific = "AWS_ENDPOINT_URL_" + std::string(id);
+    for (const char* name : {specific.c_str(), "AWS_ENDPOINT_URL"}) {
+        const char* v = variable(env, name);
+        if (!v) continue;
+        if (ignore.empty()) return {v, setting_source::variable(name)};
+        if (ignored) ignored->push_back(ignored_because(name, ignore));
+    }
+    if (!ignore.empty()) {
+        if (ignored && (p.get("endpoint_url") || p.get("services")))
+            ignored->push_back(ignored_because("profile endpoint settings", ignore));
+        return {};
+    }
+    if (const ini_value* v = services_endpoint_url(p, config_key))
+        return {v->value, setting_source::of_profile(p, "services " + std::string(config_key) + " endpoint_url", *v)};
+    if (const ini_value* v = p.get("endpoint_url")) return {v->value, setting_source::of_profile(p, "endpoint_url", *v)};
+    return {};
+}
+
+sourced<std::string> region_setting(const env_lookup& env, const profile_settings& p) {
+    for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"})
+        if (const char* v = variable(env, name)) {
+            sourced<std::string> out{v, setting_source::variable(name)};
+            check_region(out);
+            return out;
+        }
+    if (const ini_value* v = p.get("region")) {
+        sourced<std::string> out{v->value, setting_source::of_profile(p, "region", *v)};
+        check_region(out);
+        return out;
+    }
+    return {};
+}
+
+sourced<std::string> ca_bundle_setting(const env_lookup& env, const profile_settings& p) {
+    if (const char* v = variable(env, "AWS_CA_BUNDLE")) return {v, setting_source::variable("AWS_CA_BUNDLE")};
+    if (const ini_value* v = p.get("ca_bundle")) return {v->value, setting_source::of_profile(p, "ca_bundle", *v)};
+    return {};
+}
 
 std::string setting_source::describe() const {
     switch (from) {

@@ -113,6 +113,18 @@ struct resolved_settings {
 
 resolved_settings resolve_settings(const settings_request& r);
 
+// The steps shared with the credential providers' own service calls (STS, the SSO portal).
+// A configured endpoint for service `id` ("IOT", "STS"; AWS-BEHAVIOUR.md d.3 steps 2-5):
+// AWS_ENDPOINT_URL_<ID>, AWS_ENDPOINT_URL, the profile's [services] section's `config_key`
+// endpoint_url, the profile's endpoint_url; none with the ignore switch (what it skipped is added
+// to `ignored` when given). The URL is not checked here.
+sourced<std::string> configured_endpoint_url(const env_lookup& env, const profile_settings& p, std::string_view id,
+                                             std::string_view config_key, std::vector<std::string>* ignored);
+// AWS_REGION, AWS_DEFAULT_REGION, the profile's region (checked); "" when none.
+sourced<std::string> region_setting(const env_lookup& env, const profile_settings& p);
+// AWS_CA_BUNDLE, the profile's ca_bundle; "" when none.
+sourced<std::string> ca_bundle_setting(const env_lookup& env, const profile_settings& p);
+
 // True for the profile keys some part of this client reads (settings, credential providers).
 bool profile_key_known(std::string_view key) noexcept;
 
