@@ -374,6 +374,8 @@ bool credential_choice::deferred() const noexcept {
     return what != kind::none && what != kind::given && what != kind::environment && what != kind::profile_keys;
 }
 
+std::span<const std::string_view> profile_keys_read() noexcept { return known_profile_keys; }
+
 bool profile_key_known(std::string_view key) noexcept {
     for (std::string_view k : known_profile_keys)
         if (k == key) return true;

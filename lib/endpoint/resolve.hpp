@@ -29,6 +29,8 @@
 #include <iotjobs/config.hpp>
 
 #include <optional>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -125,7 +127,8 @@ sourced<std::string> region_setting(const env_lookup& env, const profile_setting
 // AWS_CA_BUNDLE, the profile's ca_bundle; "" when none.
 sourced<std::string> ca_bundle_setting(const env_lookup& env, const profile_settings& p);
 
-// True for the profile keys some part of this client reads (settings, credential providers).
+// The profile keys some part of this client reads (settings, credential providers), and a lookup.
+std::span<const std::string_view> profile_keys_read() noexcept;
 bool profile_key_known(std::string_view key) noexcept;
 
 const char* to_string(retry_mode m) noexcept;

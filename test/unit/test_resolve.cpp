@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -355,4 +356,18 @@ TEST_CASE("cli: with nothing configured, the message names every credential sour
     CHECK(code == 253);
     CHECK(has(e, "environment variables: not used with --profile"));
     CHECK(has(e, "container provider: not used with --profile"));
+}
+
+TEST_CASE("README's configuration table names every profile key the client reads") {
+    const char* src = std::getenv("IOTJOBS_SOURCE_DIR");
+    REQUIRE_MESSAGE(src, "IOTJOBS_SOURCE_DIR is not set (ctest sets it)");
+    std::ifstream f(fs::path(src) / "README.md");
+    REQUIRE(f);
+    std::stringstream text;
+    text << f.rdbuf();
+    const std::string readme = text.str();
+    for (std::string_view key : profile_keys_read()) {
+        CAPTURE(key);
+        CHECK((has(readme, "`" + std::string(key) + "`") || has(readme, "`" + std::string(key) + " =")));
+    }
 }
