@@ -200,7 +200,7 @@ private:
         if (!role_arn)
             co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
         if (const ini_value* mfa = p.get("mfa_serial"))
-            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial, which this client does not support");
+            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial: this client cannot prompt for an MFA code");
         if (source_profile && credential_source)
             co_return fail(why, prof + " has both source_profile and credential_source");
         if (!source_profile && !credential_source)

@@ -203,7 +203,14 @@ std::optional<credential_choice> profile_roles(const settings_request& r, const 
     const char* role_key = p.get("source_profile") ? "source_profile" : "credential_source";
     const ini_value* role = p.get(role_key);
     if (!role && !web_file) role = p.get(role_key = "role_arn");
-    if (role) return chosen(k::assume_role, setting_source::of_profile(p, role_key, *role));
+    if (role) {
+        if (const ini_value* mfa = p.get("mfa_serial"))
+            bad("The " + setting_source::of_profile(p, "mfa_serial", *mfa).describe() +
+                " uses mfa_serial: iotjobs cannot prompt for an MFA code. Use a role whose source credentials "
+                "need no MFA code, or temporary credentials obtained beforehand (for example from a "
+                "credential_process)");
+        return chosen(k::assume_role, setting_source::of_profile(p, role_key, *role));
+    }
     if (variable(r.env, "AWS_WEB_IDENTITY_TOKEN_FILE"))
         return chosen(k::web_identity, setting_source::variable("AWS_WEB_IDENTITY_TOKEN_FILE"));
     if (web_file) return chosen(k::web_identity, setting_source::of_profile(p, "web_identity_token_file", *web_file));

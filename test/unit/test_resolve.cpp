@@ -371,3 +371,23 @@ TEST_CASE("README's configuration table names every profile key the client reads
         CHECK((has(readme, "`" + std::string(key) + "`") || has(readme, "`" + std::string(key) + " =")));
     }
 }
+
+TEST_CASE("resolve: an assume-role profile with mfa_serial is refused by name (no prompt)") {
+    fixture f;
+    const std::string cfg = f.home.write(
+        ".aws/config", "[profile base]\naws_access_key_id = AKIDBASE0000000001\naws_secret_access_key = basesecret\n"
+                       "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
+                       "mfa_serial = arn:aws:iam::123456789012:mfa/u\n");
+    settings_request r = f.request();
+    r.profile = "mfa";
+    const std::string e = f.resolve_error(r);
+    CHECK(has(e, "profile mfa, " + cfg + " line 7 uses mfa_serial"));
+    CHECK(has(e, "cannot prompt"));
+    CHECK_FALSE(has(e, "basesecret"));
+    // The CLI: 253 with the same message.
+    int code = -1;
+    const std::string err = debug_output({"--profile", "mfa", "--region", "us-east-1"},
+                                         {{"HOME", f.home.path.string()}}, code);
+    CHECK(code == 253);
+    CHECK(has(err, "uses mfa_serial"));
+}
