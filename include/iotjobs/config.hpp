@@ -155,11 +155,15 @@ struct client_config {
 // environment > the profile; for credentials, an explicitly named base.profile wins over the
 // environment's keys. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, else the profile's max_attempts /
 // retry_mode, when set, override base.retry (its defaults cannot be told from explicit values).
-// A malformed variable, file, line or profile value, a partial set of profile credentials and a
-// named profile that neither file has throw boost::system::system_error
-// (client_errc::invalid_configuration) whose what() names the variable, or the profile, file, line
-// and key (never a secret). Reads the process environment (std::getenv) and files: call it before
-// starting threads that change the environment.
+// Keys are copied into static_credentials only when the client's chain would use them first:
+// with AWS_WEB_IDENTITY_TOKEN_FILE set, or a profile that is an assume-role, web identity or SSO
+// profile, static_credentials stays empty and the client's chain fetches those credentials.
+// Variables are read through base.environment when it is set, else the process environment.
+// A malformed variable (region, endpoint URL, switch, number, mode), file, line or profile value,
+// a partial set of environment or profile keys and a named profile that neither file has throw
+// boost::system::system_error (client_errc::invalid_configuration) whose what() names the
+// variable, or the profile, file, line and key (never a secret). Without base.environment it
+// reads the process environment (std::getenv): call it before starting threads that change it.
 client_config config_from_environment(client_config base = {});
 
 }  // namespace iotjobs

@@ -142,7 +142,9 @@ std::variant<delete_job_execution_request, failure> make_delete_job_execution_re
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (253 on problems), from the options, the environment and the profile of the shared
-// config files (endpoint/profile.hpp), whose paths and HOME also come from `env` only.
+// config files (endpoint/profile.hpp), whose paths and HOME also come from `env` only. The values
+// and their sources come from the settings resolver (endpoint/resolve.hpp); this layer formats
+// them into `sources` (the --debug lines) and its messages.
 //   profile:     --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" (a named profile that
 //                neither file has, a malformed file or a malformed profile value: 253)
 //   region:      --region, AWS_REGION, AWS_DEFAULT_REGION, profile region

@@ -5,7 +5,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
-#include "util/text.hpp"
+#include "endpoint/resolve.hpp"
 #include "sigv4/sigv4.hpp"
 #include "util/secret.hpp"
 
@@ -42,69 +42,32 @@ std::string form_encode(std::string_view v) {
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
 
-// The endpoint URL configured for a service (botocore/configprovider.py, ConfiguredEndpointProvider;
-// AWS SDKs and Tools Reference Guide, "Service-specific endpoints"): AWS_ENDPOINT_URL_<ID>,
-// AWS_ENDPOINT_URL, the profile's [services] section, the profile's endpoint_url; all skipped with
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true. "" when none.
-error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
-                               std::string_view config_key, std::string& url, std::string& source, std::string& why) {
-    url.clear();
-    bool ignore = to_lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
-    if (const ini_value* v = p.get("ignore_configured_endpoint_urls");
-        v && env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
-        ignore = to_lower(v->value) == "true";
-    if (ignore) return {};
-    const std::string var = "AWS_ENDPOINT_URL_" + std::string(id);
-    if (url = env_value(env, var.c_str()); !url.empty()) {
-        source = var;
-        return {};
-    }
-    if (url = env_value(env, "AWS_ENDPOINT_URL"); !url.empty()) {
-        source = "AWS_ENDPOINT_URL";
-        return {};
-    }
-    try {
-        if (const ini_value* v = services_endpoint_url(p, config_key)) {
-            url = v->value;
-            source = where(*v);
-            return {};
-        }
-    } catch (const std::system_error& e) {
-        why = e.what();
-        return make_error_code(client_errc::credentials_error);
-    }
-    if (const ini_value* v = p.get("endpoint_url")) {
-        url = v->value;
-        source = where(*v);
-    }
-    return {};
-}
-
 // The request for an AWS service the providers call (STS, the SSO portal): its configured endpoint
-// (configured_endpoint), else https://{host_prefix}.{region}.amazonaws.com (.com.cn for cn-
+// (configured_endpoint_url), else https://{host_prefix}.{region}.amazonaws.com (.com.cn for cn-
 // regions), with the CA bundle of AWS_CA_BUNDLE, else the profile's ca_bundle. On an unusable URL,
 // credentials_error with `why` naming the endpoint and where it came from.
 error_code service_fetch_request(const env_lookup& env, const profile_settings& p, std::string_view id,
                                  std::string_view config_key, std::string_view host_prefix,
                                  const std::string& region, http_fetch_request& req, std::string& why) {
-    std::string url, url_source;
-    if (error_code ec = configured_endpoint(env, p, id, config_key, url, url_source, why)) return ec;
-    if (url.empty()) {
-        url = "https://" + std::string(host_prefix) + "." + region +
-              (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
-        url_source = "default";
+    sourced<std::string> url;
+    try {
+        url = configured_endpoint_url(env, p, id, config_key, nullptr);
+    } catch (const std::system_error& e) {
+        why = e.what();
+        return make_error_code(client_errc::credentials_error);
     }
+    if (url.value.empty())
+        url.value = "https://" + std::string(host_prefix) + "." + region +
+                    (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
     bool https = false;
     std::string uwhy;
-    if (!parse_fetch_url(url, req, https, uwhy)) {
-        why = std::string(id) + " endpoint " + url + " (" + url_source + ") is not usable: " + uwhy;
+    if (!parse_fetch_url(url.value, req, https, uwhy)) {
+        why = std::string(id) + " endpoint " + url.value + " (" + url.source.describe() + ") is not usable: " + uwhy;
         return make_error_code(client_errc::credentials_error);
     }
     req.tls = https;
-    req.ca_bundle = env_value(env, "AWS_CA_BUNDLE");
+    req.ca_bundle = ca_bundle_setting(env, p).value;
     req.env = &env;
-    if (req.ca_bundle.empty())
-        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
     return {};
 }
 
@@ -118,11 +81,13 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         return make_error_code(client_errc::credentials_error);
     };
     const std::string prof = p.name.empty() ? std::string("environment") : "profile " + p.name;
-    // Region and endpoint (in configured_endpoint's order, for the service id "STS").
-    std::string region = env_value(env_, "AWS_REGION");
-    if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
-    if (region.empty())
-        if (const ini_value* r = p.get("region")) region = r->value;
+    // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
+    std::string region;
+    try {
+        region = region_setting(env_, p).value;
+    } catch (const std::system_error& e) {
+        co_return fail(e.what());
+    }
     if (region.empty()) region = "us-east-1";
     http_fetch_request req;
     if (error_code uec = service_fetch_request(env_, p, "STS", "sts", "sts", region, req, why)) co_return uec;
@@ -217,7 +182,7 @@ private:
         if (!role_arn)
             co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
         if (const ini_value* mfa = p.get("mfa_serial"))
-            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial, which this client does not support");
+            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial: this client cannot prompt for an MFA code");
         if (source_profile && credential_source)
             co_return fail(why, prof + " has both source_profile and credential_source");
         if (!source_profile && !credential_source)
