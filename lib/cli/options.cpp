@@ -98,6 +98,13 @@ constexpr std::array bulk_delete_specs{
 };
 
 constexpr std::array purge_specs{
+    option_spec{"--regions", "regions", option_kind::value_list, false, "<r1,r2,...>",
+                "Fan out: purge in each of these regions (comma-separated; may be given several times; "
+                "--region may also be repeated). Each (profile, region) has its own client, connection "
+                "pool and rate limiter; --concurrency and --rate apply to each."},
+    option_spec{"--profiles", "profiles", option_kind::value_list, false, "<p1,p2,...>",
+                "Fan out: purge with each of these profiles (accounts), in every region given "
+                "(comma-separated; may be given several times; --profile may also be repeated)."},
     option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
                 "Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name."},
     option_spec{"--thing-name", "thing-name", option_kind::value, false, "<value>",
@@ -399,7 +406,7 @@ constexpr std::array commands{
                  "Lists the executions of a job (--job-id) or of a thing (--thing-name), optionally only "
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
-                 purge_specs, &purge_command, purge_details, bulk_exit_codes},
+                 purge_specs, &purge_command, purge_details, bulk_exit_codes, true},
     command_spec{"list-job-executions-for-job", "List the executions of a job (ListJobExecutionsForJob).",
                  "Lists the job executions of a job, optionally only those in one --status. Prints "
                  "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
@@ -507,6 +514,7 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
     bool only_positionals = false;  // after "--"
     std::optional<std::string> bad_command;
     std::optional<failure> first_error;  // the first scanning error (argparse stops there)
+    std::optional<failure> repeated_global;  // --region / --profile twice, before any other error
     std::vector<std::string> unknown;
 
     auto note_error = [&](std::string msg) {
@@ -554,8 +562,18 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
                     into->lists[std::string(spec->dest)].push_back(std::move(value));
                     continue;
                 }
+                const bool region_or_profile =
+                    into == &cl.globals && (spec->dest == "region" || spec->dest == "profile");
+                if (region_or_profile) into->lists[std::string(spec->dest)].push_back(value);
                 auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);
-                if (!inserted) {
+                if (!inserted && region_or_profile) {
+                    // Allowed by purge only; the command may come later on the line.
+                    if (!repeated_global && !first_error)
+                        repeated_global = usage_failure("argument " + std::string(spec->name) +
+                                                        ": given more than once (" +
+                                                        detail::quote_for_message(it->second) + " and " +
+                                                        detail::quote_for_message(value) + "); give it once");
+                } else if (!inserted) {
                     note_error("argument " + std::string(spec->name) + ": given more than once (" +
                                detail::quote_for_message(it->second) + " and " +
                                detail::quote_for_message(value) + "); give it once");
@@ -608,6 +626,7 @@ std::variant<command_line, failure> parse_command_line(std::span<const std::stri
         msg += "\n\n(got " + detail::quote_for_message(*bad_command) + ")";
         return usage_failure(std::move(msg));
     }
+    if (repeated_global && !(cl.command && cl.command->repeatable_region_profile)) return *repeated_global;
     if (first_error) return *first_error;
     if (!cl.command) return usage_failure("the following arguments are required: command");
 
