@@ -9,9 +9,7 @@
 #include <iotjobs/client_registry.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -20,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -59,10 +58,11 @@ iotjobs::client_config config_for(const fake::server& s, const std::string& prof
 // One DeleteJobExecution; the error (ThrottlingException maps to service_errc::throttling).
 error_code delete_one(asio::io_context& ioc, iotjobs::client& c, const std::string& thing) {
     iotjobs::delete_job_execution_request req(thing, "job-1", 1);
-    auto f = iotjobs::delete_job_execution(c, std::move(req), asio::as_tuple(asio::use_future));
+    error_code result = make_error_code(boost::system::errc::operation_in_progress);
+    iotjobs::delete_job_execution(c, std::move(req), [&](error_code ec) { result = ec; });
     ioc.restart();
     ioc.run();
-    return std::get<0>(f.get());
+    return result;
 }
 
 // A fresh directory per test case, removed at the end.
@@ -188,12 +188,16 @@ TEST_CASE("library: bulk_delete_fanout routes each item to its (profile, region)
     iotjobs::bulk_fanout_options opt;
     opt.per_key.max_in_flight = 2;
     std::map<std::string, int> outcomes_by_key;
-    auto f = iotjobs::bulk_delete_fanout(
+    std::optional<std::pair<error_code, iotjobs::bulk_fanout_summary>> done;
+    iotjobs::bulk_delete_fanout(
         reg, *src, opt,
-        [&](const iotjobs::bulk_outcome& o) { ++outcomes_by_key[o.item.profile + "/" + o.item.region]; },
-        asio::as_tuple(asio::use_future));
+        [&](const iotjobs::bulk_outcome& o) {
+            if (o.kind != iotjobs::bulk_outcome_kind::invalid_input) ++outcomes_by_key[o.item.profile + "/" + o.item.region];
+        },
+        [&](error_code ec, iotjobs::bulk_fanout_summary m) { done.emplace(ec, std::move(m)); });
     ioc.run();
-    auto [ec, summary] = f.get();
+    REQUIRE(done);
+    auto& [ec, summary] = *done;
     CHECK_FALSE(ec);
     CHECK(s.execution_count() == 0);
     CHECK(reg.size() == 4);
@@ -207,6 +211,7 @@ TEST_CASE("library: bulk_delete_fanout routes each item to its (profile, region)
         CHECK(m.items == 5);
         CHECK(outcomes_by_key[key.profile + "/" + key.region] == 5);
     }
+    CHECK(outcomes_by_key["nobody/us-east-1"] == 1);  // failed: no client
     CHECK(s.stats().accounts.at("AKIDALPHA").admitted == 10);
     CHECK(s.stats().accounts.at("AKIDBETA").admitted == 10);
 }
