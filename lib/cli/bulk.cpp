@@ -3,7 +3,10 @@
 //
 // The steps, as for delete-job-execution: settings from the options (252), configuration (253),
 // then the files (input and --skip-done: 252; the report: 255), the client (253/255), the run.
-// Everything runs on one thread: the engine, the outcome callback (report, counters), the
+// The run is bulk_run, one method per step. Every run goes through bulk_delete_fanout: one
+// client per (profile, region) (the configured pair's unless the input's rows or purge's
+// --region / --profile values name others), made when first needed.
+// Everything runs on one thread: the engines, the outcome callback (report, counters), the
 // progress ticker and the SIGINT handler share one io_context, so no state needs a lock.
 #include "cli/bulk.hpp"
 #include "cli/output.hpp"
