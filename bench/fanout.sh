@@ -9,7 +9,8 @@
 # Each pair is its own account: profile pNN with key AKIDFANOUTNN (a test config and credentials
 # file in a temporary directory), in one of four regions; all pointed at the fake by endpoint_url.
 # The input has PAIRS x RATE x SECONDS_ rows, interleaved over the pairs. Prints: the aggregate rate
-# against PAIRS x RATE, each pair's rate against RATE (min / median / max), the share of requests
+# against PAIRS x RATE, each pair's rate (its deletes over its own run, first item to last
+# outcome) against RATE (min / median / max), the share of requests
 # throttled (client side, and the fake's per-account counts), failed items, and the process's CPU
 # (user + system, from /usr/bin/time) as a share of one core. Loopback only.
 set -euo pipefail
@@ -72,7 +73,7 @@ user, system, wall = (float(x) for x in open(f"{work}/time").read().split())
 secs = s["seconds"]
 deleted = s["outcomes"]["deleted"]
 agg = deleted / secs
-per = sorted(p["outcomes"]["deleted"] / secs for p in s["pairs"])
+per = sorted(p["outcomes"]["deleted"] / p["seconds"] for p in s["pairs"])  # each over its own run
 print(f"exit code {code}; {s['items']} items in {secs:.1f} s: deleted {deleted}, failed {s['outcomes']['failed']}")
 print(f"aggregate rate {agg:.1f}/s = {100 * agg / (pairs * rate):.1f} % of {pairs * rate:.0f}/s")
 print(f"per pair: min {per[0]:.2f}/s ({100 * per[0] / rate:.1f} %), median {statistics.median(per):.2f}/s, "

@@ -101,7 +101,8 @@ struct bulk_fanout_options {
 
 struct bulk_fanout_summary {
     bulk_summary total;  // every key's counts added, plus the fan-out's own (invalid, no client)
-    std::vector<std::pair<client_key, bulk_summary>> keys;  // each key's run, in key order
+    // Each key's run, in key order (its seconds: from its first item to its end).
+    std::vector<std::pair<client_key, bulk_summary>> keys;
 };
 
 using bulk_fanout_signature = void(error_code, bulk_fanout_summary);

@@ -301,7 +301,6 @@ struct fanout : std::enable_shared_from_this<fanout> {
         add_summary(out.total, own);
         if (!ec && out.total.stop_error) ec = out.total.stop_error;
         out.total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        for (auto& k : out.keys) k.second.seconds = out.total.seconds;
         auto h = std::move(*handler);
         handler.reset();
         auto slot = asio::get_associated_cancellation_slot(h);

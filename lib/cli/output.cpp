@@ -506,6 +506,7 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
             x["profile"] = p.key.profile.empty() ? json::value(nullptr) : json::value(p.key.profile);
             x["region"] = p.key.region.empty() ? json::value(nullptr) : json::value(p.key.region);
             x["items"] = pm.items;
+            x["seconds"] = pm.seconds;
             x["outcomes"] = json::object{{"deleted", pm.deleted},         {"not_found", pm.not_found},
                                          {"refused", pm.refused},         {"failed", pm.failed},
                                          {"not_attempted", pm.not_attempted}, {"invalid_input", pm.invalid_input}};

@@ -55,7 +55,7 @@ std::optional<resume_token> decode_resume_token(std::string_view text);
 //    "not_attempted":N,"invalid_input":N},"skipped":N,"stoppedEarly":false,"stopReason":null,
 //    "report":"path"|"-"|null,"seconds":S,"requests":N,"retries":N,"throttled":N,
 //    "dryRun":{...} (dry runs), "verification":{...} (purge),
-//    "pairs":[{"profile":s|null,"region":s|null,"items":N,"outcomes":{...},"requests":N,"retries":N,
+//    "pairs":[{"profile":s|null,"region":s|null,"items":N,"seconds":S,"outcomes":{...},"requests":N,"retries":N,
 //    "throttled":N}] (fanned out only), "exitCode":N}
 boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings& s, int exit_code);
 

@@ -266,7 +266,7 @@ TEST_CASE("cli: bulk-delete with profile and region columns fans out, counts per
     for (const auto& [profile, key] : accounts) CHECK(st.accounts.at(key.first).admitted == 8);
 }
 
-TEST_CASE("cli: without region / profile columns the run is the configured pair's, as before") {
+TEST_CASE("cli: without region / profile columns the run is the configured pair's alone, with no per-pair output") {
     fake::server s(account_scoped(1000, 1000));
     s.start();
     temp_dir dir;
