@@ -92,7 +92,8 @@ private:
 //
 // Outcomes reach `on_outcome` one at a time (every run shares one strand). Invalid input lines are
 // delivered by the fan-out itself (they need no client); the items of a key whose client cannot be
-// made (the factory or the constructor threw) are `failed` with the reason as message.
+// made (the factory or the constructor threw) are `failed` (client_errc::invalid_configuration)
+// with the reason as message.
 struct bulk_fanout_options {
     bulk_options per_key;  // the options of each key's run
     client_key defaults;   // what an item's empty profile / region stands for
@@ -138,7 +139,8 @@ auto bulk_delete_fanout(client_registry& reg, bulk_source& source, bulk_fanout_o
 
 // The same over a fixed set of keys, each with a source of its own (a purge across accounts and
 // regions: each key lists and deletes its own executions), every run started at once. A key whose
-// client or source cannot be made has a run stopped early (source_failed) with the reason.
+// client or source cannot be made stops the fan-out's own summary early (source_failed,
+// client_errc::invalid_configuration, the reason in stop_detail); the other keys run.
 template <boost::asio::completion_token_for<bulk_fanout_signature> CompletionToken = boost::asio::deferred_t>
 auto bulk_delete_fanout(client_registry& reg, std::vector<client_key> keys, bulk_source_factory make_source,
                         bulk_fanout_options options, bulk_outcome_handler on_outcome, CompletionToken&& token = {}) {

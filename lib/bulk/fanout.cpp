@@ -214,7 +214,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
         bulk_outcome o;
         o.item = std::move(item);
         o.kind = bulk_outcome_kind::failed;
-        o.ec = make_error_code(client_errc::invalid_parameter);
+        o.ec = make_error_code(client_errc::invalid_configuration);
         o.message = "no client for " + to_string(key_of(o.item)) + ": " + why;
         deliver(o);
     }
@@ -317,7 +317,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
             bulk_summary s;
             s.stopped_early = true;
             s.stop_kind = bulk_stop_reason::source_failed;
-            s.stop_error = make_error_code(client_errc::invalid_parameter);
+            s.stop_error = make_error_code(client_errc::invalid_configuration);
             s.stop_detail = "no client for " + to_string(k) + ": " + broken[k];
             s.stop_reason = "the input failed: " + s.stop_detail;
             add_summary(own, s);

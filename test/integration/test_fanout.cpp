@@ -322,3 +322,17 @@ TEST_CASE("cli: --region twice is refused by commands other than purge") {
     CHECK(r.code == 252);
     CHECK(r.err.find("--region: given more than once") != std::string::npos);
 }
+
+TEST_CASE("cli: purge with a profile that does not exist: 253 naming it, the other pairs still purge") {
+    fake::server s(account_scoped(1000, 1000));
+    s.start();
+    temp_dir dir;
+    for (int i = 0; i < 5; ++i)
+        s.add_execution(fake::make_execution("t" + std::to_string(i), "job-1", 1, fake::execution_status::succeeded));
+    auto r = run_cli({"purge", "--job-id", "job-1", "--profiles", "beta,nobody", "--output", "text"},
+                     profiles_env(s, dir));
+    CHECK(r.code == 253);
+    CHECK(r.err.find("no client for nobody/us-east-1") != std::string::npos);
+    CHECK(r.err.find("beta/us-east-1: 5 items, 5 deleted") != std::string::npos);
+    CHECK(s.execution_count() == 0);
+}
