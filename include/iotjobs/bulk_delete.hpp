@@ -31,6 +31,10 @@ struct bulk_item {
     // The execution's status when the source knows it (the list source: from the listing); a dry
     // run predicts the outcome from it (and looks it up with DescribeJobExecution when unknown).
     std::optional<job_execution_status> status;
+    // Fan-out (client_registry.hpp): the profile and region whose client deletes this item; empty:
+    // the run's default. The stream source reads them from region / profile columns or members.
+    std::string profile;
+    std::string region;
 };
 
 enum class bulk_outcome_kind {
@@ -95,8 +99,9 @@ std::unique_ptr<bulk_source> make_generator_source(std::function<std::optional<d
 
 enum class input_format { automatic, csv, jsonl };
 // Items from a stream (a file or stdin): CSV with a header row (thingName,jobId,executionNumber
-// [,force][,namespaceId], any order) or JSON Lines ({"thingName":..,"jobId":..,"executionNumber":..,
-// "force":..?,"namespaceId":..?}). automatic: JSON Lines if the first non-blank character is '{'.
+// [,force][,namespaceId][,region][,profile], any order) or JSON Lines ({"thingName":..,"jobId":..,
+// "executionNumber":..,"force":..?,"namespaceId":..?,"region":..?,"profile":..?}).
+// automatic: JSON Lines if the first non-blank character is '{'.
 // Blank lines are skipped. The stream must outlive the run.
 std::unique_ptr<bulk_source> make_stream_source(std::istream& in, input_format format = input_format::automatic);
 

@@ -2,6 +2,7 @@
 // max_in_flight workers delete them; everything runs on one strand, so outcomes are delivered
 // one at a time and the state needs no locks. Memory: the channel holds at most max_in_flight
 // items and nothing is kept per finished item.
+#include "bulk/engine.hpp"
 #include "client_impl.hpp"
 #include "diagnostics_access.hpp"
 #include "retry/rate_limiter.hpp"
@@ -35,9 +36,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Everything the run needs of the client is its implementation, shared: the client handle may be
 // moved or destroyed while the run goes on.
 struct engine : std::enable_shared_from_this<engine> {
-    engine(std::shared_ptr<client_impl> c, bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+    engine(std::shared_ptr<client_impl> c, asio::strand<asio::any_io_executor> on, bulk_source& s, bulk_options o,
+           bulk_outcome_handler cb)
         : impl(std::move(c)),
-          strand(asio::make_strand(impl->executor())),
+          strand(std::move(on)),
           src(s),
           opt(std::move(o)),
           on_outcome(std::move(cb)),
@@ -194,12 +196,7 @@ struct engine : std::enable_shared_from_this<engine> {
             }
             if (!p.item) break;
             if (p.invalid) {
-                bulk_outcome o;
-                o.item = std::move(*p.item);
-                o.kind = bulk_outcome_kind::invalid_input;
-                o.ec = make_error_code(client_errc::invalid_parameter);
-                o.message = std::move(*p.invalid);
-                o.raw_input = std::move(p.raw);
+                bulk_outcome o = invalid_input_outcome(std::move(p));
                 deliver(o);
                 continue;
             }
@@ -510,8 +507,28 @@ private:
 
 void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
                               asio::any_completion_handler<bulk_signature> handler) {
-    auto e = std::make_shared<engine>(std::move(c), *call.source, std::move(call.options), std::move(call.on_outcome));
+    auto on = asio::make_strand(c->executor());
+    auto e = std::make_shared<engine>(std::move(c), std::move(on), *call.source, std::move(call.options),
+                                      std::move(call.on_outcome));
     e->start(std::move(handler), diag);
+}
+
+bulk_outcome invalid_input_outcome(bulk_source::pull p) {
+    bulk_outcome o;
+    o.item = std::move(*p.item);
+    o.kind = bulk_outcome_kind::invalid_input;
+    o.ec = make_error_code(client_errc::invalid_parameter);
+    o.message = std::move(*p.invalid);
+    o.raw_input = std::move(p.raw);
+    return o;
+}
+
+void async_bulk_delete_on(asio::strand<asio::any_io_executor> strand, std::shared_ptr<client_impl> c,
+                          bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                          asio::any_completion_handler<bulk_signature> handler) {
+    auto e = std::make_shared<engine>(std::move(c), std::move(strand), source, std::move(options),
+                                      std::move(on_outcome));
+    e->start(std::move(handler), nullptr);
 }
 
 }  // namespace detail

@@ -25,7 +25,8 @@
 //    duplicate or missing required column fails the whole source. A record is one line (no valid
 //    value holds a line break, so a quote left open is an invalid line, not a run-away record).
 //    Values are taken as they are (no trimming). force: true/false/1/0/yes/no in any case; an empty
-//    force or namespaceId means "not set".
+//    force or namespaceId means "not set". Optional region and profile columns (JSON Lines: string
+//    members) say which account and region the item belongs to (bulk_item::region / profile).
 //  - JSON Lines: an object per line; executionNumber a JSON integer or a string of decimal digits
 //    (exact over the whole int64 range; fractions, exponents and out-of-range values are invalid);
 //    force a boolean or "true"/"false"; null counts as missing. Other members are ignored (so a
@@ -43,6 +44,7 @@
 // missing column, an unreadable stream) completes with an error and, as the engine expects, the
 // explanation in pull::invalid (no item). The same error is repeated by any later call. An input
 // *line* that cannot be used is an item with pull::invalid set (and never stops the run).
+#include "endpoint/endpoint.hpp"
 #include "jobs/wire.hpp"
 #include "util/text.hpp"
 
@@ -348,9 +350,18 @@ std::string raw_excerpt(std::string_view line) {
     return std::string(line.substr(0, n));
 }
 
-enum field { f_thing, f_job, f_exec, f_force, f_namespace, field_count };
-constexpr std::array<std::string_view, field_count> field_names = {"thingName", "jobId", "executionNumber", "force",
-                                                                   "namespaceId"};
+enum field { f_thing, f_job, f_exec, f_force, f_namespace, f_region, f_profile, field_count };
+constexpr std::array<std::string_view, field_count> field_names = {"thingName", "jobId",  "executionNumber", "force",
+                                                                   "namespaceId", "region", "profile"};
+
+// region / profile of a fanned-out item: empty means the run's default. A region must be a host
+// label (as --region); a profile name must not hold blanks or brackets (it names a config section).
+void check_target(const bulk_item& item, std::vector<std::string>& problems) {
+    if (!item.region.empty() && !detail::is_valid_region(item.region))
+        problems.push_back("region " + detail::quote_for_message(item.region) + " is not a valid region name");
+    if (item.profile.find_first_of(" \t[]") != std::string::npos)
+        problems.push_back("profile " + detail::quote_for_message(item.profile) + " is not a valid profile name");
+}
 
 // A known field name equal to `name` but for case, or "".
 std::string_view case_mismatch(std::string_view name) noexcept {
@@ -449,8 +460,8 @@ private:
                 problems_.push_back("longer than " + std::to_string(max_line_bytes) +
                                     " bytes (the rest of the line was skipped)");
             } else if (mode_ == mode::csv) {
-                parse_csv_row(line, item.request);
-            } else if (!parse_json_row(line, item.request)) {
+                parse_csv_row(line, item);
+            } else if (!parse_json_row(line, item)) {
                 continue;  // a purge verification line: not an item
             }
             if (!problems_.empty()) {
@@ -538,7 +549,8 @@ private:
                 if (auto known = case_mismatch(name); !known.empty())
                     m += ": column names are case-sensitive, did you mean '" + std::string(known) + "'?";
                 else
-                    m += "; the columns are thingName, jobId, executionNumber and optionally force and namespaceId "
+                    m += "; the columns are thingName, jobId, executionNumber and optionally force, namespaceId, "
+                         "region and profile "
                          "(is the header row missing?)";
                 problems_.push_back(std::move(m));
                 return false;
@@ -567,7 +579,8 @@ private:
         return c >= 0 && static_cast<std::size_t>(c) < nfields_ ? &fields_[static_cast<std::size_t>(c)] : nullptr;
     }
 
-    void parse_csv_row(std::string_view line, delete_job_execution_request& req) {
+    void parse_csv_row(std::string_view line, bulk_item& item) {
+        delete_job_execution_request& req = item.request;
         if (!split_csv(line)) return;
         if (nfields_ != header_fields_) {
             problems_.push_back("has " + std::to_string(nfields_) + " field" + (nfields_ == 1 ? "" : "s") +
@@ -592,7 +605,18 @@ private:
             req.namespace_id = *v;
             if (detail::validate_namespace_id(*v, &what)) problems_.push_back(std::move(what));
         }
+        if (auto* v = column(f_region)) item.region = *v;
+        if (auto* v = column(f_profile)) item.profile = *v;
+        check_target(item, problems_);
         check_model(req);
+    }
+
+    void optional_string(const json::value* m, std::string_view name, std::string& out) {
+        if (!m) return;
+        if (const json::string* s = m->if_string())
+            out.assign(s->data(), s->size());
+        else
+            problems_.push_back(std::string(name) + " must be a string");
     }
 
     // The model's rules, as DeleteJobExecution applies them (the final word).
@@ -649,7 +673,8 @@ private:
         }
     }
 
-    bool parse_json_row(std::string_view line, delete_job_execution_request& req) {
+    bool parse_json_row(std::string_view line, bulk_item& item) {
+        delete_job_execution_request& req = item.request;
         unsigned char scratch[2048];
         json::monotonic_resource mr(scratch, sizeof scratch);
         error_code ec;
@@ -712,6 +737,9 @@ private:
                 problems_.push_back("namespaceId must be a string");
             }
         }
+        optional_string(member(f_region), "region", item.region);
+        optional_string(member(f_profile), "profile", item.profile);
+        check_target(item, problems_);
         check_model(req);
         return true;
     }

@@ -95,6 +95,9 @@ struct command_spec {
     std::string_view details;
     // The EXIT CODES section of the command's help; empty: the single-call one.
     std::string_view exit_codes;
+    // The global --region and --profile may be given several times (purge's fan-out); their
+    // values, in order, are in the globals' lists (the first one also in values).
+    bool repeatable_region_profile = false;
 };
 
 // Options every command takes (--region, --endpoint-url, --debug, ...).

@@ -98,6 +98,13 @@ constexpr std::array bulk_delete_specs{
 };
 
 constexpr std::array purge_specs{
+    option_spec{"--regions", "regions", option_kind::value_list, false, "<r1,r2,...>",
+                "Fan out: purge in each of these regions (comma-separated; may be given several times; "
+                "--region may also be repeated). Each (profile, region) has its own client, connection "
+                "pool and rate limiter; --concurrency and --rate apply to each."},
+    option_spec{"--profiles", "profiles", option_kind::value_list, false, "<p1,p2,...>",
+                "Fan out: purge with each of these profiles (accounts), in every region given "
+                "(comma-separated; may be given several times; --profile may also be repeated)."},
     option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
                 "Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name."},
     option_spec{"--thing-name", "thing-name", option_kind::value, false, "<value>",
@@ -155,6 +162,14 @@ constexpr std::string_view bulk_delete_details =
     "  A report can be the input: its invalid_input lines are invalid input again\n"
     "  (never requests; their original input is kept), its purge verification lines\n"
     "  (member verify) are skipped, other members (outcome, status, ...) ignored.\n"
+    "\n"
+    "FAN-OUT\n"
+    "  Optional region and profile columns (JSON Lines: members) send each item\n"
+    "  through the client of that (profile, region); empty: the configured ones.\n"
+    "  Each pair has its own credentials, endpoint, connection pool and adaptive\n"
+    "  rate limiter, made when its first item comes; --concurrency and --rate\n"
+    "  apply to each pair. Report lines then carry profile and region, and the\n"
+    "  progress line and the summary give the counts of each pair.\n"
     "\n"
     "OUTCOMES\n"
     "  deleted        the service deleted it\n"
@@ -267,6 +282,13 @@ constexpr std::string_view purge_details =
     "  When the run stops early (SIGINT, a fatal error), the executions listed but\n"
     "  not sent are reported not_attempted; those not listed yet are not in the\n"
     "  report: run the purge again.\n"
+    "\n"
+    "FAN-OUT\n"
+    "  With several --region or --profile values (repeated, or --regions and\n"
+    "  --profiles lists), every profile is purged in every region at once, each\n"
+    "  (profile, region) with its own client, listing, connection pool and\n"
+    "  adaptive rate limiter; --concurrency and --rate apply to each pair. Report\n"
+    "  lines carry profile and region; the summary gives the counts of each pair.\n"
     "\n"
     "VERIFICATION\n"
     "  At the end of a run (not a dry run, not stopped early) purge lists again\n"
@@ -399,7 +421,7 @@ constexpr std::array commands{
                  "Lists the executions of a job (--job-id) or of a thing (--thing-name), optionally only "
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
-                 purge_specs, &purge_command, purge_details, bulk_exit_codes},
+                 purge_specs, &purge_command, purge_details, bulk_exit_codes, true},
     command_spec{"list-job-executions-for-job", "List the executions of a job (ListJobExecutionsForJob).",
                  "Lists the job executions of a job, optionally only those in one --status. Prints "
                  "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
@@ -512,7 +534,8 @@ struct argument_scan {
     bool version = false;
     bool only_positionals = false;  // after "--"
     std::optional<std::string> bad_command;
-    std::optional<failure> first_error;
+    std::optional<failure> first_error;  // the first scanning error (argparse stops there)
+    std::optional<failure> repeated_global;  // --region / --profile twice, before any other error
     std::vector<std::string> unknown;
 
     void note_error(std::string msg) {
@@ -561,11 +584,18 @@ struct argument_scan {
             into->lists[std::string(spec->dest)].push_back(std::move(value));
             return;
         }
+        const bool region_or_profile = into == &cl.globals && (spec->dest == "region" || spec->dest == "profile");
+        if (region_or_profile) into->lists[std::string(spec->dest)].push_back(value);
         auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);
-        if (!inserted)
-            note_error("argument " + std::string(spec->name) + ": given more than once (" +
-                       detail::quote_for_message(it->second) + " and " + detail::quote_for_message(value) +
-                       "); give it once");
+        if (inserted) return;
+        failure f = usage_failure("argument " + std::string(spec->name) + ": given more than once (" +
+                                  detail::quote_for_message(it->second) + " and " + detail::quote_for_message(value) +
+                                  "); give it once");
+        if (!region_or_profile) {
+            if (!first_error) first_error = std::move(f);
+        } else if (!repeated_global && !first_error) {  // allowed by purge only; the command may come later
+            repeated_global = std::move(f);
+        }
     }
 
     // The command, "help", or something left over.
@@ -601,6 +631,7 @@ struct argument_scan {
             msg += "\n\n(got " + detail::quote_for_message(*bad_command) + ")";
             return usage_failure(std::move(msg));
         }
+        if (repeated_global && !(cl.command && cl.command->repeatable_region_profile)) return *repeated_global;
         if (first_error) return *first_error;
         if (!cl.command) return usage_failure("the following arguments are required: command");
         std::vector<std::string> missing;

@@ -192,6 +192,12 @@ std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix
     return out;
 }
 
+std::optional<rate_limit_scope> parse_rate_limit_scope(std::string_view s) {
+    if (s == "server") return rate_limit_scope::server;
+    if (s == "account") return rate_limit_scope::account;
+    return std::nullopt;
+}
+
 std::optional<std::vector<rate_limit>> parse_rate_limits(std::string_view s, double burst, std::string& error) {
     std::vector<rate_limit> out;
     for (auto part : split(s, ',')) {

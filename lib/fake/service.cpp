@@ -275,6 +275,7 @@ std::string_view to_string(outcome o) noexcept { return outcome_names[static_cas
 service::service(const server_options& opts)
     : credentials_(opts.credentials), account_id_(opts.account_id), max_skew_(opts.max_skew) {
     clock_offset_.store(opts.clock_offset.count());
+    rate_scope_ = opts.rate_scope;
     set_rate_limits(opts.rate_limits);
     set_faults(opts.faults, opts.fault_seed);
 }
@@ -345,7 +346,7 @@ void service::admit(const request_in& req, plan& p) {
         p.early_message += path;
         return;
     }
-    if (throttling_on_.load(std::memory_order_relaxed) && !take_token(p.op)) {
+    if (throttling_on_.load(std::memory_order_relaxed) && !take_token(p.op, p.access_key_id)) {
         throttled_.fetch_add(1, std::memory_order_relaxed);
         p.early = outcome::throttling;
         p.early_message = "Rate exceeded";
@@ -460,12 +461,11 @@ bool service::authenticate(const request_in& req, std::string_view path, std::st
     if (!sigv4::verify(rv, auth, h.date, c.secret_access_key, &key_cache_))
         return fail(outcome::invalid_signature, signature_mismatch);
     p.region.assign(auth.region);
+    p.access_key_id.assign(auth.access_key_id);
     return true;
 }
 
-bool service::take_token(operation op) {
-    std::lock_guard lock(bucket_mutex_);
-    auto& b = buckets_[static_cast<int>(op)];
+bool service::take_from(bucket& b) {
     if (!b.enabled) return true;
     auto t = std::chrono::steady_clock::now();
     double dt = std::chrono::duration<double>(t - b.last).count();
@@ -476,6 +476,22 @@ bool service::take_token(operation op) {
         return true;
     }
     return false;
+}
+
+// The server's bucket for `op`, or (account scope) the access key's own copy of it.
+bool service::take_token(operation op, const std::string& access_key_id) {
+    std::lock_guard lock(bucket_mutex_);
+    const auto i = static_cast<int>(op);
+    if (rate_scope_ == rate_limit_scope::server) return take_from(buckets_[i]);
+    if (!buckets_[i].enabled) return true;
+    auto it = accounts_.find(access_key_id);
+    if (it == accounts_.end()) {
+        it = accounts_.emplace(access_key_id, account_state{buckets_, {}}).first;
+        for (auto& b : it->second.buckets) b.last = std::chrono::steady_clock::now();
+    }
+    const bool ok = take_from(it->second.buckets[i]);
+    ++(ok ? it->second.counts.admitted : it->second.counts.throttled);
+    return ok;
 }
 
 void service::roll_faults(plan& p) {
@@ -1028,6 +1044,11 @@ struct admin_routes {
                 limits.push_back(rate_limit{*op, kv.value().to_number<double>(), burst});
             }
         }
+        if (auto* sc = v.as_object().if_contains("scope")) {
+            const auto scope = sc->is_string() ? parse_rate_limit_scope(sc->as_string()) : std::nullopt;
+            if (!scope) return bad_admin_request("scope must be \"server\" or \"account\"");
+            svc.set_rate_limit_scope(*scope);
+        }
         svc.set_rate_limits(std::move(limits));
         return {200, "{}"};
     }
@@ -1168,7 +1189,14 @@ void service::set_rate_limits(std::vector<rate_limit> limits) {
         b.tokens = b.burst;
         b.last = std::chrono::steady_clock::now();
     }
+    accounts_.clear();
     throttling_on_.store(!limits.empty());
+}
+
+void service::set_rate_limit_scope(rate_limit_scope scope) {
+    std::lock_guard lock(bucket_mutex_);
+    rate_scope_ = scope;
+    accounts_.clear();
 }
 
 struct stats service::stats() const {
@@ -1188,6 +1216,10 @@ struct stats service::stats() const {
     s.tls_handshake_failures = handshake_failures_.load();
     s.throttled = throttled_.load();
     s.signature_failures = signature_failures_.load();
+    {
+        std::lock_guard bl(bucket_mutex_);
+        for (const auto& [key, a] : accounts_) s.accounts[key] = a.counts;
+    }
     std::shared_lock lock(store_mutex_);
     s.executions_remaining = store_.live();
     s.executions_deleted = store_.deleted_total();
@@ -1214,6 +1246,11 @@ std::string service::stats_json() const {
     o["throttled"] = s.throttled;
     o["signature_failures"] = s.signature_failures;
     o["faults_injected"] = std::move(f);
+    if (!s.accounts.empty()) {
+        boost::json::object acc;
+        for (auto& [key, a] : s.accounts) acc[key] = {{"admitted", a.admitted}, {"throttled", a.throttled}};
+        o["accounts"] = std::move(acc);
+    }
     o["executions_remaining"] = s.executions_remaining;
     o["executions_deleted"] = s.executions_deleted;
     return boost::json::serialize(o);

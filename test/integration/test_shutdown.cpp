@@ -129,7 +129,7 @@ void run_until(asio::io_context& ctx, const tally& t, int n) {
 std::weak_ptr<iotjobs::detail::client_impl> start_calls(asio::io_context& ctx, iotjobs::client& c, tally& t) {
     issue_all(c, t);
     run_until(ctx, t, 50);
-    return c.impl();
+    return iotjobs::detail::access::impl(c);
 }
 
 // Every call completed exactly once, with success or operation_aborted, and its handler is gone.

@@ -46,6 +46,8 @@ State:
 Throttling (off by default):
   --rate-limit OP=RPS[,OP=RPS...]   token bucket per operation, e.g. DeleteJobExecution=10
   --burst N                 bucket size (default: max(1, RPS))
+  --rate-limit-scope S      server (default: one set of buckets) or account (one set per access
+                            key id of the requests' credentials: one fake, many accounts)
 Faults (repeatable; see docs/FAKE_SERVER.md):
   --fault KIND=TRIGGER[,op=Operation][,ms=N][,dist=uniform:A:B|exp:MEAN]
       KIND: latency unavailable throttle reset-before reset-after truncate close stall
@@ -137,7 +139,11 @@ bool apply_option(command_line& cl, const std::string& a, Value value, Flag flag
     } else if (a == "--random-seed") gen.random_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
     else if (a == "--generate-namespace") gen.namespace_id = value();
     else if (a == "--rate-limit") cl.rate_spec += (cl.rate_spec.empty() ? "" : ",") + value();
-    else if (a == "--burst") cl.burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
+    else if (a == "--rate-limit-scope") {
+        auto sc = parse_rate_limit_scope(value());
+        if (!sc) bad("--rate-limit-scope: expected server or account");
+        opts.rate_scope = *sc;
+    } else if (a == "--burst") cl.burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
     else if (a == "--fault") {
         std::string err;
         auto r = parse_fault(value(), err);
