@@ -8,6 +8,7 @@
 //
 //   iotjobs-bench-adaptive [--limit 50] [--burst 0] [--duration 20] [--concurrency 16]
 //                          [--warmup 5] [--mode adaptive|standard] [--max-attempts 3] [--trace]
+#include "bench_args.hpp"
 #include "fake/server.hpp"
 
 #include <iotjobs/client.hpp>
@@ -58,10 +59,7 @@ options parse(int argc, char** argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage("missing value");
-            return argv[++i];
-        };
+        auto value = [&] { return iotjobs::bench::take_value(argc, argv, i, usage); };
         try {
             if (a == "--limit") o.limit = std::stod(value());
             else if (a == "--burst") o.burst = std::stod(value());

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Side-by-side run of iotjobs-bench-delete with the peer clients of ../shared/peers (wrk floor,
-# AWS SDK for JavaScript v3, boto3, AWS CLI) against the same local nginx, then the ratios that
-# issue 5 asks for.
+# AWS SDK for JavaScript v3, boto3, AWS SDK for Go v2, AWS CLI) against the same local nginx, then
+# the ratios that issues 5 and 15 ask for.
 #
 #   bench/run_peers.sh                # TLS, C=16, the knobs of measure.sh (C, JS_N, BOTO3_N, OURS_N, SKIP, ...)
 #   SKIP=awscli bench/run_peers.sh    # e.g. without the (slow, per-process) AWS CLI rows
 #   MEASURE_PLAIN=1 bench/run_peers.sh
 #
-# - peers/ is copied to build/peers (shared/ stays untouched; scripts refreshed, certs, node_modules
-#   and results kept), then setup.sh (certs, nginx config, npm install; installs nginx-light and wrk
-#   when missing and root) and measure.sh with
+# - peers/ is copied to build/peers (shared/ stays untouched; scripts refreshed, certs, node_modules,
+#   the Go driver's binary and results kept), then setup.sh (certs, nginx config, npm install; as
+#   root installs nginx-light and wrk, and golang-go + Debian's aws-sdk-go-v2 to build the Go driver
+#   offline, when missing; SKIP=go leaves Go out) and measure.sh with
 #   OURS_CMD='<bin>/iotjobs-bench-delete --endpoint {endpoint} --n {n} --concurrency {c} --ca {ca}';
 #   <bin> is $IOTJOBS_BIN_DIR or build/bin (build it first: cmake --build build --target iotjobs-bench-delete).
 # - prints measure.sh's table (also in build/peers/results/latest.md, raw files in build/peers/results/raw/)
-#   and the ratios: our CPU µs per delete against wrk's, the JS SDK's and boto3's, our rate against wrk's.
+#   and the ratios: our CPU µs per delete against wrk's, the JS SDK's, boto3's and the Go SDK's, our
+#   rate against wrk's.
 #   Our CPU figure is the driver's own loop CPU (getrusage, start-up excluded), like the SDKs' loop
 #   column; wrk prints none, so its whole-process figure is used (a slightly generous floor).
 # - stops nginx at the end if this script started it (an nginx already running on the copy is left
@@ -85,6 +87,7 @@ for tr in sorted({r['transport'] for r in rows}):
         if r['label'].startswith('wrk'): by['wrk'] = r
         elif r['label'].startswith('JS SDK'): by['js'] = r
         elif r['label'].startswith('boto3'): by['boto3'] = r
+        elif r['label'].startswith('Go SDK'): by['go'] = r
         elif r['label'] == ours_name: by['ours'] = r
     ours = by.get('ours')
     if not ours or not ours.get('ok'):
@@ -97,8 +100,10 @@ for tr in sorted({r['transport'] for r in rows}):
         w = per_req(by['wrk'], False)
         print(f'    vs wrk (whole process {w:.1f} µs/req): CPU x{o_loop / w:.2f} (target <= 1.5; whole process '
               f'x{o_whole / w:.2f}); rate x{ours["loop_rate"] / by["wrk"]["loop_rate"]:.2f} (target >= 0.8)')
-    for k, name, target in (('js', 'JS SDK v3', 15), ('boto3', 'boto3', 40)):
+    for k, name, target in (('js', 'JS SDK v3', 15), ('boto3', 'boto3', 40), ('go', 'Go SDK v2', None)):
         if k in by and by[k].get('ok'):
             p = per_req(by[k], True)
-            print(f'    vs {name} (loop {p:,.0f} µs/req): {p / o_loop:.1f}x less CPU (target >= {target})')
+            goal = f' (target >= {target})' if target else ''
+            print(f'    vs {name} (loop {p:,.1f} µs/req): {p / o_loop:.1f}x less CPU{goal}; '
+                  f'rate x{ours["loop_rate"] / by[k]["loop_rate"]:.2f} of its')
 PY

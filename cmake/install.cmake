@@ -36,4 +36,7 @@ if(IOTJOBS_BUILD_TOOLS)
       INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
   endif()
   install(TARGETS iotjobs_cli_main iotjobs-fake-iot RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  # bash-completion loads share/bash-completion/completions/<command> on first use.
+  install(FILES ${PROJECT_SOURCE_DIR}/tools/iotjobs/completion.bash
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME iotjobs)
 endif()

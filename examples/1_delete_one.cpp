@@ -12,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <charconv>
 #include <cstring>
@@ -52,12 +53,15 @@ int main(int argc, char** argv) {
 
     asio::io_context ctx;
     try {
+        //[example_client
+        // Region, endpoint and credentials from the AWS environment variables and profile.
         iotjobs::client client(ctx.get_executor(), iotjobs::config_from_environment());
         int rc = 1;
         asio::co_spawn(ctx, delete_one(client, req), [&](std::exception_ptr, int r) { rc = r; });
         ctx.run();
+        //]
         return rc;
-    } catch (const std::system_error& e) {
+    } catch (const boost::system::system_error& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 1;
     }

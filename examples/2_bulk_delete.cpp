@@ -9,6 +9,7 @@
 #include <iotjobs/client.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
         ctx.run();
         //]
         return exit_code;
-    } catch (const std::system_error& e) {
+    } catch (const boost::system::system_error& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 1;
     }

@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <condition_variable>
 #include <cstdlib>
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
             rc = 1;
         }
         if (deleted != last - first) rc = 1;
-    } catch (const std::system_error& e) {
+    } catch (const boost::system::system_error& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         rc = 1;
     }

@@ -19,6 +19,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
         std::cout << "client::cancel(): " << aborted << " of 3 calls aborted\n";
         if (aborted != 3) ++failures;
         //]
-    } catch (const std::system_error& e) {
+    } catch (const boost::system::system_error& e) {
         std::cerr << "configuration error: " << e.what() << "\n";
         return 1;
     }

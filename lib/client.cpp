@@ -1,9 +1,9 @@
-// iotjobs::client and the attempt loop shared by every operation.
+// iotjobs::client, and attempt_loop: the coroutine that performs the attempt machine's actions.
 #include "client_impl.hpp"
 
 #include "credentials/redact.hpp"
-#include "diagnostics_access.hpp"
 #include "endpoint/endpoint.hpp"
+#include "util/system_error.hpp"
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -16,7 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
 
 #include <cstdlib>
 #include <optional>
@@ -26,8 +25,11 @@ namespace iotjobs {
 
 namespace asio = boost::asio;
 
-client::client(asio::any_io_executor ex, client_config cfg)
-    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg))) {}
+client::client(asio::any_io_executor ex, client_config cfg) try
+    : impl_(std::make_shared<detail::client_impl>(std::move(ex), std::move(cfg))) {
+} catch (const std::system_error& e) {
+    detail::rethrow_as_system_error(e);
+}
 client::~client() = default;
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
@@ -104,7 +106,22 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
                           log_};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
+    env_ = make_attempt_env();
     if (logging(log_level::info)) log_created();
+}
+
+attempt_env client_impl::make_attempt_env() {
+    attempt_env e;
+    e.operation_timeout = cfg_.timeouts.operation;
+    e.attempt_timeout = cfg_.timeouts.attempt;
+    e.fixed_credentials = creds_.get();
+    e.refreshing_credentials = creds_cache_ != nullptr;
+    e.credentials_ec = creds_ec_;
+    e.credentials_why = creds_why_;
+    // The shared parts are members of *this, which outlives every call (held by its shared_ptr).
+    e.share(strategy_, quota_, rng_, adaptive_, adaptive_on_, offset_, counters_,
+            system_attempt_clock());
+    return e;
 }
 
 void client_impl::log_created() const {
@@ -170,8 +187,8 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
     std::string& authorization = out.headers[out.headers.size() - 1].value;
     if (!logging(log_level::debug)) {
-        const sigv4::key_bytes key = snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot");
-        sigv4::sign_authorization(in, key, authorization);
+        const sigv4::scoped_key key{snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot")};
+        sigv4::sign_authorization(in, key.bytes, authorization);
     } else {
         sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
         authorization = std::move(r.authorization);
@@ -211,16 +228,32 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     out.body = op.body;
 }
 
+namespace {
+// The 2xx body read into the operation's result; a body that cannot be read fails the call.
+error_code read_body(const operation_request& op, const http_response& resp, diagnostics& diag,
+                     const client_impl::body_reader* read) {
+    if (!read) return {};
+    std::string what;
+    error_code ec = (*read)(resp.body, what);
+    if (ec) access::message(diag) = "cannot parse the " + std::string(op.operation_name) + " response: " + what;
+    return ec;
+}
+}  // namespace
+
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
-                                                 diagnostics& diag) {
+                                                 diagnostics& diag, const body_reader* read) {
     const bool measure = cfg_.metrics;
     const bool logged = logging(log_level::error);  // the closing record may be an error
-    if (!measure && !logged) co_return co_await attempt_loop(op, resp, diag);
+    if (!measure && !logged) {
+        const error_code ec = co_await attempt_loop(op, resp, diag);
+        co_return ec ? ec : read_body(op, resp, diag, read);
+    }
     const auto start = std::chrono::steady_clock::now();
     if (measure) metrics_.started();
     error_code ec;
     try {
         ec = co_await attempt_loop(op, resp, diag);
+        if (!ec) ec = read_body(op, resp, diag, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
         if (measure)
             metrics_.finished(operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
@@ -315,255 +348,100 @@ void client_impl::log_call_end(const operation_request& op, const diagnostics& d
     log_.emit(r);
 }
 
+// Performs the actions of the call's attempt_fsm (lib/client/attempt_fsm.hpp), which decides
+// everything: what to wait for, when to sign and send, when and how the call ends.
 asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& op, http_response& resp,
                                                       diagnostics& diag) {
-    diag.clear();
+    attempt_fsm fsm(env_, diag);
     std::optional<request_identity> ident;  // decoded for the first debug record
-    if (!creds_ && !creds_cache_) {
-        access::message(diag) = creds_why_;
-        co_return creds_ec_;
-    }
-    // creds_: immutable, owned by *this (kept alive by the caller). A refreshing source's set is
-    // asked for before every attempt (a refreshed token is used at once) and held by `held`.
-    const credentials_snapshot* const fixed_creds = creds_.get();
-    std::shared_ptr<const credentials_snapshot> held;
-
-    auto ex = co_await asio::this_coro::executor;
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
     // costs a lock of the scheduler even when it never waits.
     std::optional<asio::steady_timer> timer;
-    const bool has_deadline = cfg_.timeouts.operation.count() > 0;
-    const auto deadline = has_deadline ? std::chrono::steady_clock::now() + cfg_.timeouts.operation
-                                       : std::chrono::steady_clock::time_point::max();
-    unsigned attempts = 0;
-    unsigned last_cost = 0;
-    bool skew_corrected = false;
-    bool maybe_processed = false;  // an earlier attempt may have reached the service and acted
+    std::shared_ptr<const credentials_snapshot> held;  // a refreshing source's set, for one attempt
+    std::string why;
     http_request req;
-
+    exchange_info info;
+    std::chrono::steady_clock::time_point sent_at{};  // for the debug record of an attempt
+    attempt_event ev = attempt_event::start();
     for (;;) {
-        // A cancellation recorded while the last wait ignored it (or before the first attempt).
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
-            co_return asio::error::operation_aborted;
-        const bool adaptive = adaptive_on_.load(std::memory_order_relaxed);
-        if (adaptive) {
-            // acquire() reserves a slot and says when it is paid for at the fill rate of now.
-            // The rate moves while we wait (every response of the client feeds CUBIC): wait in
-            // slices and rescale what is left, so a slot reserved while the rate was at its floor
-            // is not held for tens of seconds after the rate recovered (nor used early after it
-            // fell). A cancelled wait hands the slot back.
-            constexpr duration slice = std::chrono::milliseconds(200);
-            auto wait = adaptive_.acquire(std::chrono::steady_clock::now());
-            double rate = adaptive_.state().fill_rate;
-            while (wait.count() > 0) {
-                if (has_deadline && std::chrono::steady_clock::now() + wait >= deadline) {
-                    adaptive_.refund(std::chrono::steady_clock::now());
-                    access::message(diag) = "the operation deadline would pass while waiting for the rate limiter";
-                    access::timeout_phase(diag) = timeout_phase::rate_wait;
-                    co_return make_error_code(client_errc::deadline_exceeded);
-                }
-                const duration step = std::min<duration>(wait, slice);
-                if (!timer) timer.emplace(ex);
-                timer->expires_after(step);
-                error_code wec;
-                co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
-                if (wec) {
-                    adaptive_.refund(std::chrono::steady_clock::now());
-                    co_return wec;
-                }
-                wait -= step;
-                const double now_rate = adaptive_.state().fill_rate;
-                if (wait.count() > 0 && now_rate > 0.0 && now_rate != rate) {
-                    wait = std::chrono::duration_cast<duration>(wait * (rate / now_rate));
-                    rate = now_rate;
-                }
-            }
-        }
-        if (!fixed_creds && !(held = creds_cache_->try_current())) {
-            std::string why;
-            if (error_code cec = co_await creds_cache_->async_get(held, why)) {
-                access::message(diag) = std::move(why);
-                co_return cec;
-            }
-        }
-        const credentials_snapshot& snap = fixed_creds ? *fixed_creds : *held;
-        const credentials& creds = snap.value;
-        // The deadline is checked before the attempt is signed and counted: an attempt it stops
-        // is never sent, so neither stats().requests nor diag.attempts() may count it.
-        duration attempt_timeout = cfg_.timeouts.attempt;
-        if (has_deadline) {
-            auto left = deadline - std::chrono::steady_clock::now();
-            if (left <= duration::zero()) {
-                access::message(diag) = attempts == 0 ? "the operation deadline passed before the first attempt"
-                                                      : "the operation deadline passed before attempt " +
-                                                            std::to_string(attempts + 1);
-                access::timeout_phase(diag) = timeout_phase::before_attempt;
-                co_return make_error_code(client_errc::deadline_exceeded);
-            }
-            if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
-        }
-        const auto signed_offset = offset_.get();
-        sign(op, snap, req);
-        ++attempts;
-        access::attempts(diag) = attempts;
-        requests_.fetch_add(1, std::memory_order_relaxed);
-        if (attempts > 1) retries_.fetch_add(1, std::memory_order_relaxed);
-
-        exchange_info info;
-        resp.clear();
-        // Only the adaptive limiter's throttling window needs the send time.
-        const auto sent_at = adaptive || logging(log_level::debug) ? std::chrono::steady_clock::now()
-                                                                     : std::chrono::steady_clock::time_point{};
-        error_code ec = co_await pool_->exchange(req, resp, info, attempt_timeout, deadline);
-        if (logging(log_level::info)) log_connection(info, ec);
-        access::timeout_phase(diag) = info.timeout;
-        if ((ec == boost::beast::error::timeout || ec == client_errc::pool_acquire_timeout) && has_deadline &&
-            std::chrono::steady_clock::now() >= deadline) {
-            access::message(diag) = ec == client_errc::pool_acquire_timeout
-                                        ? "the operation deadline passed while waiting for a connection"
-                                        : "the operation deadline passed during attempt " + std::to_string(attempts);
-            co_return make_error_code(client_errc::deadline_exceeded);
-        }
-        if (ec == asio::error::operation_aborted) {
-            if (info.connect_failed && !info.request_written) {  // cancelled before anything was sent
-                --attempts;
-                access::attempts(diag) = attempts;
-                requests_.fetch_sub(1, std::memory_order_relaxed);
-                if (attempts > 0) retries_.fetch_sub(1, std::memory_order_relaxed);
-            }
-            co_return ec;
-        }
-
-        attempt_outcome out;
-        parsed_error perr;
-        std::optional<std::chrono::seconds> server_offset;
-        if (ec) {
-            out.ec = ec;
-            out.transport_error = true;
-            out.timed_out = info.timed_out;
-            out.response_started = info.response_started;
-            access::http_status(diag) = 0;
-            access::aws_error_name(diag).clear();
-            access::message(diag) = info.detail.empty() ? ec.message() : std::move(info.detail);
-            if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, nullptr, sent_at);
-        } else {
-            access::http_status(diag) = resp.status;
-            if (resp.status >= 200 && resp.status < 300) {
-                access::request_id(diag).assign(resp.header("x-amzn-requestid"));
-                access::aws_error_name(diag).clear();
-                access::message(diag).clear();
-                quota_.on_success(last_cost);
-                if (adaptive) adaptive_.on_response(std::chrono::steady_clock::now(), false);
-                if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, nullptr, sent_at);
-                co_return error_code{};
-            }
-            // The server's clock matters only to judge an error (a 2xx returned above without it).
-            if (auto date = resp.header("date"); !date.empty())
-                server_offset = compute_clock_offset(date, std::chrono::system_clock::now());
-            perr = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
-                                        resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"),
-                                        resp.body);
-            // Some signature errors quote the expected canonical request, token included.
-            redact_in_place(perr.message, creds.session_token);
-            out.ec = make_error_code(service_errc_from_response(resp.status, perr.code));
-            out.http_status = resp.status;
-            out.aws_error_name = perr.code;
-            out.message = perr.message;
-            out.response_started = true;
-            out.server_clock_skewed = server_offset && significant_skew(*server_offset - signed_offset);
-            access::aws_error_name(diag) = perr.code;
-            access::message(diag) = perr.message;
-            access::request_id(diag) = perr.request_id;
-            if (logging(log_level::debug)) log_attempt(op, ident, attempts, ec, resp, &perr, sent_at);
-        }
-
-        retry_decision d = strategy_.decide(out, attempts, skew_corrected, quota_, rng_);
-        if (d.kind == retry_kind::throttling) {
-            throttled_.fetch_add(1, std::memory_order_relaxed);
-            if (adaptive) {
-                // At most one multiplicative decrease per measurement bucket (0.5 s), and none
-                // for a request sent before the latest one: until the measured rate moves, a
-                // further throttle says nothing new (as TCP cuts once per loss window). Without
-                // this, N calls in flight past the limit cut the rate by 0.7^N at once.
-                const auto now = std::chrono::steady_clock::now();
-                constexpr auto window = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(adaptive_rate_limiter::bucket_seconds));
-                auto cut = adaptive_cut_.load(std::memory_order_relaxed);
-                if (sent_at.time_since_epoch().count() >= cut &&
-                    (cut == 0 || (now.time_since_epoch() - std::chrono::steady_clock::duration(cut)) >= window) &&
-                    adaptive_cut_.compare_exchange_strong(cut, now.time_since_epoch().count(),
-                                                          std::memory_order_relaxed)) {
-                    adaptive_.on_response(now, true);
-                    if (logging(log_level::debug)) {
-                        auto st = adaptive_.state();
-                        const std::string m = "adaptive rate limiter: throttled, send rate now " +
-                                              std::to_string(st.fill_rate) + "/s (measured " +
-                                              std::to_string(st.measured_rate) + "/s)";
-                        log_record r = request_record(log_level::debug, op, ident);
-                        r.message = m;
-                        r.attempt = attempts;
-                        log_.emit(r);
-                    }
-                }
-            }
-        } else if (adaptive && !out.transport_error) {
-            adaptive_.on_response(std::chrono::steady_clock::now(), false);
-        }
-        error_code result = out.ec;
-        if (d.retry && has_deadline && std::chrono::steady_clock::now() + d.delay >= deadline) {
-            d.retry = false;
-            d.reason = "the operation deadline would pass before the next attempt";
-        }
-        if (!d.retry) {
-            // Keep a skew correction for later calls even when this one is not retried.
-            if (out.server_clock_skewed && server_offset && d.kind == retry_kind::clock_skew) offset_.set(*server_offset);
-            if (result == service_errc::resource_not_found && maybe_processed)
-                access::earlier_attempt_may_have_succeeded(diag) = true;
-            const bool quota_empty = std::string_view(d.reason) == "retry quota exhausted";
-            if (quota_empty && cfg_.metrics) metrics_.quota_exhausted();
-            const log_level l = quota_empty ? log_level::warn : log_level::debug;
-            if (logging(l) && attempts > 0) {
-                const std::string m = std::string("not retried: ") + d.reason;
-                log_record r = request_record(l, op, ident);
-                r.message = m;
-                r.attempt = attempts;
-                r.retry_reason = d.reason;
-                r.error = result;
-                log_.emit(r);
-            }
-            co_return result;
-        }
-        if (d.kind == retry_kind::clock_skew && server_offset) {
-            offset_.set(*server_offset);
-            skew_corrected = true;
-            if (logging(log_level::debug))
-                log(log_level::debug, "clock skew corrected: offset now " + std::to_string(server_offset->count()) + " s");
-        }
-        // A transport failure after the request was written, or a 5xx, may mean the service acted.
-        if ((out.transport_error && info.request_written) || (out.http_status >= 500))
-            maybe_processed = true;
-        last_cost = d.quota_cost;
-        if (logging(log_level::debug)) {
-            const std::string m = "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
-                                  std::to_string(d.delay.count()) + " ms";
-            log_record r = request_record(log_level::debug, op, ident);
-            r.message = m;
-            r.attempt = attempts;
-            r.retry_reason = d.reason;
-            r.error = result;
-            log_.emit(r);
-        }
-        if (d.delay.count() > 0) {
-            if (!timer) timer.emplace(ex);
-            timer->expires_after(d.delay);
+        const attempt_action a = fsm.resume(ev);
+        if (fsm.judged()) report_judgement(op, ident, fsm.judgement(), resp, sent_at);
+        switch (a.type) {
+        case attempt_action_type::check_cancellation:
+            ev = attempt_event::cancellation((co_await asio::this_coro::cancellation_state).cancelled());
+            break;
+        case attempt_action_type::wait: {
+            if (!timer) timer.emplace(co_await asio::this_coro::executor);
+            timer->expires_after(a.delay);
             error_code wec;
-            auto before = std::chrono::steady_clock::now();
             co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
-            access::retry_wait(diag) += std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - before);
-            if (wec) co_return wec;
+            ev = attempt_event::timer(wec);
+            break;
+        }
+        case attempt_action_type::get_credentials:
+            if ((held = creds_cache_->try_current())) {
+                ev = attempt_event::credentials_ok(held.get());
+            } else {
+                error_code cec = co_await creds_cache_->async_get(held, why);
+                ev = cec ? attempt_event::credentials_error(cec, &why) : attempt_event::credentials_ok(held.get());
+            }
+            break;
+        case attempt_action_type::send: {
+            sign(op, *a.credentials, req);
+            info = exchange_info{};
+            resp.clear();
+            if (logging(log_level::debug)) sent_at = std::chrono::steady_clock::now();
+            error_code ec = co_await pool_->exchange(req, resp, info, a.attempt_timeout, a.deadline);
+            if (logging(log_level::info)) log_connection(info, ec);
+            ev = attempt_event::exchanged(ec, info, resp);
+            break;
+        }
+        case attempt_action_type::complete:
+            co_return a.ec;
         }
     }
+}
+
+// The records and metrics of one judged attempt, in the order the judgement went: the attempt,
+// an adaptive rate cut, then either why the call stops or the skew fix-up and the retry.
+void client_impl::report_judgement(const operation_request& op, std::optional<request_identity>& ident,
+                                   const attempt_judgement& j, const http_response& resp,
+                                   std::chrono::steady_clock::time_point sent_at) {
+    const bool quota_empty = j.quota_exhausted();
+    if (quota_empty && cfg_.metrics) metrics_.quota_exhausted();
+    if (!logging(log_level::warn)) return;
+    const bool debug = logging(log_level::debug);
+    if (debug) log_attempt(op, ident, j.attempt, j.transport_ec, resp, j.error, sent_at);
+    const auto record = [&](log_level l, std::string message) {
+        log_record r = request_record(l, op, ident);
+        r.message = message;
+        r.attempt = j.attempt;
+        if (j.decided) {
+            r.retry_reason = j.decision.reason;
+            r.error = j.result;
+        }
+        log_.emit(r);
+    };
+    if (j.rate_cut && debug) {
+        auto st = adaptive_.state();
+        log_record r = request_record(log_level::debug, op, ident);
+        r.message = "adaptive rate limiter: throttled, send rate now " + std::to_string(st.fill_rate) +
+                    "/s (measured " + std::to_string(st.measured_rate) + "/s)";
+        r.attempt = j.attempt;
+        log_.emit(r);
+    }
+    if (!j.decided) return;
+    const retry_decision& d = j.decision;
+    if (!d.retry) {
+        const log_level l = quota_empty ? log_level::warn : log_level::debug;
+        if (logging(l)) record(l, std::string("not retried: ") + d.reason);
+        return;
+    }
+    if (!debug) return;
+    if (j.skew_corrected)
+        log(log_level::debug, "clock skew corrected: offset now " + std::to_string(j.skew_corrected->count()) + " s");
+    record(log_level::debug, "retrying (" + std::string(to_string(d.kind)) + ": " + d.reason + ") after " +
+                                 std::to_string(d.delay.count()) + " ms");
 }
 
 asio::any_io_executor client_impl::make_op_strand() const {
@@ -631,6 +509,11 @@ void client_impl::shutdown() {
     cancel_all();
 }
 
+bool client_impl::transient_credentials_failure(const error_code& ec) const noexcept {
+    return creds_cache_ && (ec == client_errc::credentials_error || ec == client_errc::no_credentials) &&
+           creds_cache_->has_credentials();
+}
+
 client_metrics client_impl::metrics() const {
     client_metrics m;
     client_stats s = stats();
@@ -658,9 +541,9 @@ client_stats client_impl::stats() const {
     s.idle = p.idle;
     s.leased = p.leased;
     s.waiting = p.waiting;
-    s.requests = requests_.load();
-    s.retries = retries_.load();
-    s.throttled = throttled_.load();
+    s.requests = counters_.requests.load();
+    s.retries = counters_.retries.load();
+    s.throttled = counters_.throttled.load();
     return s;
 }
 

@@ -1,6 +1,7 @@
 // The shared state behind iotjobs::client and the attempt loop every operation runs.
 #pragma once
 
+#include "client/attempt_fsm.hpp"
 #include "credentials/cache.hpp"
 #include "credentials/provider.hpp"
 #include "http/connection_pool.hpp"
@@ -32,6 +33,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <mutex>
 #include <string>
@@ -67,9 +69,15 @@ public:
     const client_config& config() const noexcept { return cfg_; }
     const endpoint_url& endpoint() const noexcept { return url_; }
 
-    // Runs one operation: credentials, signing, attempts with retries. On success `resp` holds
-    // the 2xx response. Fills `diag` either way.
-    boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag);
+    // Reads a 2xx body into an operation's result (list, describe); an error, with `what` saying
+    // why, fails the call.
+    using body_reader = std::function<error_code(std::string_view body, std::string& what)>;
+
+    // Runs one operation: credentials, signing, attempts with retries, then `read` (when given)
+    // on the 2xx body. On success `resp` holds the 2xx response. Fills `diag` either way. The
+    // call is counted in the metrics and logged as it ends: a body `read` rejects is a failure.
+    boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag,
+                                               const body_reader* read = nullptr);
 
     // Starts `make_body(node)` as a coroutine on the client's executor and completes `handler`
     // with its error code and `*values`, forwarding the handler's cancellation and honouring
@@ -88,6 +96,11 @@ public:
     // client_errc::pool_closed), then cancel_all().
     void shutdown();
     client_stats stats() const;
+
+    // True when `ec` is a failure to get credentials from a source that refreshes them
+    // (credential_process, container, IMDS, STS, SSO) and has delivered a set before: a later
+    // fetch may succeed, so the failure is the calls' that met it, not every later call's.
+    bool transient_credentials_failure(const error_code& ec) const noexcept;
     client_metrics metrics() const;
 
     bool logging(log_level l) const noexcept { return log_.on(l); }
@@ -110,9 +123,16 @@ private:
     void unregister_op(op_node& n);
     void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
     std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
-    // The attempt loop behind execute() (which adds the per-call metrics and records).
+    // The attempt loop behind execute() (which adds the per-call metrics and records): performs
+    // the actions of an attempt_fsm.
     boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp,
                                                     diagnostics& diag);
+    // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
+    attempt_env make_attempt_env();
+    // The records (and the quota metric) of an attempt the machine judged.
+    void report_judgement(const operation_request& op, std::optional<request_identity>& id,
+                          const attempt_judgement& j, const http_response& resp,
+                          std::chrono::steady_clock::time_point sent_at);
     // A record about `op` (component "client", operation, identity decoded into `id` on first use).
     log_record request_record(log_level l, const operation_request& op, std::optional<request_identity>& id) const;
     // The per-attempt debug record, after an exchange (ec: transport error, else resp is the answer).
@@ -147,15 +167,13 @@ private:
     default_random_source rng_;
     adaptive_rate_limiter adaptive_;
     std::atomic<bool> adaptive_on_{false};
-    // steady_clock ticks of the latest multiplicative decrease of adaptive_ (see execute()).
-    std::atomic<std::int64_t> adaptive_cut_{0};
     detail::clock_offset offset_;
+    attempt_counters counters_;
+    attempt_env env_;  // set last in the constructor
 
     std::mutex ops_mutex_;
     // Running operations (intrusive list through op_node::prev/next), for client::cancel().
     op_node* ops_head_ = nullptr;
-
-    std::atomic<std::uint64_t> requests_{0}, retries_{0}, throttled_{0};
 };
 
 error_code error_from_exception(std::exception_ptr ep) noexcept;

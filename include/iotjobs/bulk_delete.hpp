@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iotjobs/client.hpp>
+#include <iotjobs/detail/operation_glue.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/job_execution.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iotjobs {
@@ -29,6 +31,10 @@ struct bulk_item {
     // The execution's status when the source knows it (the list source: from the listing); a dry
     // run predicts the outcome from it (and looks it up with DescribeJobExecution when unknown).
     std::optional<job_execution_status> status;
+    // Fan-out (client_registry.hpp): the profile and region whose client deletes this item; empty:
+    // the run's default. The stream source reads them from region / profile columns or members.
+    std::string profile;
+    std::string region;
 };
 
 enum class bulk_outcome_kind {
@@ -53,6 +59,8 @@ struct bulk_outcome {
     std::string aws_error_name;  // e.g. "InvalidStateTransitionException"
     std::string message;         // the service's or the client's explanation
     std::string raw_input;       // invalid_input only: the offending line, whole (up to 64 KiB)
+    // Every attempt for the item. A call that gives up throttled is made again (throttling alone
+    // never fails an item; the run slows down instead), so this may exceed retry.max_attempts.
     unsigned attempts = 0;
     std::string request_id;  // x-amzn-RequestId of the last response, when the service answered
     bool earlier_attempt_may_have_succeeded = false;
@@ -91,8 +99,9 @@ std::unique_ptr<bulk_source> make_generator_source(std::function<std::optional<d
 
 enum class input_format { automatic, csv, jsonl };
 // Items from a stream (a file or stdin): CSV with a header row (thingName,jobId,executionNumber
-// [,force][,namespaceId], any order) or JSON Lines ({"thingName":..,"jobId":..,"executionNumber":..,
-// "force":..?,"namespaceId":..?}). automatic: JSON Lines if the first non-blank character is '{'.
+// [,force][,namespaceId][,region][,profile], any order) or JSON Lines ({"thingName":..,"jobId":..,
+// "executionNumber":..,"force":..?,"namespaceId":..?,"region":..?,"profile":..?}).
+// automatic: JSON Lines if the first non-blank character is '{'.
 // Blank lines are skipped. The stream must outlive the run.
 std::unique_ptr<bulk_source> make_stream_source(std::istream& in, input_format format = input_format::automatic);
 
@@ -113,7 +122,9 @@ struct bulk_options {
     std::size_t max_in_flight = 16;  // concurrent deletes
     // Requests per second (fixed rate, exact over time). 0: the client's adaptive rate limiter
     // (AWS SDK adaptive mode, shared by every call of the client) paces the run; it stays on for
-    // the client's later calls (use a separate client for bulk work if that matters).
+    // the client's later calls (use a separate client for bulk work if that matters). Either way
+    // an item whose call gives up throttled is sent again until it gets another answer, the run
+    // stops or it is cancelled: a quota the account never grants keeps the run waiting.
     double rate_limit = 0;
     std::optional<bool> default_force;              // applied to items that do not say
     std::optional<std::string> default_namespace_id;  // applied to items that do not say
@@ -153,30 +164,54 @@ using bulk_outcome_handler = std::function<void(const bulk_outcome&)>;
 using bulk_signature = void(error_code, bulk_summary);
 
 namespace detail {
-void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
-                              bulk_outcome_handler on_outcome,
-                              boost::asio::any_completion_handler<bulk_signature> handler);
-}
+// What bulk_delete passes to its compiled body (the operation's "request").
+struct bulk_call {
+    bulk_source* source = nullptr;
+    bulk_options options;
+    bulk_outcome_handler on_outcome;
 
-// Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive (on the
-// client's executor, never concurrently). Completes with void(error_code, bulk_summary): the
-// error is the source's error, or the fatal service error that stopped the run early (unknown
-// key, invalid signature, access denied, expired token), or operation_aborted when cancelled.
+    bulk_call(bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+        : source(&s), options(std::move(o)), on_outcome(std::move(cb)) {}
+};
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
+                              boost::asio::any_completion_handler<bulk_signature> handler);
+}  // namespace detail
+
+// Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive.
+// Completes with void(error_code, bulk_summary): the error is the source's error, or the fatal
+// service error that stopped the run early (unknown key, invalid signature, access denied,
+// expired token), or operation_aborted when cancelled; the summary holds the counts either way.
+// `diag`, when given, receives the summary's stop_diagnostics (the call that stopped the run, or
+// the failed List call of a list source; cleared when nothing stopped it).
+//
+// Executor: the run works on a strand over the client's executor; `on_outcome` is called on that
+// strand, never concurrently with itself, and may throw (the run stops: outcome_handler_threw).
+// The completion handler is invoked through its associated executor, never inline.
 //
 // Cancellation: partial or total = stop taking new items, finish those in flight, report the rest
 // as not_attempted (where the source can be drained); terminal = also abort the calls in flight.
-// `source` must outlive the operation; the client handle need not (the run shares the client's
-// implementation, so the handle may be moved or destroyed while it runs).
+// client::cancel() aborts the calls in flight (each then reported as failed with operation_aborted)
+// but does not stop the run.
+//
+// Lifetimes: `source` and `diag` must outlive the operation; `options` and `on_outcome` are moved
+// in. The client handle need not (the run shares the client's implementation, so the handle may
+// be moved or destroyed while it runs). Thread safety: runs may overlap with each other and with
+// other calls on the same client; the rate limit of each run is its own.
+template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
+auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                 diagnostics& diag, CompletionToken&& token = {}) {
+    return detail::initiate_operation(detail::async_bulk_delete_erased, c,
+                                      detail::bulk_call(source, std::move(options), std::move(on_outcome)), &diag,
+                                      std::forward<CompletionToken>(token));
+}
+
+// As above, without diagnostics (summary.stop_diagnostics holds them).
 template <boost::asio::completion_token_for<bulk_signature> CompletionToken = boost::asio::deferred_t>
 auto bulk_delete(client& c, bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
                  CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, bulk_signature>(
-        [](auto handler, std::shared_ptr<detail::client_impl> c, bulk_source* source, bulk_options options,
-           bulk_outcome_handler on_outcome) {
-            detail::async_bulk_delete_erased(std::move(c), *source, std::move(options), std::move(on_outcome),
-                                             boost::asio::any_completion_handler<bulk_signature>(std::move(handler)));
-        },
-        token, c.impl(), &source, std::move(options), std::move(on_outcome));
+    return detail::initiate_operation(detail::async_bulk_delete_erased, c,
+                                      detail::bulk_call(source, std::move(options), std::move(on_outcome)), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 }  // namespace iotjobs

@@ -1,4 +1,6 @@
-// Client configuration: a plain aggregate with documented defaults.
+// Client configuration: a plain aggregate with documented defaults. The client copies it when it
+// is built (client::config() returns the copy); changing a client_config afterwards changes no
+// client. Functions set in it (log sinks, environment) are called from the client's threads.
 #pragma once
 
 #include <iotjobs/log.hpp>
@@ -14,14 +16,30 @@ namespace iotjobs {
 
 using duration = std::chrono::steady_clock::duration;
 
-// AWS credentials. Never logged or printed by the library.
+// AWS credentials (client_config::static_credentials). Never logged or printed by the library. The secret key and the session token
+// are wiped (OPENSSL_cleanse) when a credentials object is destroyed, assigned over or moved
+// from, so that released memory does not keep them. Construct as {id, secret} or {id, secret,
+// token}; a plain struct otherwise (the constructors exist for the wiping, not for checking).
 struct credentials {
     std::string access_key_id;
     std::string secret_access_key;
     std::string session_token;  // empty for long-term credentials
+
+    credentials() = default;
+    credentials(std::string access_key, std::string secret, std::string token = {});
+    credentials(const credentials&) = default;
+    credentials(credentials&& o) noexcept;
+    credentials& operator=(const credentials& o);
+    credentials& operator=(credentials&& o) noexcept;
+    ~credentials();
 };
 
-enum class retry_mode { standard, adaptive, legacy };
+// The AWS SDKs' retry modes (AWS_RETRY_MODE / the profile's retry_mode).
+enum class retry_mode {
+    standard,  // exponential backoff with full jitter and a retry quota
+    adaptive,  // standard, plus a client-side rate limiter that slows down on throttling
+    legacy,    // accepted for compatibility with the SDKs' setting; retried as standard
+};
 
 struct retry_config {
     retry_mode mode = retry_mode::standard;
@@ -30,7 +48,7 @@ struct retry_config {
     unsigned quota_capacity = 500;           // retry quota (token bucket); 0 disables the quota
     // Base of the full-jitter exponential backoff: the retry after attempt n waits
     // rand[0,1) * min(base_delay * 2^(n-1), max_backoff). 1 s as botocore's standard mode
-    // (AWS-BEHAVIOUR.md e.2) for every retryable kind; clock-skew retries never wait.
+    // (botocore/retries/standard.py) for every retryable kind; clock-skew retries never wait.
     // Lower it for latency-sensitive callers or tests; truncated to milliseconds.
     duration base_delay = std::chrono::seconds(1);
 };
@@ -137,9 +155,15 @@ struct client_config {
 // environment > the profile; for credentials, an explicitly named base.profile wins over the
 // environment's keys. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, else the profile's max_attempts /
 // retry_mode, when set, override base.retry (its defaults cannot be told from explicit values).
-// A malformed variable, file, line or profile value, a partial set of profile credentials and a
-// named profile that neither file has throw std::system_error (client_errc::invalid_configuration)
-// whose what() names the variable, or the profile, file, line and key (never a secret).
+// Keys are copied into static_credentials only when the client's chain would use them first:
+// with AWS_WEB_IDENTITY_TOKEN_FILE set, or a profile that is an assume-role, web identity or SSO
+// profile, static_credentials stays empty and the client's chain fetches those credentials.
+// Variables are read through base.environment when it is set, else the process environment.
+// A malformed variable (region, endpoint URL, switch, number, mode), file, line or profile value,
+// a partial set of environment or profile keys and a named profile that neither file has throw
+// boost::system::system_error (client_errc::invalid_configuration) whose what() names the
+// variable, or the profile, file, line and key (never a secret). Without base.environment it
+// reads the process environment (std::getenv): call it before starting threads that change it.
 client_config config_from_environment(client_config base = {});
 
 }  // namespace iotjobs

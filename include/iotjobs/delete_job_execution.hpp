@@ -2,6 +2,7 @@
 #pragma once
 
 #include <iotjobs/client.hpp>
+#include <iotjobs/detail/operation_glue.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
 
@@ -23,8 +24,8 @@ namespace iotjobs {
 // calls a constructor. GCC 12 destroys an *aggregate*-initialised temporary with non-trivial
 // members twice when it is created inside a co_await expression (a double free); a temporary made
 // by a constructor is destroyed once (test/asan/brace_init_requests.cpp runs every request type in
-// that shape under AddressSanitizer). The parameters take the fields in declaration order, as
-// aggregate initialisation did; designated initialisers are not available.
+// that shape under AddressSanitizer). The parameters take the fields in declaration order, the
+// order brace initialisation of the aggregate would; designated initialisers are not available.
 struct delete_job_execution_request {
     std::string thing_name;               // 1-128 chars of [a-zA-Z0-9:_-]
     std::string job_id;                   // 1-64 chars of [a-zA-Z0-9_-]
@@ -54,16 +55,6 @@ namespace detail {
 void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete_job_execution_request req,
                                        diagnostics* diag,
                                        boost::asio::any_completion_handler<void(error_code)> handler);
-
-struct initiate_delete_job_execution {
-    template <class Handler>
-    void operator()(Handler&& handler, std::shared_ptr<client_impl> impl, delete_job_execution_request req,
-                    diagnostics* diag) const {
-        async_delete_job_execution_erased(std::move(impl), std::move(req), diag,
-                                          boost::asio::any_completion_handler<void(error_code)>(
-                                              std::forward<Handler>(handler)));
-    }
-};
 }  // namespace detail
 
 // Deletes one job execution.
@@ -82,15 +73,15 @@ struct initiate_delete_job_execution {
 template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
 auto delete_job_execution(client& c, delete_job_execution_request req, diagnostics& diag,
                           CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), &diag);
+    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
 }
 
 // As above, without diagnostics.
 template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
 auto delete_job_execution(client& c, delete_job_execution_request req, CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-        detail::initiate_delete_job_execution{}, token, c.impl(), std::move(req), nullptr);
+    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 }  // namespace iotjobs

@@ -1,4 +1,28 @@
-// DescribeJobExecution and CancelJobExecution.
+// DescribeJobExecution (GET /things/{thingName}/jobs/{jobId}) and CancelJobExecution
+// (PUT /things/{thingName}/jobs/{jobId}/cancel).
+//
+// Both behave as delete_job_execution (include/iotjobs/delete_job_execution.hpp) in everything
+// but their result:
+//
+// Validation: the request is checked first (validate() in job_execution.hpp); an invalid one
+// completes with the client_errc naming the field (message in the diagnostics), nothing sent.
+//
+// Executor: the operation runs on the client's executor (on a strand of its own unless
+// client_config::single_threaded); the handler is invoked through its associated executor (the
+// client's when it has none), never inline from the initiating function.
+//
+// Cancellation (the token's cancellation slot, or client::cancel()): terminal, partial and total
+// are honoured at any time; the connection in use is dropped and the call completes with
+// asio::error::operation_aborted, leaving the client usable. A cancel that was already written
+// may still have taken effect on the service.
+//
+// Lifetimes: the request is taken by value. `diag`, when given, must outlive the operation; it is
+// filled with the AWS error name, message, request id, HTTP status and attempts. The client handle
+// need not outlive the operation (the call shares the client's implementation).
+//
+// Thread safety: any number of calls may run concurrently on one client, from any thread.
+// Exceptions: with a token that reports errors by exception (use_awaitable, use_future), a failure
+// is thrown as boost::system::system_error carrying the error code; the explanation is in `diag`.
 #pragma once
 
 #include <iotjobs/client.hpp>
@@ -8,6 +32,8 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
+
+#include <utility>
 
 namespace iotjobs {
 
@@ -21,22 +47,37 @@ void async_cancel_erased(std::shared_ptr<client_impl>, cancel_job_execution_requ
                          boost::asio::any_completion_handler<cancel_signature>);
 }  // namespace detail
 
-// GET /things/{thingName}/jobs/{jobId}?executionNumber=N. Completion: void(error_code, job_execution).
+// Reads one job execution (the latest of the thing and job when req.execution_number is empty).
+// Completion: void(error_code, job_execution); the execution is default-constructed on failure.
+// A 2xx answer whose body cannot be parsed completes with client_errc::bad_response.
 template <boost::asio::completion_token_for<describe_signature> CompletionToken = boost::asio::deferred_t>
 auto describe_job_execution(client& c, describe_job_execution_request req, diagnostics& diag,
                             CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, describe_signature>(
-        detail::initiate_erased<describe_job_execution_request, describe_signature>{detail::async_describe_erased},
-        token, c.impl(), std::move(req), &diag);
+    return detail::initiate_operation(detail::async_describe_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
 }
 
-// PUT /things/{thingName}/jobs/{jobId}/cancel. Completion: void(error_code).
+// As above, without diagnostics.
+template <boost::asio::completion_token_for<describe_signature> CompletionToken = boost::asio::deferred_t>
+auto describe_job_execution(client& c, describe_job_execution_request req, CompletionToken&& token = {}) {
+    return detail::initiate_operation(detail::async_describe_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
+}
+
+// Cancels one job execution (QUEUED, or IN_PROGRESS with force). Completion: void(error_code).
+// Refusals arrive as service_errc::invalid_state_transition or version_conflict (expected_version).
 template <boost::asio::completion_token_for<cancel_signature> CompletionToken = boost::asio::deferred_t>
 auto cancel_job_execution(client& c, cancel_job_execution_request req, diagnostics& diag,
                           CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, cancel_signature>(
-        detail::initiate_erased<cancel_job_execution_request, cancel_signature>{detail::async_cancel_erased}, token,
-        c.impl(), std::move(req), &diag);
+    return detail::initiate_operation(detail::async_cancel_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
+}
+
+// As above, without diagnostics.
+template <boost::asio::completion_token_for<cancel_signature> CompletionToken = boost::asio::deferred_t>
+auto cancel_job_execution(client& c, cancel_job_execution_request req, CompletionToken&& token = {}) {
+    return detail::initiate_operation(detail::async_cancel_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 }  // namespace iotjobs

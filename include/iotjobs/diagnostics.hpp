@@ -1,6 +1,8 @@
 // Server-side detail of a failed (or retried) call, as Boost.MySQL's diagnostics.
 #pragma once
 
+#include <iotjobs/error.hpp>
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -20,6 +22,10 @@ enum class timeout_phase {
 };
 std::string_view to_string(timeout_phase p) noexcept;
 
+// Filled by the operation it is passed to (every operation has an overload taking one), from its
+// start to its completion; read it in or after the completion handler. Thread safety: none of its
+// own: one operation at a time per object, and no reading while that operation runs. The views it
+// returns are valid until the object is next passed to an operation, cleared or destroyed.
 class diagnostics {
 public:
     diagnostics() = default;
@@ -44,6 +50,7 @@ public:
     // none otherwise.
     iotjobs::timeout_phase timeout_phase() const noexcept { return timeout_phase_; }
 
+    // Back to the default state (every operation clears it when it starts).
     void clear() { *this = diagnostics{}; }
 
 private:
@@ -57,5 +64,13 @@ private:
     bool earlier_attempt_may_have_succeeded_ = false;
     iotjobs::timeout_phase timeout_phase_ = iotjobs::timeout_phase::none;
 };
+
+// Does nothing when `ec` is not an error; otherwise throws boost::system::system_error(ec) whose
+// what() starts with the AWS error name and message of `diag`, as in
+//   "ResourceNotFoundException: Execution not found: resource not found [iotjobs.service:3]"
+// (the client-side explanation when the service sent none). For callers that take errors as values
+// (as_tuple, redirect_error, callbacks) and want the library's exception with the explanation:
+// the exception a use_awaitable or use_future token throws carries the error code only.
+void throw_if_error(const error_code& ec, const diagnostics& diag);
 
 }  // namespace iotjobs

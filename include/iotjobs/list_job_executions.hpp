@@ -23,40 +23,55 @@ void async_list_for_job_erased(std::shared_ptr<client_impl>, list_job_executions
                                boost::asio::any_completion_handler<list_signature>);
 void async_list_for_thing_erased(std::shared_ptr<client_impl>, list_job_executions_for_thing_request, diagnostics*,
                                  boost::asio::any_completion_handler<list_signature>);
+
+// Which compiled body runs a request type (used by the functions below and by the pager).
+template <class Request>
+inline constexpr operation_body<Request, list_signature> list_body = nullptr;
+template <>
+inline constexpr operation_body<list_job_executions_for_job_request, list_signature>
+    list_body<list_job_executions_for_job_request> = async_list_for_job_erased;
+template <>
+inline constexpr operation_body<list_job_executions_for_thing_request, list_signature>
+    list_body<list_job_executions_for_thing_request> = async_list_for_thing_erased;
 }  // namespace detail
 
-// One page of GET /jobs/{jobId}/things. Completion: void(error_code, list_job_executions_result).
-// Same validation, signing, retries, errors and cancellation as delete_job_execution.
+// One page of ListJobExecutionsForJob (GET /jobs/{jobId}/things): the executions of a job.
+// Completion: void(error_code, list_job_executions_result); the result is empty on failure, and a
+// 2xx answer whose body cannot be parsed completes with client_errc::bad_response.
+//
+// Validation, signing, retries, errors, executor, cancellation, lifetimes and thread safety are
+// those of delete_job_execution (include/iotjobs/delete_job_execution.hpp): the request is taken
+// by value, `diag` (when given) must outlive the operation, the client handle need not, any number
+// of calls may run concurrently on one client, a cancelled call completes with operation_aborted.
 template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
 auto list_job_executions_for_job(client& c, list_job_executions_for_job_request req, diagnostics& diag,
                                  CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, list_signature>(
-        detail::initiate_erased<list_job_executions_for_job_request, list_signature>{detail::async_list_for_job_erased},
-        token, c.impl(), std::move(req), &diag);
-}
-template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_job(client& c, list_job_executions_for_job_request req, CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, list_signature>(
-        detail::initiate_erased<list_job_executions_for_job_request, list_signature>{detail::async_list_for_job_erased},
-        token, c.impl(), std::move(req), nullptr);
+    return detail::initiate_operation(detail::async_list_for_job_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
 }
 
-// One page of GET /things/{thingName}/jobs.
+// As above, without diagnostics.
+template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
+auto list_job_executions_for_job(client& c, list_job_executions_for_job_request req, CompletionToken&& token = {}) {
+    return detail::initiate_operation(detail::async_list_for_job_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
+}
+
+// One page of ListJobExecutionsForThing (GET /things/{thingName}/jobs): the executions of a
+// thing. Completion, errors and the rest as list_job_executions_for_job.
 template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
 auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req, diagnostics& diag,
                                    CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, list_signature>(
-        detail::initiate_erased<list_job_executions_for_thing_request, list_signature>{
-            detail::async_list_for_thing_erased},
-        token, c.impl(), std::move(req), &diag);
+    return detail::initiate_operation(detail::async_list_for_thing_erased, c, std::move(req), &diag,
+                                      std::forward<CompletionToken>(token));
 }
+
+// As above, without diagnostics.
 template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
 auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req,
                                    CompletionToken&& token = {}) {
-    return boost::asio::async_initiate<CompletionToken, list_signature>(
-        detail::initiate_erased<list_job_executions_for_thing_request, list_signature>{
-            detail::async_list_for_thing_erased},
-        token, c.impl(), std::move(req), nullptr);
+    return detail::initiate_operation(detail::async_list_for_thing_erased, c, std::move(req), nullptr,
+                                      std::forward<CompletionToken>(token));
 }
 
 // Walks the pages of a list request: each async_next() yields the next page, passing the
@@ -68,18 +83,27 @@ auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_requ
 //       for (auto& e : page.executions) ...
 //   }
 //
-// One async_next() at a time per pager. The pager must outlive the operation; the client handle
+// Executor, cancellation and errors of async_next() are those of the list call it makes: the
+// caller's associated executor and cancellation slot are kept; a failed page leaves the pager
+// where it was (async_next() asks for the same page again), and last_diagnostics() describes it.
+// Thread safety: one async_next() at a time per pager, and the pager's accessors are not to be
+// called while one runs. Lifetimes: the pager must outlive each async_next(); the client handle
 // need not (the pager shares the client's implementation).
 template <class Request>
 class basic_job_executions_pager {
 public:
+    // Starts at `first` (its next_token, if set, is the first page asked for).
     basic_job_executions_pager(client& c, Request first)
-        : impl_(c.impl()), ex_(c.get_executor()), req_(std::move(first)) {}
+        : impl_(detail::access::impl(c)), ex_(c.get_executor()), req_(std::move(first)) {}
 
+    // True once a page came without a nextToken (the last page was delivered).
     bool done() const noexcept { return done_; }
+    // The diagnostics of the latest async_next().
     const diagnostics& last_diagnostics() const noexcept { return diag_; }
+    // Pages delivered so far.
     std::size_t pages() const noexcept { return pages_; }
 
+    // The next page. Completion: void(error_code, list_job_executions_result).
     template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
     auto async_next(CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, list_signature>(
@@ -97,14 +121,8 @@ public:
                 };
                 auto bound = boost::asio::bind_cancellation_slot(
                     slot, boost::asio::bind_executor(ex, std::move(wrapped)));
-                if constexpr (std::is_same_v<Request, list_job_executions_for_job_request>)
-                    detail::async_list_for_job_erased(impl_, req_, &diag_,
-                                                      boost::asio::any_completion_handler<list_signature>(
-                                                          std::move(bound)));
-                else
-                    detail::async_list_for_thing_erased(impl_, req_, &diag_,
-                                                        boost::asio::any_completion_handler<list_signature>(
-                                                            std::move(bound)));
+                detail::initiate_erased<Request, list_signature>{detail::list_body<Request>}(std::move(bound), impl_,
+                                                                                             req_, &diag_);
             },
             token);
     }

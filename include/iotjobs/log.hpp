@@ -11,6 +11,9 @@
 //   debug  one record per attempt (and per retry decision, per call completion, signing details)
 // Nothing the library logs holds a secret: no secret key, session token, signing key or
 // Authorization value. A record below the threshold is never built (no formatting, no allocation).
+// Sinks are called synchronously, inside the operation that logs, on the threads running the
+// client's operations and possibly concurrently: they must be thread-safe, should return quickly
+// (the operation waits for them), and must not throw.
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -51,7 +54,7 @@ struct log_record {
     boost::system::error_code error; // the failure, if any
 };
 
-// The text a string sink receives: the message, then the fields that are set, as
+// The text a string sink receives (a pure function: any thread): the message, then the fields that are set, as
 // "message [op=DeleteJobExecution thing=t job=j execution=1 attempt=2 status=400
 //  error=ThrottlingException request_id=... latency_us=1234 reason=...]".
 std::string format(const log_record& r);

@@ -2,6 +2,7 @@
 // max_in_flight workers delete them; everything runs on one strand, so outcomes are delivered
 // one at a time and the state needs no locks. Memory: the channel holds at most max_in_flight
 // items and nothing is kept per finished item.
+#include "bulk/engine.hpp"
 #include "client_impl.hpp"
 #include "diagnostics_access.hpp"
 #include "retry/rate_limiter.hpp"
@@ -35,9 +36,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Everything the run needs of the client is its implementation, shared: the client handle may be
 // moved or destroyed while the run goes on.
 struct engine : std::enable_shared_from_this<engine> {
-    engine(std::shared_ptr<client_impl> c, bulk_source& s, bulk_options o, bulk_outcome_handler cb)
+    engine(std::shared_ptr<client_impl> c, asio::strand<asio::any_io_executor> on, bulk_source& s, bulk_options o,
+           bulk_outcome_handler cb)
         : impl(std::move(c)),
-          strand(asio::make_strand(impl->executor())),
+          strand(std::move(on)),
           src(s),
           opt(std::move(o)),
           on_outcome(std::move(cb)),
@@ -194,12 +196,7 @@ struct engine : std::enable_shared_from_this<engine> {
             }
             if (!p.item) break;
             if (p.invalid) {
-                bulk_outcome o;
-                o.item = std::move(*p.item);
-                o.kind = bulk_outcome_kind::invalid_input;
-                o.ec = make_error_code(client_errc::invalid_parameter);
-                o.message = std::move(*p.invalid);
-                o.raw_input = std::move(p.raw);
+                bulk_outcome o = invalid_input_outcome(std::move(p));
                 deliver(o);
                 continue;
             }
@@ -260,9 +257,7 @@ struct engine : std::enable_shared_from_this<engine> {
             describe_job_execution_request req{item.request.thing_name, item.request.job_id,
                                                item.request.execution_number};
             auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
-            auto call = asio::async_initiate<decltype(token), describe_signature>(
-                initiate_erased<describe_job_execution_request, describe_signature>{async_describe_erased}, token,
-                impl, std::move(req), &diag);
+            auto call = initiate_operation(async_describe_erased, impl, std::move(req), &diag, token);
             auto [dec, ex] = co_await std::move(call);  // built in its own statement: see produce()
             o.request_id = std::string(diag.request_id());
             if (!dec) {
@@ -275,7 +270,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 o.aws_error_name = std::string(diag.aws_error_name());
                 o.message = "dry run: DescribeJobExecution failed: " +
                             std::string(diag.message().empty() ? dec.message() : diag.message());
-                if (is_fatal_for_client(dec) &&
+                if (is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec) &&
                     request_stop(dec, bulk_stop_reason::fatal_error,
                                  std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
                                      ": " + std::string(diag.message()) +
@@ -293,16 +288,39 @@ struct engine : std::enable_shared_from_this<engine> {
         deliver(o);
     }
 
+    // --rate: waits for this worker's next slot. The reason the item is not attempted when the
+    // wait was cancelled or the run stopped meanwhile; nothing when it may go.
+    asio::awaitable<std::optional<std::string>> pace(asio::steady_timer& timer) {
+        if (!fixed) co_return std::nullopt;
+        auto wait = fixed->acquire(std::chrono::steady_clock::now());
+        if (wait.count() > 0) {
+            timer.expires_after(wait);
+            auto [wec] = co_await timer.async_wait(use_tuple);
+            if (wec) co_return "the run was cancelled before this item";
+        }
+        if (stop) co_return "the run stopped before this item: " + summary.stop_reason;
+        co_return std::nullopt;
+    }
+
+    asio::awaitable<error_code> delete_once(const delete_job_execution_request& request, diagnostics& diag,
+                                            const std::shared_ptr<asio::cancellation_signal>& call_cancel) {
+        auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
+        auto call = initiate_operation(async_delete_job_execution_erased, impl, request, &diag,
+                                       token);  // see pull_all()
+        auto [dec] = co_await std::move(call);
+        co_return dec;
+    }
+
     // `call_cancel`: terminal cancellation of the bulk run aborts this worker's call in flight
     // (the worker itself keeps draining the channel, reporting the rest as not_attempted).
     asio::awaitable<void> work(std::shared_ptr<asio::cancellation_signal> call_cancel) {
-        asio::steady_timer pace(strand);
-        pace_timers.push_back(&pace);
+        asio::steady_timer pace_timer(strand);
+        pace_timers.push_back(&pace_timer);
         struct unregister {
             engine* e;
             asio::steady_timer* t;
             ~unregister() { std::erase(e->pace_timers, t); }
-        } unregister_pace{this, &pace};
+        } unregister_pace{this, &pace_timer};
         for (;;) {
             auto [ec, item] = co_await channel.async_receive(use_tuple);
             if (ec) break;  // the producer's end marker
@@ -314,32 +332,29 @@ struct engine : std::enable_shared_from_this<engine> {
                 co_await dry_run_item(std::move(item), call_cancel);
                 continue;
             }
-            if (fixed) {
-                auto wait = fixed->acquire(std::chrono::steady_clock::now());
-                if (wait.count() > 0) {
-                    pace.expires_after(wait);
-                    auto [wec] = co_await pace.async_wait(use_tuple);
-                    if (wec) {
-                        deliver_not_attempted(std::move(item), "the run was cancelled before this item");
-                        continue;
-                    }
-                }
-                if (stop) {
-                    deliver_not_attempted(std::move(item), "the run stopped before this item: " + summary.stop_reason);
-                    continue;
-                }
-            }
             diagnostics diag;
-            auto token = asio::bind_cancellation_slot(call_cancel->slot(), use_tuple);
-            auto call = asio::async_initiate<decltype(token), void(error_code)>(
-                [this, &diag](auto handler, delete_job_execution_request r) {
-                    async_delete_job_execution_erased(impl, std::move(r), &diag,
-                                                      asio::any_completion_handler<void(error_code)>(std::move(handler)));
-                },
-                token, item.request);  // see pull_all()
-            auto [dec] = co_await std::move(call);
+            error_code dec;
+            std::optional<std::string> skipped;
+            // Throttling alone never fails an item: a call that gave up throttled is made again
+            // (the adaptive limiter has slowed the run down meanwhile) until it gets another
+            // answer or the run stops. Its outcome counts the attempts of every call.
+            unsigned attempts = 0;
+            do {
+                if (auto why = co_await pace(pace_timer)) {
+                    if (attempts == 0) skipped = std::move(why);  // else: the last call's outcome stands
+                    break;
+                }
+                dec = co_await delete_once(item.request, diag, call_cancel);
+                attempts += diag.attempts();
+            } while (is_throttling(dec) && !stop);
+            if (skipped) {
+                deliver_not_attempted(std::move(item), std::move(*skipped));
+                continue;
+            }
+            access::attempts(diag) = attempts;
             auto o = classify(std::move(item), dec, diag);
-            if (dec && is_fatal_for_client(dec)) {
+            // A credentials refresh that failed fails the calls that waited for it; the run goes on.
+            if (dec && is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec)) {
                 if (request_stop(dec, bulk_stop_reason::fatal_error,
                                  std::string(diag.aws_error_name().empty() ? dec.message() : diag.aws_error_name()) +
                                      ": " + std::string(diag.message()) +
@@ -352,7 +367,8 @@ struct engine : std::enable_shared_from_this<engine> {
         }
     }
 
-    void start(asio::any_completion_handler<bulk_signature> handler) {
+    // `diag`, when set, receives summary.stop_diagnostics before the handler runs.
+    void start(asio::any_completion_handler<bulk_signature> handler, diagnostics* diag) {
         auto self = shared_from_this();
         auto started = std::chrono::steady_clock::now();
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -383,7 +399,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 co_await self->produce();
                 if (self->active_workers > 0) co_await self->all_done.async_wait(use_tuple);
             },
-            [self, started, h = std::move(handler)](std::exception_ptr ep) mutable {
+            [self, started, diag, h = std::move(handler)](std::exception_ptr ep) mutable {
                 if (ep) {
                     const error_code eec = error_from_exception(ep);
                     self->request_stop(eec, bulk_stop_reason::source_failed, "the run failed: " + eec.message(),
@@ -395,6 +411,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 auto hslot = asio::get_associated_cancellation_slot(h);
                 if (hslot.is_connected()) hslot.clear();
                 error_code ec = self->source_error ? self->source_error : self->summary.stop_error;
+                if (diag) *diag = self->summary.stop_diagnostics;
                 auto summary = std::move(self->summary);
                 auto hex = asio::get_associated_executor(h, self->strand);
                 asio::dispatch(hex, [h = std::move(h), ec, summary = std::move(summary)]() mutable {
@@ -488,16 +505,36 @@ private:
 
 }  // namespace
 
-void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_source& source, bulk_options options,
-                              bulk_outcome_handler on_outcome, asio::any_completion_handler<bulk_signature> handler) {
-    auto e = std::make_shared<engine>(std::move(c), source, std::move(options), std::move(on_outcome));
-    e->start(std::move(handler));
+void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
+                              asio::any_completion_handler<bulk_signature> handler) {
+    auto on = asio::make_strand(c->executor());
+    auto e = std::make_shared<engine>(std::move(c), std::move(on), *call.source, std::move(call.options),
+                                      std::move(call.on_outcome));
+    e->start(std::move(handler), diag);
+}
+
+bulk_outcome invalid_input_outcome(bulk_source::pull p) {
+    bulk_outcome o;
+    o.item = std::move(*p.item);
+    o.kind = bulk_outcome_kind::invalid_input;
+    o.ec = make_error_code(client_errc::invalid_parameter);
+    o.message = std::move(*p.invalid);
+    o.raw_input = std::move(p.raw);
+    return o;
+}
+
+void async_bulk_delete_on(asio::strand<asio::any_io_executor> strand, std::shared_ptr<client_impl> c,
+                          bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
+                          asio::any_completion_handler<bulk_signature> handler) {
+    auto e = std::make_shared<engine>(std::move(c), std::move(strand), source, std::move(options),
+                                      std::move(on_outcome));
+    e->start(std::move(handler), nullptr);
 }
 
 }  // namespace detail
 
 std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params params) {
-    return std::make_unique<detail::list_source>(c.impl(), std::move(params));
+    return std::make_unique<detail::list_source>(detail::access::impl(c), std::move(params));
 }
 
 std::string_view to_string(bulk_stop_reason r) noexcept {

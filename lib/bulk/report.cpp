@@ -91,6 +91,15 @@ void append_outcome_jsonl(std::string& out, const bulk_outcome& o) {
             out += '"';
         }
     }
+    // Fanned out: which account and region (the members the stream source reads back).
+    if (!o.item.profile.empty()) {
+        out += ",\"profile\":";
+        append_json_string(out, o.item.profile);
+    }
+    if (!o.item.region.empty()) {
+        out += ",\"region\":";
+        append_json_string(out, o.item.region);
+    }
     out += ",\"outcome\":\"";
     out += to_string(o.kind);
     out += '"';

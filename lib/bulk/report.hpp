@@ -18,7 +18,7 @@ namespace iotjobs::detail {
 
 // Appends one report line, '\n' included. An item's line:
 //   {"line":N,"thingName":s,"jobId":s,"executionNumber":N,["force":b,]["namespaceId":s,]
-//    ["status":S,]"outcome":"deleted"|"not_found"|"refused"|"failed"|"not_attempted",
+//    ["status":S,]["profile":s,]["region":s,]"outcome":"deleted"|"not_found"|"refused"|"failed"|"not_attempted",
 //    ["predicted":"deleted"|"refused"|"not_found",]["error":s,]["message":s,]"attempts":N[,"requestId":s]
 //    [,"possiblyDeletedEarlier":true]}
 // An invalid_input line has no item members (nothing of it is a request, so a report fed back as
@@ -30,6 +30,7 @@ namespace iotjobs::detail {
 // bulk_outcome::predicted). possiblyDeletedEarlier: only when set. input: the raw line, whole
 // (for an item that came from no line, e.g. a vector source: the item as a JSON object). force and
 // namespaceId: when the request sets them, so that report lines can be fed back as JSON Lines input.
+// profile and region: when the item names them (a fanned-out run), read back the same way.
 void append_outcome_jsonl(std::string& out, const bulk_outcome& o);
 
 // append_outcome_jsonl into a reused buffer, then one write to `os` (not flushed).

@@ -25,7 +25,8 @@
 //    duplicate or missing required column fails the whole source. A record is one line (no valid
 //    value holds a line break, so a quote left open is an invalid line, not a run-away record).
 //    Values are taken as they are (no trimming). force: true/false/1/0/yes/no in any case; an empty
-//    force or namespaceId means "not set".
+//    force or namespaceId means "not set". Optional region and profile columns (JSON Lines: string
+//    members) say which account and region the item belongs to (bulk_item::region / profile).
 //  - JSON Lines: an object per line; executionNumber a JSON integer or a string of decimal digits
 //    (exact over the whole int64 range; fractions, exponents and out-of-range values are invalid);
 //    force a boolean or "true"/"false"; null counts as missing. Other members are ignored (so a
@@ -43,7 +44,9 @@
 // missing column, an unreadable stream) completes with an error and, as the engine expects, the
 // explanation in pull::invalid (no item). The same error is repeated by any later call. An input
 // *line* that cannot be used is an item with pull::invalid set (and never stops the run).
+#include "endpoint/endpoint.hpp"
 #include "jobs/wire.hpp"
+#include "util/text.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
 #include <iotjobs/delete_job_execution.hpp>
@@ -333,17 +336,10 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Field parsing helpers
 
+using detail::iequals;  // util/text.hpp
+
 bool is_blank(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
 }
 
 // A fatal line as quoted in the source's error: at most max_raw_bytes, not cutting a UTF-8 sequence in two.
@@ -354,9 +350,18 @@ std::string raw_excerpt(std::string_view line) {
     return std::string(line.substr(0, n));
 }
 
-enum field { f_thing, f_job, f_exec, f_force, f_namespace, field_count };
-constexpr std::array<std::string_view, field_count> field_names = {"thingName", "jobId", "executionNumber", "force",
-                                                                   "namespaceId"};
+enum field { f_thing, f_job, f_exec, f_force, f_namespace, f_region, f_profile, field_count };
+constexpr std::array<std::string_view, field_count> field_names = {"thingName", "jobId",  "executionNumber", "force",
+                                                                   "namespaceId", "region", "profile"};
+
+// region / profile of a fanned-out item: empty means the run's default. A region must be a host
+// label (as --region); a profile name must not hold blanks or brackets (it names a config section).
+void check_target(const bulk_item& item, std::vector<std::string>& problems) {
+    if (!item.region.empty() && !detail::is_valid_region(item.region))
+        problems.push_back("region " + detail::quote_for_message(item.region) + " is not a valid region name");
+    if (item.profile.find_first_of(" \t[]") != std::string::npos)
+        problems.push_back("profile " + detail::quote_for_message(item.profile) + " is not a valid profile name");
+}
 
 // A known field name equal to `name` but for case, or "".
 std::string_view case_mismatch(std::string_view name) noexcept {
@@ -455,8 +460,8 @@ private:
                 problems_.push_back("longer than " + std::to_string(max_line_bytes) +
                                     " bytes (the rest of the line was skipped)");
             } else if (mode_ == mode::csv) {
-                parse_csv_row(line, item.request);
-            } else if (!parse_json_row(line, item.request)) {
+                parse_csv_row(line, item);
+            } else if (!parse_json_row(line, item)) {
                 continue;  // a purge verification line: not an item
             }
             if (!problems_.empty()) {
@@ -544,7 +549,8 @@ private:
                 if (auto known = case_mismatch(name); !known.empty())
                     m += ": column names are case-sensitive, did you mean '" + std::string(known) + "'?";
                 else
-                    m += "; the columns are thingName, jobId, executionNumber and optionally force and namespaceId "
+                    m += "; the columns are thingName, jobId, executionNumber and optionally force, namespaceId, "
+                         "region and profile "
                          "(is the header row missing?)";
                 problems_.push_back(std::move(m));
                 return false;
@@ -573,7 +579,8 @@ private:
         return c >= 0 && static_cast<std::size_t>(c) < nfields_ ? &fields_[static_cast<std::size_t>(c)] : nullptr;
     }
 
-    void parse_csv_row(std::string_view line, delete_job_execution_request& req) {
+    void parse_csv_row(std::string_view line, bulk_item& item) {
+        delete_job_execution_request& req = item.request;
         if (!split_csv(line)) return;
         if (nfields_ != header_fields_) {
             problems_.push_back("has " + std::to_string(nfields_) + " field" + (nfields_ == 1 ? "" : "s") +
@@ -598,7 +605,18 @@ private:
             req.namespace_id = *v;
             if (detail::validate_namespace_id(*v, &what)) problems_.push_back(std::move(what));
         }
+        if (auto* v = column(f_region)) item.region = *v;
+        if (auto* v = column(f_profile)) item.profile = *v;
+        check_target(item, problems_);
         check_model(req);
+    }
+
+    void optional_string(const json::value* m, std::string_view name, std::string& out) {
+        if (!m) return;
+        if (const json::string* s = m->if_string())
+            out.assign(s->data(), s->size());
+        else
+            problems_.push_back(std::string(name) + " must be a string");
     }
 
     // The model's rules, as DeleteJobExecution applies them (the final word).
@@ -610,7 +628,53 @@ private:
 
     // Returns false for a line that is not an item at all (a purge verification line), else true
     // (problems_ says whether the item is valid).
-    bool parse_json_row(std::string_view line, delete_job_execution_request& req) {
+    // A report's invalid_input line fed back as input: invalid again, with the original input
+    // carried on.
+    void report_invalid_input_line(const json::object& o) {
+        constexpr std::string_view head = "an invalid_input line of a report, not an item";
+        std::string m(head);
+        if (const json::value* why = o.if_contains("message"); why && why->is_string()) {
+            std::string_view w(why->as_string().data(), why->as_string().size());
+            if (w.starts_with("line ")) {  // "line N: ..." of the run that wrote it
+                const auto colon = w.find(": ");
+                if (colon != std::string_view::npos) w.remove_prefix(colon + 2);
+            }
+            if (w.starts_with(head))
+                m = std::string(w);  // fed back more than once: the same words, not nested
+            else if (!w.empty())
+                m += " (it was: " + std::string(w) + ")";
+        }
+        problems_.push_back(std::move(m));
+        if (const json::value* in = o.if_contains("input"); in && in->is_string())
+            original_input_.emplace(in->as_string().data(), in->as_string().size());
+    }
+
+    // A JSON row's executionNumber (`m` null when missing): an integer, or a string of digits.
+    void read_execution_number(const json::value* m, std::int64_t& out) {
+        std::string what;
+        if (!m) {
+            problems_.push_back("executionNumber is missing");
+        } else if (const std::int64_t* i = m->if_int64()) {
+            out = *i;
+        } else if (const std::uint64_t* u = m->if_uint64()) {
+            // Boost.JSON keeps integers that fit in int64 as int64: this one is past INT64_MAX.
+            problems_.push_back("executionNumber " + std::to_string(*u) +
+                                " is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                                "(out of the signed 64-bit range)");
+        } else if (m->is_double()) {
+            problems_.push_back(
+                "executionNumber is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
+                "(a number with a fraction or an exponent, or beyond 64 bits, is not exact)");
+        } else if (const json::string* s = m->if_string()) {
+            if (!detail::parse_execution_number(std::string_view(s->data(), s->size()), out, &what))
+                problems_.push_back(std::move(what));
+        } else {
+            problems_.push_back("executionNumber must be an integer or a string of decimal digits");
+        }
+    }
+
+    bool parse_json_row(std::string_view line, bulk_item& item) {
+        delete_job_execution_request& req = item.request;
         unsigned char scratch[2048];
         json::monotonic_resource mr(scratch, sizeof scratch);
         error_code ec;
@@ -626,23 +690,7 @@ private:
         }
         if (o->contains("verify")) return false;
         if (const json::value* oc = o->if_contains("outcome"); oc && oc->is_string() && oc->as_string() == "invalid_input") {
-            // A report's invalid_input line: invalid again, with the original input carried on.
-            constexpr std::string_view head = "an invalid_input line of a report, not an item";
-            std::string m(head);
-            if (const json::value* why = o->if_contains("message"); why && why->is_string()) {
-                std::string_view w(why->as_string().data(), why->as_string().size());
-                if (w.starts_with("line ")) {  // "line N: ..." of the run that wrote it
-                    const auto colon = w.find(": ");
-                    if (colon != std::string_view::npos) w.remove_prefix(colon + 2);
-                }
-                if (w.starts_with(head))
-                    m = std::string(w);  // fed back more than once: the same words, not nested
-                else if (!w.empty())
-                    m += " (it was: " + std::string(w) + ")";
-            }
-            problems_.push_back(std::move(m));
-            if (const json::value* in = o->if_contains("input"); in && in->is_string())
-                original_input_.emplace(in->as_string().data(), in->as_string().size());
+            report_invalid_input_line(*o);
             return true;
         }
         for (const auto& kv : *o) {
@@ -671,26 +719,7 @@ private:
         required_string(f_thing, req.thing_name, detail::validate_thing_name);
         required_string(f_job, req.job_id, detail::validate_job_id);
 
-        if (const json::value* m = member(f_exec); !m) {
-            problems_.push_back("executionNumber is missing");
-        } else if (const std::int64_t* i = m->if_int64()) {
-            req.execution_number = *i;
-        } else if (const std::uint64_t* u = m->if_uint64()) {
-            // Boost.JSON keeps integers that fit in int64 as int64: this one is past INT64_MAX.
-            problems_.push_back("executionNumber " + std::to_string(*u) +
-                                " is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
-                                "(out of the signed 64-bit range)");
-        } else if (m->is_double()) {
-            problems_.push_back(
-                "executionNumber is invalid: must be an integer from -9223372036854775808 to 9223372036854775807 "
-                "(a number with a fraction or an exponent, or beyond 64 bits, is not exact)");
-        } else if (const json::string* s = m->if_string()) {
-            if (!detail::parse_execution_number(std::string_view(s->data(), s->size()), req.execution_number, &what))
-                problems_.push_back(std::move(what));
-        } else {
-            problems_.push_back("executionNumber must be an integer or a string of decimal digits");
-        }
-
+        read_execution_number(member(f_exec), req.execution_number);
         if (const json::value* m = member(f_force)) {
             if (const bool* b = m->if_bool()) {
                 req.force = *b;
@@ -708,6 +737,9 @@ private:
                 problems_.push_back("namespaceId must be a string");
             }
         }
+        optional_string(member(f_region), "region", item.region);
+        optional_string(member(f_profile), "profile", item.profile);
+        check_target(item, problems_);
         check_model(req);
         return true;
     }

@@ -3,12 +3,16 @@
 //
 // The steps, as for delete-job-execution: settings from the options (252), configuration (253),
 // then the files (input and --skip-done: 252; the report: 255), the client (253/255), the run.
-// Everything runs on one thread: the engine, the outcome callback (report, counters), the
+// The run is bulk_run, one method per step. Every run goes through bulk_delete_fanout: one
+// client per (profile, region) (the configured pair's unless the input's rows or purge's
+// --region / --profile values name others), made when first needed.
+// Everything runs on one thread: the engines, the outcome callback (report, counters), the
 // progress ticker and the SIGINT handler share one io_context, so no state needs a lock.
 #include "cli/bulk.hpp"
 #include "cli/output.hpp"
 
 #include "bulk/report.hpp"
+#include "endpoint/endpoint.hpp"
 #include "jobs/wire.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -38,6 +42,8 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <stdexcept>
 #include <unordered_map>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -79,6 +85,12 @@ std::string all_statuses_text() {
         s += to_string(static_cast<job_execution_status>(i));
     }
     return s;
+}
+
+std::string trim_blanks(std::string_view item) {
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    return std::string(item);
 }
 
 std::string upper(std::string_view s) {
@@ -196,7 +208,38 @@ std::variant<bulk_settings, failure> make_bulk_delete_settings(const parsed_opti
     return s;
 }
 
-std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& o) {
+namespace {
+
+// The values of --NAME (repeatable) and --NAMEs (comma-separated lists, repeatable), in order,
+// without repeats. 252 for an empty name or (regions) one that is not a region name.
+std::optional<failure> fan_out_list(const parsed_options* globals, const parsed_options& o, std::string_view name,
+                                    std::vector<std::string>& out) {
+    std::vector<std::string> given;
+    if (globals) given = globals->list(name);
+    const std::string plural_name = std::string(name) + "s";
+    for (const std::string& v : o.list(plural_name)) {
+        std::size_t start = 0;
+        for (;;) {
+            const std::size_t comma = v.find(',', start);
+            given.push_back(trim_blanks(v.substr(start, comma == std::string::npos ? v.npos : comma - start)));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    for (const std::string& v : given) {
+        if (v.empty())
+            return usage_failure("argument --" + plural_name + ": an empty " + std::string(name) + " name");
+        if (name == "region" && !detail::is_valid_region(v))
+            return usage_failure("argument --" + plural_name + ": Provided region_name " +
+                                 detail::quote_for_message(v) + " doesn't match a supported format.");
+        if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& o, const parsed_options* globals) {
     bulk_settings s;
     s.kind = bulk_kind::purge;
     s.command = "purge";
@@ -210,6 +253,8 @@ std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& o
         s.statuses = std::move(std::get<std::vector<job_execution_status>>(st));
     }
     if (auto f = common_settings(o, s)) return *f;
+    if (auto f = fan_out_list(globals, o, "region", s.regions)) return *f;
+    if (auto f = fan_out_list(globals, o, "profile", s.profiles)) return *f;
     std::string what;
     if (job) {
         if (auto f = parameter_problem("jobId", "--job-id", detail::validate_job_id(*job, &what), what)) return *f;
@@ -322,6 +367,10 @@ std::string format_progress(const progress_snapshot& p) {
     if (p.refused) s += "  refused " + std::to_string(p.refused);
     if (p.invalid) s += "  invalid " + std::to_string(p.invalid);
     if (p.stopping) s += "  stopping";
+    if (!p.pairs.empty()) {
+        s += "  |";
+        for (const auto& [name, done] : p.pairs) s += "  " + name + " " + std::to_string(done);
+    }
     return s;
 }
 
@@ -423,6 +472,29 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
     return failure{exit_success, {}, false};
 }
 
+namespace {
+
+// Fanned out: one line per (profile, region) with its counts and its client's.
+std::string format_pairs(const bulk_result& r) {
+    if (r.pairs.empty()) return {};
+    std::string out = "By profile/region:\n";
+    for (const auto& p : r.pairs) {
+        const bulk_summary& m = p.summary;
+        out += "  " + to_string(p.key) + ": " + plural(m.items, "item", "items") + ", " +
+               std::to_string(m.deleted) + " deleted, " + std::to_string(m.not_found) + " not_found";
+        if (m.refused) out += ", " + std::to_string(m.refused) + " refused";
+        if (m.failed) out += ", " + std::to_string(m.failed) + " failed";
+        if (m.not_attempted) out += ", " + std::to_string(m.not_attempted) + " not_attempted";
+        out += "; " + plural(p.stats.requests, "request", "requests") + ", " + std::to_string(p.stats.throttled) +
+               " throttled";
+        if (m.stopped_early && !m.stop_reason.empty()) out += "; stopped early: " + m.stop_reason;
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string format_summary(const bulk_result& r, const bulk_settings& s) {
     const bulk_summary& m = r.summary;
     std::string out;
@@ -498,6 +570,7 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
             reason = "the report could not be written";
         out += "Stopped early: " + reason + "\n";
     }
+    out += format_pairs(r);
     if (s.report) {
         out += "Report: " + (*s.report == "-" ? std::string("standard output") : *s.report) + "\n";
     } else if (!r.problems.empty()) {
@@ -704,19 +777,6 @@ std::size_t terminal_columns() {
     return 80;
 }
 
-// The client's records: to --debug's log when it is on; the connection pool's warnings (out of
-// file descriptors: said once per client) also on stderr, over the progress line if there is one.
-void set_client_log(client_config& cfg, debug_log& log, std::ostream& err, bool progress) {
-    std::function<void(const log_record&)> debug_sink;
-    if (log.enabled()) debug_sink = log.record_sink("client");
-    cfg.level = log.enabled() ? log_level::debug : log_level::warn;
-    cfg.structured_log = [debug_sink = std::move(debug_sink), &err, progress](const log_record& r) {
-        if (debug_sink) debug_sink(r);
-        if (r.level == log_level::warn && r.component == "pool")
-            err << (progress ? "\r\x1b[K" : "") << "warning: " << r.message << "\n" << std::flush;
-    };
-}
-
 std::string describe_settings(const bulk_settings& s) {
     std::string t = std::string(s.command) + ": ";
     if (s.kind == bulk_kind::input) {
@@ -738,357 +798,511 @@ std::string describe_settings(const bulk_settings& s) {
     return t;
 }
 
-int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_configuration& rc) {
-    std::ostream& err = ctx.err;
-    debug_log& log = ctx.log;
-    auto fail = [&](failure f) {
-        print_failure(err, f);
+// purge fanned out: the items of one (profile, region)'s listing, stamped with it, so that the
+// report and the counts say which pair each item belongs to.
+class keyed_source final : public bulk_source {
+public:
+    keyed_source(std::unique_ptr<bulk_source> inner, client_key key) : inner_(std::move(inner)), key_(std::move(key)) {}
+    bool drain_on_stop() const noexcept override { return inner_->drain_on_stop(); }
+    const diagnostics* last_diagnostics() const noexcept override { return inner_->last_diagnostics(); }
+    void async_next(asio::any_completion_handler<void(error_code, pull)> handler) override {
+        inner_->async_next([this, h = std::move(handler)](error_code ec, pull p) mutable {
+            if (p.item) {
+                p.item->profile = key_.profile;
+                p.item->region = key_.region;
+            }
+            auto ex = asio::get_associated_executor(h);
+            asio::dispatch(ex, [h = std::move(h), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
+        });
+    }
+
+private:
+    std::unique_ptr<bulk_source> inner_;
+    client_key key_;
+};
+
+// One run of bulk-delete or purge, step by step (run()): the input, the --skip-done reports, the
+// report file, the progress line, the clients (one per (profile, region), made when first
+// needed), the deletes, purge's verification, the summary. The members the handlers refer to are
+// declared before the io_context, which may still hold handlers when it is destroyed.
+class bulk_run {
+public:
+    bulk_run(const command_context& ctx, const bulk_settings& s, const resolved_configuration& rc)
+        : ctx_(ctx), s_(s), rc_(rc), err_(ctx.err), log_(ctx.log),
+          defaults_{ctx.globals.profile.value_or(""), rc.config.region} {}
+
+    int run() {
+        log_.write("cli", describe_settings(s_));
+        if (s_.kind == bulk_kind::input) {
+            if (auto f = open_input()) return fail(*f);
+            if (auto f = load_skip_done()) return fail(*f);
+        }
+        if (auto f = open_report()) return fail(*f);
+        decide_progress();
+        if (auto f = make_clients()) return fail(*f);
+        make_source();
+        start_signals();
+        if (auto f = run_deletes()) return fail(*f);
+        if (s_.kind == bulk_kind::purge && !s_.dry_run && !result_.interrupted && !result_.fatal && !result_.ec &&
+            report_error_.empty())
+            verify();
+        return finish();
+    }
+
+private:
+    int fail(const failure& f) {
+        print_failure(err_, f);
         return f.exit_code;
-    };
-    log.write("cli", describe_settings(s));
+    }
 
     // The input (252 when it cannot be opened: a parameter, as the AWS CLI's file:// values).
-    std::unique_ptr<std::ifstream> input_file;
-    std::unique_ptr<__gnu_cxx::stdio_filebuf<char>> stdin_buf;
-    std::unique_ptr<std::istream> stdin_stream;
-    std::istream* in = nullptr;
-    if (s.kind == bulk_kind::input) {
-        if (s.input == "-") {
-            if (ctx.ro.standard_input) {
-                in = ctx.ro.standard_input;
-            } else {
-                // A file buffer over fd 0 (not std::cin): it reads what is available, so lines piped
-                // in slowly are processed as they arrive.
-                stdin_buf = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(STDIN_FILENO, std::ios::in, 1 << 16);
-                stdin_stream = std::make_unique<std::istream>(stdin_buf.get());
-                in = stdin_stream.get();
-                if (::isatty(STDIN_FILENO))
-                    err << "Reading the items from the terminal; end with Ctrl-D.\n" << std::flush;
+    std::optional<failure> open_input() {
+        if (s_.input == "-") {
+            if (ctx_.ro.standard_input) {
+                in_ = ctx_.ro.standard_input;
+                return std::nullopt;
             }
-        } else {
-            std::error_code ec;
-            if (fs::is_directory(s.input, ec))
-                return fail({exit_usage, "The input file " + in_quotes(s.input) + " cannot be read: it is a directory",
-                             false});
-            errno = 0;
-            input_file = std::make_unique<std::ifstream>(s.input, std::ios::binary);
-            if (!*input_file)
-                return fail({exit_usage, "The input file " + in_quotes(s.input) + " cannot be read: " + errno_text(errno),
-                             false});
-            in = input_file.get();
+            // A file buffer over fd 0 (not std::cin): it reads what is available, so lines piped
+            // in slowly are processed as they arrive.
+            stdin_buf_ = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(STDIN_FILENO, std::ios::in, 1 << 16);
+            stdin_stream_ = std::make_unique<std::istream>(stdin_buf_.get());
+            in_ = stdin_stream_.get();
+            if (::isatty(STDIN_FILENO)) err_ << "Reading the items from the terminal; end with Ctrl-D.\n" << std::flush;
+            return std::nullopt;
         }
+        std::error_code ec;
+        if (fs::is_directory(s_.input, ec))
+            return failure{exit_usage, "The input file " + in_quotes(s_.input) + " cannot be read: it is a directory",
+                           false};
+        errno = 0;
+        input_file_ = std::make_unique<std::ifstream>(s_.input, std::ios::binary);
+        if (!*input_file_)
+            return failure{exit_usage, "The input file " + in_quotes(s_.input) + " cannot be read: " + errno_text(errno),
+                           false};
+        in_ = input_file_.get();
+        return std::nullopt;
     }
 
     // --skip-done (252 when one cannot be read or is not a report). The files stay open: the lines
     // of the items skipped are read again during the run, to carry them into the new report.
-    detail::done_set done;
-    std::vector<std::unique_ptr<std::ifstream>> skip_files;
-    for (const std::string& name : s.skip_done) {
-        if (s.report && *s.report != "-" && same_file(*s.report, name))
-            return fail({exit_usage,
-                         "The report " + in_quotes(*s.report) +
-                             " is the --skip-done file: write the new report to another file.",
-                         false});
+    std::optional<failure> load_skip_done() {
+        for (const std::string& name : s_.skip_done)
+            if (auto f = load_skip_done_file(name)) return f;
+        return std::nullopt;
+    }
+
+    std::optional<failure> load_skip_done_file(const std::string& name) {
+        if (s_.report && *s_.report != "-" && same_file(*s_.report, name))
+            return failure{exit_usage,
+                           "The report " + in_quotes(*s_.report) +
+                               " is the --skip-done file: write the new report to another file.",
+                           false};
         std::error_code ec;
         if (fs::is_directory(name, ec))
-            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: it is a directory",
-                         false});
+            return failure{exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: it is a directory",
+                           false};
         errno = 0;
         auto f = std::make_unique<std::ifstream>(name, std::ios::binary);
         if (!*f)
-            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: " + errno_text(errno),
-                         false});
-        const auto lr = done.load(*f);
+            return failure{exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: " + errno_text(errno),
+                           false};
+        const auto lr = done_.load(*f);
         if (f->bad())
-            return fail({exit_usage, "The --skip-done report " + in_quotes(name) + " could not be read to the end",
-                         false});
+            return failure{exit_usage, "The --skip-done report " + in_quotes(name) + " could not be read to the end",
+                           false};
         if (lr.lines > 0 && lr.malformed == lr.lines)
-            return fail({exit_usage,
-                         "The --skip-done file " + in_quotes(name) +
-                             " is not a report of iotjobs bulk-delete (no line of it is a report line).",
-                         false});
+            return failure{exit_usage,
+                           "The --skip-done file " + in_quotes(name) +
+                               " is not a report of iotjobs bulk-delete (no line of it is a report line).",
+                           false};
         if (lr.malformed > 0)
-            err << "warning: --skip-done " << name << ": " << plural(lr.malformed, "line is", "lines are")
-                << " not report lines (ignored).\n";
+            err_ << "warning: --skip-done " << name << ": " << plural(lr.malformed, "line is", "lines are")
+                 << " not report lines (ignored).\n";
         if (lr.truncated_last_line)
-            err << "warning: --skip-done " << name
-                << ": the last line is cut short (an interrupted run?); its item is tried again.\n";
-        err << std::flush;
-        log.write("cli", "--skip-done " + name + ": " + std::to_string(lr.lines) + " lines, " +
-                             std::to_string(lr.finished) + " done, " + std::to_string(done.size()) +
-                             " distinct items in all");
-        skip_files.push_back(std::move(f));
+            err_ << "warning: --skip-done " << name
+                 << ": the last line is cut short (an interrupted run?); its item is tried again.\n";
+        err_ << std::flush;
+        log_.write("cli", "--skip-done " + name + ": " + std::to_string(lr.lines) + " lines, " +
+                              std::to_string(lr.finished) + " done, " + std::to_string(done_.size()) +
+                              " distinct items in all");
+        skip_files_.push_back(std::move(f));
+        return std::nullopt;
     }
 
     // The report (255 when it cannot be created: nothing was sent).
-    std::unique_ptr<char[]> report_buffer;
-    std::unique_ptr<std::ofstream> report_file;
-    std::ostream* report = nullptr;
-    if (s.report) {
-        if (*s.report == "-") {
-            report = &ctx.out;
-        } else {
-            if (s.kind == bulk_kind::input && s.input != "-" && same_file(*s.report, s.input))
-                return fail({exit_usage,
-                             "The report " + in_quotes(*s.report) + " is the --input file: write the report to another file.",
-                             false});
-            report_file = std::make_unique<std::ofstream>();
-            report_buffer.reset(new char[1 << 16]);
-            report_file->rdbuf()->pubsetbuf(report_buffer.get(), 1 << 16);
-            errno = 0;
-            report_file->open(*s.report, std::ios::binary | std::ios::trunc);
-            if (!*report_file)
-                return fail({exit_other, "The report file " + in_quotes(*s.report) + " cannot be created: " + errno_text(errno),
-                             false});
-            report = report_file.get();
+    std::optional<failure> open_report() {
+        if (!s_.report) return std::nullopt;
+        if (*s_.report == "-") {
+            report_ = &ctx_.out;
+            return std::nullopt;
         }
+        if (s_.kind == bulk_kind::input && s_.input != "-" && same_file(*s_.report, s_.input))
+            return failure{exit_usage,
+                           "The report " + in_quotes(*s_.report) + " is the --input file: write the report to another file.",
+                           false};
+        report_file_ = std::make_unique<std::ofstream>();
+        report_buffer_.reset(new char[1 << 16]);
+        report_file_->rdbuf()->pubsetbuf(report_buffer_.get(), 1 << 16);
+        errno = 0;
+        report_file_->open(*s_.report, std::ios::binary | std::ios::trunc);
+        if (!*report_file_)
+            return failure{exit_other, "The report file " + in_quotes(*s_.report) + " cannot be created: " + errno_text(errno),
+                           false};
+        report_ = report_file_.get();
+        return std::nullopt;
     }
 
     // Progress: on a terminal only (and not with --debug, whose lines it would garble).
-    bool progress = false;
-    if (ctx.ro.progress)
-        progress = *ctx.ro.progress;
-    else
-        progress = !log.enabled() && &err == &std::cerr && ::isatty(STDERR_FILENO);
-    std::optional<std::uint64_t> total;
-    if (progress && s.kind == bulk_kind::input && s.input != "-") {
-        struct stat st {};
-        if (::stat(s.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total = count_input_items(s.input, s.format);
-    }
-
-    client_config cfg = rc.config;
-    cfg.pool.max_size = s.concurrency;
-    set_client_log(cfg, log, err, progress);
-    if (!cfg.verify_peer)
-        err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
-
-    // State the handlers refer to: declared before the io_context, which may still hold handlers
-    // when it is destroyed.
-    bulk_result result;
-    std::uint64_t outcomes = 0;
-    bool finished = false;
-    int interrupts = 0;
-    bool progress_shown = false;
-    bool stopping = false;
-    std::string report_error;
-    asio::cancellation_signal cancel;
-    std::unique_ptr<bulk_source> source;
-    std::unique_ptr<skip_done_source> filter;
-    std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> samples;
-
-    asio::io_context ioc(1);
-    cfg.single_threaded = true;  // ioc.run() on this thread only
-    std::optional<client> c;
-    try {
-        c.emplace(ioc.get_executor(), std::move(cfg));
-    } catch (const std::exception& e) {
-        return fail(client_construction_failure(e, rc, log));
-    }
-
-    if (s.kind == bulk_kind::input) {
-        source = make_stream_source(*in, s.format);
-    } else {
-        list_source_params p;
-        p.job_id = s.job_id;
-        p.thing_name = s.thing_name;
-        p.statuses = s.statuses;
-        p.namespace_id = s.namespace_id;
-        source = make_list_source(*c, std::move(p));
-    }
-    bulk_source* src = source.get();
-    purge_record purged;  // purge: what the run did, for the verification
-
-    bulk_options opt;
-    opt.max_in_flight = s.concurrency;
-    opt.rate_limit = s.rate;
-    opt.default_force = s.force;
-    opt.default_namespace_id = s.namespace_id;
-    opt.dry_run = s.dry_run;
-
-    auto clear_progress = [&] {
-        if (progress_shown) {
-            err << "\r\x1b[K" << std::flush;
-            progress_shown = false;
+    void decide_progress() {
+        if (ctx_.ro.progress)
+            progress_ = *ctx_.ro.progress;
+        else
+            progress_ = !log_.enabled() && &err_ == &std::cerr && ::isatty(STDERR_FILENO);
+        if (progress_ && s_.kind == bulk_kind::input && s_.input != "-") {
+            struct stat st {};
+            if (::stat(s_.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total_ = count_input_items(s_.input, s_.format);
         }
-    };
+    }
 
-    std::function<void(std::string_view)> write_report = [&](std::string_view text) {
-        if (!report || !report_error.empty()) return;
-        report->write(text.data(), static_cast<std::streamsize>(text.size()));
-        if (!*report) {
-            report_error = errno ? errno_text(errno) : std::string("write error");
-            stopping = true;
-            cancel.emit(asio::cancellation_type::partial);  // the engine posts: safe from here
+    // A pair's client configuration: the resolved one for the defaults, else resolved again with
+    // the pair's profile and region (throws with the 253 message when that fails).
+    client_config config_for(const client_key& k) {
+        client_config cfg = rc_.config;
+        if (k != defaults_) {
+            global_options g = ctx_.globals;
+            if (!k.profile.empty()) g.profile = k.profile;
+            if (!k.region.empty()) g.region = k.region;
+            auto r = resolve_configuration(g, ctx_.env);
+            if (auto* f = std::get_if<failure>(&r)) throw std::runtime_error(f->message);
+            auto& got = std::get<resolved_configuration>(r);
+            log_.add_secret(got.config.static_credentials.secret_access_key);
+            log_.add_secret(got.config.static_credentials.session_token);
+            for (const auto& line : got.sources) log_.write("cli", to_string(k) + ": " + line);
+            cfg = std::move(got.config);
         }
-    };
-    std::string report_line;
-    if (!s.skip_done.empty()) {
-        filter = std::make_unique<skip_done_source>(*source, done, [&](const bulk_item& item, const std::string& earlier) {
-            carry_skipped(item, earlier, report_line, result);
-            write_report(report_line);
+        cfg.pool.max_size = s_.concurrency;
+        // The client's records: to --debug's log when it is on; the connection pool's warning
+        // (out of file descriptors: once per client) also on stderr.
+        std::function<void(const log_record&)> debug_sink;
+        if (log_.enabled()) debug_sink = log_.record_sink("client");
+        cfg.level = log_.enabled() ? log_level::debug : log_level::warn;
+        cfg.structured_log = [this, debug_sink = std::move(debug_sink)](const log_record& r) {
+            if (debug_sink) debug_sink(r);
+            if (r.level == log_level::warn && r.component == "pool") pool_warning(r.message);
+        };
+        cfg.single_threaded = true;  // ioc.run() on this thread only
+        return cfg;
+    }
+
+    // Called on the run's thread (the io_context's), like the progress line it clears.
+    void pool_warning(std::string_view message) {
+        clear_progress();
+        err_ << "warning: " << message << "\n" << std::flush;
+    }
+
+    // The registry, and the configured pair's client at once when the run uses it (its
+    // construction errors are the single-client ones: 253 / 255).
+    std::optional<failure> make_clients() {
+        if (!rc_.config.verify_peer)
+            err_ << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
+        registry_.emplace(ioc_.get_executor(), [this](const client_key& k) { return config_for(k); });
+        if (s_.kind == bulk_kind::purge) {
+            const std::vector<std::string> profiles = s_.profiles.empty() ? std::vector{defaults_.profile} : s_.profiles;
+            const std::vector<std::string> regions = s_.regions.empty() ? std::vector{defaults_.region} : s_.regions;
+            for (const auto& p : profiles)
+                for (const auto& r : regions) keys_.push_back({p, r});
+            fanned_out_ = keys_.size() > 1 || keys_.front() != defaults_;
+            if (std::find(keys_.begin(), keys_.end(), defaults_) == keys_.end()) return std::nullopt;
+        }
+        try {
+            registry_->get(defaults_);
+        } catch (const std::exception& e) {
+            return client_construction_failure(e, rc_, log_);
+        }
+        return std::nullopt;
+    }
+
+    // bulk-delete: the input, behind the --skip-done filter. purge: a listing per pair (run_deletes).
+    void make_source() {
+        if (s_.kind != bulk_kind::input) return;
+        source_ = make_stream_source(*in_, s_.format);
+        src_ = source_.get();
+        if (s_.skip_done.empty()) return;
+        filter_ = std::make_unique<skip_done_source>(*source_, done_, [this](const bulk_item& item, const std::string& earlier) {
+            carry_skipped(item, earlier, report_line_, result_);
+            write_report(report_line_);
         });
-        src = filter.get();
+        src_ = filter_.get();
     }
 
-    auto on_outcome = [&](const bulk_outcome& o) {
-        ++outcomes;
-        if (log.enabled()) log.write("bulk", outcome_debug_line(o, s.kind == bulk_kind::purge));
-        if (report && report_error.empty()) {
-            report_line.clear();
-            detail::append_outcome_jsonl(report_line, o);
-            write_report(report_line);
+    std::unique_ptr<bulk_source> make_listing(client& c, const client_key& k) const {
+        list_source_params p;
+        p.job_id = s_.job_id;
+        p.thing_name = s_.thing_name;
+        p.statuses = s_.statuses;
+        p.namespace_id = s_.namespace_id;
+        auto listing = make_list_source(c, std::move(p));
+        if (!fanned_out_) return listing;
+        return std::make_unique<keyed_source>(std::move(listing), k);
+    }
+
+    void clear_progress() {
+        if (!progress_shown_) return;
+        err_ << "\r\x1b[K" << std::flush;
+        progress_shown_ = false;
+    }
+
+    void report_failed() {
+        report_error_ = errno ? errno_text(errno) : std::string("write error");
+        stopping_ = true;
+        cancel_.emit(asio::cancellation_type::partial);  // the engine posts: safe from here
+    }
+
+    void write_report(std::string_view text) {
+        if (!report_ || !report_error_.empty()) return;
+        report_->write(text.data(), static_cast<std::streamsize>(text.size()));
+        if (!*report_) report_failed();
+    }
+
+    client_key key_of(const bulk_item& item) const {
+        return {item.profile.empty() ? defaults_.profile : item.profile,
+                item.region.empty() ? defaults_.region : item.region};
+    }
+
+    void on_outcome(const bulk_outcome& o) {
+        ++outcomes_;
+        if (o.kind == bulk_outcome_kind::failed) ++failed_;
+        if (o.kind == bulk_outcome_kind::refused) ++refused_;
+        if (o.kind == bulk_outcome_kind::invalid_input) ++invalid_;
+        if (!o.item.profile.empty() || !o.item.region.empty()) fanned_out_ = true;
+        ++done_by_pair_[key_of(o.item)];
+        if (log_.enabled()) log_.write("bulk", outcome_debug_line(o, s_.kind == bulk_kind::purge));
+        if (report_ && report_error_.empty()) {
+            report_line_.clear();
+            detail::append_outcome_jsonl(report_line_, o);
+            write_report(report_line_);
         }
-        if (s.dry_run) count_prediction(o, result);
-        if (s.kind == bulk_kind::purge && !s.dry_run) purged.add(o);
-        if (!result.fatal && o.ec && is_fatal_for_client(o.ec)) {
-            result.fatal = o;
-            stopping = true;
+        if (s_.dry_run) count_prediction(o, result_);
+        if (s_.kind == bulk_kind::purge && !s_.dry_run) purged_.add(o);
+        if (!result_.fatal && o.ec && is_fatal_for_client(o.ec)) {
+            result_.fatal = o;
+            stopping_ = true;
         }
         if ((o.kind == bulk_outcome_kind::refused || o.kind == bulk_outcome_kind::failed ||
              o.kind == bulk_outcome_kind::invalid_input) &&
-            result.problems.size() < summary_problem_samples)
-            result.problems.push_back(o);
-    };
+            result_.problems.size() < summary_problem_samples)
+            result_.problems.push_back(o);
+    }
 
-    // The progress line and the report's flushes, four times a second.
-    asio::steady_timer ticker(ioc);
-    const auto started = std::chrono::steady_clock::now();
-    std::uint64_t failed = 0, refused = 0, invalid = 0;  // for the progress line
-    auto count_kinds = [&](const bulk_outcome& o) {
-        if (o.kind == bulk_outcome_kind::failed) ++failed;
-        if (o.kind == bulk_outcome_kind::refused) ++refused;
-        if (o.kind == bulk_outcome_kind::invalid_input) ++invalid;
-    };
-    auto draw = [&] {
+    void draw_progress() {
         const auto now = std::chrono::steady_clock::now();
-        samples.emplace_back(now, outcomes);
-        while (samples.size() > 2 && now - samples.front().first > std::chrono::seconds(5)) samples.pop_front();
+        samples_.emplace_back(now, outcomes_);
+        while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds(5)) samples_.pop_front();
         progress_snapshot p;
-        p.done = outcomes + result.skipped;
-        p.total = total;
-        const double span = std::chrono::duration<double>(now - samples.front().first).count();
+        p.done = outcomes_ + result_.skipped;
+        p.total = total_;
+        const double span = std::chrono::duration<double>(now - samples_.front().first).count();
+        const double elapsed = std::chrono::duration<double>(now - started_).count();
         if (span >= 0.5)
-            p.rate = static_cast<double>(outcomes - samples.front().second) / span;
-        else if (std::chrono::duration<double>(now - started).count() >= 0.5)
-            p.rate = static_cast<double>(outcomes) / std::chrono::duration<double>(now - started).count();
-        const client_stats st = c->stats();
+            p.rate = static_cast<double>(outcomes_ - samples_.front().second) / span;
+        else if (elapsed >= 0.5)
+            p.rate = static_cast<double>(outcomes_) / elapsed;
+        const client_stats st = registry_->stats();
         p.throttled = st.throttled;
         p.retried = st.retries;
-        p.failed = failed;
-        p.refused = refused;
-        p.invalid = invalid;
-        p.stopping = stopping;
+        p.failed = failed_;
+        p.refused = refused_;
+        p.invalid = invalid_;
+        p.stopping = stopping_;
+        if (fanned_out_)
+            for (const auto& [k, n] : done_by_pair_) p.pairs.emplace_back(to_string(k), n);
         std::string line = format_progress(p);
         const std::size_t cols = terminal_columns();
         if (line.size() >= cols) line.resize(cols > 1 ? cols - 1 : 0);
-        err << '\r' << line << "\x1b[K" << std::flush;
-        progress_shown = true;
-    };
-    std::function<void(error_code)> tick = [&](error_code ec) {
-        if (ec || finished) return;
-        if (report && report_error.empty()) {
-            report->flush();
-            if (!*report) {
-                report_error = errno ? errno_text(errno) : std::string("write error");
-                stopping = true;
-                cancel.emit(asio::cancellation_type::partial);
-            }
-        }
-        if (progress) draw();
-        ticker.expires_after(std::chrono::milliseconds(250));
-        ticker.async_wait(tick);
-    };
-
-    std::optional<asio::signal_set> signals;
-    std::function<void(const error_code&, int)> on_signal;
-    if (ctx.ro.handle_sigint) {
-        signals.emplace(ioc, SIGINT);
-        on_signal = [&](const error_code& ec, int) {
-            if (ec || finished) return;
-            ++interrupts;
-            clear_progress();
-            if (interrupts == 1) {
-                result.interrupted = true;
-                stopping = true;
-                err << "Interrupted: finishing the requests in flight, not sending new ones (Ctrl-C again to "
-                       "abort them).\n"
-                    << std::flush;
-                log.write("cli", "SIGINT: partial cancellation");
-                cancel.emit(asio::cancellation_type::partial);
-            } else if (interrupts == 2) {
-                err << "Interrupted again: aborting the requests in flight (Ctrl-C again to exit at once).\n"
-                    << std::flush;
-                log.write("cli", "SIGINT: terminal cancellation");
-                cancel.emit(asio::cancellation_type::terminal);
-            } else {
-                if (report) report->flush();
-                err << "Interrupted a third time: exiting now; the report may lack the items in flight.\n"
-                    << std::flush;
-                std::_Exit(exit_interrupted);
-            }
-            signals->async_wait(on_signal);
-        };
-        signals->async_wait(on_signal);
+        err_ << '\r' << line << "\x1b[K" << std::flush;
+        progress_shown_ = true;
     }
 
-    try {
-        bulk_delete(
-            *c, *src, opt,
-            [&](const bulk_outcome& o) {
-                count_kinds(o);
-                on_outcome(o);
-            },
-            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, bulk_summary summary) {
-                result.ec = ec;
-                result.summary = std::move(summary);
-                finished = true;
-                ticker.cancel();
-                if (signals) signals->cancel();
-            }));
-        tick(error_code{});
-        while (!finished && ioc.run_one() != 0) {
+    // The progress line and the report's flushes, four times a second.
+    void tick(error_code ec) {
+        if (ec || finished_) return;
+        if (report_ && report_error_.empty()) {
+            report_->flush();
+            if (!*report_) report_failed();
         }
-    } catch (const std::exception& e) {
+        if (progress_) draw_progress();
+        ticker_.expires_after(std::chrono::milliseconds(250));
+        ticker_.async_wait([this](error_code e) { tick(e); });
+    }
+
+    void on_signal(const error_code& ec) {
+        if (ec || finished_) return;
+        ++interrupts_;
         clear_progress();
-        if (report) report->flush();
-        return fail({exit_other, std::string("Internal error during the run: ") + e.what(), false});
+        if (interrupts_ == 1) {
+            result_.interrupted = true;
+            stopping_ = true;
+            err_ << "Interrupted: finishing the requests in flight, not sending new ones (Ctrl-C again to "
+                    "abort them).\n"
+                 << std::flush;
+            log_.write("cli", "SIGINT: partial cancellation");
+            cancel_.emit(asio::cancellation_type::partial);
+        } else if (interrupts_ == 2) {
+            err_ << "Interrupted again: aborting the requests in flight (Ctrl-C again to exit at once).\n" << std::flush;
+            log_.write("cli", "SIGINT: terminal cancellation");
+            cancel_.emit(asio::cancellation_type::terminal);
+        } else {
+            if (report_) report_->flush();
+            err_ << "Interrupted a third time: exiting now; the report may lack the items in flight.\n" << std::flush;
+            std::_Exit(exit_interrupted);
+        }
+        signals_->async_wait([this](const error_code& e, int) { on_signal(e); });
     }
-    clear_progress();
-    if (!finished) return fail({exit_other, "Internal error: the run never completed.", false});
 
-    if (s.kind == bulk_kind::purge && !s.dry_run && !result.interrupted && !result.fatal && !result.ec &&
-        report_error.empty()) {
+    void start_signals() {
+        if (!ctx_.ro.handle_sigint) return;
+        signals_.emplace(ioc_, SIGINT);
+        signals_->async_wait([this](const error_code& e, int) { on_signal(e); });
+    }
+
+    void on_done(error_code ec, bulk_fanout_summary summary) {
+        result_.ec = ec;
+        result_.summary = std::move(summary.total);
+        for (auto& [k, m] : summary.keys) result_.pairs.push_back({k, std::move(m), {}});
+        finished_ = true;
+        ticker_.cancel();
+        if (signals_) signals_->cancel();
+    }
+
+    // The deletes: every (profile, region) at once, on this thread, until the run completes.
+    std::optional<failure> run_deletes() {
+        bulk_fanout_options opt;
+        opt.per_key.max_in_flight = s_.concurrency;
+        opt.per_key.rate_limit = s_.rate;
+        opt.per_key.default_force = s_.force;
+        opt.per_key.default_namespace_id = s_.namespace_id;
+        opt.per_key.dry_run = s_.dry_run;
+        opt.defaults = defaults_;
+        auto outcome = [this](const bulk_outcome& o) { on_outcome(o); };
+        auto done = asio::bind_cancellation_slot(
+            cancel_.slot(), [this](error_code ec, bulk_fanout_summary m) { on_done(ec, std::move(m)); });
+        started_ = std::chrono::steady_clock::now();
+        try {
+            if (s_.kind == bulk_kind::input)
+                bulk_delete_fanout(*registry_, *src_, std::move(opt), outcome, std::move(done));
+            else
+                bulk_delete_fanout(
+                    *registry_, keys_, [this](client& c, const client_key& k) { return make_listing(c, k); },
+                    std::move(opt), outcome, std::move(done));
+            tick(error_code{});
+            while (!finished_ && ioc_.run_one() != 0) {
+            }
+        } catch (const std::exception& e) {
+            clear_progress();
+            if (report_) report_->flush();
+            return failure{exit_other, std::string("Internal error during the run: ") + e.what(), false};
+        }
+        clear_progress();
+        if (!finished_) return failure{exit_other, "Internal error: the run never completed.", false};
+        return std::nullopt;
+    }
+
+    // purge's verification: each pair listed again, one after the other.
+    void verify() {
         bool interrupted = false;
-        if (signals)
-            signals->async_wait([&](const error_code& ec, int) {
+        if (signals_)
+            signals_->async_wait([&](const error_code& ec, int) {
                 if (!ec) interrupted = true;
             });
-        log.write("cli", "purge: listing again to verify");
-        verify_purge(ioc, *c, s, purged, write_report, interrupted, result);
-        if (signals) signals->cancel();
-        if (interrupted) {
-            result.interrupted = true;
-            err << "Interrupted: the verification was stopped.\n" << std::flush;
+        log_.write("cli", "purge: listing again to verify");
+        bool all_verified = true;
+        auto write = [this](std::string_view t) { write_report(t); };
+        for (const client_key& k : keys_) {
+            client* c = registry_->find(k);
+            if (!c || interrupted) {
+                all_verified = false;
+                continue;
+            }
+            verify_purge(ioc_, *c, s_, purged_, write, interrupted, result_);
+            all_verified = all_verified && result_.verified;
         }
-        result.report_error = report_error;
+        result_.verified = all_verified && result_.verify_error.empty();
+        if (signals_) signals_->cancel();
+        if (interrupted) {
+            result_.interrupted = true;
+            err_ << "Interrupted: the verification was stopped.\n" << std::flush;
+        }
     }
 
-    if (report && report_error.empty()) {
-        report->flush();
-        if (report_file) report_file->close();
-        if (report_file ? report_file->fail() : !*report)
-            report_error = errno ? errno_text(errno) : std::string("write error");
+    // The report closed, the summary printed, the exit code.
+    int finish() {
+        if (report_ && report_error_.empty()) {
+            report_->flush();
+            if (report_file_) report_file_->close();
+            if (report_file_ ? report_file_->fail() : !*report_)
+                report_error_ = errno ? errno_text(errno) : std::string("write error");
+        }
+        result_.report_error = report_error_;
+        result_.stats = registry_->stats();
+        if (fanned_out_) {
+            for (auto& p : result_.pairs)
+                if (client* c = registry_->find(p.key)) p.stats = c->stats();
+        } else {
+            result_.pairs.clear();
+        }
+        registry_->cancel();
+        log_.write("cli", "run finished: " + (result_.ec ? result_.ec.message() : std::string("no error")) +
+                              (result_.summary.stop_reason.empty() ? std::string() : "; " + result_.summary.stop_reason));
+        err_ << format_summary(result_, s_) << std::flush;
+        const int code = fail(bulk_result_failure(result_, s_, rc_.display_endpoint, rc_.config.retry.max_attempts));
+        print_bulk_json_summary(ctx_, result_, s_, code);
+        return code;
     }
-    result.report_error = report_error;
-    result.stats = c->stats();
-    c->cancel();
 
-    log.write("cli", "run finished: " + (result.ec ? result.ec.message() : std::string("no error")) +
-                         (result.summary.stop_reason.empty() ? std::string() : "; " + result.summary.stop_reason));
-    err << format_summary(result, s) << std::flush;
-    const int code = fail(bulk_result_failure(result, s, rc.display_endpoint, rc.config.retry.max_attempts));
-    print_bulk_json_summary(ctx, result, s, code);
-    return code;
+    const command_context& ctx_;
+    const bulk_settings& s_;
+    const resolved_configuration& rc_;
+    std::ostream& err_;
+    debug_log& log_;
+    const client_key defaults_;  // the configured profile (as given, "" when not) and region
+    // The files.
+    std::unique_ptr<std::ifstream> input_file_;
+    std::unique_ptr<__gnu_cxx::stdio_filebuf<char>> stdin_buf_;
+    std::unique_ptr<std::istream> stdin_stream_;
+    std::istream* in_ = nullptr;
+    detail::done_set done_;
+    std::vector<std::unique_ptr<std::ifstream>> skip_files_;
+    std::unique_ptr<char[]> report_buffer_;
+    std::unique_ptr<std::ofstream> report_file_;
+    std::ostream* report_ = nullptr;
+    bool progress_ = false;
+    std::optional<std::uint64_t> total_;
+    // What the handlers update.
+    bulk_result result_;
+    std::uint64_t outcomes_ = 0, failed_ = 0, refused_ = 0, invalid_ = 0;
+    bool finished_ = false, progress_shown_ = false, stopping_ = false;
+    int interrupts_ = 0;
+    std::string report_error_;
+    std::string report_line_;
+    asio::cancellation_signal cancel_;
+    std::unique_ptr<bulk_source> source_;
+    std::unique_ptr<skip_done_source> filter_;
+    bulk_source* src_ = nullptr;
+    purge_record purged_;  // purge: what the run did, for the verification
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>> samples_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::vector<client_key> keys_;  // purge: every (profile, region)
+    bool fanned_out_ = false;       // several pairs, or an item that names one
+    std::map<client_key, std::uint64_t> done_by_pair_;
+    // The io_context, then what holds handlers or I/O objects on it (destroyed first).
+    asio::io_context ioc_{1};
+    std::optional<client_registry> registry_;
+    asio::steady_timer ticker_{ioc_};
+    std::optional<asio::signal_set> signals_;
+};
+
+int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_configuration& rc) {
+    return bulk_run(ctx, s, rc).run();
 }
 
 int bulk_command(const command_context& ctx, std::variant<bulk_settings, failure> settings) {
@@ -1112,6 +1326,8 @@ int bulk_delete_command(const command_context& ctx) {
     return bulk_command(ctx, make_bulk_delete_settings(ctx.cl.options));
 }
 
-int purge_command(const command_context& ctx) { return bulk_command(ctx, make_purge_settings(ctx.cl.options)); }
+int purge_command(const command_context& ctx) {
+    return bulk_command(ctx, make_purge_settings(ctx.cl.options, &ctx.cl.globals));
+}
 
 }  // namespace iotjobs::cli

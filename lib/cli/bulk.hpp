@@ -8,6 +8,7 @@
 
 #include <iotjobs/bulk_delete.hpp>
 #include <iotjobs/client.hpp>
+#include <iotjobs/client_registry.hpp>
 #include <iotjobs/job_execution.hpp>
 
 #include <cstddef>
@@ -39,6 +40,10 @@ struct bulk_settings {
     std::optional<std::string> job_id;
     std::optional<std::string> thing_name;
     std::vector<job_execution_status> statuses;  // empty: every status
+    // purge's fan-out: every (profile, region) of these (the global --region / --profile repeated,
+    // --regions, --profiles), in order, without repeats; empty: the configured one.
+    std::vector<std::string> regions;
+    std::vector<std::string> profiles;
     // both
     std::size_t concurrency = default_bulk_concurrency;  // requests in flight, and the pool's size
     double rate = 0;                                     // requests per second; 0: the adaptive limiter
@@ -50,7 +55,9 @@ struct bulk_settings {
 };
 
 std::variant<bulk_settings, failure> make_bulk_delete_settings(const parsed_options& opts);
-std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& opts);
+// `globals`: the global options (their lists: --region / --profile given several times).
+std::variant<bulk_settings, failure> make_purge_settings(const parsed_options& opts,
+                                                         const parsed_options* globals = nullptr);
 
 // "SUCCEEDED,FAILED" -> the statuses, in order, without repeats. The API's names only (case
 // matters); blanks around a name are ignored. 252 naming --status otherwise.
@@ -74,11 +81,14 @@ struct progress_snapshot {
     std::uint64_t refused = 0;
     std::uint64_t invalid = 0;
     bool stopping = false;  // interrupted or stopped early: finishing the requests in flight
+    // Fanned out: the items done per (profile, region), as "profile/region" and count.
+    std::vector<std::pair<std::string, std::uint64_t>> pairs;
 };
 
 //   "1234/30000 4%  1520/s  ETA 19s  throttled 0  retried 2  failed 0"
 //   "1234 done  1520/s  throttled 0  retried 2  failed 0"          (total unknown)
-// then "  refused N" / "  invalid N" when not zero, and "  stopping" when stopping.
+// then "  refused N" / "  invalid N" when not zero, "  stopping" when stopping, and when fanned
+// out "  |  p1/us-east-1 120  p2/eu-west-1 98" (the items done per profile/region).
 std::string format_progress(const progress_snapshot& p);
 // 45 -> "45s", 125 -> "2:05", 3725 -> "1:02:05".
 std::string format_eta(double seconds);
@@ -103,7 +113,14 @@ struct bulk_result {
     bool interrupted = false;           // SIGINT
     std::string report_error;           // the report could not be written (the run was stopped)
     std::vector<bulk_outcome> problems; // the first few outcomes other than deleted / not_found
-    client_stats stats;                 // the client's counters at the end
+    client_stats stats;                 // the clients' counters at the end (added up)
+    // Fanned out (several (profile, region) pairs, or items naming one): each pair's run.
+    struct pair_result {
+        client_key key;  // profile and region as the run used them ("" in neither)
+        bulk_summary summary;
+        client_stats stats;
+    };
+    std::vector<pair_result> pairs;
 };
 
 // The exit code and the message for stderr (printed after the summary; may be empty):

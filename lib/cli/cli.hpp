@@ -95,6 +95,9 @@ struct command_spec {
     std::string_view details;
     // The EXIT CODES section of the command's help; empty: the single-call one.
     std::string_view exit_codes;
+    // The global --region and --profile may be given several times (purge's fan-out); their
+    // values, in order, are in the globals' lists (the first one also in values).
+    bool repeatable_region_profile = false;
 };
 
 // Options every command takes (--region, --endpoint-url, --debug, ...).
@@ -142,7 +145,9 @@ std::variant<delete_job_execution_request, failure> make_delete_job_execution_re
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (253 on problems), from the options, the environment and the profile of the shared
-// config files (endpoint/profile.hpp), whose paths and HOME also come from `env` only.
+// config files (endpoint/profile.hpp), whose paths and HOME also come from `env` only. The values
+// and their sources come from the settings resolver (endpoint/resolve.hpp); this layer formats
+// them into `sources` (the --debug lines) and its messages.
 //   profile:     --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" (a named profile that
 //                neither file has, a malformed file or a malformed profile value: 253)
 //   region:      --region, AWS_REGION, AWS_DEFAULT_REGION, profile region
@@ -280,6 +285,10 @@ int delete_job_execution_command(const command_context& ctx);
 // Why the client's constructor threw, as the CLI reports it: 253 for configuration problems
 // (no region, a CA bundle that cannot be loaded, ...), 255 otherwise.
 failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log);
+
+// The client settings of a command: the resolved configuration, with the debug log as the client's
+// structured log when --debug is on; warns on `err` when the peer is not verified.
+client_config command_client_config(const resolved_configuration& rc, debug_log& log, std::ostream& err);
 
 // bulk-delete and purge (bulk.cpp).
 int bulk_delete_command(const command_context& ctx);

@@ -1,5 +1,6 @@
 // iotjobs delete-job-execution: builds the client, runs one call, maps the outcome.
 #include "cli/cli.hpp"
+#include "util/system_error.hpp"
 
 #include <iotjobs/client.hpp>
 
@@ -49,7 +50,8 @@ std::string describe_code(const error_code& ec) {
 failure client_construction_failure(const std::exception& e, const resolved_configuration& rc, debug_log& log) {
     if (const auto* se = dynamic_cast<const boost::system::system_error*>(&e)) {
         log.write("cli", "client construction failed: " + describe_code(se->code()));
-        return constructor_failure(se->code().value(), se->code().category().name(), se->what(), rc);
+        return constructor_failure(se->code().value(), se->code().category().name(),
+                                   detail::explanation_of(*se) + ": " + se->code().message(), rc);
     }
     if (const auto* se = dynamic_cast<const std::system_error*>(&e)) {
         log.write("cli", "client construction failed: " + std::string(se->code().category().name()) + ":" +
@@ -59,11 +61,7 @@ failure client_construction_failure(const std::exception& e, const resolved_conf
     return failure{exit_other, std::string("Could not create the client: ") + e.what(), false};
 }
 
-int run_delete_job_execution(const resolved_configuration& rc, const delete_job_execution_request& req,
-                             debug_log& log, std::ostream& /*out*/, std::ostream& err, const run_options& ro) {
-    namespace asio = boost::asio;
-    const std::string url = request_url(rc.display_endpoint, req);
-
+client_config command_client_config(const resolved_configuration& rc, debug_log& log, std::ostream& err) {
     client_config cfg = rc.config;
     if (log.enabled()) {
         cfg.level = log_level::debug;
@@ -71,6 +69,42 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
     }
     if (!cfg.verify_peer)
         err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
+    return cfg;
+}
+
+namespace {
+
+// The --debug line that closes a call: status, request id, attempts, waits, result.
+std::string response_summary(const call_outcome& outcome, const diagnostics& diag, const error_code& result) {
+    std::string s = "response: ";
+    s += outcome.http_status ? "HTTP " + std::to_string(outcome.http_status) : std::string("no HTTP response");
+    s += ", request id " + (outcome.request_id.empty() ? std::string("(none)") : outcome.request_id);
+    s += ", attempts " + std::to_string(outcome.attempts);
+    s += ", retry wait " + std::to_string(diag.retry_wait().count()) + " ms";
+    if (diag.earlier_attempt_may_have_succeeded()) s += ", an earlier attempt may have succeeded";
+    s += "; result " + (result ? describe_code(result) : std::string("success"));
+    if (!outcome.aws_error_name.empty()) s += ", error " + outcome.aws_error_name;
+    return s;
+}
+
+// Prints what the call ended with, as the AWS CLI would, and returns the exit code.
+int report_delete_outcome(const call_outcome& outcome, const diagnostics& diag, const error_code& result,
+                          std::string_view url, unsigned max_attempts, std::ostream& err) {
+    failure f = describe_outcome(outcome, operation_name, url, max_attempts);
+    if (f.exit_code == exit_service && diag.earlier_attempt_may_have_succeeded() &&
+        result == service_errc::resource_not_found)
+        f.message += "\n(an earlier attempt of this call may have deleted the execution)";
+    print_failure(err, f);
+    return f.exit_code;
+}
+
+}  // namespace
+
+int run_delete_job_execution(const resolved_configuration& rc, const delete_job_execution_request& req,
+                             debug_log& log, std::ostream& /*out*/, std::ostream& err, const run_options& ro) {
+    namespace asio = boost::asio;
+    const std::string url = request_url(rc.display_endpoint, req);
+    client_config cfg = command_client_config(rc, log, err);
 
     // Declared before the io_context: handlers it still holds at destruction may refer to them.
     diagnostics diag;
@@ -138,27 +172,8 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
 
     call_outcome outcome = make_outcome(result, diag);
     outcome.interrupted = interrupted;
-    {
-        std::string s = "response: ";
-        s += outcome.http_status ? "HTTP " + std::to_string(outcome.http_status) : std::string("no HTTP response");
-        s += ", request id " + (outcome.request_id.empty() ? std::string("(none)") : outcome.request_id);
-        s += ", attempts " + std::to_string(outcome.attempts);
-        s += ", retry wait " + std::to_string(diag.retry_wait().count()) + " ms";
-        if (diag.earlier_attempt_may_have_succeeded()) s += ", an earlier attempt may have succeeded";
-        s += "; result " + (result ? describe_code(result) : std::string("success"));
-        if (!outcome.aws_error_name.empty()) s += ", error " + outcome.aws_error_name;
-        log.write("cli", s);
-    }
-    const failure f = describe_outcome(outcome, operation_name, url, rc.config.retry.max_attempts);
-    if (f.exit_code == exit_service && diag.earlier_attempt_may_have_succeeded() &&
-        result == service_errc::resource_not_found) {
-        print_failure(err, failure{f.exit_code,
-                                   f.message + "\n(an earlier attempt of this call may have deleted the execution)",
-                                   false});
-        return f.exit_code;
-    }
-    print_failure(err, f);
-    return f.exit_code;
+    log.write("cli", response_summary(outcome, diag, result));
+    return report_delete_outcome(outcome, diag, result, url, rc.config.retry.max_attempts, err);
 }
 
 std::variant<resolved_configuration, int> configure_command(const command_context& ctx) {

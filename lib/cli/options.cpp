@@ -98,6 +98,13 @@ constexpr std::array bulk_delete_specs{
 };
 
 constexpr std::array purge_specs{
+    option_spec{"--regions", "regions", option_kind::value_list, false, "<r1,r2,...>",
+                "Fan out: purge in each of these regions (comma-separated; may be given several times; "
+                "--region may also be repeated). Each (profile, region) has its own client, connection "
+                "pool and rate limiter; --concurrency and --rate apply to each."},
+    option_spec{"--profiles", "profiles", option_kind::value_list, false, "<p1,p2,...>",
+                "Fan out: purge with each of these profiles (accounts), in every region given "
+                "(comma-separated; may be given several times; --profile may also be repeated)."},
     option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
                 "Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name."},
     option_spec{"--thing-name", "thing-name", option_kind::value, false, "<value>",
@@ -155,6 +162,14 @@ constexpr std::string_view bulk_delete_details =
     "  A report can be the input: its invalid_input lines are invalid input again\n"
     "  (never requests; their original input is kept), its purge verification lines\n"
     "  (member verify) are skipped, other members (outcome, status, ...) ignored.\n"
+    "\n"
+    "FAN-OUT\n"
+    "  Optional region and profile columns (JSON Lines: members) send each item\n"
+    "  through the client of that (profile, region); empty: the configured ones.\n"
+    "  Each pair has its own credentials, endpoint, connection pool and adaptive\n"
+    "  rate limiter, made when its first item comes; --concurrency and --rate\n"
+    "  apply to each pair. Report lines then carry profile and region, and the\n"
+    "  progress line and the summary give the counts of each pair.\n"
     "\n"
     "OUTCOMES\n"
     "  deleted        the service deleted it\n"
@@ -267,6 +282,13 @@ constexpr std::string_view purge_details =
     "  When the run stops early (SIGINT, a fatal error), the executions listed but\n"
     "  not sent are reported not_attempted; those not listed yet are not in the\n"
     "  report: run the purge again.\n"
+    "\n"
+    "FAN-OUT\n"
+    "  With several --region or --profile values (repeated, or --regions and\n"
+    "  --profiles lists), every profile is purged in every region at once, each\n"
+    "  (profile, region) with its own client, listing, connection pool and\n"
+    "  adaptive rate limiter; --concurrency and --rate apply to each pair. Report\n"
+    "  lines carry profile and region; the summary gives the counts of each pair.\n"
     "\n"
     "VERIFICATION\n"
     "  At the end of a run (not a dry run, not stopped early) purge lists again\n"
@@ -399,7 +421,7 @@ constexpr std::array commands{
                  "Lists the executions of a job (--job-id) or of a thing (--thing-name), optionally only "
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
-                 purge_specs, &purge_command, purge_details, bulk_exit_codes},
+                 purge_specs, &purge_command, purge_details, bulk_exit_codes, true},
     command_spec{"list-job-executions-for-job", "List the executions of a job (ListJobExecutionsForJob).",
                  "Lists the job executions of a job, optionally only those in one --status. Prints "
                  "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
@@ -500,124 +522,134 @@ const command_spec* find_command(std::string_view name) {
     return nullptr;
 }
 
-std::variant<command_line, failure> parse_command_line(std::span<const std::string> args) {
+namespace {
+
+// The argparse-like scan of the arguments: what it found, and the first error (argparse stops there).
+struct argument_scan {
+    explicit argument_scan(std::span<const std::string> a) : args(a) {}
+
+    std::span<const std::string> args;
     command_line cl;
     bool help = false;
     bool version = false;
     bool only_positionals = false;  // after "--"
     std::optional<std::string> bad_command;
     std::optional<failure> first_error;  // the first scanning error (argparse stops there)
+    std::optional<failure> repeated_global;  // --region / --profile twice, before any other error
     std::vector<std::string> unknown;
 
-    auto note_error = [&](std::string msg) {
+    void note_error(std::string msg) {
         if (!first_error) first_error = usage_failure(std::move(msg));
-    };
+    }
 
-    for (std::size_t i = 0; i < args.size(); ++i) {
+    void scan() {
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            const std::string& tok = args[i];
+            if (!only_positionals && tok == "--") only_positionals = true;
+            else if (!only_positionals && (tok == "--help" || tok == "-h")) help = true;
+            else if (!only_positionals && tok == "--version") version = true;
+            else if (!only_positionals && tok.size() > 2 && tok.starts_with("--")) long_option(i);
+            else if (!only_positionals && looks_like_option(tok)) unknown.push_back(tok);  // no short options
+            else positional(tok);
+        }
+    }
+
+    // The --name[=value] option at args[i]; a value may be the next argument (i moves past it).
+    void long_option(std::size_t& i) {
         const std::string& tok = args[i];
-        if (!only_positionals && tok == "--") {
-            only_positionals = true;
-            continue;
+        const auto eq = tok.find('=');
+        const std::string_view name = std::string_view(tok).substr(0, eq);
+        const option_spec* spec = find_spec(global_specs, name);
+        parsed_options* into = &cl.globals;
+        if (!spec && cl.command) {
+            spec = find_spec(cl.command->options, name);
+            into = &cl.options;
         }
-        if (!only_positionals && (tok == "--help" || tok == "-h")) {
-            help = true;
-            continue;
-        }
-        if (!only_positionals && tok == "--version") {
-            version = true;
-            continue;
-        }
-        if (!only_positionals && tok.size() > 2 && tok.starts_with("--")) {
-            const auto eq = tok.find('=');
-            const std::string_view name = std::string_view(tok).substr(0, eq);
-            const option_spec* spec = find_spec(global_specs, name);
-            parsed_options* into = &cl.globals;
-            if (!spec && cl.command) {
-                spec = find_spec(cl.command->options, name);
-                into = &cl.options;
-            }
-            if (!spec) {
-                unknown.push_back(tok);
-                continue;
-            }
-            if (spec->kind == option_kind::value || spec->kind == option_kind::value_list) {
-                std::string value;
-                if (eq != std::string::npos) {
-                    value = tok.substr(eq + 1);
-                } else if (i + 1 < args.size() && !looks_like_option(args[i + 1])) {
-                    value = args[++i];
-                } else {
-                    note_error("argument " + std::string(spec->name) + ": expected one argument");
-                    continue;
-                }
-                if (spec->kind == option_kind::value_list) {
-                    into->lists[std::string(spec->dest)].push_back(std::move(value));
-                    continue;
-                }
-                auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);
-                if (!inserted) {
-                    note_error("argument " + std::string(spec->name) + ": given more than once (" +
-                               detail::quote_for_message(it->second) + " and " +
-                               detail::quote_for_message(value) + "); give it once");
-                }
-            } else {
-                if (eq != std::string::npos) {
-                    note_error("argument " + std::string(spec->name) + ": ignored explicit argument " +
-                               detail::quote_for_message(std::string_view(tok).substr(eq + 1)));
-                    continue;
-                }
-                into->flags[std::string(spec->dest)] = spec->kind == option_kind::flag_true;  // last wins
-            }
-            continue;
-        }
-        if (!only_positionals && looks_like_option(tok)) {  // "-x": no short options here
+        if (!spec) {
             unknown.push_back(tok);
-            continue;
+            return;
         }
-        // A positional: the command, "help", or something left over.
+        if (spec->kind != option_kind::value && spec->kind != option_kind::value_list) {
+            if (eq != std::string::npos)
+                return note_error("argument " + std::string(spec->name) + ": ignored explicit argument " +
+                                  detail::quote_for_message(std::string_view(tok).substr(eq + 1)));
+            into->flags[std::string(spec->dest)] = spec->kind == option_kind::flag_true;  // last wins
+            return;
+        }
+        std::string value;
+        if (eq != std::string::npos) value = tok.substr(eq + 1);
+        else if (i + 1 < args.size() && !looks_like_option(args[i + 1])) value = args[++i];
+        else return note_error("argument " + std::string(spec->name) + ": expected one argument");
+        if (spec->kind == option_kind::value_list) {
+            into->lists[std::string(spec->dest)].push_back(std::move(value));
+            return;
+        }
+        const bool region_or_profile = into == &cl.globals && (spec->dest == "region" || spec->dest == "profile");
+        if (region_or_profile) into->lists[std::string(spec->dest)].push_back(value);
+        auto [it, inserted] = into->values.emplace(std::string(spec->dest), value);
+        if (inserted) return;
+        failure f = usage_failure("argument " + std::string(spec->name) + ": given more than once (" +
+                                  detail::quote_for_message(it->second) + " and " + detail::quote_for_message(value) +
+                                  "); give it once");
+        if (!region_or_profile) {
+            if (!first_error) first_error = std::move(f);
+        } else if (!repeated_global && !first_error) {  // allowed by purge only; the command may come later
+            repeated_global = std::move(f);
+        }
+    }
+
+    // The command, "help", or something left over.
+    void positional(const std::string& tok) {
         if (!cl.command && !bad_command) {
             if (tok == "help") {
                 help = true;
-                continue;
+                return;
             }
             cl.command = find_command(tok);
             if (!cl.command) bad_command = tok;
-            continue;
+            return;
         }
-        if (tok == "help" && !only_positionals) {
-            help = true;
-            continue;
-        }
-        unknown.push_back(tok);
+        if (tok == "help" && !only_positionals) help = true;
+        else unknown.push_back(tok);
     }
 
-    if (help) {
-        cl.what = cl.command ? action::command_help : action::help;
-        return cl;
-    }
-    if (version) {
-        cl.what = action::version;
-        return cl;
-    }
-    if (bad_command) {
-        std::string msg = "argument command: Invalid choice, valid choices are:\n\n";
-        for (std::size_t i = 0; i < commands.size(); ++i) {
-            if (i) msg += " | ";
-            msg += commands[i].name;
+    std::variant<command_line, failure> result() {
+        if (help) {
+            cl.what = cl.command ? action::command_help : action::help;
+            return cl;
         }
-        msg += "\n\n(got " + detail::quote_for_message(*bad_command) + ")";
-        return usage_failure(std::move(msg));
+        if (version) {
+            cl.what = action::version;
+            return cl;
+        }
+        if (bad_command) {
+            std::string msg = "argument command: Invalid choice, valid choices are:\n\n";
+            for (std::size_t i = 0; i < commands.size(); ++i) {
+                if (i) msg += " | ";
+                msg += commands[i].name;
+            }
+            msg += "\n\n(got " + detail::quote_for_message(*bad_command) + ")";
+            return usage_failure(std::move(msg));
+        }
+        if (repeated_global && !(cl.command && cl.command->repeatable_region_profile)) return *repeated_global;
+        if (first_error) return *first_error;
+        if (!cl.command) return usage_failure("the following arguments are required: command");
+        std::vector<std::string> missing;
+        for (const auto& s : cl.command->options)
+            if (s.required && !cl.options.value(s.dest)) missing.emplace_back(s.name);
+        if (!missing.empty()) return usage_failure("the following arguments are required: " + join(missing, ", "));
+        if (!unknown.empty()) return usage_failure("Unknown options: " + join(unknown, ", "));
+        cl.what = action::run;
+        return cl;
     }
-    if (first_error) return *first_error;
-    if (!cl.command) return usage_failure("the following arguments are required: command");
+};
 
-    std::vector<std::string> missing;
-    for (const auto& s : cl.command->options)
-        if (s.required && !cl.options.value(s.dest)) missing.emplace_back(s.name);
-    if (!missing.empty()) return usage_failure("the following arguments are required: " + join(missing, ", "));
-    if (!unknown.empty()) return usage_failure("Unknown options: " + join(unknown, ", "));
-    cl.what = action::run;
-    return cl;
+}  // namespace
+
+std::variant<command_line, failure> parse_command_line(std::span<const std::string> args) {
+    argument_scan scan(args);
+    scan.scan();
+    return scan.result();
 }
 
 std::variant<global_options, failure> to_global_options(const parsed_options& p) {

@@ -86,73 +86,12 @@ std::string request_url(std::string_view endpoint, const delete_job_execution_re
     return url;
 }
 
-failure describe_outcome(const call_outcome& o, std::string_view operation, std::string_view url,
-                         unsigned max_attempts) {
+namespace {
+
+// A transport outcome: Asio, SSL and Beast codes.
+failure transport_failure(const call_outcome& o, std::string_view operation, std::string_view url) {
     namespace aerr = boost::asio::error;
     const error_code& ec = o.ec;
-    if (!ec) return failure{exit_success, {}, false};
-    if (o.interrupted)
-        return failure{exit_interrupted,
-                       "Interrupted: the " + std::string(operation) +
-                           " call was cancelled; if the request had been sent, the service may have processed it.",
-                       false};
-
-    if (ec.category() == service_category()) return service_error(o, operation, max_attempts);
-
-    if (ec.category() == client_category()) {
-        switch (static_cast<client_errc>(ec.value())) {
-        case client_errc::invalid_thing_name:
-        case client_errc::invalid_job_id:
-        case client_errc::invalid_namespace_id:
-        case client_errc::invalid_execution_number:
-        case client_errc::invalid_parameter:
-            return failure{exit_usage, "Parameter validation failed:\n" + detail_or(o), false};
-        case client_errc::no_region:
-            return failure{exit_config,
-                           "You must specify a region. You can also configure your region with the AWS_REGION or "
-                           "AWS_DEFAULT_REGION environment variable, or pass --region.",
-                           false};
-        case client_errc::no_credentials:
-            return failure{exit_config,
-                           "Unable to locate credentials. You can configure credentials by setting the "
-                           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables.",
-                           false};
-        case client_errc::credentials_error:
-            return failure{exit_config, "Error when retrieving credentials: " + detail_or(o), false};
-        case client_errc::invalid_endpoint:
-        case client_errc::invalid_configuration:
-        case client_errc::tls_setup_failed:
-            return failure{exit_config, detail_or(o), false};
-        case client_errc::retry_quota_exceeded:
-            // The last answer was a service error: report it as such, as botocore does.
-            if (!o.aws_error_name.empty() || o.http_status >= 300) {
-                call_outcome as_service = o;
-                as_service.ec = make_error_code(service_errc::unknown_service_error);
-                failure f = service_error(as_service, operation, max_attempts);
-                f.message += " (retry quota exhausted)";
-                return f;
-            }
-            return failure{exit_other,
-                           "Could not complete the request to " + quoted_url(url) +
-                               ": the retry quota is exhausted (" + detail_or(o) + ")",
-                           false};
-        case client_errc::bad_response:
-            return failure{exit_other,
-                           "The response from the endpoint URL " + quoted_url(url) +
-                               " could not be parsed: " + detail_or(o),
-                           false};
-        case client_errc::deadline_exceeded:
-            return timeout_failure(o, url, timeout_phase::response);
-        case client_errc::proxy_error:  // the message names the proxy (password masked) and the status
-            return failure{exit_other, "Proxy error on the way to endpoint URL " + quoted_url(url) + ": " + detail_or(o),
-                           false};
-        case client_errc::pool_acquire_timeout:
-            return timeout_failure(o, url, timeout_phase::pool_wait);
-        case client_errc::pool_closed:
-            return failure{exit_other, "The client was shut down before the request completed.", false};
-        }
-    }
-
     const std::string_view category = ec.category().name();
     if (category == "asio.ssl.stream")  // stream_truncated: the peer closed without close_notify
         return failure{exit_other,
@@ -185,6 +124,82 @@ failure describe_outcome(const call_outcome& o, std::string_view operation, std:
                       " [" + std::string(category) + ":" + std::to_string(ec.value()) + "]";
     if (!o.message.empty() && o.message != ec.message()) msg += ": " + o.message;
     return failure{exit_other, std::move(msg), false};
+}
+
+// A client_errc outcome (ec is in the client category).
+failure client_failure(const call_outcome& o, std::string_view operation, std::string_view url,
+                       unsigned max_attempts) {
+    const error_code& ec = o.ec;
+    switch (static_cast<client_errc>(ec.value())) {
+    case client_errc::invalid_thing_name:
+    case client_errc::invalid_job_id:
+    case client_errc::invalid_namespace_id:
+    case client_errc::invalid_execution_number:
+    case client_errc::invalid_parameter:
+        return failure{exit_usage, "Parameter validation failed:\n" + detail_or(o), false};
+    case client_errc::no_region:
+        return failure{exit_config,
+                       "You must specify a region. You can also configure your region with the AWS_REGION or "
+                       "AWS_DEFAULT_REGION environment variable, or pass --region.",
+                       false};
+    case client_errc::no_credentials:
+        return failure{exit_config,
+                       "Unable to locate credentials. You can configure credentials by setting the "
+                       "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables.",
+                       false};
+    case client_errc::credentials_error:
+        return failure{exit_config, "Error when retrieving credentials: " + detail_or(o), false};
+    case client_errc::invalid_endpoint:
+    case client_errc::invalid_configuration:
+    case client_errc::tls_setup_failed:
+        return failure{exit_config, detail_or(o), false};
+    case client_errc::retry_quota_exceeded:
+        // The last answer was a service error: report it as such, as botocore does.
+        if (!o.aws_error_name.empty() || o.http_status >= 300) {
+            call_outcome as_service = o;
+            as_service.ec = make_error_code(service_errc::unknown_service_error);
+            failure f = service_error(as_service, operation, max_attempts);
+            f.message += " (retry quota exhausted)";
+            return f;
+        }
+        return failure{exit_other,
+                       "Could not complete the request to " + quoted_url(url) +
+                           ": the retry quota is exhausted (" + detail_or(o) + ")",
+                       false};
+    case client_errc::bad_response:
+        return failure{exit_other,
+                       "The response from the endpoint URL " + quoted_url(url) +
+                           " could not be parsed: " + detail_or(o),
+                       false};
+    case client_errc::deadline_exceeded:
+        return timeout_failure(o, url, timeout_phase::response);
+    case client_errc::proxy_error:  // the message names the proxy (password masked) and the status
+        return failure{exit_other, "Proxy error on the way to endpoint URL " + quoted_url(url) + ": " + detail_or(o),
+                       false};
+    case client_errc::pool_acquire_timeout:
+        return timeout_failure(o, url, timeout_phase::pool_wait);
+    case client_errc::pool_closed:
+        return failure{exit_other, "The client was shut down before the request completed.", false};
+    }
+    return transport_failure(o, operation, url);  // a code this switch does not name
+}
+
+}  // namespace
+
+failure describe_outcome(const call_outcome& o, std::string_view operation, std::string_view url,
+                         unsigned max_attempts) {
+    const error_code& ec = o.ec;
+    if (!ec) return failure{exit_success, {}, false};
+    if (o.interrupted)
+        return failure{exit_interrupted,
+                       "Interrupted: the " + std::string(operation) +
+                           " call was cancelled; if the request had been sent, the service may have processed it.",
+                       false};
+
+    if (ec.category() == service_category()) return service_error(o, operation, max_attempts);
+
+    if (ec.category() == client_category()) return client_failure(o, operation, url, max_attempts);
+    return transport_failure(o, operation, url);
 }
 
 }  // namespace iotjobs::cli

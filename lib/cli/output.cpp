@@ -498,6 +498,25 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
         v["error"] = r.verify_error.empty() ? json::value(nullptr) : json::value(r.verify_error);
         o["verification"] = std::move(v);
     }
+    if (!r.pairs.empty()) {
+        json::array pairs;
+        for (const auto& p : r.pairs) {
+            const bulk_summary& pm = p.summary;
+            json::object x;
+            x["profile"] = p.key.profile.empty() ? json::value(nullptr) : json::value(p.key.profile);
+            x["region"] = p.key.region.empty() ? json::value(nullptr) : json::value(p.key.region);
+            x["items"] = pm.items;
+            x["seconds"] = pm.seconds;
+            x["outcomes"] = json::object{{"deleted", pm.deleted},         {"not_found", pm.not_found},
+                                         {"refused", pm.refused},         {"failed", pm.failed},
+                                         {"not_attempted", pm.not_attempted}, {"invalid_input", pm.invalid_input}};
+            x["requests"] = p.stats.requests;
+            x["retries"] = p.stats.retries;
+            x["throttled"] = p.stats.throttled;
+            pairs.push_back(std::move(x));
+        }
+        o["pairs"] = std::move(pairs);
+    }
     o["exitCode"] = exit_code;
     return o;
 }

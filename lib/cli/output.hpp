@@ -54,7 +54,9 @@ std::optional<resume_token> decode_resume_token(std::string_view text);
 //   {"command":"purge","items":N,"outcomes":{"deleted":N,"not_found":N,"refused":N,"failed":N,
 //    "not_attempted":N,"invalid_input":N},"skipped":N,"stoppedEarly":false,"stopReason":null,
 //    "report":"path"|"-"|null,"seconds":S,"requests":N,"retries":N,"throttled":N,
-//    "dryRun":{...} (dry runs), "verification":{...} (purge), "exitCode":N}
+//    "dryRun":{...} (dry runs), "verification":{...} (purge),
+//    "pairs":[{"profile":s|null,"region":s|null,"items":N,"seconds":S,"outcomes":{...},"requests":N,"retries":N,
+//    "throttled":N}] (fanned out only), "exitCode":N}
 boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings& s, int exit_code);
 
 // With --output json, at the end of a run: the JSON summary (one line) on ctx.out, or on ctx.err

@@ -72,6 +72,24 @@ void check_name(std::string& problems, error_code (*check)(std::string_view, std
     if (auto ec = check(value, &what)) add_problem(problems, field, option, ec, what);
 }
 
+using name_check = error_code (*)(std::string_view, std::string*);
+
+// A required name option (--job-id, --thing-name): copied into `out` when given, checked always.
+void read_name(const parsed_options& o, std::string_view option, std::string_view field, name_check check,
+               std::string& out, std::string& problems) {
+    if (const std::string* v = o.value(option)) out = *v;
+    check_name(problems, check, out, field, "--" + std::string(option));
+}
+
+// An optional name option: copied into `out` and checked when given.
+void read_name(const parsed_options& o, std::string_view option, std::string_view field, name_check check,
+               std::optional<std::string>& out, std::string& problems) {
+    if (const std::string* v = o.value(option)) {
+        out = *v;
+        check_name(problems, check, *v, field, "--" + std::string(option));
+    }
+}
+
 template <class Request>
 std::variant<Request, failure> checked(Request req, const std::string& problems) {
     if (!problems.empty()) return failure{exit_usage, "Parameter validation failed:" + problems, false};
@@ -96,53 +114,49 @@ paging paging_from(const parsed_options& o, std::string& problems) {
     return p;
 }
 
+// --job-id and --thing-name: the execution key of describe and cancel.
+void read_execution_key(const parsed_options& o, std::string& job_id, std::string& thing_name,
+                        std::string& problems) {
+    read_name(o, "job-id", "jobId", detail::validate_job_id, job_id, problems);
+    read_name(o, "thing-name", "thingName", detail::validate_thing_name, thing_name, problems);
+}
+
+// A list command's paging options copied into its request, then the whole request checked.
+template <class Params>
+std::variant<Params, failure> with_paging(Params out, const parsed_options& o, std::string& problems) {
+    out.pages = paging_from(o, problems);
+    out.request.max_results = out.pages.max_results;
+    out.request.next_token = out.pages.next_token;
+    auto r = checked(std::move(out.request), problems);
+    if (auto* f = std::get_if<failure>(&r)) return *f;
+    out.request = std::get<decltype(out.request)>(std::move(r));
+    return out;
+}
+
 }  // namespace
 
 std::variant<list_for_job_params, failure> make_list_for_job_params(const parsed_options& o) {
     list_for_job_params out;
     std::string problems;
-    if (const std::string* v = o.value("job-id")) out.request.job_id = *v;
-    check_name(problems, detail::validate_job_id, out.request.job_id, "jobId", "--job-id");
+    read_name(o, "job-id", "jobId", detail::validate_job_id, out.request.job_id, problems);
     parse_status(o, out.request.status, problems);
-    out.pages = paging_from(o, problems);
-    out.request.max_results = out.pages.max_results;
-    out.request.next_token = out.pages.next_token;
-    auto r = checked(std::move(out.request), problems);
-    if (auto* f = std::get_if<failure>(&r)) return *f;
-    out.request = std::get<list_job_executions_for_job_request>(std::move(r));
-    return out;
+    return with_paging(std::move(out), o, problems);
 }
 
 std::variant<list_for_thing_params, failure> make_list_for_thing_params(const parsed_options& o) {
     list_for_thing_params out;
     std::string problems;
-    if (const std::string* v = o.value("thing-name")) out.request.thing_name = *v;
-    check_name(problems, detail::validate_thing_name, out.request.thing_name, "thingName", "--thing-name");
+    read_name(o, "thing-name", "thingName", detail::validate_thing_name, out.request.thing_name, problems);
     parse_status(o, out.request.status, problems);
-    if (const std::string* v = o.value("namespace-id")) {
-        out.request.namespace_id = *v;
-        check_name(problems, detail::validate_namespace_id, *v, "namespaceId", "--namespace-id");
-    }
-    if (const std::string* v = o.value("job-id")) {
-        out.request.job_id = *v;
-        check_name(problems, detail::validate_job_id, *v, "jobId", "--job-id");
-    }
-    out.pages = paging_from(o, problems);
-    out.request.max_results = out.pages.max_results;
-    out.request.next_token = out.pages.next_token;
-    auto r = checked(std::move(out.request), problems);
-    if (auto* f = std::get_if<failure>(&r)) return *f;
-    out.request = std::get<list_job_executions_for_thing_request>(std::move(r));
-    return out;
+    read_name(o, "namespace-id", "namespaceId", detail::validate_namespace_id, out.request.namespace_id, problems);
+    read_name(o, "job-id", "jobId", detail::validate_job_id, out.request.job_id, problems);
+    return with_paging(std::move(out), o, problems);
 }
 
 std::variant<describe_job_execution_request, failure> make_describe_request(const parsed_options& o) {
     describe_job_execution_request req;
     std::string problems;
-    if (const std::string* v = o.value("job-id")) req.job_id = *v;
-    if (const std::string* v = o.value("thing-name")) req.thing_name = *v;
-    check_name(problems, detail::validate_job_id, req.job_id, "jobId", "--job-id");
-    check_name(problems, detail::validate_thing_name, req.thing_name, "thingName", "--thing-name");
+    read_execution_key(o, req.job_id, req.thing_name, problems);
     if (const std::string* v = o.value("execution-number")) {
         std::int64_t n = 0;
         std::string what;
@@ -185,10 +199,7 @@ std::optional<std::map<std::string, std::string>> parse_status_details(std::stri
 std::variant<cancel_job_execution_request, failure> make_cancel_request(const parsed_options& o) {
     cancel_job_execution_request req;
     std::string problems;
-    if (const std::string* v = o.value("job-id")) req.job_id = *v;
-    if (const std::string* v = o.value("thing-name")) req.thing_name = *v;
-    check_name(problems, detail::validate_job_id, req.job_id, "jobId", "--job-id");
-    check_name(problems, detail::validate_thing_name, req.thing_name, "thingName", "--thing-name");
+    read_execution_key(o, req.job_id, req.thing_name, problems);
     req.force = o.flag("force");
     if (auto n = bounded(o, "expected-version", INT64_MIN, INT64_MAX, problems)) req.expected_version = *n;
     if (const std::string* v = o.value("status-details")) {
@@ -249,14 +260,7 @@ private:
 };
 
 int call_runner::run(std::function<asio::awaitable<int>(client&)> body) {
-    client_config cfg = rc_.config;
-    if (ctx_.log.enabled()) {
-        cfg.level = log_level::debug;
-        cfg.structured_log = ctx_.log.record_sink("client");
-    }
-    if (!cfg.verify_peer)
-        ctx_.err << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n"
-                 << std::flush;
+    client_config cfg = command_client_config(rc_, ctx_.log, ctx_.err);
     std::optional<int> code;
     asio::cancellation_signal cancel;
     asio::io_context ioc(1);
@@ -359,22 +363,42 @@ asio::awaitable<int> run_list(call_runner& run, client& c, Request req, paging p
     co_return exit_success;
 }
 
-template <class Params>
-int list_command(const command_context& ctx, std::variant<Params, failure> params, std::string_view operation,
-                 bool for_job) {
-    if (auto* f = std::get_if<failure>(&params)) {
+// Prints the argument failure, or configures the client and runs `call(runner, client, request)`.
+template <class Request, class Call>
+int run_command(const command_context& ctx, std::variant<Request, failure> parsed, Call call) {
+    if (auto* f = std::get_if<failure>(&parsed)) {
         print_failure(ctx.err, *f);
         return f->exit_code;
     }
     auto rc = configure_command(ctx);
     if (auto* code = std::get_if<int>(&rc)) return *code;
-    const auto& cfg = std::get<resolved_configuration>(rc);
-    const Params& p = std::get<Params>(params);
-    call_runner runner(ctx, cfg);
+    call_runner runner(ctx, std::get<resolved_configuration>(rc));
+    const Request& request = std::get<Request>(parsed);
+    return runner.run([&](client& c) { return call(runner, c, request); });
+}
+
+template <class Params>
+int list_command(const command_context& ctx, std::variant<Params, failure> params, std::string_view operation,
+                 bool for_job) {
     const bool no_paginate = ctx.globals.no_paginate;
-    return runner.run([&](client& c) {
+    return run_command(ctx, std::move(params), [&](call_runner& runner, client& c, const Params& p) {
         return run_list(runner, c, p.request, p.pages, no_paginate, operation, for_job);
     });
+}
+
+asio::awaitable<int> describe_call(call_runner& runner, client& c, const describe_job_execution_request& request) {
+    diagnostics diag;
+    auto [ec, e] = co_await describe_job_execution(c, request, diag, asio::as_tuple(asio::use_awaitable));
+    const int code = runner.finish(ec, diag, "DescribeJobExecution", url_of(runner.configuration(), request));
+    if (!ec) runner.print(json::object{{"execution", execution_json(e)}}, "DescribeJobExecution");
+    co_return code;
+}
+
+asio::awaitable<int> cancel_call(call_runner& runner, client& c, const cancel_job_execution_request& request) {
+    diagnostics diag;
+    auto [ec] = co_await cancel_job_execution(c, request, diag, asio::as_tuple(asio::use_awaitable));
+    // An empty response: nothing printed on success, as the AWS CLI.
+    co_return runner.finish(ec, diag, "CancelJobExecution", url_of(runner.configuration(), request));
 }
 
 }  // namespace
@@ -388,40 +412,11 @@ int list_job_executions_for_thing_command(const command_context& ctx) {
 }
 
 int describe_job_execution_command(const command_context& ctx) {
-    auto req = make_describe_request(ctx.cl.options);
-    if (auto* f = std::get_if<failure>(&req)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
-    auto rc = configure_command(ctx);
-    if (auto* code = std::get_if<int>(&rc)) return *code;
-    call_runner runner(ctx, std::get<resolved_configuration>(rc));
-    const auto& request = std::get<describe_job_execution_request>(req);
-    return runner.run([&](client& c) -> asio::awaitable<int> {
-        diagnostics diag;
-        auto [ec, e] = co_await describe_job_execution(c, request, diag, asio::as_tuple(asio::use_awaitable));
-        const int code = runner.finish(ec, diag, "DescribeJobExecution", url_of(runner.configuration(), request));
-        if (!ec) runner.print(json::object{{"execution", execution_json(e)}}, "DescribeJobExecution");
-        co_return code;
-    });
+    return run_command(ctx, make_describe_request(ctx.cl.options), describe_call);
 }
 
 int cancel_job_execution_command(const command_context& ctx) {
-    auto req = make_cancel_request(ctx.cl.options);
-    if (auto* f = std::get_if<failure>(&req)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
-    auto rc = configure_command(ctx);
-    if (auto* code = std::get_if<int>(&rc)) return *code;
-    call_runner runner(ctx, std::get<resolved_configuration>(rc));
-    const auto& request = std::get<cancel_job_execution_request>(req);
-    return runner.run([&](client& c) -> asio::awaitable<int> {
-        diagnostics diag;
-        auto [ec] = co_await cancel_job_execution(c, request, diag, asio::as_tuple(asio::use_awaitable));
-        // An empty response: nothing printed on success, as the AWS CLI.
-        co_return runner.finish(ec, diag, "CancelJobExecution", url_of(runner.configuration(), request));
-    });
+    return run_command(ctx, make_cancel_request(ctx.cl.options), cancel_call);
 }
 
 }  // namespace iotjobs::cli

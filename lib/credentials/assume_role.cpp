@@ -5,7 +5,9 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "endpoint/resolve.hpp"
 #include "sigv4/sigv4.hpp"
+#include "util/secret.hpp"
 
 #include <boost/asio/this_coro.hpp>
 
@@ -22,11 +24,6 @@ namespace iotjobs::detail {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 std::string form_encode(std::string_view v) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -45,68 +42,32 @@ std::string form_encode(std::string_view v) {
 
 std::string where(const ini_value& v) { return v.file + " line " + std::to_string(v.line); }
 
-// The endpoint URL configured for a service (AWS-BEHAVIOUR.md d.3, steps 2-5): AWS_ENDPOINT_URL_<ID>,
-// AWS_ENDPOINT_URL, the profile's [services] section, the profile's endpoint_url; all skipped with
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS / ignore_configured_endpoint_urls = true. "" when none.
-error_code configured_endpoint(const env_lookup& env, const profile_settings& p, std::string_view id,
-                               std::string_view config_key, std::string& url, std::string& source, std::string& why) {
-    url.clear();
-    bool ignore = lower(env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) == "true";
-    if (const ini_value* v = p.get("ignore_configured_endpoint_urls");
-        v && env_value(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").empty())
-        ignore = lower(v->value) == "true";
-    if (ignore) return {};
-    const std::string var = "AWS_ENDPOINT_URL_" + std::string(id);
-    if (url = env_value(env, var.c_str()); !url.empty()) {
-        source = var;
-        return {};
-    }
-    if (url = env_value(env, "AWS_ENDPOINT_URL"); !url.empty()) {
-        source = "AWS_ENDPOINT_URL";
-        return {};
-    }
-    try {
-        if (const ini_value* v = services_endpoint_url(p, config_key)) {
-            url = v->value;
-            source = where(*v);
-            return {};
-        }
-    } catch (const std::system_error& e) {
-        why = e.what();
-        return make_error_code(client_errc::credentials_error);
-    }
-    if (const ini_value* v = p.get("endpoint_url")) {
-        url = v->value;
-        source = where(*v);
-    }
-    return {};
-}
-
 // The request for an AWS service the providers call (STS, the SSO portal): its configured endpoint
-// (configured_endpoint), else https://{host_prefix}.{region}.amazonaws.com (.com.cn for cn-
+// (configured_endpoint_url), else https://{host_prefix}.{region}.amazonaws.com (.com.cn for cn-
 // regions), with the CA bundle of AWS_CA_BUNDLE, else the profile's ca_bundle. On an unusable URL,
 // credentials_error with `why` naming the endpoint and where it came from.
 error_code service_fetch_request(const env_lookup& env, const profile_settings& p, std::string_view id,
                                  std::string_view config_key, std::string_view host_prefix,
                                  const std::string& region, http_fetch_request& req, std::string& why) {
-    std::string url, url_source;
-    if (error_code ec = configured_endpoint(env, p, id, config_key, url, url_source, why)) return ec;
-    if (url.empty()) {
-        url = "https://" + std::string(host_prefix) + "." + region +
-              (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
-        url_source = "default";
+    sourced<std::string> url;
+    try {
+        url = configured_endpoint_url(env, p, id, config_key, nullptr);
+    } catch (const std::system_error& e) {
+        why = e.what();
+        return make_error_code(client_errc::credentials_error);
     }
+    if (url.value.empty())
+        url.value = "https://" + std::string(host_prefix) + "." + region +
+                    (region.rfind("cn-", 0) == 0 ? ".amazonaws.com.cn" : ".amazonaws.com");
     bool https = false;
     std::string uwhy;
-    if (!parse_fetch_url(url, req, https, uwhy)) {
-        why = std::string(id) + " endpoint " + url + " (" + url_source + ") is not usable: " + uwhy;
+    if (!parse_fetch_url(url.value, req, https, uwhy)) {
+        why = std::string(id) + " endpoint " + url.value + " (" + url.source.describe() + ") is not usable: " + uwhy;
         return make_error_code(client_errc::credentials_error);
     }
     req.tls = https;
-    req.ca_bundle = env_value(env, "AWS_CA_BUNDLE");
+    req.ca_bundle = ca_bundle_setting(env, p).value;
     req.env = &env;
-    if (req.ca_bundle.empty())
-        if (const ini_value* v = p.get("ca_bundle")) req.ca_bundle = v->value;
     return {};
 }
 
@@ -121,10 +82,12 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
     };
     const std::string prof = p.name.empty() ? std::string("environment") : "profile " + p.name;
     // Region and endpoint (AWS-BEHAVIOUR.md d.3 order, for the service id "STS").
-    std::string region = env_value(env_, "AWS_REGION");
-    if (region.empty()) region = env_value(env_, "AWS_DEFAULT_REGION");
-    if (region.empty())
-        if (const ini_value* r = p.get("region")) region = r->value;
+    std::string region;
+    try {
+        region = region_setting(env_, p).value;
+    } catch (const std::system_error& e) {
+        co_return fail(e.what());
+    }
     if (region.empty()) region = "us-east-1";
     http_fetch_request req;
     if (error_code uec = service_fetch_request(env_, p, "STS", "sts", "sts", region, req, why)) co_return uec;
@@ -134,6 +97,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
 
     req.method = "POST";
     req.body = body;
+    wipe_on_exit wipe_body{&req.body};  // a web identity token travels in it
     req.timeout = std::chrono::seconds(10);
 
     const bool v6 = req.host.find(':') != std::string::npos;
@@ -165,12 +129,7 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
 
     const std::string what = "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
     http_fetch_response resp;
-    error_code ec;
-    for (int attempt = 1; attempt <= 3; ++attempt) {
-        resp = {};
-        ec = co_await http_fetch(req, resp);
-        if (!ec && resp.status < 500) break;
-    }
+    const error_code ec = co_await http_fetch_retrying(req, resp);
     if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
     if (resp.status != 200) {
         co_return fail(what + ": HTTP " + std::to_string(resp.status) + sts_error_summary(resp.body));
@@ -189,40 +148,25 @@ bool is_assume_role_profile(const profile_settings& p) {
            p.get("credential_source");
 }
 
-class assume_role_provider final : public credentials_provider {
+class assume_role_provider final : public profile_driven_provider {
 public:
-    assume_role_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "assume-role"; }
-
-    bool nothing_to_do(std::string& why) override {
-        try {
-            profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (is_assume_role_profile(p)) return false;
-            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
-            return true;
-        } catch (const std::system_error&) {
-            return false;  // async_get reports it
-        }
-    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            why = e.what();
-            co_return make_error_code(client_errc::credentials_error);
-        }
-        if (!is_assume_role_profile(p)) {
-            why = p.describe() + (p.found ? " has no role_arn with a source_profile or credential_source" : " does not exist");
-            co_return make_error_code(client_errc::no_credentials);
-        }
+        if (error_code ec = load(p, why)) co_return ec;
         std::set<std::string> visited{p.name};
         error_code ec = co_await assume(p, visited, out, why);
         co_return ec;
     }
 
 private:
+    bool applies(const profile_settings& p) const override { return is_assume_role_profile(p); }
+    const char* lacks() const noexcept override {
+        return " has no role_arn with a source_profile or credential_source";
+    }
+
     static error_code fail(std::string& why, std::string msg) {
         why = std::move(msg);
         return make_error_code(client_errc::credentials_error);
@@ -238,86 +182,106 @@ private:
         if (!role_arn)
             co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
         if (const ini_value* mfa = p.get("mfa_serial"))
-            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial, which this client does not support");
+            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial: this client cannot prompt for an MFA code");
         if (source_profile && credential_source)
             co_return fail(why, prof + " has both source_profile and credential_source");
         if (!source_profile && !credential_source)
             co_return fail(why, prof + " (" + where(*role_arn) + ") has role_arn but neither source_profile nor credential_source");
 
         resolved_credentials source;
-        if (credential_source) {
-            const std::string kind = credential_source->value;
-            std::unique_ptr<credentials_provider> sp;
-            if (kind == "Environment") sp = make_environment_provider(env_);
-            else if (kind == "EcsContainer") sp = make_container_provider(env_);
-            else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
-            else
-                co_return fail(why, prof + " (" + where(*credential_source) + "): credential_source must be Environment, "
-                                    "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
-            std::string swhy;
-            error_code ec;
-            if (sp->synchronous()) ec = sp->get(source, swhy);
-            else ec = co_await sp->async_get(source, swhy);
-            if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
-        } else {
-            const std::string& sname = source_profile->value;
-            profile_settings sp;
-            try {
-                sp = load_profile(sname, "source_profile of " + prof, env_);
-            } catch (const std::system_error& e) {
-                co_return fail(why, e.what());
-            }
-            if (sp.get("role_arn") && sname != p.name) {
-                if (!visited.insert(sname).second)
-                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
-                                            " makes a cycle of assume-role profiles");
-                error_code ec = co_await assume(sp, visited, source, why);
-                if (ec) co_return ec;
-            } else {
-                auto key = [&](const char* k) -> const ini_value* {
-                    auto it = sp.credential_values.find(k);
-                    return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
-                };
-                const ini_value* akid = key("aws_access_key_id");
-                const ini_value* secret = key("aws_secret_access_key");
-                if (akid && secret) {
-                    source.value.access_key_id = akid->value;
-                    source.value.secret_access_key = secret->value;
-                    const ini_value* token = key("aws_session_token");
-                    if (token) source.value.session_token = token->value;
-                } else if (sp.get("credential_process")) {
-                    auto proc = make_process_provider(sname, env_);
-                    std::string pwhy;
-                    if (error_code pec = co_await proc->async_get(source, pwhy))
-                        co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
-                } else {
-                    co_return fail(why, prof + " (" + where(*source_profile) + "): source_profile " + sname +
-                                            " has no aws_access_key_id / aws_secret_access_key nor credential_process "
-                                            "(static keys, credential_process or another role_arn can be a source)");
-                }
-            }
+        error_code sec = credential_source ? co_await from_credential_source(prof, *credential_source, source, why)
+                                           : co_await from_source_profile(p, *source_profile, visited, source, why);
+        if (sec) co_return sec;
+        std::string body;
+        if (error_code bec = assume_role_body(p, role_arn->value, body, why)) co_return bec;
+        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
+        co_return ec;
+    }
+
+    // The credentials named by credential_source (Environment, EcsContainer, Ec2InstanceMetadata).
+    asio::awaitable<error_code> from_credential_source(const std::string& prof, const ini_value& credential_source,
+                                                       resolved_credentials& source, std::string& why) {
+        const std::string kind = credential_source.value;
+        std::unique_ptr<credentials_provider> sp;
+        if (kind == "Environment") sp = make_environment_provider(env_);
+        else if (kind == "EcsContainer") sp = make_container_provider(env_);
+        else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
+        else
+            co_return fail(why, prof + " (" + where(credential_source) + "): credential_source must be Environment, "
+                                "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
+        std::string swhy;
+        error_code ec;
+        if (sp->synchronous()) ec = sp->get(source, swhy);
+        else ec = co_await sp->async_get(source, swhy);
+        if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
+        co_return error_code{};
+    }
+
+    // The credentials of source_profile: another role (chained; a cycle is refused), its static
+    // keys, or its credential_process.
+    asio::awaitable<error_code> from_source_profile(const profile_settings& p, const ini_value& source_profile,
+                                                    std::set<std::string>& visited, resolved_credentials& source,
+                                                    std::string& why) {
+        const std::string prof = "profile " + p.name;
+        const std::string& sname = source_profile.value;
+        profile_settings sp;
+        try {
+            sp = load_profile(sname, "source_profile of " + prof, env_);
+        } catch (const std::system_error& e) {
+            co_return fail(why, e.what());
         }
-        std::string session = "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                                       std::chrono::system_clock::now().time_since_epoch())
-                                                                       .count());
+        if (sp.get("role_arn") && sname != p.name) {
+            if (!visited.insert(sname).second)
+                co_return fail(why, prof + " (" + where(source_profile) + "): source_profile " + sname +
+                                        " makes a cycle of assume-role profiles");
+            co_return co_await assume(sp, visited, source, why);
+        }
+        auto key = [&](const char* k) -> const ini_value* {
+            auto it = sp.credential_values.find(k);
+            return it == sp.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+        };
+        const ini_value* akid = key("aws_access_key_id");
+        const ini_value* secret = key("aws_secret_access_key");
+        if (akid && secret) {
+            source.value.access_key_id = akid->value;
+            source.value.secret_access_key = secret->value;
+            const ini_value* token = key("aws_session_token");
+            if (token) source.value.session_token = token->value;
+        } else if (sp.get("credential_process")) {
+            auto proc = make_process_provider(sname, env_);
+            std::string pwhy;
+            if (error_code pec = co_await proc->async_get(source, pwhy))
+                co_return fail(why, prof + ": source_profile " + sname + ": " + pwhy);
+        } else {
+            co_return fail(why, prof + " (" + where(source_profile) + "): source_profile " + sname +
+                                    " has no aws_access_key_id / aws_secret_access_key nor credential_process "
+                                    "(static keys, credential_process or another role_arn can be a source)");
+        }
+        co_return error_code{};
+    }
+
+    // The AssumeRole request body: role, session name, external_id, duration_seconds.
+    static error_code assume_role_body(const profile_settings& p, const std::string& role_arn, std::string& body,
+                                       std::string& why) {
+        std::string session =
+            "iotjobs-session-" +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
         if (const ini_value* v = p.get("role_session_name")) session = v->value;
-        std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn->value) +
-                           "&RoleSessionName=" + form_encode(session);
+        body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+               "&RoleSessionName=" + form_encode(session);
         if (const ini_value* v = p.get("external_id")) body += "&ExternalId=" + form_encode(v->value);
         if (const ini_value* v = p.get("duration_seconds")) {
             try {
                 profile_positive(p, "duration_seconds", *v);
             } catch (const std::system_error& e) {
-                co_return fail(why, e.what());
+                return fail(why, e.what());
             }
             body += "&DurationSeconds=" + v->value;
         }
-        error_code ec = co_await call_sts(env_, p, "AssumeRole", role_arn->value, body, &source.value, out, why);
-        co_return ec;
+        return {};
     }
-
-    std::string profile_;
-    env_lookup env_;
 };
 
 // Web identity: AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME, else the
@@ -369,19 +333,18 @@ public:
             why = "AWS_WEB_IDENTITY_TOKEN_FILE is not set and the profile has no web_identity_token_file";
             co_return make_error_code(client_errc::no_credentials);
         }
-        std::ifstream in(token_file, std::ios::binary);
-        if (!in) co_return fail("cannot read the web identity token file " + token_file);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        std::string token = ss.str();
+        std::string token;
+        std::string body;
+        wipe_on_exit wipe{&token, &body};  // the token, and the request body that carries it
+        if (!read_secret_file(token_file, token)) co_return fail("cannot read the web identity token file " + token_file);
         while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
         if (token.empty()) co_return fail("the web identity token file " + token_file + " is empty");
         if (session.empty())
             session = "iotjobs-web-identity-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                                     std::chrono::system_clock::now().time_since_epoch())
                                                                     .count());
-        const std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
-                                 "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
+        body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
+               "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
         error_code ec = co_await call_sts(env_, p, "AssumeRoleWithWebIdentity", role_arn, body, nullptr, out, why);
         co_return ec;
     }
@@ -416,21 +379,10 @@ std::string sha1_hex(std::string_view s) {
     return out;
 }
 
-class sso_provider final : public credentials_provider {
+class sso_provider final : public profile_driven_provider {
 public:
-    sso_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "sso"; }
-
-    bool nothing_to_do(std::string& why) override {
-        try {
-            profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (is_sso_profile(p)) return false;
-            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
-            return true;
-        } catch (const std::system_error&) {
-            return false;
-        }
-    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         const auto fail = [&](std::string msg) {
@@ -438,15 +390,7 @@ public:
             return make_error_code(client_errc::credentials_error);
         };
         profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            co_return fail(e.what());
-        }
-        if (!is_sso_profile(p)) {
-            why = p.describe() + (p.found ? " has no sso_account_id / sso_role_name" : " does not exist");
-            co_return make_error_code(client_errc::no_credentials);
-        }
+        if (error_code ec = load(p, why)) co_return ec;
         std::map<std::string, std::string> cfg;
         for (const char* k : {"sso_start_url", "sso_region", "sso_account_id", "sso_role_name"})
             if (const ini_value* v = p.get(k)) cfg[k] = v->value;
@@ -482,15 +426,13 @@ public:
         if (home.empty()) co_return fail("HOME is not set: cannot find the SSO token cache (~/.aws/sso/cache)");
         const std::string key = sha1_hex(session.empty() ? cfg["sso_start_url"] : session);
         const std::string path = home + "/.aws/sso/cache/" + key + ".json";
-        std::ifstream in(path, std::ios::binary);
-        if (!in)
+        std::string file, token;
+        wipe_on_exit wipe{&file, &token};  // the cache file's text and the token (and its header, below)
+        if (!read_secret_file(path, file))
             co_return fail("No SSO token for " + (session.empty() ? cfg["sso_start_url"] : "sso-session " + session) +
                            " (" + path + "): run aws sso login with profile " + p.name);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        std::string token;
         std::optional<std::chrono::system_clock::time_point> expires;
-        if (!parse_sso_token_cache(ss.str(), token, expires))
+        if (!parse_sso_token_cache(file, token, expires))
             co_return fail("The SSO token cache file " + path + " is invalid (accessToken / expiresAt)");
         if (!expires || *expires <= std::chrono::system_clock::now()) co_return fail(sso_login_message);
 
@@ -502,16 +444,12 @@ public:
         req.target = base + "/federation/credentials?account_id=" + form_encode(cfg["sso_account_id"]) +
                      "&role_name=" + form_encode(cfg["sso_role_name"]);
         req.headers = {{"x-amz-sso_bearer_token", token}};
+        wipe_on_exit wipe_header{&req.headers.back().second};  // declared after req: runs before req goes
         req.timeout = std::chrono::seconds(10);
         const std::string what = "SSO GetRoleCredentials (profile " + p.name + ", role " + cfg["sso_role_name"] +
                                  ", account " + cfg["sso_account_id"] + ", " + req.host + ":" + req.port + ")";
         http_fetch_response resp;
-        error_code ec;
-        for (int attempt = 1; attempt <= 3; ++attempt) {
-            resp = {};
-            ec = co_await http_fetch(req, resp);
-            if (!ec && resp.status < 500) break;
-        }
+        const error_code ec = co_await http_fetch_retrying(req, resp);
         if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
         if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
@@ -522,8 +460,8 @@ public:
     }
 
 private:
-    std::string profile_;
-    env_lookup env_;
+    bool applies(const profile_settings& p) const override { return is_sso_profile(p); }
+    const char* lacks() const noexcept override { return " has no sso_account_id / sso_role_name"; }
 };
 
 }  // namespace

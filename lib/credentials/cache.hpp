@@ -2,7 +2,8 @@
 // container, IMDS): refreshed ahead of expiry, one fetch for all waiters (single flight), the old
 // credentials kept while they are valid and a refresh fails, re-resolution once they expired.
 //
-// Timing (AWS-BEHAVIOUR.md f.6; windows measured back from Expiration):
+// Timing (botocore/credentials.py RefreshableCredentials; the JS SDK v3's credentialsTreatedAsExpired;
+// windows measured back from Expiration):
 //  - advisory window, 15 min minus a jitter of up to 5 min (botocore's advisory 15 min, the JS
 //    SDK's 5 min jitter): the first caller inside it starts a refresh in the background; every
 //    caller keeps signing with the current set without waiting;
@@ -76,6 +77,8 @@ public:
     boost::asio::awaitable<error_code> async_get(std::shared_ptr<const credentials_snapshot>& out, std::string& why);
 
     std::uint64_t fetches() const noexcept { return fetches_.load(std::memory_order_relaxed); }
+    // True once a fetch has delivered a set (it stays true when later refreshes fail).
+    bool has_credentials() const noexcept { return current_.load(std::memory_order_acquire) != nullptr; }
 
 private:
     struct flight {

@@ -136,4 +136,14 @@ asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch
     co_return ec;
 }
 
+asio::awaitable<error_code> http_fetch_retrying(const http_fetch_request& req, http_fetch_response& out) {
+    error_code ec;
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        out = {};
+        ec = co_await http_fetch(req, out);
+        if (!ec && out.status < 500) break;
+    }
+    co_return ec;
+}
+
 }  // namespace iotjobs::detail

@@ -49,6 +49,10 @@ inline std::string fetch_error_text(const error_code& ec, const http_fetch_respo
 // the deadline), client_errc::bad_response for an unparsable or oversized answer.
 boost::asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out);
 
+// http_fetch, tried up to three times while it fails or the server answers 5xx (the STS and SSO
+// portal calls). `out` holds the last attempt's answer.
+boost::asio::awaitable<error_code> http_fetch_retrying(const http_fetch_request& req, http_fetch_response& out);
+
 // "http://host[:port][/path[?query]]" (also https, reported in `https`). The target is "/" when
 // the URL has no path (credentials/parse.cpp). False with `why` on anything else: user information, a port outside
 // 1-65535, a space or a control character anywhere.

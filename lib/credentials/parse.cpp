@@ -5,6 +5,7 @@
 #include "credentials/http_fetch.hpp"
 #include "credentials/parse.hpp"
 #include "credentials/provider.hpp"
+#include "util/secret.hpp"
 
 #include <boost/json.hpp>
 
@@ -241,12 +242,19 @@ bool parse_sso_token_cache(std::string_view text, std::string& token,
                            std::optional<std::chrono::system_clock::time_point>& expires) {
     error_code jec;
     json::value tv = json::parse(json::string_view(text.data(), text.size()), jec);
-    const json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
-    const json::value* at = to ? to->if_contains("accessToken") : nullptr;
+    json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
+    json::value* at = to ? to->if_contains("accessToken") : nullptr;
     const json::value* ex = to ? to->if_contains("expiresAt") : nullptr;
-    if (!at || !at->is_string() || !ex || !ex->is_string()) return false;
+    if (at && at->is_string()) {
+        json::string& t = at->as_string();
+        token.assign(t.data(), t.size());
+        secure_wipe(t.data(), t.size());  // the parsed copy goes with tv
+    }
+    if (!at || !at->is_string() || !ex || !ex->is_string()) {
+        secure_wipe(token);
+        return false;
+    }
     expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
-    token.assign(at->as_string().data(), at->as_string().size());
     return true;
 }
 

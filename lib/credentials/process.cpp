@@ -4,6 +4,7 @@
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -46,39 +47,21 @@ struct fd_guard {
     }
 };
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+// The process's stderr as quoted in an error: without its trailing line ends and blanks.
+std::string_view trimmed(std::string_view s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || is_blank(s.back()))) s.remove_suffix(1);
     return s;
 }
 
-class process_provider final : public credentials_provider {
+class process_provider final : public profile_driven_provider {
 public:
-    process_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "credential_process"; }
-    bool nothing_to_do(std::string& why) override {
-        try {
-            profile_settings p = load_profile(profile_, "client_config.profile", env_);
-            if (p.get("credential_process")) return false;
-            why = p.describe() + (p.found ? " has no credential_process" : " does not exist");
-            return true;
-        } catch (const std::system_error&) {
-            return false;  // async_get reports it
-        }
-    }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
         profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            why = e.what();
-            co_return make_error_code(client_errc::credentials_error);
-        }
+        if (error_code ec = load(p, why)) co_return ec;
         const ini_value* cmd = p.get("credential_process");
-        if (!cmd) {
-            why = p.describe() + (p.found ? " has no credential_process" : " does not exist");
-            co_return make_error_code(client_errc::no_credentials);
-        }
         const std::string where = "credential_process of profile " + p.name + " (" + cmd->file + " line " +
                                   std::to_string(cmd->line) + ")";
         std::string split_error;
@@ -98,7 +81,7 @@ public:
             why = where + ": " + (*argv)[0] +
                   (WIFSIGNALED(status) ? " was killed by signal " + std::to_string(WTERMSIG(status))
                                        : " exited with status " + std::to_string(WEXITSTATUS(status)));
-            if (auto e = trimmed(stderr_text); !e.empty()) why += ": " + e;
+            if (auto e = trimmed(stderr_text); !e.empty()) why += ": " + std::string(e);
             co_return make_error_code(client_errc::credentials_error);
         }
         resolved_credentials r;
@@ -180,8 +163,8 @@ private:
         co_return error_code{};
     }
 
-    std::string profile_;
-    env_lookup env_;
+    bool applies(const profile_settings& p) const override { return p.get("credential_process") != nullptr; }
+    const char* lacks() const noexcept override { return " has no credential_process"; }
 };
 
 }  // namespace

@@ -152,6 +152,29 @@ std::unique_ptr<credentials_provider> make_profile_provider(std::string profile,
     return std::make_unique<profile_provider>(std::move(profile), std::move(env));
 }
 
+bool profile_driven_provider::nothing_to_do(std::string& why) {
+    try {
+        profile_settings p = load_profile(profile_, "client_config.profile", env_);
+        if (applies(p)) return false;
+        why = p.describe() + (p.found ? lacks() : " does not exist");
+        return true;
+    } catch (const std::system_error&) {
+        return false;  // async_get reports it
+    }
+}
+
+error_code profile_driven_provider::load(profile_settings& p, std::string& why) const {
+    try {
+        p = load_profile(profile_, "client_config.profile", env_);
+    } catch (const std::system_error& e) {
+        why = e.what();
+        return make_error_code(client_errc::credentials_error);
+    }
+    if (applies(p)) return {};
+    why = p.describe() + (p.found ? lacks() : " does not exist");
+    return make_error_code(client_errc::no_credentials);
+}
+
 std::unique_ptr<credentials_provider> make_static_provider(credentials c) {
     return std::make_unique<static_provider>(std::move(c));
 }

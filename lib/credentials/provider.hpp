@@ -29,6 +29,7 @@
 namespace iotjobs::detail {
 
 using env_lookup = std::function<const char*(const char*)>;
+struct profile_settings;  // endpoint/profile.hpp
 
 // Credentials as a provider returns them: with an expiration for temporary ones.
 struct resolved_credentials {
@@ -51,6 +52,25 @@ public:
     // has nothing to offer (what async_get would answer with no_credentials), so that the chain
     // can still be settled synchronously. False: it must be asked.
     virtual bool nothing_to_do(std::string& why) { (void)why; return false; }
+};
+
+// A provider that works from one profile's settings (credential_process, assume-role, SSO): the
+// profile is read on every call, and the provider applies only to profiles that `applies` accepts.
+class profile_driven_provider : public credentials_provider {
+public:
+    profile_driven_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
+    bool nothing_to_do(std::string& why) override;
+
+protected:
+    virtual bool applies(const profile_settings& p) const = 0;
+    // What a profile this provider does not apply to lacks, e.g. " has no credential_process".
+    virtual const char* lacks() const noexcept = 0;
+    // Reads the profile into `p`: {} when the provider applies to it, no_credentials when not,
+    // credentials_error when the files cannot be read.
+    error_code load(profile_settings& p, std::string& why) const;
+
+    std::string profile_;  // the explicit name, or empty for AWS_PROFILE / AWS_DEFAULT_PROFILE / "default"
+    env_lookup env_;
 };
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c);

@@ -1,9 +1,12 @@
 // Container (ECS / EKS Pod Identity) and EC2 instance metadata (IMDSv2) credentials, over plain
-// HTTP to link-local or loopback addresses (credentials/http_fetch.hpp). AWS-BEHAVIOUR.md f.4, f.5.
+// HTTP to link-local or loopback addresses (credentials/http_fetch.hpp). As botocore does them:
+// botocore/credentials.py ContainerProvider, botocore/utils.py ContainerMetadataFetcher and IMDSFetcher.
 #include "credentials/http_fetch.hpp"
 #include "credentials/provider.hpp"
 
 #include "endpoint/profile.hpp"
+#include "util/secret.hpp"
+#include "util/text.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -22,17 +25,12 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 std::string describe(const error_code& ec) { return ec.message(); }
 
 // Hosts a container endpoint may be reached at over plain http (botocore's list plus the JS SDK's
 // 127.0.0.0/8): loopback, 169.254.170.2 (ECS), 169.254.170.23 and fd00:ec2::23 (EKS), localhost.
 bool allowed_container_host(const std::string& host) {
-    if (lower(host) == "localhost") return true;
+    if (to_lower(host) == "localhost") return true;
     error_code ec;
     const auto a = asio::ip::make_address(host, ec);
     if (ec) return false;
@@ -93,13 +91,12 @@ public:
         }
         // The token: the file (re-read on every fetch; it wins), else the variable.
         std::string token;
+        // The token and the header carrying it are wiped on every way out.
+        wipe_on_exit wipe{&token};
         const std::string token_file = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
         if (!token_file.empty()) {
-            std::ifstream f(token_file, std::ios::binary);
-            if (!f) co_return fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
-            std::ostringstream ss;
-            ss << f.rdbuf();
-            token = ss.str();
+            if (!read_secret_file(token_file, token))
+                co_return fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
         } else {
             token = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
         }
@@ -108,7 +105,10 @@ public:
                                                           : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
                            ": the token contains a CR or LF character");
         req.headers.emplace_back("Accept", "application/json");
-        if (!token.empty()) req.headers.emplace_back("Authorization", token);
+        if (!token.empty()) {
+            req.headers.emplace_back("Authorization", token);
+            wipe.add(req.headers.back().second);
+        }
         req.timeout = std::chrono::seconds(2);
 
         // botocore: 2 s timeout, 3 attempts, 1 s apart. Client errors (4xx) are not retried.
@@ -149,7 +149,7 @@ public:
     const char* name() const noexcept override { return "imds"; }
     bool nothing_to_do(std::string& why) override {
         const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr;
-        if (!d || lower(d) == "false") return false;
+        if (!d || to_lower(d) == "false") return false;
         why = "disabled by AWS_EC2_METADATA_DISABLED";
         return true;
     }
@@ -160,61 +160,12 @@ public:
             return make_error_code(client_errc::credentials_error);
         };
         // The JS SDK's rule: anything but "false" turns IMDS off (botocore: "true").
-        if (const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr; d && lower(d) != "false") {
+        if (const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr; d && to_lower(d) != "false") {
             why = "disabled by AWS_EC2_METADATA_DISABLED";
             co_return make_error_code(client_errc::no_credentials);
         }
-        // Each setting: the variable, else the profile's key (botocore's names).
-        profile_settings prof;
-        try {
-            prof = load_profile({}, "", env_);
-        } catch (const std::system_error&) {
-            // a broken or missing profile leaves only the variables (its problems are reported elsewhere)
-        }
-        const auto setting = [&](const char* var, const char* key, std::string& from) {
-            std::string v = env_value(env_, var);
-            from = var;
-            if (v.empty())
-                if (const ini_value* pv = prof.get(key)) {
-                    v = pv->value;
-                    from = std::string(key) + " (profile " + prof.name + ", " + pv->file + " line " +
-                           std::to_string(pv->line) + ")";
-                }
-            return v;
-        };
         http_fetch_request base;
-        std::string endpoint_from, mode_from;
-        std::string endpoint =
-            setting("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint", endpoint_from);
-        if (endpoint.empty()) {
-            const std::string mode = lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                                                   "ec2_metadata_service_endpoint_mode", mode_from));
-            if (mode.empty() || mode == "ipv4") endpoint = "http://169.254.169.254";
-            else if (mode == "ipv6") endpoint = "http://[fd00:ec2::254]";
-            else co_return fail(mode_from + " must be IPv4 or IPv6");
-        }
-        bool https = false;
-        std::string uwhy;
-        if (!parse_fetch_url(endpoint, base, https, uwhy) || https)
-            co_return fail(endpoint_from + " is not a usable http URL" + (uwhy.empty() ? std::string() : ": " + uwhy));
-        prefix_ = base.target == "/" ? std::string() : base.target;
-        while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
-        base.target.clear();
-        unsigned timeout_s = 1, attempts = 1;
-        std::string timeout_from, attempts_from, v1_from;
-        const std::string timeout_text = setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout", timeout_from);
-        const std::string attempts_text =
-            setting("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts", attempts_from);
-        if (!parse_positive(timeout_text, timeout_from, timeout_s, why) ||
-            !parse_positive(attempts_text, attempts_from, attempts, why))
-            co_return make_error_code(client_errc::credentials_error);
-        base.timeout = std::chrono::seconds(timeout_s);
-        attempts_ = attempts;
-        v1_disabled_ = lower(setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", v1_from)) == "true";
-        where_ = "IMDS at " + endpoint;
-        if (base.host != host_ || base.port != port_) token_.clear();  // another endpoint: another token
-        host_ = base.host;
-        port_ = base.port;
+        if (error_code ec = configure(base, why)) co_return ec;
 
         http_fetch_response resp;
         // (Arguments named, not temporaries: GCC 12 may destroy temporaries of a co_await
@@ -250,6 +201,65 @@ public:
     }
 
 private:
+    // The endpoint, timeout, attempts and IMDSv1 settings (each: the variable, else the profile's
+    // key, botocore's names) into `base` and the members.
+    error_code configure(http_fetch_request& base, std::string& why) {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        profile_settings prof;
+        try {
+            prof = load_profile({}, "", env_);
+        } catch (const std::system_error&) {
+            // a broken or missing profile leaves only the variables (its problems are reported elsewhere)
+        }
+        const auto setting = [&](const char* var, const char* key, std::string& from) {
+            std::string v = env_value(env_, var);
+            from = var;
+            if (v.empty())
+                if (const ini_value* pv = prof.get(key)) {
+                    v = pv->value;
+                    from = std::string(key) + " (profile " + prof.name + ", " + pv->file + " line " +
+                           std::to_string(pv->line) + ")";
+                }
+            return v;
+        };
+        std::string endpoint_from, mode_from;
+        std::string endpoint =
+            setting("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint", endpoint_from);
+        if (endpoint.empty()) {
+            const std::string mode = to_lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                                                   "ec2_metadata_service_endpoint_mode", mode_from));
+            if (mode.empty() || mode == "ipv4") endpoint = "http://169.254.169.254";
+            else if (mode == "ipv6") endpoint = "http://[fd00:ec2::254]";
+            else return fail(mode_from + " must be IPv4 or IPv6");
+        }
+        bool https = false;
+        std::string uwhy;
+        if (!parse_fetch_url(endpoint, base, https, uwhy) || https)
+            return fail(endpoint_from + " is not a usable http URL" + (uwhy.empty() ? std::string() : ": " + uwhy));
+        prefix_ = base.target == "/" ? std::string() : base.target;
+        while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+        base.target.clear();
+        unsigned timeout_s = 1, attempts = 1;
+        std::string timeout_from, attempts_from, v1_from;
+        const std::string timeout_text = setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout", timeout_from);
+        const std::string attempts_text =
+            setting("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts", attempts_from);
+        if (!parse_positive(timeout_text, timeout_from, timeout_s, why) ||
+            !parse_positive(attempts_text, attempts_from, attempts, why))
+            return make_error_code(client_errc::credentials_error);
+        base.timeout = std::chrono::seconds(timeout_s);
+        attempts_ = attempts;
+        v1_disabled_ = to_lower(setting("AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled", v1_from)) == "true";
+        where_ = "IMDS at " + endpoint;
+        if (base.host != host_ || base.port != port_) token_.clear();  // another endpoint: another token
+        host_ = base.host;
+        port_ = base.port;
+        return {};
+    }
+
     static bool parse_positive(const std::string& s, const std::string& var, unsigned& v, std::string& why) {
         if (s.empty()) return true;
         unsigned x = 0;

@@ -1,4 +1,5 @@
-// Endpoint resolution for the "iot" control plane (reference/iot-endpoint-rules.json, d.1-d.2).
+// Endpoint resolution for the "iot" control plane, as botocore's rule set for it resolves them
+// (botocore/data/iot/2015-05-28/endpoint-rule-set-1.json, botocore/data/partitions.json).
 #pragma once
 
 #include <iotjobs/error.hpp>
@@ -18,10 +19,10 @@ struct endpoint_params {
 // A valid region is a host label: [a-zA-Z0-9-]{1,63}, not starting or ending with '-'.
 bool is_valid_region(std::string_view region) noexcept;
 
-// The FIPS pseudo-regions as botocore reads them (AWS-BEHAVIOUR.md d.2): every "fips-" and then
-// every "-fips" is removed ("fips-us-east-1", "us-east-1-fips" -> "us-east-1"), the result is the
-// signing region, and FIPS is turned on for the default endpoint. True when `region` was one
-// (then `region` holds the real region).
+// The FIPS pseudo-regions as botocore reads them (botocore/client.py, _normalize_fips_region):
+// every "fips-" and then every "-fips" is removed ("fips-us-east-1", "us-east-1-fips" ->
+// "us-east-1"), the result is the signing region, and FIPS is turned on for the default endpoint.
+// True when `region` was one (then `region` holds the real region).
 bool normalize_fips_region(std::string& region);
 
 // Returns the endpoint URL, or an error (client_errc::no_region / invalid_configuration) with a

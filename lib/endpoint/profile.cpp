@@ -1,6 +1,8 @@
 // Shared config / credentials files: parsing and profile selection (see profile.hpp).
 #include "endpoint/profile.hpp"
 
+#include "util/text.hpp"
+
 #include <iotjobs/error.hpp>
 
 #include <cerrno>
@@ -21,18 +23,7 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (auto& c : r)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return r;
-}
+std::string_view trim(std::string_view s) { return trim_if(s, is_space); }
 
 std::string where(const std::string& path, unsigned line) { return path + " line " + std::to_string(line); }
 
@@ -109,7 +100,7 @@ ini_sections parse_ini(std::string_view text, const std::string& path) {
                 const std::size_t eq = line.find('=');
                 if (eq == std::string_view::npos)
                     config_error(where(path, line_no) + ": expected \"key = value\" in a sub-section");
-                const std::string key = lower(trim(line.substr(0, eq)));
+                const std::string key = to_lower(trim(line.substr(0, eq)));
                 if (key.empty()) config_error(where(path, line_no) + ": a setting has no name");
                 ini_value& v = last->sub[key];
                 v.value = std::string(trim(line.substr(eq + 1)));
@@ -125,7 +116,7 @@ ini_sections parse_ini(std::string_view text, const std::string& path) {
             const std::size_t eq = line.find('=');
             if (eq == std::string_view::npos)
                 config_error(where(path, line_no) + ": expected \"key = value\", a [section] header or a comment");
-            const std::string key = lower(trim(line.substr(0, eq)));
+            const std::string key = to_lower(trim(line.substr(0, eq)));
             if (key.empty()) config_error(where(path, line_no) + ": a setting has no name");
             ini_value& v = (*section)[key];
             v = ini_value{std::string(trim(line.substr(eq + 1))), path, line_no, {}};
@@ -253,7 +244,7 @@ void throw_profile_error(const profile_settings& p, std::string_view key, const 
 }
 
 bool profile_bool(const profile_settings& p, std::string_view key, const ini_value& v) {
-    const std::string l = lower(v.value);
+    const std::string l = to_lower(v.value);
     if (l == "true") return true;
     if (l == "false") return false;
     throw_profile_error(p, key, v, "expected true or false");

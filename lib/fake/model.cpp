@@ -192,6 +192,12 @@ std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix
     return out;
 }
 
+std::optional<rate_limit_scope> parse_rate_limit_scope(std::string_view s) {
+    if (s == "server") return rate_limit_scope::server;
+    if (s == "account") return rate_limit_scope::account;
+    return std::nullopt;
+}
+
 std::optional<std::vector<rate_limit>> parse_rate_limits(std::string_view s, double burst, std::string& error) {
     std::vector<rate_limit> out;
     for (auto part : split(s, ',')) {
@@ -211,6 +217,80 @@ std::optional<std::vector<rate_limit>> parse_rate_limits(std::string_view s, dou
     }
     return out;
 }
+
+namespace {
+
+// Each reads one part of a fault spec into `r`; the problem in words, or "" when it is fine.
+std::string parse_fault_trigger(std::string_view trig, fault_rule& r) {
+    if (trig == "always") {
+        r.when = fault_rule::trigger::always;
+    } else if (trig.starts_with("first:") || trig.starts_with("every:")) {
+        auto n = parse_u64(trig.substr(6));
+        if (!n || *n == 0) return "first:N / every:K need a positive integer";
+        r.when = trig.starts_with("first:") ? fault_rule::trigger::first : fault_rule::trigger::every;
+        r.n = *n;
+    } else {
+        auto p = parse_double(trig);
+        if (!p || *p < 0 || *p > 1) return "trigger must be a probability 0..1, always, first:N or every:K";
+        r.when = fault_rule::trigger::probability;
+        r.probability = *p;
+    }
+    return {};
+}
+
+std::string parse_fault_dist(std::string_view val, fault_rule& r) {
+    auto d = split(val, ':');
+    double a = -1, b = -1;
+    if (d.size() > 1) a = parse_double(d[1]).value_or(-1);
+    if (d.size() > 2) b = parse_double(d[2]).value_or(-1);
+    if (d[0] == "uniform" && d.size() == 3 && a >= 0 && b >= a) {
+        r.dist = fault_rule::distribution::uniform;
+        r.ms = a;
+        r.ms_max = b;
+    } else if ((d[0] == "exp" || d[0] == "exponential") && d.size() == 2 && a >= 0) {
+        r.dist = fault_rule::distribution::exponential;
+        r.ms = a;
+    } else if (d[0] == "fixed" && d.size() == 2 && a >= 0) {
+        r.dist = fault_rule::distribution::fixed;
+        r.ms = a;
+    } else {
+        return "dist must be fixed:MS, uniform:MIN:MAX or exp:MEAN";
+    }
+    return {};
+}
+
+// One ",key=value" option: op, ms or dist.
+std::string parse_fault_option(std::string_view kv, fault_rule& r) {
+    auto e = kv.find('=');
+    auto key = kv.substr(0, e);
+    auto val = e == std::string_view::npos ? std::string_view{} : kv.substr(e + 1);
+    if (key == "op") {
+        auto op = parse_operation(val);
+        if (!op) return "unknown operation '" + std::string(val) + "'";
+        r.op = *op;
+    } else if (key == "ms") {
+        auto v = parse_double(val);
+        if (!v || *v < 0) return "ms must be a non-negative number";
+        r.dist = fault_rule::distribution::fixed;
+        r.ms = *v;
+    } else if (key == "dist") {
+        return parse_fault_dist(val, r);
+    } else {
+        return "unknown key '" + std::string(key) + "' (op, ms, dist)";
+    }
+    return {};
+}
+
+// The rule as a whole: bounded delays, and a latency that has one.
+std::string check_fault(const fault_rule& r) {
+    if (r.ms > max_fault_ms || r.ms_max > max_fault_ms)
+        return "ms values must be at most " + std::to_string(std::int64_t(max_fault_ms)) + " (one day)";
+    if (r.kind == fault_kind::latency && r.ms == 0 && r.dist == fault_rule::distribution::fixed)
+        return "latency needs ms=N or dist=...";
+    return {};
+}
+
+}  // namespace
 
 std::optional<fault_rule> parse_fault(std::string_view s, std::string& error) {
     auto parts = split(s, ',');
@@ -233,77 +313,11 @@ std::optional<fault_rule> parse_fault(std::string_view s, std::string& error) {
                 "' (latency unavailable throttle reset-before reset-after truncate close stall)";
         return std::nullopt;
     }
-    auto trig = head.substr(eq + 1);
-    if (trig == "always") {
-        r.when = fault_rule::trigger::always;
-    } else if (trig.starts_with("first:") || trig.starts_with("every:")) {
-        auto n = parse_u64(trig.substr(6));
-        if (!n || *n == 0) {
-            error = "fault '" + std::string(s) + "': first:N / every:K need a positive integer";
-            return std::nullopt;
-        }
-        r.when = trig.starts_with("first:") ? fault_rule::trigger::first : fault_rule::trigger::every;
-        r.n = *n;
-    } else {
-        auto p = parse_double(trig);
-        if (!p || *p < 0 || *p > 1) {
-            error = "fault '" + std::string(s) + "': trigger must be a probability 0..1, always, first:N or every:K";
-            return std::nullopt;
-        }
-        r.when = fault_rule::trigger::probability;
-        r.probability = *p;
-    }
-    for (std::size_t i = 1; i < parts.size(); ++i) {
-        auto kv = parts[i];
-        auto e = kv.find('=');
-        auto key = kv.substr(0, e);
-        auto val = e == std::string_view::npos ? std::string_view{} : kv.substr(e + 1);
-        if (key == "op") {
-            auto op = parse_operation(val);
-            if (!op) {
-                error = "fault '" + std::string(s) + "': unknown operation '" + std::string(val) + "'";
-                return std::nullopt;
-            }
-            r.op = *op;
-        } else if (key == "ms") {
-            auto v = parse_double(val);
-            if (!v || *v < 0) {
-                error = "fault '" + std::string(s) + "': ms must be a non-negative number";
-                return std::nullopt;
-            }
-            r.dist = fault_rule::distribution::fixed;
-            r.ms = *v;
-        } else if (key == "dist") {
-            auto d = split(val, ':');
-            double a = -1, b = -1;
-            if (d.size() > 1) a = parse_double(d[1]).value_or(-1);
-            if (d.size() > 2) b = parse_double(d[2]).value_or(-1);
-            if (d[0] == "uniform" && d.size() == 3 && a >= 0 && b >= a) {
-                r.dist = fault_rule::distribution::uniform;
-                r.ms = a;
-                r.ms_max = b;
-            } else if ((d[0] == "exp" || d[0] == "exponential") && d.size() == 2 && a >= 0) {
-                r.dist = fault_rule::distribution::exponential;
-                r.ms = a;
-            } else if (d[0] == "fixed" && d.size() == 2 && a >= 0) {
-                r.dist = fault_rule::distribution::fixed;
-                r.ms = a;
-            } else {
-                error = "fault '" + std::string(s) + "': dist must be fixed:MS, uniform:MIN:MAX or exp:MEAN";
-                return std::nullopt;
-            }
-        } else {
-            error = "fault '" + std::string(s) + "': unknown key '" + std::string(key) + "' (op, ms, dist)";
-            return std::nullopt;
-        }
-    }
-    if (r.ms > max_fault_ms || r.ms_max > max_fault_ms) {
-        error = "fault '" + std::string(s) + "': ms values must be at most " + std::to_string(std::int64_t(max_fault_ms)) +
-                " (one day)";
-        return std::nullopt;
-    }
-    if (r.kind == fault_kind::latency && r.ms == 0 && r.dist == fault_rule::distribution::fixed) {
-        error = "fault '" + std::string(s) + "': latency needs ms=N or dist=...";
+    std::string problem = parse_fault_trigger(head.substr(eq + 1), r);
+    for (std::size_t i = 1; i < parts.size() && problem.empty(); ++i) problem = parse_fault_option(parts[i], r);
+    if (problem.empty()) problem = check_fault(r);
+    if (!problem.empty()) {
+        error = "fault '" + std::string(s) + "': " + problem;
         return std::nullopt;
     }
     return r;

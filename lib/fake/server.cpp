@@ -289,6 +289,7 @@ void server::set_faults(std::vector<fault_rule> rules, std::optional<std::uint64
     impl_->svc.set_faults(std::move(rules), seed);
 }
 void server::set_rate_limits(std::vector<rate_limit> limits) { impl_->svc.set_rate_limits(std::move(limits)); }
+void server::set_rate_limit_scope(rate_limit_scope scope) { impl_->svc.set_rate_limit_scope(scope); }
 void server::set_clock_offset(std::chrono::seconds offset) { impl_->svc.set_clock_offset(offset); }
 
 }  // namespace iotjobs::fake

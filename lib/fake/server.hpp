@@ -79,7 +79,7 @@ execution make_execution(std::string thing_name, std::string job_id, std::int64_
 std::vector<execution> parse_seed_json(std::string_view json);
 
 // --generate: execution i (1..count) is thing-<i> / job-<i % jobs> / executionNumber i, the
-// layout of ../shared/peers drivers. Status drawn from `status_mix` weights with `random_seed`.
+// layout bench/ drives. Status drawn from `status_mix` weights with `random_seed`.
 struct generate_options {
     std::uint64_t count = 0;
     std::uint64_t jobs = 100;
@@ -96,6 +96,12 @@ struct rate_limit {
     double per_second = 10.0;
     double burst = 0.0;  // 0: max(1, per_second)
 };
+// Whom a rate limit's bucket counts: the whole server (one account), or each access key id of the
+// requests' SigV4 credentials separately (one fake standing in for many accounts).
+enum class rate_limit_scope { server, account };
+// "server" / "account"; nullopt otherwise.
+std::optional<rate_limit_scope> parse_rate_limit_scope(std::string_view s);
+
 // "DeleteJobExecution=10,ListJobExecutionsForJob=10"
 std::optional<std::vector<rate_limit>> parse_rate_limits(std::string_view s, double burst, std::string& error);
 
@@ -151,6 +157,7 @@ struct server_options {
     credentials_map credentials = default_credentials();
     std::chrono::seconds clock_offset{0};  // the server clock is system_clock + offset
     std::vector<rate_limit> rate_limits;   // empty: no throttling
+    rate_limit_scope rate_scope = rate_limit_scope::server;  // account: one set of buckets per access key id
     std::vector<fault_rule> faults;
     std::uint64_t fault_seed = 1;
     unsigned threads = 1;  // one io_context per thread
@@ -168,6 +175,12 @@ struct stats {
     std::uint64_t tls_handshakes = 0;
     std::uint64_t tls_handshake_failures = 0;
     std::uint64_t throttled = 0;  // by the rate limiter (not by throttle faults)
+    // rate_limit_scope::account: by access key id, the requests the rate limiter admitted and
+    // throttled (requests of rate-limited operations only).
+    struct account_counts {
+        std::uint64_t admitted = 0, throttled = 0;
+    };
+    std::map<std::string, account_counts> accounts;
     std::uint64_t signature_failures = 0;
     std::uint64_t executions_remaining = 0;
     std::uint64_t executions_deleted = 0;
@@ -207,6 +220,7 @@ public:
     // Runtime knobs.
     void set_faults(std::vector<fault_rule> rules, std::optional<std::uint64_t> seed = std::nullopt);
     void set_rate_limits(std::vector<rate_limit> limits);
+    void set_rate_limit_scope(rate_limit_scope scope);
     void set_clock_offset(std::chrono::seconds offset);
 
     struct impl;

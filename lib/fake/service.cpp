@@ -275,6 +275,7 @@ std::string_view to_string(outcome o) noexcept { return outcome_names[static_cas
 service::service(const server_options& opts)
     : credentials_(opts.credentials), account_id_(opts.account_id), max_skew_(opts.max_skew) {
     clock_offset_.store(opts.clock_offset.count());
+    rate_scope_ = opts.rate_scope;
     set_rate_limits(opts.rate_limits);
     set_faults(opts.faults, opts.fault_seed);
 }
@@ -345,7 +346,7 @@ void service::admit(const request_in& req, plan& p) {
         p.early_message += path;
         return;
     }
-    if (throttling_on_.load(std::memory_order_relaxed) && !take_token(p.op)) {
+    if (throttling_on_.load(std::memory_order_relaxed) && !take_token(p.op, p.access_key_id)) {
         throttled_.fetch_add(1, std::memory_order_relaxed);
         p.early = outcome::throttling;
         p.early_message = "Rate exceeded";
@@ -354,21 +355,59 @@ void service::admit(const request_in& req, plan& p) {
     if (faults_on_.load(std::memory_order_relaxed)) roll_faults(p);
 }
 
-bool service::authenticate(const request_in& req, std::string_view path, std::string_view query, plan& p) {
+namespace {
+
+// The headers SigV4 verification reads; `has_*` tells an empty value from a missing header.
+struct auth_headers {
     std::string_view authorization, date, token;
     bool has_auth = false, has_date = false, has_token = false;
-    for (auto& h : req.headers) {
+};
+
+auth_headers find_auth_headers(std::span<const sigv4::header> headers) {
+    auth_headers a;
+    for (auto& h : headers) {
         if (iequals(h.name, "authorization")) {
-            authorization = h.value;
-            has_auth = true;
+            a.authorization = h.value;
+            a.has_auth = true;
         } else if (iequals(h.name, "x-amz-date")) {
-            date = h.value;
-            has_date = true;
+            a.date = h.value;
+            a.has_date = true;
         } else if (iequals(h.name, "x-amz-security-token")) {
-            token = h.value;
-            has_token = true;
+            a.token = h.value;
+            a.has_token = true;
         }
     }
+    return a;
+}
+
+bool signs_host(std::string_view signed_headers) {
+    while (!signed_headers.empty()) {
+        auto semi = signed_headers.find(';');
+        if (signed_headers.substr(0, semi) == "host") return true;
+        signed_headers = semi == std::string_view::npos ? std::string_view{} : signed_headers.substr(semi + 1);
+    }
+    return false;
+}
+
+// AWS's message when X-Amz-Date is more than `max_skew` from the server's clock; empty when within.
+std::string skew_error(std::string_view date, sigv4::sys_seconds when, sigv4::sys_seconds server_now,
+                       std::chrono::seconds max_skew) {
+    auto minutes = std::chrono::duration_cast<std::chrono::minutes>(max_skew).count();
+    if (when < server_now - max_skew)
+        return "Signature expired: " + std::string(date) + " is now earlier than " +
+               sigv4::amz_date(server_now - max_skew) + " (" + sigv4::amz_date(server_now) + " - " +
+               std::to_string(minutes) + " min.)";
+    if (when > server_now + max_skew)
+        return "Signature not yet current: " + std::string(date) + " is still later than " +
+               sigv4::amz_date(server_now + max_skew) + " (" + sigv4::amz_date(server_now) + " + " +
+               std::to_string(minutes) + " min.)";
+    return {};
+}
+
+}  // namespace
+
+bool service::authenticate(const request_in& req, std::string_view path, std::string_view query, plan& p) {
+    const auth_headers h = find_auth_headers(req.headers);
     auto fail = [&](outcome o, std::string_view msg) {
         p.early = o;
         p.early_message.assign(msg);
@@ -376,9 +415,9 @@ bool service::authenticate(const request_in& req, std::string_view path, std::st
             signature_failures_.fetch_add(1, std::memory_order_relaxed);
         return false;
     };
-    if (!has_auth) return fail(outcome::missing_authentication_token, "Missing Authentication Token");
+    if (!h.has_auth) return fail(outcome::missing_authentication_token, "Missing Authentication Token");
     sigv4::parsed_authorization auth;
-    if (!sigv4::parse_authorization(authorization, auth))
+    if (!sigv4::parse_authorization(h.authorization, auth))
         return fail(outcome::incomplete_signature,
                     "Authorization header requires 'Credential' parameter. Authorization header requires "
                     "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. "
@@ -387,53 +426,31 @@ bool service::authenticate(const request_in& req, std::string_view path, std::st
     if (cred == credentials_.end()) return fail(outcome::unrecognized_client, invalid_token);
     const auto& c = cred->second;
     if (!c.session_token.empty()) {
-        if (!has_token || !sigv4::constant_time_equal(token, c.session_token))
+        if (!h.has_token || !sigv4::constant_time_equal(h.token, c.session_token))
             return fail(outcome::unrecognized_client, invalid_token);
-    } else if (has_token) {
+    } else if (h.has_token) {
         return fail(outcome::unrecognized_client, invalid_token);
     }
     sigv4::sys_seconds when;
-    if (!has_date || !sigv4::parse_amz_date(date, when))
+    if (!h.has_date || !sigv4::parse_amz_date(h.date, when))
         return fail(outcome::incomplete_signature,
                     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     if (auth.service != "iot") return fail(outcome::invalid_signature, "Credential should be scoped to correct service: 'iot'. ");
-    if (date.substr(0, 8) != auth.date) {
+    if (h.date.substr(0, 8) != auth.date) {
         std::string msg = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '";
         msg += auth.date;
         msg += "' != '";
-        msg += date.substr(0, 8);
+        msg += h.date.substr(0, 8);
         msg += "', from '";
-        msg += date;
+        msg += h.date;
         msg += "'.";
         return fail(outcome::invalid_signature, msg);
     }
-    bool host_signed = false;
-    {
-        auto sh = auth.signed_headers;
-        while (!sh.empty()) {
-            auto semi = sh.find(';');
-            if (sh.substr(0, semi) == "host") host_signed = true;
-            sh = semi == std::string_view::npos ? std::string_view{} : sh.substr(semi + 1);
-        }
-    }
-    if (!host_signed)
+    if (!signs_host(auth.signed_headers))
         return fail(outcome::incomplete_signature,
                     "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-    auto server_now = now();
-    if (when < server_now - max_skew_) {
-        auto minutes = std::chrono::duration_cast<std::chrono::minutes>(max_skew_).count();
-        std::string msg = "Signature expired: " + std::string(date) + " is now earlier than " +
-                          sigv4::amz_date(server_now - max_skew_) + " (" + sigv4::amz_date(server_now) + " - " +
-                          std::to_string(minutes) + " min.)";
+    if (auto msg = skew_error(h.date, when, now(), max_skew_); !msg.empty())
         return fail(outcome::invalid_signature, msg);
-    }
-    if (when > server_now + max_skew_) {
-        auto minutes = std::chrono::duration_cast<std::chrono::minutes>(max_skew_).count();
-        std::string msg = "Signature not yet current: " + std::string(date) + " is still later than " +
-                          sigv4::amz_date(server_now + max_skew_) + " (" + sigv4::amz_date(server_now) + " + " +
-                          std::to_string(minutes) + " min.)";
-        return fail(outcome::invalid_signature, msg);
-    }
     sigv4::request_view rv;
     rv.method = req.method;
     rv.path = path;
@@ -441,15 +458,14 @@ bool service::authenticate(const request_in& req, std::string_view path, std::st
     rv.headers = req.headers;
     rv.payload = req.body;
     if (req.body.empty()) rv.payload_hash = sigv4::empty_payload_sha256;
-    if (!sigv4::verify(rv, auth, date, c.secret_access_key, &key_cache_))
+    if (!sigv4::verify(rv, auth, h.date, c.secret_access_key, &key_cache_))
         return fail(outcome::invalid_signature, signature_mismatch);
     p.region.assign(auth.region);
+    p.access_key_id.assign(auth.access_key_id);
     return true;
 }
 
-bool service::take_token(operation op) {
-    std::lock_guard lock(bucket_mutex_);
-    auto& b = buckets_[static_cast<int>(op)];
+bool service::take_from(bucket& b) {
     if (!b.enabled) return true;
     auto t = std::chrono::steady_clock::now();
     double dt = std::chrono::duration<double>(t - b.last).count();
@@ -460,6 +476,22 @@ bool service::take_token(operation op) {
         return true;
     }
     return false;
+}
+
+// The server's bucket for `op`, or (account scope) the access key's own copy of it.
+bool service::take_token(operation op, const std::string& access_key_id) {
+    std::lock_guard lock(bucket_mutex_);
+    const auto i = static_cast<int>(op);
+    if (rate_scope_ == rate_limit_scope::server) return take_from(buckets_[i]);
+    if (!buckets_[i].enabled) return true;
+    auto it = accounts_.find(access_key_id);
+    if (it == accounts_.end()) {
+        it = accounts_.emplace(access_key_id, account_state{buckets_, {}}).first;
+        for (auto& b : it->second.buckets) b.last = std::chrono::steady_clock::now();
+    }
+    const bool ok = take_from(it->second.buckets[i]);
+    ++(ok ? it->second.counts.admitted : it->second.counts.throttled);
+    return ok;
 }
 
 void service::roll_faults(plan& p) {
@@ -573,57 +605,67 @@ void service::respond(const request_in& req, const plan& p, std::string& out) {
     }
 }
 
-void service::execute(const request_in& req, const plan& p, std::string_view query, std::string& out) {
-    const bool keep = req.keep_alive;
-    const auto op = p.op;
-    query_params q;
-    if (!parse_query(query, q)) return write_error(out, outcome::invalid_request, "Malformed query string", keep, op);
-    auto invalid = [&](std::string_view msg) { write_error(out, outcome::invalid_request, msg, keep, op); };
+// ----------------------------------------------------------------------------- operations
 
-    auto check_thing = [&]() {
+// One operation request being answered: its plan, its parsed query, the values the checks accepted,
+// and the reply helpers every operation shares.
+struct service::call {
+    service& svc;
+    const request_in& req;
+    const plan& p;
+    std::string& out;
+    query_params q{};
+    bool force = false;
+    std::optional<execution_status> status{};
+    std::size_t max_results = 50;
+
+    void fail(outcome o, std::string_view message) { svc.write_error(out, o, message, req.keep_alive, p.op); }
+    void invalid(std::string_view message) { fail(outcome::invalid_request, message); }
+    void ok(std::string_view body) { svc.write_ok(out, body, req.keep_alive, p.op); }
+
+    // Each check answers the request with InvalidRequestException and returns false when its
+    // parameter breaks the model's constraint.
+    bool check_thing() {
         if (valid_thing_name(p.thing)) return true;
         invalid("1 validation error detected: Value '" + p.thing +
                 "' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
                 "[a-zA-Z0-9:_-]+ and length 1-128");
         return false;
-    };
-    auto check_job = [&](const std::string& job) {
+    }
+    bool check_job(const std::string& job) {
         if (valid_job_id(job)) return true;
         invalid("1 validation error detected: Value '" + job +
                 "' at 'jobId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
                 "[a-zA-Z0-9_-]+ and length 1-64");
         return false;
-    };
-    auto check_ns = [&]() {
+    }
+    bool check_ns() {
         if (!q.namespace_id || valid_namespace_id(*q.namespace_id)) return true;
         invalid("1 validation error detected: Value '" + *q.namespace_id +
                 "' at 'namespaceId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
                 "[a-zA-Z0-9_-]+");
         return false;
-    };
-    std::optional<bool> force_v = false;
-    auto check_force = [&]() {
+    }
+    bool check_force() {
         if (!q.force) return true;
-        if (iequals(*q.force, "true")) force_v = true;
-        else if (iequals(*q.force, "false")) force_v = false;
+        if (iequals(*q.force, "true")) force = true;
+        else if (iequals(*q.force, "false")) force = false;
         else {
             invalid("Invalid value for parameter force: '" + *q.force + "' (expected true or false)");
             return false;
         }
         return true;
-    };
-    std::optional<execution_status> status_v;
-    auto check_status = [&]() {
+    }
+    bool check_status() {
         if (!q.status) return true;
-        status_v = parse_status(*q.status);
-        if (status_v) return true;
+        status = parse_status(*q.status);
+        if (status) return true;
         invalid("1 validation error detected: Value '" + *q.status +
                 "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [QUEUED, "
                 "IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED]");
         return false;
-    };
-    std::size_t max_v = 50;
-    auto check_max = [&]() {
+    }
+    bool check_max() {
         if (!q.max_results) return true;
         auto v = parse_i64(*q.max_results);
         if (!v) {
@@ -636,357 +678,455 @@ void service::execute(const request_in& req, const plan& p, std::string_view que
                     "to 250 and greater than or equal to 1");
             return false;
         }
-        max_v = static_cast<std::size_t>(*v);
+        max_results = static_cast<std::size_t>(*v);
         return true;
-    };
+    }
+    // CancelJobExecution's optional body: expectedVersion and statusDetails.
+    bool read_cancel_body(std::optional<std::int64_t>& expected);
+    bool check_status_details(const boost::json::value& details);
+};
 
-    switch (op) {
-    case operation::delete_job_execution: {
-        if (!check_thing() || !check_job(p.job) || !check_ns() || !check_force()) return;
-        auto number = parse_i64(p.number);
-        if (!number) return invalid("Invalid value for executionNumber: '" + p.number + "' (expected a long)");
-        std::unique_lock lock(store_mutex_);
-        auto* r = store_.find(p.thing, p.job, *number);
-        std::string_view want_ns = q.namespace_id ? std::string_view(*q.namespace_id) : std::string_view{};
-        if (!r || store_.namespace_id(*r) != want_ns) {
-            lock.unlock();
-            return write_error(out, outcome::resource_not_found,
-                               "Job execution not found: " + describe_key(p.thing, p.job, p.number) +
-                                   (want_ns.empty() ? std::string{} : ", namespaceId " + std::string(want_ns)),
-                               keep, op);
-        }
-        if (!terminal(r->st()) && !*force_v) {
-            auto st = to_string(r->st());
-            lock.unlock();
-            return write_error(out, outcome::invalid_state_transition,
-                               "Cannot delete job execution (" + describe_key(p.thing, p.job, p.number) +
-                                   ") in status " + std::string(st) +
-                                   ": only executions in a terminal status can be deleted unless force is true",
-                               keep, op);
-        }
-        store_.erase(r);
-        lock.unlock();
-        return write_ok(out, {}, keep, op);
+bool service::call::read_cancel_body(std::optional<std::int64_t>& expected) {
+    if (req.body.empty()) return true;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(req.body, ec);
+    if (ec || !v.is_object()) {
+        invalid("Request body is not a valid JSON object");
+        return false;
     }
-    case operation::list_job_executions_for_job:
-    case operation::list_job_executions_for_thing: {
-        const bool for_job = op == operation::list_job_executions_for_job;
-        if (for_job ? !check_job(p.job) : !check_thing()) return;
-        if (!check_status() || !check_max()) return;
-        if (!for_job) {
-            if (!check_ns()) return;
-            if (q.job_id && !check_job(*q.job_id)) return;
+    auto& o = v.as_object();
+    if (auto* ev = o.if_contains("expectedVersion")) {
+        if (ev->is_int64()) expected = ev->as_int64();
+        else if (ev->is_uint64() && ev->as_uint64() <= INT64_MAX)
+            expected = static_cast<std::int64_t>(ev->as_uint64());
+        else if (!ev->is_null()) {
+            invalid("expectedVersion must be a long");
+            return false;
         }
-        std::optional<cursor> after;
-        if (q.next_token) {
-            after = decode_token(for_job ? 'J' : 'T', *q.next_token);
-            if (!after) return invalid("Invalid nextToken");
-        }
-        thread_local std::vector<const record*> items;
-        items.clear();
-        std::string body;
-        std::shared_lock lock(store_mutex_);
-        store::list_filter f;
-        f.status = status_v;
-        bool empty = false;
-        if (!for_job) {
-            if (q.namespace_id) {
-                auto ns = store_.namespace_ref(*q.namespace_id);
-                if (!ns) empty = true;
-                else f.ns = *ns;
-            }
-            if (q.job_id) {
-                auto j = store_.job_ref(*q.job_id);
-                if (!j) empty = true;
-                else f.job = *j;
-            }
-        } else if (!store_.job_ref(p.job)) {
-            lock.unlock();
-            return write_error(out, outcome::resource_not_found, "Job " + p.job + " does not exist", keep, op);
-        }
-        std::optional<cursor> next;
-        if (!empty)
-            next = for_job ? store_.list_for_job(p.job, f, after, max_v, items)
-                           : store_.list_for_thing(p.thing, f, after, max_v, items);
-        body.reserve(64 + items.size() * 200);
-        body += "{\"executionSummaries\":[";
-        bool first = true;
-        for (auto* r : items) {
-            if (!first) body += ',';
-            first = false;
-            if (for_job) {
-                body += "{\"thingArn\":";
-                append_arn(body, p.region, account_id_, store_.thing_name(*r));
-            } else {
-                body += "{\"jobId\":\"";
-                body += store_.job_id(*r);
-                body += '"';
-            }
-            body += ",\"jobExecutionSummary\":";
-            append_summary(body, *r);
-            body += '}';
-        }
-        lock.unlock();
-        body += ']';
-        if (next) {
-            body += ",\"nextToken\":\"";
-            body += encode_token(for_job ? 'J' : 'T', *next);
-            body += '"';
-        }
-        body += '}';
-        return write_ok(out, body, keep, op);
     }
-    case operation::describe_job_execution: {
-        if (!check_thing() || !check_job(p.job)) return;
-        std::optional<std::int64_t> number;
-        if (q.execution_number) {
-            number = parse_i64(*q.execution_number);
-            if (!number)
-                return invalid("Invalid value for executionNumber: '" + *q.execution_number + "' (expected a long)");
-        }
-        std::shared_lock lock(store_mutex_);
-        // find/latest do not modify; the store API is non-const for the delete path.
-        auto& s = const_cast<store&>(store_);
-        auto* r = number ? s.find(p.thing, p.job, *number) : s.latest(p.thing, p.job);
-        if (!r) {
-            lock.unlock();
-            return write_error(out, outcome::resource_not_found,
-                               "Job execution not found: " +
-                                   describe_key(p.thing, p.job, q.execution_number.value_or("")),
-                               keep, op);
-        }
-        std::string body = "{\"execution\":{\"jobId\":\"";
-        body += p.job;
-        body += "\",\"status\":\"";
-        body += to_string(r->st());
-        body += "\",\"forceCanceled\":";
-        body += (r->flags & 2) ? "true" : "false";
-        body += ",\"statusDetails\":{\"detailsMap\":{}},\"thingArn\":";
-        append_arn(body, p.region, account_id_, p.thing);
-        body += ",\"queuedAt\":";
-        append_int(body, r->queued_at);
-        if (r->started_at) {
-            body += ",\"startedAt\":";
-            append_int(body, r->started_at);
-        }
-        body += ",\"lastUpdatedAt\":";
-        append_int(body, r->updated_at);
-        body += ",\"executionNumber\":";
-        append_int(body, r->number);
-        body += ",\"versionNumber\":";
-        append_int(body, r->version);
-        body += "}}";
-        lock.unlock();
-        return write_ok(out, body, keep, op);
-    }
-    case operation::cancel_job_execution: {
-        if (!check_thing() || !check_job(p.job) || !check_force()) return;
-        std::optional<std::int64_t> expected;
-        if (!req.body.empty()) {
-            boost::system::error_code ec;
-            auto v = boost::json::parse(req.body, ec);
-            if (ec || !v.is_object()) return invalid("Request body is not a valid JSON object");
-            auto& o = v.as_object();
-            if (auto* ev = o.if_contains("expectedVersion")) {
-                if (ev->is_int64()) expected = ev->as_int64();
-                else if (ev->is_uint64() && ev->as_uint64() <= INT64_MAX)
-                    expected = static_cast<std::int64_t>(ev->as_uint64());
-                else if (!ev->is_null())
-                    return invalid("expectedVersion must be a long");
-            }
-            if (auto* sd = o.if_contains("statusDetails"); sd && !sd->is_null()) {
-                if (!sd->is_object()) return invalid("statusDetails must be a map of strings");
-                for (auto& kv : sd->as_object()) {
-                    std::string_view k = kv.key();
-                    if (k.empty() || k.size() > 128 || !valid_chars(k, true))
-                        return invalid("statusDetails key '" + std::string(k) +
-                                       "' must be 1-128 characters of [a-zA-Z0-9:_-]");
-                    if (!kv.value().is_string() || kv.value().as_string().empty())
-                        return invalid("statusDetails value for '" + std::string(k) + "' must be a non-empty string");
-                    for (unsigned char c : kv.value().as_string())
-                        if (c < 0x20 || c == 0x7f)
-                            return invalid("statusDetails value for '" + std::string(k) +
-                                           "' must not contain control characters");
-                }
-                if (sd->as_object().size() > 10) return invalid("statusDetails may have at most 10 entries");
-            }
-        }
-        std::unique_lock lock(store_mutex_);
-        auto* r = store_.latest(p.thing, p.job);
-        if (!r) {
-            lock.unlock();
-            return write_error(out, outcome::resource_not_found,
-                               "Job execution not found: " + describe_key(p.thing, p.job, {}), keep, op);
-        }
-        if (expected && *expected != static_cast<std::int64_t>(r->version)) {
-            lock.unlock();
-            return write_error(out, outcome::version_conflict,
-                               "The expected version " + std::to_string(*expected) +
-                                   " does not match the current version " + std::to_string(r->version),
-                               keep, op);
-        }
-        auto st = r->st();
-        if (st == execution_status::queued || (st == execution_status::in_progress && *force_v)) {
-            r->status = static_cast<std::uint8_t>(execution_status::canceled);
-            if (st == execution_status::in_progress) r->flags |= 2;
-            ++r->version;
-            r->updated_at = static_cast<std::uint32_t>(now().time_since_epoch().count());
-            lock.unlock();
-            return write_ok(out, {}, keep, op);
-        }
-        lock.unlock();
-        return write_error(out, outcome::invalid_state_transition,
-                           "Cannot cancel job execution (" + describe_key(p.thing, p.job, {}) + ") in status " +
-                               std::string(to_string(st)) +
-                               (st == execution_status::in_progress ? ": set force to true to cancel it" : ""),
-                           keep, op);
-    }
-    case operation::unknown: break;
-    }
-    write_error(out, outcome::unknown_operation, "The requested operation is not supported", keep, op);
+    auto* sd = o.if_contains("statusDetails");
+    return !sd || sd->is_null() || check_status_details(*sd);
 }
 
+bool service::call::check_status_details(const boost::json::value& details) {
+    if (!details.is_object()) {
+        invalid("statusDetails must be a map of strings");
+        return false;
+    }
+    for (auto& kv : details.as_object()) {
+        std::string_view k = kv.key();
+        if (k.empty() || k.size() > 128 || !valid_chars(k, true)) {
+            invalid("statusDetails key '" + std::string(k) + "' must be 1-128 characters of [a-zA-Z0-9:_-]");
+            return false;
+        }
+        if (!kv.value().is_string() || kv.value().as_string().empty()) {
+            invalid("statusDetails value for '" + std::string(k) + "' must be a non-empty string");
+            return false;
+        }
+        for (unsigned char c : kv.value().as_string())
+            if (c < 0x20 || c == 0x7f) {
+                invalid("statusDetails value for '" + std::string(k) + "' must not contain control characters");
+                return false;
+            }
+    }
+    if (details.as_object().size() > 10) {
+        invalid("statusDetails may have at most 10 entries");
+        return false;
+    }
+    return true;
+}
+
+void service::execute(const request_in& req, const plan& p, std::string_view query, std::string& out) {
+    // The route table: one member function per operation, indexed by `operation`.
+    static constexpr std::array<void (service::*)(call&), operation_count> routes{
+        &service::delete_execution,  &service::list_executions,  // list_job_executions_for_job
+        &service::list_executions,                                // list_job_executions_for_thing
+        &service::describe_execution, &service::cancel_execution, &service::unknown_operation,
+    };
+    call c{*this, req, p, out};
+    if (!parse_query(query, c.q)) return c.invalid("Malformed query string");
+    (this->*routes[static_cast<std::size_t>(p.op)])(c);
+}
+
+void service::unknown_operation(call& c) {
+    c.fail(outcome::unknown_operation, "The requested operation is not supported");
+}
+
+void service::delete_execution(call& c) {
+    const plan& p = c.p;
+    if (!c.check_thing() || !c.check_job(p.job) || !c.check_ns() || !c.check_force()) return;
+    auto number = parse_i64(p.number);
+    if (!number) return c.invalid("Invalid value for executionNumber: '" + p.number + "' (expected a long)");
+    std::unique_lock lock(store_mutex_);
+    auto* r = store_.find(p.thing, p.job, *number);
+    std::string_view want_ns = c.q.namespace_id ? std::string_view(*c.q.namespace_id) : std::string_view{};
+    if (!r || store_.namespace_id(*r) != want_ns) {
+        lock.unlock();
+        return c.fail(outcome::resource_not_found,
+                      "Job execution not found: " + describe_key(p.thing, p.job, p.number) +
+                          (want_ns.empty() ? std::string{} : ", namespaceId " + std::string(want_ns)));
+    }
+    if (!terminal(r->st()) && !c.force) {
+        auto st = to_string(r->st());
+        lock.unlock();
+        return c.fail(outcome::invalid_state_transition,
+                      "Cannot delete job execution (" + describe_key(p.thing, p.job, p.number) + ") in status " +
+                          std::string(st) +
+                          ": only executions in a terminal status can be deleted unless force is true");
+    }
+    store_.erase(r);
+    lock.unlock();
+    c.ok({});
+}
+
+// ListJobExecutionsForJob and ListJobExecutionsForThing: the checks, the store's filter, the page.
+void service::list_executions(call& c) {
+    const plan& p = c.p;
+    const bool for_job = p.op == operation::list_job_executions_for_job;
+    if (for_job ? !c.check_job(p.job) : !c.check_thing()) return;
+    if (!c.check_status() || !c.check_max()) return;
+    if (!for_job) {
+        if (!c.check_ns()) return;
+        if (c.q.job_id && !c.check_job(*c.q.job_id)) return;
+    }
+    std::optional<cursor> after;
+    if (c.q.next_token) {
+        after = decode_token(for_job ? 'J' : 'T', *c.q.next_token);
+        if (!after) return c.invalid("Invalid nextToken");
+    }
+    thread_local std::vector<const record*> items;
+    items.clear();
+    std::shared_lock lock(store_mutex_);
+    store::list_filter f;
+    f.status = c.status;
+    bool empty = false;
+    if (!for_job) {
+        if (c.q.namespace_id) {
+            auto ns = store_.namespace_ref(*c.q.namespace_id);
+            if (!ns) empty = true;
+            else f.ns = *ns;
+        }
+        if (c.q.job_id) {
+            auto j = store_.job_ref(*c.q.job_id);
+            if (!j) empty = true;
+            else f.job = *j;
+        }
+    } else if (!store_.job_ref(p.job)) {
+        lock.unlock();
+        return c.fail(outcome::resource_not_found, "Job " + p.job + " does not exist");
+    }
+    std::optional<cursor> next;
+    if (!empty)
+        next = for_job ? store_.list_for_job(p.job, f, after, c.max_results, items)
+                       : store_.list_for_thing(p.thing, f, after, c.max_results, items);
+    std::string body = list_page(p, items, next);
+    lock.unlock();
+    c.ok(body);
+}
+
+// The JSON page of a list operation; the caller holds the store lock (the records live in it).
+std::string service::list_page(const plan& p, const std::vector<const record*>& items,
+                               const std::optional<cursor>& next) const {
+    const bool for_job = p.op == operation::list_job_executions_for_job;
+    std::string body;
+    body.reserve(64 + items.size() * 200);
+    body += "{\"executionSummaries\":[";
+    bool first = true;
+    for (auto* r : items) {
+        if (!first) body += ',';
+        first = false;
+        if (for_job) {
+            body += "{\"thingArn\":";
+            append_arn(body, p.region, account_id_, store_.thing_name(*r));
+        } else {
+            body += "{\"jobId\":\"";
+            body += store_.job_id(*r);
+            body += '"';
+        }
+        body += ",\"jobExecutionSummary\":";
+        append_summary(body, *r);
+        body += '}';
+    }
+    body += ']';
+    if (next) {
+        body += ",\"nextToken\":\"";
+        body += encode_token(for_job ? 'J' : 'T', *next);
+        body += '"';
+    }
+    body += '}';
+    return body;
+}
+
+void service::describe_execution(call& c) {
+    const plan& p = c.p;
+    if (!c.check_thing() || !c.check_job(p.job)) return;
+    std::optional<std::int64_t> number;
+    if (c.q.execution_number) {
+        number = parse_i64(*c.q.execution_number);
+        if (!number)
+            return c.invalid("Invalid value for executionNumber: '" + *c.q.execution_number + "' (expected a long)");
+    }
+    std::shared_lock lock(store_mutex_);
+    // find/latest do not modify; the store API is non-const for the delete path.
+    auto& s = const_cast<store&>(store_);
+    auto* r = number ? s.find(p.thing, p.job, *number) : s.latest(p.thing, p.job);
+    if (!r) {
+        lock.unlock();
+        return c.fail(outcome::resource_not_found,
+                      "Job execution not found: " + describe_key(p.thing, p.job, c.q.execution_number.value_or("")));
+    }
+    std::string body = "{\"execution\":{\"jobId\":\"";
+    body += p.job;
+    body += "\",\"status\":\"";
+    body += to_string(r->st());
+    body += "\",\"forceCanceled\":";
+    body += (r->flags & 2) ? "true" : "false";
+    body += ",\"statusDetails\":{\"detailsMap\":{}},\"thingArn\":";
+    append_arn(body, p.region, account_id_, p.thing);
+    body += ",\"queuedAt\":";
+    append_int(body, r->queued_at);
+    if (r->started_at) {
+        body += ",\"startedAt\":";
+        append_int(body, r->started_at);
+    }
+    body += ",\"lastUpdatedAt\":";
+    append_int(body, r->updated_at);
+    body += ",\"executionNumber\":";
+    append_int(body, r->number);
+    body += ",\"versionNumber\":";
+    append_int(body, r->version);
+    body += "}}";
+    lock.unlock();
+    c.ok(body);
+}
+
+void service::cancel_execution(call& c) {
+    const plan& p = c.p;
+    if (!c.check_thing() || !c.check_job(p.job) || !c.check_force()) return;
+    std::optional<std::int64_t> expected;
+    if (!c.read_cancel_body(expected)) return;
+    std::unique_lock lock(store_mutex_);
+    auto* r = store_.latest(p.thing, p.job);
+    if (!r) {
+        lock.unlock();
+        return c.fail(outcome::resource_not_found, "Job execution not found: " + describe_key(p.thing, p.job, {}));
+    }
+    if (expected && *expected != static_cast<std::int64_t>(r->version)) {
+        lock.unlock();
+        return c.fail(outcome::version_conflict, "The expected version " + std::to_string(*expected) +
+                                                     " does not match the current version " +
+                                                     std::to_string(r->version));
+    }
+    auto st = r->st();
+    if (st == execution_status::queued || (st == execution_status::in_progress && c.force)) {
+        r->status = static_cast<std::uint8_t>(execution_status::canceled);
+        if (st == execution_status::in_progress) r->flags |= 2;
+        ++r->version;
+        r->updated_at = static_cast<std::uint32_t>(now().time_since_epoch().count());
+        lock.unlock();
+        return c.ok({});
+    }
+    lock.unlock();
+    c.fail(outcome::invalid_state_transition,
+           "Cannot cancel job execution (" + describe_key(p.thing, p.job, {}) + ") in status " +
+               std::string(to_string(st)) +
+               (st == execution_status::in_progress ? ": set force to true to cancel it" : ""));
+}
 // ----------------------------------------------------------------------------- admin
 
-void service::handle_admin(const request_in& req, std::string_view path, std::string_view query, std::string& out) {
-    auto reply = [&](int status, std::string_view body, std::string_view error_type = {}) {
-        write_raw(out, status, reason_of(status), error_type, body, req.keep_alive);
+namespace {
+
+// What an admin handler answers: status, JSON body, and x-amzn-ErrorType for errors.
+struct admin_reply {
+    int status = 200;
+    std::string body;
+    std::string_view error_type{};
+};
+
+admin_reply admin_error(int status, std::string_view type, std::string_view message) {
+    std::string body = "{\"message\":";
+    append_json_string(body, message);
+    body += '}';
+    return {status, std::move(body), type};
+}
+
+admin_reply bad_admin_request(std::string_view message) {
+    return admin_error(400, "InvalidRequestException", message);
+}
+
+std::string faults_json(const std::vector<fault_rule>& rules) {
+    boost::json::array arr;
+    for (auto& r : rules) arr.emplace_back(to_string(r));
+    return boost::json::serialize(boost::json::object{{"faults", arr}});
+}
+
+}  // namespace
+
+// The /_fake/ admin paths, one handler each; a friend of service for the store.
+struct admin_routes {
+    using handler = admin_reply (*)(service&, const request_in&, std::string_view query);
+    struct route {
+        std::string_view path, method;
+        handler run;
     };
-    auto error = [&](int status, std::string_view type, std::string_view msg) {
-        std::string body = "{\"message\":";
-        append_json_string(body, msg);
-        body += '}';
-        reply(status, body, type);
-    };
-    try {
-        if (path == "/_fake/stats" && req.method == "GET") return reply(200, stats_json());
-        if (path == "/_fake/executions" && req.method == "GET") {
-            std::string thing, job, status, limit, key, value;
-            for (std::string_view q = query; !q.empty();) {
-                auto amp = q.find('&');
-                auto part = q.substr(0, amp);
-                q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-                auto eq = part.find('=');
-                percent_decode(part.substr(0, eq), key);
-                percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value);
-                if (key == "thingName") thing = value;
-                else if (key == "jobId") job = value;
-                else if (key == "status") status = value;
-                else if (key == "limit") limit = value;
-            }
-            std::optional<execution_status> st;
-            if (!status.empty() && !(st = parse_status(status)))
-                return error(400, "InvalidRequestException", "unknown status");
-            std::uint64_t lim = UINT64_MAX;
-            if (!limit.empty()) {
-                auto l = parse_i64(limit);
-                if (!l || *l < 0) return error(400, "InvalidRequestException", "bad limit");
-                lim = *l == 0 ? UINT64_MAX : static_cast<std::uint64_t>(*l);
-            }
-            std::string body = "{\"executions\":[";
-            std::uint64_t n = 0;
-            std::shared_lock lock(store_mutex_);
-            store_.for_each_live([&](const record& r) {
-                if (n >= lim) return;
-                if (!thing.empty() && store_.thing_name(r) != thing) return;
-                if (!job.empty() && store_.job_id(r) != job) return;
-                if (st && r.st() != *st) return;
-                if (n++) body += ',';
-                body += "{\"thingName\":\"";
-                body += store_.thing_name(r);
-                body += "\",\"jobId\":\"";
-                body += store_.job_id(r);
-                body += "\",\"executionNumber\":";
-                append_int(body, r.number);
-                body += ",\"status\":\"";
-                body += to_string(r.st());
-                body += '"';
-                if (r.ns) {
-                    body += ",\"namespaceId\":\"";
-                    body += store_.namespace_id(r);
-                    body += '"';
-                }
-                body += ",\"versionNumber\":";
-                append_int(body, r.version);
-                body += '}';
-            });
-            auto remaining = store_.live();
-            lock.unlock();
-            body += "],\"count\":";
-            append_int(body, static_cast<std::int64_t>(n));
-            body += ",\"remaining\":";
-            append_int(body, static_cast<std::int64_t>(remaining));
-            body += '}';
-            return reply(200, body);
+
+    // GET /_fake/executions?thingName=&jobId=&status=&limit=
+    static admin_reply executions(service& svc, const request_in&, std::string_view query) {
+        service::execution_filter f;
+        std::string status, limit, key, value;
+        for (std::string_view q = query; !q.empty();) {
+            auto amp = q.find('&');
+            auto part = q.substr(0, amp);
+            q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+            auto eq = part.find('=');
+            percent_decode(part.substr(0, eq), key);
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value);
+            if (key == "thingName") f.thing = value;
+            else if (key == "jobId") f.job = value;
+            else if (key == "status") status = value;
+            else if (key == "limit") limit = value;
         }
-        if (path == "/_fake/faults" && req.method == "GET") {
-            boost::json::array arr;
-            for (auto& r : faults()) arr.emplace_back(to_string(r));
-            return reply(200, boost::json::serialize(boost::json::object{{"faults", arr}}));
+        if (!status.empty() && !(f.status = parse_status(status))) return bad_admin_request("unknown status");
+        if (!limit.empty()) {
+            auto l = parse_i64(limit);
+            if (!l || *l < 0) return bad_admin_request("bad limit");
+            f.limit = *l == 0 ? UINT64_MAX : static_cast<std::uint64_t>(*l);
         }
-        if (path == "/_fake/faults" && req.method == "DELETE") {
-            set_faults({}, std::nullopt);
-            return reply(200, "{\"faults\":[]}");
-        }
-        if (path == "/_fake/faults" && req.method == "POST") {
-            auto v = boost::json::parse(req.body);
-            auto* arr = v.is_object() ? v.as_object().if_contains("faults") : nullptr;
-            if (!arr || !arr->is_array()) return error(400, "InvalidRequestException", "expected {\"faults\": [...]}");
-            std::vector<fault_rule> rules;
-            for (auto& f : arr->as_array()) {
-                if (!f.is_string()) return error(400, "InvalidRequestException", "each fault is a string");
-                std::string err;
-                auto r = parse_fault(f.as_string(), err);
-                if (!r) return error(400, "InvalidRequestException", err);
-                rules.push_back(*r);
-            }
-            std::optional<std::uint64_t> seed;
-            if (auto* s = v.as_object().if_contains("seed"); s && s->is_int64()) seed = s->as_int64();
-            set_faults(std::move(rules), seed);
-            boost::json::array norm;
-            for (auto& r : faults()) norm.emplace_back(to_string(r));
-            return reply(200, boost::json::serialize(boost::json::object{{"faults", norm}}));
-        }
-        if (path == "/_fake/seed" && req.method == "POST") {
-            auto items = parse_seed_json(req.body);
-            auto added = add(items);
-            return reply(200, "{\"added\":" + std::to_string(added) + ",\"remaining\":" +
-                                  std::to_string(execution_count()) + "}");
-        }
-        if (path == "/_fake/clock" && req.method == "POST") {
-            auto v = boost::json::parse(req.body);
-            auto* o = v.is_object() ? v.as_object().if_contains("offset_seconds") : nullptr;
-            if (!o || !o->is_int64()) return error(400, "InvalidRequestException", "expected {\"offset_seconds\": N}");
-            // Bounded like --clock-offset: now() + offset must not overflow (INT64_MAX did).
-            if (o->as_int64() > max_clock_offset_seconds || o->as_int64() < -max_clock_offset_seconds)
-                return error(400, "InvalidRequestException",
-                             "offset_seconds must be between -" + std::to_string(max_clock_offset_seconds) + " and " +
-                                 std::to_string(max_clock_offset_seconds));
-            set_clock_offset(std::chrono::seconds(o->as_int64()));
-            return reply(200, "{\"offset_seconds\":" + std::to_string(o->as_int64()) + "}");
-        }
-        if (path == "/_fake/rate-limits" && req.method == "POST") {
-            auto v = boost::json::parse(req.body);
-            if (!v.is_object()) return error(400, "InvalidRequestException", "expected an object");
-            double burst = 0;
-            if (auto* b = v.as_object().if_contains("burst")) burst = b->to_number<double>();
-            std::vector<rate_limit> limits;
-            if (auto* l = v.as_object().if_contains("limits"); l && l->is_object()) {
-                for (auto& kv : l->as_object()) {
-                    auto op = parse_operation(kv.key());
-                    if (!op) return error(400, "InvalidRequestException", "unknown operation " + std::string(kv.key()));
-                    limits.push_back(rate_limit{*op, kv.value().to_number<double>(), burst});
-                }
-            }
-            set_rate_limits(std::move(limits));
-            return reply(200, "{}");
-        }
-    } catch (const std::exception& e) {
-        return error(400, "InvalidRequestException", e.what());
+        return {200, svc.executions_json(f)};
     }
-    error(404, "UnknownOperationException",
-          "Unknown admin path; see docs/FAKE_SERVER.md (GET /_fake/stats, GET /_fake/executions, "
-          "GET|POST|DELETE /_fake/faults, POST /_fake/seed, POST /_fake/clock, POST /_fake/rate-limits)");
+
+    static admin_reply set_faults(service& svc, const request_in& req, std::string_view) {
+        auto v = boost::json::parse(req.body);
+        auto* arr = v.is_object() ? v.as_object().if_contains("faults") : nullptr;
+        if (!arr || !arr->is_array()) return bad_admin_request("expected {\"faults\": [...]}");
+        std::vector<fault_rule> rules;
+        for (auto& f : arr->as_array()) {
+            if (!f.is_string()) return bad_admin_request("each fault is a string");
+            std::string err;
+            auto r = parse_fault(f.as_string(), err);
+            if (!r) return bad_admin_request(err);
+            rules.push_back(*r);
+        }
+        std::optional<std::uint64_t> seed;
+        if (auto* s = v.as_object().if_contains("seed"); s && s->is_int64()) seed = s->as_int64();
+        svc.set_faults(std::move(rules), seed);
+        return {200, faults_json(svc.faults())};
+    }
+
+    static admin_reply seed(service& svc, const request_in& req, std::string_view) {
+        auto added = svc.add(parse_seed_json(req.body));
+        return {200, "{\"added\":" + std::to_string(added) + ",\"remaining\":" +
+                         std::to_string(svc.execution_count()) + "}"};
+    }
+
+    static admin_reply set_clock(service& svc, const request_in& req, std::string_view) {
+        auto v = boost::json::parse(req.body);
+        auto* o = v.is_object() ? v.as_object().if_contains("offset_seconds") : nullptr;
+        if (!o || !o->is_int64()) return bad_admin_request("expected {\"offset_seconds\": N}");
+        // Bounded like --clock-offset, so that now() + offset cannot overflow.
+        if (o->as_int64() > max_clock_offset_seconds || o->as_int64() < -max_clock_offset_seconds)
+            return bad_admin_request("offset_seconds must be between -" + std::to_string(max_clock_offset_seconds) +
+                                     " and " + std::to_string(max_clock_offset_seconds));
+        svc.set_clock_offset(std::chrono::seconds(o->as_int64()));
+        return {200, "{\"offset_seconds\":" + std::to_string(o->as_int64()) + "}"};
+    }
+
+    static admin_reply set_rate_limits(service& svc, const request_in& req, std::string_view) {
+        auto v = boost::json::parse(req.body);
+        if (!v.is_object()) return bad_admin_request("expected an object");
+        double burst = 0;
+        if (auto* b = v.as_object().if_contains("burst")) burst = b->to_number<double>();
+        std::vector<rate_limit> limits;
+        if (auto* l = v.as_object().if_contains("limits"); l && l->is_object()) {
+            for (auto& kv : l->as_object()) {
+                auto op = parse_operation(kv.key());
+                if (!op) return bad_admin_request("unknown operation " + std::string(kv.key()));
+                limits.push_back(rate_limit{*op, kv.value().to_number<double>(), burst});
+            }
+        }
+        if (auto* sc = v.as_object().if_contains("scope")) {
+            const auto scope = sc->is_string() ? parse_rate_limit_scope(sc->as_string()) : std::nullopt;
+            if (!scope) return bad_admin_request("scope must be \"server\" or \"account\"");
+            svc.set_rate_limit_scope(*scope);
+        }
+        svc.set_rate_limits(std::move(limits));
+        return {200, "{}"};
+    }
+
+    static constexpr route table[] = {
+        {"/_fake/stats", "GET",
+         [](service& svc, const request_in&, std::string_view) { return admin_reply{200, svc.stats_json()}; }},
+        {"/_fake/executions", "GET", &executions},
+        {"/_fake/faults", "GET",
+         [](service& svc, const request_in&, std::string_view) { return admin_reply{200, faults_json(svc.faults())}; }},
+        {"/_fake/faults", "DELETE",
+         [](service& svc, const request_in&, std::string_view) {
+             svc.set_faults({}, std::nullopt);
+             return admin_reply{200, "{\"faults\":[]}"};
+         }},
+        {"/_fake/faults", "POST", &set_faults},
+        {"/_fake/seed", "POST", &seed},
+        {"/_fake/clock", "POST", &set_clock},
+        {"/_fake/rate-limits", "POST", &set_rate_limits},
+    };
+
+    static admin_reply dispatch(service& svc, const request_in& req, std::string_view path, std::string_view query) {
+        for (const route& r : table) {
+            if (r.path != path || r.method != req.method) continue;
+            try {
+                return r.run(svc, req, query);
+            } catch (const std::exception& e) {
+                return bad_admin_request(e.what());
+            }
+        }
+        return admin_error(404, "UnknownOperationException",
+                           "Unknown admin path; see docs/FAKE_SERVER.md (GET /_fake/stats, GET /_fake/executions, "
+                           "GET|POST|DELETE /_fake/faults, POST /_fake/seed, POST /_fake/clock, POST "
+                           "/_fake/rate-limits)");
+    }
+};
+
+void service::handle_admin(const request_in& req, std::string_view path, std::string_view query, std::string& out) {
+    auto r = admin_routes::dispatch(*this, req, path, query);
+    write_raw(out, r.status, reason_of(r.status), r.error_type, r.body, req.keep_alive);
+}
+
+std::string service::executions_json(const execution_filter& f) const {
+    std::string body = "{\"executions\":[";
+    std::uint64_t n = 0;
+    std::shared_lock lock(store_mutex_);
+    store_.for_each_live([&](const record& r) {
+        if (n >= f.limit) return;
+        if (!f.thing.empty() && store_.thing_name(r) != f.thing) return;
+        if (!f.job.empty() && store_.job_id(r) != f.job) return;
+        if (f.status && r.st() != *f.status) return;
+        if (n++) body += ',';
+        body += "{\"thingName\":\"";
+        body += store_.thing_name(r);
+        body += "\",\"jobId\":\"";
+        body += store_.job_id(r);
+        body += "\",\"executionNumber\":";
+        append_int(body, r.number);
+        body += ",\"status\":\"";
+        body += to_string(r.st());
+        body += '"';
+        if (r.ns) {
+            body += ",\"namespaceId\":\"";
+            body += store_.namespace_id(r);
+            body += '"';
+        }
+        body += ",\"versionNumber\":";
+        append_int(body, r.version);
+        body += '}';
+    });
+    auto remaining = store_.live();
+    lock.unlock();
+    body += "],\"count\":";
+    append_int(body, static_cast<std::int64_t>(n));
+    body += ",\"remaining\":";
+    append_int(body, static_cast<std::int64_t>(remaining));
+    body += '}';
+    return body;
 }
 
 // ----------------------------------------------------------------------------- state and knobs
@@ -1049,7 +1189,14 @@ void service::set_rate_limits(std::vector<rate_limit> limits) {
         b.tokens = b.burst;
         b.last = std::chrono::steady_clock::now();
     }
+    accounts_.clear();
     throttling_on_.store(!limits.empty());
+}
+
+void service::set_rate_limit_scope(rate_limit_scope scope) {
+    std::lock_guard lock(bucket_mutex_);
+    rate_scope_ = scope;
+    accounts_.clear();
 }
 
 struct stats service::stats() const {
@@ -1069,6 +1216,10 @@ struct stats service::stats() const {
     s.tls_handshake_failures = handshake_failures_.load();
     s.throttled = throttled_.load();
     s.signature_failures = signature_failures_.load();
+    {
+        std::lock_guard bl(bucket_mutex_);
+        for (const auto& [key, a] : accounts_) s.accounts[key] = a.counts;
+    }
     std::shared_lock lock(store_mutex_);
     s.executions_remaining = store_.live();
     s.executions_deleted = store_.deleted_total();
@@ -1095,6 +1246,11 @@ std::string service::stats_json() const {
     o["throttled"] = s.throttled;
     o["signature_failures"] = s.signature_failures;
     o["faults_injected"] = std::move(f);
+    if (!s.accounts.empty()) {
+        boost::json::object acc;
+        for (auto& [key, a] : s.accounts) acc[key] = {{"admitted", a.admitted}, {"throttled", a.throttled}};
+        o["accounts"] = std::move(acc);
+    }
     o["executions_remaining"] = s.executions_remaining;
     o["executions_deleted"] = s.executions_deleted;
     return boost::json::serialize(o);

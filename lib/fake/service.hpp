@@ -52,6 +52,7 @@ struct plan {
     std::string early_message;
     std::string thing, job, number;  // decoded labels
     std::string region;
+    std::string access_key_id;  // of the request's credential (once authenticated)
     // fault actions
     double latency_ms = 0;
     bool reset_before = false, reset_after = false, truncate = false, close = false, stall = false;
@@ -65,6 +66,7 @@ struct plan {
         job.clear();
         number.clear();
         region.clear();
+        access_key_id.clear();
         latency_ms = 0;
         reset_before = reset_after = truncate = close = stall = false;
         stall_ms = 0;
@@ -95,6 +97,7 @@ public:
     void set_faults(std::vector<fault_rule> rules, std::optional<std::uint64_t> seed);
     std::vector<fault_rule> faults() const;
     void set_rate_limits(std::vector<rate_limit> limits);
+    void set_rate_limit_scope(rate_limit_scope scope);
     void set_clock_offset(std::chrono::seconds offset) { clock_offset_.store(offset.count()); }
     struct stats stats() const;
     std::string stats_json() const;
@@ -113,10 +116,28 @@ private:
     };
 
     bool authenticate(const request_in& req, std::string_view path, std::string_view query, plan& p);
-    bool take_token(operation op);
+    bool take_token(operation op, const std::string& access_key_id);
+    static bool take_from(bucket& b);
     void roll_faults(plan& p);
+    friend struct admin_routes;  // service.cpp: the /_fake/ admin handlers
+    // GET /_fake/executions: the live executions that match, at most `limit`.
+    struct execution_filter {
+        std::string thing, job;
+        std::optional<execution_status> status;
+        std::uint64_t limit = UINT64_MAX;
+    };
     void handle_admin(const request_in& req, std::string_view path, std::string_view query, std::string& out);
+    std::string executions_json(const execution_filter& f) const;
+    // The operations: execute() routes each request to one of these through a table.
+    struct call;
     void execute(const request_in& req, const plan& p, std::string_view query, std::string& out);
+    void delete_execution(call& c);
+    void list_executions(call& c);
+    void describe_execution(call& c);
+    void cancel_execution(call& c);
+    void unknown_operation(call& c);
+    std::string list_page(const plan& p, const std::vector<const record*>& items,
+                          const std::optional<cursor>& next) const;
     void write_error(std::string& out, outcome o, std::string_view message, bool keep_alive, operation op);
     void write_ok(std::string& out, std::string_view body, bool keep_alive, operation op, bool close = false);
     void write_raw(std::string& out, int status, std::string_view reason, std::string_view error_type,
@@ -134,9 +155,17 @@ private:
     mutable std::shared_mutex store_mutex_;
     store store_;
 
-    std::mutex bucket_mutex_;
+    mutable std::mutex bucket_mutex_;
     std::array<bucket, operation_count> buckets_{};
     std::atomic<bool> throttling_on_{false};
+    // rate_limit_scope::account: a copy of buckets_ (full) per access key id, made on its first
+    // request, with that account's admitted / throttled counts.
+    struct account_state {
+        std::array<bucket, operation_count> buckets;
+        iotjobs::fake::stats::account_counts counts;
+    };
+    rate_limit_scope rate_scope_ = rate_limit_scope::server;
+    std::map<std::string, account_state, std::less<>> accounts_;
 
     mutable std::mutex fault_mutex_;
     std::vector<fault_state> rules_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "util/json_text.hpp"
+#include "util/text.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace iotjobs::fake::detail {
 
-// Model patterns and lengths (iot-jobs-model.json).
+// Model patterns and lengths (the IoT service model, botocore/data/iot/2015-05-28/service-2.json).
 inline bool is_name_char(char c, bool allow_colon) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            (allow_colon && c == ':');
@@ -72,16 +73,7 @@ inline bool percent_decode(std::string_view in, std::string& out) {
     return true;
 }
 
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
+using iotjobs::detail::iequals;  // util/text.hpp
 
 // splitmix64: deterministic, fast, good enough for generation and fault rolls.
 struct splitmix64 {

@@ -54,19 +54,26 @@ duration bounded(duration step, clock_type::time_point deadline) {
     return step.count() > 0 ? std::min(step, left) : left;
 }
 
-// A call waiting in line. The core completes it under the pool's mutex; the coroutine is resumed
-// through its handler's executor, never inline.
+// A call waiting in line. Its coroutine sleeps on `wake`, a timer that never expires by itself:
+// the core completes the waiter under the pool's mutex (a connection or a slot, a timeout,
+// pool_closed), which cancels the timer to wake it; a cancellation of the call ends the wait
+// through the timer's own per-operation cancellation. The pending wait belongs to the io_context,
+// not to the pool: destroying the context destroys the waiting coroutine (its line_guard leaves
+// the line, or gives back a slot granted meanwhile), and nothing in the pool keeps a frame (and,
+// through it, the client) alive. Every field and timer operation is under the pool's mutex.
 struct pool_waiter final : core_type::waiter {
+    explicit pool_waiter(asio::any_io_executor ex) : wake(std::move(ex), asio::steady_timer::time_point::max()) {}
     void complete(error_code ec, std::unique_ptr<connection> c) override {
         done = true;
         result = ec;
         conn = std::move(c);
-        if (resume) resume(ec);
+        wake.cancel();
     }
-    std::function<void(error_code)> resume;  // set once the coroutine is suspended
-    std::unique_ptr<connection> conn;        // granted connection (null: open one)
+    asio::steady_timer wake;
+    std::unique_ptr<connection> conn;  // granted connection (null with no error: open one)
     error_code result;
-    bool done = false;
+    bool done = false;   // completed by the core
+    bool taken = false;  // its coroutine has taken the outcome (or given the slot back)
 };
 
 class pool_impl final : public connection_pool,
@@ -139,7 +146,22 @@ private:
     }
 
     asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline);
-    asio::awaitable<std::tuple<error_code>> wait(const std::shared_ptr<pool_waiter>& w);
+    // Sleeps until the core completes `w` or the call is cancelled (outcome: take_outcome()).
+    asio::awaitable<std::tuple<error_code>> wait(pool_waiter& w);
+    // The waiter's outcome, once: its error, or none with the connection (null: a slot to open
+    // one) moved to `*out`; a waiter still in line (cancelled) leaves it with operation_aborted.
+    // `out` null (the waiting frame destroyed): a slot granted meanwhile is given back.
+    error_code take_outcome(pool_waiter& w, std::unique_ptr<connection>* out);
+
+    // A waiter's way out of the line when the waiting frame is destroyed (its io_context gone).
+    struct line_guard {
+        line_guard(pool_impl& p, pool_waiter& wt) : pool(p), w(wt) {}
+        line_guard(const line_guard&) = delete;
+        line_guard& operator=(const line_guard&) = delete;
+        ~line_guard() { pool.take_outcome(w, nullptr); }
+        pool_impl& pool;
+        pool_waiter& w;
+    };
     asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info,
                                      clock_type::time_point deadline);
     asio::awaitable<error_code> resolve(tcp::resolver::results_type& out);
@@ -246,24 +268,25 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
 asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info& info,
                                                         clock_type::time_point deadline) {
     for (;;) {
-        std::shared_ptr<pool_waiter> w;
+        std::optional<pool_waiter> w;
         core_type::acquired got;
         {
             std::lock_guard lk(mutex_);
             const auto now = clock_type::now();
             got = core_.acquire(now, l.conn);
             if (got == core_type::acquired::wait) {
-                w = std::make_shared<pool_waiter>();
+                w.emplace(ex_);
                 const duration wait_for = bounded(settings_.pool.acquire_timeout, deadline);
                 core_.enqueue(now, *w, wait_for.count() > 0 ? now + wait_for : pool_time::max());
             }
         }
         if (got == core_type::acquired::closed) co_return make_error_code(client_errc::pool_closed);
         if (w) {  // the coroutine suspends only to wait in line
-            auto [ec] = co_await wait(w);
+            line_guard guard{*this, *w};
+            co_await wait(*w);
+            const error_code ec = take_outcome(*w, &l.conn);
             if (ec == client_errc::pool_acquire_timeout) info.timeout = timeout_phase::pool_wait;
             if (ec) co_return ec;
-            l.conn = std::move(w->conn);
         }
         l.held = true;
         if (l.conn) {
@@ -292,30 +315,32 @@ asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info&
     }
 }
 
-asio::awaitable<std::tuple<error_code>> pool_impl::wait(const std::shared_ptr<pool_waiter>& w) {
-    auto self = shared_from_this();
+asio::awaitable<std::tuple<error_code>> pool_impl::wait(pool_waiter& w) {
     constexpr auto token = asio::as_tuple(asio::use_awaitable);
     return asio::async_initiate<decltype(token), void(error_code)>(
-        [self, w](auto handler) {
-            auto slot = asio::get_associated_cancellation_slot(handler);
-            auto hex = asio::get_associated_executor(handler, self->ex_);
-            auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-            std::lock_guard lk(self->mutex_);
-            w->resume = [shared_handler, hex](error_code ec) {
-                asio::post(hex, [shared_handler, ec]() mutable { (*shared_handler)(ec); });
-            };
-            if (w->done) {  // served (or timed out) before the coroutine suspended
-                w->resume(w->result);
+        [this, &w](auto handler) {
+            std::lock_guard lk(mutex_);
+            if (w.done) {  // served (or timed out) before the coroutine suspended
+                auto hex = asio::get_associated_executor(handler, ex_);
+                asio::post(hex, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
                 return;
             }
-            if (slot.is_connected()) {
-                slot.assign([self, w](asio::cancellation_type) {
-                    std::lock_guard lk(self->mutex_);
-                    self->core_.abandon(*w, asio::error::operation_aborted);
-                });
-            }
+            w.wake.async_wait(std::move(handler));
         },
         token);
+}
+
+error_code pool_impl::take_outcome(pool_waiter& w, std::unique_ptr<connection>* out) {
+    std::lock_guard lk(mutex_);
+    if (w.taken) return w.result;
+    w.taken = true;
+    if (!w.done) {  // woken by the call's cancellation
+        core_.abandon(w, asio::error::operation_aborted);
+        return w.result;
+    }
+    if (out) *out = std::move(w.conn);
+    else if (!w.result) core_.release(clock_type::now(), std::move(w.conn));  // nobody to use the slot
+    return w.result;
 }
 
 // Lowers the pool's capacity to what it holds; says so once.

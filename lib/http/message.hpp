@@ -2,6 +2,8 @@
 // only lib/http/*.cpp pays for Beast's headers.
 #pragma once
 
+#include "util/text.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +39,5 @@ struct http_response {
         keep_alive = true;
     }
 };
-
-bool iequals(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace iotjobs::detail

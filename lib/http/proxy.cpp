@@ -14,12 +14,6 @@ namespace {
 
 namespace ip = boost::asio::ip;
 
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
-
 std::string_view unbracket(std::string_view h) {
     if (h.size() >= 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
     return h;
@@ -191,11 +185,11 @@ error_code parse_proxy_url(std::string_view url, std::string_view source, proxy_
 }
 
 bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::string_view port) {
-    const std::string h = lower(unbracket(host));
+    const std::string h = to_lower(unbracket(host));
     std::size_t i = 0;
     while (i < no_proxy.size()) {
         const auto end = std::min(no_proxy.find_first_of(", \t", i), no_proxy.size());
-        const std::string entry = lower(no_proxy.substr(i, end - i));
+        const std::string entry = to_lower(no_proxy.substr(i, end - i));
         i = end + 1;
         if (!entry.empty() && entry_matches(entry, h, port)) return true;
     }

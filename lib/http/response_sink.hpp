@@ -27,11 +27,7 @@ namespace iotjobs::detail {
 namespace beast_http = boost::beast::http;
 
 // Beast's field-value trim (basic_fields stores values without leading/trailing spaces and tabs).
-inline std::string_view trim_ows(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
+inline std::string_view trim_ows(std::string_view v) { return trim_blanks(v); }
 
 // Parses a response straight into plain values, giving what response_parser<string_body> plus the
 // copy into http_response gave (status; reason, or its standard phrase when empty, as

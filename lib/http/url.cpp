@@ -7,15 +7,6 @@
 
 namespace iotjobs::detail {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
-
 std::string_view http_response::header(std::string_view name) const noexcept {
     for (const auto& h : headers)
         if (iequals(h.name, name)) return h.value;

@@ -1,6 +1,9 @@
-// Error categories of iotjobs and the mapping from AWS error names to service_errc.
+// Error categories of iotjobs, the mapping from AWS error names to service_errc, and the
+// library's exception (throw_if_error).
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
+
+#include <boost/system/system_error.hpp>
 
 #include <array>
 #include <string>
@@ -87,8 +90,8 @@ struct name_mapping {
     service_errc code;
 };
 
-// Names from the IoT model, the common auth errors and every throttling code botocore's
-// standard retry mode knows (AWS-BEHAVIOUR.md a.1, e.2).
+// Names from the IoT model (botocore/data/iot/2015-05-28/service-2.json), the common auth errors
+// and every throttling code botocore's standard retry mode knows (botocore/retries/standard.py).
 constexpr std::array<name_mapping, 32> name_table{{
     {"InvalidRequestException", service_errc::invalid_request},
     {"InvalidStateTransitionException", service_errc::invalid_state_transition},
@@ -191,6 +194,14 @@ std::string_view to_string(timeout_phase p) noexcept {
     case timeout_phase::before_attempt: return "before_attempt";
     }
     return "unknown";
+}
+
+void throw_if_error(const error_code& ec, const diagnostics& diag) {
+    if (!ec) return;
+    std::string what(diag.aws_error_name());
+    if (!diag.message().empty()) what.append(what.empty() ? "" : ": ").append(diag.message());
+    if (what.empty()) throw boost::system::system_error(ec);
+    throw boost::system::system_error(ec, what);
 }
 
 }  // namespace iotjobs

@@ -24,12 +24,12 @@ asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operat
         co_return asio::error::operation_aborted;
     }
     http_response resp;
-    error_code ec = co_await impl->execute(op, resp, d);
-    if (ec) co_return ec;
-    std::string what;
-    ec = parse(resp.body, std::get<0>(*out), &what);
-    if (ec) access::message(d) = "cannot parse the " + std::string(op.operation_name) + " response: " + what;
-    co_return ec;
+    Result& result = std::get<0>(*out);
+    // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.
+    const client_impl::body_reader read = [&](std::string_view body, std::string& what) {
+        return parse(body, result, &what);
+    };
+    co_return co_await impl->execute(op, resp, d, &read);
 }
 
 template <class Request, class Result, class Parse>

@@ -1,6 +1,8 @@
 // The pure wire layer of the IoT Jobs operations. See wire.hpp.
 #include "jobs/wire.hpp"
 
+#include "util/text.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -317,60 +319,12 @@ bool parse_object(std::string_view body, json::value& storage, const json::objec
     return true;
 }
 
-// ListJobExecutionsFor{Job,Thing}; `id_key` is "thingArn" or "jobId".
-error_code parse_list(std::string_view body, list_job_executions_result& out, std::string* what,
-                      bool for_job) noexcept {
+// Runs `parse`, which may throw only std::bad_alloc (JSON values allocate), as a noexcept parser:
+// an exception becomes client_errc::bad_response.
+template <class Parse>
+error_code parse_noexcept(std::string* what, Parse parse) noexcept {
     try {
-        json::value doc;
-        const json::object* root = nullptr;
-        if (!parse_object(body, doc, root, what)) return make_error_code(client_errc::bad_response);
-        const json_reader r{what};
-        list_job_executions_result result;
-
-        if (const json::value* list = json_reader::member(*root, "executionSummaries")) {
-            const json::array* arr = list->if_array();
-            if (!arr) {
-                r.bad("executionSummaries is not an array");
-                return make_error_code(client_errc::bad_response);
-            }
-            result.executions.reserve(arr->size());
-            std::size_t index = 0;
-            for (const json::value& item : *arr) {
-                const json::object* entry = item.if_object();
-                if (!entry) {
-                    r.bad("executionSummaries[" + std::to_string(index) + "] is not an object");
-                    return make_error_code(client_errc::bad_response);
-                }
-                job_execution_summary summary;
-                bool ok = for_job ? r.get_string(*entry, "thingArn", summary.thing_arn)
-                                  : r.get_string(*entry, "jobId", summary.job_id);
-                // Both are returned by some servers (moto); take whichever is there.
-                ok = ok && (for_job ? r.get_string(*entry, "jobId", summary.job_id)
-                                    : r.get_string(*entry, "thingArn", summary.thing_arn));
-                if (ok) {
-                    const json::value* s = json_reader::member(*entry, "jobExecutionSummary");
-                    const json::object* sobj = s ? s->if_object() : nullptr;
-                    if (!sobj)
-                        ok = r.bad(s ? "jobExecutionSummary is not an object"
-                                     : "jobExecutionSummary is missing");
-                    else
-                        ok = r.read_summary(*sobj, summary);
-                }
-                if (!ok) {
-                    if (what) what->insert(0, "executionSummaries[" + std::to_string(index) + "]: ");
-                    return make_error_code(client_errc::bad_response);
-                }
-                result.executions.push_back(std::move(summary));
-                ++index;
-            }
-        }
-
-        std::string token;
-        if (!r.get_string(*root, "nextToken", token)) return make_error_code(client_errc::bad_response);
-        if (!token.empty()) result.next_token = std::move(token);
-
-        out = std::move(result);
-        return {};
+        return parse();
     } catch (...) {
         try {
             if (what) *what = "the response could not be parsed (out of memory)";
@@ -378,6 +332,61 @@ error_code parse_list(std::string_view body, list_job_executions_result& out, st
         }
         return make_error_code(client_errc::bad_response);
     }
+}
+
+// ListJobExecutionsFor{Job,Thing}; `for_job`: each entry is keyed by thingArn, else by jobId.
+error_code parse_list(std::string_view body, list_job_executions_result& out, std::string* what,
+                      bool for_job) {
+    json::value doc;
+    const json::object* root = nullptr;
+    if (!parse_object(body, doc, root, what)) return make_error_code(client_errc::bad_response);
+    const json_reader r{what};
+    list_job_executions_result result;
+
+    if (const json::value* list = json_reader::member(*root, "executionSummaries")) {
+        const json::array* arr = list->if_array();
+        if (!arr) {
+            r.bad("executionSummaries is not an array");
+            return make_error_code(client_errc::bad_response);
+        }
+        result.executions.reserve(arr->size());
+        std::size_t index = 0;
+        for (const json::value& item : *arr) {
+            const json::object* entry = item.if_object();
+            if (!entry) {
+                r.bad("executionSummaries[" + std::to_string(index) + "] is not an object");
+                return make_error_code(client_errc::bad_response);
+            }
+            job_execution_summary summary;
+            bool ok = for_job ? r.get_string(*entry, "thingArn", summary.thing_arn)
+                              : r.get_string(*entry, "jobId", summary.job_id);
+            // Both are returned by some servers (moto); take whichever is there.
+            ok = ok && (for_job ? r.get_string(*entry, "jobId", summary.job_id)
+                                : r.get_string(*entry, "thingArn", summary.thing_arn));
+            if (ok) {
+                const json::value* s = json_reader::member(*entry, "jobExecutionSummary");
+                const json::object* sobj = s ? s->if_object() : nullptr;
+                if (!sobj)
+                    ok = r.bad(s ? "jobExecutionSummary is not an object"
+                                 : "jobExecutionSummary is missing");
+                else
+                    ok = r.read_summary(*sobj, summary);
+            }
+            if (!ok) {
+                if (what) what->insert(0, "executionSummaries[" + std::to_string(index) + "]: ");
+                return make_error_code(client_errc::bad_response);
+            }
+            result.executions.push_back(std::move(summary));
+            ++index;
+        }
+    }
+
+    std::string token;
+    if (!r.get_string(*root, "nextToken", token)) return make_error_code(client_errc::bad_response);
+    if (!token.empty()) result.next_token = std::move(token);
+
+    out = std::move(result);
+    return {};
 }
 
 constexpr std::string_view generic_reason(unsigned status) noexcept {
@@ -395,16 +404,6 @@ constexpr std::string_view generic_reason(unsigned status) noexcept {
     case 511: return "Network Authentication Required";
     default: return "";
     }
-}
-
-constexpr bool is_py_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
-}
-
-std::string_view strip_ascii_space(std::string_view s) noexcept {
-    while (!s.empty() && is_py_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_py_space(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 // A string member of the error body, or nullopt (missing, null, not a string).
@@ -559,11 +558,31 @@ std::string encode_query_value(std::string_view bytes) { return encode_label(byt
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-operation_request build_request(const delete_job_execution_request& req) {
+namespace {
+
+// The query parameters of the list operations, in the order the AWS CLI sends them
+// (namespaceId only for ListJobExecutionsForThing).
+void append_list_params(std::string& query, const std::optional<job_execution_status>& status,
+                        const std::optional<std::string>& namespace_id, const std::optional<int>& max_results,
+                        const std::optional<std::string>& next_token) {
+    if (status) append_query_param(query, "status", to_string(*status));
+    if (namespace_id) append_query_param(query, "namespaceId", *namespace_id);
+    if (max_results) append_query_param(query, "maxResults", std::to_string(*max_results));
+    if (next_token) append_query_param(query, "nextToken", *next_token);
+}
+
+operation_request start_request(std::string_view method, std::string_view operation_name, std::string path) {
     operation_request r;
-    r.method = "DELETE";
-    r.operation_name = "DeleteJobExecution";
-    r.path = things_jobs_path(req.thing_name, req.job_id);
+    r.method = method;
+    r.operation_name = operation_name;
+    r.path = std::move(path);
+    return r;
+}
+
+}  // namespace
+
+operation_request build_request(const delete_job_execution_request& req) {
+    auto r = start_request("DELETE", "DeleteJobExecution", things_jobs_path(req.thing_name, req.job_id));
     r.path += "/executionNumber/";
     r.path += int_to_string(req.execution_number);
     if (req.force) append_query_param(r.query, "force", *req.force ? "true" : "false");
@@ -572,49 +591,32 @@ operation_request build_request(const delete_job_execution_request& req) {
 }
 
 operation_request build_request(const list_job_executions_for_job_request& req) {
-    operation_request r;
-    r.method = "GET";
-    r.operation_name = "ListJobExecutionsForJob";
-    r.path = "/jobs/";
+    auto r = start_request("GET", "ListJobExecutionsForJob", "/jobs/");
     append_percent_encoded(r.path, req.job_id);
     r.path += "/things";
-    if (req.status) append_query_param(r.query, "status", to_string(*req.status));
-    if (req.max_results) append_query_param(r.query, "maxResults", std::to_string(*req.max_results));
-    if (req.next_token) append_query_param(r.query, "nextToken", *req.next_token);
+    append_list_params(r.query, req.status, std::nullopt, req.max_results, req.next_token);
     return r;
 }
 
 operation_request build_request(const list_job_executions_for_thing_request& req) {
-    operation_request r;
-    r.method = "GET";
-    r.operation_name = "ListJobExecutionsForThing";
-    r.path = "/things/";
+    auto r = start_request("GET", "ListJobExecutionsForThing", "/things/");
     append_percent_encoded(r.path, req.thing_name);
     r.path += "/jobs";
-    if (req.status) append_query_param(r.query, "status", to_string(*req.status));
-    if (req.namespace_id) append_query_param(r.query, "namespaceId", *req.namespace_id);
-    if (req.max_results) append_query_param(r.query, "maxResults", std::to_string(*req.max_results));
-    if (req.next_token) append_query_param(r.query, "nextToken", *req.next_token);
+    append_list_params(r.query, req.status, req.namespace_id, req.max_results, req.next_token);
     if (req.job_id) append_query_param(r.query, "jobId", *req.job_id);
     return r;
 }
 
 operation_request build_request(const describe_job_execution_request& req) {
-    operation_request r;
-    r.method = "GET";
-    r.operation_name = "DescribeJobExecution";
-    r.path = things_jobs_path(req.thing_name, req.job_id);
+    auto r = start_request("GET", "DescribeJobExecution", things_jobs_path(req.thing_name, req.job_id));
     if (req.execution_number)
         append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
     return r;
 }
 
 operation_request build_request(const cancel_job_execution_request& req) {
-    operation_request r;
-    r.method = "PUT";
-    r.operation_name = "CancelJobExecution";
+    auto r = start_request("PUT", "CancelJobExecution", things_jobs_path(req.thing_name, req.job_id));
     r.content_type = "application/json";
-    r.path = things_jobs_path(req.thing_name, req.job_id);
     r.path += "/cancel";
     if (req.force) append_query_param(r.query, "force", *req.force ? "true" : "false");
     json::object body;
@@ -649,7 +651,7 @@ parsed_error parse_error_response(unsigned status, std::string_view reason,
 
         // 1. Generic (proxy/load balancer) answers.
         if (status >= 500) {
-            const std::string_view stripped = strip_ascii_space(body);
+            const std::string_view stripped = trim_space(body);
             if (stripped.empty() || stripped.starts_with("<html>")) {
                 e.code = status_text;
                 e.message = std::string(reason.empty() ? generic_reason(status) : reason);
@@ -712,78 +714,73 @@ parsed_error parse_error_response(unsigned status, std::string_view reason,
 
 error_code parse_list_job_executions_for_job_response(std::string_view body, list_job_executions_result& out,
                                                       std::string* what) noexcept {
-    return parse_list(body, out, what, true);
+    return parse_noexcept(what, [&] { return parse_list(body, out, what, true); });
 }
 
 error_code parse_list_job_executions_for_thing_response(std::string_view body,
                                                         list_job_executions_result& out,
                                                         std::string* what) noexcept {
-    return parse_list(body, out, what, false);
+    return parse_noexcept(what, [&] { return parse_list(body, out, what, false); });
 }
+
+namespace {
+
+// DescribeJobExecution's execution.statusDetails.detailsMap (null values are left out).
+bool read_status_details(const json_reader& r, const json::object& execution,
+                         std::map<std::string, std::string>& out) {
+    const json::value* sd = json_reader::member(execution, "statusDetails");
+    if (!sd) return true;
+    const json::object* sdobj = sd->if_object();
+    if (!sdobj) return r.bad("statusDetails is not an object");
+    const json::value* dm = json_reader::member(*sdobj, "detailsMap");
+    if (!dm) return true;
+    const json::object* dmobj = dm->if_object();
+    if (!dmobj) return r.bad("statusDetails.detailsMap is not an object");
+    for (const auto& kv : *dmobj) {
+        if (kv.value().is_null()) continue;
+        const json::string* s = kv.value().if_string();
+        if (!s)
+            return r.bad("statusDetails.detailsMap value " +
+                         quote_for_message(std::string_view(kv.key().data(), kv.key().size())) + " is not a string");
+        out[std::string(kv.key().data(), kv.key().size())] = std::string(s->data(), s->size());
+    }
+    return true;
+}
+
+error_code parse_describe(std::string_view body, job_execution& out, std::string* what) {
+    json::value doc;
+    const json::object* root = nullptr;
+    if (!parse_object(body, doc, root, what)) return make_error_code(client_errc::bad_response);
+    const json_reader r{what};
+    const json::value* ev = json_reader::member(*root, "execution");
+    const json::object* eobj = ev ? ev->if_object() : nullptr;
+    if (!eobj) {
+        r.bad(ev ? "execution is not an object" : "execution is missing");
+        return make_error_code(client_errc::bad_response);
+    }
+    job_execution x;
+    const bool ok =
+        r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
+        r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
+        r.get_timestamp(*eobj, "queuedAt", x.queued_at) && r.get_timestamp(*eobj, "startedAt", x.started_at) &&
+        r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
+        r.get_int64(*eobj, "executionNumber", x.execution_number) &&
+        r.get_int64(*eobj, "versionNumber", x.version_number) &&
+        r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out) &&
+        read_status_details(r, *eobj, x.status_details);
+    if (!ok) {
+        if (what) what->insert(0, "execution: ");
+        return make_error_code(client_errc::bad_response);
+    }
+    out = std::move(x);
+    return {};
+}
+
+}  // namespace
 
 error_code parse_describe_job_execution_response(std::string_view body, job_execution& out,
                                                  std::string* what) noexcept {
-    try {
-        json::value doc;
-        const json::object* root = nullptr;
-        if (!parse_object(body, doc, root, what)) return make_error_code(client_errc::bad_response);
-        const json_reader r{what};
-        const json::value* ev = json_reader::member(*root, "execution");
-        const json::object* eobj = ev ? ev->if_object() : nullptr;
-        if (!eobj) {
-            r.bad(ev ? "execution is not an object" : "execution is missing");
-            return make_error_code(client_errc::bad_response);
-        }
-        job_execution x;
-        bool ok =
-            r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
-            r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
-            r.get_timestamp(*eobj, "queuedAt", x.queued_at) &&
-            r.get_timestamp(*eobj, "startedAt", x.started_at) &&
-            r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
-            r.get_int64(*eobj, "executionNumber", x.execution_number) &&
-            r.get_int64(*eobj, "versionNumber", x.version_number) &&
-            r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out);
-        if (ok) {
-            if (const json::value* sd = json_reader::member(*eobj, "statusDetails")) {
-                const json::object* sdobj = sd->if_object();
-                if (!sdobj) {
-                    ok = r.bad("statusDetails is not an object");
-                } else if (const json::value* dm = json_reader::member(*sdobj, "detailsMap")) {
-                    const json::object* dmobj = dm->if_object();
-                    if (!dmobj) {
-                        ok = r.bad("statusDetails.detailsMap is not an object");
-                    } else {
-                        for (const auto& kv : *dmobj) {
-                            if (kv.value().is_null()) continue;
-                            const json::string* s = kv.value().if_string();
-                            if (!s) {
-                                ok = r.bad(
-                                    "statusDetails.detailsMap value " +
-                                    quote_for_message(std::string_view(kv.key().data(), kv.key().size())) +
-                                    " is not a string");
-                                break;
-                            }
-                            x.status_details[std::string(kv.key().data(), kv.key().size())] =
-                                std::string(s->data(), s->size());
-                        }
-                    }
-                }
-            }
-        }
-        if (!ok) {
-            if (what) what->insert(0, "execution: ");
-            return make_error_code(client_errc::bad_response);
-        }
-        out = std::move(x);
-        return {};
-    } catch (...) {
-        try {
-            if (what) *what = "the response could not be parsed (out of memory)";
-        } catch (...) {
-        }
-        return make_error_code(client_errc::bad_response);
-    }
+    return parse_noexcept(what, [&] { return parse_describe(body, out, what); });
 }
 
 }  // namespace detail
@@ -812,47 +809,48 @@ bool from_string(std::string_view wire_name, job_execution_status& out) noexcept
     return false;
 }
 
+namespace {
+
+// The execution key every single-execution operation carries.
+error_code validate_key(std::string_view thing_name, std::string_view job_id, std::string* what) {
+    if (auto ec = detail::validate_thing_name(thing_name, what)) return ec;
+    return detail::validate_job_id(job_id, what);
+}
+
+// An optional field passes when it is not set.
+template <class T, class Check>
+error_code if_set(const std::optional<T>& value, Check check, std::string* what) {
+    return value ? check(*value, what) : error_code{};
+}
+
+}  // namespace
+
 error_code validate(const delete_job_execution_request& req, std::string* what) {
-    if (auto ec = detail::validate_thing_name(req.thing_name, what)) return ec;
-    if (auto ec = detail::validate_job_id(req.job_id, what)) return ec;
-    if (req.namespace_id)
-        if (auto ec = detail::validate_namespace_id(*req.namespace_id, what)) return ec;
-    return {};
+    if (auto ec = validate_key(req.thing_name, req.job_id, what)) return ec;
+    return if_set(req.namespace_id, detail::validate_namespace_id, what);
 }
 
 error_code validate(const list_job_executions_for_job_request& req, std::string* what) {
     if (auto ec = detail::validate_job_id(req.job_id, what)) return ec;
-    if (req.status)
-        if (auto ec = detail::validate_status(*req.status, what)) return ec;
-    if (req.max_results)
-        if (auto ec = detail::validate_max_results(*req.max_results, what)) return ec;
-    return {};
+    if (auto ec = if_set(req.status, detail::validate_status, what)) return ec;
+    return if_set(req.max_results, detail::validate_max_results, what);
 }
 
 error_code validate(const list_job_executions_for_thing_request& req, std::string* what) {
     if (auto ec = detail::validate_thing_name(req.thing_name, what)) return ec;
-    if (req.status)
-        if (auto ec = detail::validate_status(*req.status, what)) return ec;
-    if (req.namespace_id)
-        if (auto ec = detail::validate_namespace_id(*req.namespace_id, what)) return ec;
-    if (req.max_results)
-        if (auto ec = detail::validate_max_results(*req.max_results, what)) return ec;
-    if (req.job_id)
-        if (auto ec = detail::validate_job_id(*req.job_id, what)) return ec;
-    return {};
+    if (auto ec = if_set(req.status, detail::validate_status, what)) return ec;
+    if (auto ec = if_set(req.namespace_id, detail::validate_namespace_id, what)) return ec;
+    if (auto ec = if_set(req.max_results, detail::validate_max_results, what)) return ec;
+    return if_set(req.job_id, detail::validate_job_id, what);
 }
 
 error_code validate(const describe_job_execution_request& req, std::string* what) {
-    if (auto ec = detail::validate_thing_name(req.thing_name, what)) return ec;
-    if (auto ec = detail::validate_job_id(req.job_id, what)) return ec;
-    return {};
+    return validate_key(req.thing_name, req.job_id, what);
 }
 
 error_code validate(const cancel_job_execution_request& req, std::string* what) {
-    if (auto ec = detail::validate_thing_name(req.thing_name, what)) return ec;
-    if (auto ec = detail::validate_job_id(req.job_id, what)) return ec;
-    if (auto ec = detail::validate_status_details(req.status_details, what)) return ec;
-    return {};
+    if (auto ec = validate_key(req.thing_name, req.job_id, what)) return ec;
+    return detail::validate_status_details(req.status_details, what);
 }
 
 }  // namespace iotjobs

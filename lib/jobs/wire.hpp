@@ -1,7 +1,8 @@
 // The pure wire layer of the IoT Jobs operations (restJson1): validation, percent-encoding,
 // request building, error and response parsing. No I/O, no clocks, no global state.
 //
-// Reference: /work/shared/reference/AWS-BEHAVIOUR.md sections a and b, iot-jobs-model.json.
+// Sources: the IoT service model (botocore, botocore/data/iot/2015-05-28/service-2.json, in
+// github.com/boto/botocore) for the operations, and botocore/parsers.py (RestJSONParser) for errors.
 #pragma once
 
 #include <iotjobs/delete_job_execution.hpp>
@@ -81,7 +82,8 @@ operation_request build_request(const describe_job_execution_request& req);
 operation_request build_request(const cancel_job_execution_request& req);
 
 // ---------------------------------------------------------------------------------------------
-// restJson1 error responses, as botocore parses them (AWS-BEHAVIOUR.md section b):
+// restJson1 error responses, as botocore parses them (botocore/parsers.py, BaseRestParser and
+// RestJSONParser):
 //  1. status >= 500 and the body, stripped of ASCII whitespace, empty or starting "<html>":
 //     code = the status in decimal, message = `reason` (the standard phrase if `reason` is empty).
 //  2. otherwise the body is parsed as JSON; a body that is not a JSON object becomes

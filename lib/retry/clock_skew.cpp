@@ -1,5 +1,7 @@
 #include "retry/clock_skew.hpp"
 
+#include "util/text.hpp"
+
 #include <array>
 #include <cstddef>
 
@@ -8,21 +10,6 @@ namespace iotjobs::detail {
 namespace {
 
 using namespace std::chrono;
-
-char lower(char c) noexcept
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    return true;
-}
 
 constexpr std::array<std::string_view, 12> month_names{
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
@@ -130,15 +117,6 @@ std::optional<sys_seconds> make_time(int y, unsigned mon, int d, time_of_day t) 
     return sys_days{ymd} + hours{t.h} + minutes{t.m} + seconds{t.s};
 }
 
-std::string_view trim(std::string_view s) noexcept
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::optional<sys_seconds> parse_http_date(std::string_view value,
@@ -146,7 +124,7 @@ std::optional<sys_seconds> parse_http_date(std::string_view value,
 {
     if (value.size() > 64)  // the longest valid form is 36 characters
         return std::nullopt;
-    cursor c(trim(value));
+    cursor c(trim_blanks(value));
     const std::string_view day_name = c.word();
     if (!in(short_day_names, day_name) && !in(long_day_names, day_name))
         return std::nullopt;

@@ -1,5 +1,6 @@
-// Clock-skew fix-up (AWS-BEHAVIOUR.md e.5, JS SDK behaviour): the offset between the server's
-// clock (response Date header) and ours, applied when signing. Pure: local time is a parameter.
+// Clock-skew fix-up as the AWS SDK for JavaScript v3 does it (@aws-sdk/core, AwsSdkSigV4Signer and
+// its systemClockOffset): the offset between the server's clock (response Date header) and ours,
+// applied when signing. Pure: local time is a parameter.
 //
 // Use by the client:
 //   1. sign with offset.now(system_clock::now());   remember used = offset.get()

@@ -102,7 +102,7 @@ const char* to_string(retry_kind k) noexcept
 
 bool is_throttling_error_name(std::string_view aws_error_name) noexcept
 {
-    // One list of throttling names (botocore's, AWS-BEHAVIOUR.md e.2): the error category's.
+    // One list of throttling names (botocore/retries/standard.py's): the error category's.
     return service_errc_from_name(aws_error_name) == service_errc::throttling;
 }
 

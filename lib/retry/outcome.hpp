@@ -1,6 +1,6 @@
 // What one attempt of a request ended with, and which kind of retry (if any) that calls for.
-// Pure: no I/O, no clock. The rules follow AWS standard retry mode (AWS-BEHAVIOUR.md e.2, e.3)
-// plus the clock-skew fix-up of the JS SDK (e.5).
+// Pure: no I/O, no clock. The rules follow AWS standard retry mode (botocore/retries/standard.py;
+// smithy-typescript util-retry) plus the clock-skew fix-up of the JS SDK v3 (AwsSdkSigV4Signer).
 #pragma once
 
 #include <iotjobs/error.hpp>
@@ -49,7 +49,7 @@ enum class retry_kind {
 
 const char* to_string(retry_kind k) noexcept;
 
-// The throttling error names of AWS standard mode (AWS-BEHAVIOUR.md e.2).
+// The throttling error names of AWS standard mode (botocore/retries/standard.py).
 bool is_throttling_error_name(std::string_view aws_error_name) noexcept;
 
 // A connect/read timeout: the timed_out flag, beast::error::timeout or asio::error::timed_out.

@@ -19,9 +19,20 @@ steady_duration ceil_duration(double seconds)
     return std::chrono::ceil<steady_duration>(std::chrono::duration<double>(seconds));
 }
 
+// CUBIC's C for a given W_max: the SDKs' 0.4 (requests/s per s^3) from full_scale_rate up;
+// below it C shrinks in proportion to W_max (down to min_scale_fraction of 0.4), so that the
+// recovery and the probe above W_max take as long, in seconds, as at full_scale_rate. With a
+// fixed C the cycle between two throttles is ~2 s at 10/s (one throttle per ~20 requests);
+// with the scaled C it is ~10 s.
+double cubic_scale(double w_max) noexcept
+{
+    using L = adaptive_rate_limiter;
+    return L::scale_constant * std::clamp(w_max / L::full_scale_rate, L::min_scale_fraction, 1.0);
+}
+
 double cubic_zero_point(double w_max) noexcept
 {
-    return std::cbrt(w_max * (1.0 - adaptive_rate_limiter::beta) / adaptive_rate_limiter::scale_constant);
+    return std::cbrt(w_max * (1.0 - adaptive_rate_limiter::beta) / cubic_scale(w_max));
 }
 
 }  // namespace
@@ -98,16 +109,40 @@ void adaptive_rate_limiter::refund(steady_time_point now)
 void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled)
 {
     std::lock_guard lock(mtx_);
+    respond(seconds_of(now), throttled);
+}
+
+bool adaptive_rate_limiter::on_throttled(steady_time_point now, steady_time_point sent_at)
+{
+    std::lock_guard lock(mtx_);
     const double t = seconds_of(now);
+    if (seconds_of(sent_at) < last_cut_ || t - last_cut_ < bucket_seconds) {
+        record(t);
+        return false;
+    }
+    last_cut_ = t;
+    respond(t, true);
+    return true;
+}
+
+void adaptive_rate_limiter::respond(double t, bool throttled)
+{
     double measured = record(t);
     if (measured_rate_ <= 0.0 && count_ > 0)  // no full bucket yet: the rate seen so far
         measured = static_cast<double>(count_) / std::max(t - first_sample_, bucket_seconds);
     double new_rate;
     if (!throttled) {
+        ++ok_since_cut_;
         const double dt = t - last_fail_ - k_;
-        new_rate = scale_constant * dt * dt * dt + w_max_;
+        new_rate = cubic_scale(w_max_) * dt * dt * dt + w_max_;
     } else {
-        const double rate_to_use = enabled_ ? std::min(measured, fill_rate_) : measured;
+        double rate_to_use = enabled_ ? std::min(measured, fill_rate_) : measured;
+        // Between two throttles the server's bucket went from empty to empty: what it let
+        // through in that time is its sustained rate. The rate at the throttle (above) is higher
+        // by what the server's burst absorbed, and CUBIC would aim for that again.
+        if (enabled_ && t - last_fail_ >= min_cycle_seconds)
+            rate_to_use = std::min(rate_to_use, static_cast<double>(ok_since_cut_) / (t - last_fail_));
+        ok_since_cut_ = 0;
         w_max_ = rate_to_use;
         k_ = cubic_zero_point(w_max_);
         last_fail_ = t;
@@ -115,12 +150,16 @@ void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled)
         enabled_ = true;
     }
     set_max_rate(std::min(new_rate, max_rate_adjust_scale * measured), t);
+    // The server has no slack left: tokens saved while the client sent below its fill rate
+    // (up to one second's worth) would go out at once and be throttled too.
+    if (throttled)
+        capacity_ = std::min(capacity_, 0.0);
 }
 
 adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const
 {
     std::lock_guard lock(mtx_);
-    return {enabled_, fill_rate_, max_capacity_, capacity_, measured_rate_, w_max_, k_, last_fail_};
+    return {enabled_, fill_rate_, max_capacity_, capacity_, measured_rate_, w_max_, k_, last_fail_, last_cut_};
 }
 
 // ---------------------------------------------------------------------------------------------

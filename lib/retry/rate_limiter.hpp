@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 
@@ -15,8 +16,7 @@ namespace iotjobs::detail {
 using steady_time_point = std::chrono::steady_clock::time_point;
 using steady_duration = std::chrono::steady_clock::duration;
 
-// AWS SDK adaptive retry mode (AWS-BEHAVIOUR.md e.4; botocore retries/adaptive.py,
-// throttling.py, bucket.py):
+// AWS SDK adaptive retry mode (botocore/retries/adaptive.py, throttling.py, bucket.py):
 //  - a token bucket that stays off (acquire returns 0) until the first throttling response;
 //  - the response rate measured in 0.5 s buckets, smoothed by an EMA (factor 0.8);
 //  - CUBIC: on throttle W_max = measured rate (once enabled: min(measured, fill rate)) and the
@@ -29,7 +29,10 @@ using steady_duration = std::chrono::steady_clock::duration;
 // that latest time (no refill backwards).
 class adaptive_rate_limiter {
 public:
-    static constexpr double scale_constant = 0.4;  // CUBIC C
+    static constexpr double scale_constant = 0.4;  // CUBIC C (at W_max >= full_scale_rate)
+    static constexpr double full_scale_rate = 100.0;
+    static constexpr double min_scale_fraction = 0.05;
+    static constexpr double min_cycle_seconds = 1.0;  // shortest throttle-to-throttle span to average
     static constexpr double beta = 0.7;            // CUBIC multiplicative decrease
     static constexpr double smoothing = 0.8;       // EMA weight of the newest bucket
     static constexpr double bucket_seconds = 0.5;  // measurement bucket width
@@ -53,8 +56,16 @@ public:
 
     // After each attempt that got a response (or failed): records it in the measured rate and
     // moves the CUBIC rate; `throttled` is classify(...) == retry_kind::throttling. The first
-    // throttled response enables the bucket.
+    // throttled response enables the bucket. Every throttle cuts the rate: callers with
+    // several requests in flight use on_throttled().
     void on_response(steady_time_point now, bool throttled);
+
+    // A throttled response to a request sent at `sent_at`. Cuts the rate (on_response(now,
+    // true)) at most once per measurement bucket and never for a request sent before the latest
+    // cut: until the measured rate moves, a further throttle says nothing new (as TCP cuts once
+    // per loss window); without this, N requests in flight past the limit cut the rate by 0.7^N.
+    // A throttle that does not cut is still counted in the measured rate. True if it cut.
+    bool on_throttled(steady_time_point now, steady_time_point sent_at);
 
     struct snapshot {
         bool enabled;
@@ -65,6 +76,7 @@ public:
         double w_max;             // CUBIC W_max
         double k;                 // CUBIC K (seconds)
         double last_throttle;     // seconds (steady clock epoch) of the last throttle / construction
+        double last_cut;          // seconds of the latest on_throttled() cut; -inf: none yet
     };
     snapshot state() const;
 
@@ -72,6 +84,7 @@ private:
     void refill(double t);
     void set_max_rate(double value, double t);
     double record(double t);
+    void respond(double t, bool throttled);  // on_response() under the lock
 
     mutable std::mutex mtx_;
     bool enabled_ = false;
@@ -94,6 +107,8 @@ private:
     double w_max_ = initial_cubic_rate;
     double k_;
     double last_fail_;
+    std::uint64_t ok_since_cut_ = 0;  // successful responses since last_fail_
+    double last_cut_ = -HUGE_VAL;  // on_throttled()'s window
 };
 
 // A fixed request rate for the bulk engine's --rate: generic cell rate algorithm (virtual

@@ -1,4 +1,4 @@
-// The retry quota of AWS standard mode (AWS-BEHAVIOUR.md e.2, botocore retries/quota.py):
+// The retry quota of AWS standard mode (botocore/retries/quota.py):
 // a token bucket shared by all calls of one client that stops retry storms when the service
 // fails for everyone. Each retry takes tokens; a success puts them back.
 #pragma once

@@ -1,6 +1,6 @@
-// AWS standard retry mode as a value (AWS-BEHAVIOUR.md e.2): at most max_attempts attempts in
+// AWS standard retry mode as a value (botocore/retries/standard.py): at most max_attempts attempts in
 // total, full-jitter exponential backoff capped at max_backoff, a per-client retry quota, and
-// one immediate retry after a clock-skew error (JS SDK behaviour, e.5).
+// one immediate retry after a clock-skew error (the JS SDK v3's behaviour, AwsSdkSigV4Signer).
 //
 // Pure: no clock, no sleep. The caller co_awaits a timer for retry_decision::delay, so a
 // backoff is cancellable like any other wait.

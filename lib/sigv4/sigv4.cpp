@@ -9,6 +9,8 @@
 // algorithm on every call, which costs more than the hashing itself for inputs this small.
 #include "sigv4/sigv4.hpp"
 
+#include "util/text.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -226,17 +228,10 @@ private:
     std::size_t size_ = 0;
 };
 
-constexpr unsigned char ascii_lower(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
-}
+using detail::iequals;  // util/text.hpp
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(static_cast<unsigned char>(a[i])) != ascii_lower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
+constexpr unsigned char ascii_lower(unsigned char c) noexcept {
+    return static_cast<unsigned char>(detail::ascii_lower(static_cast<char>(c)));
 }
 
 // <0, 0, >0 comparing the lowercase forms.
@@ -287,11 +282,7 @@ constexpr space_table spaces{};
 
 constexpr bool is_space(char c) noexcept { return spaces.v[static_cast<unsigned char>(c)]; }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
+std::string_view trim(std::string_view s) noexcept { return detail::trim_if(s, is_space); }
 
 // Trimmed, every run of whitespace (folded lines included) replaced by one space.
 // Writes at most v.size() bytes.
@@ -480,12 +471,10 @@ void put_sorted(cursor& out, query_param* first, query_param* last) {
 // Every byte of a name or value becomes at most 3; a parameter without '=' gains one.
 constexpr std::size_t canonical_query_bound(std::size_t n) noexcept { return 4 * n; }
 
-void put_canonical_query(cursor& out, std::string_view query) {
-    if (query.empty()) return;
-    // Fast path: every name and value is already in canonical form (only unreserved bytes),
-    // so the pairs are slices of the query itself.
-    small_vec<query_param, 16> params;
-    bool simple = true;
+// Calls f(name, value) for each non-empty '&'-separated parameter of `query`, in order (value
+// empty when the parameter has no '='), until f returns false. False when f stopped it.
+template <class F>
+bool for_each_query_param(std::string_view query, F f) {
     std::size_t start = 0;
     for (;;) {
         const std::size_t end = query.find('&', start);
@@ -493,18 +482,24 @@ void put_canonical_query(cursor& out, std::string_view query) {
         const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
         if (!piece.empty()) {
             const std::size_t eq = piece.find('=');
-            query_param p;
-            p.name = piece.substr(0, eq);
-            p.value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-            if (!all_unreserved(p.name) || !all_unreserved(p.value)) {
-                simple = false;
-                break;
-            }
-            params.push_back(p);
+            if (!f(piece.substr(0, eq), eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1)))
+                return false;
         }
-        if (last) break;
+        if (last) return true;
         start = end + 1;
     }
+}
+
+void put_canonical_query(cursor& out, std::string_view query) {
+    if (query.empty()) return;
+    // Fast path: every name and value is already in canonical form (only unreserved bytes),
+    // so the pairs are slices of the query itself.
+    small_vec<query_param, 16> params;
+    const bool simple = for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+        if (!all_unreserved(name) || !all_unreserved(value)) return false;
+        params.push_back(query_param{name, value});
+        return true;
+    });
     if (simple) {
         put_sorted(out, params.begin(), params.end());
         return;
@@ -517,25 +512,17 @@ void put_canonical_query(cursor& out, std::string_view query) {
     std::string scratch(3 * query.size(), '\0');
     cursor sc{scratch.data()};
     std::vector<span_pair> spans;
-    start = 0;
-    for (;;) {
-        const std::size_t end = query.find('&', start);
-        const bool last = end == std::string_view::npos;
-        const std::string_view piece = query.substr(start, last ? std::string_view::npos : end - start);
-        if (!piece.empty()) {
-            const std::size_t eq = piece.find('=');
-            const auto at = [&] { return static_cast<std::size_t>(sc.p - scratch.data()); };
-            span_pair sp{};
-            sp.name_begin = at();
-            put_reencoded(sc, piece.substr(0, eq));
-            sp.name_end = at();
-            if (eq != std::string_view::npos) put_reencoded(sc, piece.substr(eq + 1));
-            sp.value_end = at();
-            spans.push_back(sp);
-        }
-        if (last) break;
-        start = end + 1;
-    }
+    const auto at = [&] { return static_cast<std::size_t>(sc.p - scratch.data()); };
+    for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+        span_pair sp{};
+        sp.name_begin = at();
+        put_reencoded(sc, name);
+        sp.name_end = at();
+        put_reencoded(sc, value);
+        sp.value_end = at();
+        spans.push_back(sp);
+        return true;
+    });
     std::vector<query_param> all;
     all.reserve(spans.size());
     const std::string_view buf = scratch;
@@ -838,6 +825,8 @@ key_bytes derive_signing_key(std::string_view secret, std::string_view date_stam
     return k_signing;
 }
 
+scoped_key::~scoped_key() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+
 std::string hex_hmac_sha256(const key_bytes& key, std::string_view data) {
     std::string out;
     compute_signature(out, key, data);
@@ -1018,9 +1007,9 @@ signing_result sign_headers(const signing_input& in, signing_key_cache* cache) {
                             p.payload_hash);
 
     build_string_to_sign(res.string_to_sign, p.amzdate, p.datestamp, in.region, in.service, res.canonical_request);
-    const key_bytes key =
-        signing_key(cache, in.credentials.secret_access_key, p.token, p.datestamp, in.region, in.service);
-    compute_signature(res.signature, key, res.string_to_sign);
+    const scoped_key key{
+        signing_key(cache, in.credentials.secret_access_key, p.token, p.datestamp, in.region, in.service)};
+    compute_signature(res.signature, key.bytes, res.string_to_sign);
     write_authorization(res.authorization, in, p.datestamp, res.signed_headers, res.signature);
 
     res.added_headers.reserve(static_cast<std::size_t>(p.add_token) + !p.has_date + p.add_content_sha + 1);
@@ -1118,9 +1107,8 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
                             hs, payload_hash);
 
     build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
-    const key_bytes key =
-        signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service);
-    compute_signature(res.signature, key, res.string_to_sign);
+    const scoped_key key{signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service)};
+    compute_signature(res.signature, key.bytes, res.string_to_sign);
 
     res.query.assign(r.query);
     if (!res.query.empty()) res.query.push_back('&');
@@ -1238,9 +1226,9 @@ bool verify(const request_view& request, const parsed_authorization& auth, std::
 
     std::string sts;
     build_string_to_sign(sts, amz_date_value, auth.date, auth.region, auth.service, creq);
-    const key_bytes key = signing_key(cache, secret_access_key, token, auth.date, auth.region, auth.service);
+    const scoped_key key{signing_key(cache, secret_access_key, token, auth.date, auth.region, auth.service)};
     std::string signature;
-    compute_signature(signature, key, sts);
+    compute_signature(signature, key.bytes, sts);
     return constant_time_equal(signature, auth.signature);
 }
 

@@ -95,6 +95,12 @@ key_bytes derive_signing_key(std::string_view secret, std::string_view date_stam
                              std::string_view service);
 std::string hex_hmac_sha256(const key_bytes& key, std::string_view data);
 
+// A copy of a signing key held while signing, wiped (OPENSSL_cleanse) when it goes out of scope.
+struct scoped_key {
+    key_bytes bytes;
+    ~scoped_key();
+};
+
 // Caches signing keys per (secret, session token, date, region, service). Thread-safe.
 // The secret and the token are never stored: an entry holds a SHA-256 of (secret, token), the
 // scope "date/region/service" in clear and the derived key. Holds at most `capacity` entries

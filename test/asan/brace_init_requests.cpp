@@ -70,12 +70,15 @@ struct fixture {
 TEST_CASE("delete_job_execution: the README's brace-initialised request inside co_await") {
     fixture f;
     f.run([&]() -> asio::awaitable<void> {
-        // Exactly the README's line (default token: deferred).
+        // The README shows this region (scripts/readme_snippets).
+        //[readme_brace_init
+        // The default token (deferred) throws boost::system::system_error on failure.
         co_await iotjobs::delete_job_execution(f.client, {"thing", "job", 7, true, std::nullopt});
-        // With diagnostics, and with the other documented tokens.
+        // With diagnostics and as_tuple: the error as a value.
         iotjobs::diagnostics diag;
         auto [ec] = co_await iotjobs::delete_job_execution(f.client, {"thing", "job", 6, true, std::nullopt}, diag,
                                                            asio::as_tuple(asio::deferred));
+        //]
         CHECK(!ec);
         CHECK(diag.http_status() == 200);
         co_await iotjobs::delete_job_execution(f.client, {"thing", "job", 5, true, {}}, asio::use_awaitable);

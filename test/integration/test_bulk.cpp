@@ -55,6 +55,16 @@ run_result run(asio::io_context& ctx, iotjobs::client& c, iotjobs::bulk_source& 
     return r;
 }
 
+// n SUCCEEDED executions thing-<i>/job-1/i on the fake, and the requests that delete them.
+std::vector<iotjobs::delete_job_execution_request> seed_succeeded(fake::server& s, int n) {
+    std::vector<iotjobs::delete_job_execution_request> items;
+    for (int i = 0; i < n; ++i) {
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
+    }
+    return items;
+}
+
 std::string key(const iotjobs::delete_job_execution_request& r) {
     return r.thing_name + "/" + r.job_id + "/" + std::to_string(r.execution_number);
 }
@@ -146,11 +156,7 @@ TEST_CASE("cancellation: stop taking new items, finish those in flight") {
     REQUIRE(slow);
     s.start();
     s.set_faults({*slow});
-    std::vector<iotjobs::delete_job_execution_request> items;
-    for (int i = 0; i < 2000; ++i) {
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-        items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
-    }
+    auto items = seed_succeeded(s, 2000);
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
     auto src = iotjobs::make_vector_source(items);
@@ -253,4 +259,32 @@ TEST_CASE("a stream source with invalid lines: reported with line numbers, the r
             found = true;
         }
     CHECK(found);
+}
+
+TEST_CASE("throttling alone never fails an item: at a low limit every item is deleted") {
+    // 16 in flight against 20/s with a 5-token burst, one attempt per call: without the
+    // engine's re-issue, every throttled attempt would fail its item.
+    fake::server s;
+    s.start();
+    s.set_rate_limits({fake::rate_limit{fake::operation::delete_job_execution, 20.0, 5.0}});
+    auto items = seed_succeeded(s, 60);
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(s));
+    auto src = iotjobs::make_vector_source(items);
+    iotjobs::bulk_options opt;
+    opt.max_in_flight = 16;
+    auto r = run(ctx, c, *src, opt);
+    CHECK(!r.ec);
+    CHECK(s.stats().throttled > 0);
+    CHECK(r.summary.items == items.size());
+    CHECK(r.summary.deleted == items.size());
+    CHECK(r.summary.failed == 0);
+    CHECK(s.execution_count() == 0);
+    unsigned attempts = 0, most = 0;
+    for (auto& o : r.outcomes) {
+        attempts += o.attempts;
+        most = std::max(most, o.attempts);
+    }
+    CHECK(most > 1);  // an item throttled at least once, then deleted: its outcome counts every attempt
+    CHECK(attempts == c.stats().requests);
 }

@@ -33,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -578,6 +579,80 @@ TEST_CASE("refresh: 20,000 deletes, 1,000 in flight, across short-lived credenti
     CHECK(fetches >= 1 + static_cast<int>(seconds / 4));
     CHECK(fetches <= 3 + static_cast<int>(seconds));
     CHECK(fetches * 20 < items);
+}
+
+TEST_CASE("a credentials refresh that fails mid-run fails only the calls that waited for it; the run goes on") {
+    // The container endpoint: set 1 (living 1-2 s), then three failed answers (the provider's three
+    // attempts, 1 s apart: one failed refresh lasting 2 s, past set 1's expiry), then set 2.
+    fake::credentials_map known;
+    known["ASIAMIDRUN1"] = {"secret-1", "session-1"};
+    known["ASIAMIDRUN2"] = {"secret-2", "session-2"};
+    std::atomic<int> fetches{0};
+    http_stub stub([&](const http_stub::request&) -> http_stub::response {
+        const int n = ++fetches;
+        if (n >= 2 && n <= 4) return {500, ""};
+        const std::string i = n == 1 ? "1" : "2";
+        return {200, R"({"AccessKeyId":"ASIAMIDRUN)" + i + R"(","SecretAccessKey":"secret-)" + i +
+                         R"(","Token":"session-)" + i + R"(","Expiration":")" +
+                         iso(std::chrono::system_clock::now() + (n == 1 ? 2s : 3600s)) + R"("})"};
+    });
+    test_env env;
+    env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = stub.url("/creds");
+    fake::server_options o;
+    o.credentials = known;
+    std::string err;
+    auto lat = fake::parse_fault("latency=always,ms=100", err);  // spreads the run over about 5 s
+    REQUIRE(lat);
+    o.faults = {*lat};
+    fake::server s(o);
+    s.start();
+    constexpr int items = 1000;
+    std::vector<iotjobs::delete_job_execution_request> reqs;
+    for (int i = 1; i <= items; ++i) {
+        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        reqs.push_back({"thing-" + std::to_string(i), "job-1", i});
+    }
+    asio::io_context ctx;
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = s.base_url();
+    cfg.retry.max_attempts = 1;
+    cfg.environment = env.lookup();
+    iotjobs::client c(ctx.get_executor(), cfg);
+    auto src = iotjobs::make_vector_source(std::move(reqs));
+    iotjobs::bulk_options opt;
+    opt.max_in_flight = 20;
+    opt.rate_limit = 1e6;  // no adaptive pacing: the run's length is the fake's latency
+    std::vector<iotjobs::bulk_outcome> outcomes;
+    iotjobs::bulk_summary summary;
+    bool done = false;
+    iotjobs::bulk_delete(c, *src, opt, [&](const iotjobs::bulk_outcome& out) { outcomes.push_back(out); },
+                         [&](error_code, iotjobs::bulk_summary sum) {
+                             summary = std::move(sum);
+                             done = true;
+                         });
+    ctx.run();
+    REQUIRE(done);
+    INFO("stop: " << summary.stop_reason << "; fetches " << fetches.load());
+    CHECK_FALSE(summary.stopped_early);
+    CHECK(summary.items == items);
+    CHECK(summary.not_attempted == 0);
+    CHECK(summary.failed > 0);  // the calls that waited for the failed refresh
+    CHECK(summary.deleted + summary.failed == items);
+    std::set<std::int64_t> seen;
+    for (const auto& out : outcomes) {
+        CHECK(seen.insert(out.item.request.execution_number).second);
+        const bool present = s.find(out.item.request.thing_name, "job-1", out.item.request.execution_number).has_value();
+        if (out.kind == iotjobs::bulk_outcome_kind::failed) {
+            CHECK(out.ec == client_errc::credentials_error);
+            CHECK(has(out.message, "container endpoint"));
+            CHECK(present);
+        } else {
+            CHECK(out.kind == iotjobs::bulk_outcome_kind::deleted);
+            CHECK_FALSE(present);
+        }
+    }
+    CHECK(s.stats().signature_failures == 0);
 }
 
 TEST_CASE("a call waiting for credentials honours its cancellation; the fetch still serves the next call") {

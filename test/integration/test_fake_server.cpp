@@ -602,9 +602,8 @@ TEST_CASE("fake: fault injection") {
     }
     SUBCASE("stall with a delay, and forever") {
         srv.set_faults({rule("stall=first:1,ms=300")});
-        auto t0 = std::chrono::steady_clock::now();
         CHECK(send(srv, del("t1", "j", 1)).status == 200);
-        CHECK(std::chrono::steady_clock::now() - t0 >= 290ms);
+        CHECK(srv.stats().faults["stall"] == 1);
         srv.set_faults({rule("stall=first:1")});
         auto c = del("t2", "j", 1);
         c.timeout = 400ms;
@@ -613,9 +612,7 @@ TEST_CASE("fake: fault injection") {
     }
     SUBCASE("latency fixed and distributions are reproducible") {
         srv.set_faults({rule("latency=always,ms=150")});
-        auto t0 = std::chrono::steady_clock::now();
         CHECK(send(srv, del("t1", "j", 1)).status == 200);
-        CHECK(std::chrono::steady_clock::now() - t0 >= 140ms);
         CHECK(srv.stats().faults["latency"] == 1);
     }
     SUBCASE("probabilistic faults are reproducible with the seed") {

@@ -8,6 +8,9 @@
 #include <iotjobs/list_job_executions.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 
 #include <doctest/doctest.h>
 
@@ -149,6 +152,43 @@ void check_latency(const iotjobs::operation_metrics& o, std::uint64_t calls) {
     CHECK(o.latency.max < 30s);
 }
 
+// Answers every request on every connection with 200 and a body that is not JSON, keeping the
+// connection alive (runs on the test's io_context, no thread).
+class garbage_ok_peer {
+public:
+    explicit garbage_ok_peer(asio::io_context& ctx) : acceptor_(ctx, {asio::ip::make_address("127.0.0.1"), 0}) {
+        accept();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+
+private:
+    struct conn {
+        asio::ip::tcp::socket sock;
+        std::string in;
+    };
+    void accept() {
+        acceptor_.async_accept([this](error_code ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            serve(std::make_shared<conn>(conn{std::move(s), {}}));
+            accept();
+        });
+    }
+    // Requests without a body (GET): each ends at the blank line.
+    static void serve(std::shared_ptr<conn> c) {
+        asio::async_read_until(c->sock, asio::dynamic_buffer(c->in), "\r\n\r\n", [c](error_code ec, std::size_t n) {
+            if (ec) return;
+            c->in.erase(0, n);
+            static const std::string answer =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-amzn-RequestId: r-1\r\n"
+                "Content-Length: 8\r\n\r\nnot json";
+            asio::async_write(c->sock, asio::buffer(answer), [c](error_code wec, std::size_t) {
+                if (!wec) serve(c);
+            });
+        });
+    }
+    asio::ip::tcp::acceptor acceptor_;
+};
+
 }  // namespace
 
 TEST_CASE("metrics: a known sequence of calls gives exact counters and a latency count per call") {
@@ -234,6 +274,34 @@ TEST_CASE("metrics: cancelled and transport failures have their own slots") {
     CHECK(m.failures_by_error[0].count == 1);
     CHECK(m.operation(operation_kind::delete_job_execution).latency.count == 1);
     CHECK(m.connections_opened == 0);
+}
+
+TEST_CASE("metrics: a 2xx answer whose body cannot be parsed is a failure (bad_response)") {
+    asio::io_context ctx;
+    garbage_ok_peer peer(ctx);
+    auto cfg = long_term_config();
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = peer.url();
+    iotjobs::client c(ctx.get_executor(), cfg);
+    iotjobs::diagnostics d;
+    iotjobs::describe_job_execution_request dr{"thing-1", "job-1", 1};
+    CHECK(run(ctx, [&](auto h) { iotjobs::describe_job_execution(c, dr, d, h); }) ==
+          iotjobs::client_errc::bad_response);
+    CHECK(d.http_status() == 200);
+    CHECK(d.message().find("cannot parse the DescribeJobExecution response") != std::string_view::npos);
+    iotjobs::list_job_executions_for_job_request lr{"job-1"};
+    CHECK(run(ctx, [&](auto h) { iotjobs::list_job_executions_for_job(c, lr, h); }) ==
+          iotjobs::client_errc::bad_response);
+
+    auto m = c.metrics();
+    CHECK(m.calls_started == 2);
+    CHECK(m.successes == 0);
+    CHECK(m.failures == 2);
+    CHECK(failures_of(m, iotjobs::client_errc::bad_response) == 2);
+    CHECK(m.operation(operation_kind::describe_job_execution).failures == 1);
+    CHECK(m.operation(operation_kind::describe_job_execution).successes == 0);
+    CHECK(m.operation(operation_kind::list_job_executions_for_job).failures == 1);
+    check_latency(m.operation(operation_kind::describe_job_execution), 1);
 }
 
 TEST_CASE("logging: levels, structured fields, the string sink, and never a secret") {

@@ -16,6 +16,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <boost/system/system_error.hpp>
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -209,7 +211,7 @@ TEST_CASE("proxy: a malformed proxy URL fails when the client is built, without 
     try {
         iotjobs::client c(ctx.get_executor(), cfg);
         FAIL("no exception");
-    } catch (const std::system_error& e) {
+    } catch (const boost::system::system_error& e) {
         CHECK(e.code().value() == static_cast<int>(iotjobs::client_errc::invalid_configuration));
         CHECK(contains(e.what(), "client_config.proxy.url"));
         CHECK_FALSE(contains(e.what(), proxy_password));

@@ -7,6 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <boost/system/system_error.hpp>
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -88,7 +90,7 @@ error_code run_delete(asio::io_context& ctx, iotjobs::client& c, iotjobs::delete
     return result;
 }
 
-bool is_invalid_configuration(const std::system_error& e) {
+bool is_invalid_configuration(const boost::system::system_error& e) {
     return e.code().value() == static_cast<int>(iotjobs::client_errc::invalid_configuration) &&
            std::string_view(e.code().category().name()) == iotjobs::client_category().name();
 }
@@ -132,7 +134,7 @@ TEST_CASE("retry settings: AWS_MAX_ATTEMPTS and AWS_RETRY_MODE through config_fr
             try {
                 (void)iotjobs::config_from_environment(base_for(s));
                 CHECK(false);
-            } catch (const std::system_error& e) {
+            } catch (const boost::system::system_error& e) {
                 CHECK(is_invalid_configuration(e));
                 CHECK(std::string(e.what()).find("AWS_MAX_ATTEMPTS") != std::string::npos);
             }
@@ -142,7 +144,7 @@ TEST_CASE("retry settings: AWS_MAX_ATTEMPTS and AWS_RETRY_MODE through config_fr
         try {
             (void)iotjobs::config_from_environment(base_for(s));
             CHECK(false);
-        } catch (const std::system_error& e) {
+        } catch (const boost::system::system_error& e) {
             CHECK(is_invalid_configuration(e));
             CHECK(std::string(e.what()).find("AWS_RETRY_MODE") != std::string::npos);
         }

@@ -3,6 +3,7 @@
 // kept-alive connection, and TLS whose records arrive a few bytes at a time through a relay.
 #include "fake/server.hpp"
 #include "http/connection_pool.hpp"
+#include "tcp_relay.hpp"
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
@@ -22,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -104,15 +106,42 @@ void write_all(tcp::socket& s, std::string_view bytes) {
     asio::write(s, asio::buffer(bytes), ec);
 }
 
-// One byte per write, each flushed (TCP_NODELAY) with a pause: the client sees many partial reads.
+// One byte per write, each sent as its own segment (TCP_NODELAY): the client's reads end at
+// arbitrary points of the response. (Every split point of such responses is checked without a
+// socket by the fuzz target test/fuzz/http_response.cpp, whose corpus the suite replays.)
 void write_bytewise(tcp::socket& s, std::string_view bytes) {
     for (char ch : bytes) {
         error_code ec;
         asio::write(s, asio::buffer(&ch, 1), ec);
         if (ec) return;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
 }
+
+// A one-shot signal from the test to a server thread (or back): open() once, wait() until then.
+class gate {
+public:
+    void open() {
+        std::lock_guard lock(m_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    void wait() {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return open_; });
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = false;
+};
+
+// Opens a gate when it goes out of scope: declared after the server whose script waits on the
+// gate, so that the server's threads can finish before it joins them, whatever the test did.
+struct open_on_exit {
+    gate& g;
+    ~open_on_exit() { g.open(); }
+};
 
 iotjobs::client_config config_for(const std::string& url) {
     iotjobs::client_config cfg;
@@ -169,7 +198,6 @@ TEST_CASE("transport: chunked bodies, split across writes, keep the connection")
     scripted_server srv([](int, int req, tcp::socket& s) {
         if (req == 0) {
             write_all(s, cat(ok_head, "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"));
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
             write_all(s, "1\r\n}\r\n0\r\n\r\n");
         } else {
             // A service error with a chunked body: the body must be read whole for its message.
@@ -195,7 +223,6 @@ TEST_CASE("transport: a body delimited by the end of the connection; Connection:
     scripted_server srv([](int conn, int, tcp::socket& s) {
         if (conn == 0) {
             write_all(s, cat(ok_head, "\r\n{"));  // no length: the body ends with the connection
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
             write_all(s, "}");
             return false;
         }
@@ -264,104 +291,44 @@ TEST_CASE("transport: a server that closes mid-response, or sends garbage, fails
 }
 
 TEST_CASE("transport: a kept-alive connection the server closed is replaced without spending an attempt") {
-    scripted_server srv([](int, int, tcp::socket& s) {
+    gate closed;
+    scripted_server srv([&](int, int, tcp::socket& s) {
         write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
-        return false;  // closes after each answer although it said nothing of the kind
+        s.close();  // after each answer, although it said nothing of the kind
+        closed.open();
+        return false;
     });
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(srv.url()));  // max_attempts = 1
     iotjobs::diagnostics diag;
     CHECK(!run_delete(ctx, c, 1, diag));
-    // Give the close time to arrive, so the pooled connection is stale when it is reused.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    closed.wait();  // the pooled connection is stale when it is reused
     CHECK(!run_delete(ctx, c, 2, diag));
     CHECK(diag.attempts() == 1);
     CHECK(srv.connections() == 2);
 }
 
 TEST_CASE("transport: a stalled response ends at the attempt deadline, and the watchdog lets run() return") {
-    scripted_server srv([](int, int req, tcp::socket& s) {
+    gate release;
+    scripted_server srv([&](int, int req, tcp::socket& s) {
         if (req == 0) {
             write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
             return true;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // stalls the second answer
+        release.wait();  // stalls the second answer until the test is done with it
         return false;
     });
+    open_on_exit release_at_end{release};
     asio::io_context ctx;
     auto cfg = config_for(srv.url());
     cfg.timeouts.attempt = std::chrono::milliseconds(300);
     iotjobs::client c(ctx.get_executor(), cfg);
     iotjobs::diagnostics diag;
-    auto t0 = std::chrono::steady_clock::now();
     CHECK(!run_delete(ctx, c, 1, diag));  // run() returned: no timer keeps the context busy
-    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
     error_code ec = run_delete(ctx, c, 2, diag);
     CHECK(ec == boost::beast::error::timeout);
     CHECK(c.stats().idle == 0);
 }
-
-namespace {
-
-// Relays TCP between a client and `upstream`, handing on at most `chunk` bytes per write with a
-// pause: TLS records reach the client a few bytes at a time.
-class trickle_relay {
-public:
-    trickle_relay(unsigned short upstream, std::size_t chunk)
-        : upstream_(upstream), chunk_(chunk), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
-        thread_ = std::thread([this] {
-            for (;;) {
-                auto down = std::make_shared<tcp::socket>(ctx_);
-                error_code ec;
-                acceptor_.accept(*down, ec);
-                if (stop_ || ec) return;
-                auto up = std::make_shared<tcp::socket>(ctx_);
-                up->connect({asio::ip::make_address("127.0.0.1"), upstream_}, ec);
-                if (ec) return;
-                down->set_option(tcp::no_delay(true));
-                up->set_option(tcp::no_delay(true));
-                pumps_.emplace_back([this, down, up] { pump(*down, *up); });
-                pumps_.emplace_back([this, down, up] { pump(*up, *down); });
-            }
-        });
-    }
-    ~trickle_relay() {
-        stop_ = true;
-        error_code ec;
-        tcp::socket s(ctx_);
-        s.connect(acceptor_.local_endpoint(), ec);
-        thread_.join();
-        for (auto& t : pumps_) t.join();
-    }
-    unsigned short port() const { return acceptor_.local_endpoint().port(); }
-
-private:
-    void pump(tcp::socket& from, tcp::socket& to) {
-        char buf[4096];
-        for (;;) {
-            error_code ec;
-            std::size_t n = from.read_some(asio::buffer(buf), ec);
-            if (ec) break;
-            for (std::size_t i = 0; i < n && !ec; i += chunk_) {
-                asio::write(to, asio::buffer(buf + i, std::min(chunk_, n - i)), ec);
-                std::this_thread::sleep_for(std::chrono::microseconds(100));
-            }
-            if (ec) break;
-        }
-        error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-    }
-
-    unsigned short upstream_;
-    std::size_t chunk_;
-    asio::io_context ctx_;
-    tcp::acceptor acceptor_;
-    std::thread thread_;
-    std::vector<std::thread> pumps_;
-    std::atomic<bool> stop_{false};
-};
-
-}  // namespace
 
 TEST_CASE("transport: TLS records arriving a few bytes at a time (handshake, requests, resumption)") {
     fake::server_options o;
@@ -374,7 +341,9 @@ TEST_CASE("transport: TLS records arriving a few bytes at a time (handshake, req
     s.write_ca_file(ca);
     for (int i = 0; i < 6; ++i)
         s.add_execution(fake::make_execution("thing-1", "job-1", i, fake::execution_status::succeeded));
-    trickle_relay relay(s.port(), 7);
+    iotjobs::test::relay_options trickle;
+    trickle.chunk = 7;
+    iotjobs::test::tcp_relay relay(s.port(), trickle);
 
     asio::io_context ctx;
     auto cfg = config_for("https://localhost:" + std::to_string(relay.port()));
@@ -392,13 +361,15 @@ TEST_CASE("transport: TLS records arriving a few bytes at a time (handshake, req
 }
 
 TEST_CASE("transport: the operation deadline bounds the wait for a pooled connection") {
-    // The server holds the only connection's answer for 1.5 s; a second exchange whose deadline
-    // is 200 ms away must give up waiting in line at its deadline, before the first one ends.
-    scripted_server srv([](int, int, tcp::socket& s) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // The server holds the only connection's answer until the second exchange has ended: that
+    // exchange, whose deadline is 200 ms away, must give up waiting in line at its deadline.
+    gate second_ended;
+    scripted_server srv([&](int, int, tcp::socket& s) {
+        second_ended.wait();
         write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
         return true;
     });
+    open_on_exit release_at_end{second_ended};
     asio::io_context ctx;
     iotjobs::detail::transport_settings ts;
     std::string what;
@@ -420,6 +391,7 @@ TEST_CASE("transport: the operation deadline bounds the wait for a pooled connec
                 iotjobs::detail::exchange_info info;
                 out = co_await pool->exchange(req, resp, info, std::chrono::seconds(10), deadline);
                 order.push_back(name);
+                if (name == "second") second_ended.open();
             },
             asio::detached);
     };

@@ -84,5 +84,23 @@ out=$("$IOTJOBS_BIN_DIR/example_6_timeouts_and_cancellation" thing-3 job-0 3) ||
 echo "$out"
 check example-6 like "$out" "*operation timeout: *cancelled by its slot: Operation canceled*client::cancel(): 3 of 3 calls aborted*"
 
+# 7: fan-out over two profiles (two accounts) and two regions, one fake limiting each key apart.
+cat >"$work/creds.json" <<'JSON'
+{"AKIDEXAMPLE": {"secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+ "AKIDSECOND": {"secret": "secondSecretKey/0123456789abcdefghijklmn"}}
+JSON
+start_fake accounts --generate 200 --jobs 1 --credentials "$work/creds.json" \
+  --rate-limit DeleteJobExecution=50 --rate-limit-scope account >/dev/null
+use_fake accounts
+printf '[profile one]\n[profile two]\n' >"$work/config"
+printf '[one]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n[two]\naws_access_key_id = AKIDSECOND\naws_secret_access_key = secondSecretKey/0123456789abcdefghijklmn\n' >"$work/credentials"
+out=$(AWS_CONFIG_FILE="$work/config" AWS_SHARED_CREDENTIALS_FILE="$work/credentials" AWS_MAX_ATTEMPTS=10 \
+  "$IOTJOBS_BIN_DIR/example_7_fan_out" job-0 1 120 one,two us-east-1,eu-west-1) || fail=1
+echo "$out"
+check example-7 like "$out" "*one/eu-west-1: deleted 30, failed 0*two/us-east-1: deleted 30, failed 0*total: deleted 120 of 120*"
+check example-7-fake-state [ "$(remaining accounts thing-120 job-0)" == 0 ]
+stats=$(curl -sk "$(head -n1 "$work/accounts.url")/_fake/stats")
+check example-7-per-account python3 -c 'import json,sys; a=json.loads(sys.argv[1])["accounts"]; sys.exit(0 if a["AKIDEXAMPLE"]["admitted"]==60 and a["AKIDSECOND"]["admitted"]==60 else 1)' "$stats"
+
 echo "examples: $([[ $fail == 0 ]] && echo passed || echo FAILED)"
 exit $fail

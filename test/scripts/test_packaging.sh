@@ -38,9 +38,14 @@ version=$(sed -n 's/^#define IOTJOBS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$
 # 1. The build under test, installed (static).
 check install-static cmake --install "$build_dir" --prefix "$pk/prefix-static"
 for f in include/iotjobs/client.hpp include/iotjobs/version.hpp lib/libiotjobs.a bin/iotjobs bin/iotjobs-fake-iot \
-         lib/cmake/iotjobs/iotjobsConfig.cmake lib/cmake/iotjobs/iotjobsConfigVersion.cmake lib/pkgconfig/iotjobs.pc; do
+         lib/cmake/iotjobs/iotjobsConfig.cmake lib/cmake/iotjobs/iotjobsConfigVersion.cmake lib/pkgconfig/iotjobs.pc \
+         share/bash-completion/completions/iotjobs; do
   [[ -e "$pk/prefix-static/$f" ]] || { echo "FAIL install-static: $f not installed"; fail=1; }
 done
+# The installed completion is the source tree's, and defines the function bash-completion calls.
+check completion-installed bash -c "cmp -s '$src/tools/iotjobs/completion.bash' \
+  '$pk/prefix-static/share/bash-completion/completions/iotjobs' \
+  && source '$pk/prefix-static/share/bash-completion/completions/iotjobs' && declare -F _iotjobs >/dev/null"
 check version-cli bash -c "[[ \"\$('$pk/prefix-static/bin/iotjobs' --version)\" == iotjobs/$version\ * ]]"
 check version-fake bash -c "[[ \"\$('$pk/prefix-static/bin/iotjobs-fake-iot' --version)\" == *$version* ]]"
 

@@ -6,6 +6,7 @@
 #include <iotjobs/config.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <doctest/doctest.h>
 
@@ -77,7 +78,7 @@ TEST_CASE("config_from_environment: FIPS / dual-stack / ignore switches") {
     CHECK(cfg.use_fips_endpoint);
     CHECK(cfg.endpoint_url.empty());
     ::setenv("AWS_USE_DUALSTACK_ENDPOINT", "maybe", 1);
-    CHECK_THROWS_AS(iotjobs::config_from_environment(), std::system_error);
+    CHECK_THROWS_AS(iotjobs::config_from_environment(), boost::system::system_error);
     for (const char* v : {"AWS_USE_FIPS_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
                           "AWS_USE_DUALSTACK_ENDPOINT"})
         ::unsetenv(v);

@@ -1,11 +1,17 @@
 // Error categories, name/status mapping and classification (include/iotjobs/error.hpp).
+#include "diagnostics_access.hpp"
+
+#include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
+
+#include <boost/system/system_error.hpp>
 
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -216,4 +222,36 @@ TEST_CASE("is_fatal_for_client") {
     CHECK(iotjobs::is_fatal_for_client(error_code(7, iotjobs::client_category())));  // no_credentials
     CHECK_FALSE(iotjobs::is_fatal_for_client(error_code(1, iotjobs::client_category())));
     CHECK_FALSE(iotjobs::is_fatal_for_client(error_code()));
+}
+
+namespace {
+// The exception throw_if_error(ec, d) throws: its code and what().
+std::pair<error_code, std::string> thrown_by(error_code ec, const iotjobs::diagnostics& d) {
+    try {
+        iotjobs::throw_if_error(ec, d);
+    } catch (const boost::system::system_error& e) {
+        return {e.code(), e.what()};
+    }
+    FAIL("no exception");
+    return {};
+}
+}  // namespace
+
+TEST_CASE("throw_if_error: the library's exception, with the AWS error name and message in what()") {
+    iotjobs::diagnostics d;
+    CHECK_NOTHROW(iotjobs::throw_if_error(error_code{}, d));
+    iotjobs::detail::access::aws_error_name(d) = "ResourceNotFoundException";
+    iotjobs::detail::access::message(d) = "Execution not found";
+    auto [ec, what] = thrown_by(service_errc::resource_not_found, d);
+    CHECK(ec == service_errc::resource_not_found);
+    CHECK(what.starts_with("ResourceNotFoundException: Execution not found: "));
+    d.clear();
+    iotjobs::detail::access::message(d) = "thingName 'a b' is invalid";
+    std::tie(ec, what) = thrown_by(client_errc::invalid_thing_name, d);
+    CHECK(ec == client_errc::invalid_thing_name);
+    CHECK(what.starts_with("thingName 'a b' is invalid: "));
+    d.clear();
+    std::tie(ec, what) = thrown_by(client_errc::bad_response, d);
+    CHECK(ec == client_errc::bad_response);
+    CHECK(what.find(ec.message()) != std::string::npos);
 }

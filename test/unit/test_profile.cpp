@@ -6,7 +6,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
 #include "endpoint/profile.hpp"
+#include "temp_dir.hpp"
 
 #include <iotjobs/config.hpp>
 #include <iotjobs/error.hpp>
@@ -34,26 +36,7 @@ bool invalid_configuration(const std::system_error& e) {
     return e.code() == std::error_code(make_error_code(client_errc::invalid_configuration));
 }
 
-// A fresh directory, removed at the end of the case.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "iotjobs-profile-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, std::string_view text) const {
-        fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p.string();
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using iotjobs_test::temp_dir;
 
 // An injected environment for load_profile / providers.
 struct fake_env {
@@ -113,8 +96,8 @@ private:
 std::string config_error_text(const client_config& base = {}) {
     try {
         (void)config_from_environment(base);
-    } catch (const std::system_error& e) {
-        CHECK(invalid_configuration(e));
+    } catch (const boost::system::system_error& e) {  // the public exception type
+        CHECK(e.code() == client_errc::invalid_configuration);
         return e.what();
     }
     FAIL_CHECK("config_from_environment did not throw");

@@ -40,10 +40,20 @@ steady_time_point steady_traffic(adaptive_rate_limiter& lim, steady_time_point f
     return t;
 }
 
+// CUBIC's C: 0.4 from W_max = 100/s up, in proportion to W_max below (at least 0.4 x 0.05).
+double expected_scale(double w_max)
+{
+    return 0.4 * std::clamp(w_max / 100.0, 0.05, 1.0);
+}
+
+double expected_k(double w_max)
+{
+    return std::cbrt(w_max * (1 - 0.7) / expected_scale(w_max));
+}
+
 double expected_cubic(double w_max, double dt)
 {
-    const double k = std::cbrt(w_max * (1 - 0.7) / 0.4);
-    return 0.4 * std::pow(dt - k, 3) + w_max;
+    return expected_scale(w_max) * std::pow(dt - expected_k(w_max), 3) + w_max;
 }
 
 }  // namespace
@@ -61,7 +71,7 @@ TEST_CASE("adaptive: initial state as botocore")
     CHECK(s.current_capacity == 0.0);
     CHECK(s.measured_rate == 0.0);
     CHECK(s.w_max == 0.5);
-    CHECK(s.k == doctest::Approx(std::cbrt(0.5 * 0.3 / 0.4)));
+    CHECK(s.k == doctest::Approx(std::cbrt(0.5 * 0.3 / (0.4 * 0.05))));
     CHECK(s.last_throttle == secs(t0));
 }
 
@@ -133,7 +143,8 @@ TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recov
     CHECK(s.enabled);
     CHECK(s.measured_rate == measured);
     CHECK(s.w_max == measured);
-    CHECK(s.k == doctest::Approx(std::cbrt(measured * 0.3 / 0.4)));
+    CHECK(s.k == doctest::Approx(std::cbrt(measured * 0.3 / (0.4 * 0.1))));  // C = 0.4 x 10/100
+    CHECK(s.k == doctest::Approx(expected_k(measured)));
     CHECK(s.fill_rate == doctest::Approx(0.7 * measured));
     CHECK(s.max_capacity == doctest::Approx(0.7 * measured));
     CHECK(s.last_throttle == doctest::Approx(secs(t_fail)));
@@ -141,7 +152,7 @@ TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recov
     // Successes at 10/s: rate follows C*(t - t_fail - K)^3 + W_max, capped at 2*measured.
     double previous = s.fill_rate;
     bool reached_w_max = false, capped = false;
-    for (int i = 1; i <= 60; ++i) {
+    for (int i = 1; i <= 150; ++i) {
         const auto now = t_fail + i * 100ms;
         lim.on_response(now, false);
         s = lim.state();
@@ -158,7 +169,7 @@ TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recov
         capped = capped || s.fill_rate == doctest::Approx(2 * s.measured_rate);
     }
     CHECK(reached_w_max);
-    CHECK(capped);  // 6 s after the throttle the cubic is far above 2 x measured
+    CHECK(capped);  // 15 s after the throttle the cubic is far above 2 x measured
 
     // At t_fail + K exactly the cubic is back at W_max.
     CHECK(expected_cubic(measured, s.k) == doctest::Approx(measured));
@@ -448,4 +459,194 @@ TEST_CASE("adaptive: a throttle before the first full bucket uses the rate seen 
     CHECK(s.enabled);
     CHECK(s.w_max == doctest::Approx(601.0 / 0.5).epsilon(0.01));  // count / max(elapsed, 0.5 s)
     CHECK(s.fill_rate > 500.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The adaptive limiter in a closed loop against a server token bucket, on a simulated clock.
+
+namespace {
+
+// The fake endpoint's limiter: `rate` tokens per second, `burst` deep, full at the start.
+struct server_bucket {
+    double rate, burst, tokens, last;
+    bool take(double t)
+    {
+        tokens = std::min(burst, tokens + (t - last) * rate);
+        last = t;
+        if (tokens < 1.0)
+            return false;
+        tokens -= 1.0;
+        return true;
+    }
+};
+
+struct closed_loop_result {
+    std::uint64_t sent = 0, throttled = 0, ok = 0;  // after the warm-up
+};
+
+// `workers` callers each send one request after another through the limiter, as the client's
+// attempt loop does: acquire, wait in 200 ms slices rescaled to the current fill rate, send;
+// a response comes `latency` (+0..9 ms, deterministic) later; a throttled request is sent
+// again (bulk mode). Counts what happens after `warmup`.
+closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milliseconds latency,
+                                   steady_duration warmup, steady_duration total)
+{
+    enum class phase { acquire, slice, response };
+    struct event {
+        steady_time_point at;
+        int worker;
+        phase what;
+        bool operator>(const event& o) const { return at > o.at || (at == o.at && worker > o.worker); }
+    };
+    struct worker_state {
+        steady_duration wait{};
+        double rate = 0;
+        steady_time_point sent_at{};
+        bool throttled = false;
+    };
+    adaptive_rate_limiter lim(t0);  // off until the first throttle, as in the client
+    server_bucket server{limit, limit, limit, secs(t0)};
+    std::vector<worker_state> w(static_cast<std::size_t>(workers));
+    std::vector<event> heap;
+    const auto push = [&](event e) {
+        heap.push_back(e);
+        std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+    };
+    for (int i = 0; i < workers; ++i)
+        push({t0 + i * 1ms, i, phase::acquire});
+    closed_loop_result r;
+    const auto measure_from = t0 + warmup;
+    constexpr steady_duration slice = 200ms;
+    std::uint64_t n = 0;
+    while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        const event e = heap.back();
+        heap.pop_back();
+        if (e.at >= t0 + total)
+            break;
+        auto& s = w[static_cast<std::size_t>(e.worker)];
+        if (e.what == phase::acquire) {
+            s.wait = lim.acquire(e.at);
+            s.rate = lim.state().fill_rate;
+        } else if (e.what == phase::response) {
+            if (s.throttled)
+                lim.on_throttled(e.at, s.sent_at);
+            else
+                lim.on_response(e.at, false);
+            push({e.at, e.worker, phase::acquire});
+            continue;
+        }
+        if (e.what == phase::slice) {
+            const double now_rate = lim.state().fill_rate;
+            if (s.wait.count() > 0 && now_rate != s.rate) {
+                s.wait = std::chrono::duration_cast<steady_duration>(s.wait * (s.rate / now_rate));
+                s.rate = now_rate;
+            }
+        }
+        if (s.wait.count() > 0) {
+            const steady_duration step = std::min(s.wait, slice);
+            s.wait -= step;
+            push({e.at + step, e.worker, phase::slice});
+            continue;
+        }
+        s.sent_at = e.at;
+        s.throttled = !server.take(secs(e.at));
+        if (e.at >= measure_from) {
+            ++r.sent;
+            r.throttled += s.throttled;
+            r.ok += !s.throttled;
+        }
+        push({e.at + latency + std::chrono::milliseconds(++n * 7 % 10), e.worker, phase::response});
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("adaptive: steady quota under 2 % throttled after warm-up, at 10/s and at 1,000/s")
+{
+    for (const double limit : {10.0, 1000.0}) {
+        const int workers = limit > 100 ? 64 : 16;
+        for (const auto latency : {20ms, 50ms}) {
+            const auto r = run_closed_loop(limit, workers, latency, 60s, 360s);
+            const double throttled = static_cast<double>(r.throttled) / static_cast<double>(r.sent);
+            const double achieved = static_cast<double>(r.ok) / 300.0;
+            CAPTURE(limit);
+            CAPTURE(latency.count());
+            CAPTURE(r.sent);
+            CAPTURE(r.throttled);
+            CAPTURE(achieved);
+            CHECK(throttled < 0.02);
+            CAPTURE(workers);
+            if (limit * latency.count() / 1000.0 < workers)  // not bounded by the requests in flight
+                CHECK(achieved >= 0.9 * limit);
+        }
+    }
+}
+
+TEST_CASE("adaptive: CUBIC's C is the SDKs' 0.4 from 100/s up and scales with W_max below")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 1000);
+    lim.on_response(t + 1ms, true);
+    CHECK(lim.state().w_max == doctest::Approx(1000.0).epsilon(1e-6));
+    CHECK(lim.state().k == doctest::Approx(std::cbrt(1000.0 * 0.3 / 0.4)));
+    // At 10/s the recovery to W_max takes as long as at 100/s.
+    CHECK(expected_k(10.0) == doctest::Approx(expected_k(100.0)));
+    CHECK(expected_k(10.0) > 2 * std::cbrt(10.0 * 0.3 / 0.4));
+}
+
+TEST_CASE("adaptive: on_throttled cuts once per bucket, never for a request sent before the cut")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 10);
+    CHECK(lim.on_throttled(t + 10ms, t));  // the first throttle cuts and enables
+    const auto s1 = lim.state();
+    CHECK(s1.enabled);
+    CHECK(s1.fill_rate == doctest::Approx(7.0).epsilon(1e-6));
+    CHECK(s1.last_cut == doctest::Approx(secs(t + 10ms)));
+    // In flight when the cut happened: no further cut, even much later.
+    CHECK_FALSE(lim.on_throttled(t + 2s, t + 5ms));
+    // Sent after the cut but within 0.5 s of it: no cut.
+    CHECK_FALSE(lim.on_throttled(t + 400ms, t + 300ms));
+    CHECK(lim.state().fill_rate == s1.fill_rate);
+    CHECK(lim.state().w_max == s1.w_max);
+    // Sent after the cut and 0.5 s after it: cuts.
+    CHECK(lim.on_throttled(t + 600ms, t + 550ms));
+    CHECK(lim.state().fill_rate < s1.fill_rate);
+    CHECK(lim.state().last_cut == doctest::Approx(secs(t + 600ms)));
+}
+
+TEST_CASE("adaptive: W_max is what the server let through between two throttles")
+{
+    // After a cut the client sends below the limit while CUBIC recovers (the server's bucket
+    // refills), then above it until that burst is spent: 4 s at 7/s, 4 s at 13/s, throttled.
+    // The server let 10/s through; the rate at the throttle (13/s measured) overshoots it.
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 12);
+    REQUIRE(lim.on_throttled(t, t));
+    REQUIRE(lim.state().w_max == doctest::Approx(12.0).epsilon(0.01));
+    t = steady_traffic(lim, t, t + 4s, 7);
+    t = steady_traffic(lim, t, t + 4s, 13);
+    REQUIRE(lim.state().measured_rate > 12.0);
+    REQUIRE(lim.state().fill_rate > 12.0);
+    const auto sent = t;
+    t += 10ms;
+    REQUIRE(lim.on_throttled(t, sent));
+    const auto s = lim.state();
+    const double ok = 4 * 7 + 4 * 13;
+    CHECK(s.w_max == doctest::Approx(ok / 8.01).epsilon(0.01));
+    CHECK(s.fill_rate == doctest::Approx(0.7 * s.w_max));
+}
+
+TEST_CASE("adaptive: a throttle spends the tokens saved while the client sent slowly")
+{
+    adaptive_rate_limiter lim(t0);
+    auto t = steady_traffic(lim, t0, t0 + 10s, 100);
+    lim.on_response(t, true);  // enabled, fill 70/s, capacity 70
+    lim.acquire(t + 10s);      // idle: the bucket refills to its capacity
+    REQUIRE(lim.state().current_capacity > 50.0);
+    lim.on_response(t + 10s, true);
+    CHECK(lim.state().current_capacity <= 0.0);
+    CHECK(lim.acquire(t + 10s) > steady_duration::zero());
 }

@@ -46,6 +46,8 @@ State:
 Throttling (off by default):
   --rate-limit OP=RPS[,OP=RPS...]   token bucket per operation, e.g. DeleteJobExecution=10
   --burst N                 bucket size (default: max(1, RPS))
+  --rate-limit-scope S      server (default: one set of buckets) or account (one set per access
+                            key id of the requests' credentials: one fake, many accounts)
 Faults (repeatable; see docs/FAKE_SERVER.md):
   --fault KIND=TRIGGER[,op=Operation][,ms=N][,dist=uniform:A:B|exp:MEAN]
       KIND: latency unavailable throttle reset-before reset-after truncate close stall
@@ -86,21 +88,104 @@ long long to_ll(const std::string& opt, const std::string& v, long long min, lon
     }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    using namespace iotjobs::fake;
-    server_options opts;
-    opts.threads = 2;
+// Everything the command line sets.
+struct command_line {
+    iotjobs::fake::server_options opts;
     std::string ca_out, rate_spec, presign_host, region = "us-east-1";
     std::vector<std::string> seeds;
-    generate_options gen;
+    iotjobs::fake::generate_options gen;
     double burst = 0;
     bool stats_on_exit = false;
     long long presign = -1;
+    bool exit_now = false;  // --help or --version printed: nothing else to do
+};
 
+// One option `a` (its name, without any "=value"). `value()` yields its argument; `flag()` rejects one.
+// False when `a` is no option of this program.
+template <class Value, class Flag>
+bool apply_option(command_line& cl, const std::string& a, Value value, Flag flag) {
+    using namespace iotjobs::fake;
+    auto& opts = cl.opts;
+    auto& gen = cl.gen;
+    if (a == "--help" || a == "-h") {
+        std::cout << usage_text;
+        cl.exit_now = true;
+    } else if (a == "--version") {
+        flag();
+        std::cout << "iotjobs-fake-iot/" IOTJOBS_VERSION_STRING "\n";
+        cl.exit_now = true;
+    } else if (a == "--listen") opts.listen = value();
+    else if (a == "--tls") { flag(); opts.tls = true; }
+    else if (a == "--ca-out") cl.ca_out = value();
+    else if (a == "--tls-cert") opts.tls_cert_file = value();
+    else if (a == "--tls-key") opts.tls_key_file = value();
+    else if (a == "--threads") opts.threads = static_cast<unsigned>(to_ll(a, value(), 1, 256));
+    else if (a == "--credentials") {
+        try {
+            opts.credentials = parse_credentials_json(slurp(value()));
+        } catch (const std::exception& e) {
+            bad(e.what());
+        }
+    } else if (a == "--clock-offset") opts.clock_offset = std::chrono::seconds(to_ll(a, value(), -max_clock_offset_seconds, max_clock_offset_seconds));
+    else if (a == "--account-id") opts.account_id = value();
+    else if (a == "--seed") cl.seeds.push_back(value());
+    else if (a == "--generate") gen.count = static_cast<std::uint64_t>(to_ll(a, value(), 0, 100000000));
+    else if (a == "--jobs") gen.jobs = static_cast<std::uint64_t>(to_ll(a, value(), 1, 100000000));
+    else if (a == "--status-mix") {
+        std::string err;
+        auto mix = parse_status_mix(value(), err);
+        if (!mix) bad(err);
+        gen.status_mix = *mix;
+    } else if (a == "--random-seed") gen.random_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
+    else if (a == "--generate-namespace") gen.namespace_id = value();
+    else if (a == "--rate-limit") cl.rate_spec += (cl.rate_spec.empty() ? "" : ",") + value();
+    else if (a == "--rate-limit-scope") {
+        auto sc = parse_rate_limit_scope(value());
+        if (!sc) bad("--rate-limit-scope: expected server or account");
+        opts.rate_scope = *sc;
+    } else if (a == "--burst") cl.burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
+    else if (a == "--fault") {
+        std::string err;
+        auto r = parse_fault(value(), err);
+        if (!r) bad(err);
+        opts.faults.push_back(*r);
+    } else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
+    else if (a == "--stats-on-exit") { flag(); cl.stats_on_exit = true; }
+    else if (a == "--presign") cl.presign = to_ll(a, value(), 1, 100000000);
+    else if (a == "--presign-host") cl.presign_host = value();
+    else if (a == "--region") cl.region = value();
+    else return false;
+    return true;
+}
+
+// The options that only make sense together, and the rate limits built from --rate-limit/--burst.
+void check_combinations(command_line& cl) {
+    auto& opts = cl.opts;
+    if (!cl.ca_out.empty() && !opts.tls) bad("--ca-out needs --tls");
+    if (opts.tls_cert_file.empty() != opts.tls_key_file.empty()) bad("--tls-cert and --tls-key go together");
+    if (!opts.tls_cert_file.empty()) {
+        if (!cl.ca_out.empty()) bad("--ca-out only works with a generated certificate (--tls without --tls-cert)");
+        opts.tls = true;
+    }
+    if (!cl.rate_spec.empty()) {
+        std::string err;
+        auto limits = iotjobs::fake::parse_rate_limits(cl.rate_spec, cl.burst, err);
+        if (!limits) bad(err);
+        opts.rate_limits = *limits;
+    } else if (cl.burst > 0) {
+        bad("--burst needs --rate-limit");
+    }
+    for (char c : cl.gen.namespace_id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+            bad("--generate-namespace: namespaceId must match [a-zA-Z0-9_-]+");
+    if (cl.presign >= 0 && cl.presign_host.empty()) bad("--presign needs --presign-host HOST:PORT");
+}
+
+command_line parse_command_line(int argc, char** argv) {
+    command_line cl;
+    cl.opts.threads = 2;
     std::vector<std::string> args(argv + 1, argv + argc);
-    for (std::size_t i = 0; i < args.size(); ++i) {
+    for (std::size_t i = 0; i < args.size() && !cl.exit_now; ++i) {
         std::string a = args[i];
         std::string inline_value;
         bool has_inline = false;
@@ -117,105 +202,48 @@ int main(int argc, char** argv) {
         auto flag = [&] {
             if (has_inline) bad(a + " takes no value");
         };
-        if (a == "--help" || a == "-h") {
-            std::cout << usage_text;
-            return 0;
-        } else if (a == "--version") {
-            flag();
-            std::cout << "iotjobs-fake-iot/" IOTJOBS_VERSION_STRING "\n";
-            return 0;
-        } else if (a == "--listen") opts.listen = value();
-        else if (a == "--tls") { flag(); opts.tls = true; }
-        else if (a == "--ca-out") ca_out = value();
-        else if (a == "--tls-cert") opts.tls_cert_file = value();
-        else if (a == "--tls-key") opts.tls_key_file = value();
-        else if (a == "--threads") opts.threads = static_cast<unsigned>(to_ll(a, value(), 1, 256));
-        else if (a == "--credentials") {
-            try {
-                opts.credentials = parse_credentials_json(slurp(value()));
-            } catch (const std::exception& e) {
-                bad(e.what());
-            }
-        } else if (a == "--clock-offset") opts.clock_offset = std::chrono::seconds(to_ll(a, value(), -iotjobs::fake::max_clock_offset_seconds, iotjobs::fake::max_clock_offset_seconds));
-        else if (a == "--account-id") opts.account_id = value();
-        else if (a == "--seed") seeds.push_back(value());
-        else if (a == "--generate") gen.count = static_cast<std::uint64_t>(to_ll(a, value(), 0, 100000000));
-        else if (a == "--jobs") gen.jobs = static_cast<std::uint64_t>(to_ll(a, value(), 1, 100000000));
-        else if (a == "--status-mix") {
-            std::string err;
-            auto mix = parse_status_mix(value(), err);
-            if (!mix) bad(err);
-            gen.status_mix = *mix;
-        } else if (a == "--random-seed") gen.random_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
-        else if (a == "--generate-namespace") gen.namespace_id = value();
-        else if (a == "--rate-limit") rate_spec += (rate_spec.empty() ? "" : ",") + value();
-        else if (a == "--burst") burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
-        else if (a == "--fault") {
-            std::string err;
-            auto r = parse_fault(value(), err);
-            if (!r) bad(err);
-            opts.faults.push_back(*r);
-        } else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
-        else if (a == "--stats-on-exit") { flag(); stats_on_exit = true; }
-        else if (a == "--presign") presign = to_ll(a, value(), 1, 100000000);
-        else if (a == "--presign-host") presign_host = value();
-        else if (a == "--region") region = value();
-        else bad("unknown option " + args[i]);
+        if (!apply_option(cl, a, value, flag)) bad("unknown option " + args[i]);
     }
-    if (!ca_out.empty() && !opts.tls) bad("--ca-out needs --tls");
-    if (opts.tls_cert_file.empty() != opts.tls_key_file.empty()) bad("--tls-cert and --tls-key go together");
-    if (!opts.tls_cert_file.empty()) {
-        if (!ca_out.empty()) bad("--ca-out only works with a generated certificate (--tls without --tls-cert)");
-        opts.tls = true;
-    }
-    if (!rate_spec.empty()) {
-        std::string err;
-        auto limits = parse_rate_limits(rate_spec, burst, err);
-        if (!limits) bad(err);
-        opts.rate_limits = *limits;
-    } else if (burst > 0) {
-        bad("--burst needs --rate-limit");
-    }
-    if (!gen.namespace_id.empty()) {
-        for (char c : gen.namespace_id)
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
-                bad("--generate-namespace: namespaceId must match [a-zA-Z0-9_-]+");
-    }
+    if (!cl.exit_now) check_combinations(cl);
+    return cl;
+}
 
-    if (presign >= 0) {
-        if (presign_host.empty()) bad("--presign needs --presign-host HOST:PORT");
-        auto cred = opts.credentials.begin();
-        auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + opts.clock_offset;
-        std::cout << presign_deletes(presign_host, static_cast<std::uint64_t>(presign), gen.jobs, cred->first,
-                                     cred->second.secret_access_key, region, now);
-        return 0;
-    }
-
-    // Signals are taken synchronously by sigwait on this thread; I/O threads inherit the mask.
+// Signals are taken synchronously by sigwait on the main thread; I/O threads inherit the mask.
+sigset_t block_stop_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    return set;
+}
 
-    std::vector<execution> seeded;
-    for (auto& f : seeds) {
+std::vector<iotjobs::fake::execution> read_seed_files(const std::vector<std::string>& files) {
+    std::vector<iotjobs::fake::execution> seeded;
+    for (auto& f : files) {
         try {
-            auto items = parse_seed_json(slurp(f));
+            auto items = iotjobs::fake::parse_seed_json(slurp(f));
             seeded.insert(seeded.end(), items.begin(), items.end());
         } catch (const std::exception& e) {
             bad(f + ": " + e.what());
         }
     }
+    return seeded;
+}
 
+// Serves until SIGINT or SIGTERM; the process's exit status.
+int serve(const command_line& cl) {
+    using namespace iotjobs::fake;
+    sigset_t set = block_stop_signals();
+    auto seeded = read_seed_files(cl.seeds);
     std::unique_ptr<server> srv;
     try {
-        srv = std::make_unique<server>(opts);
+        srv = std::make_unique<server>(cl.opts);
         if (!seeded.empty()) srv->add_executions(seeded);
-        if (gen.count) srv->generate(gen);
+        if (cl.gen.count) srv->generate(cl.gen);
         srv->start();
-        if (!ca_out.empty()) srv->write_ca_file(ca_out);
+        if (!cl.ca_out.empty()) srv->write_ca_file(cl.ca_out);
     } catch (const std::invalid_argument& e) {
         bad(e.what());
     } catch (const std::exception& e) {
@@ -229,6 +257,22 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&set, &sig);
     srv->stop();
-    if (stats_on_exit) std::cerr << srv->stats_json() << "\n";
+    if (cl.stats_on_exit) std::cerr << srv->stats_json() << "\n";
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const command_line cl = parse_command_line(argc, argv);
+    if (cl.exit_now) return 0;
+    if (cl.presign >= 0) {
+        auto cred = cl.opts.credentials.begin();
+        auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + cl.opts.clock_offset;
+        std::cout << iotjobs::fake::presign_deletes(cl.presign_host, static_cast<std::uint64_t>(cl.presign),
+                                                    cl.gen.jobs, cred->first, cred->second.secret_access_key,
+                                                    cl.region, now);
+        return 0;
+    }
+    return serve(cl);
 }

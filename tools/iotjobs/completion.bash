@@ -20,7 +20,7 @@ _iotjobs() {
         "") COMPREPLY=($(compgen -W "$commands help $globals" -- "$cur")); return ;;
         delete-job-execution) opts="--job-id --thing-name --execution-number --force --no-force --namespace-id" ;;
         bulk-delete) opts="--input --format --concurrency --rate --force --no-force --namespace-id --report --skip-done --dry-run" ;;
-        purge) opts="--job-id --thing-name --status --concurrency --rate --force --no-force --namespace-id --report --dry-run" ;;
+        purge) opts="--regions --profiles --job-id --thing-name --status --concurrency --rate --force --no-force --namespace-id --report --dry-run" ;;
         list-job-executions-for-job) opts="--job-id --status --max-results --next-token --starting-token --page-size --max-items" ;;
         list-job-executions-for-thing) opts="--thing-name --status --namespace-id --job-id --max-results --next-token --starting-token --page-size --max-items" ;;
         describe-job-execution) opts="--job-id --thing-name --execution-number" ;;

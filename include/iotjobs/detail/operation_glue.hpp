@@ -1,30 +1,68 @@
-// Template glue shared by the public operation headers: one initiation that hands the
-// type-erased handler to the compiled body in lib/.
+// Template glue shared by the public operation headers: the library's access to the client's
+// shared implementation and to diagnostics (detail::access), and the one initiation every
+// operation goes through, which hands a type-erased handler to the operation's compiled body in
+// lib/.
 #pragma once
 
+#include <iotjobs/client.hpp>
 #include <iotjobs/diagnostics.hpp>
 #include <iotjobs/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 namespace iotjobs::detail {
 class client_impl;
 
+// The library's way into iotjobs::client and iotjobs::diagnostics (friend of both). Not for
+// applications: nothing here is part of the public API.
+struct access {
+    static const std::shared_ptr<client_impl>& impl(const client& c) noexcept { return c.impl_; }
+
+    static std::string& aws_error_name(diagnostics& d) { return d.aws_error_name_; }
+    static std::string& message(diagnostics& d) { return d.message_; }
+    static std::string& request_id(diagnostics& d) { return d.request_id_; }
+    static unsigned& http_status(diagnostics& d) { return d.http_status_; }
+    static unsigned& attempts(diagnostics& d) { return d.attempts_; }
+    static std::chrono::milliseconds& retry_wait(diagnostics& d) { return d.retry_wait_; }
+    static bool& earlier_attempt_may_have_succeeded(diagnostics& d) { return d.earlier_attempt_may_have_succeeded_; }
+    static iotjobs::timeout_phase& timeout_phase(diagnostics& d) { return d.timeout_phase_; }
+};
+
+// The compiled body of an operation: validates `req`, runs it on the client and completes the
+// handler once, never inline. `diag` may be null.
 template <class Request, class Signature>
-using erased_body = void (*)(std::shared_ptr<client_impl>, Request, diagnostics*,
-                             boost::asio::any_completion_handler<Signature>);
+using operation_body = void (*)(std::shared_ptr<client_impl>, Request, diagnostics*,
+                                boost::asio::any_completion_handler<Signature>);
 
 template <class Request, class Signature>
 struct initiate_erased {
-    erased_body<Request, Signature> body;
+    operation_body<Request, Signature> body;
     template <class Handler>
     void operator()(Handler&& handler, std::shared_ptr<client_impl> impl, Request req, diagnostics* diag) const {
         body(std::move(impl), std::move(req), diag,
              boost::asio::any_completion_handler<Signature>(std::forward<Handler>(handler)));
     }
 };
+
+// Starts `body` with any completion token (the signature is the body's).
+template <class Request, class Signature, class CompletionToken>
+auto initiate_operation(operation_body<Request, Signature> body, std::shared_ptr<client_impl> impl,
+                        std::type_identity_t<Request> req, diagnostics* diag, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, Signature>(initiate_erased<Request, Signature>{body}, token,
+                                                                   std::move(impl), std::move(req), diag);
+}
+
+template <class Request, class Signature, class CompletionToken>
+auto initiate_operation(operation_body<Request, Signature> body, const client& c, std::type_identity_t<Request> req,
+                        diagnostics* diag, CompletionToken&& token) {
+    return initiate_operation(body, access::impl(c), std::move(req), diag, std::forward<CompletionToken>(token));
+}
 
 }  // namespace iotjobs::detail
