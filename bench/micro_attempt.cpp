@@ -21,14 +21,13 @@ struct shared_state {
         creds.value = {"AKIDEXAMPLE", "secret", ""};
         env.attempt_timeout = std::chrono::seconds(30);
         env.fixed_credentials = &creds;
-        env.share(strategy, quota, rng, limiter, adaptive_on, adaptive_cut, offset, counters, system_attempt_clock());
+        env.share(strategy, quota, rng, limiter, adaptive_on, offset, counters, system_attempt_clock());
     }
     standard_retry_strategy strategy;
     retry_quota quota;
     function_random_source rng{[] { return 0.5; }};
     adaptive_rate_limiter limiter;
     std::atomic<bool> adaptive_on{false};
-    std::atomic<std::int64_t> adaptive_cut{0};
     clock_offset offset;
     attempt_counters counters;
     credentials_snapshot creds;

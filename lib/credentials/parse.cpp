@@ -245,17 +245,14 @@ bool parse_sso_token_cache(std::string_view text, std::string& token,
     json::object* to = (!jec && tv.is_object()) ? &tv.as_object() : nullptr;
     json::value* at = to ? to->if_contains("accessToken") : nullptr;
     const json::value* ex = to ? to->if_contains("expiresAt") : nullptr;
-    if (at && at->is_string()) {
-        json::string& t = at->as_string();
-        token.assign(t.data(), t.size());
-        secure_wipe(t.data(), t.size());  // the parsed copy goes with tv
+    const bool ok = at && at->is_string() && ex && ex->is_string();
+    if (ok) {
+        expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
+        token.assign(at->as_string().data(), at->as_string().size());
     }
-    if (!at || !at->is_string() || !ex || !ex->is_string()) {
-        secure_wipe(token);
-        return false;
-    }
-    expires = parse_iso8601(std::string_view(ex->as_string().data(), ex->as_string().size()));
-    return true;
+    // The parsed copy of the token goes with tv; `token` is left untouched on failure.
+    if (at && at->is_string()) secure_wipe(at->as_string().data(), at->as_string().size());
+    return ok;
 }
 
 bool parse_role_credentials_json(std::string_view body, resolved_credentials& out) {

@@ -56,7 +56,8 @@ public:
         return true;
     }
 
-    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+    // The endpoint to ask and the variable that named it: the relative URI wins (botocore, JS).
+    error_code target(http_fetch_request& req, std::string& source, std::string& why) const {
         const auto fail = [&](std::string msg) {
             why = std::move(msg);
             return make_error_code(client_errc::credentials_error);
@@ -65,13 +66,10 @@ public:
         const std::string full = env_value(env_, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
         if (rel.empty() && full.empty()) {
             why = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set";
-            co_return make_error_code(client_errc::no_credentials);
+            return make_error_code(client_errc::no_credentials);
         }
-        http_fetch_request req;
-        std::string source;
         if (!rel.empty()) {
-            // The relative URI wins (botocore, JS).
-            if (rel.front() != '/') co_return fail("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
+            if (rel.front() != '/') return fail("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
             req.host = "169.254.170.2";
             req.port = "80";
             req.target = rel;
@@ -80,15 +78,26 @@ public:
             bool https = false;
             std::string uwhy;
             if (!parse_fetch_url(full, req, https, uwhy))
-                co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
+                return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
             req.tls = https;
             if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
             req.env = &env_;
             if (!https && !allowed_container_host(req.host))
-                co_return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
+                return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
                                "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " + req.host);
             source = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
         }
+        return {};
+    }
+
+    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
+        const auto fail = [&](std::string msg) {
+            why = std::move(msg);
+            return make_error_code(client_errc::credentials_error);
+        };
+        http_fetch_request req;
+        std::string source;
+        if (error_code tec = target(req, source, why)) co_return tec;
         // The token: the file (re-read on every fetch; it wins), else the variable.
         std::string token;
         // The token and the header carrying it are wiped on every way out.
