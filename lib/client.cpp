@@ -352,6 +352,8 @@ void client_impl::log_call_end(const operation_request& op, const diagnostics& d
 // everything: what to wait for, when to sign and send, when and how the call ends.
 asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& op, http_response& resp,
                                                       diagnostics& diag) {
+    // After client::shutdown(): nothing is sent, credentials are not fetched either.
+    if (pool_->closed()) co_return make_error_code(client_errc::pool_closed);
     attempt_fsm fsm(env_, diag);
     std::optional<request_identity> ident;  // decoded for the first debug record
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer

@@ -102,8 +102,11 @@ public:
 
     void close() override {
         std::lock_guard lk(mutex_);
+        closed_.store(true, std::memory_order_relaxed);
         core_.close();
     }
+
+    bool closed() const noexcept override { return closed_.load(std::memory_order_relaxed); }
 
     pool_stats stats() const override {
         pool_stats s;
@@ -220,6 +223,7 @@ private:
     clock_type::time_point dns_expiry_{};
     SSL_SESSION* session_ = nullptr;
 
+    std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> connects_{0}, handshakes_{0}, resumed_{0}, reuses_{0}, stale_retries_{0};
 };
 

@@ -91,6 +91,8 @@ public:
     // for a connection and every later exchange() fail with client_errc::pool_closed, connections
     // in use are closed when their exchange ends.
     virtual void close() = 0;
+    // True after close() (any thread).
+    virtual bool closed() const noexcept = 0;
 
     virtual pool_stats stats() const = 0;
 };

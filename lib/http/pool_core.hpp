@@ -54,7 +54,7 @@ struct deadline_entry {
     kind what;
 };
 
-// Entries with deadlines, unordered, and the timer over them. The timer is lazy: armed only while
+// Entries with deadlines, in the order they were added, and the timer over them. The timer is lazy: armed only while
 // the list is not empty, at the earliest deadline known when an entry was added; when it fires,
 // the entries past their deadline are fired and it is armed again at the earliest one left. An
 // entry removed in time costs no timer operation unless it was the last one.
@@ -65,12 +65,13 @@ public:
     void add(deadline_entry& e, pool_time at) {
         e.deadline = at;
         e.fired = false;
-        if (!e.listed) {
+        if (!e.listed) {  // appended: waiters (FIFO, one acquire timeout) stay in deadline order
             e.listed = true;
-            e.prev = nullptr;
-            e.next = head_;
-            if (head_) head_->prev = &e;
-            head_ = &e;
+            e.next = nullptr;
+            e.prev = tail_;
+            if (tail_) tail_->next = &e;
+            else head_ = &e;
+            tail_ = &e;
         }
         if (!armed_ || at < armed_at_) arm(at);
     }
@@ -81,6 +82,7 @@ public:
         if (e.prev) e.prev->next = e.next;
         else head_ = e.next;
         if (e.next) e.next->prev = e.prev;
+        else tail_ = e.prev;
         e.prev = e.next = nullptr;
         if (!head_ && armed_) {  // nothing to watch: do not keep the owner's executor busy
             armed_ = false;
@@ -91,7 +93,8 @@ public:
     // The timer fired: calls fire(entry) for each listed entry past its deadline that has not
     // fired yet (marked fired first; fire may add and remove entries, this one included), then
     // arms the timer at the earliest deadline left. The scan starts over after each fire, as the
-    // list may have changed; fired entries are skipped, so it ends.
+    // list may have changed; fired entries are skipped, so it ends. Waiters, added in line order
+    // with one acquire timeout, are due from the front: a burst of timeouts costs little.
     template <class Fire>
     void expire(pool_time now, Fire&& fire) {
         armed_ = false;
@@ -120,6 +123,7 @@ private:
 
     pool_timer& timer_;
     deadline_entry* head_ = nullptr;
+    deadline_entry* tail_ = nullptr;
     bool armed_ = false;
     pool_time armed_at_{};
 };

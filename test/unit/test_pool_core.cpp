@@ -207,6 +207,28 @@ TEST_CASE("pool core: a waiter's deadline: pool_acquire_timeout at the deadline,
     CHECK(later.completions == 1);
 }
 
+TEST_CASE("pool core: a burst of waiter timeouts: each fails once, in line order, one timer arming") {
+    fixture f(fixture::params(1));
+    f.take(core::acquired::open);
+    std::vector<std::string> order;
+    std::vector<std::unique_ptr<test_waiter>> line;
+    for (int i = 0; i < 1000; ++i) {
+        line.push_back(std::make_unique<test_waiter>(std::to_string(i), &order));
+        f.pool.enqueue(f.now, *line.back(), f.now + 5s + std::chrono::microseconds(i));
+    }
+    CHECK(f.timer.arms == 1);
+    f.advance(6s);
+    REQUIRE(order.size() == 1000);
+    for (int i = 0; i < 1000; ++i) {
+        CHECK(order[i] == std::to_string(i));
+        CHECK(line[i]->completions == 1);
+        CHECK(line[i]->ec == client_errc::pool_acquire_timeout);
+    }
+    CHECK(f.timer.arms == 1);
+    CHECK_FALSE(f.timer.armed);
+    CHECK(f.pool.stats().waiting == 0);
+}
+
 TEST_CASE("pool core: an abandoned (cancelled) waiter completes once with its error and leaves the line") {
     fixture f(fixture::params(1));
     f.take(core::acquired::open);
