@@ -60,8 +60,11 @@ struct timeout_config {
     duration operation = std::chrono::seconds(0);      // whole call including retries; zero disables
 };
 
+// Out of file descriptors (EMFILE/ENFILE when a connection is opened), the pool goes on with the
+// connections it has: no call fails for it, calls wait for one of them, a warning is logged once
+// (component "pool"), and while calls wait one more connection is tried every 500 ms.
 struct pool_config {
-    std::size_t max_size = 64;                         // connections per endpoint
+    std::size_t max_size = 64;                         // connections per endpoint at most
     duration idle_timeout = std::chrono::seconds(50);  // close connections idle longer than this
     duration acquire_timeout = std::chrono::seconds(60);  // wait for a free connection; zero = forever
 };
