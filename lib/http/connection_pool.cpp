@@ -165,6 +165,7 @@ private:
         pool_impl& pool;
         pool_waiter& w;
     };
+
     asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info,
                                      clock_type::time_point deadline);
     asio::awaitable<error_code> resolve(tcp::resolver::results_type& out);
