@@ -25,6 +25,7 @@
 #include <set>
 #include <unistd.h>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -304,11 +305,17 @@ TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and la
                                           results[i] = ec;
                                           ++completions[i];
                                       });
-    asio::steady_timer t(ctx, std::chrono::milliseconds(200));
-    t.async_wait([&](error_code) {
-        CHECK(c.stats().waiting == 2);
-        c.shutdown();
-    });
+    // Shut down once the first request is held by the server and the other two calls wait.
+    asio::steady_timer t(ctx);
+    std::function<void()> poll = [&] {
+        if (c.stats().waiting == 2 && s.stats().count("DeleteJobExecution", "ok") == 1) {
+            c.shutdown();
+            return;
+        }
+        t.expires_after(std::chrono::milliseconds(5));
+        t.async_wait([&](error_code) { poll(); });
+    };
+    poll();
     ctx.run_for(std::chrono::seconds(10));
     CHECK(completions == std::vector<int>{1, 1, 1});
     CHECK(results[0] == asio::error::operation_aborted);
