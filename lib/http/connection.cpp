@@ -70,18 +70,17 @@ asio::awaitable<error_code> read_tls_input(connection& c) {
 }
 
 // Sends what OpenSSL queued in c.tls.out (a handshake flight, an alert, a key update answer).
+// Callers skip the call (a coroutine frame) when there is nothing queued.
 asio::awaitable<error_code> flush_tls_output(connection& c) {
-    error_code ec;
-    if (!c.tls.out.empty()) {
-        ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
-        c.tls.out.clear();
-    }
+    const error_code ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
+    c.tls.out.clear();
     co_return ec;
 }
 
-// Writes the request (serialized into c.request_bytes, through TLS when there is TLS): straight
-// into the socket, asynchronously only for what the kernel does not take.
-asio::awaitable<error_code> write_request(connection& c) {
+// Writes the request (serialized into c.request_bytes, through TLS when there is TLS) straight
+// into the socket; `rest` is what the kernel did not take, for the caller to send asynchronously
+// (a plain call: no coroutine frame on the usual path, where the kernel takes everything).
+error_code write_request_now(connection& c, std::string_view& rest) {
     const char* data = c.request_bytes.data();
     std::size_t size = c.request_bytes.size();
     if (c.ssl) {
@@ -89,17 +88,16 @@ asio::awaitable<error_code> write_request(connection& c) {
         const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
         if (r <= 0 || static_cast<std::size_t>(r) != size) {
             const int kind = SSL_get_error(c.ssl, r);
-            co_return ssl_failure(kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE ? SSL_ERROR_SSL : kind,
-                                  c.tls);
+            return ssl_failure(kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE ? SSL_ERROR_SSL : kind,
+                               c.tls);
         }
         data = c.tls.out.data();  // with anything OpenSSL had queued before (a key update answer)
         size = c.tls.out.size();
     }
     error_code ec;
     const std::size_t sent = send_now(c.sock, data, size, ec);
-    if (!ec && sent < size) ec = co_await send_rest(c.sock, data + sent, size - sent);
-    if (c.ssl) c.tls.out.clear();
-    co_return ec;
+    if (!ec) rest = std::string_view(data + sent, size - sent);
+    return ec;
 }
 
 // Room for at least min_read_size more plaintext bytes at the end of c.rbuf (compacts, then
@@ -149,7 +147,7 @@ asio::awaitable<error_code> read_plaintext(connection& c, exchange_info& info, b
             eof = true;                                // close_notify
             co_return error_code{};
         }
-        if ((ec = co_await flush_tls_output(c))) co_return ec;  // OpenSSL has something to say first
+        if (!c.tls.out.empty() && (ec = co_await flush_tls_output(c))) co_return ec;  // OpenSSL speaks first
         if (kind == SSL_ERROR_WANT_READ && (ec = co_await read_tls_input(c))) co_return ec;
     }
 }
@@ -288,7 +286,7 @@ asio::awaitable<error_code> handshake(const connection_context& cx, connection& 
         error_code failure;
         if (kind != SSL_ERROR_NONE && kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
             failure = ssl_failure(kind, c.tls);
-        ec = co_await flush_tls_output(c);  // our flight, or the alert that goes with a failure
+        if (!c.tls.out.empty()) ec = co_await flush_tls_output(c);  // our flight, or a failure's alert
         if (failure) ec = failure;
         if (ec || kind == SSL_ERROR_NONE) break;
         if (kind == SSL_ERROR_WANT_READ && (ec = co_await read_tls_input(c))) break;
@@ -306,7 +304,11 @@ asio::awaitable<error_code> send_receive(const connection_context& cx, connectio
     const auto& settings = cx.settings;
     c.request_bytes.clear();
     serialize_request(c.request_bytes, req, settings.url.base_path, settings.url.host_header, settings.user_agent);
-    if (error_code ec = co_await write_request(c)) co_return ec;
+    std::string_view rest;
+    error_code wec = write_request_now(c, rest);
+    if (!wec && !rest.empty()) wec = co_await send_rest(c.sock, rest.data(), rest.size());
+    if (c.ssl) c.tls.out.clear();
+    if (wec) co_return wec;
     info.request_written = true;
 
     response_sink parser(&settings.response_headers, req.method == "HEAD");

@@ -148,7 +148,15 @@ private:
         return out;
     }
 
-    asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline);
+    // The one way to a connection: the core's acquire() under the mutex. An idle connection is
+    // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
+    // `w` (lease_connection() waits); `open` leaves a slot to open a connection on.
+    core_type::acquired try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
+                                  clock_type::time_point deadline);
+    // The rest of the way after try_lease() said `got` (not idle): waiting in line, opening a
+    // connection, and acquiring again after running out of file descriptors.
+    asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
+                                                 core_type::acquired got, std::optional<pool_waiter>& w);
     // Sleeps until the core completes `w` or the call is cancelled (outcome: take_outcome()).
     asio::awaitable<std::tuple<error_code>> wait(pool_waiter& w);
     // The waiter's outcome, once: its error, or none with the connection (null: a slot to open
@@ -169,8 +177,6 @@ private:
     asio::awaitable<error_code> open(std::unique_ptr<connection>& out, exchange_info& info,
                                      clock_type::time_point deadline);
     asio::awaitable<error_code> resolve(tcp::resolver::results_type& out);
-    asio::awaitable<error_code> attempt(connection& c, const http_request& req, http_response& resp,
-                                        exchange_info& info, duration timeout, bool& keep);
     void ran_out_of_descriptors(const error_code& ec);
     void remember_session(connection& c);
 
@@ -234,7 +240,10 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
     bool written_before = false;  // a round before a stale-connection retry wrote the request
     for (int round = 0; round < 2; ++round) {
         lease l(*this);
-        error_code ec = co_await lease_connection(l, info, deadline);
+        std::optional<pool_waiter> w;
+        const core_type::acquired got = try_lease(l, info, w, deadline);
+        error_code ec;
+        if (got != core_type::acquired::idle) ec = co_await lease_connection(l, info, deadline, got, w);
         if (ec) {
             info.connect_failed = true;
             co_return ec;
@@ -242,7 +251,22 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
         exchange_info a;
         a.reused_connection = info.reused_connection;
         bool keep = false;
-        ec = co_await attempt(*l.conn, req, resp, a, attempt_timeout, keep);
+        {
+            step_guard step(*this, *l.conn, attempt_timeout);
+            ec = co_await send_receive(cx_, *l.conn, req, resp, a, keep);
+            if (!step.finish()) {  // the deadline fired: the socket is shut down
+                keep = false;
+                if (ec) {  // (a response completed in the meantime still counts)
+                    ec = beast::error::timeout;
+                    a.timed_out = true;
+                    a.timeout = timeout_phase::response;
+                }
+            }
+        }
+        if (!ec && !l.conn->used) {
+            l.conn->used = true;
+            remember_session(*l.conn);
+        }
         info.request_written = a.request_written || written_before;
         info.response_started = a.response_started;
         info.timed_out = a.timed_out;
@@ -267,26 +291,31 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
     co_return make_error_code(client_errc::bad_response);  // not reached
 }
 
-// Takes an idle connection, or a slot and opens a connection on it, waiting in line when the pool
-// is full. A connection attempt that finds no file descriptor gives its slot back and waits in
-// line again (the pool now holds fewer connections than max_size).
-asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info& info,
-                                                        clock_type::time_point deadline) {
+core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
+                                         clock_type::time_point deadline) {
+    std::lock_guard lk(mutex_);
+    const auto now = clock_type::now();
+    const core_type::acquired got = core_.acquire(now, l.conn);
+    if (got == core_type::acquired::idle) {
+        l.held = true;
+        reuses_.fetch_add(1, std::memory_order_relaxed);
+        info.reused_connection = true;
+    } else if (got == core_type::acquired::wait) {
+        w.emplace(ex_);
+        const duration wait_for = bounded(settings_.pool.acquire_timeout, deadline);
+        core_.enqueue(now, *w, wait_for.count() > 0 ? now + wait_for : pool_time::max());
+    }
+    return got;
+}
+
+// A connection attempt that finds no file descriptor gives its slot back and acquires again (the
+// pool now holds fewer connections than max_size): an idle connection, or a place in line.
+asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
+                                                        core_type::acquired got, std::optional<pool_waiter>& w) {
     for (;;) {
-        std::optional<pool_waiter> w;
-        core_type::acquired got;
-        {
-            std::lock_guard lk(mutex_);
-            const auto now = clock_type::now();
-            got = core_.acquire(now, l.conn);
-            if (got == core_type::acquired::wait) {
-                w.emplace(ex_);
-                const duration wait_for = bounded(settings_.pool.acquire_timeout, deadline);
-                core_.enqueue(now, *w, wait_for.count() > 0 ? now + wait_for : pool_time::max());
-            }
-        }
+        if (got == core_type::acquired::idle) co_return error_code{};
         if (got == core_type::acquired::closed) co_return make_error_code(client_errc::pool_closed);
-        if (w) {  // the coroutine suspends only to wait in line
+        if (got == core_type::acquired::wait) {  // the coroutine suspends only to wait in line
             line_guard guard{*this, *w};
             co_await wait(*w);
             const error_code ec = take_outcome(*w, &l.conn);
@@ -306,6 +335,8 @@ asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info&
             info.timed_out = false;
             info.timeout = timeout_phase::none;
             info.detail.clear();
+            w.reset();
+            got = try_lease(l, info, w, deadline);
             continue;
         }
         if (ec) co_return ec;  // the lease gives the slot back
@@ -367,25 +398,6 @@ void pool_impl::ran_out_of_descriptors(const error_code& ec) {
     r.message = msg;
     r.error = ec;
     settings_.log.emit(r);
-}
-
-asio::awaitable<error_code> pool_impl::attempt(connection& c, const http_request& req, http_response& resp,
-                                               exchange_info& info, duration timeout, bool& keep) {
-    step_guard step(*this, c, timeout);
-    error_code ec = co_await send_receive(cx_, c, req, resp, info, keep);
-    if (!step.finish()) {  // the deadline fired: the socket is shut down
-        keep = false;
-        if (ec) {  // (a response completed in the meantime still counts)
-            ec = beast::error::timeout;
-            info.timed_out = true;
-            info.timeout = timeout_phase::response;
-        }
-    }
-    if (!ec && !c.used) {
-        c.used = true;
-        remember_session(c);
-    }
-    co_return ec;
 }
 
 asio::awaitable<error_code> pool_impl::resolve(tcp::resolver::results_type& out) {
