@@ -11,7 +11,8 @@
 # The input has PAIRS x RATE x SECONDS_ rows, interleaved over the pairs. Prints: the aggregate rate
 # against PAIRS x RATE, each pair's rate (its deletes over its own run, first item to last
 # outcome) against RATE (min / median / max), the share of requests
-# throttled (client side, and the fake's per-account counts), failed items, and the process's CPU
+# throttled (client side, and the fake's per-account counts; after the warm-up: from the fake's
+# counts at WARMUP seconds, default 10, to the end), failed items, and the process's CPU
 # (user + system, from /usr/bin/time) as a share of one core. Loopback only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,7 @@ RATE=${RATE:-10}
 SECONDS_=${SECONDS_:-30}
 BURST=${BURST:-$RATE}
 CONCURRENCY=${CONCURRENCY:-4}
+WARMUP=${WARMUP:-10}
 for b in iotjobs iotjobs-fake-iot; do
   [[ -x "$bin/$b" ]] || { echo "fanout.sh: $bin/$b not built (cmake --build build --target iotjobs_cli_main iotjobs-fake-iot)" >&2; exit 1; }
 done
@@ -60,14 +62,18 @@ set +e
 env -i PATH="$PATH" HOME="$work" AWS_CONFIG_FILE="$work/config" AWS_SHARED_CREDENTIALS_FILE="$work/credentials" \
   AWS_REGION=us-east-1 AWS_PROFILE=p00 AWS_MAX_ATTEMPTS=10 \
   /usr/bin/time -f '%U %S %e' -o "$work/time" \
-  "$bin/iotjobs" bulk-delete --input "$work/items.csv" --concurrency "$CONCURRENCY" >"$work/summary.json" 2>"$work/err"
+  "$bin/iotjobs" bulk-delete --input "$work/items.csv" --concurrency "$CONCURRENCY" >"$work/summary.json" 2>"$work/err" &
+run_pid=$!
+sleep "$WARMUP"
+curl -s "$url/_fake/stats" >"$work/stats_warm.json"
+wait "$run_pid"
 code=$?
 [[ -s "$work/summary.json" ]] || { echo "fanout.sh: no summary; stderr:" >&2; tail -5 "$work/err" >&2; exit 1; }
 set -e
 curl -s "$url/_fake/stats" >"$work/stats.json"
-python3 - "$work" "$PAIRS" "$RATE" "$code" <<'PY'
+python3 - "$work" "$PAIRS" "$RATE" "$code" "$WARMUP" <<'PY'
 import json, statistics, sys
-work, pairs, rate, code = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+work, pairs, rate, code, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 s = json.load(open(f"{work}/summary.json"))
 user, system, wall = (float(x) for x in open(f"{work}/time").read().split())
 secs = s["seconds"]
@@ -82,5 +88,13 @@ print(f"throttled: {s['throttled']} of {s['requests']} requests = {100 * s['thro
 acc = json.load(open(f"{work}/stats.json")).get("accounts", {})
 th = sorted(a["throttled"] for a in acc.values())
 print(f"fake: {len(acc)} accounts, throttled per account min {th[0]} max {th[-1]}" if th else "fake: no accounts")
+warm = json.load(open(f"{work}/stats_warm.json")).get("accounts", {})
+t0 = sum(a["throttled"] for a in warm.values())
+n0 = t0 + sum(a["admitted"] for a in warm.values())
+t1 = sum(a["throttled"] for a in acc.values())
+n1 = t1 + sum(a["admitted"] for a in acc.values())
+if n1 > n0:
+    print(f"throttled after the first {warmup} s (fake's counts): {t1 - t0} of {n1 - n0} requests = "
+          f"{100 * (t1 - t0) / (n1 - n0):.2f} %")
 print(f"CPU: user {user:.2f} s + system {system:.2f} s over {wall:.1f} s wall = {100 * (user + system) / wall:.1f} % of one core")
 PY

@@ -62,6 +62,7 @@ private:
     unsigned attempts_ = 0;
     std::chrono::milliseconds retry_wait_{0};
     bool earlier_attempt_may_have_succeeded_ = false;
+    bool an_attempt_may_have_acted_ = false;  // any attempt, the deciding one included (the bulk engine's re-issue)
     iotjobs::timeout_phase timeout_phase_ = iotjobs::timeout_phase::none;
 };
 

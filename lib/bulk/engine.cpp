@@ -339,11 +339,13 @@ struct engine : std::enable_shared_from_this<engine> {
             // (the adaptive limiter has slowed the run down meanwhile) until it gets another
             // answer or the run stops. Its outcome counts the attempts of every call.
             unsigned attempts = 0;
+            bool acted = false;  // an earlier call's attempt may have deleted it
             do {
                 if (auto why = co_await pace(pace_timer)) {
                     if (attempts == 0) skipped = std::move(why);  // else: the last call's outcome stands
                     break;
                 }
+                if (attempts > 0) acted = acted || access::an_attempt_may_have_acted(diag);
                 dec = co_await delete_once(item.request, diag, call_cancel);
                 attempts += diag.attempts();
             } while (is_throttling(dec) && !stop);
@@ -352,6 +354,7 @@ struct engine : std::enable_shared_from_this<engine> {
                 continue;
             }
             access::attempts(diag) = attempts;
+            if (acted && dec == service_errc::resource_not_found) access::earlier_attempt_may_have_succeeded(diag) = true;
             auto o = classify(std::move(item), dec, diag);
             // A credentials refresh that failed fails the calls that waited for it; the run goes on.
             if (dec && is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec)) {

@@ -259,7 +259,10 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
     judgement_.decided = true;
     judgement_.decision = d;
     judgement_.result = out.ec;
+    // A transport failure after the request was written, or a 5xx, may mean the service acted.
+    const bool this_may_have_acted = (out.transport_error && request_written) || out.http_status >= 500;
     if (!d.retry) {
+        access::an_attempt_may_have_acted(diag_) = maybe_processed_ || this_may_have_acted;
         // Keep a skew correction for later calls even when this one is not retried.
         if (out.server_clock_skewed && server_offset_ && d.kind == retry_kind::clock_skew)
             env_.offset->set(*server_offset_);
@@ -272,8 +275,7 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
         skew_corrected_ = true;
         judgement_.skew_corrected = *server_offset_;
     }
-    // A transport failure after the request was written, or a 5xx, may mean the service acted.
-    if ((out.transport_error && request_written) || out.http_status >= 500) maybe_processed_ = true;
+    if (this_may_have_acted) maybe_processed_ = true;
     last_cost_ = d.quota_cost;
     if (d.delay.count() <= 0) return next_attempt();
     backoff_start_ = steady_now();

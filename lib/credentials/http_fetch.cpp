@@ -142,6 +142,9 @@ asio::awaitable<error_code> http_fetch_retrying(const http_fetch_request& req, h
         out = {};
         ec = co_await http_fetch(req, out);
         if (!ec && out.status < 500) break;
+        // A proxy that refused the tunnel with a 4xx (407: credentials, 403: not allowed) would
+        // refuse again.
+        if (ec == client_errc::proxy_error && out.status >= 400 && out.status < 500) break;
     }
     co_return ec;
 }

@@ -50,7 +50,8 @@ inline std::string fetch_error_text(const error_code& ec, const http_fetch_respo
 boost::asio::awaitable<error_code> http_fetch(const http_fetch_request& req, http_fetch_response& out);
 
 // http_fetch, tried up to three times while it fails or the server answers 5xx (the STS and SSO
-// portal calls). `out` holds the last attempt's answer.
+// portal calls); a proxy's 4xx refusal of the tunnel is not tried again. `out` holds the last
+// attempt's answer.
 boost::asio::awaitable<error_code> http_fetch_retrying(const http_fetch_request& req, http_fetch_response& out);
 
 // "http://host[:port][/path[?query]]" (also https, reported in `https`). The target is "/" when

@@ -288,3 +288,32 @@ TEST_CASE("throttling alone never fails an item: at a low limit every item is de
     CHECK(most > 1);  // an item throttled at least once, then deleted: its outcome counts every attempt
     CHECK(attempts == c.stats().requests);
 }
+
+TEST_CASE("a call re-issued after throttling keeps what its earlier calls may have done") {
+    // Attempt 1 is processed but its answer lost (reset-after), attempt 2 throttled: the call gives
+    // up throttled (2 attempts) and the engine sends it again; that call's 404 is the earlier
+    // attempt's doing, and the outcome must say so.
+    fake::server s;
+    s.start();
+    std::string err;
+    auto lost = fake::parse_fault("reset-after=first:1,op=DeleteJobExecution", err);
+    auto throttled = fake::parse_fault("throttle=every:2,op=DeleteJobExecution", err);
+    REQUIRE(lost);
+    REQUIRE(throttled);
+    s.set_faults({*lost, *throttled});
+    auto items = seed_succeeded(s, 1);
+    asio::io_context ctx;
+    auto cfg = config_for(s);
+    cfg.retry.max_attempts = 2;
+    cfg.retry.base_delay = std::chrono::milliseconds(1);
+    iotjobs::client c(ctx.get_executor(), cfg);
+    auto src = iotjobs::make_vector_source(items);
+    auto r = run(ctx, c, *src, iotjobs::bulk_options{});
+    REQUIRE(r.outcomes.size() == 1);
+    const auto& o = r.outcomes.front();
+    CHECK(o.kind == bulk_outcome_kind::not_found);
+    CHECK(o.attempts == 3);
+    CHECK(o.earlier_attempt_may_have_succeeded);
+    CHECK(r.summary.possibly_deleted_earlier == 1);
+    CHECK(s.execution_count() == 0);
+}

@@ -5,12 +5,15 @@
 // line. Also: a FIPS pseudo-region signs for the real region (the fake echoes the scope's region).
 #include "cli/cli.hpp"
 #include "connect_proxy.hpp"
+#include "credentials/http_fetch.hpp"
 #include "fake/server.hpp"
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
 #include <iotjobs/describe_job_execution.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -201,6 +204,35 @@ TEST_CASE("proxy: Basic credentials; 407 without them, a refused CONNECT and an 
     CHECK_FALSE(contains(diag.message(), proxy_password));
     CHECK_FALSE(contains(*dbg.text, proxy_password));
     CHECK(f.server.find("thing-1", "job-1", 2).has_value());
+}
+
+TEST_CASE("credential fetches (STS, SSO portal): a CONNECT refused with 4xx is not retried, 5xx is") {
+    // The host is never resolved: the request goes to the loopback proxy as CONNECT host:443.
+    for (unsigned refuse : {0u, 403u, 502u}) {
+        CAPTURE(refuse);
+        connect_proxy proxy(expected_auth, refuse);  // 0: 407 (credentials missing from the URL)
+        const std::string url = proxy.url();
+        const std::function<const char*(const char*)> env = [&url](const char* n) -> const char* {
+            return std::string_view(n) == "HTTPS_PROXY" ? url.c_str() : nullptr;
+        };
+        iotjobs::detail::http_fetch_request req;
+        req.method = "POST";
+        req.host = "sts.us-east-1.amazonaws.com";
+        req.port = "443";
+        req.target = "/";
+        req.tls = true;
+        req.env = &env;
+        iotjobs::detail::http_fetch_response resp;
+        error_code ec;
+        asio::io_context ctx;
+        asio::co_spawn(ctx, [&]() -> asio::awaitable<void> { ec = co_await iotjobs::detail::http_fetch_retrying(req, resp); },
+                       asio::detached);
+        ctx.run();
+        CHECK(ec == iotjobs::client_errc::proxy_error);
+        CHECK(contains(resp.error_detail, refuse ? std::to_string(refuse) : "407"));
+        const std::size_t tries = refuse >= 500 ? 3 : 1;
+        CHECK(proxy.log() == std::vector<std::string>(tries, "CONNECT sts.us-east-1.amazonaws.com:443"));
+    }
 }
 
 TEST_CASE("proxy: a malformed proxy URL fails when the client is built, without the password") {

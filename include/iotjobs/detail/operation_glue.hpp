@@ -33,6 +33,9 @@ struct access {
     static std::chrono::milliseconds& retry_wait(diagnostics& d) { return d.retry_wait_; }
     static bool& earlier_attempt_may_have_succeeded(diagnostics& d) { return d.earlier_attempt_may_have_succeeded_; }
     static iotjobs::timeout_phase& timeout_phase(diagnostics& d) { return d.timeout_phase_; }
+    // Some attempt of the call, the one that decided its outcome included, may have been processed
+    // by the service (written and then lost, or answered 5xx).
+    static bool& an_attempt_may_have_acted(diagnostics& d) { return d.an_attempt_may_have_acted_; }
 };
 
 // The compiled body of an operation: validates `req`, runs it on the client and completes the
