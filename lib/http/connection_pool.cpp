@@ -52,7 +52,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
-constexpr auto dns_ttl = std::chrono::seconds(60);
 
 constexpr std::size_t tls_read_size = 17 * 1024;   // a whole TLS record with its header
 constexpr std::size_t min_read_size = 4 * 1024;     // plaintext read buffer, grows when a header needs it
@@ -542,7 +541,7 @@ private:
         if (ec) co_return ec;
         std::lock_guard lk(mutex_);
         dns_ = results;
-        dns_expiry_ = clock_type::now() + dns_ttl;
+        dns_expiry_ = clock_type::now() + settings_.pool.dns_cache_ttl;
         out = std::move(results);
         co_return error_code{};
     }
