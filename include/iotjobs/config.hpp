@@ -67,6 +67,9 @@ struct pool_config {
     std::size_t max_size = 64;                         // connections per endpoint at most
     duration idle_timeout = std::chrono::seconds(50);  // close connections idle longer than this
     duration acquire_timeout = std::chrono::seconds(60);  // wait for a free connection; zero = forever
+    // How long the endpoint's resolved addresses serve new connections before the name is looked
+    // up again (a failed connect looks it up again at once); zero: a lookup per new connection.
+    duration dns_cache_ttl = std::chrono::seconds(60);
 };
 
 // An HTTP proxy for the service and for the credential providers' own calls (STS, SSO). Every

@@ -1,13 +1,14 @@
 // Connection pool: the bookkeeping of pool_core.hpp (slots, idle list, FIFO waiters, deadlines)
 // under one mutex, and the I/O around it: waiting in line, opening connections (DNS cached for
-// 60 s, TLS sessions resumed), one request per connection at a time (connection.cpp), a stale
-// kept-alive connection retried once on a fresh one. One steady_timer per pool serves every
-// deadline of the core: it is armed only while something is watched, at the earliest deadline
-// known; a waiter past its deadline fails with pool_acquire_timeout, a step (TLS handshake, one
-// request/response) past its deadline has its socket shut down (::shutdown, safe from any thread),
-// which ends the step's pending read or write, and the step reports beast::error::timeout. Steps
-// that end in time cost two uncontended lock/unlock pairs and no timer operation. Running out of
-// file descriptors lowers the pool's capacity (pool_core.hpp) and is logged once, at warn.
+// pool_config::dns_cache_ttl, TLS sessions resumed), one request per connection at a time
+// (connection.cpp), a stale kept-alive connection retried once on a fresh one. One steady_timer
+// per pool serves every deadline of the core: it is armed only while something is watched, at the
+// earliest deadline known; a waiter past its deadline fails with pool_acquire_timeout, a step (TLS
+// handshake, one request/response) past its deadline has its socket shut down (::shutdown, safe
+// from any thread), which ends the step's pending read or write, and the step reports
+// beast::error::timeout. Steps that end in time cost two uncontended lock/unlock pairs and no
+// timer operation. Running out of file descriptors lowers the pool's capacity (pool_core.hpp) and
+// is logged once, at warn.
 #include "http/connection_pool.hpp"
 
 #include "http/connection.hpp"
@@ -43,8 +44,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 using core_type = pool_core<connection>;
-
-constexpr auto dns_ttl = std::chrono::seconds(60);
 
 // A step's timeout (zero: none) cut to what is left before `deadline` (max: none); at least 1 ns,
 // so that a deadline already past still bounds the step.
@@ -417,7 +416,7 @@ asio::awaitable<error_code> pool_impl::resolve(tcp::resolver::results_type& out)
     if (ec) co_return ec;
     std::lock_guard lk(mutex_);
     dns_ = results;
-    dns_expiry_ = clock_type::now() + dns_ttl;
+    dns_expiry_ = clock_type::now() + settings_.pool.dns_cache_ttl;
     out = std::move(results);
     co_return error_code{};
 }
