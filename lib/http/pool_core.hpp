@@ -39,6 +39,30 @@ protected:
     ~pool_timer() = default;
 };
 
+// A doubly linked list threaded through the `Prev` and `Next` members of its nodes: no allocation,
+// O(1) append and removal of any node.
+template <class T, T* T::*Prev, T* T::*Next>
+struct intrusive_list {
+    T* head = nullptr;
+    T* tail = nullptr;
+
+    void push_back(T& n) noexcept {
+        n.*Next = nullptr;
+        n.*Prev = tail;
+        if (tail) tail->*Next = &n;
+        else head = &n;
+        tail = &n;
+    }
+
+    void erase(T& n) noexcept {
+        if (n.*Prev) (n.*Prev)->*Next = n.*Next;
+        else head = n.*Next;
+        if (n.*Next) (n.*Next)->*Prev = n.*Prev;
+        else tail = n.*Prev;
+        n.*Prev = n.*Next = nullptr;
+    }
+};
+
 // An entry of the pool's deadline list: a waiter, a connection's step, or the probe.
 struct deadline_entry {
     enum class kind : unsigned char { waiter, step, probe };
@@ -67,11 +91,7 @@ public:
         e.fired = false;
         if (!e.listed) {  // appended: waiters (FIFO, one acquire timeout) stay in deadline order
             e.listed = true;
-            e.next = nullptr;
-            e.prev = tail_;
-            if (tail_) tail_->next = &e;
-            else head_ = &e;
-            tail_ = &e;
+            list_.push_back(e);
         }
         if (!armed_ || at < armed_at_) arm(at);
     }
@@ -79,12 +99,8 @@ public:
     void remove(deadline_entry& e) {
         if (!e.listed) return;
         e.listed = false;
-        if (e.prev) e.prev->next = e.next;
-        else head_ = e.next;
-        if (e.next) e.next->prev = e.prev;
-        else tail_ = e.prev;
-        e.prev = e.next = nullptr;
-        if (!head_ && armed_) {  // nothing to watch: do not keep the owner's executor busy
+        list_.erase(e);
+        if (!list_.head && armed_) {  // nothing to watch: do not keep the owner's executor busy
             armed_ = false;
             timer_.cancel();
         }
@@ -99,19 +115,19 @@ public:
     void expire(pool_time now, Fire&& fire) {
         armed_ = false;
         for (;;) {
-            deadline_entry* due = head_;
+            deadline_entry* due = list_.head;
             while (due && (due->fired || due->deadline > now)) due = due->next;
             if (!due) break;
             due->fired = true;
             fire(*due);
         }
         pool_time earliest = pool_time::max();
-        for (deadline_entry* e = head_; e; e = e->next)
+        for (deadline_entry* e = list_.head; e; e = e->next)
             if (!e->fired) earliest = std::min(earliest, e->deadline);
         if (earliest != pool_time::max()) arm(earliest);
     }
 
-    bool empty() const noexcept { return head_ == nullptr; }
+    bool empty() const noexcept { return list_.head == nullptr; }
     bool armed() const noexcept { return armed_; }
 
 private:
@@ -122,8 +138,7 @@ private:
     }
 
     pool_timer& timer_;
-    deadline_entry* head_ = nullptr;
-    deadline_entry* tail_ = nullptr;
+    intrusive_list<deadline_entry, &deadline_entry::prev, &deadline_entry::next> list_;
     bool armed_ = false;
     pool_time armed_at_{};
 };
@@ -199,7 +214,7 @@ public:
             out = std::move(e.conn);
             return acquired::idle;
         }
-        if (waiters_head_ || open_ >= capacity_) return acquired::wait;
+        if (queue_.head || open_ >= capacity_) return acquired::wait;
         ++open_;
         ++leased_;
         return acquired::open;
@@ -209,11 +224,7 @@ public:
     // `deadline` (max: never).
     void enqueue(pool_time now, waiter& w, pool_time deadline) {
         w.queued_ = true;
-        w.q_next_ = nullptr;
-        w.q_prev_ = waiters_tail_;
-        if (waiters_tail_) waiters_tail_->q_next_ = &w;
-        else waiters_head_ = &w;
-        waiters_tail_ = &w;
+        queue_.push_back(w);
         ++waiting_;
         if (deadline != pool_time::max()) deadlines_.add(w, deadline);
         if (capacity_ < max_ && !probe_.listed && !closed_) deadlines_.add(probe_, now + retry_);
@@ -233,7 +244,7 @@ public:
         if (closed_) c.reset();
         if (!c) --open_;
         if (c) {
-            if (waiter* w = waiters_head_) {
+            if (waiter* w = queue_.head) {
                 dequeue(*w);
                 ++leased_;
                 w->complete({}, std::move(c));
@@ -302,7 +313,7 @@ public:
         closed_ = true;
         close_idle();
         deadlines_.remove(probe_);
-        while (waiter* w = waiters_head_) {
+        while (waiter* w = queue_.head) {
             dequeue(*w);
             w->complete(make_error_code(client_errc::pool_closed), nullptr);
         }
@@ -331,20 +342,16 @@ private:
 
     void dequeue(waiter& w) {
         w.queued_ = false;
-        if (w.q_prev_) w.q_prev_->q_next_ = w.q_next_;
-        else waiters_head_ = w.q_next_;
-        if (w.q_next_) w.q_next_->q_prev_ = w.q_prev_;
-        else waiters_tail_ = w.q_prev_;
-        w.q_prev_ = w.q_next_ = nullptr;
+        queue_.erase(w);
         --waiting_;
         deadlines_.remove(w);
-        if (!waiters_head_) deadlines_.remove(probe_);  // nobody to open a connection for
+        if (!queue_.head) deadlines_.remove(probe_);  // nobody to open a connection for
     }
 
     // Slots free under the capacity go to the waiters first in line, to open connections.
     void grant_open_slots() {
-        while (waiters_head_ && open_ < capacity_) {
-            waiter& w = *waiters_head_;
+        while (queue_.head && open_ < capacity_) {
+            waiter& w = *queue_.head;
             dequeue(w);
             ++open_;
             ++leased_;
@@ -355,7 +362,7 @@ private:
     void raise_capacity(pool_time now) {
         capacity_ = std::min(max_, capacity_ + 1);
         grant_open_slots();
-        if (capacity_ < max_ && waiters_head_) deadlines_.add(probe_, now + retry_);
+        if (capacity_ < max_ && queue_.head) deadlines_.add(probe_, now + retry_);
     }
 
     const std::size_t max_;
@@ -365,8 +372,7 @@ private:
     deadline_list deadlines_;
     deadline_entry probe_{deadline_entry::kind::probe};
     std::vector<idle_entry> idle_;  // oldest first
-    waiter* waiters_head_ = nullptr;
-    waiter* waiters_tail_ = nullptr;
+    intrusive_list<waiter, &waiter::q_prev_, &waiter::q_next_> queue_;  // the calls waiting, in arrival order
     std::size_t waiting_ = 0;
     std::size_t open_ = 0;
     std::size_t leased_ = 0;
