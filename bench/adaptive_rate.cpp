@@ -61,19 +61,30 @@ options parse(int argc, char** argv) {
         std::string_view a = argv[i];
         auto value = [&] { return iotjobs::bench::take_value(argc, argv, i, usage); };
         try {
-            if (a == "--limit") o.limit = std::stod(value());
-            else if (a == "--burst") o.burst = std::stod(value());
-            else if (a == "--duration") o.duration = std::stoi(value());
-            else if (a == "--concurrency") o.concurrency = std::stoi(value());
-            else if (a == "--warmup") o.warmup = std::stoi(value());
-            else if (a == "--trace") o.trace = true;
-            else if (a == "--max-attempts") o.max_attempts = static_cast<unsigned>(std::stoul(value()));
+            if (a == "--limit")
+                o.limit = std::stod(value());
+            else if (a == "--burst")
+                o.burst = std::stod(value());
+            else if (a == "--duration")
+                o.duration = std::stoi(value());
+            else if (a == "--concurrency")
+                o.concurrency = std::stoi(value());
+            else if (a == "--warmup")
+                o.warmup = std::stoi(value());
+            else if (a == "--trace")
+                o.trace = true;
+            else if (a == "--max-attempts")
+                o.max_attempts = static_cast<unsigned>(std::stoul(value()));
             else if (a == "--mode") {
                 auto m = value();
-                if (m == "adaptive") o.mode = iotjobs::retry_mode::adaptive;
-                else if (m == "standard") o.mode = iotjobs::retry_mode::standard;
-                else usage("--mode must be adaptive or standard");
-            } else usage("unknown option");
+                if (m == "adaptive")
+                    o.mode = iotjobs::retry_mode::adaptive;
+                else if (m == "standard")
+                    o.mode = iotjobs::retry_mode::standard;
+                else
+                    usage("--mode must be adaptive or standard");
+            } else
+                usage("unknown option");
         } catch (const std::logic_error&) {
             usage("bad number");
         }
@@ -145,12 +156,14 @@ int main(int argc, char** argv) {
             [&]() -> asio::awaitable<void> {
                 while (clock_type::now() < stop_at && next < g.count) {
                     auto i = static_cast<std::int64_t>(++next);
-                    iotjobs::delete_job_execution_request req{"thing-" + std::to_string(i),
-                                                              "job-" + std::to_string(i % 100), i, {}, {}};
+                    iotjobs::delete_job_execution_request req{
+                        "thing-" + std::to_string(i), "job-" + std::to_string(i % 100), i, {}, {}};
                     auto [ec] = co_await iotjobs::delete_job_execution(c, req, asio::as_tuple(asio::deferred));
                     ++calls;
-                    if (!ec) ++calls_ok;
-                    else if (iotjobs::is_throttling(ec)) ++calls_throttled;
+                    if (!ec)
+                        ++calls_ok;
+                    else if (iotjobs::is_throttling(ec))
+                        ++calls_throttled;
                     else {
                         ++calls_other;
                         ++other_errors[ec.message()];
@@ -178,10 +191,11 @@ int main(int argc, char** argv) {
     const auto final_sample = take(s, c);
     const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
 
-    std::printf("adaptive-rate bench: limit %.1f/s (burst %s), %d coroutines, %d s, warm-up %d s, mode %s, "
-                "max attempts %u\n",
-                o.limit, o.burst > 0 ? std::to_string(o.burst).c_str() : "default", o.concurrency, o.duration,
-                o.warmup, o.mode == iotjobs::retry_mode::adaptive ? "adaptive" : "standard", o.max_attempts);
+    std::printf(
+        "adaptive-rate bench: limit %.1f/s (burst %s), %d coroutines, %d s, warm-up %d s, mode %s, "
+        "max attempts %u\n",
+        o.limit, o.burst > 0 ? std::to_string(o.burst).c_str() : "default", o.concurrency, o.duration, o.warmup,
+        o.mode == iotjobs::retry_mode::adaptive ? "adaptive" : "standard", o.max_attempts);
     std::printf("%4s %8s %10s %8s %10s\n", "sec", "sent", "throttled", "ok", "ok/limit");
     for (std::size_t i = 1; i < samples.size(); ++i) {
         const auto& a = samples[i - 1];
@@ -199,18 +213,17 @@ int main(int argc, char** argv) {
     std::printf("\nsummary\n");
     std::printf("  achieved rate after warm-up: %.2f/s = %.3f of the limit\n", steady_rate,
                 ratio(steady_rate, o.limit));
-    std::printf("  throttled: %.2f%% overall (%llu of %llu requests), %.2f%% after warm-up (%llu of %llu)\n",
-                100.0 * ratio(double(final_sample.throttled), double(final_sample.sent)),
-                static_cast<unsigned long long>(final_sample.throttled),
-                static_cast<unsigned long long>(final_sample.sent),
-                100.0 * ratio(double(e.throttled - w.throttled), double(e.sent - w.sent)),
-                static_cast<unsigned long long>(e.throttled - w.throttled),
-                static_cast<unsigned long long>(e.sent - w.sent));
-    std::printf("  calls: %llu (ok %llu, failed throttled after %u attempts %llu, other errors %llu); "
-                "wall %.1f s\n",
-                static_cast<unsigned long long>(calls), static_cast<unsigned long long>(calls_ok), o.max_attempts,
-                static_cast<unsigned long long>(calls_throttled), static_cast<unsigned long long>(calls_other),
-                elapsed);
+    std::printf(
+        "  throttled: %.2f%% overall (%llu of %llu requests), %.2f%% after warm-up (%llu of %llu)\n",
+        100.0 * ratio(double(final_sample.throttled), double(final_sample.sent)),
+        static_cast<unsigned long long>(final_sample.throttled), static_cast<unsigned long long>(final_sample.sent),
+        100.0 * ratio(double(e.throttled - w.throttled), double(e.sent - w.sent)),
+        static_cast<unsigned long long>(e.throttled - w.throttled), static_cast<unsigned long long>(e.sent - w.sent));
+    std::printf(
+        "  calls: %llu (ok %llu, failed throttled after %u attempts %llu, other errors %llu); "
+        "wall %.1f s\n",
+        static_cast<unsigned long long>(calls), static_cast<unsigned long long>(calls_ok), o.max_attempts,
+        static_cast<unsigned long long>(calls_throttled), static_cast<unsigned long long>(calls_other), elapsed);
     for (const auto& [what, n] : other_errors)
         std::printf("    %llu x %s\n", static_cast<unsigned long long>(n), what.c_str());
     return calls_other == 0 ? 0 : 1;

@@ -96,23 +96,32 @@ options parse_args(int argc, char** argv) {
             usage(2);
         }
         std::string_view v = argv[++k];
-        if (a == "--endpoint") o.endpoint = v;
-        else if (a == "--ca") o.ca = v;
-        else if (a == "--region") o.region = v;
-        else if (a == "--n") o.n = parse_number<std::int64_t>(a, v, 0);
-        else if (a == "--start") o.start = parse_number<std::int64_t>(a, v, 0);
-        else if (a == "--concurrency" || a == "--c") o.concurrency = parse_number<unsigned>(a, v, 1);
-        else if (a == "--threads") o.threads = parse_number<unsigned>(a, v, 1);
-        else if (a == "--max-attempts") o.max_attempts = parse_number<unsigned>(a, v, 1);
-        else if (a == "--attempt-timeout-ms") o.attempt_timeout_ms = parse_number<long>(a, v, 0);
-        else if (a == "--metrics" && (v == "on" || v == "off")) o.metrics = v == "on";
+        if (a == "--endpoint")
+            o.endpoint = v;
+        else if (a == "--ca")
+            o.ca = v;
+        else if (a == "--region")
+            o.region = v;
+        else if (a == "--n")
+            o.n = parse_number<std::int64_t>(a, v, 0);
+        else if (a == "--start")
+            o.start = parse_number<std::int64_t>(a, v, 0);
+        else if (a == "--concurrency" || a == "--c")
+            o.concurrency = parse_number<unsigned>(a, v, 1);
+        else if (a == "--threads")
+            o.threads = parse_number<unsigned>(a, v, 1);
+        else if (a == "--max-attempts")
+            o.max_attempts = parse_number<unsigned>(a, v, 1);
+        else if (a == "--attempt-timeout-ms")
+            o.attempt_timeout_ms = parse_number<long>(a, v, 0);
+        else if (a == "--metrics" && (v == "on" || v == "off"))
+            o.metrics = v == "on";
         else if (a == "--log" && (v == "off" || v == "info" || v == "debug" || v == "info-text" || v == "debug-text")) {
-            o.log = v.starts_with("info") ? iotjobs::log_level::info
+            o.log = v.starts_with("info")    ? iotjobs::log_level::info
                     : v.starts_with("debug") ? iotjobs::log_level::debug
                                              : iotjobs::log_level::off;
             o.log_text = v.ends_with("-text");
-        }
-        else {
+        } else {
             std::fprintf(stderr, "iotjobs-bench-delete: unknown argument %s\n", argv[k - 1]);
             usage(2);
         }
@@ -156,11 +165,10 @@ asio::awaitable<void> worker(iotjobs::client& client, const options& o, shared_s
             continue;
         }
         if (st.failed.fetch_add(1, std::memory_order_relaxed) < 3) {
-            std::fprintf(stderr, "delete %lld failed: %s (%.*s: %.*s, HTTP %u, attempts %u)\n",
-                         static_cast<long long>(i), ec.message().c_str(),
-                         static_cast<int>(diag.aws_error_name().size()), diag.aws_error_name().data(),
-                         static_cast<int>(diag.message().size()), diag.message().data(), diag.http_status(),
-                         diag.attempts());
+            std::fprintf(
+                stderr, "delete %lld failed: %s (%.*s: %.*s, HTTP %u, attempts %u)\n", static_cast<long long>(i),
+                ec.message().c_str(), static_cast<int>(diag.aws_error_name().size()), diag.aws_error_name().data(),
+                static_cast<int>(diag.message().size()), diag.message().data(), diag.http_status(), diag.attempts());
         }
     }
 }
@@ -194,7 +202,9 @@ int main(int argc, char** argv) {
         if (o.log_text)
             cfg.log = [](iotjobs::log_level, std::string_view) { log_records.fetch_add(1, std::memory_order_relaxed); };
         else
-            cfg.structured_log = [](const iotjobs::log_record&) { log_records.fetch_add(1, std::memory_order_relaxed); };
+            cfg.structured_log = [](const iotjobs::log_record&) {
+                log_records.fetch_add(1, std::memory_order_relaxed);
+            };
     }
 
     asio::io_context ioc(static_cast<int>(o.threads));
@@ -226,7 +236,8 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(s.throttled));
         const iotjobs::client_metrics m = client.metrics();
         const auto& lat = m.operation(iotjobs::operation_kind::delete_job_execution).latency;
-        std::fprintf(stderr, "metrics %s: calls %llu, p50 %lld us, p90 %lld us, p99 %lld us, max %lld us; log records %llu\n",
+        std::fprintf(stderr,
+                     "metrics %s: calls %llu, p50 %lld us, p90 %lld us, p99 %lld us, max %lld us; log records %llu\n",
                      o.metrics ? "on" : "off", static_cast<unsigned long long>(m.calls_started),
                      static_cast<long long>(lat.p50.count()), static_cast<long long>(lat.p90.count()),
                      static_cast<long long>(lat.p99.count()), static_cast<long long>(lat.max.count()),

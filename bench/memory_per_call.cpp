@@ -108,8 +108,10 @@ struct options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "error: %s\nusage: iotjobs-bench-memory --endpoint URL [--calls N] [--pool P] "
-                         "[--first I] [--single-threaded]\n", why);
+    std::fprintf(stderr,
+                 "error: %s\nusage: iotjobs-bench-memory --endpoint URL [--calls N] [--pool P] "
+                 "[--first I] [--single-threaded]\n",
+                 why);
     std::exit(2);
 }
 
@@ -118,12 +120,18 @@ options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         auto value = [&] { return iotjobs::bench::take_value(argc, argv, i, usage); };
-        if (a == "--endpoint") o.endpoint = value();
-        else if (a == "--calls") o.calls = std::stoul(value());
-        else if (a == "--pool") o.pool = std::stoul(value());
-        else if (a == "--first") o.first = std::stoul(value());
-        else if (a == "--single-threaded") o.single_threaded = true;
-        else usage("unknown option");
+        if (a == "--endpoint")
+            o.endpoint = value();
+        else if (a == "--calls")
+            o.calls = std::stoul(value());
+        else if (a == "--pool")
+            o.pool = std::stoul(value());
+        else if (a == "--first")
+            o.first = std::stoul(value());
+        else if (a == "--single-threaded")
+            o.single_threaded = true;
+        else
+            usage("unknown option");
     }
     if (o.endpoint.empty() || o.calls == 0 || o.pool == 0) usage("--endpoint, --calls >= 1, --pool >= 1");
     return o;
@@ -138,11 +146,12 @@ struct tally {
 void issue(iotjobs::client& c, std::size_t first, std::size_t n, tally& t) {
     for (std::size_t k = 0; k < n; ++k) {
         const auto i = static_cast<std::int64_t>(first + k);
-        iotjobs::delete_job_execution_request req{"thing-" + std::to_string(i), "job-" + std::to_string(i % 100), i,
-                                                  {}, {}};
+        iotjobs::delete_job_execution_request req{
+            "thing-" + std::to_string(i), "job-" + std::to_string(i % 100), i, {}, {}};
         iotjobs::delete_job_execution(c, req, [&t](iotjobs::error_code ec) {
             ++t.done;
-            if (!ec) ++t.ok;
+            if (!ec)
+                ++t.ok;
             else {
                 ++t.failed;
                 ++t.errors[ec.message()];
@@ -203,10 +212,11 @@ int main(int argc, char** argv) {
                 o.single_threaded ? "single_threaded" : "strands", warm.ok, secs);
     std::printf("  baseline after warm-up: heap %.1f KiB, RSS %.1f KiB\n", heap0 / 1024.0, rss0 / 1024.0);
     std::printf("  right after issuing:    heap +%.0f B per call\n", (double(heap_issued) - double(heap0)) / n);
-    std::printf("  peak:                   heap +%.0f B per call, RSS +%.0f B per call (at the heap peak: %zu "
-                "waiting for a connection, %zu connections leased)\n",
-                (double(heap_peak) - double(heap0)) / n, (double(rss_peak) - double(rss0)) / n, waiting_at_peak,
-                leased_at_peak);
+    std::printf(
+        "  peak:                   heap +%.0f B per call, RSS +%.0f B per call (at the heap peak: %zu "
+        "waiting for a connection, %zu connections leased)\n",
+        (double(heap_peak) - double(heap0)) / n, (double(rss_peak) - double(rss0)) / n, waiting_at_peak,
+        leased_at_peak);
     if (!count_new()) {
         std::printf("  calls: %zu ok, %zu failed\n", t.ok, t.failed);
         return t.done == o.calls ? 0 : 1;
@@ -220,8 +230,10 @@ int main(int argc, char** argv) {
         const std::size_t upper = k == classes - 1 ? 0 : k * 16;
         live_total += per_call * double(upper ? upper : 4096);
         if (per_call >= 0.05) {
-            if (upper) std::printf("    <= %5zu B: %.2f per call\n", upper, per_call);
-            else std::printf("    >  4096 B: %.2f per call\n", per_call);
+            if (upper)
+                std::printf("    <= %5zu B: %.2f per call\n", upper, per_call);
+            else
+                std::printf("    >  4096 B: %.2f per call\n", per_call);
         }
     }
     std::printf("  (upper bound of those live bytes: %.0f B per call)\n", live_total);

@@ -82,7 +82,8 @@ void BM_log_record_structured(benchmark::State& state) {
 BENCHMARK(BM_log_record_structured);
 
 void BM_log_record_text(benchmark::State& state) {
-    logger lg(log_level::debug, [](log_level, std::string_view t) { benchmark::DoNotOptimize(t.size()); }, nullptr);
+    logger lg(
+        log_level::debug, [](log_level, std::string_view t) { benchmark::DoNotOptimize(t.size()); }, nullptr);
     for (auto _ : state) {
         auto id = identity_of("/things/thing-123456/jobs/job-56/executionNumber/123456", "");
         std::string msg;

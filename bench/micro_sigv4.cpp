@@ -218,8 +218,7 @@ void BM_floor_oneshot(benchmark::State& state) {
         unsigned char digest[32], mac[32];
         unsigned int mac_len = 0;
         char hex[128];
-        SHA256(reinterpret_cast<const unsigned char*>(f.canonical_request.data()), f.canonical_request.size(),
-               digest);
+        SHA256(reinterpret_cast<const unsigned char*>(f.canonical_request.data()), f.canonical_request.size(), digest);
         to_hex(digest, sizeof digest, hex);
         HMAC(EVP_sha256(), f.key, sizeof f.key, reinterpret_cast<const unsigned char*>(f.string_to_sign.data()),
              f.string_to_sign.size(), mac, &mac_len);

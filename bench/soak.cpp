@@ -61,9 +61,11 @@ struct options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "iotjobs-soak: %s\nusage: iotjobs-soak --endpoint URL --ca FILE --n N [--concurrency C] "
-                         "[--report FILE] [--attempt-timeout-ms MS] [--base-delay-ms MS] [--max-attempts N] "
-                         "[--rss-slack-mb MB]\n", why);
+    std::fprintf(stderr,
+                 "iotjobs-soak: %s\nusage: iotjobs-soak --endpoint URL --ca FILE --n N [--concurrency C] "
+                 "[--report FILE] [--attempt-timeout-ms MS] [--base-delay-ms MS] [--max-attempts N] "
+                 "[--rss-slack-mb MB]\n",
+                 why);
     std::exit(2);
 }
 
@@ -73,16 +75,26 @@ options parse(int argc, char** argv) {
         const std::string a = argv[i];
         if (i + 1 >= argc) usage(("missing value for " + a).c_str());
         const char* v = argv[++i];
-        if (a == "--endpoint") o.endpoint = v;
-        else if (a == "--ca") o.ca = v;
-        else if (a == "--report") o.report = v;
-        else if (a == "--n") o.n = std::atoll(v);
-        else if (a == "--concurrency") o.concurrency = static_cast<std::size_t>(std::atol(v));
-        else if (a == "--attempt-timeout-ms") o.attempt_timeout_ms = std::atol(v);
-        else if (a == "--base-delay-ms") o.base_delay_ms = std::atol(v);
-        else if (a == "--max-attempts") o.max_attempts = static_cast<unsigned>(std::atol(v));
-        else if (a == "--rss-slack-mb") o.rss_slack_mb = std::atol(v);
-        else usage(("unknown option " + a).c_str());
+        if (a == "--endpoint")
+            o.endpoint = v;
+        else if (a == "--ca")
+            o.ca = v;
+        else if (a == "--report")
+            o.report = v;
+        else if (a == "--n")
+            o.n = std::atoll(v);
+        else if (a == "--concurrency")
+            o.concurrency = static_cast<std::size_t>(std::atol(v));
+        else if (a == "--attempt-timeout-ms")
+            o.attempt_timeout_ms = std::atol(v);
+        else if (a == "--base-delay-ms")
+            o.base_delay_ms = std::atol(v);
+        else if (a == "--max-attempts")
+            o.max_attempts = static_cast<unsigned>(std::atol(v));
+        else if (a == "--rss-slack-mb")
+            o.rss_slack_mb = std::atol(v);
+        else
+            usage(("unknown option " + a).c_str());
     }
     if (o.endpoint.empty() || o.n <= 0 || o.concurrency == 0) usage("--endpoint and a positive --n are required");
     return o;
@@ -222,14 +234,15 @@ int main(int argc, char** argv) {
     }
     const auto& s = f.summary;
     std::printf("items: %lld\n", static_cast<long long>(o.n));
-    std::printf("outcomes: %llu (deleted %llu, not_found %llu of which possibly deleted earlier %llu, refused %llu, "
-                "failed %llu, not_attempted %llu, invalid_input %llu)\n",
-                static_cast<unsigned long long>(s.items), static_cast<unsigned long long>(s.deleted),
-                static_cast<unsigned long long>(s.not_found),
-                static_cast<unsigned long long>(s.possibly_deleted_earlier),
-                static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.failed),
-                static_cast<unsigned long long>(s.not_attempted), static_cast<unsigned long long>(s.invalid_input));
-    std::printf("missing: %lld, duplicated: %lld\n", static_cast<long long>(missing), static_cast<long long>(duplicated));
+    std::printf(
+        "outcomes: %llu (deleted %llu, not_found %llu of which possibly deleted earlier %llu, refused %llu, "
+        "failed %llu, not_attempted %llu, invalid_input %llu)\n",
+        static_cast<unsigned long long>(s.items), static_cast<unsigned long long>(s.deleted),
+        static_cast<unsigned long long>(s.not_found), static_cast<unsigned long long>(s.possibly_deleted_earlier),
+        static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.failed),
+        static_cast<unsigned long long>(s.not_attempted), static_cast<unsigned long long>(s.invalid_input));
+    std::printf("missing: %lld, duplicated: %lld\n", static_cast<long long>(missing),
+                static_cast<long long>(duplicated));
     std::printf("attempts: %llu, retries: %llu, throttled: %llu, connects: %llu (tls full %llu, resumed %llu)\n",
                 static_cast<unsigned long long>(f.stats.requests), static_cast<unsigned long long>(f.stats.retries),
                 static_cast<unsigned long long>(f.stats.throttled), static_cast<unsigned long long>(f.stats.connects),

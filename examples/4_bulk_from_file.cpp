@@ -46,13 +46,13 @@ int main(int argc, char** argv) {
             [&](const iotjobs::bulk_outcome& o) {
                 if (++done % 100 == 0) std::cout << "progress: " << done << " done\n";
                 if (o.kind != iotjobs::bulk_outcome_kind::deleted)
-                    std::cout << "line " << o.item.line << ": " << iotjobs::to_string(o.kind) << " "
-                              << o.aws_error_name << " " << o.message << "\n";
+                    std::cout << "line " << o.item.line << ": " << iotjobs::to_string(o.kind) << " " << o.aws_error_name
+                              << " " << o.message << "\n";
             },
             [&](iotjobs::error_code ec, iotjobs::bulk_summary s) {
                 std::cout << "items " << s.items << ": deleted " << s.deleted << ", not found " << s.not_found
-                          << ", refused " << s.refused << ", failed " << s.failed << ", invalid "
-                          << s.invalid_input << "\n";
+                          << ", refused " << s.refused << ", failed " << s.failed << ", invalid " << s.invalid_input
+                          << "\n";
                 exit_code = (!ec && s.deleted + s.not_found == s.items) ? 0 : 1;
             });
         ctx.run();

@@ -90,7 +90,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 // The delete, bounded by the deadline and by the HTTP client's presence; nullopt when the HTTP
 // client went away (nobody to answer).
 asio::awaitable<std::optional<response_text>> handle_delete(iotjobs::client& client, tcp::socket& socket,
-                                             iotjobs::delete_job_execution_request req) {
+                                                            iotjobs::delete_job_execution_request req) {
     iotjobs::diagnostics diag;
     auto deleted = [&]() -> asio::awaitable<iotjobs::error_code> {
         // as_tuple: errors as values, so that a failed delete is a result, not an exception.
@@ -98,7 +98,8 @@ asio::awaitable<std::optional<response_text>> handle_delete(iotjobs::client& cli
         co_return ec;
     };
     auto first = co_await (deleted() || sleep_for(deadline) || client_gone(socket));
-    if (first.index() == 1) co_return response_text{http::status::gateway_timeout, json_error("Timeout", "deadline passed")};
+    if (first.index() == 1)
+        co_return response_text{http::status::gateway_timeout, json_error("Timeout", "deadline passed")};
     if (first.index() == 2) co_return std::nullopt;
     const iotjobs::error_code ec = std::get<0>(first);
     if (!ec) co_return response_text{http::status::no_content, {}};
@@ -107,7 +108,8 @@ asio::awaitable<std::optional<response_text>> handle_delete(iotjobs::client& cli
         co_return response_text{http::status::not_found, json_error(error, diag.message())};
     if (ec == iotjobs::service_errc::invalid_state_transition || ec == iotjobs::service_errc::invalid_request)
         co_return response_text{http::status::conflict, json_error(error, diag.message())};
-    if (iotjobs::is_validation_error(ec)) co_return response_text{http::status::bad_request, json_error(error, diag.message())};
+    if (iotjobs::is_validation_error(ec))
+        co_return response_text{http::status::bad_request, json_error(error, diag.message())};
     co_return response_text{http::status::bad_gateway, json_error(error, diag.message())};
 }
 //]
@@ -145,15 +147,18 @@ asio::awaitable<void> serve(iotjobs::client& client, tcp::socket socket) {
         auto [ec, n] = co_await http::async_read(socket, buffer, request, asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;  // the HTTP client closed the connection, or sent garbage
         const auto started = std::chrono::steady_clock::now();
-        std::optional<response_text> r = response_text{http::status::not_found, json_error("NotFound", "no such route")};
+        std::optional<response_text> r =
+            response_text{http::status::not_found, json_error("NotFound", "no such route")};
         iotjobs::delete_job_execution_request req;
         if (request.method() == http::verb::delete_ && parse_target(request.target(), req))
             r = co_await handle_delete(client, socket, req);
         else if (request.method() == http::verb::get && request.target() == "/stats")
             r = response_text{http::status::ok, stats_json(client)};
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         std::cout << request.method_string() << " " << request.target() << " -> "
-                  << (r ? std::to_string(static_cast<int>(r->status)) : std::string("cancelled: the HTTP client went away"))
+                  << (r ? std::to_string(static_cast<int>(r->status))
+                        : std::string("cancelled: the HTTP client went away"))
                   << " (" << ms.count() << " ms)" << std::endl;
         if (!r) co_return;
         http::response<http::string_body> response{r->status, request.version()};

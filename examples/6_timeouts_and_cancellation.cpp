@@ -59,10 +59,10 @@ int main(int argc, char** argv) {
         // 2. One call cancelled through its completion token's cancellation slot.
         iotjobs::client patient(ctx.get_executor(), iotjobs::config_from_environment());
         asio::cancellation_signal signal;
-        iotjobs::delete_job_execution(
-            patient, req, asio::bind_cancellation_slot(signal.slot(), [&](iotjobs::error_code ec) {
-                expect("cancelled by its slot", ec, asio::error::operation_aborted);
-            }));
+        iotjobs::delete_job_execution(patient, req,
+                                      asio::bind_cancellation_slot(signal.slot(), [&](iotjobs::error_code ec) {
+                                          expect("cancelled by its slot", ec, asio::error::operation_aborted);
+                                      }));
         asio::steady_timer timer(ctx, 200ms);
         timer.async_wait([&](iotjobs::error_code) { signal.emit(asio::cancellation_type::terminal); });
         ctx.run();

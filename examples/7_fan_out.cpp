@@ -60,15 +60,14 @@ int main(int argc, char** argv) {
     iotjobs::bulk_fanout_options options;
     options.per_key.max_in_flight = 4;  // per (profile, region), as per_key.rate_limit
     int exit_code = 1;
-    iotjobs::bulk_delete_fanout(registry, *source, options, {},
-                                [&](iotjobs::error_code ec, iotjobs::bulk_fanout_summary s) {
-                                    for (const auto& [key, m] : s.keys)
-                                        std::cout << iotjobs::to_string(key) << ": deleted " << m.deleted
-                                                  << ", failed " << m.failed << "\n";
-                                    std::cout << "total: deleted " << s.total.deleted << " of " << s.total.items
-                                              << (ec ? ", stopped: " + s.total.stop_reason : std::string()) << "\n";
-                                    exit_code = !ec && s.total.deleted == s.total.items ? 0 : 1;
-                                });
+    iotjobs::bulk_delete_fanout(
+        registry, *source, options, {}, [&](iotjobs::error_code ec, iotjobs::bulk_fanout_summary s) {
+            for (const auto& [key, m] : s.keys)
+                std::cout << iotjobs::to_string(key) << ": deleted " << m.deleted << ", failed " << m.failed << "\n";
+            std::cout << "total: deleted " << s.total.deleted << " of " << s.total.items
+                      << (ec ? ", stopped: " + s.total.stop_reason : std::string()) << "\n";
+            exit_code = !ec && s.total.deleted == s.total.items ? 0 : 1;
+        });
     ctx.run();
     //]
     return exit_code;

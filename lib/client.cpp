@@ -75,10 +75,10 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     if (ec) throw_config_error(ec, what);
     ec = parse_endpoint_url(url_text, url_, &what);
     if (ec) throw_config_error(ec, what);
-    if (cfg_.retry.max_attempts == 0) throw_config_error(make_error_code(client_errc::invalid_configuration),
-                                                         "max_attempts must be at least 1");
-    const env_lookup env = cfg_.environment ? env_lookup(cfg_.environment)
-                                            : env_lookup([](const char* n) { return std::getenv(n); });
+    if (cfg_.retry.max_attempts == 0)
+        throw_config_error(make_error_code(client_errc::invalid_configuration), "max_attempts must be at least 1");
+    const env_lookup env =
+        cfg_.environment ? env_lookup(cfg_.environment) : env_lookup([](const char* n) { return std::getenv(n); });
     std::optional<proxy_url> proxy = choose_transport_proxy(env);
     {
         credentials_chain chain = default_chain(cfg_, env);
@@ -100,9 +100,14 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
         }
     }
     // The response fields execute() reads; the transport copies no other.
-    transport_settings ts{url_,          cfg_.ca_bundle, cfg_.verify_peer,    cfg_.pool,
-                          cfg_.timeouts, std::string(user_agent),
-                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"}, std::move(proxy),
+    transport_settings ts{url_,
+                          cfg_.ca_bundle,
+                          cfg_.verify_peer,
+                          cfg_.pool,
+                          cfg_.timeouts,
+                          std::string(user_agent),
+                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"},
+                          std::move(proxy),
                           log_};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
@@ -119,16 +124,18 @@ attempt_env client_impl::make_attempt_env() {
     e.credentials_ec = creds_ec_;
     e.credentials_why = creds_why_;
     // The shared parts are members of *this, which outlives every call (held by its shared_ptr).
-    e.share(strategy_, quota_, rng_, adaptive_, adaptive_on_, offset_, counters_,
-            system_attempt_clock());
+    e.share(strategy_, quota_, rng_, adaptive_, adaptive_on_, offset_, counters_, system_attempt_clock());
     return e;
 }
 
 void client_impl::log_created() const {
     std::string m = "client created: endpoint " + url_.text() + ", region " + cfg_.region + ", credentials ";
-    if (creds_) m += "from " + creds_->source;
-    else if (creds_cache_) m += "from the refreshing chain (fetched on the first call)";
-    else m += "none";
+    if (creds_)
+        m += "from " + creds_->source;
+    else if (creds_cache_)
+        m += "from the refreshing chain (fetched on the first call)";
+    else
+        m += "none";
     log_.emit(log_level::info, "client", m);
     if (!creds_ && !creds_cache_ && logging(log_level::warn))
         log_.emit(log_level::warn, "credentials", "no credentials: every call will fail: " + creds_why_);
@@ -143,8 +150,8 @@ std::optional<proxy_url> client_impl::choose_transport_proxy(const env_lookup& e
     if (error_code ec = proxy_for(choice, url_.host, url_.port, proxy, what)) throw_config_error(ec, what);
     if (logging(log_level::debug) && !choice.url.empty()) {
         if (proxy)
-            log(log_level::debug, "proxy: " + proxy->display() + " (from " + choice.source + "), CONNECT " +
-                                      url_.host + ":" + url_.port);
+            log(log_level::debug,
+                "proxy: " + proxy->display() + " (from " + choice.source + "), CONNECT " + url_.host + ":" + url_.port);
         else
             log(log_level::debug, "proxy: none for " + url_.host + " (" + choice.no_proxy_source + " matches)");
     }
@@ -240,8 +247,8 @@ error_code read_body(const operation_request& op, const http_response& resp, dia
 }
 }  // namespace
 
-asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp,
-                                                 diagnostics& diag, const body_reader* read) {
+asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp, diagnostics& diag,
+                                                 const body_reader* read) {
     const bool measure = cfg_.metrics;
     const bool logged = logging(log_level::error);  // the closing record may be an error
     if (!measure && !logged) {
@@ -256,9 +263,9 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, ht
         if (!ec) ec = read_body(op, resp, diag, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
         if (measure)
-            metrics_.finished(operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
-                              std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - start));
+            metrics_.finished(
+                operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
+                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start));
         throw;
     }
     const auto latency =
@@ -398,8 +405,7 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
             ev = attempt_event::exchanged(ec, info, resp);
             break;
         }
-        case attempt_action_type::complete:
-            co_return a.ec;
+        case attempt_action_type::complete: co_return a.ec;
         }
     }
 }
@@ -462,14 +468,16 @@ void client_impl::register_op(op_node& n) {
 
 void client_impl::unregister_op(op_node& n) {
     std::lock_guard lk(ops_mutex_);
-    if (n.prev) n.prev->next = n.next;
-    else if (ops_head_ == &n) ops_head_ = n.next;
+    if (n.prev)
+        n.prev->next = n.next;
+    else if (ops_head_ == &n)
+        ops_head_ = n.next;
     if (n.next) n.next->prev = n.prev;
     n.prev = n.next = nullptr;
 }
 
-asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
-                                          diagnostics* diag, const op_node* node) {
+asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
+                                          const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     // Cancelled awaits complete with operation_aborted instead of throwing, so that every
     // layer (pool slots above all) runs its normal error path.

@@ -130,9 +130,8 @@ private:
     // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
     attempt_env make_attempt_env();
     // The records (and the quota metric) of an attempt the machine judged.
-    void report_judgement(const operation_request& op, std::optional<request_identity>& id,
-                          const attempt_judgement& j, const http_response& resp,
-                          std::chrono::steady_clock::time_point sent_at);
+    void report_judgement(const operation_request& op, std::optional<request_identity>& id, const attempt_judgement& j,
+                          const http_response& resp, std::chrono::steady_clock::time_point sent_at);
     // A record about `op` (component "client", operation, identity decoded into `id` on first use).
     log_record request_record(log_level l, const operation_request& op, std::optional<request_identity>& id) const;
     // The per-attempt debug record, after an exchange (ec: transport error, else resp is the answer).
@@ -212,9 +211,8 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     register_op(*node);
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected())
-        slot.assign([node](asio::cancellation_type t) {
-            asio::dispatch(node->strand, [node, t] { node->request(t); });
-        });
+        slot.assign(
+            [node](asio::cancellation_type t) { asio::dispatch(node->strand, [node, t] { node->request(t); }); });
     auto self = shared_from_this();
     const asio::any_io_executor strand = node->strand;
     auto op_slot = node->sig.slot();
@@ -222,9 +220,8 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     asio::co_spawn(
         strand, std::move(body),
         asio::bind_cancellation_slot(
-            op_slot,
-            asio::bind_executor(strand, [self, node = std::move(node), values,
-                                         h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+            op_slot, asio::bind_executor(strand, [self, node = std::move(node), values, h = std::move(handler)](
+                                                     std::exception_ptr ep, error_code ec) mutable {
                 self->unregister_op(*node);
                 if (ep) ec = error_from_exception(ep);
                 auto hex = asio::get_associated_executor(h, self->ex_);

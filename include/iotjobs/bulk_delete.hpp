@@ -108,7 +108,7 @@ std::unique_ptr<bulk_source> make_stream_source(std::istream& in, input_format f
 // The executions of a job (ListJobExecutionsForJob) or of a thing (ListJobExecutionsForThing),
 // one pass per status in `statuses` (all statuses when empty), page by page.
 struct list_source_params {
-    std::optional<std::string> job_id;      // exactly one of job_id / thing_name
+    std::optional<std::string> job_id;  // exactly one of job_id / thing_name
     std::optional<std::string> thing_name;
     std::vector<job_execution_status> statuses;
     std::optional<std::string> namespace_id;  // thing listing filter, and passed to the deletes
@@ -126,7 +126,7 @@ struct bulk_options {
     // an item whose call gives up throttled is sent again until it gets another answer, the run
     // stops or it is cancelled: a quota the account never grants keeps the run waiting.
     double rate_limit = 0;
-    std::optional<bool> default_force;              // applied to items that do not say
+    std::optional<bool> default_force;                // applied to items that do not say
     std::optional<std::string> default_namespace_id;  // applied to items that do not say
     // Read and validate everything, delete nothing: every valid item is not_attempted with
     // `predicted` set; items without a known status are looked up with DescribeJobExecution (at
@@ -150,9 +150,9 @@ struct bulk_summary {
     std::uint64_t possibly_deleted_earlier = 0;  // not_found after a retry of a possibly processed attempt
     bool stopped_early = false;
     bulk_stop_reason stop_kind = bulk_stop_reason::none;  // why it stopped early, as a type
-    error_code stop_error;     // why it stopped early (the fatal service error, or operation_aborted)
-    std::string stop_reason;   // human-readable, for display (not to be parsed)
-    std::string stop_detail;   // source_failed / outcome_handler_threw: the source's or handler's own words
+    error_code stop_error;    // why it stopped early (the fatal service error, or operation_aborted)
+    std::string stop_reason;  // human-readable, for display (not to be parsed)
+    std::string stop_detail;  // source_failed / outcome_handler_threw: the source's or handler's own words
     // fatal_error: the call that stopped the run (its item, error, AWS error name, message, attempts)
     // and its diagnostics; source_failed: the failed List call's diagnostics (list sources).
     std::optional<bulk_outcome> stop_outcome;

@@ -20,16 +20,16 @@ struct access;
 // Counters of a client's connection pool and retries (a snapshot; client::metrics() holds the
 // same figures and more).
 struct client_stats {
-    std::uint64_t connects = 0;          // TCP connections opened
-    std::uint64_t tls_handshakes = 0;    // full TLS handshakes
-    std::uint64_t tls_resumed = 0;       // resumed TLS sessions
-    std::uint64_t reuses = 0;            // requests sent on a pooled (kept-alive) connection
-    std::uint64_t idle = 0;              // connections idle in the pool now
-    std::uint64_t leased = 0;            // connections in use now
-    std::uint64_t waiting = 0;           // calls waiting for a connection now
-    std::uint64_t requests = 0;          // attempts sent
-    std::uint64_t retries = 0;           // attempts that were retries
-    std::uint64_t throttled = 0;         // throttling responses received
+    std::uint64_t connects = 0;        // TCP connections opened
+    std::uint64_t tls_handshakes = 0;  // full TLS handshakes
+    std::uint64_t tls_resumed = 0;     // resumed TLS sessions
+    std::uint64_t reuses = 0;          // requests sent on a pooled (kept-alive) connection
+    std::uint64_t idle = 0;            // connections idle in the pool now
+    std::uint64_t leased = 0;          // connections in use now
+    std::uint64_t waiting = 0;         // calls waiting for a connection now
+    std::uint64_t requests = 0;        // attempts sent
+    std::uint64_t retries = 0;         // attempts that were retries
+    std::uint64_t throttled = 0;       // throttling responses received
 };
 
 // The handle every operation takes (delete_job_execution.hpp, describe_job_execution.hpp,

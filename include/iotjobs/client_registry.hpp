@@ -95,8 +95,8 @@ private:
 // made (the factory or the constructor threw) are `failed` (client_errc::invalid_configuration)
 // with the reason as message.
 struct bulk_fanout_options {
-    bulk_options per_key;  // the options of each key's run
-    client_key defaults;   // what an item's empty profile / region stands for
+    bulk_options per_key;           // the options of each key's run
+    client_key defaults;            // what an item's empty profile / region stands for
     std::size_t queue_per_key = 0;  // items waiting per key; 0: 4 x max_in_flight + 256
 };
 
@@ -119,7 +119,7 @@ void async_bulk_fanout_keys_erased(client_registry& reg, std::vector<client_key>
 void async_bulk_fanout_erased(client_registry& reg, bulk_source& source, bulk_fanout_options options,
                               bulk_outcome_handler on_outcome,
                               boost::asio::any_completion_handler<bulk_fanout_signature> handler);
-}
+}  // namespace detail
 
 // Completes with void(error_code, bulk_fanout_summary): the error as bulk_delete's (the source's
 // error, else the first key's fatal error, else operation_aborted when cancelled). Cancellation

@@ -43,9 +43,9 @@ enum class retry_mode {
 
 struct retry_config {
     retry_mode mode = retry_mode::standard;
-    unsigned max_attempts = 3;               // total attempts, the first included; 1 disables retries
+    unsigned max_attempts = 3;                        // total attempts, the first included; 1 disables retries
     duration max_backoff = std::chrono::seconds(20);  // cap of exponential backoff
-    unsigned quota_capacity = 500;           // retry quota (token bucket); 0 disables the quota
+    unsigned quota_capacity = 500;                    // retry quota (token bucket); 0 disables the quota
     // Base of the full-jitter exponential backoff: the retry after attempt n waits
     // rand[0,1) * min(base_delay * 2^(n-1), max_backoff). 1 s as botocore's standard mode
     // (botocore/retries/standard.py) for every retryable kind; clock-skew retries never wait.
@@ -54,18 +54,18 @@ struct retry_config {
 };
 
 struct timeout_config {
-    duration connect = std::chrono::seconds(10);       // TCP connect (all the endpoint's addresses); zero disables
-    duration tls_handshake = std::chrono::seconds(10); // zero disables
-    duration attempt = std::chrono::seconds(30);       // one request/response exchange; zero disables
-    duration operation = std::chrono::seconds(0);      // whole call including retries; zero disables
+    duration connect = std::chrono::seconds(10);        // TCP connect (all the endpoint's addresses); zero disables
+    duration tls_handshake = std::chrono::seconds(10);  // zero disables
+    duration attempt = std::chrono::seconds(30);        // one request/response exchange; zero disables
+    duration operation = std::chrono::seconds(0);       // whole call including retries; zero disables
 };
 
 // Out of file descriptors (EMFILE/ENFILE when a connection is opened), the pool goes on with the
 // connections it has: no call fails for it, calls wait for one of them, a warning is logged once
 // (component "pool"), and while calls wait one more connection is tried every 500 ms.
 struct pool_config {
-    std::size_t max_size = 64;                         // connections per endpoint at most
-    duration idle_timeout = std::chrono::seconds(50);  // close connections idle longer than this
+    std::size_t max_size = 64;                            // connections per endpoint at most
+    duration idle_timeout = std::chrono::seconds(50);     // close connections idle longer than this
     duration acquire_timeout = std::chrono::seconds(60);  // wait for a free connection; zero = forever
     // How long the endpoint's resolved addresses serve new connections before the name is looked
     // up again (a failed connect looks it up again at once); zero: a lookup per new connection.

@@ -27,10 +27,10 @@ namespace iotjobs {
 // that shape under AddressSanitizer). The parameters take the fields in declaration order, the
 // order brace initialisation of the aggregate would; designated initialisers are not available.
 struct delete_job_execution_request {
-    std::string thing_name;               // 1-128 chars of [a-zA-Z0-9:_-]
-    std::string job_id;                   // 1-64 chars of [a-zA-Z0-9_-]
-    std::int64_t execution_number = 0;    // the model's long, sent exactly in decimal
-    std::optional<bool> force;            // sent as force=true/false when set
+    std::string thing_name;                   // 1-128 chars of [a-zA-Z0-9:_-]
+    std::string job_id;                       // 1-64 chars of [a-zA-Z0-9_-]
+    std::int64_t execution_number = 0;        // the model's long, sent exactly in decimal
+    std::optional<bool> force;                // sent as force=true/false when set
     std::optional<std::string> namespace_id;  // [a-zA-Z0-9_-]+, sent as namespaceId when set
 
     delete_job_execution_request() = default;

@@ -8,7 +8,9 @@
 #include <string_view>
 
 namespace iotjobs {
-namespace detail { struct access; }
+namespace detail {
+struct access;
+}
 
 // Which wait of a call ran out of time (diagnostics::timeout_phase()).
 enum class timeout_phase {

@@ -16,39 +16,39 @@ namespace iotjobs {
 using error_code = boost::system::error_code;
 
 enum class service_errc : int {
-    invalid_request = 1,        // InvalidRequestException (400)
-    invalid_state_transition,   // InvalidStateTransitionException (409)
-    resource_not_found,         // ResourceNotFoundException (404)
-    throttling,                 // ThrottlingException (400) and the other throttling names / 429
-    service_unavailable,        // ServiceUnavailableException (503)
-    version_conflict,           // VersionConflictException (409, CancelJobExecution)
-    unrecognized_client,        // UnrecognizedClientException (403): unknown access key or bad token
-    invalid_signature,          // InvalidSignatureException / SignatureDoesNotMatch (403)
-    expired_token,              // ExpiredTokenException (403)
-    access_denied,              // AccessDeniedException (403)
-    request_time_too_skewed,    // RequestTimeTooSkewed / "Signature expired" style skew errors
-    internal_failure,           // InternalFailureException / 500-class with a JSON error
-    unknown_service_error,      // anything else the service answered with (see diagnostics)
+    invalid_request = 1,       // InvalidRequestException (400)
+    invalid_state_transition,  // InvalidStateTransitionException (409)
+    resource_not_found,        // ResourceNotFoundException (404)
+    throttling,                // ThrottlingException (400) and the other throttling names / 429
+    service_unavailable,       // ServiceUnavailableException (503)
+    version_conflict,          // VersionConflictException (409, CancelJobExecution)
+    unrecognized_client,       // UnrecognizedClientException (403): unknown access key or bad token
+    invalid_signature,         // InvalidSignatureException / SignatureDoesNotMatch (403)
+    expired_token,             // ExpiredTokenException (403)
+    access_denied,             // AccessDeniedException (403)
+    request_time_too_skewed,   // RequestTimeTooSkewed / "Signature expired" style skew errors
+    internal_failure,          // InternalFailureException / 500-class with a JSON error
+    unknown_service_error,     // anything else the service answered with (see diagnostics)
 };
 
 enum class client_errc : int {
-    invalid_thing_name = 1,     // thingName: 1-128 chars of [a-zA-Z0-9:_-]
-    invalid_job_id,             // jobId: 1-64 chars of [a-zA-Z0-9_-]
-    invalid_namespace_id,       // namespaceId: [a-zA-Z0-9_-]+
-    invalid_execution_number,   // executionNumber: signed 64-bit integer
-    invalid_parameter,          // any other request field (maxResults, status, nextToken, ...)
-    no_region,                  // no region configured
-    no_credentials,             // no credentials found by any provider
-    credentials_error,          // a credentials provider failed (see diagnostics message)
-    invalid_endpoint,           // the endpoint URL cannot be used
-    invalid_configuration,      // a configuration value is malformed
-    tls_setup_failed,           // the CA bundle cannot be loaded, or TLS cannot be initialised
-    bad_response,               // the response could not be parsed
-    pool_acquire_timeout,       // no pooled connection became free in time
-    pool_closed,                // the client was shut down (client::shutdown())
-    retry_quota_exceeded,       // the retry quota is exhausted (last error in diagnostics)
-    deadline_exceeded,          // the overall operation deadline passed
-    proxy_error,                // the proxy refused the tunnel (CONNECT not 2xx; see diagnostics)
+    invalid_thing_name = 1,    // thingName: 1-128 chars of [a-zA-Z0-9:_-]
+    invalid_job_id,            // jobId: 1-64 chars of [a-zA-Z0-9_-]
+    invalid_namespace_id,      // namespaceId: [a-zA-Z0-9_-]+
+    invalid_execution_number,  // executionNumber: signed 64-bit integer
+    invalid_parameter,         // any other request field (maxResults, status, nextToken, ...)
+    no_region,                 // no region configured
+    no_credentials,            // no credentials found by any provider
+    credentials_error,         // a credentials provider failed (see diagnostics message)
+    invalid_endpoint,          // the endpoint URL cannot be used
+    invalid_configuration,     // a configuration value is malformed
+    tls_setup_failed,          // the CA bundle cannot be loaded, or TLS cannot be initialised
+    bad_response,              // the response could not be parsed
+    pool_acquire_timeout,      // no pooled connection became free in time
+    pool_closed,               // the client was shut down (client::shutdown())
+    retry_quota_exceeded,      // the retry quota is exhausted (last error in diagnostics)
+    deadline_exceeded,         // the overall operation deadline passed
+    proxy_error,               // the proxy refused the tunnel (CONNECT not 2xx; see diagnostics)
 };
 
 const boost::system::error_category& service_category() noexcept;

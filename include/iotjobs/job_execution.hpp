@@ -69,8 +69,7 @@ struct list_job_executions_for_thing_request {
     std::optional<std::string> job_id;        // filter: 1-64 chars of [a-zA-Z0-9_-]
 
     list_job_executions_for_thing_request() = default;
-    list_job_executions_for_thing_request(std::string thing,
-                                          std::optional<job_execution_status> status_ = std::nullopt,
+    list_job_executions_for_thing_request(std::string thing, std::optional<job_execution_status> status_ = std::nullopt,
                                           std::optional<std::string> namespace_ = std::nullopt,
                                           std::optional<int> max_results_ = std::nullopt,
                                           std::optional<std::string> next_token_ = std::nullopt,

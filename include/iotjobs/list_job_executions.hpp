@@ -68,8 +68,7 @@ auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_requ
 
 // As above, without diagnostics.
 template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req,
-                                   CompletionToken&& token = {}) {
+auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req, CompletionToken&& token = {}) {
     return detail::initiate_operation(detail::async_list_for_thing_erased, c, std::move(req), nullptr,
                                       std::forward<CompletionToken>(token));
 }
@@ -119,8 +118,8 @@ public:
                     }
                     std::move(h)(ec, std::move(r));
                 };
-                auto bound = boost::asio::bind_cancellation_slot(
-                    slot, boost::asio::bind_executor(ex, std::move(wrapped)));
+                auto bound =
+                    boost::asio::bind_cancellation_slot(slot, boost::asio::bind_executor(ex, std::move(wrapped)));
                 detail::initiate_erased<Request, list_signature>{detail::list_body<Request>}(std::move(bound), impl_,
                                                                                              req_, &diag_);
             },

@@ -36,22 +36,22 @@ std::string_view to_string(log_level l) noexcept;
 // mean "not applicable".
 struct log_record {
     log_level level = log_level::debug;
-    std::string_view component;      // "client", "credentials", "pool"
-    std::string_view message;        // human-readable text, without the fields below
+    std::string_view component;  // "client", "credentials", "pool"
+    std::string_view message;    // human-readable text, without the fields below
     // The request (per-call and per-attempt records).
-    std::string_view operation;      // "DeleteJobExecution", "ListJobExecutionsForJob", ...
-    std::string_view thing_name;     // decoded (as the caller gave it)
+    std::string_view operation;   // "DeleteJobExecution", "ListJobExecutionsForJob", ...
+    std::string_view thing_name;  // decoded (as the caller gave it)
     std::string_view job_id;
     std::optional<std::int64_t> execution_number;
     std::string_view namespace_id;
     // The attempt or the call's outcome.
-    unsigned attempt = 0;            // 1-based attempt number; 0: not about one attempt
-    unsigned http_status = 0;        // 0: no response
-    std::string_view aws_error;      // e.g. "ThrottlingException"
-    std::string_view request_id;     // x-amzn-RequestId
+    unsigned attempt = 0;                              // 1-based attempt number; 0: not about one attempt
+    unsigned http_status = 0;                          // 0: no response
+    std::string_view aws_error;                        // e.g. "ThrottlingException"
+    std::string_view request_id;                       // x-amzn-RequestId
     std::optional<std::chrono::microseconds> latency;  // of the attempt, or of the whole call
-    std::string_view retry_reason;   // why (not) retried
-    boost::system::error_code error; // the failure, if any
+    std::string_view retry_reason;                     // why (not) retried
+    boost::system::error_code error;                   // the failure, if any
 };
 
 // The text a string sink receives (a pure function: any thread): the message, then the fields that are set, as

@@ -45,8 +45,8 @@ struct latency_summary {
 };
 
 struct operation_metrics {
-    std::string_view name;         // to_string(kind)
-    std::uint64_t calls = 0;       // calls completed (successes + failures)
+    std::string_view name;    // to_string(kind)
+    std::uint64_t calls = 0;  // calls completed (successes + failures)
     std::uint64_t successes = 0;
     std::uint64_t failures = 0;
     // Whole calls, from the start of the attempt loop to its end: credentials, rate-limiter and
@@ -58,8 +58,8 @@ struct operation_metrics {
 // asio::error::operation_aborted (cancelled) and beast::error::timeout; the "transport" slot
 // (any other Asio/SSL/Beast code: resets, refused connections, TLS failures) has no code.
 struct error_count {
-    error_code code;               // empty for the transport slot
-    std::string_view kind;         // "service", "client", "cancelled", "timeout", "transport"
+    error_code code;        // empty for the transport slot
+    std::string_view kind;  // "service", "client", "cancelled", "timeout", "transport"
     std::uint64_t count = 0;
 };
 
@@ -67,22 +67,22 @@ struct client_metrics {
     // Calls: operations that passed validation and entered the attempt loop (a request refused by
     // validation is completed before it and not counted).
     std::uint64_t calls_started = 0;
-    std::uint64_t successes = 0;        // calls completed without error
-    std::uint64_t failures = 0;         // calls completed with an error (cancelled ones included)
-    std::uint64_t in_flight = 0;        // calls started and not yet completed
+    std::uint64_t successes = 0;                 // calls completed without error
+    std::uint64_t failures = 0;                  // calls completed with an error (cancelled ones included)
+    std::uint64_t in_flight = 0;                 // calls started and not yet completed
     std::vector<error_count> failures_by_error;  // non-zero slots only; at most 32 entries
     // Attempts.
-    std::uint64_t requests = 0;         // attempts sent (as client_stats::requests)
-    std::uint64_t retries = 0;          // attempts that were retries
-    std::uint64_t throttled = 0;        // throttling answers received (each attempt counts)
+    std::uint64_t requests = 0;               // attempts sent (as client_stats::requests)
+    std::uint64_t retries = 0;                // attempts that were retries
+    std::uint64_t throttled = 0;              // throttling answers received (each attempt counts)
     std::uint64_t retry_quota_exhausted = 0;  // retries refused because the retry quota was empty
     // Connections (the pool).
-    std::uint64_t connections_opened = 0;  // TCP connections opened
-    std::uint64_t tls_handshakes = 0;      // full TLS handshakes
-    std::uint64_t tls_resumed = 0;         // TLS sessions resumed
-    std::uint64_t connections_reused = 0;  // requests sent on a kept-alive connection
-    std::uint64_t connections_idle = 0;    // now
-    std::uint64_t connections_leased = 0;  // now (in use, or being opened)
+    std::uint64_t connections_opened = 0;      // TCP connections opened
+    std::uint64_t tls_handshakes = 0;          // full TLS handshakes
+    std::uint64_t tls_resumed = 0;             // TLS sessions resumed
+    std::uint64_t connections_reused = 0;      // requests sent on a kept-alive connection
+    std::uint64_t connections_idle = 0;        // now
+    std::uint64_t connections_leased = 0;      // now (in use, or being opened)
     std::uint64_t waiting_for_connection = 0;  // calls waiting for a free connection now
     // Per operation, indexed by operation_kind.
     std::array<operation_metrics, operation_kind_count> operations{};

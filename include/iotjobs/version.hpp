@@ -9,8 +9,8 @@
 #define IOTJOBS_DETAIL_STR2(x) #x
 #define IOTJOBS_DETAIL_STR(x) IOTJOBS_DETAIL_STR2(x)
 // "MAJOR.MINOR.PATCH"
-#define IOTJOBS_VERSION_STRING                                                                      \
-    IOTJOBS_DETAIL_STR(IOTJOBS_VERSION_MAJOR)                                                       \
+#define IOTJOBS_VERSION_STRING                \
+    IOTJOBS_DETAIL_STR(IOTJOBS_VERSION_MAJOR) \
     "." IOTJOBS_DETAIL_STR(IOTJOBS_VERSION_MINOR) "." IOTJOBS_DETAIL_STR(IOTJOBS_VERSION_PATCH)
 
 namespace iotjobs {

@@ -68,15 +68,15 @@ struct engine : std::enable_shared_from_this<engine> {
     void deliver(bulk_outcome& o) {
         ++summary.items;
         switch (o.kind) {
-            case bulk_outcome_kind::deleted: ++summary.deleted; break;
-            case bulk_outcome_kind::not_found:
-                ++summary.not_found;
-                if (o.earlier_attempt_may_have_succeeded) ++summary.possibly_deleted_earlier;
-                break;
-            case bulk_outcome_kind::refused: ++summary.refused; break;
-            case bulk_outcome_kind::failed: ++summary.failed; break;
-            case bulk_outcome_kind::not_attempted: ++summary.not_attempted; break;
-            case bulk_outcome_kind::invalid_input: ++summary.invalid_input; break;
+        case bulk_outcome_kind::deleted: ++summary.deleted; break;
+        case bulk_outcome_kind::not_found:
+            ++summary.not_found;
+            if (o.earlier_attempt_may_have_succeeded) ++summary.possibly_deleted_earlier;
+            break;
+        case bulk_outcome_kind::refused: ++summary.refused; break;
+        case bulk_outcome_kind::failed: ++summary.failed; break;
+        case bulk_outcome_kind::not_attempted: ++summary.not_attempted; break;
+        case bulk_outcome_kind::invalid_input: ++summary.invalid_input; break;
         }
         if (!on_outcome) return;
         try {
@@ -354,7 +354,8 @@ struct engine : std::enable_shared_from_this<engine> {
                 continue;
             }
             access::attempts(diag) = attempts;
-            if (acted && dec == service_errc::resource_not_found) access::earlier_attempt_may_have_succeeded(diag) = true;
+            if (acted && dec == service_errc::resource_not_found)
+                access::earlier_attempt_may_have_succeeded(diag) = true;
             auto o = classify(std::move(item), dec, diag);
             // A credentials refresh that failed fails the calls that waited for it; the run goes on.
             if (dec && is_fatal_for_client(dec) && !impl->transient_credentials_failure(dec)) {
@@ -454,7 +455,8 @@ public:
         auto on_page = [this, h = std::move(handler)](error_code ec, list_job_executions_result r) mutable {
             if (ec) {
                 pull p;
-                p.invalid = "listing failed: " + std::string(diag_.aws_error_name()) + " " + std::string(diag_.message());
+                p.invalid =
+                    "listing failed: " + std::string(diag_.aws_error_name()) + " " + std::string(diag_.message());
                 complete(std::move(h), ec, std::move(p));
                 return;
             }
@@ -484,8 +486,8 @@ public:
             async_list_for_job_erased(impl_, std::move(req), &diag_,
                                       asio::any_completion_handler<list_signature>(std::move(on_page)));
         } else {
-            list_job_executions_for_thing_request req{*p_.thing_name, p_.statuses[status_index_], p_.namespace_id,
-                                                      p_.page_size, token_, std::nullopt};
+            list_job_executions_for_thing_request req{
+                *p_.thing_name, p_.statuses[status_index_], p_.namespace_id, p_.page_size, token_, std::nullopt};
             async_list_for_thing_erased(impl_, std::move(req), &diag_,
                                         asio::any_completion_handler<list_signature>(std::move(on_page)));
         }
@@ -529,8 +531,8 @@ bulk_outcome invalid_input_outcome(bulk_source::pull p) {
 void async_bulk_delete_on(asio::strand<asio::any_io_executor> strand, std::shared_ptr<client_impl> c,
                           bulk_source& source, bulk_options options, bulk_outcome_handler on_outcome,
                           asio::any_completion_handler<bulk_signature> handler) {
-    auto e = std::make_shared<engine>(std::move(c), std::move(strand), source, std::move(options),
-                                      std::move(on_outcome));
+    auto e =
+        std::make_shared<engine>(std::move(c), std::move(strand), source, std::move(options), std::move(on_outcome));
     e->start(std::move(handler), nullptr);
 }
 
@@ -542,11 +544,11 @@ std::unique_ptr<bulk_source> make_list_source(client& c, list_source_params para
 
 std::string_view to_string(bulk_stop_reason r) noexcept {
     switch (r) {
-        case bulk_stop_reason::none: return "none";
-        case bulk_stop_reason::cancelled: return "cancelled";
-        case bulk_stop_reason::source_failed: return "source_failed";
-        case bulk_stop_reason::fatal_error: return "fatal_error";
-        case bulk_stop_reason::outcome_handler_threw: return "outcome_handler_threw";
+    case bulk_stop_reason::none: return "none";
+    case bulk_stop_reason::cancelled: return "cancelled";
+    case bulk_stop_reason::source_failed: return "source_failed";
+    case bulk_stop_reason::fatal_error: return "fatal_error";
+    case bulk_stop_reason::outcome_handler_threw: return "outcome_handler_threw";
     }
     return "unknown";
 }

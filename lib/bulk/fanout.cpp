@@ -235,16 +235,16 @@ struct fanout : std::enable_shared_from_this<fanout> {
         lane* raw = l.get();
         raw->own_source = std::move(own_source);
         ++running;
-        async_bulk_delete_on(
-            strand, access::impl(*c), raw->own_source ? *raw->own_source : *raw, opt.per_key, on_outcome,
-            asio::bind_cancellation_slot(raw->cancel.slot(),
-                                         [self = shared_from_this(), raw](error_code ec, bulk_summary s) {
-                                             raw->ec = ec;
-                                             raw->summary = std::move(s);
-                                             --self->running;
-                                             self->maybe_finish();
-                                             self->pump();
-                                         }));
+        async_bulk_delete_on(strand, access::impl(*c), raw->own_source ? *raw->own_source : *raw, opt.per_key,
+                             on_outcome,
+                             asio::bind_cancellation_slot(
+                                 raw->cancel.slot(), [self = shared_from_this(), raw](error_code ec, bulk_summary s) {
+                                     raw->ec = ec;
+                                     raw->summary = std::move(s);
+                                     --self->running;
+                                     self->maybe_finish();
+                                     self->pump();
+                                 }));
         return raw;
     }
 
@@ -306,7 +306,8 @@ struct fanout : std::enable_shared_from_this<fanout> {
         auto slot = asio::get_associated_cancellation_slot(h);
         if (slot.is_connected()) slot.clear();
         auto hex = asio::get_associated_executor(h, strand);
-        asio::dispatch(hex, [h = std::move(h), ec, out = std::move(out)]() mutable { std::move(h)(ec, std::move(out)); });
+        asio::dispatch(hex,
+                       [h = std::move(h), ec, out = std::move(out)]() mutable { std::move(h)(ec, std::move(out)); });
     }
 
     // A fan-out over keys: every key's run at once; a key that cannot start stops with the reason.
@@ -356,7 +357,8 @@ const diagnostics* lane::last_diagnostics() const noexcept { return owner.src->l
 }  // namespace
 
 void async_bulk_fanout_erased(client_registry& reg, bulk_source& source, bulk_fanout_options options,
-                              bulk_outcome_handler on_outcome, asio::any_completion_handler<bulk_fanout_signature> handler) {
+                              bulk_outcome_handler on_outcome,
+                              asio::any_completion_handler<bulk_fanout_signature> handler) {
     auto f = std::make_shared<fanout>(reg, &source, std::move(options), std::move(on_outcome));
     f->start(std::move(handler), [](fanout& self) { self.pump(); });
 }

@@ -71,21 +71,21 @@ namespace iotjobs {
 
 std::string_view to_string(bulk_outcome_kind k) noexcept {
     switch (k) {
-        case bulk_outcome_kind::deleted: return "deleted";
-        case bulk_outcome_kind::not_found: return "not_found";
-        case bulk_outcome_kind::refused: return "refused";
-        case bulk_outcome_kind::failed: return "failed";
-        case bulk_outcome_kind::not_attempted: return "not_attempted";
-        case bulk_outcome_kind::invalid_input: return "invalid_input";
+    case bulk_outcome_kind::deleted: return "deleted";
+    case bulk_outcome_kind::not_found: return "not_found";
+    case bulk_outcome_kind::refused: return "refused";
+    case bulk_outcome_kind::failed: return "failed";
+    case bulk_outcome_kind::not_attempted: return "not_attempted";
+    case bulk_outcome_kind::invalid_input: return "invalid_input";
     }
     return {};
 }
 
 bulk_outcome_kind predict_delete_outcome(job_execution_status status, bool force) noexcept {
     switch (status) {
-        case job_execution_status::queued:
-        case job_execution_status::in_progress: return force ? bulk_outcome_kind::deleted : bulk_outcome_kind::refused;
-        default: return bulk_outcome_kind::deleted;
+    case job_execution_status::queued:
+    case job_execution_status::in_progress: return force ? bulk_outcome_kind::deleted : bulk_outcome_kind::refused;
+    default: return bulk_outcome_kind::deleted;
     }
 }
 
@@ -118,9 +118,8 @@ public:
                 pull p;
                 const error_code ec = produce(p);
                 auto ex = asio::get_associated_executor(handler);
-                asio::dispatch(ex, [h = std::move(handler), ec, p = std::move(p)]() mutable {
-                    std::move(h)(ec, std::move(p));
-                });
+                asio::dispatch(
+                    ex, [h = std::move(handler), ec, p = std::move(p)]() mutable { std::move(h)(ec, std::move(p)); });
                 std::lock_guard lock(mutex_);
                 if (!parked_) {
                     busy_ = false;
@@ -351,7 +350,7 @@ std::string raw_excerpt(std::string_view line) {
 }
 
 enum field { f_thing, f_job, f_exec, f_force, f_namespace, f_region, f_profile, field_count };
-constexpr std::array<std::string_view, field_count> field_names = {"thingName", "jobId",  "executionNumber", "force",
+constexpr std::array<std::string_view, field_count> field_names = {"thingName",   "jobId",  "executionNumber", "force",
                                                                    "namespaceId", "region", "profile"};
 
 // region / profile of a fanned-out item: empty means the run's default. A region must be a host
@@ -395,9 +394,9 @@ class stream_source final : public sync_source {
 public:
     stream_source(std::istream& in, input_format format) : reader_(in), in_(in) {
         switch (format) {
-            case input_format::automatic: mode_ = mode::undecided; break;
-            case input_format::csv: mode_ = mode::csv_header; break;
-            case input_format::jsonl: mode_ = mode::jsonl; break;
+        case input_format::automatic: mode_ = mode::undecided; break;
+        case input_format::csv: mode_ = mode::csv_header; break;
+        case input_format::jsonl: mode_ = mode::jsonl; break;
         }
     }
 
@@ -440,8 +439,7 @@ private:
             if (mode_ == mode::csv_header) {
                 if (too_long) {
                     fatal(make_error_code(client_errc::invalid_parameter),
-                          line_prefix() + "the CSV header is longer than " + std::to_string(max_line_bytes) +
-                              " bytes",
+                          line_prefix() + "the CSV header is longer than " + std::to_string(max_line_bytes) + " bytes",
                           line);
                 } else if (!parse_header(line)) {
                     fatal(make_error_code(client_errc::invalid_parameter), line_prefix() + problems_.front(), line);
@@ -689,7 +687,8 @@ private:
             return true;
         }
         if (o->contains("verify")) return false;
-        if (const json::value* oc = o->if_contains("outcome"); oc && oc->is_string() && oc->as_string() == "invalid_input") {
+        if (const json::value* oc = o->if_contains("outcome");
+            oc && oc->is_string() && oc->as_string() == "invalid_input") {
             report_invalid_input_line(*o);
             return true;
         }
@@ -725,8 +724,9 @@ private:
                 req.force = *b;
             } else if (const json::string* s = m->if_string();
                        !s || !parse_force_text(std::string_view(s->data(), s->size()), req.force, false)) {
-                problems_.push_back("force is invalid: must be true or false (a JSON boolean or the string "
-                                    "\"true\" or \"false\")");
+                problems_.push_back(
+                    "force is invalid: must be true or false (a JSON boolean or the string "
+                    "\"true\" or \"false\")");
             }
         }
         if (const json::value* m = member(f_namespace)) {
@@ -768,8 +768,7 @@ std::unique_ptr<bulk_source> make_vector_source(std::vector<delete_job_execution
     return std::make_unique<vector_source>(std::move(items));
 }
 
-std::unique_ptr<bulk_source> make_generator_source(
-    std::function<std::optional<delete_job_execution_request>()> next) {
+std::unique_ptr<bulk_source> make_generator_source(std::function<std::optional<delete_job_execution_request>()> next) {
     return std::make_unique<generator_source>(std::move(next));
 }
 

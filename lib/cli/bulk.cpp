@@ -227,8 +227,7 @@ std::optional<failure> fan_out_list(const parsed_options* globals, const parsed_
         }
     }
     for (const std::string& v : given) {
-        if (v.empty())
-            return usage_failure("argument --" + plural_name + ": an empty " + std::string(name) + " name");
+        if (v.empty()) return usage_failure("argument --" + plural_name + ": an empty " + std::string(name) + " name");
         if (name == "region" && !detail::is_valid_region(v))
             return usage_failure("argument --" + plural_name + ": Provided region_name " +
                                  detail::quote_for_message(v) + " doesn't match a supported format.");
@@ -423,8 +422,8 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
             while (!url.empty() && url.back() == '/') url.pop_back();
             url += s.job_id ? "/jobs/" + detail::encode_label(*s.job_id) + "/things"
                             : "/things/" + detail::encode_label(s.thing_name.value_or("")) + "/jobs";
-            failure f = describe_outcome(
-                o, s.job_id ? "ListJobExecutionsForJob" : "ListJobExecutionsForThing", url, max_attempts);
+            failure f = describe_outcome(o, s.job_id ? "ListJobExecutionsForJob" : "ListJobExecutionsForThing", url,
+                                         max_attempts);
             if (f.exit_code == exit_success) f.exit_code = exit_other;
             if (m.items > 0) f.message += "\nThe listing stopped after " + plural(m.items, "item.", "items.");
             return f;
@@ -459,7 +458,8 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
         part(not_attempted, "not attempted");
         part(would_refuse, "would be refused");
         part(unknown, "could not be looked up");
-        part(r.remaining, r.remaining == 1 ? "execution still listed after the run" : "executions still listed after the run");
+        part(r.remaining,
+             r.remaining == 1 ? "execution still listed after the run" : "executions still listed after the run");
         msg += '.';
         if (m.stopped_early && !m.stop_reason.empty()) msg += " The run stopped early: " + m.stop_reason;
         return failure{exit_service, std::move(msg), false};
@@ -480,8 +480,8 @@ std::string format_pairs(const bulk_result& r) {
     std::string out = "By profile/region:\n";
     for (const auto& p : r.pairs) {
         const bulk_summary& m = p.summary;
-        out += "  " + to_string(p.key) + ": " + plural(m.items, "item", "items") + ", " +
-               std::to_string(m.deleted) + " deleted, " + std::to_string(m.not_found) + " not_found";
+        out += "  " + to_string(p.key) + ": " + plural(m.items, "item", "items") + ", " + std::to_string(m.deleted) +
+               " deleted, " + std::to_string(m.not_found) + " not_found";
         if (m.refused) out += ", " + std::to_string(m.refused) + " refused";
         if (m.failed) out += ", " + std::to_string(m.failed) + " failed";
         if (m.not_attempted) out += ", " + std::to_string(m.not_attempted) + " not_attempted";
@@ -517,9 +517,9 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
     };
     row("deleted", m.deleted);
     row("not_found", m.not_found,
-        m.possibly_deleted_earlier ? std::to_string(m.possibly_deleted_earlier) +
-                                         " possibly deleted by an earlier attempt of the same request"
-                                   : std::string());
+        m.possibly_deleted_earlier
+            ? std::to_string(m.possibly_deleted_earlier) + " possibly deleted by an earlier attempt of the same request"
+            : std::string());
     row("refused", m.refused);
     row("failed", m.failed);
     row("not_attempted", m.not_attempted, s.dry_run ? std::string("dry run") : std::string());
@@ -556,8 +556,9 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
             const bool not_found = std::any_of(r.remaining_samples.begin(), r.remaining_samples.end(),
                                                [](const auto& p) { return p.reason == "not_found"; });
             if (not_found && !s.namespace_id)
-                out += "Executions listed but not found by DeleteJobExecution may belong to a namespace: purge "
-                       "them with --namespace-id.\n";
+                out +=
+                    "Executions listed but not found by DeleteJobExecution may belong to a namespace: purge "
+                    "them with --namespace-id.\n";
         }
     } else if (!r.verify_error.empty()) {
         out += "Not verified: listing again failed: " + r.verify_error + "\n";
@@ -714,8 +715,7 @@ void count_prediction(const bulk_outcome& o, bulk_result& r) {
 // (`write_report`) and the count (and the first few) in `r`. Runs `ioc` until the listing ends,
 // fails (r.verify_error) or `interrupted` becomes true.
 void verify_purge(asio::io_context& ioc, client& c, const bulk_settings& s, purge_record& rec,
-                  const std::function<void(std::string_view)>& write_report, const bool& interrupted,
-                  bulk_result& r) {
+                  const std::function<void(std::string_view)>& write_report, const bool& interrupted, bulk_result& r) {
     std::sort(rec.deleted.begin(), rec.deleted.end());
     list_source_params p;
     p.job_id = s.job_id;
@@ -751,8 +751,7 @@ void verify_purge(asio::io_context& ioc, client& c, const bulk_settings& s, purg
         }));
     };
     pull_next();
-    while (!done && !interrupted && ioc.run_one() != 0) {
-    }
+    while (!done && !interrupted && ioc.run_one() != 0) {}
     if (!done && !interrupted) r.verify_error = "the listing never completed";
 }
 
@@ -781,7 +780,9 @@ std::string describe_settings(const bulk_settings& s) {
     std::string t = std::string(s.command) + ": ";
     if (s.kind == bulk_kind::input) {
         t += "input " + (s.input == "-" ? std::string("standard input") : s.input);
-        t += s.format == input_format::csv ? " (csv)" : s.format == input_format::jsonl ? " (jsonl)" : " (format detected)";
+        t += s.format == input_format::csv     ? " (csv)"
+             : s.format == input_format::jsonl ? " (jsonl)"
+                                               : " (format detected)";
     } else {
         t += s.job_id ? "job " + *s.job_id : "thing " + s.thing_name.value_or("");
         t += ", statuses ";
@@ -828,7 +829,11 @@ private:
 class bulk_run {
 public:
     bulk_run(const command_context& ctx, const bulk_settings& s, const resolved_configuration& rc)
-        : ctx_(ctx), s_(s), rc_(rc), err_(ctx.err), log_(ctx.log),
+        : ctx_(ctx),
+          s_(s),
+          rc_(rc),
+          err_(ctx.err),
+          log_(ctx.log),
           defaults_{ctx.globals.profile.value_or(""), rc.config.region} {}
 
     int run() {
@@ -877,8 +882,8 @@ private:
         errno = 0;
         input_file_ = std::make_unique<std::ifstream>(s_.input, std::ios::binary);
         if (!*input_file_)
-            return failure{exit_usage, "The input file " + in_quotes(s_.input) + " cannot be read: " + errno_text(errno),
-                           false};
+            return failure{exit_usage,
+                           "The input file " + in_quotes(s_.input) + " cannot be read: " + errno_text(errno), false};
         in_ = input_file_.get();
         return std::nullopt;
     }
@@ -899,12 +904,13 @@ private:
                            false};
         std::error_code ec;
         if (fs::is_directory(name, ec))
-            return failure{exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: it is a directory",
-                           false};
+            return failure{exit_usage,
+                           "The --skip-done report " + in_quotes(name) + " cannot be read: it is a directory", false};
         errno = 0;
         auto f = std::make_unique<std::ifstream>(name, std::ios::binary);
         if (!*f)
-            return failure{exit_usage, "The --skip-done report " + in_quotes(name) + " cannot be read: " + errno_text(errno),
+            return failure{exit_usage,
+                           "The --skip-done report " + in_quotes(name) + " cannot be read: " + errno_text(errno),
                            false};
         const auto lr = done_.load(*f);
         if (f->bad())
@@ -937,16 +943,18 @@ private:
             return std::nullopt;
         }
         if (s_.kind == bulk_kind::input && s_.input != "-" && same_file(*s_.report, s_.input))
-            return failure{exit_usage,
-                           "The report " + in_quotes(*s_.report) + " is the --input file: write the report to another file.",
-                           false};
+            return failure{
+                exit_usage,
+                "The report " + in_quotes(*s_.report) + " is the --input file: write the report to another file.",
+                false};
         report_file_ = std::make_unique<std::ofstream>();
         report_buffer_.reset(new char[1 << 16]);
         report_file_->rdbuf()->pubsetbuf(report_buffer_.get(), 1 << 16);
         errno = 0;
         report_file_->open(*s_.report, std::ios::binary | std::ios::trunc);
         if (!*report_file_)
-            return failure{exit_other, "The report file " + in_quotes(*s_.report) + " cannot be created: " + errno_text(errno),
+            return failure{exit_other,
+                           "The report file " + in_quotes(*s_.report) + " cannot be created: " + errno_text(errno),
                            false};
         report_ = report_file_.get();
         return std::nullopt;
@@ -960,7 +968,8 @@ private:
             progress_ = !log_.enabled() && &err_ == &std::cerr && ::isatty(STDERR_FILENO);
         if (progress_ && s_.kind == bulk_kind::input && s_.input != "-") {
             struct stat st {};
-            if (::stat(s_.input.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total_ = count_input_items(s_.input, s_.format);
+            if (::stat(s_.input.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+                total_ = count_input_items(s_.input, s_.format);
         }
     }
 
@@ -1004,10 +1013,12 @@ private:
     // construction errors are the single-client ones: 253 / 255).
     std::optional<failure> make_clients() {
         if (!rc_.config.verify_peer)
-            err_ << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n" << std::flush;
+            err_ << "warning: --no-verify-ssl: the server's certificate and host name are NOT verified.\n"
+                 << std::flush;
         registry_.emplace(ioc_.get_executor(), [this](const client_key& k) { return config_for(k); });
         if (s_.kind == bulk_kind::purge) {
-            const std::vector<std::string> profiles = s_.profiles.empty() ? std::vector{defaults_.profile} : s_.profiles;
+            const std::vector<std::string> profiles =
+                s_.profiles.empty() ? std::vector{defaults_.profile} : s_.profiles;
             const std::vector<std::string> regions = s_.regions.empty() ? std::vector{defaults_.region} : s_.regions;
             for (const auto& p : profiles)
                 for (const auto& r : regions) keys_.push_back({p, r});
@@ -1028,10 +1039,11 @@ private:
         source_ = make_stream_source(*in_, s_.format);
         src_ = source_.get();
         if (s_.skip_done.empty()) return;
-        filter_ = std::make_unique<skip_done_source>(*source_, done_, [this](const bulk_item& item, const std::string& earlier) {
-            carry_skipped(item, earlier, report_line_, result_);
-            write_report(report_line_);
-        });
+        filter_ = std::make_unique<skip_done_source>(*source_, done_,
+                                                     [this](const bulk_item& item, const std::string& earlier) {
+                                                         carry_skipped(item, earlier, report_line_, result_);
+                                                         write_report(report_line_);
+                                                     });
         src_ = filter_.get();
     }
 
@@ -1148,7 +1160,8 @@ private:
             log_.write("cli", "SIGINT: partial cancellation");
             cancel_.emit(asio::cancellation_type::partial);
         } else if (interrupts_ == 2) {
-            err_ << "Interrupted again: aborting the requests in flight (Ctrl-C again to exit at once).\n" << std::flush;
+            err_ << "Interrupted again: aborting the requests in flight (Ctrl-C again to exit at once).\n"
+                 << std::flush;
             log_.write("cli", "SIGINT: terminal cancellation");
             cancel_.emit(asio::cancellation_type::terminal);
         } else {
@@ -1195,8 +1208,7 @@ private:
                     *registry_, keys_, [this](client& c, const client_key& k) { return make_listing(c, k); },
                     std::move(opt), outcome, std::move(done));
             tick(error_code{});
-            while (!finished_ && ioc_.run_one() != 0) {
-            }
+            while (!finished_ && ioc_.run_one() != 0) {}
         } catch (const std::exception& e) {
             clear_progress();
             if (report_) report_->flush();
@@ -1251,8 +1263,9 @@ private:
             result_.pairs.clear();
         }
         registry_->cancel();
-        log_.write("cli", "run finished: " + (result_.ec ? result_.ec.message() : std::string("no error")) +
-                              (result_.summary.stop_reason.empty() ? std::string() : "; " + result_.summary.stop_reason));
+        log_.write("cli",
+                   "run finished: " + (result_.ec ? result_.ec.message() : std::string("no error")) +
+                       (result_.summary.stop_reason.empty() ? std::string() : "; " + result_.summary.stop_reason));
         err_ << format_summary(result_, s_) << std::flush;
         const int code = fail(bulk_result_failure(result_, s_, rc_.display_endpoint, rc_.config.retry.max_attempts));
         print_bulk_json_summary(ctx_, result_, s_, code);

@@ -98,22 +98,22 @@ std::string format_eta(double seconds);
 
 struct bulk_result {
     bulk_summary summary;
-    error_code ec;                      // the run's completion error
-    std::optional<bulk_outcome> fatal;  // the first outcome whose error stops every call (is_fatal_for_client)
-    std::uint64_t skipped = 0;          // items skipped by --skip-done (their earlier lines carried)
-    std::uint64_t carried_deleted = 0;  // of those: earlier outcome deleted
+    error_code ec;                        // the run's completion error
+    std::optional<bulk_outcome> fatal;    // the first outcome whose error stops every call (is_fatal_for_client)
+    std::uint64_t skipped = 0;            // items skipped by --skip-done (their earlier lines carried)
+    std::uint64_t carried_deleted = 0;    // of those: earlier outcome deleted
     std::uint64_t carried_not_found = 0;  // ... not_found
     // --dry-run: the valid items by predicted outcome; unknown: the lookup failed.
     std::uint64_t predicted_deleted = 0, predicted_refused = 0, predicted_not_found = 0, predicted_unknown = 0;
     // purge (not a dry run, not stopped early): the verification listing after the run.
-    bool verified = false;                          // it ran to the end
-    std::uint64_t remaining = 0;                    // executions still listed
+    bool verified = false;                                 // it ran to the end
+    std::uint64_t remaining = 0;                           // executions still listed
     std::vector<detail::still_present> remaining_samples;  // the first few of them
-    std::string verify_error;                       // why it could not run to the end
-    bool interrupted = false;           // SIGINT
-    std::string report_error;           // the report could not be written (the run was stopped)
-    std::vector<bulk_outcome> problems; // the first few outcomes other than deleted / not_found
-    client_stats stats;                 // the clients' counters at the end (added up)
+    std::string verify_error;                              // why it could not run to the end
+    bool interrupted = false;                              // SIGINT
+    std::string report_error;                              // the report could not be written (the run was stopped)
+    std::vector<bulk_outcome> problems;                    // the first few outcomes other than deleted / not_found
+    client_stats stats;                                    // the clients' counters at the end (added up)
     // Fanned out (several (profile, region) pairs, or items naming one): each pair's run.
     struct pair_result {
         client_key key;  // profile and region as the run used them ("" in neither)

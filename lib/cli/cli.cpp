@@ -189,17 +189,10 @@ int run_cli(std::span<const std::string> args, const environment& env, std::ostr
         }
         const command_line& cl = std::get<command_line>(parsed);
         switch (cl.what) {
-        case action::help:
-            out << help_text() << std::flush;
-            return exit_success;
-        case action::command_help:
-            out << command_help_text(*cl.command) << std::flush;
-            return exit_success;
-        case action::version:
-            out << version_text() << std::flush;
-            return exit_success;
-        case action::run:
-            break;
+        case action::help: out << help_text() << std::flush; return exit_success;
+        case action::command_help: out << command_help_text(*cl.command) << std::flush; return exit_success;
+        case action::version: out << version_text() << std::flush; return exit_success;
+        case action::run: break;
         }
 
         auto globals = to_global_options(cl.globals);
@@ -220,7 +213,8 @@ int run_cli(std::span<const std::string> args, const environment& env, std::ostr
             auto it = env.find(name);
             detail::proxy_url p;
             std::string ignored;
-            if (it == env.end() || detail::parse_proxy_url(it->second, name, p, ignored) || p.password.empty()) continue;
+            if (it == env.end() || detail::parse_proxy_url(it->second, name, p, ignored) || p.password.empty())
+                continue;
             log.add_secret(p.password);
             log.add_secret(p.authorization().substr(6));
         }

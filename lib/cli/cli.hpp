@@ -72,8 +72,8 @@ struct option_spec {
 };
 
 struct parsed_options {
-    std::map<std::string, std::string, std::less<>> values;  // value options, by dest
-    std::map<std::string, bool, std::less<>> flags;          // boolean options, by dest (last wins)
+    std::map<std::string, std::string, std::less<>> values;              // value options, by dest
+    std::map<std::string, bool, std::less<>> flags;                      // boolean options, by dest (last wins)
     std::map<std::string, std::vector<std::string>, std::less<>> lists;  // value_list options, by dest
 
     const std::string* value(std::string_view dest) const;
@@ -169,8 +169,7 @@ struct resolved_configuration {
     std::vector<std::string> sources;  // "region: us-east-1 (from AWS_REGION)", ... for --debug
 };
 
-std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g,
-                                                                    const environment& env);
+std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g, const environment& env);
 
 // The reason part of a parse_endpoint_url message ("the host is missing").
 std::string endpoint_problem(std::string_view what);
@@ -187,7 +186,7 @@ struct call_outcome {
     unsigned http_status = 0;
     unsigned attempts = 0;
     timeout_phase timeout = timeout_phase::none;  // which wait timed out (diagnostics::timeout_phase())
-    bool interrupted = false;  // SIGINT arrived while the call was running
+    bool interrupted = false;                     // SIGINT arrived while the call was running
 };
 
 call_outcome make_outcome(const error_code& ec, const diagnostics& diag);
@@ -247,8 +246,7 @@ struct run_options {
     // Called after every check passed, just before a client is built and anything is sent. If it
     // returns an exit code, the program stops there with it (tests: prove that bad input never gets
     // this far, and see what a good one would send, without a network).
-    std::function<std::optional<int>(const resolved_configuration&, const delete_job_execution_request&)>
-        before_call;
+    std::function<std::optional<int>(const resolved_configuration&, const delete_job_execution_request&)> before_call;
     // bulk-delete and purge: as before_call, once the settings and the configuration are checked
     // (nothing opened, nothing sent yet).
     std::function<std::optional<int>(const resolved_configuration&, const bulk_settings&)> before_bulk;
@@ -308,8 +306,8 @@ std::string completion_script();
 
 // Builds the client on a fresh io_context, runs one DeleteJobExecution and returns the exit code
 // (messages to `err`; nothing on stdout on success, as the AWS CLI).
-int run_delete_job_execution(const resolved_configuration& cfg, const delete_job_execution_request& req,
-                             debug_log& log, std::ostream& out, std::ostream& err, const run_options& ro = {});
+int run_delete_job_execution(const resolved_configuration& cfg, const delete_job_execution_request& req, debug_log& log,
+                             std::ostream& out, std::ostream& err, const run_options& ro = {});
 
 // The whole program. `args` are the arguments after the program name (argv[1..]).
 int run_cli(std::span<const std::string> args, const environment& env, std::ostream& out, std::ostream& err,

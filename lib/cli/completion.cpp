@@ -22,8 +22,12 @@ std::string completion_script() {
         "    local cur prev cmd i opts\n"
         "    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
         "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-        "    local commands=\"" + commands + "\"\n"
-        "    local globals=\"" + names(global_option_specs()) + " --help --version\"\n"
+        "    local commands=\"" +
+        commands +
+        "\"\n"
+        "    local globals=\"" +
+        names(global_option_specs()) +
+        " --help --version\"\n"
         "    cmd=\"\"\n"
         "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
         "        case \" $commands \" in *\" ${COMP_WORDS[i]} \"*) cmd=\"${COMP_WORDS[i]}\"; break ;; esac\n"

@@ -37,9 +37,12 @@ template <class T>
 std::string from(const T& value, const detail::setting_source& s) {
     using std::to_string;
     std::string v;
-    if constexpr (std::is_same_v<T, std::string>) v = value;
-    else if constexpr (std::is_same_v<T, retry_mode>) v = detail::to_string(value);
-    else v = to_string(value);
+    if constexpr (std::is_same_v<T, std::string>)
+        v = value;
+    else if constexpr (std::is_same_v<T, retry_mode>)
+        v = detail::to_string(value);
+    else
+        v = to_string(value);
     return s.from == detail::setting_source::kind::fallback ? v + " (default)" : v + " (from " + s.describe() + ")";
 }
 
@@ -93,14 +96,14 @@ struct config_steps {
 std::optional<failure> note_profile_and_region(config_steps& c) {
     const detail::profile_settings& prof = c.s.profile;
     c.note("profile: " + prof.name + " (from " + prof.source + ")" +
-           (prof.found ? "" : std::string(", in neither shared file")) + "; files: " +
-           (prof.config_path.empty() ? std::string("none") : prof.config_path) + ", " +
+           (prof.found ? "" : std::string(", in neither shared file")) +
+           "; files: " + (prof.config_path.empty() ? std::string("none") : prof.config_path) + ", " +
            (prof.credentials_path.empty() ? std::string("none") : prof.credentials_path));
     if (c.s.region.value.empty())
         return config_failure(
             "You must specify a region. You can also configure your region with the AWS_REGION or "
-            "AWS_DEFAULT_REGION environment variable, the region setting of the profile (" + prof.name +
-            ") in the shared config file, or pass --region.");
+            "AWS_DEFAULT_REGION environment variable, the region setting of the profile (" +
+            prof.name + ") in the shared config file, or pass --region.");
     c.rc.config.region = c.s.region.value;
     c.note("region: " + from(c.s.region.value, c.s.region.source));
     return std::nullopt;
@@ -115,7 +118,8 @@ std::optional<failure> note_endpoint(config_steps& c) {
         if (!line.starts_with("AWS_ACCESS_KEY_ID")) c.note(line);
     cfg.use_fips_endpoint = c.s.use_fips_endpoint.value;
     cfg.use_dualstack_endpoint = c.s.use_dualstack_endpoint.value;
-    if (cfg.use_fips_endpoint) c.note("use_fips_endpoint = true (from " + c.s.use_fips_endpoint.source.describe() + ")");
+    if (cfg.use_fips_endpoint)
+        c.note("use_fips_endpoint = true (from " + c.s.use_fips_endpoint.source.describe() + ")");
     if (cfg.use_dualstack_endpoint)
         c.note("use_dualstack_endpoint = true (from " + c.s.use_dualstack_endpoint.source.describe() + ")");
     // FIPS pseudo-regions (fips-us-east-1, us-east-1-fips): sign for the real region, FIPS
@@ -203,14 +207,16 @@ std::optional<failure> note_credentials(config_steps& c, const environment& env)
             auto it = e->find(std::string_view(name));
             return it == e->end() ? nullptr : it->second.c_str();
         };
-        c.note("credentials: " + k.describe() + " (fetched when a call needs credentials, refreshed before they expire)");
+        c.note("credentials: " + k.describe() +
+               " (fetched when a call needs credentials, refreshed before they expire)");
         return std::nullopt;
     }
     cfg.static_credentials = k.keys;
     const bool from_env = k.what == detail::credential_choice::kind::environment;
     std::string token = ", no session token";
     if (!k.keys.session_token.empty())
-        token = from_env ? ", session token <redacted> from " + k.token_source.describe() : ", session token <redacted>";
+        token =
+            from_env ? ", session token <redacted> from " + k.token_source.describe() : ", session token <redacted>";
     c.note("credentials: " + k.describe() + " (access key " + mask_access_key(k.keys.access_key_id) +
            ", secret key <redacted>" + token + ")");
     return std::nullopt;
@@ -237,8 +243,7 @@ std::variant<resolved_configuration, failure> resolve(const global_options& g, c
 
 }  // namespace
 
-std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g,
-                                                                    const environment& env) {
+std::variant<resolved_configuration, failure> resolve_configuration(const global_options& g, const environment& env) {
     try {
         return resolve(g, env);
     } catch (const std::system_error& e) {

@@ -36,9 +36,9 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
 // blanks and ':' (value to the end of the line, as a header) or '=' (value up to the next
 // separator, as in "Signature=..." or a query parameter).
 constexpr std::array<std::string_view, 15> secret_labels{
-    "authorization",     "security-token",    "security_token", "session-token",  "session_token",
-    "sessiontoken",      "signature",         "signing key",    "signing-key",    "signing_key",
-    "signingkey",        "ksigning",          "secret_access_key", "secret-access-key", "secretaccesskey",
+    "authorization", "security-token", "security_token",    "session-token",     "session_token",
+    "sessiontoken",  "signature",      "signing key",       "signing-key",       "signing_key",
+    "signingkey",    "ksigning",       "secret_access_key", "secret-access-key", "secretaccesskey",
 };
 
 void redact_labels(std::string& s) {
@@ -72,8 +72,7 @@ void redact_labels(std::string& s) {
         if (header_style) {
             while (end < s.size() && s[end] != '\n' && s[end] != '\r') ++end;
         } else {
-            while (end < s.size() && std::string_view("&, \t\r\n;\"'").find(s[end]) == std::string_view::npos)
-                ++end;
+            while (end < s.size() && std::string_view("&, \t\r\n;\"'").find(s[end]) == std::string_view::npos) ++end;
         }
         if (end > j && std::string_view(s).substr(j, end - j) != redacted) s.replace(j, end - j, redacted);
         i = j + redacted.size();

@@ -34,8 +34,7 @@ failure constructor_failure(int value, std::string_view category, std::string_vi
         case client_errc::tls_setup_failed:
             // A CA bundle the library cannot load is the user's configuration; anything else is TLS itself.
             return failure{rc.config.ca_bundle.empty() ? exit_other : exit_config, std::string(what), false};
-        default:
-            return failure{exit_config, std::string(what), false};
+        default: return failure{exit_config, std::string(what), false};
         }
     }
     return failure{exit_other, "Could not create the client: " + std::string(what), false};
@@ -100,8 +99,8 @@ int report_delete_outcome(const call_outcome& outcome, const diagnostics& diag, 
 
 }  // namespace
 
-int run_delete_job_execution(const resolved_configuration& rc, const delete_job_execution_request& req,
-                             debug_log& log, std::ostream& /*out*/, std::ostream& err, const run_options& ro) {
+int run_delete_job_execution(const resolved_configuration& rc, const delete_job_execution_request& req, debug_log& log,
+                             std::ostream& /*out*/, std::ostream& err, const run_options& ro) {
     namespace asio = boost::asio;
     const std::string url = request_url(rc.display_endpoint, req);
     client_config cfg = command_client_config(rc, log, err);
@@ -148,15 +147,14 @@ int run_delete_job_execution(const resolved_configuration& rc, const delete_job_
 
     try {
         delete_job_execution(*c, req, diag, asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec) {
-                                 result = ec;
-                                 done = true;
-                                 if (signals) signals->cancel();
-                             }));
-        while (!done && ioc.run_one() != 0) {
-        }
+            result = ec;
+            done = true;
+            if (signals) signals->cancel();
+        }));
+        while (!done && ioc.run_one() != 0) {}
     } catch (const std::exception& e) {
-        const failure f{exit_other, std::string("Internal error while calling ") + std::string(operation_name) +
-                                        ": " + e.what(),
+        const failure f{exit_other,
+                        std::string("Internal error while calling ") + std::string(operation_name) + ": " + e.what(),
                         false};
         print_failure(err, f);
         return f.exit_code;

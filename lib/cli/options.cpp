@@ -65,21 +65,38 @@ constexpr std::array delete_job_execution_specs{
 };
 
 // bulk-delete and purge share most options; each table is in help order.
-#define IOTJOBS_BULK_COMMON_SPECS                                                                              \
-    option_spec{"--concurrency", "concurrency", option_kind::value, false, "<n>",                              \
-                "Requests in flight at once, 1-1024 (also the connection pool's size). Default 16."},          \
-        option_spec{"--rate", "rate", option_kind::value, false, "<tps>",                                      \
-                    "Send at most this many requests per second, evenly paced. Default 0: no fixed rate, the " \
-                    "adaptive rate limiter (AWS SDK adaptive mode) backs off when the service throttles."},    \
-        option_spec{"--force", "force", option_kind::flag_true, false, "",                                     \
-                    "Send force=true for items that do not say: IN_PROGRESS executions may be deleted."},       \
-        option_spec{"--no-force", "force", option_kind::flag_false, false, "",                                 \
-                    "Send force=false for items that do not say (only terminal executions may be deleted)."},  \
-        option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",                    \
-                    "The namespace (customer-managed jobs, [a-zA-Z0-9_-]+) for items that do not say."},       \
-        option_spec{"--report", "report", option_kind::value, false, "<file>",                                 \
-                    "Write one JSON line per item with its outcome to this file (created or truncated), as "   \
-                    "outcomes arrive; - writes them to standard output. Without it only the summary is printed."}
+#define IOTJOBS_BULK_COMMON_SPECS                                                                                     \
+    option_spec{"--concurrency",                                                                                      \
+                "concurrency",                                                                                        \
+                option_kind::value,                                                                                   \
+                false,                                                                                                \
+                "<n>",                                                                                                \
+                "Requests in flight at once, 1-1024 (also the connection pool's size). Default 16."},                 \
+        option_spec{"--rate",                                                                                         \
+                    "rate",                                                                                           \
+                    option_kind::value,                                                                               \
+                    false,                                                                                            \
+                    "<tps>",                                                                                          \
+                    "Send at most this many requests per second, evenly paced. Default 0: no fixed rate, the "        \
+                    "adaptive rate limiter (AWS SDK adaptive mode) backs off when the service throttles."},           \
+        option_spec{                                                                                                  \
+            "--force", "force", option_kind::flag_true,                                                               \
+            false,     "",      "Send force=true for items that do not say: IN_PROGRESS executions may be deleted."}, \
+        option_spec{"--no-force",                                                                                     \
+                    "force",                                                                                          \
+                    option_kind::flag_false,                                                                          \
+                    false,                                                                                            \
+                    "",                                                                                               \
+                    "Send force=false for items that do not say (only terminal executions may be deleted)."},         \
+        option_spec{                                                                                                  \
+            "--namespace-id",   "namespace-id",                                                                       \
+            option_kind::value, false,                                                                                \
+            "<value>",          "The namespace (customer-managed jobs, [a-zA-Z0-9_-]+) for items that do not say."},  \
+        option_spec {                                                                                                 \
+        "--report", "report", option_kind::value, false, "<file>",                                                    \
+            "Write one JSON line per item with its outcome to this file (created or truncated), as "                  \
+            "outcomes arrive; - writes them to standard output. Without it only the summary is printed."              \
+    }
 
 constexpr std::array bulk_delete_specs{
     option_spec{"--input", "input", option_kind::value, true, "<file|->",
@@ -213,7 +230,8 @@ constexpr std::string_view bulk_delete_details =
     "  (--concurrency at a time) and reported with outcome not_attempted, its\n"
     "  status and predicted: deleted (a terminal status, or QUEUED / IN_PROGRESS\n"
     "  with force), refused (QUEUED / IN_PROGRESS without force) or not_found; no\n"
-    "  predicted member when the lookup failed (error says why). The summary counts the items by predicted outcome. Exit 0 when every\n"
+    "  predicted member when the lookup failed (error says why). The summary counts the items by predicted outcome. "
+    "Exit 0 when every\n"
     "  item would be deleted or is not found, 254 otherwise. DescribeJobExecution\n"
     "  takes no namespace: an item whose namespaceId is wrong is predicted from its\n"
     "  status, and the real run finds it not_found.\n"
@@ -328,20 +346,34 @@ constexpr std::string_view purge_details =
     "    iotjobs purge --thing-name sensor-1 --dry-run --report would-delete.jsonl\n"
     "\n";
 
-
 // The read commands, options in the model's member order, then the AWS CLI's pagination options.
-#define IOTJOBS_PAGING_SPECS                                                                                     \
-    option_spec{"--max-results", "max-results", option_kind::value, false, "<value>",                             \
-                "The maximum number of results per call (1-250). Giving it (or --next-token) turns automatic "    \
-                "pagination off: one call, and its nextToken is printed."},                                      \
-        option_spec{"--next-token", "next-token", option_kind::value, false, "<value>",                           \
-                    "The service's token for the next page (one call, as --max-results)."},                       \
-        option_spec{"--starting-token", "starting-token", option_kind::value, false, "<value>",                   \
-                    "Where to start: the NextToken printed by an earlier command cut short by --max-items."},     \
-        option_spec{"--page-size", "page-size", option_kind::value, false, "<value>",                             \
-                    "Items per call (maxResults, 1-250) while fetching every page; the output is the same."},     \
-        option_spec{"--max-items", "max-items", option_kind::value, false, "<value>",                             \
-                    "Print at most this many items, and a NextToken to pass to --starting-token to go on."}
+#define IOTJOBS_PAGING_SPECS                                                                                    \
+    option_spec{"--max-results",                                                                                \
+                "max-results",                                                                                  \
+                option_kind::value,                                                                             \
+                false,                                                                                          \
+                "<value>",                                                                                      \
+                "The maximum number of results per call (1-250). Giving it (or --next-token) turns automatic "  \
+                "pagination off: one call, and its nextToken is printed."},                                     \
+        option_spec{"--next-token",     "next-token",                                                           \
+                    option_kind::value, false,                                                                  \
+                    "<value>",          "The service's token for the next page (one call, as --max-results)."}, \
+        option_spec{"--starting-token",                                                                         \
+                    "starting-token",                                                                           \
+                    option_kind::value,                                                                         \
+                    false,                                                                                      \
+                    "<value>",                                                                                  \
+                    "Where to start: the NextToken printed by an earlier command cut short by --max-items."},   \
+        option_spec{"--page-size",                                                                              \
+                    "page-size",                                                                                \
+                    option_kind::value,                                                                         \
+                    false,                                                                                      \
+                    "<value>",                                                                                  \
+                    "Items per call (maxResults, 1-250) while fetching every page; the output is the same."},   \
+        option_spec {                                                                                           \
+        "--max-items", "max-items", option_kind::value, false, "<value>",                                       \
+            "Print at most this many items, and a NextToken to pass to --starting-token to go on."              \
+    }
 
 constexpr std::array list_for_job_specs{
     option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The unique identifier of the job."},
@@ -406,11 +438,15 @@ constexpr std::string_view list_details =
     "\n";
 
 constexpr std::array commands{
-    command_spec{"delete-job-execution", "Delete a job execution (DeleteJobExecution).",
+    command_spec{"delete-job-execution",
+                 "Delete a job execution (DeleteJobExecution).",
                  "Deletes a job execution of a thing. Only executions in a terminal state (SUCCEEDED, "
                  "FAILED, REJECTED, REMOVED, CANCELED) can be deleted unless --force is given, which also "
                  "allows IN_PROGRESS ones. Prints nothing on success.",
-                 delete_job_execution_specs, &delete_job_execution_command, {}, {}},
+                 delete_job_execution_specs,
+                 &delete_job_execution_command,
+                 {},
+                 {}},
     command_spec{"bulk-delete", "Delete many job executions listed in a file (CSV or JSON Lines).",
                  "Deletes the job executions listed in a file or on standard input, many at once "
                  "(--concurrency requests in flight) and as fast as the account's quota allows (or at "
@@ -422,23 +458,39 @@ constexpr std::array commands{
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
                  purge_specs, &purge_command, purge_details, bulk_exit_codes, true},
-    command_spec{"list-job-executions-for-job", "List the executions of a job (ListJobExecutionsForJob).",
+    command_spec{"list-job-executions-for-job",
+                 "List the executions of a job (ListJobExecutionsForJob).",
                  "Lists the job executions of a job, optionally only those in one --status. Prints "
                  "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
-                 list_for_job_specs, &list_job_executions_for_job_command, list_details, {}},
-    command_spec{"list-job-executions-for-thing", "List the job executions of a thing (ListJobExecutionsForThing).",
+                 list_for_job_specs,
+                 &list_job_executions_for_job_command,
+                 list_details,
+                 {}},
+    command_spec{"list-job-executions-for-thing",
+                 "List the job executions of a thing (ListJobExecutionsForThing).",
                  "Lists the job executions of a thing, optionally only those in one --status, of one "
                  "--job-id or of a --namespace-id. Prints {\"executionSummaries\": [{\"jobId\": ..., "
                  "\"jobExecutionSummary\": {...}}]} as the AWS CLI.",
-                 list_for_thing_specs, &list_job_executions_for_thing_command, list_details, {}},
-    command_spec{"describe-job-execution", "Describe a job execution (DescribeJobExecution).",
+                 list_for_thing_specs,
+                 &list_job_executions_for_thing_command,
+                 list_details,
+                 {}},
+    command_spec{"describe-job-execution",
+                 "Describe a job execution (DescribeJobExecution).",
                  "Describes a job execution: prints {\"execution\": {...}} as the AWS CLI (timestamps in "
                  "ISO 8601, local time zone).",
-                 describe_specs, &describe_job_execution_command, {}, {}},
-    command_spec{"cancel-job-execution", "Cancel a job execution (CancelJobExecution).",
+                 describe_specs,
+                 &describe_job_execution_command,
+                 {},
+                 {}},
+    command_spec{"cancel-job-execution",
+                 "Cancel a job execution (CancelJobExecution).",
                  "Cancels the execution of a job on a thing: QUEUED ones, and IN_PROGRESS ones with --force. "
                  "Prints nothing on success.",
-                 cancel_specs, &cancel_job_execution_command, {}, {}},
+                 cancel_specs,
+                 &cancel_job_execution_command,
+                 {},
+                 {}},
 };
 
 const option_spec* find_spec(std::span<const option_spec> specs, std::string_view name) {
@@ -534,7 +586,7 @@ struct argument_scan {
     bool version = false;
     bool only_positionals = false;  // after "--"
     std::optional<std::string> bad_command;
-    std::optional<failure> first_error;  // the first scanning error (argparse stops there)
+    std::optional<failure> first_error;      // the first scanning error (argparse stops there)
     std::optional<failure> repeated_global;  // --region / --profile twice, before any other error
     std::vector<std::string> unknown;
 
@@ -545,12 +597,18 @@ struct argument_scan {
     void scan() {
         for (std::size_t i = 0; i < args.size(); ++i) {
             const std::string& tok = args[i];
-            if (!only_positionals && tok == "--") only_positionals = true;
-            else if (!only_positionals && (tok == "--help" || tok == "-h")) help = true;
-            else if (!only_positionals && tok == "--version") version = true;
-            else if (!only_positionals && tok.size() > 2 && tok.starts_with("--")) long_option(i);
-            else if (!only_positionals && looks_like_option(tok)) unknown.push_back(tok);  // no short options
-            else positional(tok);
+            if (!only_positionals && tok == "--")
+                only_positionals = true;
+            else if (!only_positionals && (tok == "--help" || tok == "-h"))
+                help = true;
+            else if (!only_positionals && tok == "--version")
+                version = true;
+            else if (!only_positionals && tok.size() > 2 && tok.starts_with("--"))
+                long_option(i);
+            else if (!only_positionals && looks_like_option(tok))
+                unknown.push_back(tok);  // no short options
+            else
+                positional(tok);
         }
     }
 
@@ -577,9 +635,12 @@ struct argument_scan {
             return;
         }
         std::string value;
-        if (eq != std::string::npos) value = tok.substr(eq + 1);
-        else if (i + 1 < args.size() && !looks_like_option(args[i + 1])) value = args[++i];
-        else return note_error("argument " + std::string(spec->name) + ": expected one argument");
+        if (eq != std::string::npos)
+            value = tok.substr(eq + 1);
+        else if (i + 1 < args.size() && !looks_like_option(args[i + 1]))
+            value = args[++i];
+        else
+            return note_error("argument " + std::string(spec->name) + ": expected one argument");
         if (spec->kind == option_kind::value_list) {
             into->lists[std::string(spec->dest)].push_back(std::move(value));
             return;
@@ -609,8 +670,10 @@ struct argument_scan {
             if (!cl.command) bad_command = tok;
             return;
         }
-        if (tok == "help" && !only_positionals) help = true;
-        else unknown.push_back(tok);
+        if (tok == "help" && !only_positionals)
+            help = true;
+        else
+            unknown.push_back(tok);
     }
 
     std::variant<command_line, failure> result() {
@@ -769,8 +832,8 @@ std::variant<delete_job_execution_request, failure> make_delete_job_execution_re
     if (auto ec = detail::validate_thing_name(req.thing_name, &what))
         add_problem(problems, "thingName", "--thing-name", ec, what);
     what.clear();
-    if (!detail::parse_execution_number(execution_number ? *execution_number : std::string_view{},
-                                        req.execution_number, &what))
+    if (!detail::parse_execution_number(execution_number ? *execution_number : std::string_view{}, req.execution_number,
+                                        &what))
         add_problem(problems, "executionNumber", "--execution-number",
                     make_error_code(client_errc::invalid_execution_number), what);
     if (req.namespace_id) {
@@ -782,8 +845,7 @@ std::variant<delete_job_execution_request, failure> make_delete_job_execution_re
         // The library's own check, in case it knows a rule the CLI does not.
         what.clear();
         if (auto ec = validate(req, &what))
-            return failure{exit_usage, "Parameter validation failed:\n" + (what.empty() ? ec.message() : what),
-                           false};
+            return failure{exit_usage, "Parameter validation failed:\n" + (what.empty() ? ec.message() : what), false};
         return req;
     }
     return failure{exit_usage, "Parameter validation failed:" + problems, false};

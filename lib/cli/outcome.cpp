@@ -17,10 +17,8 @@ bool is_retryable_service_error(const error_code& ec) {
     switch (static_cast<service_errc>(ec.value())) {
     case service_errc::throttling:
     case service_errc::service_unavailable:
-    case service_errc::internal_failure:
-        return true;
-    default:
-        return false;
+    case service_errc::internal_failure: return true;
+    default: return false;
     }
 }
 
@@ -94,29 +92,28 @@ failure transport_failure(const call_outcome& o, std::string_view operation, std
     const error_code& ec = o.ec;
     const std::string_view category = ec.category().name();
     if (category == "asio.ssl.stream")  // stream_truncated: the peer closed without close_notify
-        return failure{exit_other,
-                       "Connection was closed before we received a valid response from endpoint URL: " +
-                           quoted_url(url) + ".",
-                       false};
+        return failure{
+            exit_other,
+            "Connection was closed before we received a valid response from endpoint URL: " + quoted_url(url) + ".",
+            false};
     if (category.starts_with("asio.ssl"))
         return failure{exit_other, "SSL validation failed for " + std::string(url) + " " + detail_or(o), false};
 
     if (ec == boost::beast::error::timeout || ec == aerr::timed_out)  // the phase is a diagnostics field
         return timeout_failure(o, url, timeout_phase::response);
     if (ec == aerr::connection_refused || ec == aerr::host_not_found || ec == aerr::host_not_found_try_again ||
-        ec == aerr::no_data || ec == aerr::no_recovery || ec == aerr::network_unreachable ||
-        ec == aerr::network_down || ec == aerr::host_unreachable || ec == aerr::address_family_not_supported)
+        ec == aerr::no_data || ec == aerr::no_recovery || ec == aerr::network_unreachable || ec == aerr::network_down ||
+        ec == aerr::host_unreachable || ec == aerr::address_family_not_supported)
         return failure{exit_other,
                        "Could not connect to the endpoint URL: " + quoted_url(url) +
                            (o.message.empty() || o.message == ec.message() ? std::string() : " (" + o.message + ")"),
                        false};
-    if (ec == aerr::connection_reset || ec == aerr::eof || ec == aerr::broken_pipe ||
-        ec == aerr::connection_aborted || ec == boost::beast::http::error::end_of_stream ||
-        ec == boost::beast::http::error::partial_message)
-        return failure{exit_other,
-                       "Connection was closed before we received a valid response from endpoint URL: " +
-                           quoted_url(url) + ".",
-                       false};
+    if (ec == aerr::connection_reset || ec == aerr::eof || ec == aerr::broken_pipe || ec == aerr::connection_aborted ||
+        ec == boost::beast::http::error::end_of_stream || ec == boost::beast::http::error::partial_message)
+        return failure{
+            exit_other,
+            "Connection was closed before we received a valid response from endpoint URL: " + quoted_url(url) + ".",
+            false};
     if (ec == aerr::operation_aborted)
         return failure{exit_other, "The " + std::string(operation) + " call was cancelled.", false};
 
@@ -127,8 +124,7 @@ failure transport_failure(const call_outcome& o, std::string_view operation, std
 }
 
 // A client_errc outcome (ec is in the client category).
-failure client_failure(const call_outcome& o, std::string_view operation, std::string_view url,
-                       unsigned max_attempts) {
+failure client_failure(const call_outcome& o, std::string_view operation, std::string_view url, unsigned max_attempts) {
     const error_code& ec = o.ec;
     switch (static_cast<client_errc>(ec.value())) {
     case client_errc::invalid_thing_name:
@@ -151,8 +147,7 @@ failure client_failure(const call_outcome& o, std::string_view operation, std::s
         return failure{exit_config, "Error when retrieving credentials: " + detail_or(o), false};
     case client_errc::invalid_endpoint:
     case client_errc::invalid_configuration:
-    case client_errc::tls_setup_failed:
-        return failure{exit_config, detail_or(o), false};
+    case client_errc::tls_setup_failed: return failure{exit_config, detail_or(o), false};
     case client_errc::retry_quota_exceeded:
         // The last answer was a service error: report it as such, as botocore does.
         if (!o.aws_error_name.empty() || o.http_status >= 300) {
@@ -163,21 +158,18 @@ failure client_failure(const call_outcome& o, std::string_view operation, std::s
             return f;
         }
         return failure{exit_other,
-                       "Could not complete the request to " + quoted_url(url) +
-                           ": the retry quota is exhausted (" + detail_or(o) + ")",
+                       "Could not complete the request to " + quoted_url(url) + ": the retry quota is exhausted (" +
+                           detail_or(o) + ")",
                        false};
     case client_errc::bad_response:
-        return failure{exit_other,
-                       "The response from the endpoint URL " + quoted_url(url) +
-                           " could not be parsed: " + detail_or(o),
-                       false};
-    case client_errc::deadline_exceeded:
-        return timeout_failure(o, url, timeout_phase::response);
+        return failure{
+            exit_other,
+            "The response from the endpoint URL " + quoted_url(url) + " could not be parsed: " + detail_or(o), false};
+    case client_errc::deadline_exceeded: return timeout_failure(o, url, timeout_phase::response);
     case client_errc::proxy_error:  // the message names the proxy (password masked) and the status
         return failure{exit_other, "Proxy error on the way to endpoint URL " + quoted_url(url) + ": " + detail_or(o),
                        false};
-    case client_errc::pool_acquire_timeout:
-        return timeout_failure(o, url, timeout_phase::pool_wait);
+    case client_errc::pool_acquire_timeout: return timeout_failure(o, url, timeout_phase::pool_wait);
     case client_errc::pool_closed:
         return failure{exit_other, "The client was shut down before the request completed.", false};
     }

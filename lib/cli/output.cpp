@@ -270,10 +270,12 @@ using row = std::vector<std::pair<std::string, std::string>>;  // (key, value) i
 
 void flatten(const json::value& v, const std::string& prefix, row& out) {
     if (const auto* o = v.if_object()) {
-        for (const auto& kv : *o) flatten(kv.value(), prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key()), out);
+        for (const auto& kv : *o)
+            flatten(kv.value(), prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key()), out);
     } else if (const auto* a = v.if_array()) {
         std::string joined;
-        for (const auto& el : *a) joined += (joined.empty() ? "" : ", ") + (is_scalar(el) ? python_str(el) : json::serialize(el));
+        for (const auto& el : *a)
+            joined += (joined.empty() ? "" : ", ") + (is_scalar(el) ? python_str(el) : json::serialize(el));
         out.emplace_back(prefix, joined);
     } else {
         out.emplace_back(prefix, python_str(v));
@@ -356,8 +358,10 @@ std::string format_table(const boost::json::value& v, std::string_view title) {
         flatten(kv.value(), std::string(kv.key()), r);
         for (auto& [k, val] : r) pairs.push_back({k, val});
     }
-    if (!pairs.empty()) out = box(title, {"key", "value"}, pairs) + out;
-    else if (!out.empty()) out = box(title, {}, {}) + out;
+    if (!pairs.empty())
+        out = box(title, {"key", "value"}, pairs) + out;
+    else if (!out.empty())
+        out = box(title, {}, {}) + out;
     return out;
 }
 
@@ -444,7 +448,8 @@ std::optional<resume_token> decode_resume_token(std::string_view text) {
         json::value v = json::parse(*raw, ec);
         if (!ec && v.is_object()) {
             const auto& o = v.as_object();
-            if (const auto* n = o.if_contains("nextToken"); n && n->is_string()) t.next_token = std::string(n->get_string());
+            if (const auto* n = o.if_contains("nextToken"); n && n->is_string())
+                t.next_token = std::string(n->get_string());
             if (const auto* a = o.if_contains("boto_truncate_amount")) {
                 if (!a->is_int64() || a->get_int64() < 0) return std::nullopt;
                 t.truncate_amount = static_cast<std::uint64_t>(a->get_int64());
@@ -472,16 +477,18 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
     json::object o;
     o["command"] = s.command;
     o["items"] = m.items;
-    o["outcomes"] = json::object{{"deleted", m.deleted},         {"not_found", m.not_found},
-                                 {"refused", m.refused},         {"failed", m.failed},
-                                 {"not_attempted", m.not_attempted}, {"invalid_input", m.invalid_input}};
+    o["outcomes"] =
+        json::object{{"deleted", m.deleted}, {"not_found", m.not_found},         {"refused", m.refused},
+                     {"failed", m.failed},   {"not_attempted", m.not_attempted}, {"invalid_input", m.invalid_input}};
     o["possiblyDeletedEarlier"] = m.possibly_deleted_earlier;
     o["skipped"] = r.skipped;
     const bool stopped = m.stopped_early || r.interrupted;
     o["stoppedEarly"] = stopped;
     std::string reason = m.stop_reason;
-    if (r.interrupted) reason = "interrupted (SIGINT)";
-    else if (!r.report_error.empty()) reason = "the report could not be written";
+    if (r.interrupted)
+        reason = "interrupted (SIGINT)";
+    else if (!r.report_error.empty())
+        reason = "the report could not be written";
     o["stopReason"] = stopped ? json::value(reason) : json::value(nullptr);
     o["report"] = s.report ? json::value(*s.report) : json::value(nullptr);
     o["seconds"] = m.seconds;
@@ -489,8 +496,10 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
     o["retries"] = r.stats.retries;
     o["throttled"] = r.stats.throttled;
     if (s.dry_run)
-        o["dryRun"] = json::object{{"deleted", r.predicted_deleted}, {"refused", r.predicted_refused},
-                                   {"not_found", r.predicted_not_found}, {"unknown", r.predicted_unknown}};
+        o["dryRun"] = json::object{{"deleted", r.predicted_deleted},
+                                   {"refused", r.predicted_refused},
+                                   {"not_found", r.predicted_not_found},
+                                   {"unknown", r.predicted_unknown}};
     if (s.kind == bulk_kind::purge && !s.dry_run) {
         json::object v;
         v["verified"] = r.verified;
@@ -507,9 +516,9 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
             x["region"] = p.key.region.empty() ? json::value(nullptr) : json::value(p.key.region);
             x["items"] = pm.items;
             x["seconds"] = pm.seconds;
-            x["outcomes"] = json::object{{"deleted", pm.deleted},         {"not_found", pm.not_found},
-                                         {"refused", pm.refused},         {"failed", pm.failed},
-                                         {"not_attempted", pm.not_attempted}, {"invalid_input", pm.invalid_input}};
+            x["outcomes"] = json::object{
+                {"deleted", pm.deleted}, {"not_found", pm.not_found},         {"refused", pm.refused},
+                {"failed", pm.failed},   {"not_attempted", pm.not_attempted}, {"invalid_input", pm.invalid_input}};
             x["requests"] = p.stats.requests;
             x["retries"] = p.stats.retries;
             x["throttled"] = p.stats.throttled;
@@ -521,8 +530,7 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
     return o;
 }
 
-void print_bulk_json_summary(const command_context& ctx, const bulk_result& r, const bulk_settings& s,
-                             int exit_code) {
+void print_bulk_json_summary(const command_context& ctx, const bulk_result& r, const bulk_settings& s, int exit_code) {
     if (ctx.globals.output != output_format::json) return;
     std::ostream& to = (s.report && *s.report == "-") ? ctx.err : ctx.out;
     to << json::serialize(bulk_summary_json(r, s, exit_code)) << '\n' << std::flush;
@@ -536,8 +544,10 @@ std::string outcome_debug_line(const bulk_outcome& o, bool purge) {
     }
     s += ": " + std::string(to_string(o.kind));
     if (o.predicted) s += " (predicted " + std::string(to_string(*o.predicted)) + ")";
-    if (!o.aws_error_name.empty()) s += ", error " + o.aws_error_name;
-    else if (o.ec) s += ", error " + o.ec.message();
+    if (!o.aws_error_name.empty())
+        s += ", error " + o.aws_error_name;
+    else if (o.ec)
+        s += ", error " + o.ec.message();
     s += ", request id " + (o.request_id.empty() ? std::string("(none)") : o.request_id);
     s += ", attempts " + std::to_string(o.attempts);
     return s;

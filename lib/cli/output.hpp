@@ -28,7 +28,7 @@ std::string iso8601_timestamp(double epoch_seconds);
 
 // The response JSON, with the model's member names in the model's order.
 boost::json::object summary_json(const job_execution_summary& s, bool for_job);  // ...ForJob / ...ForThing
-boost::json::object execution_json(const job_execution& e);                     // JobExecution
+boost::json::object execution_json(const job_execution& e);                      // JobExecution
 
 // The text the AWS CLI prints for a response (nothing for an empty object, as the AWS CLI):
 //   json   json.dumps(indent=4, ensure_ascii=False) and a newline
@@ -62,8 +62,7 @@ boost::json::object bulk_summary_json(const bulk_result& r, const bulk_settings&
 // With --output json, at the end of a run: the JSON summary (one line) on ctx.out, or on ctx.err
 // when the report goes to standard output (--report -), so that the report stays JSON Lines.
 // Nothing with text or table (the human summary on stderr is printed in any case).
-void print_bulk_json_summary(const command_context& ctx, const bulk_result& r, const bulk_settings& s,
-                             int exit_code);
+void print_bulk_json_summary(const command_context& ctx, const bulk_result& r, const bulk_settings& s, int exit_code);
 
 // The --debug line of one bulk outcome, naming the item, so that the lines of a concurrent run
 // can be told apart: "line 12 (thing=sensor-1 job=fw-42 execution=3): refused, HTTP error

@@ -115,8 +115,7 @@ paging paging_from(const parsed_options& o, std::string& problems) {
 }
 
 // --job-id and --thing-name: the execution key of describe and cancel.
-void read_execution_key(const parsed_options& o, std::string& job_id, std::string& thing_name,
-                        std::string& problems) {
+void read_execution_key(const parsed_options& o, std::string& job_id, std::string& thing_name, std::string& problems) {
     read_name(o, "job-id", "jobId", detail::validate_job_id, job_id, problems);
     read_name(o, "thing-name", "thingName", detail::validate_thing_name, thing_name, problems);
 }
@@ -206,8 +205,9 @@ std::variant<cancel_job_execution_request, failure> make_cancel_request(const pa
         if (auto d = parse_status_details(*v))
             req.status_details = std::move(*d);
         else
-            problems += "\nInvalid value for --status-details: expected KeyName1=string,KeyName2=string or a "
-                        "JSON object of strings";
+            problems +=
+                "\nInvalid value for --status-details: expected KeyName1=string,KeyName2=string or a "
+                "JSON object of strings";
     }
     return checked(std::move(req), problems);
 }
@@ -237,12 +237,12 @@ public:
     int finish(const error_code& ec, const diagnostics& diag, std::string_view operation, const std::string& url) {
         call_outcome outcome = make_outcome(ec, diag);
         outcome.interrupted = interrupted_;
-        ctx_.log.write("cli", std::string(operation) + " " + url + ": " +
-                                  (diag.http_status() ? "HTTP " + std::to_string(diag.http_status())
-                                                      : std::string("no HTTP response")) +
-                                  ", request id " + (outcome.request_id.empty() ? "(none)" : outcome.request_id) +
-                                  ", attempts " + std::to_string(outcome.attempts) +
-                                  (ec ? ", error " + ec.message() : std::string()));
+        ctx_.log.write(
+            "cli",
+            std::string(operation) + " " + url + ": " +
+                (diag.http_status() ? "HTTP " + std::to_string(diag.http_status()) : std::string("no HTTP response")) +
+                ", request id " + (outcome.request_id.empty() ? "(none)" : outcome.request_id) + ", attempts " +
+                std::to_string(outcome.attempts) + (ec ? ", error " + ec.message() : std::string()));
         const failure f = describe_outcome(outcome, operation, url, rc_.config.retry.max_attempts);
         print_failure(ctx_.err, f);
         return f.exit_code;
@@ -283,28 +283,28 @@ int call_runner::run(std::function<asio::awaitable<int>(client&)> body) {
             cancel.emit(asio::cancellation_type::terminal);
         });
     }
-    asio::co_spawn(ioc, body(*c), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, int r) {
-                       if (signals) signals->cancel();
-                       if (e) {
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (const std::exception& x) {
-                               print_failure(ctx_.err, failure{exit_other, std::string("Internal error: ") + x.what(), false});
-                           }
-                           code = exit_other;
-                           return;
-                       }
-                       code = r;
-                   }));
-    while (!code && ioc.run_one() != 0) {
-    }
+    asio::co_spawn(
+        ioc, body(*c), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, int r) {
+            if (signals) signals->cancel();
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    print_failure(ctx_.err, failure{exit_other, std::string("Internal error: ") + x.what(), false});
+                }
+                code = exit_other;
+                return;
+            }
+            code = r;
+        }));
+    while (!code && ioc.run_one() != 0) {}
     c->cancel();
     return code.value_or(exit_other);
 }
 
 template <class Request>
 asio::awaitable<std::pair<error_code, list_job_executions_result>> list_page(client& c, const Request& req,
-                                                                           diagnostics& diag) {
+                                                                             diagnostics& diag) {
     auto [ec, r] = co_await [&] {
         if constexpr (std::is_same_v<Request, list_job_executions_for_job_request>)
             return list_job_executions_for_job(c, req, diag, asio::as_tuple(asio::use_awaitable));
@@ -346,7 +346,9 @@ asio::awaitable<int> run_list(call_runner& run, client& c, Request req, paging p
         if (page.next_token == page_token) {  // botocore's PaginationError: no progress, stop
             print_failure(run.error_stream(), failure{exit_other,
                                                       "Error during pagination: The same next token was received "
-                                                      "twice: " + *page.next_token, false});
+                                                      "twice: " +
+                                                          *page.next_token,
+                                                      false});
             co_return exit_other;
         }
         req.next_token = page.next_token;

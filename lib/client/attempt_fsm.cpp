@@ -39,15 +39,11 @@ const attempt_clock& system_attempt_clock() noexcept {
 attempt_action attempt_fsm::resume(const attempt_event& ev) {
     judged_ = false;
     switch (state_) {
-    case state::initial:
-        BOOST_ASSERT(ev.type == attempt_event_type::start);
-        return on_start();
+    case state::initial: BOOST_ASSERT(ev.type == attempt_event_type::start); return on_start();
     case state::checking_cancel:
         BOOST_ASSERT(ev.type == attempt_event_type::cancellation_checked);
         return on_cancellation_checked(ev);
-    case state::rate_waiting:
-        BOOST_ASSERT(ev.type == attempt_event_type::timer_fired);
-        return on_rate_timer(ev);
+    case state::rate_waiting: BOOST_ASSERT(ev.type == attempt_event_type::timer_fired); return on_rate_timer(ev);
     case state::getting_credentials:
         if (ev.type == attempt_event_type::credentials_ready) {
             credentials_ = ev.credentials;
@@ -56,14 +52,9 @@ attempt_action attempt_fsm::resume(const attempt_event& ev) {
         BOOST_ASSERT(ev.type == attempt_event_type::credentials_failed);
         if (ev.why) access::message(diag_) = std::move(*ev.why);
         return complete(ev.ec);
-    case state::exchanging:
-        BOOST_ASSERT(ev.type == attempt_event_type::exchange_done);
-        return on_exchange(ev);
-    case state::backing_off:
-        BOOST_ASSERT(ev.type == attempt_event_type::timer_fired);
-        return on_backoff_timer(ev);
-    case state::done:
-        break;
+    case state::exchanging: BOOST_ASSERT(ev.type == attempt_event_type::exchange_done); return on_exchange(ev);
+    case state::backing_off: BOOST_ASSERT(ev.type == attempt_event_type::timer_fired); return on_backoff_timer(ev);
+    case state::done: break;
     }
     BOOST_ASSERT_MSG(false, "attempt_fsm resumed after it completed");
     return complete(make_error_code(boost::system::errc::operation_not_permitted));
@@ -148,10 +139,10 @@ attempt_action attempt_fsm::send_attempt() {
     if (has_deadline_) {
         const auto left = deadline_ - steady_now();
         if (left <= duration::zero())
-            return deadline_exceeded(attempts_ == 0 ? "the operation deadline passed before the first attempt"
-                                                    : "the operation deadline passed before attempt " +
-                                                          std::to_string(attempts_ + 1),
-                                     timeout_phase::before_attempt);
+            return deadline_exceeded(
+                attempts_ == 0 ? "the operation deadline passed before the first attempt"
+                               : "the operation deadline passed before attempt " + std::to_string(attempts_ + 1),
+                timeout_phase::before_attempt);
         if (attempt_timeout.count() == 0 || left < attempt_timeout) attempt_timeout = left;
     }
     signed_offset_ = env_.offset->get();

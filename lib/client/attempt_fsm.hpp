@@ -68,8 +68,8 @@ struct attempt_env {
 
     // Points at the client-wide objects below (they must outlive every machine).
     void share(const standard_retry_strategy& s, retry_quota& q, random_source& r, adaptive_rate_limiter& l,
-               const std::atomic<bool>& adaptive, clock_offset& o,
-               attempt_counters& c, const attempt_clock& clk) noexcept {
+               const std::atomic<bool>& adaptive, clock_offset& o, attempt_counters& c,
+               const attempt_clock& clk) noexcept {
         strategy = &s;
         quota = &q;
         rng = &r;
@@ -173,12 +173,12 @@ struct attempt_event {
 // resume(exchange_done) for which judged() is true, until the next resume().
 struct attempt_judgement {
     unsigned attempt = 0;
-    error_code transport_ec;           // the exchange failed without a response
+    error_code transport_ec;              // the exchange failed without a response
     const parsed_error* error = nullptr;  // the parsed error response (null: transport error or 2xx)
-    bool decided = false;              // `decision` holds the retry verdict (false after a 2xx)
+    bool decided = false;                 // `decision` holds the retry verdict (false after a 2xx)
     retry_decision decision;
-    error_code result;                 // the attempt's error (the call's, when not retried)
-    bool rate_cut = false;             // this answer cut the adaptive limiter's rate
+    error_code result;                                   // the attempt's error (the call's, when not retried)
+    bool rate_cut = false;                               // this answer cut the adaptive limiter's rate
     std::optional<std::chrono::seconds> skew_corrected;  // the offset set for the retry
     bool quota_exhausted() const noexcept {
         return decided && !decision.retry && std::string_view(decision.reason) == "retry quota exhausted";

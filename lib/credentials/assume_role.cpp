@@ -47,8 +47,8 @@ std::string where(const ini_value& v) { return v.file + " line " + std::to_strin
 // regions), with the CA bundle of AWS_CA_BUNDLE, else the profile's ca_bundle. On an unusable URL,
 // credentials_error with `why` naming the endpoint and where it came from.
 error_code service_fetch_request(const env_lookup& env, const profile_settings& p, std::string_view id,
-                                 std::string_view config_key, std::string_view host_prefix,
-                                 const std::string& region, http_fetch_request& req, std::string& why) {
+                                 std::string_view config_key, std::string_view host_prefix, const std::string& region,
+                                 http_fetch_request& req, std::string& why) {
     sourced<std::string> url;
     try {
         url = configured_endpoint_url(env, p, id, config_key, nullptr);
@@ -127,7 +127,8 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
         req.headers.emplace_back("Authorization", signed_req.authorization);
     }
 
-    const std::string what = "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
+    const std::string what =
+        "STS " + std::string(action) + " of " + role_arn + " (" + prof + ", " + req.host + ":" + req.port + ")";
     http_fetch_response resp;
     const error_code ec = co_await http_fetch_retrying(req, resp);
     if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
@@ -136,10 +137,10 @@ asio::awaitable<error_code> call_sts(const env_lookup& env_, const profile_setti
     }
     std::string pwhy;
     if (!parse_sts_credentials_xml(resp.body, out, pwhy)) co_return fail(what + ": " + pwhy);
-    out.source = std::string(action == "AssumeRole" ? "assume-role (" : "web-identity (") + prof + ", " + role_arn + ")";
+    out.source =
+        std::string(action == "AssumeRole" ? "assume-role (" : "web-identity (") + prof + ", " + role_arn + ")";
     co_return error_code{};
 }
-
 
 // An assume-role profile: role_arn with a source (a role_arn with web_identity_token_file and no
 // source is a web identity profile).
@@ -182,11 +183,13 @@ private:
         if (!role_arn)
             co_return fail(why, prof + " (" + where(*credential_source) + ") has credential_source but no role_arn");
         if (const ini_value* mfa = p.get("mfa_serial"))
-            co_return fail(why, prof + " (" + where(*mfa) + ") uses mfa_serial: this client cannot prompt for an MFA code");
+            co_return fail(why,
+                           prof + " (" + where(*mfa) + ") uses mfa_serial: this client cannot prompt for an MFA code");
         if (source_profile && credential_source)
             co_return fail(why, prof + " has both source_profile and credential_source");
         if (!source_profile && !credential_source)
-            co_return fail(why, prof + " (" + where(*role_arn) + ") has role_arn but neither source_profile nor credential_source");
+            co_return fail(why, prof + " (" + where(*role_arn) +
+                                    ") has role_arn but neither source_profile nor credential_source");
 
         resolved_credentials source;
         error_code sec = credential_source ? co_await from_credential_source(prof, *credential_source, source, why)
@@ -203,16 +206,23 @@ private:
                                                        resolved_credentials& source, std::string& why) {
         const std::string kind = credential_source.value;
         std::unique_ptr<credentials_provider> sp;
-        if (kind == "Environment") sp = make_environment_provider(env_);
-        else if (kind == "EcsContainer") sp = make_container_provider(env_);
-        else if (kind == "Ec2InstanceMetadata") sp = make_imds_provider(env_);
+        if (kind == "Environment")
+            sp = make_environment_provider(env_);
+        else if (kind == "EcsContainer")
+            sp = make_container_provider(env_);
+        else if (kind == "Ec2InstanceMetadata")
+            sp = make_imds_provider(env_);
         else
-            co_return fail(why, prof + " (" + where(credential_source) + "): credential_source must be Environment, "
-                                "EcsContainer or Ec2InstanceMetadata, got \"" + kind + "\"");
+            co_return fail(why, prof + " (" + where(credential_source) +
+                                    "): credential_source must be Environment, "
+                                    "EcsContainer or Ec2InstanceMetadata, got \"" +
+                                    kind + "\"");
         std::string swhy;
         error_code ec;
-        if (sp->synchronous()) ec = sp->get(source, swhy);
-        else ec = co_await sp->async_get(source, swhy);
+        if (sp->synchronous())
+            ec = sp->get(source, swhy);
+        else
+            ec = co_await sp->async_get(source, swhy);
         if (ec) co_return fail(why, prof + ": credential_source " + kind + " gave no credentials: " + swhy);
         co_return error_code{};
     }
@@ -264,10 +274,9 @@ private:
     static error_code assume_role_body(const profile_settings& p, const std::string& role_arn, std::string& body,
                                        std::string& why) {
         std::string session =
-            "iotjobs-session-" +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                    .count());
+            "iotjobs-session-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
         if (const ini_value* v = p.get("role_session_name")) session = v->value;
         body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
                "&RoleSessionName=" + form_encode(session);
@@ -326,7 +335,9 @@ public:
         } else if (const ini_value* f = p.get("web_identity_token_file")) {
             token_file = f->value;
             const ini_value* r = p.get("role_arn");
-            if (!r) co_return fail("profile " + p.name + " (" + where(*f) + ") has web_identity_token_file but no role_arn");
+            if (!r)
+                co_return fail("profile " + p.name + " (" + where(*f) +
+                               ") has web_identity_token_file but no role_arn");
             role_arn = r->value;
             if (const ini_value* n = p.get("role_session_name")) session = n->value;
         } else {
@@ -336,13 +347,14 @@ public:
         std::string token;
         std::string body;
         wipe_on_exit wipe{&token, &body};  // the token, and the request body that carries it
-        if (!read_secret_file(token_file, token)) co_return fail("cannot read the web identity token file " + token_file);
+        if (!read_secret_file(token_file, token))
+            co_return fail("cannot read the web identity token file " + token_file);
         while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
         if (token.empty()) co_return fail("the web identity token file " + token_file + " is empty");
         if (session.empty())
             session = "iotjobs-web-identity-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                                    std::chrono::system_clock::now().time_since_epoch())
-                                                                    .count());
+                                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                                   .count());
         body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(role_arn) +
                "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token);
         error_code ec = co_await call_sts(env_, p, "AssumeRoleWithWebIdentity", role_arn, body, nullptr, out, why);
@@ -405,8 +417,8 @@ public:
             }
             auto sec = file.find("sso-session " + session);
             if (sec == file.end())
-                co_return fail("The specified sso-session does not exist: \"" + session + "\" (profile " + p.name + ", " +
-                               where(*s) + ")");
+                co_return fail("The specified sso-session does not exist: \"" + session + "\" (profile " + p.name +
+                               ", " + where(*s) + ")");
             for (const auto& [k, v] : sec->second) {
                 auto [it, fresh] = cfg.emplace(k, v.value);
                 if (!fresh && it->second != v.value)
@@ -418,8 +430,8 @@ public:
         for (const char* k : {"sso_role_name", "sso_account_id", "sso_start_url", "sso_region"})
             if (cfg[k].empty()) missing += (missing.empty() ? "" : ", ") + std::string(k);
         if (!missing.empty())
-            co_return fail("The profile \"" + p.name + "\" is configured to use SSO but is missing required configuration: " +
-                           missing);
+            co_return fail("The profile \"" + p.name +
+                           "\" is configured to use SSO but is missing required configuration: " + missing);
 
         // The cached access token.
         const std::string home = env_value(env_, "HOME");
@@ -451,7 +463,8 @@ public:
         http_fetch_response resp;
         const error_code ec = co_await http_fetch_retrying(req, resp);
         if (ec) co_return fail(what + ": " + fetch_error_text(ec, resp));
-        if (resp.status == 401 || resp.status == 403) co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
+        if (resp.status == 401 || resp.status == 403)
+            co_return fail(what + ": HTTP " + std::to_string(resp.status) + ": " + sso_login_message);
         if (resp.status != 200) co_return fail(what + ": HTTP " + std::to_string(resp.status));
         if (!parse_role_credentials_json(resp.body, out))
             co_return fail(what + ": the answer has no roleCredentials (accessKeyId, secretAccessKey, expiration)");

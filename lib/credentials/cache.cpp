@@ -141,7 +141,7 @@ std::shared_ptr<credentials_cache::flight> credentials_cache::start_flight_locke
 }
 
 asio::awaitable<void> credentials_cache::run_fetch(std::shared_ptr<credentials_cache> self,
-                                                  std::shared_ptr<fetch_result> r) {
+                                                   std::shared_ptr<fetch_result> r) {
     r->ec = co_await self->chain_.async_get(r->creds, r->why);
 }
 

@@ -56,7 +56,7 @@ struct credentials_cache_params {
     std::chrono::system_clock::duration min_retry = std::chrono::milliseconds(100);
     std::chrono::system_clock::duration max_retry = std::chrono::seconds(30);
     std::function<std::chrono::system_clock::time_point()> now;  // empty: system_clock::now
-    std::uint64_t seed = 0;  // jitter; 0: from std::random_device
+    std::uint64_t seed = 0;                                      // jitter; 0: from std::random_device
     // One line per fetch (never a secret); may be empty. Levels: info (fetched, refreshed), warn (a
     // refresh failed, the current set stays in use), error (no usable set: the waiting calls fail).
     std::function<void(log_level, std::string_view)> log;
@@ -97,7 +97,9 @@ private:
         resolved_credentials creds;
     };
 
-    std::chrono::system_clock::time_point now() const { return params_.now ? params_.now() : std::chrono::system_clock::now(); }
+    std::chrono::system_clock::time_point now() const {
+        return params_.now ? params_.now() : std::chrono::system_clock::now();
+    }
     static boost::asio::awaitable<void> run_fetch(std::shared_ptr<credentials_cache> self,
                                                   std::shared_ptr<fetch_result> r);
     std::shared_ptr<flight> start_flight_locked();
@@ -112,7 +114,7 @@ private:
     void resume(boost::asio::any_completion_handler<void()> h);
     void complete(const std::shared_ptr<flight>& f, fetch_result r);
     std::shared_ptr<const credentials_snapshot> make_snapshot_locked(resolved_credentials r,
-                                                                      std::chrono::system_clock::time_point fetched);
+                                                                     std::chrono::system_clock::time_point fetched);
 
     boost::asio::any_io_executor ex_;
     credentials_chain chain_;  // used by one flight at a time

@@ -78,8 +78,8 @@ asio::awaitable<error_code> tunnel(beast::tcp_stream& stream, const proxy_url& p
     if (status < 200 || status > 299) {
         out.status = status;
         const auto reason = parser.get().reason();
-        out.error_detail = connect_refused_message(proxy, req.host, req.port, status,
-                                                   std::string_view(reason.data(), reason.size()));
+        out.error_detail =
+            connect_refused_message(proxy, req.host, req.port, status, std::string_view(reason.data(), reason.size()));
         co_return make_error_code(client_errc::proxy_error);
     }
     co_return error_code{};

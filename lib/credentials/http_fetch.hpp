@@ -19,14 +19,14 @@ namespace iotjobs::detail {
 
 struct http_fetch_request {
     std::string method = "GET";
-    std::string host;    // name or IP literal (IPv6 without brackets)
+    std::string host;  // name or IP literal (IPv6 without brackets)
     std::string port = "80";
-    std::string target;  // path and query
+    std::string target;                                        // path and query
     std::vector<std::pair<std::string, std::string>> headers;  // Host and Connection are added
-    std::string body;    // sent with Content-Length (methods other than GET)
-    std::chrono::milliseconds timeout{1000};  // resolve + connect + (TLS) + write + read, together
-    bool tls = false;        // https: verified (peer certificate and host name)
-    std::string ca_bundle;   // PEM file; empty: the system trust store
+    std::string body;                                          // sent with Content-Length (methods other than GET)
+    std::chrono::milliseconds timeout{1000};                   // resolve + connect + (TLS) + write + read, together
+    bool tls = false;                                          // https: verified (peer certificate and host name)
+    std::string ca_bundle;                                     // PEM file; empty: the system trust store
     // Set: the proxy variables (https_proxy / HTTPS_PROXY, http_proxy / HTTP_PROXY, no_proxy /
     // NO_PROXY) are read through it, and a proxied request goes through CONNECT host:port. Hosts
     // that are never proxied (http/proxy.hpp never_proxied: IMDS, container, loopback) go direct.
@@ -35,7 +35,7 @@ struct http_fetch_request {
 
 struct http_fetch_response {
     unsigned status = 0;
-    std::string body;  // at most 64 KiB
+    std::string body;          // at most 64 KiB
     std::string error_detail;  // with some errors: the proxy's refusal or why it could not be reached
 };
 

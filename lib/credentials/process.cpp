@@ -62,8 +62,8 @@ public:
         profile_settings p;
         if (error_code ec = load(p, why)) co_return ec;
         const ini_value* cmd = p.get("credential_process");
-        const std::string where = "credential_process of profile " + p.name + " (" + cmd->file + " line " +
-                                  std::to_string(cmd->line) + ")";
+        const std::string where =
+            "credential_process of profile " + p.name + " (" + cmd->file + " line " + std::to_string(cmd->line) + ")";
         std::string split_error;
         auto argv = shell_split(cmd->value, split_error);
         if (!argv || argv->empty()) {

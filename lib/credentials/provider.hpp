@@ -51,7 +51,10 @@ public:
     // For an asynchronous provider: true (with `why`) when a look at variables and files shows it
     // has nothing to offer (what async_get would answer with no_credentials), so that the chain
     // can still be settled synchronously. False: it must be asked.
-    virtual bool nothing_to_do(std::string& why) { (void)why; return false; }
+    virtual bool nothing_to_do(std::string& why) {
+        (void)why;
+        return false;
+    }
 };
 
 // A provider that works from one profile's settings (credential_process, assume-role, SSO): the

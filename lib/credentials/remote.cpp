@@ -83,8 +83,10 @@ public:
             if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
             req.env = &env_;
             if (!https && !allowed_container_host(req.host))
-                return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
-                               "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " + req.host);
+                return fail(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
+                    "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " +
+                    req.host);
             source = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
         }
         return {};
@@ -110,8 +112,9 @@ public:
             token = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
         }
         if (token.find_first_of("\r\n") != std::string::npos)
-            co_return fail(std::string(token_file.empty() ? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
-                                                          : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
+            co_return fail(std::string(token_file.empty()
+                                           ? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+                                           : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
                            ": the token contains a CR or LF character");
         req.headers.emplace_back("Accept", "application/json");
         if (!token.empty()) {
@@ -134,7 +137,9 @@ public:
             co_await t.async_wait(asio::redirect_error(asio::use_awaitable, wec));
         }
         const std::string where = "container endpoint (" + source + ", " + req.host + ":" + req.port + ")";
-        if (ec) co_return fail(where + " could not be reached: " + (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
+        if (ec)
+            co_return fail(where +
+                           " could not be reached: " + (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
         if (resp.status != 200) co_return fail(where + " answered HTTP " + std::to_string(resp.status));
         resolved_credentials r;
         std::string jwhy;
@@ -186,7 +191,8 @@ public:
             why = where_ + ": no IAM role is attached to this instance (HTTP 404)";
             co_return make_error_code(client_errc::no_credentials);
         }
-        if (resp.status != 200) co_return fail(where_ + ": the role name request answered HTTP " + std::to_string(resp.status));
+        if (resp.status != 200)
+            co_return fail(where_ + ": the role name request answered HTTP " + std::to_string(resp.status));
         std::string role = resp.body.substr(0, resp.body.find_first_of("\r\n"));
         if (role.empty()) co_return fail(where_ + ": the role name is empty");
         const std::string role_path = roles_path + role;
@@ -238,11 +244,14 @@ private:
         std::string endpoint =
             setting("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint", endpoint_from);
         if (endpoint.empty()) {
-            const std::string mode = to_lower(setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                                                   "ec2_metadata_service_endpoint_mode", mode_from));
-            if (mode.empty() || mode == "ipv4") endpoint = "http://169.254.169.254";
-            else if (mode == "ipv6") endpoint = "http://[fd00:ec2::254]";
-            else return fail(mode_from + " must be IPv4 or IPv6");
+            const std::string mode = to_lower(
+                setting("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ec2_metadata_service_endpoint_mode", mode_from));
+            if (mode.empty() || mode == "ipv4")
+                endpoint = "http://169.254.169.254";
+            else if (mode == "ipv6")
+                endpoint = "http://[fd00:ec2::254]";
+            else
+                return fail(mode_from + " must be IPv4 or IPv6");
         }
         bool https = false;
         std::string uwhy;
@@ -253,7 +262,8 @@ private:
         base.target.clear();
         unsigned timeout_s = 1, attempts = 1;
         std::string timeout_from, attempts_from, v1_from;
-        const std::string timeout_text = setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout", timeout_from);
+        const std::string timeout_text =
+            setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout", timeout_from);
         const std::string attempts_text =
             setting("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts", attempts_from);
         if (!parse_positive(timeout_text, timeout_from, timeout_s, why) ||

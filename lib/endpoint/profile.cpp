@@ -69,8 +69,8 @@ void merge_into(ini_section& into, const ini_section& from) {
 ini_sections parse_ini(std::string_view text, const std::string& path) {
     ini_sections out;
     ini_section* section = nullptr;
-    ini_value* last = nullptr;        // the last top-level key of the current section
-    bool last_is_parent = false;      // it had an empty value: indented lines are its sub-section
+    ini_value* last = nullptr;    // the last top-level key of the current section
+    bool last_is_parent = false;  // it had an empty value: indented lines are its sub-section
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
     unsigned line_no = 0;
     std::size_t pos = 0;
@@ -111,8 +111,7 @@ ini_sections parse_ini(std::string_view text, const std::string& path) {
                 last->value += line;
             }
         } else {
-            if (!section)
-                config_error(where(path, line_no) + ": a setting appears before any [section] header");
+            if (!section) config_error(where(path, line_no) + ": a setting appears before any [section] header");
             const std::size_t eq = line.find('=');
             if (eq == std::string_view::npos)
                 config_error(where(path, line_no) + ": expected \"key = value\", a [section] header or a comment");
@@ -165,8 +164,7 @@ std::string profile_settings::describe() const {
     return s;
 }
 
-profile_settings load_profile(std::string_view explicit_name, std::string_view explicit_source,
-                              const env_lookup& env) {
+profile_settings load_profile(std::string_view explicit_name, std::string_view explicit_source, const env_lookup& env) {
     profile_settings p;
     if (!explicit_name.empty()) {
         p.name = std::string(explicit_name);
@@ -193,9 +191,12 @@ profile_settings load_profile(std::string_view explicit_name, std::string_view e
     const ini_section* profile_named = nullptr;
     for (const auto& [header, section] : config) {
         const auto w = words(header);
-        if (w.size() == 1 && w[0] == "default" && p.name == "default") plain_default = &section;
-        else if (w.size() == 2 && w[0] == "profile" && w[1] == p.name) profile_named = &section;
-        else if (w.size() == 2 && w[0] == "services") merge_into(p.services[std::string(w[1])], section);
+        if (w.size() == 1 && w[0] == "default" && p.name == "default")
+            plain_default = &section;
+        else if (w.size() == 2 && w[0] == "profile" && w[1] == p.name)
+            profile_named = &section;
+        else if (w.size() == 2 && w[0] == "services")
+            merge_into(p.services[std::string(w[1])], section);
     }
     if (plain_default) {
         p.found = true;

@@ -45,8 +45,8 @@ using env_lookup = std::function<const char*(const char*)>;
 
 struct ini_value {
     std::string value;
-    std::string file;   // path of the file it came from
-    unsigned line = 0;  // 1-based line of the key
+    std::string file;                                   // path of the file it came from
+    unsigned line = 0;                                  // 1-based line of the key
     std::map<std::string, ini_value, std::less<>> sub;  // indented "key = value" lines under it
 };
 using ini_section = std::map<std::string, ini_value, std::less<>>;
@@ -65,11 +65,11 @@ std::string shared_credentials_path(const env_lookup& env);
 
 // The profile in use and what it holds.
 struct profile_settings {
-    std::string name;                // "default" unless chosen otherwise
-    std::string source;              // how it was chosen: the explicit source, "AWS_PROFILE", ..., "default"
-    bool explicit_choice = false;    // named in code / on the command line
-    bool found = false;              // some section of either file names it
-    std::string config_path;         // the files read ("" when unknown)
+    std::string name;              // "default" unless chosen otherwise
+    std::string source;            // how it was chosen: the explicit source, "AWS_PROFILE", ..., "default"
+    bool explicit_choice = false;  // named in code / on the command line
+    bool found = false;            // some section of either file names it
+    std::string config_path;       // the files read ("" when unknown)
     std::string credentials_path;
     // The config file's section overlaid with the credentials file's (botocore's full_config).
     ini_section values;
@@ -77,7 +77,7 @@ struct profile_settings {
     // credentials file when its section has aws_access_key_id, else from the merged section (so a
     // key id from one file is never paired with a session token from the other).
     ini_section credential_values;
-    ini_sections services;           // [services NAME] sections of the config file, by NAME
+    ini_sections services;  // [services NAME] sections of the config file, by NAME
 
     // A setting, or null when unset or empty.
     const ini_value* get(std::string_view key) const;
@@ -88,8 +88,7 @@ struct profile_settings {
 // Chooses the profile (explicit_name when not empty; explicit_source says where it came from,
 // e.g. "--profile") and loads it. Throws std::system_error(client_errc::invalid_configuration) on
 // a malformed or unreadable file and on an unknown profile (other than "default").
-profile_settings load_profile(std::string_view explicit_name, std::string_view explicit_source,
-                              const env_lookup& env);
+profile_settings load_profile(std::string_view explicit_name, std::string_view explicit_source, const env_lookup& env);
 
 // The `endpoint_url` of the profile's "services = NAME" section for `service` ("iot"), or null when
 // the profile has no services setting or the section nothing for the service. A services setting

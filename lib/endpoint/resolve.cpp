@@ -174,8 +174,8 @@ std::optional<credential_choice> profile_keys(const profile_settings& p) {
     if (!akid && !secret) return std::nullopt;
     if (!akid || !secret)  // names files, lines and keys, never the values
         bad("Partial credentials found in " +
-            setting_source::of_profile(p, akid ? "aws_access_key_id" : "aws_secret_access_key",
-                                       akid ? *akid : *secret).describe() +
+            setting_source::of_profile(p, akid ? "aws_access_key_id" : "aws_secret_access_key", akid ? *akid : *secret)
+                .describe() +
             ", missing: " + (akid ? "aws_secret_access_key" : "aws_access_key_id"));
     credential_choice c;
     c.what = credential_choice::kind::profile_keys;
@@ -223,15 +223,19 @@ std::optional<credential_choice> profile_roles(const settings_request& r, const 
 std::vector<std::string> nothing_found(const profile_settings& p) {
     const std::string prof = "profile " + p.name + (p.found ? "" : " (not in the shared files)");
     std::vector<std::string> t;
-    if (p.explicit_choice) t.push_back("environment variables: not used with " + p.source);
-    else t.push_back("environment variables: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+    if (p.explicit_choice)
+        t.push_back("environment variables: not used with " + p.source);
+    else
+        t.push_back("environment variables: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
     t.push_back("assume-role: " + prof + " has no role_arn");
     t.push_back("web identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set and " + prof + " has no web_identity_token_file");
     t.push_back("IAM Identity Center (SSO): " + prof + " has no sso_account_id / sso_role_name");
     t.push_back("shared files: " + prof + " has no aws_access_key_id / aws_secret_access_key");
     t.push_back("credential_process: " + prof + " has none");
-    if (p.explicit_choice) t.push_back("container provider: not used with " + p.source);
-    else t.push_back("container provider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set");
+    if (p.explicit_choice)
+        t.push_back("container provider: not used with " + p.source);
+    else
+        t.push_back("container provider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set");
     return t;
 }
 
@@ -262,13 +266,38 @@ credential_choice resolve_credentials(const settings_request& r, const profile_s
 
 // Keys read by the settings above and by the credential providers (credentials/*.cpp).
 constexpr std::string_view known_profile_keys[] = {
-    "region", "endpoint_url", "services", "ignore_configured_endpoint_urls", "use_fips_endpoint",
-    "use_dualstack_endpoint", "ca_bundle", "max_attempts", "retry_mode",
-    "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "credential_process",
-    "role_arn", "source_profile", "credential_source", "external_id", "role_session_name", "duration_seconds",
-    "mfa_serial", "web_identity_token_file", "sso_session", "sso_account_id", "sso_role_name", "sso_start_url",
-    "sso_region", "login_session", "ec2_metadata_service_endpoint", "ec2_metadata_service_endpoint_mode",
-    "ec2_metadata_v1_disabled", "metadata_service_timeout", "metadata_service_num_attempts",
+    "region",
+    "endpoint_url",
+    "services",
+    "ignore_configured_endpoint_urls",
+    "use_fips_endpoint",
+    "use_dualstack_endpoint",
+    "ca_bundle",
+    "max_attempts",
+    "retry_mode",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "credential_process",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "external_id",
+    "role_session_name",
+    "duration_seconds",
+    "mfa_serial",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_account_id",
+    "sso_role_name",
+    "sso_start_url",
+    "sso_region",
+    "login_session",
+    "ec2_metadata_service_endpoint",
+    "ec2_metadata_service_endpoint_mode",
+    "ec2_metadata_v1_disabled",
+    "metadata_service_timeout",
+    "metadata_service_num_attempts",
 };
 
 // "profile p keys not used by iotjobs: output (FILE line 3), cli_pager (FILE line 4)".
@@ -301,7 +330,8 @@ sourced<std::string> configured_endpoint_url(const env_lookup& env, const profil
     }
     if (const ini_value* v = services_endpoint_url(p, config_key))
         return {v->value, setting_source::of_profile(p, "services " + std::string(config_key) + " endpoint_url", *v)};
-    if (const ini_value* v = p.get("endpoint_url")) return {v->value, setting_source::of_profile(p, "endpoint_url", *v)};
+    if (const ini_value* v = p.get("endpoint_url"))
+        return {v->value, setting_source::of_profile(p, "endpoint_url", *v)};
     return {};
 }
 
@@ -369,7 +399,8 @@ std::string credential_choice::describe() const {
     case kind::profile_keys: return where;
     case kind::assume_role: return "assume-role of " + where;
     case kind::web_identity:
-        return source.from == setting_source::kind::profile ? "web identity of " + where : "web identity (" + where + ")";
+        return source.from == setting_source::kind::profile ? "web identity of " + where
+                                                            : "web identity (" + where + ")";
     case kind::sso: return "IAM Identity Center (SSO) of " + where;
     case kind::process: return "credential_process of " + where;
     case kind::container: return "container provider (" + where + ")";
@@ -404,8 +435,8 @@ resolved_settings resolve_settings(const settings_request& r) {
     const profile_settings& p = s.profile;
     s.region = resolve_region(r, p);
     s.endpoint_url = resolve_endpoint_url(r, p, s.ignored);
-    s.use_fips_endpoint = resolve_switch(r.use_fips_endpoint, r.given_names.use_fips_endpoint,
-                                         "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", r, p);
+    s.use_fips_endpoint = resolve_switch(r.use_fips_endpoint, r.given_names.use_fips_endpoint, "AWS_USE_FIPS_ENDPOINT",
+                                         "use_fips_endpoint", r, p);
     s.use_dualstack_endpoint = resolve_switch(r.use_dualstack_endpoint, r.given_names.use_dualstack_endpoint,
                                               "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", r, p);
     s.ca_bundle = resolve_ca_bundle(r, p);

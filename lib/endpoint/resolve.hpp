@@ -40,8 +40,8 @@ namespace iotjobs::detail {
 struct setting_source {
     enum class kind { given, environment, profile, fallback };
     kind from = kind::fallback;
-    std::string name;         // option or client_config field, variable, profile key; "default"
-    std::string profile;      // profile kind: the profile's name, file and line
+    std::string name;     // option or client_config field, variable, profile key; "default"
+    std::string profile;  // profile kind: the profile's name, file and line
     std::string file;
     unsigned line = 0;
 
@@ -72,7 +72,7 @@ struct settings_request {
         std::string static_credentials = "client_config.static_credentials";
     };
     names given_names;
-    std::string profile, region, endpoint_url, ca_bundle;  // empty: not given
+    std::string profile, region, endpoint_url, ca_bundle;            // empty: not given
     bool use_fips_endpoint = false, use_dualstack_endpoint = false;  // false: not given
     std::optional<unsigned> max_attempts;
     credentials static_credentials;  // both keys empty: not given
@@ -86,9 +86,9 @@ struct settings_request {
 struct credential_choice {
     enum class kind { none, given, environment, profile_keys, assume_role, web_identity, sso, process, container };
     kind what = kind::none;
-    setting_source source;         // the variable, option or profile key that selects it
-    credentials keys;              // given, environment and profile_keys only
-    setting_source token_source;   // where keys.session_token came from (when it is set)
+    setting_source source;        // the variable, option or profile key that selects it
+    credentials keys;             // given, environment and profile_keys only
+    setting_source token_source;  // where keys.session_token came from (when it is set)
     // kind::none: each source looked at and why it gave nothing ("container provider:
     // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set").
     std::vector<std::string> tried;
@@ -104,7 +104,7 @@ struct resolved_settings {
     sourced<std::string> region;        // value "" when unset
     sourced<std::string> endpoint_url;  // value "" when unset: the default for the region
     sourced<bool> use_fips_endpoint, use_dualstack_endpoint;
-    sourced<std::string> ca_bundle;     // value "": the system trust store
+    sourced<std::string> ca_bundle;  // value "": the system trust store
     sourced<unsigned> max_attempts;
     sourced<iotjobs::retry_mode> retry;
     credential_choice credentials;

@@ -16,8 +16,8 @@ namespace {
 constexpr std::array<std::string_view, execution_status_count> status_names{
     "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"};
 constexpr std::array<std::string_view, operation_count> operation_names{
-    "DeleteJobExecution", "ListJobExecutionsForJob", "ListJobExecutionsForThing",
-    "DescribeJobExecution", "CancelJobExecution", "Unknown"};
+    "DeleteJobExecution",   "ListJobExecutionsForJob", "ListJobExecutionsForThing",
+    "DescribeJobExecution", "CancelJobExecution",      "Unknown"};
 constexpr std::array<std::string_view, fault_kind_count> fault_names{
     "latency", "unavailable", "throttle", "reset-before", "reset-after", "truncate", "close", "stall"};
 
@@ -93,7 +93,8 @@ credentials_map parse_credentials_json(std::string_view json) {
         credential c;
         c.secret_access_key = std::string(secret->as_string());
         if (auto* tok = o.if_contains("session_token")) {
-            if (!tok->is_string()) throw std::runtime_error("credentials: " + akid + ": session_token must be a string");
+            if (!tok->is_string())
+                throw std::runtime_error("credentials: " + akid + ": session_token must be a string");
             c.session_token = std::string(tok->as_string());
         }
         m.emplace(std::move(akid), std::move(c));
@@ -166,7 +167,7 @@ std::vector<execution> parse_seed_json(std::string_view json) {
 }
 
 std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix(std::string_view s,
-                                                                                  std::string& error) {
+                                                                                 std::string& error) {
     std::vector<std::pair<execution_status, double>> out;
     double total = 0;
     for (auto part : split(s, ',')) {
@@ -345,7 +346,9 @@ std::string to_string(const fault_rule& r) {
         char buf[64];
         switch (r.dist) {
         case fault_rule::distribution::fixed: std::snprintf(buf, sizeof buf, ",ms=%g", r.ms); break;
-        case fault_rule::distribution::uniform: std::snprintf(buf, sizeof buf, ",dist=uniform:%g:%g", r.ms, r.ms_max); break;
+        case fault_rule::distribution::uniform:
+            std::snprintf(buf, sizeof buf, ",dist=uniform:%g:%g", r.ms, r.ms_max);
+            break;
         case fault_rule::distribution::exponential: std::snprintf(buf, sizeof buf, ",dist=exp:%g", r.ms); break;
         }
         out += buf;

@@ -274,7 +274,9 @@ void server::write_ca_file(const std::string& path) const {
     if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 
-struct stats server::stats() const { return impl_->svc.stats(); }
+struct stats server::stats() const {
+    return impl_->svc.stats();
+}
 std::string server::stats_json() const { return impl_->svc.stats_json(); }
 void server::add_executions(std::span<const execution> items) {
     impl_->svc.add(std::vector<execution>(items.begin(), items.end()));

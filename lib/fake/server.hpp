@@ -65,9 +65,9 @@ struct execution {
     execution_status status = execution_status::queued;
     std::string namespace_id;  // empty: none
     std::int64_t version_number = 1;
-    std::chrono::sys_seconds queued_at{};       // zero: "now" when added
-    std::chrono::sys_seconds started_at{};      // zero: none (or "now" if not QUEUED when added)
-    std::chrono::sys_seconds last_updated_at{}; // zero: "now" when added
+    std::chrono::sys_seconds queued_at{};        // zero: "now" when added
+    std::chrono::sys_seconds started_at{};       // zero: none (or "now" if not QUEUED when added)
+    std::chrono::sys_seconds last_updated_at{};  // zero: "now" when added
     bool force_canceled = false;
 };
 // Parses {"executions": [{"thingName", "jobId", "executionNumber", "status", "namespaceId"?}]};
@@ -89,7 +89,7 @@ struct generate_options {
 };
 // "SUCCEEDED=70,FAILED=10,IN_PROGRESS=10,QUEUED=10"; nullopt + error on bad input.
 std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix(std::string_view s,
-                                                                                  std::string& error);
+                                                                                 std::string& error);
 
 struct rate_limit {
     operation op = operation::delete_job_execution;
@@ -122,8 +122,8 @@ struct fault_rule {
     fault_kind kind = fault_kind::unavailable;
     // Trigger, over the requests this rule matches (its operation, or all):
     enum class trigger : std::uint8_t { probability, first, every, always } when = trigger::always;
-    double probability = 1.0;  // trigger::probability
-    std::uint64_t n = 0;       // first: the first n matching requests; every: every n-th (n, 2n, ...)
+    double probability = 1.0;     // trigger::probability
+    std::uint64_t n = 0;          // first: the first n matching requests; every: every n-th (n, 2n, ...)
     std::optional<operation> op;  // nullopt: any operation (not admin paths)
     // latency and stall:
     enum class distribution : std::uint8_t { fixed, uniform, exponential } dist = distribution::fixed;
@@ -155,12 +155,12 @@ struct server_options {
     std::string tls_cert_file;  // PEM; with tls and both empty: a throwaway CA + server cert
     std::string tls_key_file;
     credentials_map credentials = default_credentials();
-    std::chrono::seconds clock_offset{0};  // the server clock is system_clock + offset
-    std::vector<rate_limit> rate_limits;   // empty: no throttling
+    std::chrono::seconds clock_offset{0};                    // the server clock is system_clock + offset
+    std::vector<rate_limit> rate_limits;                     // empty: no throttling
     rate_limit_scope rate_scope = rate_limit_scope::server;  // account: one set of buckets per access key id
     std::vector<fault_rule> faults;
     std::uint64_t fault_seed = 1;
-    unsigned threads = 1;  // one io_context per thread
+    unsigned threads = 1;                     // one io_context per thread
     std::string account_id = "123456789012";  // in thingArn
     std::chrono::seconds max_skew{300};
 };

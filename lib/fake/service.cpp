@@ -89,9 +89,9 @@ std::string_view http_date(std::chrono::sys_seconds now) {
 }
 
 void append_request_id(std::string& out) {
-    thread_local splitmix64 rng{static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) ^
-                                static_cast<std::uint64_t>(
-                                    std::chrono::steady_clock::now().time_since_epoch().count())};
+    thread_local splitmix64 rng{
+        static_cast<std::uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
     static constexpr char hex[] = "0123456789abcdef";
     std::uint64_t a = rng.next(), b = rng.next();
     char id[36];
@@ -207,13 +207,20 @@ bool parse_query(std::string_view q, query_params& out) {
         if (!percent_decode(part.substr(0, eq), key)) return false;
         if (!percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value))
             return false;
-        if (key == "force") out.force = value;
-        else if (key == "namespaceId") out.namespace_id = value;
-        else if (key == "maxResults") out.max_results = value;
-        else if (key == "nextToken") out.next_token = value;
-        else if (key == "status") out.status = value;
-        else if (key == "jobId") out.job_id = value;
-        else if (key == "executionNumber") out.execution_number = value;
+        if (key == "force")
+            out.force = value;
+        else if (key == "namespaceId")
+            out.namespace_id = value;
+        else if (key == "maxResults")
+            out.max_results = value;
+        else if (key == "nextToken")
+            out.next_token = value;
+        else if (key == "status")
+            out.status = value;
+        else if (key == "jobId")
+            out.job_id = value;
+        else if (key == "executionNumber")
+            out.execution_number = value;
     }
     return true;
 }
@@ -435,7 +442,8 @@ bool service::authenticate(const request_in& req, std::string_view path, std::st
     if (!h.has_date || !sigv4::parse_amz_date(h.date, when))
         return fail(outcome::incomplete_signature,
                     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
-    if (auth.service != "iot") return fail(outcome::invalid_signature, "Credential should be scoped to correct service: 'iot'. ");
+    if (auth.service != "iot")
+        return fail(outcome::invalid_signature, "Credential should be scoped to correct service: 'iot'. ");
     if (h.date.substr(0, 8) != auth.date) {
         std::string msg = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '";
         msg += auth.date;
@@ -648,8 +656,10 @@ struct service::call {
     }
     bool check_force() {
         if (!q.force) return true;
-        if (iequals(*q.force, "true")) force = true;
-        else if (iequals(*q.force, "false")) force = false;
+        if (iequals(*q.force, "true"))
+            force = true;
+        else if (iequals(*q.force, "false"))
+            force = false;
         else {
             invalid("Invalid value for parameter force: '" + *q.force + "' (expected true or false)");
             return false;
@@ -696,7 +706,8 @@ bool service::call::read_cancel_body(std::optional<std::int64_t>& expected) {
     }
     auto& o = v.as_object();
     if (auto* ev = o.if_contains("expectedVersion")) {
-        if (ev->is_int64()) expected = ev->as_int64();
+        if (ev->is_int64())
+            expected = ev->as_int64();
         else if (ev->is_uint64() && ev->as_uint64() <= INT64_MAX)
             expected = static_cast<std::int64_t>(ev->as_uint64());
         else if (!ev->is_null()) {
@@ -739,7 +750,7 @@ bool service::call::check_status_details(const boost::json::value& details) {
 void service::execute(const request_in& req, const plan& p, std::string_view query, std::string& out) {
     // The route table: one member function per operation, indexed by `operation`.
     static constexpr std::array<void (service::*)(call&), operation_count> routes{
-        &service::delete_execution,  &service::list_executions,  // list_job_executions_for_job
+        &service::delete_execution,   &service::list_executions,  // list_job_executions_for_job
         &service::list_executions,                                // list_job_executions_for_thing
         &service::describe_execution, &service::cancel_execution, &service::unknown_operation,
     };
@@ -803,13 +814,17 @@ void service::list_executions(call& c) {
     if (!for_job) {
         if (c.q.namespace_id) {
             auto ns = store_.namespace_ref(*c.q.namespace_id);
-            if (!ns) empty = true;
-            else f.ns = *ns;
+            if (!ns)
+                empty = true;
+            else
+                f.ns = *ns;
         }
         if (c.q.job_id) {
             auto j = store_.job_ref(*c.q.job_id);
-            if (!j) empty = true;
-            else f.job = *j;
+            if (!j)
+                empty = true;
+            else
+                f.job = *j;
         }
     } else if (!store_.job_ref(p.job)) {
         lock.unlock();
@@ -950,9 +965,7 @@ admin_reply admin_error(int status, std::string_view type, std::string_view mess
     return {status, std::move(body), type};
 }
 
-admin_reply bad_admin_request(std::string_view message) {
-    return admin_error(400, "InvalidRequestException", message);
-}
+admin_reply bad_admin_request(std::string_view message) { return admin_error(400, "InvalidRequestException", message); }
 
 std::string faults_json(const std::vector<fault_rule>& rules) {
     boost::json::array arr;
@@ -981,10 +994,14 @@ struct admin_routes {
             auto eq = part.find('=');
             percent_decode(part.substr(0, eq), key);
             percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value);
-            if (key == "thingName") f.thing = value;
-            else if (key == "jobId") f.job = value;
-            else if (key == "status") status = value;
-            else if (key == "limit") limit = value;
+            if (key == "thingName")
+                f.thing = value;
+            else if (key == "jobId")
+                f.job = value;
+            else if (key == "status")
+                status = value;
+            else if (key == "limit")
+                limit = value;
         }
         if (!status.empty() && !(f.status = parse_status(status))) return bad_admin_request("unknown status");
         if (!limit.empty()) {
@@ -1015,8 +1032,8 @@ struct admin_routes {
 
     static admin_reply seed(service& svc, const request_in& req, std::string_view) {
         auto added = svc.add(parse_seed_json(req.body));
-        return {200, "{\"added\":" + std::to_string(added) + ",\"remaining\":" +
-                         std::to_string(svc.execution_count()) + "}"};
+        return {200, "{\"added\":" + std::to_string(added) + ",\"remaining\":" + std::to_string(svc.execution_count()) +
+                         "}"};
     }
 
     static admin_reply set_clock(service& svc, const request_in& req, std::string_view) {
@@ -1055,10 +1072,14 @@ struct admin_routes {
 
     static constexpr route table[] = {
         {"/_fake/stats", "GET",
-         [](service& svc, const request_in&, std::string_view) { return admin_reply{200, svc.stats_json()}; }},
+         [](service& svc, const request_in&, std::string_view) {
+             return admin_reply{200, svc.stats_json()};
+         }},
         {"/_fake/executions", "GET", &executions},
         {"/_fake/faults", "GET",
-         [](service& svc, const request_in&, std::string_view) { return admin_reply{200, faults_json(svc.faults())}; }},
+         [](service& svc, const request_in&, std::string_view) {
+             return admin_reply{200, faults_json(svc.faults())};
+         }},
         {"/_fake/faults", "DELETE",
          [](service& svc, const request_in&, std::string_view) {
              svc.set_faults({}, std::nullopt);
@@ -1205,7 +1226,8 @@ struct stats service::stats() const {
         for (int o = 0; o < outcome_count; ++o) {
             auto v = requests_[op][o].load(std::memory_order_relaxed);
             if (!v) continue;
-            s.requests[std::string(to_string(static_cast<operation>(op)))][std::string(to_string(static_cast<outcome>(o)))] = v;
+            s.requests[std::string(to_string(static_cast<operation>(op)))]
+                      [std::string(to_string(static_cast<outcome>(o)))] = v;
             s.requests_total += v;
         }
     for (int k = 0; k < fault_kind_count; ++k)

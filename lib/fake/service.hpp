@@ -84,9 +84,7 @@ public:
     void count_no_response(const plan& p);
     void count_fault(fault_kind k) { faults_[static_cast<int>(k)].fetch_add(1, std::memory_order_relaxed); }
     void count_connection() { connections_.fetch_add(1, std::memory_order_relaxed); }
-    void count_handshake(bool ok) {
-        (ok ? handshakes_ : handshake_failures_).fetch_add(1, std::memory_order_relaxed);
-    }
+    void count_handshake(bool ok) { (ok ? handshakes_ : handshake_failures_).fetch_add(1, std::memory_order_relaxed); }
 
     // Fixture / admin.
     std::size_t add(const std::vector<execution>& items);

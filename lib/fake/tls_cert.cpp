@@ -14,9 +14,15 @@
 namespace iotjobs::fake::detail {
 
 namespace {
-struct pkey_free { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct x509_free { void operator()(X509* p) const { X509_free(p); } };
-struct bio_free { void operator()(BIO* p) const { BIO_free(p); } };
+struct pkey_free {
+    void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct x509_free {
+    void operator()(X509* p) const { X509_free(p); }
+};
+struct bio_free {
+    void operator()(BIO* p) const { BIO_free(p); }
+};
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
 using x509_ptr = std::unique_ptr<X509, x509_free>;
 
@@ -91,9 +97,8 @@ generated_certs generate_certs() {
     generated_certs out;
     out.ca_pem = to_pem([&](BIO* b) { return PEM_write_bio_X509(b, ca.get()); });
     out.cert_pem = to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
-    out.key_pem = to_pem([&](BIO* b) {
-        return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    });
+    out.key_pem =
+        to_pem([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
     return out;
 }
 

@@ -50,18 +50,14 @@ int bio_read(BIO* b, char* data, std::size_t len, std::size_t* read) {
 
 long bio_ctrl(BIO* b, int cmd, long, void*) {
     switch (cmd) {
-    case BIO_CTRL_FLUSH:
-        return 1;  // `out` is sent by the connection after each SSL call
+    case BIO_CTRL_FLUSH: return 1;  // `out` is sent by the connection after each SSL call
     case BIO_CTRL_EOF: {
         auto& buf = buffers_of(b);
         return buf.in_eof && buf.available() == 0 ? 1 : 0;
     }
-    case BIO_CTRL_PENDING:
-        return static_cast<long>(buffers_of(b).available());
-    case BIO_CTRL_WPENDING:
-        return 0;
-    default:
-        return 0;
+    case BIO_CTRL_PENDING: return static_cast<long>(buffers_of(b).available());
+    case BIO_CTRL_WPENDING: return 0;
+    default: return 0;
     }
 }
 

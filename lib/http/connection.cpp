@@ -154,7 +154,8 @@ asio::awaitable<error_code> read_plaintext(connection& c, exchange_info& info, b
 
 }  // namespace
 
-connection::connection(tcp::socket s) : deadline_entry(kind::step), sock(std::move(s)), fd(static_cast<int>(sock.native_handle())) {}
+connection::connection(tcp::socket s)
+    : deadline_entry(kind::step), sock(std::move(s)), fd(static_cast<int>(sock.native_handle())) {}
 
 connection::~connection() {
     if (ssl) {
@@ -202,8 +203,7 @@ asio::awaitable<error_code> connect_tcp(const connection_context& cx, const tcp:
     co_return ec;
 }
 
-asio::awaitable<error_code> tunnel(const connection_context& cx, connection& c, exchange_info& info,
-                                   duration timeout) {
+asio::awaitable<error_code> tunnel(const connection_context& cx, connection& c, exchange_info& info, duration timeout) {
     const proxy_url& proxy = *cx.settings.proxy;
     const auto& url = cx.settings.url;
     step_guard step(cx.watch, c, timeout);

@@ -37,13 +37,13 @@ struct connection : deadline_entry {
 
     boost::asio::ip::tcp::socket sock;
     int fd;
-    SSL* ssl = nullptr;  // null: plain HTTP
-    tls_buffers tls;     // raw TLS bytes (TLS only)
+    SSL* ssl = nullptr;         // null: plain HTTP
+    tls_buffers tls;            // raw TLS bytes (TLS only)
     std::string request_bytes;  // the serialized request, reused (its capacity) across requests
     std::vector<char> rbuf;     // response bytes (plaintext) not parsed yet: [rbegin, rend)
     std::size_t rbegin = 0;
     std::size_t rend = 0;
-    bool used = false;          // a response was read on it
+    bool used = false;  // a response was read on it
 };
 
 // Where a connection's steps register their deadlines (the pool).
@@ -97,8 +97,7 @@ inline bool out_of_descriptors(const error_code& ec) noexcept {
 // A socket that cannot be opened for want of descriptors fails at once (out_of_descriptors).
 boost::asio::awaitable<error_code> connect_tcp(const connection_context& cx,
                                                const boost::asio::ip::tcp::resolver::results_type& endpoints,
-                                               duration timeout, std::unique_ptr<connection>& out,
-                                               exchange_info& info);
+                                               duration timeout, std::unique_ptr<connection>& out, exchange_info& info);
 
 // CONNECT url.host:url.port through the proxy on a fresh connection to it, under `timeout` (a
 // connect-phase deadline). Bytes after the proxy's answer are kept for TLS or the first response.
@@ -115,9 +114,8 @@ boost::asio::awaitable<error_code> handshake(const connection_context& cx, conne
 
 // One request and its response on `c`, under the deadline the caller started. `keep` says whether
 // the connection may carry another request; the caller drops it on any error and when not.
-boost::asio::awaitable<error_code> send_receive(const connection_context& cx, connection& c,
-                                                const http_request& req, http_response& resp,
-                                                exchange_info& info, bool& keep);
+boost::asio::awaitable<error_code> send_receive(const connection_context& cx, connection& c, const http_request& req,
+                                                http_response& resp, exchange_info& info, bool& keep);
 
 // Appends to `out` the bytes of `req` as Beast's serializer writes a request<string_body>
 // (method_string, target base_path + req.target, HTTP/1.1, each header in order with its value

@@ -278,8 +278,8 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
         // a clean close (EOF, which a server sends between requests). A reset after the
         // request was written may follow processing: the caller must see it (and count it as
         // an attempt), or a retried delete's 404 would not be flagged as possibly ours.
-        const bool clean_close = ec == asio::error::eof || ec == http::error::end_of_stream ||
-                                 ec == asio::ssl::error::stream_truncated;
+        const bool clean_close =
+            ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated;
         const bool stale = a.reused_connection && !a.response_started && !a.timed_out &&
                            ec != asio::error::operation_aborted && (!a.request_written || clean_close);
         if (!stale || round == 1) co_return ec;
@@ -373,8 +373,10 @@ error_code pool_impl::take_outcome(pool_waiter& w, std::unique_ptr<connection>* 
         core_.abandon(w, asio::error::operation_aborted);
         return w.result;
     }
-    if (out) *out = std::move(w.conn);
-    else if (!w.result) core_.release(clock_type::now(), std::move(w.conn));  // nobody to use the slot
+    if (out)
+        *out = std::move(w.conn);
+    else if (!w.result)
+        core_.release(clock_type::now(), std::move(w.conn));  // nobody to use the slot
     return w.result;
 }
 
@@ -409,7 +411,7 @@ asio::awaitable<error_code> pool_impl::resolve(tcp::resolver::results_type& out)
     }
     error_code ec;
     tcp::resolver resolver(co_await asio::this_coro::executor);  // one per lookup: not thread-safe
-    const auto& proxy = settings_.proxy;                          // with a proxy, the proxy's address
+    const auto& proxy = settings_.proxy;                         // with a proxy, the proxy's address
     auto results = co_await resolver.async_resolve(proxy ? proxy->host : settings_.url.host,
                                                    proxy ? proxy->port : settings_.url.port,
                                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -425,7 +427,8 @@ asio::awaitable<error_code> pool_impl::open(std::unique_ptr<connection>& out, ex
                                             clock_type::time_point deadline) {
     tcp::resolver::results_type endpoints;
     error_code ec = co_await resolve(endpoints);
-    if (ec && settings_.proxy) info.detail = "cannot resolve the proxy " + settings_.proxy->display() + ": " + ec.message();
+    if (ec && settings_.proxy)
+        info.detail = "cannot resolve the proxy " + settings_.proxy->display() + ": " + ec.message();
     if (ec) co_return ec;
     std::unique_ptr<connection> c;
     ec = co_await connect_tcp(cx_, endpoints, bounded(settings_.timeouts.connect, deadline), c, info);
@@ -445,8 +448,10 @@ asio::awaitable<error_code> pool_impl::open(std::unique_ptr<connection>& out, ex
         if (ec) co_return ec;
         ec = co_await handshake(cx_, *c, info, bounded(settings_.timeouts.tls_handshake, deadline));
         if (ec) co_return ec;
-        if (SSL_session_reused(c->ssl)) resumed_.fetch_add(1, std::memory_order_relaxed);
-        else handshakes_.fetch_add(1, std::memory_order_relaxed);
+        if (SSL_session_reused(c->ssl))
+            resumed_.fetch_add(1, std::memory_order_relaxed);
+        else
+            handshakes_.fetch_add(1, std::memory_order_relaxed);
     }
     out = std::move(c);
     co_return error_code{};
@@ -473,8 +478,7 @@ std::shared_ptr<connection_pool> make_connection_pool(asio::any_io_executor ex, 
     if (settings.url.tls) {
         ctx.emplace(asio::ssl::context::tls_client);
         ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
         SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_CLIENT);
         error_code lec;
         if (!settings.ca_bundle.empty()) {

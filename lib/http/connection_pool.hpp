@@ -57,13 +57,13 @@ struct pool_stats {
 
 // What happened during one exchange, for retry decisions.
 struct exchange_info {
-    bool reused_connection = false;  // sent on a kept-alive connection
-    bool request_written = false;    // the whole request was written: the server may have acted on it
-    bool response_started = false;   // at least one response byte arrived
-    bool timed_out = false;          // a connect / handshake / attempt deadline fired
+    bool reused_connection = false;               // sent on a kept-alive connection
+    bool request_written = false;                 // the whole request was written: the server may have acted on it
+    bool response_started = false;                // at least one response byte arrived
+    bool timed_out = false;                       // a connect / handshake / attempt deadline fired
     timeout_phase timeout = timeout_phase::none;  // which one (pool_wait: acquire timeout)
-    bool connect_failed = false;     // the failure happened before the request could be written
-    std::string detail;              // non-empty: the failure in words (the proxy's refusal, ...)
+    bool connect_failed = false;                  // the failure happened before the request could be written
+    std::string detail;                           // non-empty: the failure in words (the proxy's refusal, ...)
 };
 
 class connection_pool {

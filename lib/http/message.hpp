@@ -16,8 +16,8 @@ struct http_header {
 };
 
 struct http_request {
-    std::string method;  // "DELETE", "GET", "PUT"
-    std::string target;  // path plus "?query" when there is one
+    std::string method;                // "DELETE", "GET", "PUT"
+    std::string target;                // path plus "?query" when there is one
     std::vector<http_header> headers;  // Host is added by the transport when absent
     std::string body;
 };

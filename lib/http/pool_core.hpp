@@ -49,16 +49,22 @@ struct intrusive_list {
     void push_back(T& n) noexcept {
         n.*Next = nullptr;
         n.*Prev = tail;
-        if (tail) tail->*Next = &n;
-        else head = &n;
+        if (tail)
+            tail->*Next = &n;
+        else
+            head = &n;
         tail = &n;
     }
 
     void erase(T& n) noexcept {
-        if (n.*Prev) (n.*Prev)->*Next = n.*Next;
-        else head = n.*Next;
-        if (n.*Next) (n.*Next)->*Prev = n.*Prev;
-        else tail = n.*Prev;
+        if (n.*Prev)
+            (n.*Prev)->*Next = n.*Next;
+        else
+            head = n.*Next;
+        if (n.*Next)
+            (n.*Next)->*Prev = n.*Prev;
+        else
+            tail = n.*Prev;
         n.*Prev = n.*Next = nullptr;
     }
 };
@@ -151,8 +157,8 @@ public:
     using duration = pool_clock::duration;
 
     struct params {
-        std::size_t max_size = 1;                 // connections at most (0 counts as 1)
-        duration idle_timeout{};                  // idle longer than this: closed (zero: never)
+        std::size_t max_size = 1;                                    // connections at most (0 counts as 1)
+        duration idle_timeout{};                                     // idle longer than this: closed (zero: never)
         duration descriptor_retry = std::chrono::milliseconds(500);  // probe period after EMFILE
     };
 
@@ -183,8 +189,8 @@ public:
     };
 
     struct counts {
-        std::size_t open = 0;      // connections open or being opened
-        std::size_t leased = 0;    // slots in use (a connection, or the right to open one)
+        std::size_t open = 0;    // connections open or being opened
+        std::size_t leased = 0;  // slots in use (a connection, or the right to open one)
         std::size_t idle = 0;
         std::size_t waiting = 0;
         std::size_t capacity = 0;  // max_size, or less after running out of descriptors
@@ -290,9 +296,7 @@ public:
                 w.complete(make_error_code(client_errc::pool_acquire_timeout), nullptr);
                 break;
             }
-            case deadline_entry::kind::step:
-                static_cast<Conn&>(e).on_deadline();
-                break;
+            case deadline_entry::kind::step: static_cast<Conn&>(e).on_deadline(); break;
             case deadline_entry::kind::probe:
                 deadlines_.remove(probe_);
                 raise_capacity(now);
@@ -335,7 +339,8 @@ private:
 
     // The idle list is oldest first: close those past idle_timeout from the front.
     void drop_expired_idle(pool_time now) {
-        auto first_kept = std::find_if(idle_.begin(), idle_.end(), [&](const idle_entry& e) { return !expired(e, now); });
+        auto first_kept =
+            std::find_if(idle_.begin(), idle_.end(), [&](const idle_entry& e) { return !expired(e, now); });
         open_ -= static_cast<std::size_t>(first_kept - idle_.begin());
         idle_.erase(idle_.begin(), first_kept);
     }
@@ -371,7 +376,7 @@ private:
     const duration retry_;
     deadline_list deadlines_;
     deadline_entry probe_{deadline_entry::kind::probe};
-    std::vector<idle_entry> idle_;  // oldest first
+    std::vector<idle_entry> idle_;                                      // oldest first
     intrusive_list<waiter, &waiter::q_prev_, &waiter::q_next_> queue_;  // the calls waiting, in arrival order
     std::size_t waiting_ = 0;
     std::size_t open_ = 0;

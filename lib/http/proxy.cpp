@@ -216,8 +216,10 @@ proxy_choice choose_proxy(const proxy_config& config, const std::function<const 
         c.url = config.url;
         c.source = "client_config.proxy.url";
     } else if (config.from_environment) {
-        if (tls) from_env({"https_proxy", "HTTPS_PROXY"}, c.url, c.source);
-        else from_env({"http_proxy", "HTTP_PROXY"}, c.url, c.source);
+        if (tls)
+            from_env({"https_proxy", "HTTPS_PROXY"}, c.url, c.source);
+        else
+            from_env({"http_proxy", "HTTP_PROXY"}, c.url, c.source);
     }
     if (!config.no_proxy.empty()) {
         c.no_proxy = config.no_proxy;
@@ -240,7 +242,8 @@ error_code proxy_for(const proxy_choice& choice, std::string_view host, std::str
 }
 
 std::string connect_request(const proxy_url& proxy, std::string_view host, std::string_view port) {
-    std::string authority = host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
+    std::string authority =
+        host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
     authority += ':';
     authority += port;
     std::string r = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
@@ -261,8 +264,8 @@ bool parse_connect_response(std::string_view head, unsigned& status, std::string
 
 std::string connect_refused_message(const proxy_url& proxy, std::string_view host, std::string_view port,
                                     unsigned status, std::string_view reason) {
-    std::string m = "the proxy " + proxy.display() + " refused CONNECT " + std::string(host) + ":" +
-                    std::string(port) + ": HTTP " + std::to_string(status);
+    std::string m = "the proxy " + proxy.display() + " refused CONNECT " + std::string(host) + ":" + std::string(port) +
+                    ": HTTP " + std::to_string(status);
     if (!reason.empty()) m += " " + std::string(reason);
     if (status == 407)
         m += proxy.user.empty() ? " (the proxy wants credentials: http://user:password@host:port)"

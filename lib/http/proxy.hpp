@@ -46,8 +46,8 @@ bool never_proxied(std::string_view host);
 // from_environment, https_proxy / HTTPS_PROXY (tls) or http_proxy / HTTP_PROXY (plain http;
 // lowercase first, as curl and Python do) and no_proxy / NO_PROXY, read through `env`.
 struct proxy_choice {
-    std::string url;       // empty: no proxy configured
-    std::string source;    // "client_config.proxy.url", "HTTPS_PROXY", ...
+    std::string url;     // empty: no proxy configured
+    std::string source;  // "client_config.proxy.url", "HTTPS_PROXY", ...
     std::string no_proxy;
     std::string no_proxy_source;
 };

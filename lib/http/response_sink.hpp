@@ -90,7 +90,8 @@ public:
     }
 
 private:
-    void on_request_impl(beast_http::verb, boost::beast::string_view, boost::beast::string_view, int, error_code&) override {}
+    void on_request_impl(beast_http::verb, boost::beast::string_view, boost::beast::string_view, int,
+                         error_code&) override {}
     void on_response_impl(int code, boost::beast::string_view r, int version, error_code&) override {
         status = static_cast<unsigned>(code);
         version_ = version;
@@ -124,7 +125,9 @@ private:
     }
     std::size_t on_body_impl(boost::beast::string_view b, error_code& ec) override { return append_body(b, ec); }
     void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b, error_code& ec) override { return append_body(b, ec); }
+    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view b, error_code& ec) override {
+        return append_body(b, ec);
+    }
     void on_finish_impl(error_code& ec) override { ec = {}; }
 
     bool keep(std::string_view name) const noexcept {

@@ -31,17 +31,13 @@ error_code fail(std::string* what, std::string_view url, std::string_view why) {
     return make_error_code(client_errc::invalid_endpoint);
 }
 
-bool valid_host_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
+bool valid_host_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; }
 }  // namespace
 
 error_code parse_endpoint_url(std::string_view url, endpoint_url& out, std::string* what) {
     endpoint_url r;
     std::string_view rest;
-    auto starts = [&](std::string_view p) {
-        return url.size() >= p.size() && iequals(url.substr(0, p.size()), p);
-    };
+    auto starts = [&](std::string_view p) { return url.size() >= p.size() && iequals(url.substr(0, p.size()), p); };
     if (starts("https://")) {
         r.tls = true;
         rest = url.substr(8);

@@ -10,11 +10,11 @@ namespace iotjobs::detail {
 
 struct endpoint_url {
     bool tls = true;
-    std::string host;         // without brackets for IPv6 literals
-    std::string port;         // "443" / "80" when not given
-    std::string host_header;  // host[:port] as the Host header and SigV4 want it (no default port)
-    std::string base_path;    // "" or "/prefix" (no trailing slash)
-    std::string text() const; // normalised URL
+    std::string host;          // without brackets for IPv6 literals
+    std::string port;          // "443" / "80" when not given
+    std::string host_header;   // host[:port] as the Host header and SigV4 want it (no default port)
+    std::string base_path;     // "" or "/prefix" (no trailing slash)
+    std::string text() const;  // normalised URL
 };
 
 // Parses an endpoint URL; on failure returns client_errc::invalid_endpoint and a message in `what`.

@@ -34,8 +34,7 @@ public:
                    "(VersionConflictException)";
         case service_errc::unrecognized_client:
             return "the access key or security token is not recognised (UnrecognizedClientException)";
-        case service_errc::invalid_signature:
-            return "the request signature does not match (InvalidSignatureException)";
+        case service_errc::invalid_signature: return "the request signature does not match (InvalidSignatureException)";
         case service_errc::expired_token: return "the security token has expired (ExpiredTokenException)";
         case service_errc::access_denied:
             return "access denied: the credentials are not allowed to perform this operation "
@@ -57,8 +56,7 @@ public:
 
     std::string message(int ev) const override {
         switch (static_cast<client_errc>(ev)) {
-        case client_errc::invalid_thing_name:
-            return "invalid thingName: must be 1-128 characters of [a-zA-Z0-9:_-]";
+        case client_errc::invalid_thing_name: return "invalid thingName: must be 1-128 characters of [a-zA-Z0-9:_-]";
         case client_errc::invalid_job_id: return "invalid jobId: must be 1-64 characters of [a-zA-Z0-9_-]";
         case client_errc::invalid_namespace_id:
             return "invalid namespaceId: must be 1 or more characters of [a-zA-Z0-9_-]";
@@ -71,8 +69,7 @@ public:
         case client_errc::credentials_error: return "a credentials provider failed (see diagnostics)";
         case client_errc::invalid_endpoint: return "the endpoint URL cannot be used";
         case client_errc::invalid_configuration: return "a configuration value is malformed";
-        case client_errc::tls_setup_failed:
-            return "TLS could not be initialised or the CA bundle could not be loaded";
+        case client_errc::tls_setup_failed: return "TLS could not be initialised or the CA bundle could not be loaded";
         case client_errc::bad_response: return "the service response could not be parsed";
         case client_errc::pool_acquire_timeout: return "no pooled connection became available in time";
         case client_errc::pool_closed: return "the client has been shut down";

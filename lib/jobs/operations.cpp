@@ -65,9 +65,10 @@ void async_list_for_thing_erased(std::shared_ptr<client_impl> impl, list_job_exe
 
 void async_describe_erased(std::shared_ptr<client_impl> impl, describe_job_execution_request req, diagnostics* diag,
                            asio::any_completion_handler<describe_signature> handler) {
-    start(std::move(impl), req, diag, std::move(handler), [](std::string_view body, job_execution& r, std::string* what) {
-        return parse_describe_job_execution_response(body, r, what);
-    });
+    start(std::move(impl), req, diag, std::move(handler),
+          [](std::string_view body, job_execution& r, std::string* what) {
+              return parse_describe_job_execution_response(body, r, what);
+          });
 }
 
 void async_cancel_erased(std::shared_ptr<client_impl> impl, cancel_job_execution_request req, diagnostics* diag,

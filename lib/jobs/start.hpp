@@ -29,9 +29,8 @@ void start_operation(std::shared_ptr<client_impl> impl, const Request& req, diag
                      boost::asio::any_completion_handler<void(error_code)> handler) {
     if (!accept_request(*impl, req, diag, handler)) return;
     auto& client = *impl;
-    client.spawn(
-        [&](const op_node* node) { return run_operation(std::move(impl), build_request(req), diag, node); },
-        std::move(handler));
+    client.spawn([&](const op_node* node) { return run_operation(std::move(impl), build_request(req), diag, node); },
+                 std::move(handler));
 }
 
 }  // namespace iotjobs::detail

@@ -22,9 +22,7 @@ namespace {
 constexpr bool is_ascii_alnum(unsigned char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-constexpr bool is_thing_char(unsigned char c) noexcept {
-    return is_ascii_alnum(c) || c == ':' || c == '_' || c == '-';
-}
+constexpr bool is_thing_char(unsigned char c) noexcept { return is_ascii_alnum(c) || c == ':' || c == '_' || c == '-'; }
 constexpr bool is_job_char(unsigned char c) noexcept { return is_ascii_alnum(c) || c == '_' || c == '-'; }
 constexpr bool is_unreserved(unsigned char c) noexcept {
     return is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -81,8 +79,7 @@ error_code check_pattern(std::string_view value, std::string* what, client_errc 
     if (value.empty()) return fail(code, what, field, value, rule, "it is empty");
     for (std::size_t i = 0; i < value.size(); ++i) {
         if (!pred(static_cast<unsigned char>(value[i])))
-            return what ? fail(code, what, field, value, rule, describe_bad_byte(value, i))
-                        : make_error_code(code);
+            return what ? fail(code, what, field, value, rule, describe_bad_byte(value, i)) : make_error_code(code);
     }
     if (max_len != 0 && value.size() > max_len)
         return fail(code, what, field, value, rule, "it has " + std::to_string(value.size()) + " characters");
@@ -239,8 +236,7 @@ struct json_reader {
             return bad(key, " is out of range");  // > INT64_MAX
         } else if (const auto* d = v->if_double()) {
             if (!std::isfinite(*d) || std::trunc(*d) != *d) return bad(key, " is not an integer");
-            if (!(*d >= -9223372036854775808.0 && *d < 9223372036854775808.0))
-                return bad(key, " is out of range");
+            if (!(*d >= -9223372036854775808.0 && *d < 9223372036854775808.0)) return bad(key, " is out of range");
             n = static_cast<std::int64_t>(*d);
         } else {
             return bad(key, " is not a number");
@@ -251,14 +247,14 @@ struct json_reader {
     }
 
     bool get_int64(const json::object& obj, std::string_view key, std::optional<std::int64_t>& out) const {
-        return get_integer(obj, key, std::numeric_limits<std::int64_t>::min(),
-                           std::numeric_limits<std::int64_t>::max(), out);
+        return get_integer(obj, key, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                           out);
     }
 
     bool get_int32(const json::object& obj, std::string_view key, std::optional<std::int32_t>& out) const {
         std::optional<std::int64_t> wide;
-        if (!get_integer(obj, key, std::numeric_limits<std::int32_t>::min(),
-                         std::numeric_limits<std::int32_t>::max(), wide))
+        if (!get_integer(obj, key, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
+                         wide))
             return false;
         if (wide) out = static_cast<std::int32_t>(*wide);
         return true;
@@ -297,8 +293,7 @@ struct json_reader {
     // The JobExecutionSummary fields.
     bool read_summary(const json::object& obj, job_execution_summary& out) const {
         return get_status(obj, out.status) && get_int64(obj, "executionNumber", out.execution_number) &&
-               get_int32(obj, "retryAttempt", out.retry_attempt) &&
-               get_timestamp(obj, "queuedAt", out.queued_at) &&
+               get_int32(obj, "retryAttempt", out.retry_attempt) && get_timestamp(obj, "queuedAt", out.queued_at) &&
                get_timestamp(obj, "startedAt", out.started_at) &&
                get_timestamp(obj, "lastUpdatedAt", out.last_updated_at);
     }
@@ -328,15 +323,13 @@ error_code parse_noexcept(std::string* what, Parse parse) noexcept {
     } catch (...) {
         try {
             if (what) *what = "the response could not be parsed (out of memory)";
-        } catch (...) {
-        }
+        } catch (...) {}
         return make_error_code(client_errc::bad_response);
     }
 }
 
 // ListJobExecutionsFor{Job,Thing}; `for_job`: each entry is keyed by thingArn, else by jobId.
-error_code parse_list(std::string_view body, list_job_executions_result& out, std::string* what,
-                      bool for_job) {
+error_code parse_list(std::string_view body, list_job_executions_result& out, std::string* what, bool for_job) {
     json::value doc;
     const json::object* root = nullptr;
     if (!parse_object(body, doc, root, what)) return make_error_code(client_errc::bad_response);
@@ -367,8 +360,7 @@ error_code parse_list(std::string_view body, list_job_executions_result& out, st
                 const json::value* s = json_reader::member(*entry, "jobExecutionSummary");
                 const json::object* sobj = s ? s->if_object() : nullptr;
                 if (!sobj)
-                    ok = r.bad(s ? "jobExecutionSummary is not an object"
-                                 : "jobExecutionSummary is missing");
+                    ok = r.bad(s ? "jobExecutionSummary is not an object" : "jobExecutionSummary is missing");
                 else
                     ok = r.read_summary(*sobj, summary);
             }
@@ -477,16 +469,15 @@ error_code validate_status_details(const std::map<std::string, std::string>& det
     constexpr auto code = client_errc::invalid_parameter;
     if (details.size() > 10) {
         if (what)
-            *what = "statusDetails is invalid: must have at most 10 entries (it has " +
-                    std::to_string(details.size()) + ")";
+            *what = "statusDetails is invalid: must have at most 10 entries (it has " + std::to_string(details.size()) +
+                    ")";
         return make_error_code(code);
     }
     for (const auto& [key, value] : details) {
-        if (auto ec = check_pattern(key, what, code, "statusDetails key",
-                                    "1-128 characters of [a-zA-Z0-9:_-]", 128, is_thing_char))
+        if (auto ec = check_pattern(key, what, code, "statusDetails key", "1-128 characters of [a-zA-Z0-9:_-]", 128,
+                                    is_thing_char))
             return ec;
-        constexpr std::string_view value_rule =
-            "1 or more characters of UTF-8 text without control characters";
+        constexpr std::string_view value_rule = "1 or more characters of UTF-8 text without control characters";
         const std::string field = what ? "statusDetails[" + quote_for_message(key) + "]" : std::string();
         if (value.empty()) return fail(code, what, field, value, value_rule, "it is empty");
         std::size_t i = 0;
@@ -494,14 +485,12 @@ error_code validate_status_details(const std::map<std::string, std::string>& det
             const std::size_t at = i;
             char32_t cp = 0;
             if (!decode_utf8(value, i, cp))
-                return fail(code, what, field, value, value_rule,
-                            "malformed UTF-8 at offset " + std::to_string(at));
+                return fail(code, what, field, value, value_rule, "malformed UTF-8 at offset " + std::to_string(at));
             if (is_category_c(cp)) {
                 if (!what) return make_error_code(code);
                 std::string detail = "code point U+";
                 const int digits = cp > 0xFFFF ? (cp > 0xFFFFF ? 6 : 5) : 4;
-                for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
-                    detail += hex_upper[(cp >> shift) & 0xF];
+                for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) detail += hex_upper[(cp >> shift) & 0xF];
                 detail += " at offset " + std::to_string(at) + " is not allowed";
                 return fail(code, what, field, value, value_rule, detail);
             }
@@ -609,8 +598,7 @@ operation_request build_request(const list_job_executions_for_thing_request& req
 
 operation_request build_request(const describe_job_execution_request& req) {
     auto r = start_request("GET", "DescribeJobExecution", things_jobs_path(req.thing_name, req.job_id));
-    if (req.execution_number)
-        append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
+    if (req.execution_number) append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
     return r;
 }
 
@@ -640,9 +628,9 @@ std::string_view clean_error_code(std::string_view raw) noexcept {
     return raw;
 }
 
-parsed_error parse_error_response(unsigned status, std::string_view reason,
-                                  std::string_view x_amzn_error_type, std::string_view x_amzn_request_id,
-                                  std::string_view x_amz_request_id, std::string_view body) noexcept {
+parsed_error parse_error_response(unsigned status, std::string_view reason, std::string_view x_amzn_error_type,
+                                  std::string_view x_amzn_request_id, std::string_view x_amz_request_id,
+                                  std::string_view body) noexcept {
     parsed_error e;
     e.http_status = status;
     try {
@@ -703,8 +691,7 @@ parsed_error parse_error_response(unsigned status, std::string_view reason,
         e.code.clear();
         try {
             e.code = std::to_string(status);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     return e;
 }
@@ -717,8 +704,7 @@ error_code parse_list_job_executions_for_job_response(std::string_view body, lis
     return parse_noexcept(what, [&] { return parse_list(body, out, what, true); });
 }
 
-error_code parse_list_job_executions_for_thing_response(std::string_view body,
-                                                        list_job_executions_result& out,
+error_code parse_list_job_executions_for_thing_response(std::string_view body, list_job_executions_result& out,
                                                         std::string* what) noexcept {
     return parse_noexcept(what, [&] { return parse_list(body, out, what, false); });
 }
@@ -726,8 +712,7 @@ error_code parse_list_job_executions_for_thing_response(std::string_view body,
 namespace {
 
 // DescribeJobExecution's execution.statusDetails.detailsMap (null values are left out).
-bool read_status_details(const json_reader& r, const json::object& execution,
-                         std::map<std::string, std::string>& out) {
+bool read_status_details(const json_reader& r, const json::object& execution, std::map<std::string, std::string>& out) {
     const json::value* sd = json_reader::member(execution, "statusDetails");
     if (!sd) return true;
     const json::object* sdobj = sd->if_object();
@@ -759,15 +744,15 @@ error_code parse_describe(std::string_view body, job_execution& out, std::string
         return make_error_code(client_errc::bad_response);
     }
     job_execution x;
-    const bool ok =
-        r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
-        r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
-        r.get_timestamp(*eobj, "queuedAt", x.queued_at) && r.get_timestamp(*eobj, "startedAt", x.started_at) &&
-        r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
-        r.get_int64(*eobj, "executionNumber", x.execution_number) &&
-        r.get_int64(*eobj, "versionNumber", x.version_number) &&
-        r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out) &&
-        read_status_details(r, *eobj, x.status_details);
+    const bool ok = r.get_string(*eobj, "jobId", x.job_id) && r.get_string(*eobj, "thingArn", x.thing_arn) &&
+                    r.get_status(*eobj, x.status) && r.get_bool(*eobj, "forceCanceled", x.force_canceled) &&
+                    r.get_timestamp(*eobj, "queuedAt", x.queued_at) &&
+                    r.get_timestamp(*eobj, "startedAt", x.started_at) &&
+                    r.get_timestamp(*eobj, "lastUpdatedAt", x.last_updated_at) &&
+                    r.get_int64(*eobj, "executionNumber", x.execution_number) &&
+                    r.get_int64(*eobj, "versionNumber", x.version_number) &&
+                    r.get_int64(*eobj, "approximateSecondsBeforeTimedOut", x.approximate_seconds_before_timed_out) &&
+                    read_status_details(r, *eobj, x.status_details);
     if (!ok) {
         if (what) what->insert(0, "execution: ");
         return make_error_code(client_errc::bad_response);

@@ -101,9 +101,9 @@ struct parsed_error {
     unsigned http_status = 0;
 };
 
-parsed_error parse_error_response(unsigned status, std::string_view reason,
-                                  std::string_view x_amzn_error_type, std::string_view x_amzn_request_id,
-                                  std::string_view x_amz_request_id, std::string_view body) noexcept;
+parsed_error parse_error_response(unsigned status, std::string_view reason, std::string_view x_amzn_error_type,
+                                  std::string_view x_amzn_request_id, std::string_view x_amz_request_id,
+                                  std::string_view body) noexcept;
 
 // The cleaning of step 4 (cut at the first ':', keep what follows the last '#'), for tests and the fake
 // server.
@@ -121,8 +121,7 @@ std::string_view clean_error_code(std::string_view raw) noexcept;
 error_code parse_list_job_executions_for_job_response(std::string_view body, list_job_executions_result& out,
                                                       std::string* what = nullptr) noexcept;
 // {"executionSummaries":[{"jobId":s,"jobExecutionSummary":{...}}],"nextToken":s?}
-error_code parse_list_job_executions_for_thing_response(std::string_view body,
-                                                        list_job_executions_result& out,
+error_code parse_list_job_executions_for_thing_response(std::string_view body, list_job_executions_result& out,
                                                         std::string* what = nullptr) noexcept;
 // {"execution":{...}}; a missing "execution" is bad_response.
 error_code parse_describe_job_execution_response(std::string_view body, job_execution& out,

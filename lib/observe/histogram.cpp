@@ -8,7 +8,7 @@ std::size_t latency_histogram::index_of(std::uint64_t us) noexcept {
     if (us > max_value) us = max_value;
     if (us < linear_limit) return static_cast<std::size_t>(us);
     const unsigned e = static_cast<unsigned>(std::bit_width(us)) - 1;  // sub_bits + 1 .. max_exponent
-    const unsigned shift = e - sub_bits;                                // us >> shift in [64, 128)
+    const unsigned shift = e - sub_bits;                               // us >> shift in [64, 128)
     return linear_limit + (shift - 1) * (std::size_t{1} << sub_bits) + ((us >> shift) - (1u << sub_bits));
 }
 
@@ -25,8 +25,7 @@ void latency_histogram::record(std::chrono::microseconds d) noexcept {
     counts_[index_of(us)].fetch_add(1, std::memory_order_relaxed);
     sum_.fetch_add(us, std::memory_order_relaxed);
     std::uint64_t m = max_.load(std::memory_order_relaxed);
-    while (us > m && !max_.compare_exchange_weak(m, us, std::memory_order_relaxed)) {
-    }
+    while (us > m && !max_.compare_exchange_weak(m, us, std::memory_order_relaxed)) {}
 }
 
 latency_summary latency_histogram::summary() const noexcept {

@@ -17,9 +17,9 @@ namespace iotjobs::detail {
 
 class latency_histogram {
 public:
-    static constexpr unsigned sub_bits = 6;                          // 64 buckets per power of two
-    static constexpr std::uint64_t linear_limit = 2u << sub_bits;    // 128: one bucket per us below
-    static constexpr unsigned max_exponent = 26;                     // highest power of two: 2^26
+    static constexpr unsigned sub_bits = 6;                        // 64 buckets per power of two
+    static constexpr std::uint64_t linear_limit = 2u << sub_bits;  // 128: one bucket per us below
+    static constexpr unsigned max_exponent = 26;                   // highest power of two: 2^26
     static constexpr std::uint64_t max_value = (std::uint64_t{1} << (max_exponent + 1)) - 1;
     static constexpr std::size_t bucket_count =
         linear_limit + (max_exponent - sub_bits) * (std::size_t{1} << sub_bits);  // 1408

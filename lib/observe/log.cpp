@@ -73,8 +73,7 @@ std::string percent_decode(std::string_view s) {
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         int hi = 0, lo = 0;
-        if (s[i] == '%' && i + 2 < s.size() &&
-            (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < s.size() && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
             out += static_cast<char>(hi * 16 + lo);
             i += 2;
         } else {
@@ -108,17 +107,22 @@ request_identity identity_of(std::string_view path, std::string_view query) {
     request_identity id;
     std::string_view previous;
     split(path, '/', [&](std::string_view seg) {
-        if (previous == "things") id.thing_name = percent_decode(seg);
-        else if (previous == "jobs") id.job_id = percent_decode(seg);
-        else if (previous == "executionNumber") id.execution_number = to_int(seg);
+        if (previous == "things")
+            id.thing_name = percent_decode(seg);
+        else if (previous == "jobs")
+            id.job_id = percent_decode(seg);
+        else if (previous == "executionNumber")
+            id.execution_number = to_int(seg);
         previous = seg;
     });
     split(query, '&', [&](std::string_view kv) {
         const auto eq = kv.find('=');
         if (eq == std::string_view::npos) return;
         const auto key = kv.substr(0, eq), value = kv.substr(eq + 1);
-        if (key == "namespaceId") id.namespace_id = percent_decode(value);
-        else if (key == "executionNumber" && !id.execution_number) id.execution_number = to_int(value);
+        if (key == "namespaceId")
+            id.namespace_id = percent_decode(value);
+        else if (key == "executionNumber" && !id.execution_number)
+            id.execution_number = to_int(value);
     });
     return id;
 }

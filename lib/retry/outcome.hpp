@@ -33,10 +33,8 @@ struct attempt_outcome {
     bool server_clock_skewed = false;
 
     // A 2xx (or no status) with no error and no transport failure.
-    bool succeeded() const noexcept
-    {
-        return !ec && !transport_error && !timed_out &&
-               (http_status == 0 || (http_status >= 200 && http_status < 300));
+    bool succeeded() const noexcept {
+        return !ec && !transport_error && !timed_out && (http_status == 0 || (http_status >= 200 && http_status < 300));
     }
 };
 

@@ -7,15 +7,10 @@ namespace iotjobs::detail {
 
 namespace {
 
-double seconds_of(steady_time_point t) noexcept
-{
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
+double seconds_of(steady_time_point t) noexcept { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
-steady_duration ceil_duration(double seconds)
-{
-    if (!(seconds > 0.0))
-        return steady_duration::zero();
+steady_duration ceil_duration(double seconds) {
+    if (!(seconds > 0.0)) return steady_duration::zero();
     return std::chrono::ceil<steady_duration>(std::chrono::duration<double>(seconds));
 }
 
@@ -24,14 +19,12 @@ steady_duration ceil_duration(double seconds)
 // recovery and the probe above W_max take as long, in seconds, as at full_scale_rate. With a
 // fixed C the cycle between two throttles is ~2 s at 10/s (one throttle per ~20 requests);
 // with the scaled C it is ~10 s.
-double cubic_scale(double w_max) noexcept
-{
+double cubic_scale(double w_max) noexcept {
     using L = adaptive_rate_limiter;
     return L::scale_constant * std::clamp(w_max / L::full_scale_rate, L::min_scale_fraction, 1.0);
 }
 
-double cubic_zero_point(double w_max) noexcept
-{
+double cubic_zero_point(double w_max) noexcept {
     return std::cbrt(w_max * (1.0 - adaptive_rate_limiter::beta) / cubic_scale(w_max));
 }
 
@@ -40,8 +33,7 @@ double cubic_zero_point(double w_max) noexcept
 // ---------------------------------------------------------------------------------------------
 // adaptive_rate_limiter
 
-adaptive_rate_limiter::adaptive_rate_limiter(steady_time_point now)
-{
+adaptive_rate_limiter::adaptive_rate_limiter(steady_time_point now) {
     const double t = seconds_of(now);
     last_refill_ = t;
     last_bucket_ = std::floor(t);
@@ -50,16 +42,13 @@ adaptive_rate_limiter::adaptive_rate_limiter(steady_time_point now)
     set_max_rate(initial_fill_rate, t);
 }
 
-void adaptive_rate_limiter::refill(double t)
-{
-    if (!(t > last_refill_))
-        return;
+void adaptive_rate_limiter::refill(double t) {
+    if (!(t > last_refill_)) return;
     capacity_ = std::min(max_capacity_, capacity_ + (t - last_refill_) * fill_rate_);
     last_refill_ = t;
 }
 
-void adaptive_rate_limiter::set_max_rate(double value, double t)
-{
+void adaptive_rate_limiter::set_max_rate(double value, double t) {
     // Tokens earned so far are earned at the old rate.
     refill(t);
     fill_rate_ = std::max(value, min_fill_rate);
@@ -67,8 +56,7 @@ void adaptive_rate_limiter::set_max_rate(double value, double t)
     capacity_ = std::min(capacity_, max_capacity_);
 }
 
-double adaptive_rate_limiter::record(double t)
-{
+double adaptive_rate_limiter::record(double t) {
     const double bucket = std::floor(t / bucket_seconds) * bucket_seconds;
     if (!sampled_) {
         sampled_ = true;
@@ -85,35 +73,28 @@ double adaptive_rate_limiter::record(double t)
     return measured_rate_;
 }
 
-steady_duration adaptive_rate_limiter::acquire(steady_time_point now)
-{
+steady_duration adaptive_rate_limiter::acquire(steady_time_point now) {
     std::lock_guard lock(mtx_);
-    if (!enabled_)
-        return steady_duration::zero();
+    if (!enabled_) return steady_duration::zero();
     refill(seconds_of(now));
     capacity_ -= 1.0;
-    if (capacity_ >= 0.0)
-        return steady_duration::zero();
+    if (capacity_ >= 0.0) return steady_duration::zero();
     return ceil_duration(-capacity_ / fill_rate_);
 }
 
-void adaptive_rate_limiter::refund(steady_time_point now)
-{
+void adaptive_rate_limiter::refund(steady_time_point now) {
     std::lock_guard lock(mtx_);
-    if (!enabled_)
-        return;
+    if (!enabled_) return;
     refill(seconds_of(now));
     capacity_ = std::min(max_capacity_, capacity_ + 1.0);
 }
 
-void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled)
-{
+void adaptive_rate_limiter::on_response(steady_time_point now, bool throttled) {
     std::lock_guard lock(mtx_);
     respond(seconds_of(now), throttled);
 }
 
-bool adaptive_rate_limiter::on_throttled(steady_time_point now, steady_time_point sent_at)
-{
+bool adaptive_rate_limiter::on_throttled(steady_time_point now, steady_time_point sent_at) {
     std::lock_guard lock(mtx_);
     const double t = seconds_of(now);
     if (seconds_of(sent_at) < last_cut_ || t - last_cut_ < bucket_seconds) {
@@ -125,8 +106,7 @@ bool adaptive_rate_limiter::on_throttled(steady_time_point now, steady_time_poin
     return true;
 }
 
-void adaptive_rate_limiter::respond(double t, bool throttled)
-{
+void adaptive_rate_limiter::respond(double t, bool throttled) {
     double measured = record(t);
     if (measured_rate_ <= 0.0 && count_ > 0)  // no full bucket yet: the rate seen so far
         measured = static_cast<double>(count_) / std::max(t - first_sample_, bucket_seconds);
@@ -152,12 +132,10 @@ void adaptive_rate_limiter::respond(double t, bool throttled)
     set_max_rate(std::min(new_rate, max_rate_adjust_scale * measured), t);
     // The server has no slack left: tokens saved while the client sent below its fill rate
     // (up to one second's worth) would go out at once and be throttled too.
-    if (throttled)
-        capacity_ = std::min(capacity_, 0.0);
+    if (throttled) capacity_ = std::min(capacity_, 0.0);
 }
 
-adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const
-{
+adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const {
     std::lock_guard lock(mtx_);
     return {enabled_, fill_rate_, max_capacity_, capacity_, measured_rate_, w_max_, k_, last_fail_, last_cut_};
 }
@@ -166,21 +144,16 @@ adaptive_rate_limiter::snapshot adaptive_rate_limiter::state() const
 // fixed_rate_limiter
 
 fixed_rate_limiter::fixed_rate_limiter(double requests_per_second, unsigned burst)
-    : rate_(requests_per_second > 0.0 ? requests_per_second : 0.0)
-    , burst_(std::max(burst, 1u))
-    , interval_ns_(rate_ > 0.0 ? 1e9 / rate_ : 0.0)
-{
-}
+    : rate_(requests_per_second > 0.0 ? requests_per_second : 0.0),
+      burst_(std::max(burst, 1u)),
+      interval_ns_(rate_ > 0.0 ? 1e9 / rate_ : 0.0) {}
 
-steady_time_point fixed_rate_limiter::tat() const
-{
+steady_time_point fixed_rate_limiter::tat() const {
     return anchor_ + std::chrono::nanoseconds(std::llround(static_cast<double>(issued_) * interval_ns_));
 }
 
-steady_duration fixed_rate_limiter::acquire(steady_time_point now)
-{
-    if (unlimited())
-        return steady_duration::zero();
+steady_duration fixed_rate_limiter::acquire(steady_time_point now) {
+    if (unlimited()) return steady_duration::zero();
     std::lock_guard lock(mtx_);
     if (!started_ || now >= tat()) {
         // Idle (or first call): the schedule restarts at now, with the full burst available.
@@ -189,8 +162,7 @@ steady_duration fixed_rate_limiter::acquire(steady_time_point now)
         issued_ = 1;
         return steady_duration::zero();
     }
-    const auto tolerance =
-        std::chrono::nanoseconds(std::llround(static_cast<double>(burst_ - 1) * interval_ns_));
+    const auto tolerance = std::chrono::nanoseconds(std::llround(static_cast<double>(burst_ - 1) * interval_ns_));
     const steady_time_point slot = std::max(now, tat() - tolerance);
     ++issued_;
     if (issued_ >= (1u << 20)) {

@@ -33,10 +33,10 @@ public:
     static constexpr double full_scale_rate = 100.0;
     static constexpr double min_scale_fraction = 0.05;
     static constexpr double min_cycle_seconds = 1.0;  // shortest throttle-to-throttle span to average
-    static constexpr double beta = 0.7;            // CUBIC multiplicative decrease
-    static constexpr double smoothing = 0.8;       // EMA weight of the newest bucket
-    static constexpr double bucket_seconds = 0.5;  // measurement bucket width
-    static constexpr double min_fill_rate = 0.5;   // tokens per second
+    static constexpr double beta = 0.7;               // CUBIC multiplicative decrease
+    static constexpr double smoothing = 0.8;          // EMA weight of the newest bucket
+    static constexpr double bucket_seconds = 0.5;     // measurement bucket width
+    static constexpr double min_fill_rate = 0.5;      // tokens per second
     static constexpr double max_rate_adjust_scale = 2.0;
     static constexpr double initial_cubic_rate = 0.5;
     static constexpr double initial_fill_rate = 1.0;
@@ -108,7 +108,7 @@ private:
     double k_;
     double last_fail_;
     std::uint64_t ok_since_cut_ = 0;  // successful responses since last_fail_
-    double last_cut_ = -HUGE_VAL;  // on_throttled()'s window
+    double last_cut_ = -HUGE_VAL;     // on_throttled()'s window
 };
 
 // A fixed request rate for the bulk engine's --rate: generic cell rate algorithm (virtual

@@ -15,10 +15,7 @@ public:
     static constexpr unsigned no_retry_increment = 1;   // a call that succeeded at once
 
     // Starts full. capacity 0 disables the quota: every acquire succeeds and nothing is counted.
-    explicit retry_quota(unsigned capacity = default_capacity) noexcept
-        : capacity_(capacity), available_(capacity)
-    {
-    }
+    explicit retry_quota(unsigned capacity = default_capacity) noexcept : capacity_(capacity), available_(capacity) {}
 
     retry_quota(const retry_quota&) = delete;
     retry_quota& operator=(const retry_quota&) = delete;
@@ -31,8 +28,7 @@ public:
 
     // A call's attempt succeeded (2xx): refunds the cost of the call's latest retry, or adds
     // no_retry_increment when the call needed no retry (last_retry_cost == 0).
-    void on_success(unsigned last_retry_cost) noexcept
-    {
+    void on_success(unsigned last_retry_cost) noexcept {
         release(last_retry_cost != 0 ? last_retry_cost : no_retry_increment);
     }
 

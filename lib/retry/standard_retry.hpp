@@ -93,8 +93,8 @@ public:
     //  - otherwise retry: clock_skew immediately (delay 0), else after backoff(attempts_made,
     //    rng.next()). rng is only read when a backoff is computed.
     // A clock-skew retry also costs quota (5 tokens) and counts as an attempt.
-    retry_decision decide(const attempt_outcome& outcome, unsigned attempts_made,
-                          bool clock_skew_already_corrected, retry_quota& quota, random_source& rng) const;
+    retry_decision decide(const attempt_outcome& outcome, unsigned attempts_made, bool clock_skew_already_corrected,
+                          retry_quota& quota, random_source& rng) const;
 
 private:
     unsigned max_attempts_;
@@ -109,9 +109,7 @@ private:
 class retry_call {
 public:
     retry_call(const standard_retry_strategy& strategy, retry_quota& quota, random_source& rng) noexcept
-        : strategy_(&strategy), quota_(&quota), rng_(&rng)
-    {
-    }
+        : strategy_(&strategy), quota_(&quota), rng_(&rng) {}
 
     // Call once after every attempt. On success refunds the quota (quota.on_success) and
     // returns {retry=false, reason="success"}; otherwise returns strategy.decide(...).

@@ -187,10 +187,9 @@ key_bytes credentials_id(std::string_view secret, std::string_view token) {
 
 bool scope_equals(std::string_view scope, std::string_view date, std::string_view region,
                   std::string_view service) noexcept {
-    return scope.size() == date.size() + region.size() + service.size() + 2 &&
-           scope.substr(0, date.size()) == date && scope[date.size()] == '/' &&
-           scope.substr(date.size() + 1, region.size()) == region && scope[date.size() + 1 + region.size()] == '/' &&
-           scope.substr(date.size() + region.size() + 2) == service;
+    return scope.size() == date.size() + region.size() + service.size() + 2 && scope.substr(0, date.size()) == date &&
+           scope[date.size()] == '/' && scope.substr(date.size() + 1, region.size()) == region &&
+           scope[date.size() + 1 + region.size()] == '/' && scope.substr(date.size() + region.size() + 2) == service;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,31 +552,22 @@ enum class header_kind { other, never_signed, amz_date, security_token, content_
 header_kind classify(std::string_view name) noexcept {
     const auto is = [&](std::string_view n) { return iequals(name, n); };
     switch (name.size()) {
-        case 2:
-            return is("te") ? header_kind::never_signed : header_kind::other;
-        case 6:
-            return is("expect") ? header_kind::never_signed : header_kind::other;
-        case 7:
-            return is("trailer") || is("upgrade") ? header_kind::never_signed : header_kind::other;
-        case 10:
-            if (is("x-amz-date")) return header_kind::amz_date;
-            return is("connection") || is("keep-alive") || is("user-agent") ? header_kind::never_signed
-                                                                              : header_kind::other;
-        case 13:
-            return is("authorization") ? header_kind::never_signed : header_kind::other;
-        case 15:
-            return is("x-amzn-trace-id") ? header_kind::never_signed : header_kind::other;
-        case 17:
-            return is("transfer-encoding") ? header_kind::never_signed : header_kind::other;
-        case 18:
-            return is("proxy-authenticate") ? header_kind::never_signed : header_kind::other;
-        case 19:
-            return is("proxy-authorization") ? header_kind::never_signed : header_kind::other;
-        case 20:
-            if (is("x-amz-security-token")) return header_kind::security_token;
-            return is("x-amz-content-sha256") ? header_kind::content_sha256 : header_kind::other;
-        default:
-            return header_kind::other;
+    case 2: return is("te") ? header_kind::never_signed : header_kind::other;
+    case 6: return is("expect") ? header_kind::never_signed : header_kind::other;
+    case 7: return is("trailer") || is("upgrade") ? header_kind::never_signed : header_kind::other;
+    case 10:
+        if (is("x-amz-date")) return header_kind::amz_date;
+        return is("connection") || is("keep-alive") || is("user-agent") ? header_kind::never_signed
+                                                                        : header_kind::other;
+    case 13: return is("authorization") ? header_kind::never_signed : header_kind::other;
+    case 15: return is("x-amzn-trace-id") ? header_kind::never_signed : header_kind::other;
+    case 17: return is("transfer-encoding") ? header_kind::never_signed : header_kind::other;
+    case 18: return is("proxy-authenticate") ? header_kind::never_signed : header_kind::other;
+    case 19: return is("proxy-authorization") ? header_kind::never_signed : header_kind::other;
+    case 20:
+        if (is("x-amz-security-token")) return header_kind::security_token;
+        return is("x-amz-content-sha256") ? header_kind::content_sha256 : header_kind::other;
+    default: return header_kind::other;
     }
 }
 
@@ -851,8 +841,7 @@ signing_key_cache::~signing_key_cache() {
 }
 
 key_bytes signing_key_cache::get(std::string_view secret, std::string_view session_token,
-                                 std::string_view date_stamp_value, std::string_view region,
-                                 std::string_view service) {
+                                 std::string_view date_stamp_value, std::string_view region, std::string_view service) {
     const key_bytes id = credentials_id(secret, session_token);
     const auto matches = [&](const entry& e) {
         return e.id == id && scope_equals(e.scope, date_stamp_value, region, service);
@@ -861,8 +850,9 @@ key_bytes signing_key_cache::get(std::string_view secret, std::string_view sessi
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < entries_.size(); ++i) {
             if (matches(entries_[i])) {
-                if (i != 0) std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
-                                        entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+                if (i != 0)
+                    std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                                entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
                 return entries_.front().key;
             }
         }
@@ -918,21 +908,14 @@ void plan_headers(const signing_input& in, header_plan& p) {
     std::uint32_t order = 0;
     for (const header& h : r.headers) {
         switch (classify(h.name)) {
-            case header_kind::never_signed:
-                ++order;
-                continue;
-            case header_kind::amz_date:
-                p.has_date = true;
-                date_header = trim(h.value);
-                break;
-            case header_kind::security_token:
-                has_token = true;
-                break;
-            case header_kind::content_sha256:
-                has_content_sha = true;
-                break;
-            case header_kind::other:
-                break;
+        case header_kind::never_signed: ++order; continue;
+        case header_kind::amz_date:
+            p.has_date = true;
+            date_header = trim(h.value);
+            break;
+        case header_kind::security_token: has_token = true; break;
+        case header_kind::content_sha256: has_content_sha = true; break;
+        case header_kind::other: break;
         }
         p.hs.push_back({h.name, h.value, order});
         ++order;
@@ -968,8 +951,8 @@ void write_authorization(std::string& out, const signing_input& in, std::string_
     constexpr std::string_view credential_label = " Credential=";
     constexpr std::string_view signed_headers_label = ", SignedHeaders=";
     constexpr std::string_view signature_label = ", Signature=";
-    const std::size_t auth_size = algorithm.size() + credential_label.size() + in.credentials.access_key_id.size() +
-                                  1 + datestamp.size() + 1 + in.region.size() + 1 + in.service.size() +
+    const std::size_t auth_size = algorithm.size() + credential_label.size() + in.credentials.access_key_id.size() + 1 +
+                                  datestamp.size() + 1 + in.region.size() + 1 + in.service.size() +
                                   scope_terminator.size() + signed_headers_label.size() + signed_headers.size() +
                                   signature_label.size() + signature.size();
     write_bounded(out, auth_size, [&](cursor& c) {
@@ -1103,8 +1086,8 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
     const std::string_view payload_hash = payload_hash_of(r, phb);
 
     std::string signed_headers_again;  // rebuilt by build_canonical_request, identical
-    build_canonical_request(res.canonical_request, signed_headers_again, r, &canon_query, in.opts.normalize_path,
-                            hs, payload_hash);
+    build_canonical_request(res.canonical_request, signed_headers_again, r, &canon_query, in.opts.normalize_path, hs,
+                            payload_hash);
 
     build_string_to_sign(res.string_to_sign, amzdate, datestamp, in.region, in.service, res.canonical_request);
     const scoped_key key{signing_key(cache, in.credentials.secret_access_key, token, datestamp, in.region, in.service)};
@@ -1151,8 +1134,8 @@ bool parse_authorization(std::string_view value, parsed_authorization& out) {
                 if (slash == std::string_view::npos) break;
                 pos = slash + 1;
             }
-            if (n != 5 || fields[0].empty() || fields[2].empty() || fields[3].empty() ||
-                fields[4] != "aws4_request" || fields[1].size() != 8)
+            if (n != 5 || fields[0].empty() || fields[2].empty() || fields[3].empty() || fields[4] != "aws4_request" ||
+                fields[1].size() != 8)
                 return false;
             for (char c : fields[1]) {
                 if (c < '0' || c > '9') return false;

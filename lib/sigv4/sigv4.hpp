@@ -39,11 +39,11 @@ struct options {
 
 struct request_view {
     std::string_view method;
-    std::string_view path;   // as on the wire (labels already percent-encoded once)
-    std::string_view query;  // as on the wire, without '?'; may be empty
+    std::string_view path;            // as on the wire (labels already percent-encoded once)
+    std::string_view query;           // as on the wire, without '?'; may be empty
     std::span<const header> headers;  // request headers (host included if the caller has one)
-    std::string_view payload;          // the body (hashed unless payload_hash is given)
-    std::string_view payload_hash;     // hex SHA-256 of the body, if already known
+    std::string_view payload;         // the body (hashed unless payload_hash is given)
+    std::string_view payload_hash;    // hex SHA-256 of the body, if already known
 };
 
 struct signing_input {
@@ -66,11 +66,11 @@ struct added_header {
 struct signing_result {
     std::string canonical_request;
     std::string string_to_sign;
-    std::string signature;      // 64 lowercase hex digits
-    std::string authorization;  // header variant: the Authorization value; query variant: empty
-    std::string signed_headers; // "host;x-amz-date"
+    std::string signature;                    // 64 lowercase hex digits
+    std::string authorization;                // header variant: the Authorization value; query variant: empty
+    std::string signed_headers;               // "host;x-amz-date"
     std::vector<added_header> added_headers;  // header variant
-    std::string query;          // query variant: the full presigned query string
+    std::string query;                        // query variant: the full presigned query string
 };
 
 // "20150830T123600Z" and "20150830".
@@ -184,7 +184,7 @@ signing_result sign_query(const signing_input& in, unsigned expires_seconds, sig
 // Server side: parses an Authorization header value.
 struct parsed_authorization {
     std::string_view access_key_id;
-    std::string_view date;     // scope date, YYYYMMDD
+    std::string_view date;  // scope date, YYYYMMDD
     std::string_view region;
     std::string_view service;
     std::string_view signed_headers;  // "a;b;c"

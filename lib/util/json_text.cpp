@@ -45,21 +45,21 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         out.append(s.data() + run, i - run);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += hex_digits[c >> 4];
-                    out += hex_digits[c & 0x0F];
-                } else {
-                    out += "\\ufffd";  // a byte of invalid UTF-8
-                }
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                out += hex_digits[c >> 4];
+                out += hex_digits[c & 0x0F];
+            } else {
+                out += "\\ufffd";  // a byte of invalid UTF-8
+            }
         }
         run = ++i;
     }

@@ -124,8 +124,7 @@ struct list_thing_op {
     static constexpr bool has_value = true;
     template <class... A>
     static auto start(fixture& f, int i, bool bad, A&&... a) {
-        return iotjobs::list_job_executions_for_thing(f.client, {bad ? "bad thing" : thing(i)},
-                                                      std::forward<A>(a)...);
+        return iotjobs::list_job_executions_for_thing(f.client, {bad ? "bad thing" : thing(i)}, std::forward<A>(a)...);
     }
     static void check_ok(fixture&, int, const iotjobs::list_job_executions_result& r) {
         CHECK(r.executions.size() == 3);  // job-del (unless deleted), job-can, job-read
@@ -138,8 +137,8 @@ struct bulk_op {
     static auto start(fixture& f, int i, bool bad, A&&... a) {
         std::vector<iotjobs::delete_job_execution_request> items{delete_op::req(i, bad)};
         f.sources.push_back(iotjobs::make_vector_source(std::move(items)));
-        return iotjobs::bulk_delete(f.client, *f.sources.back(), {}, [](const iotjobs::bulk_outcome&) {},
-                                    std::forward<A>(a)...);
+        return iotjobs::bulk_delete(
+            f.client, *f.sources.back(), {}, [](const iotjobs::bulk_outcome&) {}, std::forward<A>(a)...);
     }
     static void check_ok(fixture& f, int i, const iotjobs::bulk_summary& s) {
         CHECK(s.deleted == 1);
@@ -171,7 +170,11 @@ template <class Body>
 void run_coro(fixture& f, Body body) {
     bool done = false;
     asio::co_spawn(
-        f.ctx, [&]() -> asio::awaitable<void> { co_await body(); done = true; },
+        f.ctx,
+        [&]() -> asio::awaitable<void> {
+            co_await body();
+            done = true;
+        },
         [](std::exception_ptr ep) {
             if (ep) std::rethrow_exception(ep);
         });
@@ -187,8 +190,10 @@ asio::awaitable<void> await_and_check(fixture& f, int i, bool bad, const error_c
                                       const iotjobs::diagnostics* d, A&&... a) {
     auto judge = [&](const auto&... v) {
         const error_code ec = redirected ? *redirected : error_code{};
-        if (bad) check_bad<Op>(ec, d, v...);
-        else check_ok<Op>(f, i, ec, v...);
+        if (bad)
+            check_bad<Op>(ec, d, v...);
+        else
+            check_ok<Op>(f, i, ec, v...);
     };
     if constexpr (Op::has_value) {
         auto v = co_await Op::start(f, i, bad, std::forward<A>(a)...);

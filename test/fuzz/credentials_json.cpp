@@ -22,12 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ec) {
         // A credentials error with a reason; nothing of the answer kept.
         if (ec != iotjobs::error_code(make_error_code(iotjobs::client_errc::credentials_error))) std::abort();
-        if (why.empty() || !out.value.access_key_id.empty() || !out.value.secret_access_key.empty() ||
-            out.expiration || out.source != "untouched")
+        if (why.empty() || !out.value.access_key_id.empty() || !out.value.secret_access_key.empty() || out.expiration ||
+            out.source != "untouched")
             std::abort();
         return 0;
     }
-    if (out.value.access_key_id.empty() || out.value.secret_access_key.empty() || out.source != "untouched") std::abort();
+    if (out.value.access_key_id.empty() || out.value.secret_access_key.empty() || out.source != "untouched")
+        std::abort();
     if (out.expiration) {
         // Within the accepted years, and the same instant once written back as ISO 8601.
         if (*out.expiration < iso8601_min || *out.expiration >= iso8601_max) std::abort();

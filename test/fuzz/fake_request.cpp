@@ -80,9 +80,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const std::string_view target = req.target();
             const auto q = target.find('?');
             sigv4::signing_input si;
-            si.request = sigv4::request_view{req.method_string(), target.substr(0, q),
+            si.request = sigv4::request_view{req.method_string(),
+                                             target.substr(0, q),
                                              q == std::string_view::npos ? std::string_view{} : target.substr(q + 1),
-                                             headers, req.body(), {}};
+                                             headers,
+                                             req.body(),
+                                             {}};
             si.credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", {}};
             si.region = "us-east-1";
             si.service = "iot";

@@ -40,9 +40,9 @@ inline std::string iso8601_utc(std::chrono::system_clock::time_point t) {
     const hh_mm_ss<nanoseconds> hms{duration_cast<nanoseconds>(t - day)};
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                  static_cast<long long>(hms.subseconds().count()));
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()), static_cast<long long>(hms.subseconds().count()));
     return buf;
 }
 

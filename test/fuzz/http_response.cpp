@@ -81,8 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const unsigned flags = fuzz::next_byte(in);
     const std::size_t step = flags >> 2;
     static const std::vector<std::string> all;
-    static const std::vector<std::string> some{"x-amzn-RequestId", "x-amz-request-id", "x-amzn-ErrorType", "Date",
-                                               "Age", "Retry-After"};
+    static const std::vector<std::string> some{
+        "x-amzn-RequestId", "x-amz-request-id", "x-amzn-ErrorType", "Date", "Age", "Retry-After"};
     const auto* wanted = (flags & 2) ? &some : &all;
     const bool head = flags & 1;
 

@@ -19,10 +19,21 @@ bool plain_name(std::string_view n) {
     if (n.empty()) return false;
     for (char c : n)
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    static constexpr std::string_view special[] = {"authorization", "connection", "expect", "keep-alive",
-                                                    "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                                                    "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
-                                                    "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"};
+    static constexpr std::string_view special[] = {"authorization",
+                                                   "connection",
+                                                   "expect",
+                                                   "keep-alive",
+                                                   "proxy-authenticate",
+                                                   "proxy-authorization",
+                                                   "te",
+                                                   "trailer",
+                                                   "transfer-encoding",
+                                                   "upgrade",
+                                                   "user-agent",
+                                                   "x-amzn-trace-id",
+                                                   "x-amz-date",
+                                                   "x-amz-security-token",
+                                                   "x-amz-content-sha256"};
     for (auto s : special)
         if (n == s) return false;
     return true;
@@ -50,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto line = fuzz::next_line(in);
         if (line.empty()) break;
         const auto colon = line.find(':');
-        headers.push_back({line.substr(0, colon), colon == std::string_view::npos ? std::string_view{}
-                                                                                   : line.substr(colon + 1)});
+        headers.push_back(
+            {line.substr(0, colon), colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1)});
     }
     const std::string_view body = in;
     const std::string_view secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";

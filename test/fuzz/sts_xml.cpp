@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     out.source = "untouched";
     std::string why;
     if (!parse_sts_credentials_xml(in, out, why)) {
-        if (why.empty() || !out.value.access_key_id.empty() || out.expiration || out.source != "untouched") std::abort();
+        if (why.empty() || !out.value.access_key_id.empty() || out.expiration || out.source != "untouched")
+            std::abort();
         return 0;
     }
     // Accepted: non-empty keys, an expiration that reads back the same, and a <Credentials> element.
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (*out.expiration < iso8601_min || *out.expiration >= iso8601_max) std::abort();
     if (parse_iso8601(iotjobs::fuzz::iso8601_utc(*out.expiration)) != out.expiration) std::abort();
     // The key is the first AccessKeyId after <Credentials>, unescaped.
-    if (const auto raw = xml_text(in.substr(in.find("<Credentials>")), "AccessKeyId"); !raw || *raw != out.value.access_key_id)
+    if (const auto raw = xml_text(in.substr(in.find("<Credentials>")), "AccessKeyId");
+        !raw || *raw != out.value.access_key_id)
         std::abort();
     return 0;
 }

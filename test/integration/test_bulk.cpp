@@ -47,8 +47,9 @@ run_result run(asio::io_context& ctx, iotjobs::client& c, iotjobs::bulk_source& 
         r.summary = std::move(s);
         done = true;
     };
-    iotjobs::bulk_delete(c, src, opt, [&](const iotjobs::bulk_outcome& o) { r.outcomes.push_back(o); },
-                         asio::bind_cancellation_slot(slot, handler));
+    iotjobs::bulk_delete(
+        c, src, opt, [&](const iotjobs::bulk_outcome& o) { r.outcomes.push_back(o); },
+        asio::bind_cancellation_slot(slot, handler));
     ctx.restart();
     ctx.run();
     REQUIRE(done);
@@ -59,7 +60,8 @@ run_result run(asio::io_context& ctx, iotjobs::client& c, iotjobs::bulk_source& 
 std::vector<iotjobs::delete_job_execution_request> seed_succeeded(fake::server& s, int n) {
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < n; ++i) {
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
     return items;
@@ -128,7 +130,8 @@ TEST_CASE("a fatal auth error stops the run early; the rest is not attempted") {
     s.start();
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < 500; ++i) {
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
     asio::io_context ctx;
@@ -142,8 +145,8 @@ TEST_CASE("a fatal auth error stops the run early; the rest is not attempted") {
     CHECK(r.ec == iotjobs::service_errc::invalid_signature);
     CHECK(r.summary.stopped_early);
     CHECK(r.summary.stop_reason.find("InvalidSignatureException") != std::string::npos);
-    CHECK(r.outcomes.size() == 500);                  // every item still has its outcome
-    CHECK(r.summary.failed <= 8);                     // only those already in flight were sent
+    CHECK(r.outcomes.size() == 500);  // every item still has its outcome
+    CHECK(r.summary.failed <= 8);     // only those already in flight were sent
     CHECK(r.summary.not_attempted >= 490);
     CHECK(s.stats().requests_total <= 8);
     CHECK(s.execution_count() == 500);
@@ -181,7 +184,8 @@ TEST_CASE("purge: the executions of a job, filtered by status, across pages") {
     for (int i = 0; i < 620; ++i) {
         auto st = i % 4 == 0 ? fake::execution_status::in_progress : fake::execution_status::succeeded;
         s.add_execution(fake::make_execution("thing:" + std::to_string(i), "job-7", i, st));
-        s.add_execution(fake::make_execution("thing:" + std::to_string(i), "job-8", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing:" + std::to_string(i), "job-8", i, fake::execution_status::succeeded));
     }
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
@@ -245,7 +249,8 @@ TEST_CASE("a stream source with invalid lines: reported with line numbers, the r
     s.start();
     s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
     s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
-    std::istringstream in("thingName,jobId,executionNumber\nthing-1,job-1,1\nthing-x,job-1,notanumber\nthing-2,job-1,2\n");
+    std::istringstream in(
+        "thingName,jobId,executionNumber\nthing-1,job-1,1\nthing-x,job-1,notanumber\nthing-2,job-1,2\n");
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s));
     auto src = iotjobs::make_stream_source(in);

@@ -203,18 +203,20 @@ fake::fault_rule fault(const std::string& text) {
 TEST_CASE("cli bulk e2e: CSV input, every item once in the report with its outcome, invalid lines by number") {
     fake::server s;
     s.start();
-    for (int i = 1; i <= 20; ++i) s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 1; i <= 20; ++i)
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     s.add_execution(fake::make_execution("busy", "job-1", 1, fake::execution_status::in_progress));
 
     temp_dir dir;
     std::string csv = "jobId,thingName,executionNumber\n";  // any column order
     for (int i = 1; i <= 20; ++i) csv += "job-1,thing-" + std::to_string(i) + "," + std::to_string(i) + "\n";
-    csv += "job-1,busy,1\n";          // line 22: refused (IN_PROGRESS, no force)
-    csv += "job-1,gone,5\n";          // line 23: not_found
-    csv += "\n";                      // line 24: blank, skipped
-    csv += "job-1,bad thing,1\n";     // line 25: invalid thingName
-    csv += "job-1,thing-1\n";         // line 26: a field short
-    csv += "job-1,thing-9,x9\n";      // line 27: bad executionNumber
+    csv += "job-1,busy,1\n";       // line 22: refused (IN_PROGRESS, no force)
+    csv += "job-1,gone,5\n";       // line 23: not_found
+    csv += "\n";                   // line 24: blank, skipped
+    csv += "job-1,bad thing,1\n";  // line 25: invalid thingName
+    csv += "job-1,thing-1\n";      // line 26: a field short
+    csv += "job-1,thing-9,x9\n";   // line 27: bad executionNumber
     const std::string input = dir.write("items.csv", csv);
     const std::string report = dir.file("report.jsonl");
 
@@ -517,8 +519,8 @@ TEST_CASE("issue 11: a dry run says what the real run then does (purge, and bulk
     fake::server s;
     s.start();
     using st = fake::execution_status;
-    const std::map<std::string, st> seeded{{"d1", st::succeeded}, {"d2", st::failed},     {"d3", st::canceled},
-                                           {"q1", st::queued},    {"p1", st::in_progress}};
+    const std::map<std::string, st> seeded{
+        {"d1", st::succeeded}, {"d2", st::failed}, {"d3", st::canceled}, {"q1", st::queued}, {"p1", st::in_progress}};
     for (const auto& [thing, status] : seeded) s.add_execution(fake::make_execution(thing, "fw-42", 1, status));
     temp_dir dir;
     const std::string dry = dir.file("dry.jsonl");
@@ -550,10 +552,11 @@ TEST_CASE("issue 11: a dry run says what the real run then does (purge, and bulk
     }
 
     // bulk-delete --dry-run from a file: each item looked up (DescribeJobExecution).
-    const std::string input = dir.write("items.csv", "thingName,jobId,executionNumber\n"
-                                                     "q1,fw-42,1\n"
-                                                     "p1,fw-42,1\n"
-                                                     "gone,fw-42,1\n");
+    const std::string input = dir.write("items.csv",
+                                        "thingName,jobId,executionNumber\n"
+                                        "q1,fw-42,1\n"
+                                        "p1,fw-42,1\n"
+                                        "gone,fw-42,1\n");
     const std::uint64_t describes = count_op(s, "DescribeJobExecution");
     const std::uint64_t deletes = deletes_seen(s);
     r = run({"bulk-delete", "--input", input, "--dry-run", "--force", "--report", dry}, env_for(s));
@@ -588,8 +591,9 @@ TEST_CASE("issue 11: a report as input: invalid_input lines stay invalid, whole,
     const std::string long_bad =
         R"({"thingName":"bad thing","jobId":"j","executionNumber":2,"note":")" + std::string(500, 'x') + "\"}";
     const std::string missing = R"({"thingName":"t2","jobId":"j"})";
-    const std::string input = dir.write("items.jsonl", "{\"thingName\":\"t1\",\"jobId\":\"j\",\"executionNumber\":1}\n" +
-                                                           long_bad + "\n" + missing + "\n");
+    const std::string input =
+        dir.write("items.jsonl",
+                  "{\"thingName\":\"t1\",\"jobId\":\"j\",\"executionNumber\":1}\n" + long_bad + "\n" + missing + "\n");
     const std::string r1 = dir.file("r1.jsonl");
     const std::string r2 = dir.file("r2.jsonl");
     const std::string r3 = dir.file("r3.jsonl");
@@ -615,8 +619,10 @@ TEST_CASE("issue 11: a report as input: invalid_input lines stay invalid, whole,
         CHECK(lines.size() == 3);
         for (const auto& l : lines) {
             ++outcomes[l.outcome];
-            if (l.outcome == "invalid_input") inputs.insert(l.input);
-            else CHECK(l.thing == "t1");
+            if (l.outcome == "invalid_input")
+                inputs.insert(l.input);
+            else
+                CHECK(l.thing == "t1");
         }
         CHECK(outcomes["not_found"] == 1);
         CHECK(outcomes["invalid_input"] == 2);
@@ -667,7 +673,8 @@ TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
         CHECK(l.error == "InvalidStateTransitionException");
         CHECK(s.find(l.thing, "job-a", l.number).has_value());
     }
-    CHECK(contains(r.err, "Verified: listed again, " + std::to_string(seeded[st::in_progress]) + " executions remain:"));
+    CHECK(
+        contains(r.err, "Verified: listed again, " + std::to_string(seeded[st::in_progress]) + " executions remain:"));
 
     r = run({"purge", "--job-id", "job-a", "--status", "IN_PROGRESS,FAILED", "--force", "--report", report,
              "--concurrency", "8"},
@@ -696,14 +703,16 @@ TEST_CASE("cli bulk e2e: purge a job by --status, with and without --force") {
     // A job that does not exist: the listing's error, as the AWS CLI prints it.
     r = run({"purge", "--job-id", "no-such-job"}, env_for(s));
     CHECK(r.code == 254);
-    CHECK(contains(r.err, "An error occurred (ResourceNotFoundException) when calling the ListJobExecutionsForJob "
-                          "operation: "));
+    CHECK(contains(r.err,
+                   "An error occurred (ResourceNotFoundException) when calling the ListJobExecutionsForJob "
+                   "operation: "));
 }
 
 TEST_CASE("cli bulk e2e: --dry-run sends no delete and reports what would be deleted") {
     fake::server s;
     s.start();
-    for (int i = 1; i <= 10; ++i) s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::failed));
+    for (int i = 1; i <= 10; ++i)
+        s.add_execution(fake::make_execution("t" + std::to_string(i), "j", i, fake::execution_status::failed));
     temp_dir dir;
     std::string csv = "thingName,jobId,executionNumber\n";
     for (int i = 1; i <= 10; ++i) csv += "t" + std::to_string(i) + ",j," + std::to_string(i) + "\n";
@@ -746,8 +755,9 @@ TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style erro
     env["AWS_SECRET_ACCESS_KEY"] = "not-the-right-secret-key-0000000000000000";
     auto r = run({"bulk-delete", "--input", input, "--report", report, "--concurrency", "2"}, env);
     CHECK(r.code == 254);
-    CHECK(contains(r.err, "An error occurred (InvalidSignatureException) when calling the DeleteJobExecution "
-                          "operation: "));
+    CHECK(contains(r.err,
+                   "An error occurred (InvalidSignatureException) when calling the DeleteJobExecution "
+                   "operation: "));
     CHECK(contains(r.err, "Stopped early: InvalidSignatureException"));
     CHECK(contains(r.err, "The run stopped early: every remaining item would fail the same way"));
     CHECK_FALSE(contains(r.err, "not-the-right-secret-key"));
@@ -756,8 +766,10 @@ TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style erro
     CHECK(lines.size() == n);
     std::uint64_t not_attempted = 0;
     for (const auto& [line, l] : lines) {
-        if (l.outcome == "not_attempted") ++not_attempted;
-        else CHECK(l.outcome == "failed");
+        if (l.outcome == "not_attempted")
+            ++not_attempted;
+        else
+            CHECK(l.outcome == "failed");
     }
     CHECK(not_attempted + deletes_seen(s) == n);
     CHECK(s.execution_count() == n);
@@ -765,8 +777,9 @@ TEST_CASE("cli bulk e2e: a wrong secret stops the run early: 254, AWS-style erro
     // purge: the listing itself is refused.
     r = run({"purge", "--job-id", "j"}, env);
     CHECK(r.code == 254);
-    CHECK(contains(r.err, "An error occurred (InvalidSignatureException) when calling the ListJobExecutionsForJob "
-                          "operation: "));
+    CHECK(contains(r.err,
+                   "An error occurred (InvalidSignatureException) when calling the ListJobExecutionsForJob "
+                   "operation: "));
 }
 
 namespace {
@@ -813,11 +826,12 @@ std::optional<std::string> iotjobs_binary() {
 
 // Spawns the binary with stderr to a file and no descriptor of this process but 0 and 1;
 // `max_files` non-zero: under that RLIMIT_NOFILE (through sh's ulimit -n).
-spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const fake::server& s,
-                  const temp_dir& dir, unsigned max_files = 0) {
+spawned spawn_cli(const std::string& bin, std::vector<std::string> args, const fake::server& s, const temp_dir& dir,
+                  unsigned max_files = 0) {
     args.insert(args.begin(), bin);
     if (max_files != 0)
-        args.insert(args.begin(), {"/bin/sh", "-c", "ulimit -n " + std::to_string(max_files) + " && exec \"$0\" \"$@\""});
+        args.insert(args.begin(),
+                    {"/bin/sh", "-c", "ulimit -n " + std::to_string(max_files) + " && exec \"$0\" \"$@\""});
     std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + test_akid,
                                   "AWS_SECRET_ACCESS_KEY=" + test_secret, "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
     std::vector<char*> argv, envp;
@@ -867,7 +881,8 @@ TEST_CASE("cli bulk e2e: SIGINT finishes the requests in flight, reports the res
     const std::string report = dir.file("report.jsonl");
     s.set_faults({fault("latency=always,ms=400")});  // 4 in flight: 10 deletes/s, 40 s for all
 
-    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
+    const spawned p =
+        spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
     wait_for_requests(s, 10);  // a few rounds of deletes
     ::kill(p.pid, SIGINT);
     const auto code = p.wait_exit(std::chrono::seconds(15));
@@ -904,7 +919,8 @@ TEST_CASE("cli bulk e2e: a second SIGINT aborts the requests in flight; the repo
     const std::string report = dir.file("report.jsonl");
     s.set_faults({fault("stall=always")});  // no answer, ever
 
-    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
+    const spawned p =
+        spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "4"}, s, dir);
     wait_for_requests(s, 4);
     ::kill(p.pid, SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -931,8 +947,8 @@ TEST_CASE("cli bulk e2e: the progress line when asked for, and --debug never sho
     run_options ro;
     ro.handle_sigint = false;
     ro.progress = true;
-    const int code = run_cli(std::vector<std::string>{"bulk-delete", "--input", input, "--rate", "30"}, env_for(s),
-                             out, err, ro);
+    const int code =
+        run_cli(std::vector<std::string>{"bulk-delete", "--input", input, "--rate", "30"}, env_for(s), out, err, ro);
     CHECK(code == 0);
     const std::string e = err.str();
     CHECK(contains(e, "\r0/20 0%  -/s  ETA ?  throttled 0  retried 0  failed 0\x1b[K"));
@@ -1025,8 +1041,8 @@ TEST_CASE("issue 13: out of file descriptors (ulimit -n 40, concurrency 128): ev
     const std::string input = dir.write("items.csv", seed_items(s, n));
     const std::string report = dir.file("report.jsonl");
 
-    const spawned p = spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "128"}, s,
-                                dir, 40);
+    const spawned p =
+        spawn_cli(*bin, {"bulk-delete", "--input", input, "--report", report, "--concurrency", "128"}, s, dir, 40);
     const auto code = p.wait_exit(std::chrono::seconds(120));
     const std::string err = p.stderr_text();
     REQUIRE_MESSAGE(code.has_value(), "the run did not finish within 120 s; stderr: " << err);
@@ -1036,11 +1052,12 @@ TEST_CASE("issue 13: out of file descriptors (ulimit -n 40, concurrency 128): ev
     CHECK(lines.size() == n);
     std::map<std::string, int> outcomes;
     for (const auto& l : lines) ++outcomes[l.outcome + (l.error.empty() ? "" : " " + l.error)];
-    CHECK_MESSAGE(outcomes["deleted"] == n, "outcomes: " << [&] {
-        std::string t;
-        for (const auto& [k, v] : outcomes) t += k + "=" + std::to_string(v) + " ";
-        return t;
-    }());
+    CHECK_MESSAGE(
+        outcomes["deleted"] == n, "outcomes: " << [&] {
+            std::string t;
+            for (const auto& [k, v] : outcomes) t += k + "=" + std::to_string(v) + " ";
+            return t;
+        }());
     CHECK(s.execution_count() == 0);
 
     std::size_t warnings = 0;

@@ -53,8 +53,8 @@ result run(std::vector<std::string> args, const environment& env) {
 
 std::vector<std::string> delete_args(std::string thing, std::string job, std::string n,
                                      std::initializer_list<std::string_view> extra = {}) {
-    std::vector<std::string> a{"delete-job-execution", "--thing-name", std::move(thing), "--job-id", std::move(job),
-                               "--execution-number", std::move(n)};
+    std::vector<std::string> a{"delete-job-execution", "--thing-name",       std::move(thing), "--job-id",
+                               std::move(job),         "--execution-number", std::move(n)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
 }
@@ -104,8 +104,9 @@ TEST_CASE("cli e2e: --force, --no-force and InvalidStateTransitionException") {
     s.add_execution(fake::make_execution("t1", "j1", 1, fake::execution_status::in_progress));
     auto r = run(delete_args("t1", "j1", "1"), env_for(s));
     CHECK(r.code == 254);
-    CHECK(contains(r.err, "An error occurred (InvalidStateTransitionException) when calling the DeleteJobExecution "
-                          "operation: "));
+    CHECK(contains(r.err,
+                   "An error occurred (InvalidStateTransitionException) when calling the DeleteJobExecution "
+                   "operation: "));
     r = run(delete_args("t1", "j1", "1", {"--force", "--no-force"}), env_for(s));
     CHECK(r.code == 254);
     CHECK(s.find("t1", "j1", 1).has_value());
@@ -137,8 +138,9 @@ TEST_CASE("cli e2e: authentication errors and throttling after retries are servi
     s.set_faults({*rule});
     r = run(delete_args("t", "j", "1", {"--max-attempts", "2"}), env_for(s));
     CHECK(r.code == 254);
-    CHECK(contains(r.err, "An error occurred (ThrottlingException) when calling the DeleteJobExecution operation "
-                          "(reached max retries: 1): "));
+    CHECK(contains(r.err,
+                   "An error occurred (ThrottlingException) when calling the DeleteJobExecution operation "
+                   "(reached max retries: 1): "));
     CHECK(s.find("t", "j", 1).has_value());
 }
 
@@ -183,9 +185,8 @@ TEST_CASE("cli e2e: transport failures are 255 with the AWS CLI's wording") {
         gone.start();
         base = gone.base_url();
     }
-    environment env{{"AWS_REGION", "us-east-1"},
-                    {"AWS_ACCESS_KEY_ID", test_akid},
-                    {"AWS_SECRET_ACCESS_KEY", test_secret}};
+    environment env{
+        {"AWS_REGION", "us-east-1"}, {"AWS_ACCESS_KEY_ID", test_akid}, {"AWS_SECRET_ACCESS_KEY", test_secret}};
     auto r = run(delete_args("t", "j", "1", {"--endpoint-url", base, "--max-attempts", "1"}), env);
     CHECK(r.code == 255);
     CHECK(r.err == "\nCould not connect to the endpoint URL: \"" + base + "/things/t/jobs/j/executionNumber/1\"\n");
@@ -237,7 +238,7 @@ TEST_CASE("cli e2e: --debug shows the signing steps and never a secret") {
     CHECK_FALSE(contains(e, "Signature="));
     for (auto day : {now - std::chrono::hours(24), now, now + std::chrono::hours(24)}) {
         const auto key = iotjobs::sigv4::derive_signing_key("tempSecretKeyValue/0123456789+abcdefghijklmn",
-                                                             iotjobs::sigv4::date_stamp(day), "us-east-1", "iot");
+                                                            iotjobs::sigv4::date_stamp(day), "us-east-1", "iot");
         CHECK_FALSE(contains(e, hex(key)));
     }
 }
@@ -261,8 +262,18 @@ TEST_CASE("cli e2e: SIGINT during a call exits 130 (the real binary)") {
     REQUIRE(stall.has_value());
     s.set_faults({*stall});
 
-    std::vector<std::string> args{bin, "delete-job-execution", "--thing-name", "t", "--job-id", "j",
-                                  "--execution-number", "1", "--max-attempts", "1", "--cli-read-timeout", "30"};
+    std::vector<std::string> args{bin,
+                                  "delete-job-execution",
+                                  "--thing-name",
+                                  "t",
+                                  "--job-id",
+                                  "j",
+                                  "--execution-number",
+                                  "1",
+                                  "--max-attempts",
+                                  "1",
+                                  "--cli-read-timeout",
+                                  "30"};
     std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + test_akid,
                                   "AWS_SECRET_ACCESS_KEY=" + test_secret, "AWS_ENDPOINT_URL_IOT=" + s.base_url()};
     std::vector<char*> argv, envp;

@@ -136,8 +136,8 @@ TEST_CASE("cli read e2e: --max-items and --starting-token print every execution 
     std::optional<std::string> token;
     int runs = 0;
     do {
-        std::vector<std::string> args{"list-job-executions-for-job", "--job-id", "job-p", "--max-items", "4",
-                                      "--page-size", "3"};
+        std::vector<std::string> args{
+            "list-job-executions-for-job", "--job-id", "job-p", "--max-items", "4", "--page-size", "3"};
         if (token) {
             args.push_back("--starting-token");
             args.push_back(*token);
@@ -242,8 +242,9 @@ TEST_CASE("cli read e2e: list-job-executions-for-thing, describe, cancel") {
     r = run({"describe-job-execution", "--job-id", "job-b", "--thing-name", "nobody"}, env_for(s));
     CHECK(r.code == 254);
     CHECK(r.out.empty());
-    CHECK(contains(r.err, "An error occurred (ResourceNotFoundException) when calling the DescribeJobExecution "
-                          "operation"));
+    CHECK(contains(r.err,
+                   "An error occurred (ResourceNotFoundException) when calling the DescribeJobExecution "
+                   "operation"));
 }
 
 TEST_CASE("cli read e2e: --output text and table; 252 sends nothing; 255 on a closed port") {
@@ -291,8 +292,10 @@ TEST_CASE("cli read e2e: --output text and table; 252 sends nothing; 255 on a cl
     const std::string url = s.base_url();
     s.stop();
     r = run({"list-job-executions-for-job", "--job-id", "job-t", "--max-attempts", "1"},
-            {{"AWS_REGION", "us-east-1"}, {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-             {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}, {"AWS_ENDPOINT_URL_IOT", url}});
+            {{"AWS_REGION", "us-east-1"},
+             {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+             {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+             {"AWS_ENDPOINT_URL_IOT", url}});
     CHECK(r.code == 255);
     CHECK(r.out.empty());
 }
@@ -335,8 +338,7 @@ TEST_CASE("cli bulk e2e: the JSON summary, requestId in the report, the item on 
         CHECK(!l.at("requestId").as_string().empty());
         // --debug: a line naming the item, with the same request id.
         CHECK(contains(r.err, "thing=" + str(l.at("thingName")) + " job=job-s execution=" +
-                                  std::to_string(l.at("executionNumber").as_int64()) + "): " +
-                                  str(l.at("outcome"))));
+                                  std::to_string(l.at("executionNumber").as_int64()) + "): " + str(l.at("outcome"))));
         CHECK(contains(r.err, "request id " + str(l.at("requestId"))));
     }
     CHECK(lines == 4);
@@ -387,8 +389,8 @@ TEST_CASE("cli read e2e: SIGINT during a listing exits 130 and prints nothing (t
     const auto dir = std::filesystem::temp_directory_path() / ("iotjobs-cli-read-int-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::string out_file = (dir / "stdout").string();
-    std::vector<std::string> args{bin, "list-job-executions-for-job", "--job-id", "job-i", "--max-attempts", "1",
-                                  "--cli-read-timeout", "30"};
+    std::vector<std::string> args{bin, "list-job-executions-for-job", "--job-id", "job-i", "--max-attempts",
+                                  "1", "--cli-read-timeout",          "30"};
     std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
                                   "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                   "AWS_ENDPOINT_URL_IOT=" + s.base_url()};

@@ -84,7 +84,9 @@ TEST_CASE("TLS: verified against the server's CA, keep-alive reuse, concurrent c
     std::string ca = temp_path("ca.pem");
     s.write_ca_file(ca);
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 200; ++i) seed.push_back(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 200; ++i)
+        seed.push_back(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     s.add_executions(seed);
 
     asio::io_context ctx;
@@ -205,7 +207,8 @@ TEST_CASE("auth failures: unknown key, wrong secret, session tokens") {
     auto cfg = config_for(s);
     cfg.static_credentials = {"AKIDUNKNOWN", "whatever", ""};
     iotjobs::client unknown(ctx.get_executor(), cfg);
-    CHECK(run_delete(ctx, unknown, {"thing-1", "job-1", 1, {}, {}}, diag) == iotjobs::service_errc::unrecognized_client);
+    CHECK(run_delete(ctx, unknown, {"thing-1", "job-1", 1, {}, {}}, diag) ==
+          iotjobs::service_errc::unrecognized_client);
     CHECK(diag.http_status() == 403);
     CHECK(iotjobs::is_fatal_for_client(make_error_code(iotjobs::service_errc::unrecognized_client)));
 
@@ -216,7 +219,8 @@ TEST_CASE("auth failures: unknown key, wrong secret, session tokens") {
 
     cfg.static_credentials = {"AKIDTEMP", "temp-secret", "not-the-token"};
     iotjobs::client bad_token(ctx.get_executor(), cfg);
-    CHECK(run_delete(ctx, bad_token, {"thing-1", "job-1", 1, {}, {}}, diag) == iotjobs::service_errc::unrecognized_client);
+    CHECK(run_delete(ctx, bad_token, {"thing-1", "job-1", 1, {}, {}}, diag) ==
+          iotjobs::service_errc::unrecognized_client);
 
     cfg.static_credentials = {"AKIDTEMP", "temp-secret", "the-token"};
     iotjobs::client good_token(ctx.get_executor(), cfg);
@@ -287,7 +291,8 @@ TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and la
     fake::server s;
     s.start();
     for (int i = 1; i <= 4; ++i)
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     std::string err;
     auto stall = fake::parse_fault("stall=first:1", err);
     REQUIRE(stall);
@@ -342,7 +347,8 @@ TEST_CASE("a client shared by coroutines on a multi-threaded io_context") {
     fake::server s;
     s.start();
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 300; ++i) seed.push_back(fake::make_execution("t-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 300; ++i)
+        seed.push_back(fake::make_execution("t-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     s.add_executions(seed);
     asio::io_context ctx(2);
     auto cfg = config_for(s);
@@ -377,7 +383,9 @@ TEST_CASE("TLS session resumption for new connections; idle connections closed b
     s.start();
     std::string ca = temp_path("ca-resume.pem");
     s.write_ca_file(ca);
-    for (int i = 0; i < 3; ++i) s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 3; ++i)
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     asio::io_context ctx;
     iotjobs::client c(ctx.get_executor(), config_for(s, ca));
     iotjobs::diagnostics diag;
@@ -396,7 +404,9 @@ TEST_CASE("pager: every execution of a job across pages") {
     fake::server s;
     s.start();
     std::vector<fake::execution> seed;
-    for (int i = 0; i < 120; ++i) seed.push_back(fake::make_execution("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
+    for (int i = 0; i < 120; ++i)
+        seed.push_back(
+            fake::make_execution("thing-" + std::to_string(i), "job-p", i, fake::execution_status::succeeded));
     s.add_executions(seed);
     asio::io_context ctx(1);
     auto cfg = config_for(s);
@@ -423,12 +433,12 @@ TEST_CASE("pager: every execution of a job across pages") {
     CHECK(pages == 3);
 }
 
-
 TEST_CASE("adaptive mode: a rate-limiter wait that would pass the operation deadline ends the call") {
     fake::server s;
     s.start();
     for (int i = 0; i < 5; ++i)
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
     std::string err;
     auto throttle = fake::parse_fault("throttle=first:1", err);
     REQUIRE(throttle);

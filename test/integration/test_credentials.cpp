@@ -124,8 +124,9 @@ struct http_stub {
                 std::lock_guard lk(mutex);
                 seen.push_back(r);
             }
-            std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\nContent-Length: " +
-                              std::to_string(resp.body.size()) + "\r\nConnection: close\r\n\r\n" + resp.body;
+            std::string out = "HTTP/1.1 " + std::to_string(resp.status) +
+                              " X\r\nContent-Length: " + std::to_string(resp.body.size()) +
+                              "\r\nConnection: close\r\n\r\n" + resp.body;
             asio::write(s, asio::buffer(out), ec);
             s.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         }
@@ -243,14 +244,16 @@ void check_deleted_with(const endpoint& e, error_code ec, const iotjobs::diagnos
 TEST_CASE("credential_process: split as shlex does, Version 1 JSON, then a call signed with it") {
     temp_dir d;
     const auto exp = iso(std::chrono::system_clock::now() + 1h);
-    const std::string script = d.write("creds.sh",
-        "#!/bin/sh\n"
-        "[ \"$1\" = 'two words' ] || { echo \"bad argument: $1\" >&2; exit 3; }\n"
-        "echo '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROCESS\", \"SecretAccessKey\": \"process-secret\", "
-        "\"SessionToken\": \"process-token\", \"Expiration\": \"" + exp + "\"}'\n");
+    const std::string script =
+        d.write("creds.sh",
+                "#!/bin/sh\n"
+                "[ \"$1\" = 'two words' ] || { echo \"bad argument: $1\" >&2; exit 3; }\n"
+                "echo '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROCESS\", \"SecretAccessKey\": \"process-secret\", "
+                "\"SessionToken\": \"process-token\", \"Expiration\": \"" +
+                    exp + "\"}'\n");
     test_env env;
-    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\ncredential_process = /bin/sh '" + script +
-                                                        "' \"two words\"\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config", "[default]\ncredential_process = /bin/sh '" + script + "' \"two words\"\n");
     endpoint e({{"ASIAPROCESS", {"process-secret", "process-token"}}});
     iotjobs::diagnostics diag;
     check_deleted_with(e, delete_with(e, env, diag), diag);
@@ -290,10 +293,12 @@ TEST_CASE("credential_process failures: exit status with stderr, invalid JSON, b
     CHECK(has(why, "Version"));
 
     CHECK(run("echo '{\"Version\": 1, \"AccessKeyId\": \"AK\", \"SecretAccessKey\": \"S\", "
-              "\"Expiration\": \"2001-01-01T00:00:00Z\"}'\n", why) == client_errc::credentials_error);
+              "\"Expiration\": \"2001-01-01T00:00:00Z\"}'\n",
+              why) == client_errc::credentials_error);
     CHECK(has(why, "expired"));
 
-    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[profile dev]\ncredential_process = /nonexistent/bin/get-creds --x\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config", "[profile dev]\ncredential_process = /nonexistent/bin/get-creds --x\n");
     auto p = iotjobs::detail::make_process_provider("dev", env.lookup());
     iotjobs::detail::resolved_credentials r;
     CHECK(provider_get(*p, r, why) == client_errc::credentials_error);
@@ -305,7 +310,8 @@ TEST_CASE("credential_process failures: exit status with stderr, invalid JSON, b
     CHECK(has(why, "No closing quotation"));
 
     // Through the client: the call fails with the provider's reason.
-    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\ncredential_process = /bin/sh -c 'echo nope >&2; exit 1'\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config", "[default]\ncredential_process = /bin/sh -c 'echo nope >&2; exit 1'\n");
     endpoint e({{"AKIDUNUSED", {"x", ""}}});
     iotjobs::diagnostics diag;
     CHECK(delete_with(e, env, diag) == client_errc::credentials_error);
@@ -323,8 +329,10 @@ TEST_CASE("container credentials: FULL_URI on loopback, the token as a value and
         if (r.method != "GET" || r.target != "/v2/credentials/abc") return {404, "{}"};
         if (r.header("authorization") != expected_token) return {401, R"({"message":"bad token"})"};
         ++fetches;
-        return {200, R"({"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"container-secret","Token":"container-session",)"
-                     R"("Expiration":")" + iso(std::chrono::system_clock::now() + 1h) + R"("})"};
+        return {200,
+                R"({"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"container-secret","Token":"container-session",)"
+                R"("Expiration":")" +
+                    iso(std::chrono::system_clock::now() + 1h) + R"("})"};
     });
     test_env env;
     env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = stub.url("/v2/credentials/abc");
@@ -427,8 +435,10 @@ struct imds_fake {
         if (r.method == "GET" && r.target == "/latest/meta-data/iam/security-credentials/") return {200, "test-role"};
         if (r.method == "GET" && r.target == "/latest/meta-data/iam/security-credentials/test-role") {
             ++credential_fetches;
-            return {200, R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAIMDS","SecretAccessKey":"imds-secret",)"
-                         R"("Token":"imds-session","Expiration":")" + iso(std::chrono::system_clock::now() + 6h) + R"("})"};
+            return {200,
+                    R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAIMDS","SecretAccessKey":"imds-secret",)"
+                    R"("Token":"imds-session","Expiration":")" +
+                        iso(std::chrono::system_clock::now() + 6h) + R"("})"};
         }
         return {404, ""};
     }
@@ -496,13 +506,15 @@ TEST_CASE("IMDS disabled: AWS_EC2_METADATA_DISABLED=true sends nothing; the chai
     CHECK(has(m, "sso: profile default"));
     CHECK(has(m, "shared-config-files: profile default"));
     CHECK(has(m, "credential_process: profile default"));
-    CHECK(has(m, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
+    CHECK(
+        has(m, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
     CHECK(has(m, "imds: disabled by AWS_EC2_METADATA_DISABLED"));
     CHECK(imds.stub.requests().empty());
     CHECK(e.server.find("thing-1", "job-1", 1));
 }
 
-TEST_CASE("refresh: 20,000 deletes, 1,000 in flight, across short-lived credential sets; one fetch per set, none per call") {
+TEST_CASE(
+    "refresh: 20,000 deletes, 1,000 in flight, across short-lived credential sets; one fetch per set, none per call") {
     // The container fake hands out set n (of 64 the endpoint knows) expiring 4 s after the fetch.
     constexpr int sets = 64;
     fake::credentials_map known;
@@ -609,7 +621,8 @@ TEST_CASE("a credentials refresh that fails mid-run fails only the calls that wa
     constexpr int items = 1000;
     std::vector<iotjobs::delete_job_execution_request> reqs;
     for (int i = 1; i <= items; ++i) {
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         reqs.push_back({"thing-" + std::to_string(i), "job-1", i});
     }
     asio::io_context ctx;
@@ -626,11 +639,12 @@ TEST_CASE("a credentials refresh that fails mid-run fails only the calls that wa
     std::vector<iotjobs::bulk_outcome> outcomes;
     iotjobs::bulk_summary summary;
     bool done = false;
-    iotjobs::bulk_delete(c, *src, opt, [&](const iotjobs::bulk_outcome& out) { outcomes.push_back(out); },
-                         [&](error_code, iotjobs::bulk_summary sum) {
-                             summary = std::move(sum);
-                             done = true;
-                         });
+    iotjobs::bulk_delete(
+        c, *src, opt, [&](const iotjobs::bulk_outcome& out) { outcomes.push_back(out); },
+        [&](error_code, iotjobs::bulk_summary sum) {
+            summary = std::move(sum);
+            done = true;
+        });
     ctx.run();
     REQUIRE(done);
     INFO("stop: " << summary.stop_reason << "; fetches " << fetches.load());
@@ -642,7 +656,8 @@ TEST_CASE("a credentials refresh that fails mid-run fails only the calls that wa
     std::set<std::int64_t> seen;
     for (const auto& out : outcomes) {
         CHECK(seen.insert(out.item.request.execution_number).second);
-        const bool present = s.find(out.item.request.thing_name, "job-1", out.item.request.execution_number).has_value();
+        const bool present =
+            s.find(out.item.request.thing_name, "job-1", out.item.request.execution_number).has_value();
         if (out.kind == iotjobs::bulk_outcome_kind::failed) {
             CHECK(out.ec == client_errc::credentials_error);
             CHECK(has(out.message, "container endpoint"));
@@ -663,7 +678,8 @@ TEST_CASE("a call waiting for credentials honours its cancellation; the fetch st
         std::unique_lock lk(m);
         cv.wait(lk, [&] { return release; });  // the container endpoint hangs until released
         return {200, R"({"AccessKeyId":"ASIASLOW","SecretAccessKey":"slow-secret","Token":"slow-session",)"
-                     R"("Expiration":")" + iso(std::chrono::system_clock::now() + 1h) + R"("})"};
+                     R"("Expiration":")" +
+                         iso(std::chrono::system_clock::now() + 1h) + R"("})"};
     });
     test_env env;
     env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = stub.url("/creds");
@@ -709,11 +725,11 @@ namespace {
 // knows, answers with the credentials registered for the role, or an XML error.
 struct sts_fake {
     std::mutex m;
-    std::map<std::string, iotjobs::credentials> keys;         // access key id -> the set (secret, token)
-    std::map<std::string, iotjobs::credentials> roles;        // role ARN -> credentials it hands out
-    std::vector<std::string> calls;                           // "AKID -> RoleArn [ExternalId] [RoleSessionName]"
-    std::string failure;                                      // first problem seen
-    std::string web_token = "eyJ.web.identity.token";         // the only web identity token accepted
+    std::map<std::string, iotjobs::credentials> keys;   // access key id -> the set (secret, token)
+    std::map<std::string, iotjobs::credentials> roles;  // role ARN -> credentials it hands out
+    std::vector<std::string> calls;                     // "AKID -> RoleArn [ExternalId] [RoleSessionName]"
+    std::string failure;                                // first problem seen
+    std::string web_token = "eyJ.web.identity.token";   // the only web identity token accepted
     http_stub stub{[this](const http_stub::request& r) { return handle(r); }};
 
     static std::string form_value(const std::string& body, const std::string& key) {
@@ -741,34 +757,43 @@ struct sts_fake {
     http_stub::response handle(const http_stub::request& r) {
         std::lock_guard lk(m);
         auto error = [](unsigned status, const std::string& code, const std::string& msg) -> http_stub::response {
-            return {status, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>" +
-                                code + "</Code><Message>" + msg + "</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"};
+            return {
+                status,
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>" +
+                    code + "</Code><Message>" + msg + "</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"};
         };
         if (form_value(r.body, "Action") == "AssumeRoleWithWebIdentity") {
-            if (!r.header("authorization").empty()) return error(400, "InvalidRequest", "web identity calls are not signed");
+            if (!r.header("authorization").empty())
+                return error(400, "InvalidRequest", "web identity calls are not signed");
             const std::string role = form_value(r.body, "RoleArn");
             calls.push_back("web -> " + role + " [" + form_value(r.body, "RoleSessionName") + "]");
             if (form_value(r.body, "WebIdentityToken") != web_token)
-                return error(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider");
+                return error(400, "InvalidIdentityToken",
+                             "Couldn't retrieve verification key from your identity provider");
             auto it = roles.find(role);
-            if (it == roles.end()) return error(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+            if (it == roles.end())
+                return error(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
             const auto& c = it->second;
-            return {200, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" +
-                             c.access_key_id + "</AccessKeyId><SecretAccessKey>" + c.secret_access_key +
-                             "</SecretAccessKey><SessionToken>" + c.session_token + "</SessionToken><Expiration>" +
-                             iso(std::chrono::system_clock::now() + 1h) +
-                             "</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"};
+            return {200,
+                    "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" +
+                        c.access_key_id + "</AccessKeyId><SecretAccessKey>" + c.secret_access_key +
+                        "</SecretAccessKey><SessionToken>" + c.session_token + "</SessionToken><Expiration>" +
+                        iso(std::chrono::system_clock::now() + 1h) +
+                        "</Expiration></Credentials></AssumeRoleWithWebIdentityResult></"
+                        "AssumeRoleWithWebIdentityResponse>"};
         }
         iotjobs::sigv4::parsed_authorization auth;
         const std::string authz = r.header("authorization");
         if (r.method != "POST" || !iotjobs::sigv4::parse_authorization(authz, auth) || auth.service != "sts")
             return error(400, "InvalidRequest", "not a signed STS request");
         auto key = keys.find(std::string(auth.access_key_id));
-        if (key == keys.end()) return error(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+        if (key == keys.end())
+            return error(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
         // Re-sign what was received with the key we know: the same Authorization or a refusal.
         std::vector<iotjobs::sigv4::header> hs;
         for (const auto& [n, v] : r.headers)
-            if (n == "host" || n == "content-type" || n == "x-amz-date" || n == "x-amz-security-token") hs.push_back({n, v});
+            if (n == "host" || n == "content-type" || n == "x-amz-date" || n == "x-amz-security-token")
+                hs.push_back({n, v});
         iotjobs::sigv4::signing_input in;
         in.request.method = "POST";
         in.request.path = r.target;
@@ -780,23 +805,30 @@ struct sts_fake {
         std::tm tm{};
         const std::string d = r.header("x-amz-date");
         strptime(d.c_str(), "%Y%m%dT%H%M%SZ", &tm);
-        in.time = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::from_time_t(timegm(&tm)));
-        if (iotjobs::sigv4::sign_headers(in).authorization != authz || r.header("x-amz-security-token") != key->second.session_token)
+        in.time =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::from_time_t(timegm(&tm)));
+        if (iotjobs::sigv4::sign_headers(in).authorization != authz ||
+            r.header("x-amz-security-token") != key->second.session_token)
             return error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match");
         if (form_value(r.body, "Action") != "AssumeRole" || form_value(r.body, "Version") != "2011-06-15")
             return error(400, "InvalidAction", "unexpected action");
         const std::string role = form_value(r.body, "RoleArn");
-        calls.push_back(std::string(auth.access_key_id) + " -> " + role + " [" + form_value(r.body, "ExternalId") + "] [" +
-                        form_value(r.body, "RoleSessionName") + "]");
+        calls.push_back(std::string(auth.access_key_id) + " -> " + role + " [" + form_value(r.body, "ExternalId") +
+                        "] [" + form_value(r.body, "RoleSessionName") + "]");
         auto it = roles.find(role);
-        if (it == roles.end()) return error(403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole on " + role);
+        if (it == roles.end())
+            return error(403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole on " + role);
         const auto& c = it->second;
-        return {200, "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
-                     "<AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>" + role + "</Arn></AssumedRoleUser>"
-                     "<Credentials><AccessKeyId>" + c.access_key_id + "</AccessKeyId><SecretAccessKey>" +
-                     c.secret_access_key + "</SecretAccessKey><SessionToken>" + c.session_token +
-                     "</SessionToken><Expiration>" + iso(std::chrono::system_clock::now() + 1h) +
-                     "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"};
+        return {200,
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+                "<AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>" +
+                    role +
+                    "</Arn></AssumedRoleUser>"
+                    "<Credentials><AccessKeyId>" +
+                    c.access_key_id + "</AccessKeyId><SecretAccessKey>" + c.secret_access_key +
+                    "</SecretAccessKey><SessionToken>" + c.session_token + "</SessionToken><Expiration>" +
+                    iso(std::chrono::system_clock::now() + 1h) +
+                    "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"};
     }
 };
 
@@ -811,14 +843,15 @@ TEST_CASE("assume-role: source_profile keys, then a chained role, signed for sts
     temp_dir d;
     test_env env;
     env.vars["AWS_ENDPOINT_URL_STS"] = sts.stub.url();
-    env.vars["AWS_CONFIG_FILE"] = d.write("config",
-        "[profile base]\nregion = eu-west-1\n"
-        "[profile first]\nrole_arn = arn:aws:iam::123456789012:role/First\nsource_profile = base\n"
-        "external_id = ext-42\nrole_session_name = ops session\n"
-        "[profile second]\nrole_arn = arn:aws:iam::123456789012:role/Second\nsource_profile = first\n"
-        "[profile loop-a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = loop-b\n"
-        "[profile loop-b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = loop-a\n"
-        "[profile denied]\nrole_arn = arn:aws:iam::123456789012:role/Nope\nsource_profile = base\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config",
+                "[profile base]\nregion = eu-west-1\n"
+                "[profile first]\nrole_arn = arn:aws:iam::123456789012:role/First\nsource_profile = base\n"
+                "external_id = ext-42\nrole_session_name = ops session\n"
+                "[profile second]\nrole_arn = arn:aws:iam::123456789012:role/Second\nsource_profile = first\n"
+                "[profile loop-a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = loop-b\n"
+                "[profile loop-b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = loop-a\n"
+                "[profile denied]\nrole_arn = arn:aws:iam::123456789012:role/Nope\nsource_profile = base\n");
     env.vars["AWS_SHARED_CREDENTIALS_FILE"] =
         d.write("credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base/secret+key\n");
 
@@ -859,11 +892,14 @@ TEST_CASE("assume-role: source_profile keys, then a chained role, signed for sts
     CHECK(provider_get(*p, r, why) == client_errc::no_credentials);  // not an assume-role profile
 
     // A source profile whose keys come from its credential_process.
-    const std::string script = d.write("src.sh", "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDBASE\", "
-                                                 "\"SecretAccessKey\": \"base/secret+key\"}'\n");
-    env.vars["AWS_CONFIG_FILE"] = d.write("config2",
-        "[profile procsrc]\ncredential_process = /bin/sh " + script + "\n"
-        "[profile viaproc]\nrole_arn = arn:aws:iam::123456789012:role/First\nsource_profile = procsrc\n");
+    const std::string script = d.write("src.sh",
+                                       "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDBASE\", "
+                                       "\"SecretAccessKey\": \"base/secret+key\"}'\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config2",
+                "[profile procsrc]\ncredential_process = /bin/sh " + script +
+                    "\n"
+                    "[profile viaproc]\nrole_arn = arn:aws:iam::123456789012:role/First\nsource_profile = procsrc\n");
     p = iotjobs::detail::make_assume_role_provider("viaproc", env.lookup());
     REQUIRE_FALSE(provider_get(*p, r, why));
     CHECK(r.value.access_key_id == "ASIAFIRST");
@@ -883,9 +919,10 @@ TEST_CASE("assume-role over https: the STS endpoint's certificate is verified (A
     tls_host.write_ca_file(ca);
     test_env env;
     env.vars["AWS_ENDPOINT_URL_STS"] = tls_host.base_url();
-    env.vars["AWS_CONFIG_FILE"] = d.write("config",
-        "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n"
-        "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = base\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config",
+                "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n"
+                "[profile r]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = base\n");
     iotjobs::detail::resolved_credentials r;
     std::string why;
     auto p = iotjobs::detail::make_assume_role_provider("r", env.lookup());
@@ -922,8 +959,9 @@ TEST_CASE("web identity: token file and role from the environment, else from the
     env.vars.erase("AWS_WEB_IDENTITY_TOKEN_FILE");
     env.vars.erase("AWS_ROLE_ARN");
     env.vars.erase("AWS_ROLE_SESSION_NAME");
-    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[default]\nweb_identity_token_file = " + (d.path / "token").string() +
-                                                        "\nrole_arn = arn:aws:iam::123456789012:role/Pod\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config", "[default]\nweb_identity_token_file = " + (d.path / "token").string() +
+                              "\nrole_arn = arn:aws:iam::123456789012:role/Pod\n");
     {
         endpoint e({{"ASIAWEB", {"web-secret", "web-session"}}});
         iotjobs::diagnostics diag;
@@ -1008,20 +1046,23 @@ TEST_CASE("SSO: sso-session and legacy profiles, the token of the aws sso login 
         if (r.header("x-amz-sso_bearer_token") != "sso-access-token-value")
             return {401, R"({"message":"Session token not found or invalid"})"};
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            (std::chrono::system_clock::now() + 1h).time_since_epoch()).count();
+                            (std::chrono::system_clock::now() + 1h).time_since_epoch())
+                            .count();
         return {200, R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"sso-secret",)"
-                     R"("sessionToken":"sso-session-token","expiration":)" + std::to_string(ms) + "}}"};
+                     R"("sessionToken":"sso-session-token","expiration":)" +
+                         std::to_string(ms) + "}}"};
     });
     temp_dir d;
     test_env env;
     env.vars["HOME"] = d.path.string();
     env.vars["AWS_ENDPOINT_URL_SSO"] = portal.url();
-    env.vars["AWS_CONFIG_FILE"] = d.write("config",
-        "[profile sso]\nsso_session = my-sso\nsso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
-        "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
-        "[profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = eu-west-1\n"
-        "sso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
-        "[profile partial]\nsso_account_id = 123456789012\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config",
+                "[profile sso]\nsso_session = my-sso\nsso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
+                "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n"
+                "[profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = eu-west-1\n"
+                "sso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
+                "[profile partial]\nsso_account_id = 123456789012\n");
     fs::create_directories(d.path / ".aws/sso/cache");
     const auto future = iso(std::chrono::system_clock::now() + 1h);
     const std::string token_json =

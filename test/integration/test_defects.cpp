@@ -70,7 +70,8 @@ public:
         }
         const bool throw_now = after_ && p.item && next_ == good_;
         auto ex = asio::get_associated_executor(handler);
-        asio::dispatch(ex, [h = std::move(handler), p = std::move(p)]() mutable { std::move(h)(error_code{}, std::move(p)); });
+        asio::dispatch(
+            ex, [h = std::move(handler), p = std::move(p)]() mutable { std::move(h)(error_code{}, std::move(p)); });
         if (throw_now) throw std::runtime_error("the source exploded");
     }
     int pulled = 0;
@@ -273,7 +274,8 @@ TEST_CASE("defect 5: an attempt the deadline stops is neither counted nor report
     CHECK(c.stats().requests == s.stats().requests_total);
 }
 
-TEST_CASE("defect 5: a deadline met while waiting for the adaptive rate limiter: no attempt counted that was not sent") {
+TEST_CASE(
+    "defect 5: a deadline met while waiting for the adaptive rate limiter: no attempt counted that was not sent") {
     fake::server s;
     s.start();
     seed(s, 6);

@@ -59,7 +59,8 @@ TEST_CASE("DNS failure mid-run: only the items that needed the name while it fai
     constexpr int total = 200;
     std::vector<iotjobs::delete_job_execution_request> items;
     for (int i = 0; i < total; ++i) {
-        s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        s.add_execution(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         items.push_back({"thing-" + std::to_string(i), "job-1", i, {}, {}});
     }
 
@@ -92,7 +93,8 @@ TEST_CASE("DNS failure mid-run: only the items that needed the name while it fai
             if (o.kind == bulk_outcome_kind::failed) {
                 ++failed;
                 failed_things.insert(o.item.request.thing_name);
-                if (!broken || !is_lookup_failure(o.ec)) wrong.push_back(o.item.request.thing_name + ": " + o.ec.message());
+                if (!broken || !is_lookup_failure(o.ec))
+                    wrong.push_back(o.item.request.thing_name + ": " + o.ec.message());
             } else if (o.kind == bulk_outcome_kind::deleted) {
                 if (restored) ++deleted_after_restore;
             } else {

@@ -48,11 +48,12 @@ relay_options cut(direction d, std::size_t after) {
 
 // The fake endpoint over TLS (or plain HTTP), with its CA written where the client can read it.
 struct endpoint {
-    explicit endpoint(bool tls) : server([&] {
-        fake::server_options o;
-        o.tls = tls;
-        return o;
-    }()) {
+    explicit endpoint(bool tls)
+        : server([&] {
+              fake::server_options o;
+              o.tls = tls;
+              return o;
+          }()) {
         server.start();
         if (tls) {
             auto dir = std::filesystem::temp_directory_path() / ("iotjobs-sweep-" + std::to_string(::getpid()));
@@ -76,8 +77,7 @@ iotjobs::client_config config_for(const endpoint& e, unsigned short port, unsign
     return cfg;
 }
 
-error_code run_delete(asio::io_context& ctx, iotjobs::client& c, const std::string& thing,
-                      iotjobs::diagnostics& diag) {
+error_code run_delete(asio::io_context& ctx, iotjobs::client& c, const std::string& thing, iotjobs::diagnostics& diag) {
     error_code result = make_error_code(iotjobs::client_errc::bad_response);
     bool done = false;
     iotjobs::delete_job_execution(c, {thing, "job-1", 1, {}, {}}, diag, [&](error_code ec) {

@@ -162,8 +162,7 @@ call del(std::string thing, std::string job, long long n, std::string query = {}
     return c;
 }
 
-fake::execution ex(std::string thing, std::string job, std::int64_t n, fake::execution_status st,
-                   std::string ns = {}) {
+fake::execution ex(std::string thing, std::string job, std::int64_t n, fake::execution_status st, std::string ns = {}) {
     fake::execution e;
     e.thing_name = std::move(thing);
     e.job_id = std::move(job);
@@ -172,7 +171,6 @@ fake::execution ex(std::string thing, std::string job, std::int64_t n, fake::exe
     e.namespace_id = std::move(ns);
     return e;
 }
-
 
 }  // namespace
 
@@ -308,9 +306,8 @@ TEST_CASE("fake: DeleteJobExecution state rules") {
         st status;
         bool deletable_without_force;
     };
-    const row rows[] = {{st::succeeded, true}, {st::failed, true},      {st::rejected, true},
-                        {st::removed, true},   {st::canceled, true},    {st::timed_out, true},
-                        {st::queued, false},   {st::in_progress, false}};
+    const row rows[] = {{st::succeeded, true}, {st::failed, true},    {st::rejected, true}, {st::removed, true},
+                        {st::canceled, true},  {st::timed_out, true}, {st::queued, false},  {st::in_progress, false}};
     long long n = 0;
     for (auto& r : rows) {
         CAPTURE(fake::to_string(r.status));
@@ -462,8 +459,9 @@ TEST_CASE("fake: ListJobExecutionsForThing, DescribeJobExecution, CancelJobExecu
     fake::server srv;
     srv.start();
     srv.add_executions(std::vector<fake::execution>{
-        ex("dev:1", "job-a", 1, st::succeeded), ex("dev:1", "job-a", 2, st::queued), ex("dev:1", "job-b", 1, st::in_progress),
-        ex("dev:1", "job-c", 1, st::succeeded, "NS1"), ex("dev:2", "job-a", 1, st::queued)});
+        ex("dev:1", "job-a", 1, st::succeeded), ex("dev:1", "job-a", 2, st::queued),
+        ex("dev:1", "job-b", 1, st::in_progress), ex("dev:1", "job-c", 1, st::succeeded, "NS1"),
+        ex("dev:2", "job-a", 1, st::queued)});
     connection conn(srv);
     call c;
     c.path = "/things/dev%3A1/jobs";
@@ -668,7 +666,8 @@ TEST_CASE("fake: admin paths") {
     seed.sign = false;
     seed.method = "POST";
     seed.path = "/_fake/seed";
-    seed.body = R"({"executions": [{"thingName": "x:y", "jobId": "j", "executionNumber": 4, "status": "FAILED", "namespaceId": "NS"}]})";
+    seed.body =
+        R"({"executions": [{"thingName": "x:y", "jobId": "j", "executionNumber": 4, "status": "FAILED", "namespaceId": "NS"}]})";
     CHECK(send(srv, seed).status == 200);
     auto e = srv.find("x:y", "j", 4);
     REQUIRE(e);
@@ -707,9 +706,9 @@ TEST_CASE("fake: admin values that would overflow are answered 400 (issue 13)") 
     CHECK(admin("/_fake/clock", R"({"offset_seconds": 0})").status == 200);
 
     // wait_ms converted ms * 1000 to int64 microseconds: ms=1e300 overflowed.
-    for (const char* fault : {"latency=always,ms=1e300", "stall=always,ms=1e300", "latency=always,ms=86400001",
-                              "latency=always,dist=uniform:0:1e300", "stall=first:1,dist=exp:1e300",
-                              "latency=always,dist=fixed:1e19"}) {
+    for (const char* fault :
+         {"latency=always,ms=1e300", "stall=always,ms=1e300", "latency=always,ms=86400001",
+          "latency=always,dist=uniform:0:1e300", "stall=first:1,dist=exp:1e300", "latency=always,dist=fixed:1e19"}) {
         INFO(fault);
         auto r = admin("/_fake/faults", std::string(R"({"faults": [")") + fault + "\"]}");
         CHECK(r.status == 400);

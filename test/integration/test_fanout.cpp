@@ -89,12 +89,12 @@ struct temp_dir {
 // environment that names them and nothing else.
 iotjobs::cli::environment profiles_env(const fake::server& s, const temp_dir& dir) {
     std::string config = "[default]\nregion = us-east-1\nendpoint_url = " + s.base_url() + "\n";
-    std::string credentials = "[default]\naws_access_key_id = AKIDALPHA\naws_secret_access_key = " +
-                              accounts.at("alpha").second + "\n";
+    std::string credentials =
+        "[default]\naws_access_key_id = AKIDALPHA\naws_secret_access_key = " + accounts.at("alpha").second + "\n";
     for (const auto& [profile, key] : accounts) {
         config += "[profile " + profile + "]\nregion = us-east-1\nendpoint_url = " + s.base_url() + "\n";
-        credentials += "[" + profile + "]\naws_access_key_id = " + key.first + "\naws_secret_access_key = " +
-                       key.second + "\n";
+        credentials +=
+            "[" + profile + "]\naws_access_key_id = " + key.first + "\naws_secret_access_key = " + key.second + "\n";
     }
     return {{"AWS_CONFIG_FILE", dir.write("config", config)},
             {"AWS_SHARED_CREDENTIALS_FILE", dir.write("credentials", credentials)},
@@ -192,7 +192,8 @@ TEST_CASE("library: bulk_delete_fanout routes each item to its (profile, region)
     iotjobs::bulk_delete_fanout(
         reg, *src, opt,
         [&](const iotjobs::bulk_outcome& o) {
-            if (o.kind != iotjobs::bulk_outcome_kind::invalid_input) ++outcomes_by_key[o.item.profile + "/" + o.item.region];
+            if (o.kind != iotjobs::bulk_outcome_kind::invalid_input)
+                ++outcomes_by_key[o.item.profile + "/" + o.item.region];
         },
         [&](error_code ec, iotjobs::bulk_fanout_summary m) { done.emplace(ec, std::move(m)); });
     ioc.run();
@@ -272,7 +273,8 @@ TEST_CASE("cli: without region / profile columns the run is the configured pair'
     temp_dir dir;
     for (int i = 0; i < 3; ++i)
         s.add_execution(fake::make_execution("t" + std::to_string(i), "job-1", 1, fake::execution_status::succeeded));
-    const std::string input = dir.write("items.csv", "thingName,jobId,executionNumber\nt0,job-1,1\nt1,job-1,1\nt2,job-1,1\n");
+    const std::string input =
+        dir.write("items.csv", "thingName,jobId,executionNumber\nt0,job-1,1\nt1,job-1,1\nt2,job-1,1\n");
     auto r = run_cli({"bulk-delete", "--input", input}, profiles_env(s, dir));
     CHECK(r.code == 0);
     const json::value summary = json::parse(r.out);
@@ -329,8 +331,8 @@ TEST_CASE("cli: purge with a profile that does not exist: 253 naming it, the oth
     temp_dir dir;
     for (int i = 0; i < 5; ++i)
         s.add_execution(fake::make_execution("t" + std::to_string(i), "job-1", 1, fake::execution_status::succeeded));
-    auto r = run_cli({"purge", "--job-id", "job-1", "--profiles", "beta,nobody", "--output", "text"},
-                     profiles_env(s, dir));
+    auto r =
+        run_cli({"purge", "--job-id", "job-1", "--profiles", "beta,nobody", "--output", "text"}, profiles_env(s, dir));
     CHECK(r.code == 253);
     CHECK(r.err.find("no client for nobody/us-east-1") != std::string::npos);
     CHECK(r.err.find("beta/us-east-1: 5 items, 5 deleted") != std::string::npos);

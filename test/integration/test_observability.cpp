@@ -23,8 +23,8 @@
 namespace asio = boost::asio;
 namespace fake = iotjobs::fake;
 using iotjobs::error_code;
-using iotjobs::service_errc;
 using iotjobs::operation_kind;
+using iotjobs::service_errc;
 using namespace std::chrono_literals;
 
 namespace {
@@ -51,10 +51,20 @@ struct capture {
     std::vector<std::string> texts;  // from the string sink
     std::function<void(const iotjobs::log_record&)> record_sink() {
         return [this](const iotjobs::log_record& r) {
-            captured c{r.level, std::string(r.component), std::string(r.message), std::string(r.operation),
-                       std::string(r.thing_name), std::string(r.job_id), std::string(r.aws_error),
-                       std::string(r.request_id), std::string(r.retry_reason), iotjobs::format(r),
-                       r.execution_number, r.attempt, r.http_status, r.latency.has_value()};
+            captured c{r.level,
+                       std::string(r.component),
+                       std::string(r.message),
+                       std::string(r.operation),
+                       std::string(r.thing_name),
+                       std::string(r.job_id),
+                       std::string(r.aws_error),
+                       std::string(r.request_id),
+                       std::string(r.retry_reason),
+                       iotjobs::format(r),
+                       r.execution_number,
+                       r.attempt,
+                       r.http_status,
+                       r.latency.has_value()};
             std::lock_guard lk(m);
             records.push_back(std::move(c));
         };
@@ -90,11 +100,11 @@ struct scenario {
     explicit scenario(iotjobs::client_config cfg, fake::server_options o = {}) : s(std::move(o)) {
         s.start();
         for (int i = 1; i <= 3; ++i)
-            s.add_execution(fake::make_execution("thing-" + std::to_string(i), "job-1", i,
-                                                 fake::execution_status::succeeded));
+            s.add_execution(
+                fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         // Deletes: the first two throttled; describes: the first three (one call gives up).
-        s.set_faults({fault("throttle=first:2,op=DeleteJobExecution"),
-                      fault("throttle=first:3,op=DescribeJobExecution")});
+        s.set_faults(
+            {fault("throttle=first:2,op=DeleteJobExecution"), fault("throttle=first:3,op=DescribeJobExecution")});
         cfg.region = "us-east-1";
         cfg.endpoint_url = s.base_url();
         cfg.retry.max_attempts = 3;

@@ -107,7 +107,8 @@ bool contains(std::string_view s, std::string_view what) { return s.find(what) !
 
 TEST_CASE("proxy: TLS to the fake endpoint through CONNECT; NO_PROXY goes direct") {
     tls_fake f;
-    for (int i = 1; i <= 3; ++i) f.server.add_execution(fake::make_execution("thing-1", "job-1", i, fake::execution_status::succeeded));
+    for (int i = 1; i <= 3; ++i)
+        f.server.add_execution(fake::make_execution("thing-1", "job-1", i, fake::execution_status::succeeded));
     connect_proxy proxy;
     iotjobs::diagnostics diag;
 
@@ -152,8 +153,8 @@ TEST_CASE("proxy: Basic credentials; 407 without them, a refused CONNECT and an 
     cfg.proxy.url = proxy.url();
     error_code ec = run_delete(cfg, 1, diag);
     CHECK(ec == iotjobs::client_errc::proxy_error);
-    CHECK(diag.message() == "the proxy " + proxy.url() + " refused CONNECT 127.0.0.1:" +
-                                std::to_string(f.server.port()) +
+    CHECK(diag.message() == "the proxy " + proxy.url() +
+                                " refused CONNECT 127.0.0.1:" + std::to_string(f.server.port()) +
                                 ": HTTP 407 Proxy Authentication Required (the proxy wants credentials: "
                                 "http://user:password@host:port)");
     CHECK(diag.attempts() == 1);  // not retried
@@ -199,8 +200,8 @@ TEST_CASE("proxy: Basic credentials; 407 without them, a refused CONNECT and an 
     cfg.proxy.url = "http://proxy-user:" + proxy_password + "@127.0.0.1:" + std::to_string(dead_port);
     ec = run_delete(cfg, 2, diag);
     CHECK(ec == asio::error::connection_refused);
-    CHECK(contains(diag.message(), "could not connect to the proxy http://proxy-user:***@127.0.0.1:" +
-                                       std::to_string(dead_port)));
+    CHECK(contains(diag.message(),
+                   "could not connect to the proxy http://proxy-user:***@127.0.0.1:" + std::to_string(dead_port)));
     CHECK_FALSE(contains(diag.message(), proxy_password));
     CHECK_FALSE(contains(*dbg.text, proxy_password));
     CHECK(f.server.find("thing-1", "job-1", 2).has_value());
@@ -225,8 +226,9 @@ TEST_CASE("credential fetches (STS, SSO portal): a CONNECT refused with 4xx is n
         iotjobs::detail::http_fetch_response resp;
         error_code ec;
         asio::io_context ctx;
-        asio::co_spawn(ctx, [&]() -> asio::awaitable<void> { ec = co_await iotjobs::detail::http_fetch_retrying(req, resp); },
-                       asio::detached);
+        asio::co_spawn(
+            ctx, [&]() -> asio::awaitable<void> { ec = co_await iotjobs::detail::http_fetch_retrying(req, resp); },
+            asio::detached);
         ctx.run();
         CHECK(ec == iotjobs::client_errc::proxy_error);
         CHECK(contains(resp.error_detail, refuse ? std::to_string(refuse) : "407"));
@@ -265,8 +267,8 @@ TEST_CASE("cli: delete-job-execution --debug through the proxy from HTTPS_PROXY;
         std::ostringstream out, err;
         iotjobs::cli::run_options ro;
         ro.handle_sigint = false;
-        const std::vector<std::string> args{"delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
-                                            "--execution-number", n, "--debug"};
+        const std::vector<std::string> args{
+            "delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1", "--execution-number", n, "--debug"};
         const int code = iotjobs::cli::run_cli(args, env, out, err, ro);
         return std::pair{code, out.str() + err.str()};
     };
@@ -274,7 +276,8 @@ TEST_CASE("cli: delete-job-execution --debug through the proxy from HTTPS_PROXY;
     CHECK(code == 0);
     CHECK_FALSE(f.server.find("thing-1", "job-1", 1).has_value());
     CHECK(proxy.log() == std::vector<std::string>{"CONNECT 127.0.0.1:" + std::to_string(f.server.port())});
-    CHECK(contains(text, "proxy: http://proxy-user:***@127.0.0.1:" + std::to_string(proxy.port()) + " (from HTTPS_PROXY)"));
+    CHECK(contains(text,
+                   "proxy: http://proxy-user:***@127.0.0.1:" + std::to_string(proxy.port()) + " (from HTTPS_PROXY)"));
     CHECK_FALSE(contains(text, proxy_password));
     CHECK_FALSE(contains(text, expected_auth));
 
@@ -335,13 +338,18 @@ TEST_CASE("cli: the real binary, delete-job-execution --debug with HTTPS_PROXY: 
     f.server.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
     connect_proxy proxy(expected_auth);
     const std::string out_file =
-        (std::filesystem::temp_directory_path() / ("iotjobs-proxy-cli-" + std::to_string(::getpid()) + ".txt")).string();
-    std::vector<std::string> args{bin, "delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
-                                  "--execution-number", "1", "--debug"};
-    std::vector<std::string> envs{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+        (std::filesystem::temp_directory_path() / ("iotjobs-proxy-cli-" + std::to_string(::getpid()) + ".txt"))
+            .string();
+    std::vector<std::string> args{
+        bin,      "delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1", "--execution-number", "1",
+        "--debug"};
+    std::vector<std::string> envs{"AWS_REGION=us-east-1",
+                                  "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
                                   "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                  "AWS_ENDPOINT_URL_IOT=" + f.server.base_url(), "AWS_CA_BUNDLE=" + f.ca,
-                                  "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent/iotjobs-test/config",
+                                  "AWS_ENDPOINT_URL_IOT=" + f.server.base_url(),
+                                  "AWS_CA_BUNDLE=" + f.ca,
+                                  "AWS_EC2_METADATA_DISABLED=true",
+                                  "AWS_CONFIG_FILE=/nonexistent/iotjobs-test/config",
                                   "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/iotjobs-test/credentials",
                                   "HTTPS_PROXY=" + proxy.url(true)};
     std::vector<char*> argv, envp;
@@ -378,7 +386,8 @@ TEST_CASE("proxy: the connect deadline bounds a CONNECT that is never answered")
     asio::io_context ctx;
     tcp::acceptor silent(ctx, {asio::ip::make_address("127.0.0.1"), 0});
     auto cfg = config_for(f);
-    cfg.proxy.url = "http://proxy-user:" + proxy_password + "@127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+    cfg.proxy.url =
+        "http://proxy-user:" + proxy_password + "@127.0.0.1:" + std::to_string(silent.local_endpoint().port());
     cfg.timeouts.connect = std::chrono::milliseconds(200);
     iotjobs::diagnostics diag;
     const error_code ec = run_delete(cfg, 1, diag);
@@ -424,11 +433,13 @@ TEST_CASE("cli: --region us-east-1-fips signs for us-east-1 (--debug says so)") 
     std::ostringstream out, err;
     iotjobs::cli::run_options ro;
     ro.handle_sigint = false;
-    const std::vector<std::string> args{"delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1",
-                                        "--execution-number", "1", "--region", "us-east-1-fips", "--debug"};
+    const std::vector<std::string> args{
+        "delete-job-execution", "--thing-name", "thing-1", "--job-id", "job-1", "--execution-number", "1", "--region",
+        "us-east-1-fips",       "--debug"};
     CHECK(iotjobs::cli::run_cli(args, env, out, err, ro) == 0);
     CHECK(s.execution_count() == 0);
-    CHECK(contains(err.str(), "region: us-east-1-fips is a FIPS pseudo-region: signing for us-east-1, the configured endpoint"));
+    CHECK(contains(err.str(),
+                   "region: us-east-1-fips is a FIPS pseudo-region: signing for us-east-1, the configured endpoint"));
     CHECK(contains(err.str(), "/us-east-1/iot/aws4_request"));
     CHECK_FALSE(contains(err.str(), "us-east-1-fips/iot"));
 }

@@ -51,12 +51,14 @@ run_result hammer(fake::server& s, iotjobs::retry_mode mode, int workers, std::c
             [&]() -> asio::awaitable<void> {
                 while (std::chrono::steady_clock::now() < stop_at) {
                     int i = ++next;
-                    iotjobs::delete_job_execution_request req{"thing-" + std::to_string(i),
-                                                              "job-" + std::to_string(i % 10), i, {}, {}};
+                    iotjobs::delete_job_execution_request req{
+                        "thing-" + std::to_string(i), "job-" + std::to_string(i % 10), i, {}, {}};
                     auto [ec] = co_await iotjobs::delete_job_execution(c, req, asio::as_tuple(asio::deferred));
                     ++r.calls;
-                    if (!ec) ++r.ok;
-                    else if (iotjobs::is_throttling(ec)) ++r.throttled_calls;
+                    if (!ec)
+                        ++r.ok;
+                    else if (iotjobs::is_throttling(ec))
+                        ++r.throttled_calls;
                     else {
                         ++r.other;
                         ++r.other_errors[ec.message()];

@@ -33,8 +33,7 @@ namespace {
 const iotjobs::credentials test_creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
 constexpr std::string_view delete_op = "DeleteJobExecution";
 
-fake::execution exec(std::string thing, std::int64_t n,
-                     fake::execution_status s = fake::execution_status::succeeded) {
+fake::execution exec(std::string thing, std::int64_t n, fake::execution_status s = fake::execution_status::succeeded) {
     fake::execution e;
     e.thing_name = std::move(thing);
     e.job_id = "job-1";
@@ -213,7 +212,8 @@ TEST_CASE("retry: 503 three times with max attempts 3 gives ServiceUnavailableEx
     CHECK(diag.retry_wait() == 0ms);
 }
 
-TEST_CASE("retry: a reset after the delete was processed -> the retry's 404 says an earlier attempt may have deleted it") {
+TEST_CASE(
+    "retry: a reset after the delete was processed -> the retry's 404 says an earlier attempt may have deleted it") {
     fake::server s;
     s.start();
     s.add_execution(exec("thing-0", 0));
@@ -387,8 +387,10 @@ TEST_CASE("retry: cancelling during a backoff completes with operation_aborted a
             // Posted: runs once the attempt loop is waiting on its backoff timer.
             asio::post(ctx, [&] {
                 cancelled_at = std::chrono::steady_clock::now();
-                if (whole_client) c->cancel();
-                else sig.emit(asio::cancellation_type::terminal);
+                if (whole_client)
+                    c->cancel();
+                else
+                    sig.emit(asio::cancellation_type::terminal);
             });
         };
         c.emplace(ctx.get_executor(), cfg);
@@ -460,12 +462,13 @@ TEST_CASE("retry: InvalidRequest, InvalidStateTransition, ResourceNotFound and a
         service_errc expected;
         std::string_view name;
     };
-    for (const auto& a : {auth_case{{"AKIDUNKNOWN", "whatever", ""}, service_errc::unrecognized_client,
-                                    "UnrecognizedClientException"},
-                          auth_case{{"AKIDEXAMPLE", "not-the-secret", ""}, service_errc::invalid_signature,
-                                    "InvalidSignatureException"},
-                          auth_case{{"AKIDTEMP", "temp-secret", "not-the-token"}, service_errc::unrecognized_client,
-                                    "UnrecognizedClientException"}}) {
+    for (const auto& a :
+         {auth_case{{"AKIDUNKNOWN", "whatever", ""}, service_errc::unrecognized_client, "UnrecognizedClientException"},
+          auth_case{
+              {"AKIDEXAMPLE", "not-the-secret", ""}, service_errc::invalid_signature, "InvalidSignatureException"},
+          auth_case{{"AKIDTEMP", "temp-secret", "not-the-token"},
+                    service_errc::unrecognized_client,
+                    "UnrecognizedClientException"}}) {
         CAPTURE(a.name);
         auto acfg = cfg;
         acfg.static_credentials = a.creds;

@@ -81,8 +81,8 @@ struct fixture {
         srv.start();
         std::vector<fake::execution> seed;
         for (int i = 0; i < calls; ++i)
-            seed.push_back(fake::make_execution("thing-" + std::to_string(i), "job-1", i,
-                                                fake::execution_status::succeeded));
+            seed.push_back(
+                fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
         srv.add_executions(seed);
         fds_before = open_fds();
     }
@@ -110,17 +110,19 @@ void issue_all(iotjobs::client& c, tally& t) {
         iotjobs::delete_job_execution(c, {"thing-" + std::to_string(i), "job-1", i},
                                       [&t, i, tok = t.token()](error_code ec) {
                                           ++t.completions[static_cast<std::size_t>(i)];
-                                          if (!ec) ++t.ok;
-                                          else if (ec == asio::error::operation_aborted) ++t.aborted;
-                                          else if (t.other++ == 0) t.first_other = ec;
+                                          if (!ec)
+                                              ++t.ok;
+                                          else if (ec == asio::error::operation_aborted)
+                                              ++t.aborted;
+                                          else if (t.other++ == 0)
+                                              t.first_other = ec;
                                       });
     }
 }
 
 // Runs ctx until `n` calls have completed (some in flight, most still queued).
 void run_until(asio::io_context& ctx, const tally& t, int n) {
-    while (t.completed() < n && ctx.run_one() > 0) {
-    }
+    while (t.completed() < n && ctx.run_one() > 0) {}
     REQUIRE(t.completed() >= n);
     REQUIRE(t.completed() < calls);
 }

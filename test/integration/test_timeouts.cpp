@@ -30,9 +30,7 @@ namespace {
 // Accepts every connection and keeps it open without reading or writing.
 class silent_peer {
 public:
-    explicit silent_peer(asio::io_context& ctx) : acceptor_(ctx, {asio::ip::make_address("127.0.0.1"), 0}) {
-        accept();
-    }
+    explicit silent_peer(asio::io_context& ctx) : acceptor_(ctx, {asio::ip::make_address("127.0.0.1"), 0}) { accept(); }
     unsigned short port() const { return acceptor_.local_endpoint().port(); }
     std::size_t accepted() const { return held_.size(); }
     void close() {

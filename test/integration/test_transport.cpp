@@ -48,7 +48,8 @@ class scripted_server {
 public:
     using script = std::function<bool(int connection, int request, tcp::socket&)>;
 
-    explicit scripted_server(script s) : script_(std::move(s)), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    explicit scripted_server(script s)
+        : script_(std::move(s)), acceptor_(ctx_, {asio::ip::make_address("127.0.0.1"), 0}) {
         thread_ = std::thread([this] { run(); });
     }
     ~scripted_server() {

@@ -45,7 +45,7 @@ struct setup {
     unsigned quota = 500;
     milliseconds operation{0};  // deadline of the whole call; zero: none
     bool adaptive = false;
-    bool refreshing = false;   // credentials from a refreshing source (get_credentials)
+    bool refreshing = false;  // credentials from a refreshing source (get_credentials)
     bool no_credentials = false;
 };
 
@@ -202,7 +202,7 @@ struct scenario {
     const char* name;
     setup s;
     std::vector<step> steps;
-    unsigned attempts;              // diagnostics::attempts() at the end
+    unsigned attempts;             // diagnostics::attempts() at the end
     const char* reason = nullptr;  // the last retry verdict's reason, when one was decided
 };
 
@@ -234,8 +234,9 @@ std::vector<scenario> table() {
          2},
         {"not retryable: 404 ResourceNotFoundException",
          {},
-         {{started(), check()}, {checked(), send(1)}, {answered(404, "ResourceNotFoundException"),
-                                                       done(service_errc::resource_not_found)}},
+         {{started(), check()},
+          {checked(), send(1)},
+          {answered(404, "ResourceNotFoundException"), done(service_errc::resource_not_found)}},
          1,
          "not retryable"},
         {"max attempts: three 503s",
@@ -370,10 +371,7 @@ std::vector<scenario> table() {
           {checked(), get_creds()},
           {creds_failed(aborted), done(boost::asio::error::operation_aborted)}},
          0},
-        {"no credentials at all",
-         {.no_credentials = true},
-         {{started(), done(client_errc::no_credentials)}},
-         0},
+        {"no credentials at all", {.no_credentials = true}, {{started(), done(client_errc::no_credentials)}}, 0},
     };
 }
 
@@ -432,9 +430,7 @@ TEST_CASE("attempt_fsm: diagnostics of a retried call") {
 TEST_CASE("attempt_fsm: a success refunds the quota the retry took") {
     world w({.quota = 20});
     runner r{w};
-    r.run({{started(), check()},
-           {checked(), send(1)},
-           {answered(503), backoff(500ms)}});
+    r.run({{started(), check()}, {checked(), send(1)}, {answered(503), backoff(500ms)}});
     CHECK(w.quota.available() == 15);
     r.run({{fired(500ms), check()}, {checked(), send(2)}, {answered(200), done_ok()}});
     CHECK(w.quota.available() == 20);
@@ -543,9 +539,7 @@ TEST_CASE("attempt_fsm: adaptive window: throttles in flight together cut the ra
 TEST_CASE("attempt_fsm: standard mode never touches the adaptive limiter") {
     world w({});
     runner r{w};
-    r.run({{started(), check()},
-           {checked(), send(1)},
-           {answered(400, "ThrottlingException"), backoff(500ms)}});
+    r.run({{started(), check()}, {checked(), send(1)}, {answered(400, "ThrottlingException"), backoff(500ms)}});
     REQUIRE(r.last);
     CHECK_FALSE(r.last->rate_cut);
     CHECK_FALSE(w.limiter.state().enabled);

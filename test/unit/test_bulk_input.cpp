@@ -209,9 +209,8 @@ TEST_CASE("generator source") {
         CHECK(pull_one(*src).end());
     }
     SUBCASE("a generator that throws ends the run with an error") {
-        auto src = iotjobs::make_generator_source([]() -> std::optional<delete_job_execution_request> {
-            throw std::runtime_error("disk on fire");
-        });
+        auto src = iotjobs::make_generator_source(
+            []() -> std::optional<delete_job_execution_request> { throw std::runtime_error("disk on fire"); });
         auto a = pull_one(*src);
         CHECK(a.ec == client_errc::invalid_parameter);
         CHECK_FALSE(a.p.item);
@@ -241,9 +240,10 @@ TEST_CASE("CSV: header, column order, optional columns, line numbers") {
         CHECK(all[2].end());
     }
     SUBCASE("any order, with force and namespaceId") {
-        auto all = read_all("namespaceId,executionNumber,force,jobId,thingName\n"
-                            "ns-1,-9223372036854775808,true,job_1,my:thing\n"
-                            ",7,,j,t\n");
+        auto all = read_all(
+            "namespaceId,executionNumber,force,jobId,thingName\n"
+            "ns-1,-9223372036854775808,true,job_1,my:thing\n"
+            ",7,,j,t\n");
         REQUIRE(all.size() == 3);
         REQUIRE(all[0].valid());
         CHECK(all[0].req().thing_name == "my:thing");
@@ -256,9 +256,10 @@ TEST_CASE("CSV: header, column order, optional columns, line numbers") {
         CHECK_FALSE(all[1].req().namespace_id);  // empty = unset
     }
     SUBCASE("force values") {
-        auto all = read_all("thingName,jobId,executionNumber,force\n"
-                            "t,j,1,true\nt,j,2,false\nt,j,3,1\nt,j,4,0\nt,j,5,yes\nt,j,6,no\nt,j,7,TRUE\nt,j,8,No\n"
-                            "t,j,9,\nt,j,10,maybe\nt,j,11,2\n");
+        auto all = read_all(
+            "thingName,jobId,executionNumber,force\n"
+            "t,j,1,true\nt,j,2,false\nt,j,3,1\nt,j,4,0\nt,j,5,yes\nt,j,6,no\nt,j,7,TRUE\nt,j,8,No\n"
+            "t,j,9,\nt,j,10,maybe\nt,j,11,2\n");
         REQUIRE(all.size() == 12);
         const std::optional<bool> expected[] = {true, false, true, false, true, false, true, false, std::nullopt};
         for (std::size_t i = 0; i < 9; ++i) {
@@ -305,11 +306,12 @@ TEST_CASE("CSV: BOM, CRLF, quotes") {
         CHECK_FALSE(all[1].req().namespace_id);
     }
     SUBCASE("quoted fields") {
-        auto all = read_all("\"thingName\",\"jobId\",executionNumber\n"
-                            "\"t1\",\"j1\",\"42\"\n"
-                            "\"a,b\",j,1\n"
-                            "\"a\"\"b\",j,1\n"
-                            "\"\",j,1\n");
+        auto all = read_all(
+            "\"thingName\",\"jobId\",executionNumber\n"
+            "\"t1\",\"j1\",\"42\"\n"
+            "\"a,b\",j,1\n"
+            "\"a\"\"b\",j,1\n"
+            "\"\",j,1\n");
         REQUIRE(all.size() == 5);
         REQUIRE(all[0].valid());
         CHECK(all[0].req().thing_name == "t1");
@@ -324,10 +326,11 @@ TEST_CASE("CSV: BOM, CRLF, quotes") {
         CHECK(contains(all[3].why(), "line 5: thingName '' is invalid"));
     }
     SUBCASE("bad quoting is an invalid line, not the end of the run") {
-        auto all = read_all("thingName,jobId,executionNumber\n"
-                            "\"t,j,1\n"
-                            "\"t\"x,j,1\n"
-                            "t,j,1\n");
+        auto all = read_all(
+            "thingName,jobId,executionNumber\n"
+            "\"t,j,1\n"
+            "\"t\"x,j,1\n"
+            "t,j,1\n");
         REQUIRE(all.size() == 4);
         REQUIRE(all[0].invalid());
         CHECK(all[0].why() == "line 2: field 1 opens a quote that is not closed on this line");
@@ -364,8 +367,9 @@ TEST_CASE("CSV: invalid rows") {
         CHECK(all[0].p.raw == "bad thing,bad/job,x1,bad ns");
     }
     SUBCASE("executionNumber") {
-        auto all = read_all("thingName,jobId,executionNumber\n"
-                            "t,j,\nt,j,+1\nt,j, 1\nt,j,9223372036854775808\nt,j,1.0\nt,j,0x10\nt,j,-\n");
+        auto all = read_all(
+            "thingName,jobId,executionNumber\n"
+            "t,j,\nt,j,+1\nt,j, 1\nt,j,9223372036854775808\nt,j,1.0\nt,j,0x10\nt,j,-\n");
         REQUIRE(all.size() == 8);
         for (std::size_t i = 0; i < 7; ++i) {
             INFO(i);
@@ -511,8 +515,10 @@ TEST_CASE("JSON Lines") {
         CHECK(all.back().end());
     }
     SUBCASE("partially filled requests and several problems") {
-        auto all = read_all(R"({"thingName":"t","jobId":"bad job","executionNumber":"x"})" "\n"
-                            R"({"thingName":"t","jobId":"j","executionNumber":5,"force":"no"})" "\n");
+        auto all = read_all(R"({"thingName":"t","jobId":"bad job","executionNumber":"x"})"
+                            "\n"
+                            R"({"thingName":"t","jobId":"j","executionNumber":5,"force":"no"})"
+                            "\n");
         REQUIRE(all[0].invalid());
         CHECK(all[0].req().thing_name == "t");
         CHECK(all[0].req().job_id == "bad job");
@@ -522,8 +528,9 @@ TEST_CASE("JSON Lines") {
         CHECK(all[1].req().execution_number == 5);
     }
     SUBCASE("CRLF and blank lines") {
-        auto all = read_all("\r\n{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":1}\r\n\r\n"
-                            "{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":2}");
+        auto all = read_all(
+            "\r\n{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":1}\r\n\r\n"
+            "{\"thingName\":\"t\",\"jobId\":\"j\",\"executionNumber\":2}");
         REQUIRE(all.size() == 3);
         CHECK(all[0].line() == 2);
         CHECK(all[1].line() == 4);

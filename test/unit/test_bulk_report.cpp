@@ -106,12 +106,12 @@ TEST_CASE("JSON string escaping") {
     // Invalid UTF-8: every offending byte becomes U+FFFD.
     CHECK(quoted("\x80") == R"("\ufffd")");
     CHECK(quoted("a\xFF") == R"("a\ufffd")");
-    CHECK(quoted("\xC3") == R"("\ufffd")");                                   // cut sequence at the end
-    CHECK(quoted("\xC3z") == R"("\ufffdz")");                                 // cut sequence in the middle
-    CHECK(quoted("\xC0\xAF") == R"("\ufffd\ufffd")");                         // overlong
-    CHECK(quoted("\xE0\x80\xAF") == R"("\ufffd\ufffd\ufffd")");               // overlong
-    CHECK(quoted("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")");               // UTF-16 surrogate
-    CHECK(quoted("\xF4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");     // past U+10FFFF
+    CHECK(quoted("\xC3") == R"("\ufffd")");                                // cut sequence at the end
+    CHECK(quoted("\xC3z") == R"("\ufffdz")");                              // cut sequence in the middle
+    CHECK(quoted("\xC0\xAF") == R"("\ufffd\ufffd")");                      // overlong
+    CHECK(quoted("\xE0\x80\xAF") == R"("\ufffd\ufffd\ufffd")");            // overlong
+    CHECK(quoted("\xED\xA0\x80") == R"("\ufffd\ufffd\ufffd")");            // UTF-16 surrogate
+    CHECK(quoted("\xF4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");  // past U+10FFFF
     CHECK(quoted("\xF8\x88\x80\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd\ufffd")");
     CHECK(quoted("\xE2\x82") == R"("\ufffd\ufffd")");
     // Whatever the bytes, the result is valid JSON, and ASCII text survives unchanged.
@@ -124,9 +124,10 @@ TEST_CASE("JSON string escaping") {
 TEST_CASE("report lines") {
     SUBCASE("deleted: the exact line") {
         auto o = outcome("thing-1", "job-1", 42, bulk_outcome_kind::deleted, 7);
-        CHECK(line_of(o) ==
-              R"({"line":7,"thingName":"thing-1","jobId":"job-1","executionNumber":42,"outcome":"deleted","attempts":1})"
-              "\n");
+        CHECK(
+            line_of(o) ==
+            R"({"line":7,"thingName":"thing-1","jobId":"job-1","executionNumber":42,"outcome":"deleted","attempts":1})"
+            "\n");
     }
     SUBCASE("force, namespaceId, extremes") {
         auto o = outcome("t", "j", std::numeric_limits<std::int64_t>::min(), bulk_outcome_kind::deleted,
@@ -301,12 +302,17 @@ TEST_CASE("done_set: damaged reports") {
     }
     SUBCASE("malformed lines are counted and skipped; blank lines and CRLF are fine") {
         detail::done_set d;
-        const std::string text =
-            "\n" + a + "not json\n" + R"({"thingName":"x","jobId":"j","outcome":"deleted"})" "\n" +
-            R"({"thingName":"x","jobId":"j","executionNumber":"1","outcome":"deleted"})" "\n" +
-            R"({"thingName":"x","jobId":"j","executionNumber":1,"outcome":"vanished"})" "\n" +
-            R"({"thingName":"x","jobId":"j","executionNumber":1})" "\n" + "[1,2]\n" + "  \r\n" +
-            b.substr(0, b.size() - 1) + "\r\n" + "{\"thingName\":\"x\xFF\"}\n";
+        const std::string text = "\n" + a + "not json\n" +
+                                 R"({"thingName":"x","jobId":"j","outcome":"deleted"})"
+                                 "\n" +
+                                 R"({"thingName":"x","jobId":"j","executionNumber":"1","outcome":"deleted"})"
+                                 "\n" +
+                                 R"({"thingName":"x","jobId":"j","executionNumber":1,"outcome":"vanished"})"
+                                 "\n" +
+                                 R"({"thingName":"x","jobId":"j","executionNumber":1})"
+                                 "\n" +
+                                 "[1,2]\n" + "  \r\n" + b.substr(0, b.size() - 1) + "\r\n" +
+                                 "{\"thingName\":\"x\xFF\"}\n";
         const auto r = load(d, text);
         CHECK(r.lines == 9);
         CHECK(r.malformed == 7);

@@ -24,8 +24,8 @@ std::vector<std::string> words(std::initializer_list<std::string_view> w) { retu
 
 // The arguments of a valid call, plus `extra`.
 std::vector<std::string> valid_args(std::initializer_list<std::string_view> extra = {}) {
-    std::vector<std::string> a = words({"delete-job-execution", "--thing-name", "my:thing", "--job-id", "job-1",
-                                        "--execution-number", "7"});
+    std::vector<std::string> a =
+        words({"delete-job-execution", "--thing-name", "my:thing", "--job-id", "job-1", "--execution-number", "7"});
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
 }
@@ -55,8 +55,7 @@ result run(const std::vector<std::string>& args, const environment& env, would_s
     std::ostringstream out, err;
     run_options ro;
     ro.handle_sigint = false;
-    ro.before_call = [&](const resolved_configuration& c,
-                         const delete_job_execution_request& r) -> std::optional<int> {
+    ro.before_call = [&](const resolved_configuration& c, const delete_job_execution_request& r) -> std::optional<int> {
         ++sent.calls;
         sent.config = c;
         sent.request = r;
@@ -137,8 +136,8 @@ TEST_CASE("cli: a valid command line parses into the request") {
 }
 
 TEST_CASE("cli: --opt=value and options in any order, global options before or after the command") {
-    auto cl = parse_ok(words({"--region=eu-west-1", "delete-job-execution", "--execution-number=-3",
-                              "--job-id=j", "--debug", "--thing-name=t", "--endpoint-url=http://127.0.0.1:1"}));
+    auto cl = parse_ok(words({"--region=eu-west-1", "delete-job-execution", "--execution-number=-3", "--job-id=j",
+                              "--debug", "--thing-name=t", "--endpoint-url=http://127.0.0.1:1"}));
     CHECK(cl.what == action::run);
     REQUIRE(cl.command != nullptr);
     CHECK(cl.command->name == "delete-job-execution");
@@ -222,8 +221,7 @@ TEST_CASE("cli: a missing value is refused, naming the option") {
     f = parse_fail(words({"delete-job-execution", "--thing-name", "--job-id", "j", "--execution-number", "1"}));
     CHECK(f.message == "argument --thing-name: expected one argument");
     // A negative number is a value, as in argparse.
-    CHECK(request_ok(words({"delete-job-execution", "--thing-name", "t", "--job-id", "j", "--execution-number",
-                            "-1"}))
+    CHECK(request_ok(words({"delete-job-execution", "--thing-name", "t", "--job-id", "j", "--execution-number", "-1"}))
               .execution_number == -1);
     // A name starting with '-' needs the --opt=value form, as in argparse.
     CHECK(request_ok(words({"delete-job-execution", "--thing-name=-t", "--job-id", "j", "--execution-number", "1"}))
@@ -271,8 +269,8 @@ TEST_CASE("cli: executionNumber edge cases") {
     CHECK(request_ok(with("-9223372036854775808")).execution_number == (-9223372036854775807LL - 1));
     CHECK(request_ok(with("0")).execution_number == 0);
     CHECK(request_ok(with("-1")).execution_number == -1);
-    for (std::string_view bad : {"9223372036854775808", "-9223372036854775809", "99999999999999999999", "1.5",
-                                 "abc", "", "0x10", "+1", " 1", "1 ", "1e3", "-"}) {
+    for (std::string_view bad : {"9223372036854775808", "-9223372036854775809", "99999999999999999999", "1.5", "abc",
+                                 "", "0x10", "+1", " 1", "1 ", "1e3", "-"}) {
         CAPTURE(bad);
         auto f = request_fail(with(bad));
         CHECK(f.exit_code == exit_usage);
@@ -292,18 +290,17 @@ TEST_CASE("cli: thingName, jobId and namespaceId are validated against the model
         std::string thing, job;
         std::string_view field, option;
     };
-    for (const auto& c : {bad_case{std::string(129, 'a'), "j", "thingName", "--thing-name"},
-                          bad_case{"a b", "j", "thingName", "--thing-name"},
-                          bad_case{"a/b", "j", "thingName", "--thing-name"},
-                          bad_case{"t", std::string(65, 'j'), "jobId", "--job-id"},
-                          bad_case{"t", "a:b", "jobId", "--job-id"},
-                          bad_case{"t", "", "jobId", "--job-id"}}) {
+    for (const auto& c :
+         {bad_case{std::string(129, 'a'), "j", "thingName", "--thing-name"},
+          bad_case{"a b", "j", "thingName", "--thing-name"}, bad_case{"a/b", "j", "thingName", "--thing-name"},
+          bad_case{"t", std::string(65, 'j'), "jobId", "--job-id"}, bad_case{"t", "a:b", "jobId", "--job-id"},
+          bad_case{"t", "", "jobId", "--job-id"}}) {
         CAPTURE(c.thing);
         CAPTURE(c.job);
         auto f = request_fail(with(c.thing, c.job));
         CHECK(f.exit_code == exit_usage);
-        CHECK(contains(f.message, "Invalid value for parameter " + std::string(c.field) + " (" +
-                                      std::string(c.option) + ")"));
+        CHECK(contains(f.message,
+                       "Invalid value for parameter " + std::string(c.field) + " (" + std::string(c.option) + ")"));
         CHECK(run(with(c.thing, c.job)).code == 252);
     }
     auto f = request_fail(valid_args({"--namespace-id", "a.b"}));
@@ -311,16 +308,16 @@ TEST_CASE("cli: thingName, jobId and namespaceId are validated against the model
     f = request_fail(valid_args({"--namespace-id="}));
     CHECK(contains(f.message, "namespaceId"));
 
-    f = request_fail(words({"delete-job-execution", "--thing-name", "a b", "--job-id", "a:b", "--execution-number",
-                            "x"}));
+    f = request_fail(
+        words({"delete-job-execution", "--thing-name", "a b", "--job-id", "a:b", "--execution-number", "x"}));
     CHECK(contains(f.message, "jobId"));
     CHECK(contains(f.message, "thingName"));
     CHECK(contains(f.message, "executionNumber"));
 }
 
 TEST_CASE("cli: bad input wins over missing configuration: 252 before any region or credentials check") {
-    auto r = run(words({"delete-job-execution", "--thing-name", "a b", "--job-id", "j", "--execution-number", "1"}),
-                 {});
+    auto r =
+        run(words({"delete-job-execution", "--thing-name", "a b", "--job-id", "j", "--execution-number", "1"}), {});
     CHECK(r.code == 252);
     CHECK(contains(r.err, "thingName"));
 }
@@ -329,9 +326,9 @@ TEST_CASE("cli: global option values") {
     auto g = [](std::initializer_list<std::string_view> extra) {
         return to_global_options(parse_ok(valid_args(extra)).globals);
     };
-    auto ok = std::get<global_options>(
-        g({"--max-attempts", "5", "--cli-connect-timeout", "0", "--cli-read-timeout=12", "--output", "text",
-           "--no-verify-ssl", "--ca-bundle", "/x.pem", "--no-cli-pager"}));
+    auto ok =
+        std::get<global_options>(g({"--max-attempts", "5", "--cli-connect-timeout", "0", "--cli-read-timeout=12",
+                                    "--output", "text", "--no-verify-ssl", "--ca-bundle", "/x.pem", "--no-cli-pager"}));
     CHECK(ok.max_attempts == 5u);
     CHECK(ok.connect_timeout_seconds == 0u);
     CHECK(ok.read_timeout_seconds == 12u);
@@ -343,16 +340,15 @@ TEST_CASE("cli: global option values") {
         std::vector<std::string> args;
         std::string_view named;
     };
-    for (const auto& c : {bad_case{{"--max-attempts", "abc"}, "--max-attempts"},
-                          bad_case{{"--max-attempts", "0"}, "--max-attempts"},
-                          bad_case{{"--max-attempts=-1"}, "--max-attempts"},
-                          bad_case{{"--cli-read-timeout", "1.5"}, "--cli-read-timeout"},
-                          bad_case{{"--cli-connect-timeout", "x"}, "--cli-connect-timeout"},
-                          bad_case{{"--output", "xml"}, "--output"},
-                          bad_case{{"--endpoint-url", "foo"}, "--endpoint-url"},
-                          bad_case{{"--endpoint-url", "ftp://h"}, "--endpoint-url"},
-                          bad_case{{"--endpoint-url", "https://h:99999"}, "--endpoint-url"},
-                          bad_case{{"--region", "bad region"}, "--region"}}) {
+    for (const auto& c :
+         {bad_case{{"--max-attempts", "abc"}, "--max-attempts"}, bad_case{{"--max-attempts", "0"}, "--max-attempts"},
+          bad_case{{"--max-attempts=-1"}, "--max-attempts"},
+          bad_case{{"--cli-read-timeout", "1.5"}, "--cli-read-timeout"},
+          bad_case{{"--cli-connect-timeout", "x"}, "--cli-connect-timeout"}, bad_case{{"--output", "xml"}, "--output"},
+          bad_case{{"--endpoint-url", "foo"}, "--endpoint-url"},
+          bad_case{{"--endpoint-url", "ftp://h"}, "--endpoint-url"},
+          bad_case{{"--endpoint-url", "https://h:99999"}, "--endpoint-url"},
+          bad_case{{"--region", "bad region"}, "--region"}}) {
         CAPTURE(c.args[0]);
         auto args = valid_args();
         args.insert(args.end(), c.args.begin(), c.args.end());
@@ -453,16 +449,18 @@ struct profile_home {
 
 TEST_CASE("cli: --profile and AWS_PROFILE select a profile of the shared files") {
     profile_home h;
-    h.write(".aws/config", "[default]\nregion = eu-west-1\n"
-                           "[profile dev]\nregion = ap-south-1\nmax_attempts = 5\nretry_mode = adaptive\n"
-                           "[profile ops]\nregion = us-west-2\nservices = local\n"
-                           "[services local]\niot =\n  endpoint_url = http://127.0.0.1:5055\n"
-                           "[profile regiononly]\nregion = us-east-2\n");
-    h.write(".aws/credentials", "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
-                                "aws_secret_access_key = defaultsecretvalue\n"
-                                "[dev]\naws_access_key_id = AKIDDEVPROFILE002222\naws_secret_access_key = devsecretvalue\n"
-                                "aws_session_token = devtokenvalue\n"
-                                "[ops]\naws_access_key_id = AKIDOPSPROFILE003333\naws_secret_access_key = opssecret\n");
+    h.write(".aws/config",
+            "[default]\nregion = eu-west-1\n"
+            "[profile dev]\nregion = ap-south-1\nmax_attempts = 5\nretry_mode = adaptive\n"
+            "[profile ops]\nregion = us-west-2\nservices = local\n"
+            "[services local]\niot =\n  endpoint_url = http://127.0.0.1:5055\n"
+            "[profile regiononly]\nregion = us-east-2\n");
+    h.write(".aws/credentials",
+            "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
+            "aws_secret_access_key = defaultsecretvalue\n"
+            "[dev]\naws_access_key_id = AKIDDEVPROFILE002222\naws_secret_access_key = devsecretvalue\n"
+            "aws_session_token = devtokenvalue\n"
+            "[ops]\naws_access_key_id = AKIDOPSPROFILE003333\naws_secret_access_key = opssecret\n");
     environment env = h.env();
 
     // Default profile: region and credentials from the files.
@@ -653,11 +651,13 @@ TEST_CASE("cli: FIPS and dual-stack endpoints from the environment or the profil
     CHECK(contains(f.message, "yes"));
 
     profile_home h;
-    h.write(".aws/config", "[default]\nregion = eu-west-1\nuse_fips_endpoint = true\n"
-                           "[profile bad]\nregion = eu-west-1\nuse_dualstack_endpoint = maybe\n");
-    h.write(".aws/credentials", "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
-                                "aws_secret_access_key = defaultsecretvalue\n"
-                                "[bad]\naws_access_key_id = AKIDDEFAULT00001111\naws_secret_access_key = s\n");
+    h.write(".aws/config",
+            "[default]\nregion = eu-west-1\nuse_fips_endpoint = true\n"
+            "[profile bad]\nregion = eu-west-1\nuse_dualstack_endpoint = maybe\n");
+    h.write(".aws/credentials",
+            "[default]\naws_access_key_id = AKIDDEFAULT00001111\n"
+            "aws_secret_access_key = defaultsecretvalue\n"
+            "[bad]\naws_access_key_id = AKIDDEFAULT00001111\naws_secret_access_key = s\n");
     env = h.env();
     rc = config_ok(valid_args(), env);
     CHECK(rc.config.use_fips_endpoint);
@@ -725,8 +725,9 @@ TEST_CASE("cli: service errors are printed as the AWS CLI does, exit 254") {
     o.attempts = 1;
     auto f = describe_outcome(o, "DeleteJobExecution", "https://x/things/t/jobs/j/executionNumber/1", 3);
     CHECK(f.exit_code == exit_service);
-    CHECK(f.message == "An error occurred (ResourceNotFoundException) when calling the DeleteJobExecution "
-                       "operation: Job execution not found");
+    CHECK(f.message ==
+          "An error occurred (ResourceNotFoundException) when calling the DeleteJobExecution "
+          "operation: Job execution not found");
 
     // moto's 500 HTML: no error name; the status stands in for it.
     o.ec = make_error_code(service_errc::internal_failure);
@@ -735,8 +736,9 @@ TEST_CASE("cli: service errors are printed as the AWS CLI does, exit 254") {
     o.http_status = 500;
     f = describe_outcome(o, "DeleteJobExecution", "u", 3);
     CHECK(f.exit_code == exit_service);
-    CHECK(f.message == "An error occurred (500) when calling the DeleteJobExecution operation: "
-                       "<!doctype html><title>500</title>");
+    CHECK(f.message ==
+          "An error occurred (500) when calling the DeleteJobExecution operation: "
+          "<!doctype html><title>500</title>");
 
     // Retries used up on a retryable error.
     o.ec = make_error_code(service_errc::throttling);
@@ -745,8 +747,9 @@ TEST_CASE("cli: service errors are printed as the AWS CLI does, exit 254") {
     o.http_status = 400;
     o.attempts = 3;
     f = describe_outcome(o, "DeleteJobExecution", "u", 3);
-    CHECK(f.message == "An error occurred (ThrottlingException) when calling the DeleteJobExecution operation "
-                       "(reached max retries: 2): Rate exceeded");
+    CHECK(f.message ==
+          "An error occurred (ThrottlingException) when calling the DeleteJobExecution operation "
+          "(reached max retries: 2): Rate exceeded");
 
     o.ec = make_error_code(service_errc::unknown_service_error);
     o.aws_error_name = "WeirdException";
@@ -830,19 +833,21 @@ TEST_CASE("cli: --debug redaction never lets a secret through") {
     const std::string token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+abc==";
     const std::vector<std::string> secrets{secret, token};
 
-    const std::string canonical = "CanonicalRequest:\nDELETE\n/things/my%253Athing/jobs/job-1/executionNumber/7\n"
-                                  "force=true\nhost:iot.us-east-1.amazonaws.com\nx-amz-date:20240102T030405Z\n"
-                                  "x-amz-security-token:" +
-                                  token + "\n\nhost;x-amz-date;x-amz-security-token\ne3b0c442";
+    const std::string canonical =
+        "CanonicalRequest:\nDELETE\n/things/my%253Athing/jobs/job-1/executionNumber/7\n"
+        "force=true\nhost:iot.us-east-1.amazonaws.com\nx-amz-date:20240102T030405Z\n"
+        "x-amz-security-token:" +
+        token + "\n\nhost;x-amz-date;x-amz-security-token\ne3b0c442";
     std::string r = redact(canonical, secrets);
     CHECK_FALSE(contains(r, token));
     CHECK(contains(r, "x-amz-security-token:<redacted>"));
     CHECK(contains(r, "host;x-amz-date;x-amz-security-token"));  // signed header names stay
     CHECK(contains(r, "/things/my%253Athing/jobs/job-1/executionNumber/7"));
 
-    const std::string auth = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/"
-                             "aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba"
-                             "6789a8edb4c82c400e06b5924a6f2b5d7";
+    const std::string auth =
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/iot/"
+        "aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba"
+        "6789a8edb4c82c400e06b5924a6f2b5d7";
     r = redact(auth, secrets);
     CHECK(r == "Authorization: <redacted>");
     r = redact("headers: {'Authorization': 'AWS4-HMAC-SHA256 Credential=A/x, Signature=abcdef'}", secrets);
@@ -860,8 +865,9 @@ TEST_CASE("cli: --debug redaction never lets a secret through") {
     r = redact("the key is " + secret + " and encoded wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY", secrets);
     CHECK_FALSE(contains(r, "wJalrXUtnFEMI"));
     // The string to sign has nothing secret and stays readable.
-    const std::string sts = "StringToSign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n20240102/us-east-1/iot/aws4_request\n"
-                            "ba32e57efc83a31d61a5cf1dbc565e54b9e358fd7128fb1dc2031a7d277471dc";
+    const std::string sts =
+        "StringToSign:\nAWS4-HMAC-SHA256\n20240102T030405Z\n20240102/us-east-1/iot/aws4_request\n"
+        "ba32e57efc83a31d61a5cf1dbc565e54b9e358fd7128fb1dc2031a7d277471dc";
     CHECK(redact(sts, secrets) == sts);
     // Words that merely contain a label are left alone.
     CHECK(redact("InvalidSignatureException: bad", secrets) == "InvalidSignatureException: bad");
@@ -906,8 +912,9 @@ TEST_CASE("cli: the structured sink starts each client line with the item, redac
     p.message = "credentials: refresh failed";
     sink(p);
     const std::string s = err.str();
-    CHECK(contains(s, " iotjobs.client DEBUG - DeleteJobExecution thing=thing-7 job=job-1 execution=7: "
-                      "attempt 2: HTTP 200 request id abc <redacted>\n"));
+    CHECK(contains(s,
+                   " iotjobs.client DEBUG - DeleteJobExecution thing=thing-7 job=job-1 execution=7: "
+                   "attempt 2: HTTP 200 request id abc <redacted>\n"));
     CHECK(contains(s, " iotjobs.client.credentials WARNING - credentials: refresh failed\n"));
 }
 
@@ -934,8 +941,8 @@ TEST_CASE("cli: a valid command line reaches the call with the right request and
     would_send sent;
     environment env = full_env();
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:5000";
-    auto r = run(valid_args({"--force", "--namespace-id", "ns_1", "--region=eu-central-1", "--max-attempts", "1"}),
-                 env, sent);
+    auto r = run(valid_args({"--force", "--namespace-id", "ns_1", "--region=eu-central-1", "--max-attempts", "1"}), env,
+                 sent);
     CHECK(r.code == 0);
     CHECK(r.out.empty());
     CHECK(r.err.empty());

@@ -213,7 +213,8 @@ TEST_CASE("cli bulk: bad bulk-delete arguments are 252, naming the option, and n
     }
     auto f = delete_fail(bulk({"--namespace-id", "a b"}));
     CHECK(f.exit_code == exit_usage);
-    CHECK(contains(f.message, "Parameter validation failed:\nInvalid value for parameter namespaceId (--namespace-id)"));
+    CHECK(
+        contains(f.message, "Parameter validation failed:\nInvalid value for parameter namespaceId (--namespace-id)"));
 
     // Parser-level problems.
     auto r = run(words({"bulk-delete"}));
@@ -338,8 +339,7 @@ TEST_CASE("cli bulk: the progress line") {
     p.refused = 1;
     p.invalid = 4;
     p.stopping = true;
-    CHECK(format_progress(p) ==
-          "1234 done  1520/s  throttled 3  retried 5  failed 2  refused 1  invalid 4  stopping");
+    CHECK(format_progress(p) == "1234 done  1520/s  throttled 3  retried 5  failed 2  refused 1  invalid 4  stopping");
     progress_snapshot q;
     q.total = 10;
     CHECK(format_progress(q) == "0/10 0%  -/s  ETA ?  throttled 0  retried 0  failed 0");
@@ -501,8 +501,9 @@ TEST_CASE("cli bulk: the exit code and message of a finished run") {
     iotjobs::detail::access::message(listing.summary.stop_diagnostics) = "User is not authorized";
     f = bulk_result_failure(listing, p, endpoint, 3);
     CHECK(f.exit_code == 254);
-    CHECK(f.message == "An error occurred (AccessDeniedException) when calling the ListJobExecutionsForJob operation: "
-                       "User is not authorized");
+    CHECK(f.message ==
+          "An error occurred (AccessDeniedException) when calling the ListJobExecutionsForJob operation: "
+          "User is not authorized");
     listing.ec = boost::asio::error::connection_refused;
     listing.summary.stop_diagnostics.clear();
     iotjobs::detail::access::message(listing.summary.stop_diagnostics) = "Connection refused";
@@ -542,8 +543,9 @@ TEST_CASE("cli bulk: the summary") {
     r.problems.push_back(refused);
 
     std::string text = format_summary(r, s);
-    CHECK(text.starts_with("bulk-delete: 10 items in 2.00 s, 4.5 deletes/s; 11 requests sent, 2 retries, 1 throttled, "
-                           "4 connections opened\n"));
+    CHECK(
+        text.starts_with("bulk-delete: 10 items in 2.00 s, 4.5 deletes/s; 11 requests sent, 2 retries, 1 throttled, "
+                         "4 connections opened\n"));
     CHECK(contains(text, "  deleted                 6\n"));
     CHECK(contains(text, "  not_found               2  (1 possibly deleted by an earlier attempt"));
     CHECK(contains(text, "  refused                 1\n"));
@@ -562,7 +564,8 @@ TEST_CASE("cli bulk: the summary") {
     r.summary.stopped_early = true;
     r.summary.stop_reason = "cancelled";
     text = format_summary(r, s);
-    CHECK(contains(text, "  skipped                40  (done in old.jsonl, older.jsonl, carried: 38 deleted, 2 not_found)\n"));
+    CHECK(contains(
+        text, "  skipped                40  (done in old.jsonl, older.jsonl, carried: 38 deleted, 2 not_found)\n"));
     CHECK(contains(text, "Stopped early: interrupted (SIGINT)\n"));
     CHECK(contains(text, "Report: out.jsonl\n"));
     CHECK_FALSE(contains(text, "First problems"));
@@ -580,8 +583,9 @@ TEST_CASE("cli bulk: the summary") {
     r.predicted_not_found = 1;
     r.predicted_unknown = 1;
     text = format_summary(r, s);
-    CHECK(contains(text, "Dry run: nothing was deleted; 3 items would be deleted, 2 would be refused, 1 not found, "
-                         "1 could not be looked up.\n"));
+    CHECK(contains(text,
+                   "Dry run: nothing was deleted; 3 items would be deleted, 2 would be refused, 1 not found, "
+                   "1 could not be looked up.\n"));
 
     // purge's verification.
     s.dry_run = false;

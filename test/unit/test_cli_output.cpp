@@ -152,8 +152,8 @@ TEST_CASE("output: the response JSON in the model's member order") {
     const auto x = execution_json(e);
     keys.clear();
     for (const auto& kv : x) keys.emplace_back(kv.key());
-    CHECK(keys == std::vector<std::string>{"jobId", "status", "forceCanceled", "statusDetails", "thingArn",
-                                           "versionNumber"});
+    CHECK(keys ==
+          std::vector<std::string>{"jobId", "status", "forceCanceled", "statusDetails", "thingArn", "versionNumber"});
     CHECK(x.at("statusDetails").at("detailsMap").at("k").as_string() == "v");
 }
 
@@ -178,9 +178,9 @@ TEST_CASE("output: resume tokens are botocore's") {
 }
 
 TEST_CASE("read commands: arguments") {
-    auto p = make_list_for_job_params(options_of("list-job-executions-for-job",
-                                                 {"--job-id", "j1", "--status", "QUEUED", "--max-items", "10",
-                                                  "--page-size", "50"}));
+    auto p =
+        make_list_for_job_params(options_of("list-job-executions-for-job", {"--job-id", "j1", "--status", "QUEUED",
+                                                                            "--max-items", "10", "--page-size", "50"}));
     REQUIRE(std::holds_alternative<list_for_job_params>(p));
     const auto& lp = std::get<list_for_job_params>(p);
     CHECK(lp.request.job_id == "j1");
@@ -189,9 +189,9 @@ TEST_CASE("read commands: arguments") {
     CHECK(lp.pages.page_size == 50);
     CHECK(!lp.request.max_results);
 
-    auto bad = make_list_for_job_params(options_of("list-job-executions-for-job",
-                                                   {"--job-id", "bad id", "--status", "queued", "--max-results", "0",
-                                                    "--max-items", "-1"}));
+    auto bad = make_list_for_job_params(
+        options_of("list-job-executions-for-job",
+                   {"--job-id", "bad id", "--status", "queued", "--max-results", "0", "--max-items", "-1"}));
     REQUIRE(std::holds_alternative<failure>(bad));
     const auto& f = std::get<failure>(bad);
     CHECK(f.exit_code == exit_usage);
@@ -200,9 +200,9 @@ TEST_CASE("read commands: arguments") {
     CHECK(contains(f.message, "--max-results"));
     CHECK(contains(f.message, "--max-items"));
 
-    auto t = make_list_for_thing_params(options_of("list-job-executions-for-thing",
-                                                   {"--thing-name", "a:b", "--namespace-id", "NS", "--job-id", "j",
-                                                    "--max-results", "250", "--next-token", "x"}));
+    auto t = make_list_for_thing_params(options_of(
+        "list-job-executions-for-thing",
+        {"--thing-name", "a:b", "--namespace-id", "NS", "--job-id", "j", "--max-results", "250", "--next-token", "x"}));
     REQUIRE(std::holds_alternative<list_for_thing_params>(t));
     const auto& tp = std::get<list_for_thing_params>(t);
     CHECK(tp.request.namespace_id == "NS");
@@ -210,17 +210,17 @@ TEST_CASE("read commands: arguments") {
     CHECK(tp.request.max_results == 250);
     CHECK(tp.request.next_token == "x");
 
-    auto d = make_describe_request(options_of("describe-job-execution",
-                                              {"--job-id", "j", "--thing-name", "t", "--execution-number", "-3"}));
+    auto d = make_describe_request(
+        options_of("describe-job-execution", {"--job-id", "j", "--thing-name", "t", "--execution-number", "-3"}));
     REQUIRE(std::holds_alternative<describe_job_execution_request>(d));
     CHECK(std::get<describe_job_execution_request>(d).execution_number == -3);
-    d = make_describe_request(options_of("describe-job-execution",
-                                         {"--job-id", "j", "--thing-name", "t", "--execution-number", "1.5"}));
+    d = make_describe_request(
+        options_of("describe-job-execution", {"--job-id", "j", "--thing-name", "t", "--execution-number", "1.5"}));
     CHECK(std::holds_alternative<failure>(d));
 
-    auto c = make_cancel_request(options_of("cancel-job-execution",
-                                            {"--job-id", "j", "--thing-name", "t", "--force", "--expected-version",
-                                             "4", "--status-details", "a=1,b=x=y"}));
+    auto c = make_cancel_request(options_of(
+        "cancel-job-execution",
+        {"--job-id", "j", "--thing-name", "t", "--force", "--expected-version", "4", "--status-details", "a=1,b=x=y"}));
     REQUIRE(std::holds_alternative<cancel_job_execution_request>(c));
     const auto& cr = std::get<cancel_job_execution_request>(c);
     CHECK(cr.force == true);
@@ -303,8 +303,9 @@ TEST_CASE("bulk: the JSON summary and the --debug line of an outcome") {
     b.request_id = "req-1";
     b.attempts = 1;
     const std::string line = outcome_debug_line(b, false);
-    CHECK(line == "line 12 (thing=sensor-1 job=fw-42 execution=3): refused, error InvalidStateTransitionException, "
-                  "request id req-1, attempts 1");
+    CHECK(line ==
+          "line 12 (thing=sensor-1 job=fw-42 execution=3): refused, error InvalidStateTransitionException, "
+          "request id req-1, attempts 1");
     CHECK(outcome_debug_line(b, true).starts_with("item 12 "));
 
     std::string report;

@@ -106,18 +106,21 @@ TEST_CASE("credentials: STS XML and SSO answers") {
     using namespace std::chrono;
     resolved_credentials r;
     std::string why;
-    const std::string ok = "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AK</AccessKeyId>"
-                           "<SecretAccessKey>S&amp;K</SecretAccessKey><SessionToken>ST</SessionToken>"
-                           "<Expiration>2026-12-07T06:57:19Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    const std::string ok =
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>AK</AccessKeyId>"
+        "<SecretAccessKey>S&amp;K</SecretAccessKey><SessionToken>ST</SessionToken>"
+        "<Expiration>2026-12-07T06:57:19Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
     REQUIRE(parse_sts_credentials_xml(ok, r, why));
     CHECK(r.value.access_key_id == "AK");
     CHECK(r.value.secret_access_key == "S&K");
     CHECK(r.expiration == sys_days(year(2026) / 12 / 7) + 6h + 57min + 19s);
     // An empty key is no credentials (it was accepted before).
     resolved_credentials e;
-    CHECK_FALSE(parse_sts_credentials_xml("<Credentials><AccessKeyId></AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
-                                          "<SessionToken>T</SessionToken><Expiration>2026-12-07T06:57:19Z</Expiration>"
-                                          "</Credentials>", e, why));
+    CHECK_FALSE(
+        parse_sts_credentials_xml("<Credentials><AccessKeyId></AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+                                  "<SessionToken>T</SessionToken><Expiration>2026-12-07T06:57:19Z</Expiration>"
+                                  "</Credentials>",
+                                  e, why));
     CHECK(e.value.secret_access_key.empty());
     CHECK(sts_error_summary("<Error><Code>AccessDenied</Code><Message>no &lt;way&gt;</Message></Error>") ==
           " AccessDenied: no <way>");
@@ -133,17 +136,20 @@ TEST_CASE("credentials: STS XML and SSO answers") {
 
     resolved_credentials s;
     REQUIRE(parse_role_credentials_json(
-        R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","sessionToken":"ST","expiration":1765112400000}})", s));
+        R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","sessionToken":"ST","expiration":1765112400000}})",
+        s));
     CHECK(s.expiration == sys_clock::time_point(1765112400s));
-    REQUIRE(parse_role_credentials_json(R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":1.5e12}})", s));
+    REQUIRE(parse_role_credentials_json(
+        R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":1.5e12}})", s));
     CHECK(s.expiration == sys_clock::time_point(1500000000s));
     // Expirations beyond what system_clock holds were converted with an overflow (a double such as
     // 1e300 with undefined behaviour); now they are a bad answer.
-    for (const char* exp : {"1e300", "-1e300", "18446744073709551615", "9223372036854775807", "-9223372036854775808",
-                            "7258118400000"}) {
+    for (const char* exp :
+         {"1e300", "-1e300", "18446744073709551615", "9223372036854775807", "-9223372036854775808", "7258118400000"}) {
         resolved_credentials b;
         CHECK_FALSE(parse_role_credentials_json(
-            std::string(R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":)") + exp + "}}", b));
+            std::string(R"({"roleCredentials":{"accessKeyId":"AK","secretAccessKey":"SK","expiration":)") + exp + "}}",
+            b));
         CHECK_FALSE(b.expiration);
     }
 }
@@ -158,14 +164,15 @@ TEST_CASE("credentials: parse_credentials_json") {
     CHECK(r.value.secret_access_key == "SK");
     CHECK(r.value.session_token == "ST");
     CHECK(r.expiration);
-    REQUIRE_FALSE(parse_credentials_json(R"({"AccessKeyId":"AK","SecretAccessKey":"SK","Token":"T"})", "Token", false, r, why));
+    REQUIRE_FALSE(
+        parse_credentials_json(R"({"AccessKeyId":"AK","SecretAccessKey":"SK","Token":"T"})", "Token", false, r, why));
     CHECK(r.value.session_token == "T");
     CHECK_FALSE(r.expiration);
 
     CHECK(parse_credentials_json("not json", "Token", false, r, why) == client_errc::credentials_error);
     CHECK(why == "the answer is not a JSON object");
-    CHECK(parse_credentials_json(R"({"AccessKeyId":"AK","SecretAccessKey":"SECRETVALUE"})", "SessionToken", true, r, why) ==
-          client_errc::credentials_error);
+    CHECK(parse_credentials_json(R"({"AccessKeyId":"AK","SecretAccessKey":"SECRETVALUE"})", "SessionToken", true, r,
+                                 why) == client_errc::credentials_error);
     CHECK(why.find("Version") != std::string::npos);
     CHECK(parse_credentials_json(R"({"Version":2,"AccessKeyId":"AK","SecretAccessKey":"SECRETVALUE"})", "SessionToken",
                                  true, r, why) == client_errc::credentials_error);
@@ -352,7 +359,7 @@ TEST_CASE("credentials cache: a failed refresh keeps a valid set, then retries; 
     CHECK(f.src.calls == 4);
     REQUIRE(f.logged.size() == 4);
     CHECK(f.logged[3].first == log_level::error);  // no usable set: the caller fails
-    f.src.fail = false;  // the source is back: the next call resolves again
+    f.src.fail = false;                            // the source is back: the next call resolves again
     r = f.get();
     CHECK_FALSE(r.ec);
     CHECK(r.snap->value.access_key_id == "AK5");

@@ -68,8 +68,7 @@ TEST_CASE("service_errc: category name, distinct non-empty messages, implicit co
 
 TEST_CASE("client_errc: category name, distinct non-empty messages, implicit conversion") {
     CHECK(std::string_view(iotjobs::client_category().name()) == "iotjobs.client");
-    CHECK(sizeof(all_client) / sizeof(all_client[0]) ==
-          static_cast<std::size_t>(client_errc::deadline_exceeded));
+    CHECK(sizeof(all_client) / sizeof(all_client[0]) == static_cast<std::size_t>(client_errc::deadline_exceeded));
     std::set<std::string> messages;
     int expected_value = 1;
     for (auto e : all_client) {
@@ -163,8 +162,7 @@ TEST_CASE("service_errc_from_response: name first, then 429 / 503 / 5xx") {
     CHECK(service_errc_from_response(503, "ThrottlingException") == service_errc::throttling);
     CHECK(service_errc_from_response(500, "ResourceNotFoundException") == service_errc::resource_not_found);
     CHECK(service_errc_from_response(429, "AccessDeniedException") == service_errc::access_denied);
-    CHECK(service_errc_from_response(503, "ServiceUnavailableException") ==
-          service_errc::service_unavailable);
+    CHECK(service_errc_from_response(503, "ServiceUnavailableException") == service_errc::service_unavailable);
     // Unknown or missing names fall back to the status.
     CHECK(service_errc_from_response(429, "") == service_errc::throttling);
     CHECK(service_errc_from_response(429, "429") == service_errc::throttling);
@@ -196,9 +194,9 @@ TEST_CASE("is_throttling") {
 }
 
 TEST_CASE("is_validation_error") {
-    const std::set<client_errc> validation = {
-        client_errc::invalid_thing_name, client_errc::invalid_job_id, client_errc::invalid_namespace_id,
-        client_errc::invalid_execution_number, client_errc::invalid_parameter};
+    const std::set<client_errc> validation = {client_errc::invalid_thing_name, client_errc::invalid_job_id,
+                                              client_errc::invalid_namespace_id, client_errc::invalid_execution_number,
+                                              client_errc::invalid_parameter};
     for (auto e : all_client) {
         CAPTURE(static_cast<int>(e));
         CHECK(iotjobs::is_validation_error(e) == (validation.count(e) == 1));

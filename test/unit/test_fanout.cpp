@@ -49,10 +49,11 @@ command_line parsed(const std::vector<std::string>& args) {
 }  // namespace
 
 TEST_CASE("input: region and profile columns (CSV) and members (JSON Lines)") {
-    auto csv = read_all("thingName,jobId,executionNumber,region,profile\n"
-                        "t1,j,1,eu-west-1,prod\n"
-                        "t2,j,2,,\n"
-                        "t3,j,3,not a region!,prod\n");
+    auto csv = read_all(
+        "thingName,jobId,executionNumber,region,profile\n"
+        "t1,j,1,eu-west-1,prod\n"
+        "t2,j,2,,\n"
+        "t3,j,3,not a region!,prod\n");
     REQUIRE(csv.size() == 4);
     CHECK_FALSE(csv[0].p.invalid);
     CHECK(csv[0].p.item->region == "eu-west-1");
@@ -113,7 +114,8 @@ TEST_CASE("purge: --region / --profile repeated and --regions / --profiles lists
     REQUIRE(std::holds_alternative<bulk_settings>(p));
     CHECK(std::get<bulk_settings>(p).regions == std::vector<std::string>{"us-east-1"});
 
-    const std::vector<std::string> args{"--region", "us-east-1", "--region", "eu-west-1", "bulk-delete", "--input", "x"};
+    const std::vector<std::string> args{"--region",    "us-east-1", "--region", "eu-west-1",
+                                        "bulk-delete", "--input",   "x"};
     auto twice = parse_command_line(args);
     REQUIRE(std::holds_alternative<failure>(twice));
     CHECK(std::get<failure>(twice).message.find("--region: given more than once") != std::string::npos);

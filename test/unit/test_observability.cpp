@@ -26,8 +26,10 @@ TEST_CASE("histogram: buckets are contiguous, ordered and at most 1/64 of their 
         REQUIRE(next > lo);
         CHECK(h::index_of(lo) == i);
         CHECK(h::index_of(next - 1) == i);
-        if (lo >= h::linear_limit) CHECK((next - lo) * 64 <= lo);
-        else CHECK(next - lo == 1);
+        if (lo >= h::linear_limit)
+            CHECK((next - lo) * 64 <= lo);
+        else
+            CHECK(next - lo == 1);
     }
     // Known boundaries: exact below 128 us, then pairs, then [2^e, 2^e + 2^(e-6)).
     CHECK(h::index_of(127) == 127);
@@ -135,8 +137,9 @@ TEST_CASE("log: identity decoded from paths and queries; the text form lists the
     r.http_status = 404;
     r.aws_error = "ResourceNotFoundException";
     r.latency = 1500us;
-    CHECK(iotjobs::format(r) == "hello [op=DeleteJobExecution thing=t execution=2 attempt=1 status=404 "
-                                "error=ResourceNotFoundException latency_us=1500]");
+    CHECK(iotjobs::format(r) ==
+          "hello [op=DeleteJobExecution thing=t execution=2 attempt=1 status=404 "
+          "error=ResourceNotFoundException latency_us=1500]");
     CHECK(iotjobs::to_string(iotjobs::log_level::warn) == "WARN");
 
     int calls = 0;

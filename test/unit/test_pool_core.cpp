@@ -238,7 +238,7 @@ TEST_CASE("pool core: an abandoned (cancelled) waiter completes once with its er
     f.pool.abandon(a, boost::asio::error::operation_aborted);
     CHECK(a.completions == 1);
     CHECK(a.ec == boost::asio::error::operation_aborted);
-    CHECK_FALSE(f.timer.armed);  // its deadline was the only one
+    CHECK_FALSE(f.timer.armed);                                // its deadline was the only one
     f.pool.abandon(a, boost::asio::error::operation_aborted);  // again: nothing happens
     CHECK(a.completions == 1);
     f.pool.release(f.now, std::make_unique<mock_conn>(1));
@@ -426,7 +426,7 @@ TEST_CASE("pool core: out of descriptors with no connection at all: the waiter g
     f.advance(500ms);
     REQUIRE(w.completions == 1);
     CHECK(!w.ec);
-    CHECK(!w.conn);  // the slot to open one
+    CHECK(!w.conn);                           // the slot to open one
     CHECK(f.pool.lower_capacity() == false);  // still none: back in line, said only once
     test_waiter again("again");
     f.take(core::acquired::wait);

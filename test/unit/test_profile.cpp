@@ -76,20 +76,35 @@ public:
     ~process_env_guard() {
         for (const char* n : names) {
             auto it = saved_.find(n);
-            if (it == saved_.end()) ::unsetenv(n);
-            else ::setenv(n, it->second.c_str(), 1);
+            if (it == saved_.end())
+                ::unsetenv(n);
+            else
+                ::setenv(n, it->second.c_str(), 1);
         }
     }
     process_env_guard(const process_env_guard&) = delete;
     process_env_guard& operator=(const process_env_guard&) = delete;
 
 private:
-    static constexpr const char* names[] = {
-        "HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IOT", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-        "AWS_CA_BUNDLE", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_MAX_ATTEMPTS",
-        "AWS_RETRY_MODE"};
+    static constexpr const char* names[] = {"HOME",
+                                            "AWS_CONFIG_FILE",
+                                            "AWS_SHARED_CREDENTIALS_FILE",
+                                            "AWS_PROFILE",
+                                            "AWS_DEFAULT_PROFILE",
+                                            "AWS_REGION",
+                                            "AWS_DEFAULT_REGION",
+                                            "AWS_ACCESS_KEY_ID",
+                                            "AWS_SECRET_ACCESS_KEY",
+                                            "AWS_SESSION_TOKEN",
+                                            "AWS_SECURITY_TOKEN",
+                                            "AWS_ENDPOINT_URL",
+                                            "AWS_ENDPOINT_URL_IOT",
+                                            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                                            "AWS_CA_BUNDLE",
+                                            "AWS_USE_FIPS_ENDPOINT",
+                                            "AWS_USE_DUALSTACK_ENDPOINT",
+                                            "AWS_MAX_ATTEMPTS",
+                                            "AWS_RETRY_MODE"};
     std::map<std::string, std::string> saved_;
 };
 
@@ -107,18 +122,19 @@ std::string config_error_text(const client_config& base = {}) {
 }  // namespace
 
 TEST_CASE("profile: INI syntax: sections, comments, trimming, lower-cased keys, CRLF, BOM") {
-    auto s = parse_ini("\xEF\xBB\xBF# leading comment\r\n"
-                       "; another\r\n"
-                       "\r\n"
-                       "[default]   # trailing comment\r\n"
-                       "  Region   =   us-west-2  \r\n"
-                       "output=json\r\n"
-                       "empty =\r\n"
-                       "hash = a#b ;c\r\n"
-                       "eq = x=y\r\n"
-                       "[ profile   dev ]\r\n"
-                       "region = eu-west-1\r\n",
-                       "/x/config");
+    auto s = parse_ini(
+        "\xEF\xBB\xBF# leading comment\r\n"
+        "; another\r\n"
+        "\r\n"
+        "[default]   # trailing comment\r\n"
+        "  Region   =   us-west-2  \r\n"
+        "output=json\r\n"
+        "empty =\r\n"
+        "hash = a#b ;c\r\n"
+        "eq = x=y\r\n"
+        "[ profile   dev ]\r\n"
+        "region = eu-west-1\r\n",
+        "/x/config");
     REQUIRE(s.contains("default"));
     CHECK(s["default"]["region"].value == "us-west-2");
     CHECK(s["default"]["region"].line == 5);
@@ -135,20 +151,21 @@ TEST_CASE("profile: INI syntax: sections, comments, trimming, lower-cased keys, 
 }
 
 TEST_CASE("profile: sub-sections, continuation lines, repeated sections and keys") {
-    auto s = parse_ini("[services local]\n"
-                       "iot =\n"
-                       "  endpoint_url = http://127.0.0.1:5000\n"
-                       "  Other = 1\n"
-                       "\n"
-                       "s3 =\n"
-                       "\tendpoint_url = http://s3.local\n"
-                       "[default]\n"
-                       "multi = first\n"
-                       "  second\n"
-                       "region = a\n"
-                       "[default]\n"
-                       "region = b\n",
-                       "/x/config");
+    auto s = parse_ini(
+        "[services local]\n"
+        "iot =\n"
+        "  endpoint_url = http://127.0.0.1:5000\n"
+        "  Other = 1\n"
+        "\n"
+        "s3 =\n"
+        "\tendpoint_url = http://s3.local\n"
+        "[default]\n"
+        "multi = first\n"
+        "  second\n"
+        "region = a\n"
+        "[default]\n"
+        "region = b\n",
+        "/x/config");
     const auto& iot = s["services local"]["iot"];
     CHECK(iot.value.empty());
     CHECK(iot.sub.at("endpoint_url").value == "http://127.0.0.1:5000");
@@ -256,7 +273,8 @@ TEST_CASE("profile: sections of each file, the profile name order, the credentia
     CHECK_THROWS_AS(load_profile("", "x", env.lookup()), std::system_error);
 }
 
-TEST_CASE("profile: a missing default profile or missing files are empty; config keys used without a credentials file") {
+TEST_CASE(
+    "profile: a missing default profile or missing files are empty; config keys used without a credentials file") {
     temp_dir d;
     fake_env env;
     env.vars["AWS_CONFIG_FILE"] = d.file("none/config");
@@ -266,12 +284,14 @@ TEST_CASE("profile: a missing default profile or missing files are empty; config
     CHECK(p.values.empty());
     CHECK(p.get("region") == nullptr);
 
-    env.vars["AWS_CONFIG_FILE"] = d.write("config", "[profile a]\naws_access_key_id = CK\naws_secret_access_key = CS\n"
-                                                    "aws_session_token = CT\n[default]\nregion = x\n");
+    env.vars["AWS_CONFIG_FILE"] = d.write("config",
+                                          "[profile a]\naws_access_key_id = CK\naws_secret_access_key = CS\n"
+                                          "aws_session_token = CT\n[default]\nregion = x\n");
     p = load_profile("a", "x", env.lookup());
     CHECK(p.credential_values.at("aws_session_token").value == "CT");
     // A [profile default] section is the default profile too.
-    env.vars["AWS_CONFIG_FILE"] = d.write("config2", "[default]\nregion = a\noutput = j\n[profile default]\nregion = b\n");
+    env.vars["AWS_CONFIG_FILE"] =
+        d.write("config2", "[default]\nregion = a\noutput = j\n[profile default]\nregion = b\n");
     p = load_profile("", "x", env.lookup());
     CHECK(p.get("region")->value == "b");
     CHECK(p.get("output")->value == "j");
@@ -300,15 +320,17 @@ TEST_CASE("profile: services sections for the iot endpoint") {
 TEST_CASE("profile: config_from_environment precedence: client_config > environment > profile") {
     temp_dir d;
     process_env_guard guard(d);
-    d.write("config", "[default]\nregion = eu-central-1\nmax_attempts = 6\nretry_mode = adaptive\n"
-                      "endpoint_url = http://profile-endpoint:9\nca_bundle = /profile/ca.pem\n"
-                      "use_fips_endpoint = TRUE\nuse_dualstack_endpoint = false\n"
-                      "aws_access_key_id = PROFILEKEY\naws_secret_access_key = PROFILESECRET\n"
-                      "[profile named]\nregion = ap-northeast-1\n"
-                      "[services svc]\niot =\n  endpoint_url = http://svc-endpoint:7\n"
-                      "[profile withsvc]\nservices = svc\nendpoint_url = http://not-this:1\n");
-    d.write("credentials", "[named]\naws_access_key_id = NAMEDKEY\naws_secret_access_key = NAMEDSECRET\n"
-                           "aws_session_token = NAMEDTOKEN\n");
+    d.write("config",
+            "[default]\nregion = eu-central-1\nmax_attempts = 6\nretry_mode = adaptive\n"
+            "endpoint_url = http://profile-endpoint:9\nca_bundle = /profile/ca.pem\n"
+            "use_fips_endpoint = TRUE\nuse_dualstack_endpoint = false\n"
+            "aws_access_key_id = PROFILEKEY\naws_secret_access_key = PROFILESECRET\n"
+            "[profile named]\nregion = ap-northeast-1\n"
+            "[services svc]\niot =\n  endpoint_url = http://svc-endpoint:7\n"
+            "[profile withsvc]\nservices = svc\nendpoint_url = http://not-this:1\n");
+    d.write("credentials",
+            "[named]\naws_access_key_id = NAMEDKEY\naws_secret_access_key = NAMEDSECRET\n"
+            "aws_session_token = NAMEDTOKEN\n");
 
     // Profile only.
     auto cfg = config_from_environment();
@@ -387,11 +409,12 @@ TEST_CASE("profile: config_from_environment errors name the profile, the file, t
     temp_dir d;
     process_env_guard guard(d);
     const std::string cfg_path =
-        d.write("config", "[default]\nregion = us-east-1\nmax_attempts = lots\n"
-                          "[profile mode]\nretry_mode = fast\n"
-                          "[profile fips]\nuse_fips_endpoint = yes\n"
-                          "[profile ignore]\nignore_configured_endpoint_urls = maybe\nendpoint_url = http://x:1\n"
-                          "[profile svc]\nservices = nowhere\n");
+        d.write("config",
+                "[default]\nregion = us-east-1\nmax_attempts = lots\n"
+                "[profile mode]\nretry_mode = fast\n"
+                "[profile fips]\nuse_fips_endpoint = yes\n"
+                "[profile ignore]\nignore_configured_endpoint_urls = maybe\nendpoint_url = http://x:1\n"
+                "[profile svc]\nservices = nowhere\n");
     std::string e = config_error_text();
     CHECK(has(e, "max_attempts"));
     CHECK(has(e, "profile default"));
@@ -443,11 +466,12 @@ TEST_CASE("profile: the credentials chain reads the profile after the environmen
     fake_env env;
     env.vars["HOME"] = d.path.string();
     env.vars["AWS_EC2_METADATA_DISABLED"] = "true";  // never the real metadata address
-    d.write(".aws/credentials", "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n"
-                                "aws_session_token = FILETOKEN\n"
-                                "[other]\naws_access_key_id = OTHERKEY\naws_secret_access_key = OTHERSECRET\n"
-                                "[partial]\naws_secret_access_key = PARTIALSECRET\n"
-                                "[empty]\n");
+    d.write(".aws/credentials",
+            "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n"
+            "aws_session_token = FILETOKEN\n"
+            "[other]\naws_access_key_id = OTHERKEY\naws_secret_access_key = OTHERSECRET\n"
+            "[partial]\naws_secret_access_key = PARTIALSECRET\n"
+            "[empty]\n");
     client_config cfg;
     cfg.region = "us-east-1";
     resolved_credentials c;
@@ -500,7 +524,8 @@ TEST_CASE("profile: the credentials chain reads the profile after the environmen
     CHECK(has(why, "environment"));
     CHECK(has(why, "shared-config-files"));
     CHECK(has(why, "credential_process: profile default"));
-    CHECK(has(why, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
+    CHECK(has(why,
+              "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"));
     CHECK(has(why, "imds: disabled by AWS_EC2_METADATA_DISABLED"));
     CHECK_FALSE(has(why, "FILESECRET"));
 

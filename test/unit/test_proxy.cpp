@@ -49,14 +49,15 @@ TEST_CASE("proxy URL: host, port, credentials (percent-decoded), display without
     p = parse("HTTP://[::1]:3128");
     CHECK(p.host == "::1");
     CHECK(p.display() == "http://[::1]:3128");
-    CHECK(parse("proxy.local").port == "80");        // no scheme: http://, as curl
+    CHECK(parse("proxy.local").port == "80");  // no scheme: http://, as curl
     CHECK(parse("http://proxy.local").port == "80");
     CHECK(parse("http://a:b@c@proxy:1").password == "b@c");  // the last '@' ends the credentials
 }
 
 TEST_CASE("proxy URL errors name the source, never the password") {
-    for (const char* bad : {"https://u:secret-pw@proxy:443", "http://u:secret-pw@proxy:0", "http://u:secret-pw@proxy:x",
-                            "http://u:secret-pw@:3128", "http://u:secret-pw@proxy:3128/path", "http://u:secret%zz@proxy"}) {
+    for (const char* bad :
+         {"https://u:secret-pw@proxy:443", "http://u:secret-pw@proxy:0", "http://u:secret-pw@proxy:x",
+          "http://u:secret-pw@:3128", "http://u:secret-pw@proxy:3128/path", "http://u:secret%zz@proxy"}) {
         const std::string what = parse_error(bad);
         CHECK(what.find("HTTPS_PROXY") != std::string::npos);
         CHECK(what.find("secret") == std::string::npos);
@@ -168,7 +169,8 @@ TEST_CASE("CONNECT request and the proxy's answer") {
     CHECK_FALSE(parse_connect_response("SSH-2.0-OpenSSH\r\n\r\n", status, reason));
     CHECK_FALSE(parse_connect_response("HTTP/1.1 2x0 OK\r\n\r\n", status, reason));
     const std::string m = connect_refused_message(p, "127.0.0.1", "443", 407, "Proxy Authentication Required");
-    CHECK(m == "the proxy http://user:***@proxy:3128 refused CONNECT 127.0.0.1:443: HTTP 407 Proxy Authentication "
-               "Required (the proxy did not accept the credentials)");
+    CHECK(m ==
+          "the proxy http://user:***@proxy:3128 refused CONNECT 127.0.0.1:443: HTTP 407 Proxy Authentication "
+          "Required (the proxy did not accept the credentials)");
     CHECK(m.find("pass") == std::string::npos);
 }

@@ -17,20 +17,13 @@ namespace {
 
 const steady_time_point t0 = steady_time_point(std::chrono::seconds(1000));
 
-double secs(steady_duration d)
-{
-    return std::chrono::duration<double>(d).count();
-}
+double secs(steady_duration d) { return std::chrono::duration<double>(d).count(); }
 
-double secs(steady_time_point t)
-{
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
+double secs(steady_time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 // Feeds successful responses at `per_second` from `from` (exclusive) to `to` (inclusive).
 steady_time_point steady_traffic(adaptive_rate_limiter& lim, steady_time_point from, steady_time_point to,
-                                 int per_second)
-{
+                                 int per_second) {
     const auto step = std::chrono::nanoseconds(1'000'000'000 / per_second);
     steady_time_point t = from;
     while (t + step <= to) {
@@ -41,18 +34,11 @@ steady_time_point steady_traffic(adaptive_rate_limiter& lim, steady_time_point f
 }
 
 // CUBIC's C: 0.4 from W_max = 100/s up, in proportion to W_max below (at least 0.4 x 0.05).
-double expected_scale(double w_max)
-{
-    return 0.4 * std::clamp(w_max / 100.0, 0.05, 1.0);
-}
+double expected_scale(double w_max) { return 0.4 * std::clamp(w_max / 100.0, 0.05, 1.0); }
 
-double expected_k(double w_max)
-{
-    return std::cbrt(w_max * (1 - 0.7) / expected_scale(w_max));
-}
+double expected_k(double w_max) { return std::cbrt(w_max * (1 - 0.7) / expected_scale(w_max)); }
 
-double expected_cubic(double w_max, double dt)
-{
+double expected_cubic(double w_max, double dt) {
     return expected_scale(w_max) * std::pow(dt - expected_k(w_max), 3) + w_max;
 }
 
@@ -61,8 +47,7 @@ double expected_cubic(double w_max, double dt)
 // ---------------------------------------------------------------------------------------------
 // adaptive_rate_limiter
 
-TEST_CASE("adaptive: initial state as botocore")
-{
+TEST_CASE("adaptive: initial state as botocore") {
     adaptive_rate_limiter lim(t0);
     const auto s = lim.state();
     CHECK_FALSE(s.enabled);
@@ -75,8 +60,7 @@ TEST_CASE("adaptive: initial state as botocore")
     CHECK(s.last_throttle == secs(t0));
 }
 
-TEST_CASE("adaptive: disabled until the first throttle")
-{
+TEST_CASE("adaptive: disabled until the first throttle") {
     adaptive_rate_limiter lim(t0);
     // Many sends and successes: never a wait, no token taken.
     for (int i = 0; i < 1000; ++i) {
@@ -105,12 +89,10 @@ TEST_CASE("adaptive: disabled until the first throttle")
     CHECK(secs(longest) == doctest::Approx((200 - s.current_capacity) / s.fill_rate));
 }
 
-TEST_CASE("adaptive: measured rate in 0.5 s buckets with EMA 0.8")
-{
+TEST_CASE("adaptive: measured rate in 0.5 s buckets with EMA 0.8") {
     adaptive_rate_limiter lim(t0);  // buckets anchored at 1000.0
     // 5 responses in [1000.0, 1000.5): no bucket closed yet.
-    for (int i = 0; i < 5; ++i)
-        lim.on_response(t0 + 50ms + i * 100ms, false);
+    for (int i = 0; i < 5; ++i) lim.on_response(t0 + 50ms + i * 100ms, false);
     CHECK(lim.state().measured_rate == 0.0);
     // The first response at/after 1000.5 closes the bucket: 6 responses / 0.5 s = 12, EMA 0.8*12.
     lim.on_response(t0 + 500ms, false);
@@ -130,8 +112,7 @@ TEST_CASE("adaptive: measured rate in 0.5 s buckets with EMA 0.8")
     CHECK(lim.state().measured_rate == doctest::Approx(10.0).epsilon(1e-6));
 }
 
-TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recovery")
-{
+TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recovery") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 10);
     const double measured = lim.state().measured_rate;
@@ -164,8 +145,7 @@ TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recov
         if (cubic < 2 * s.measured_rate)
             CHECK(s.fill_rate >= previous - 1e-9);  // the cubic never decreases without a throttle
         previous = s.fill_rate;
-        if (secs(now - t_fail) >= s.k)
-            reached_w_max = reached_w_max || s.fill_rate >= measured - 1e-9;
+        if (secs(now - t_fail) >= s.k) reached_w_max = reached_w_max || s.fill_rate >= measured - 1e-9;
         capped = capped || s.fill_rate == doctest::Approx(2 * s.measured_rate);
     }
     CHECK(reached_w_max);
@@ -177,8 +157,7 @@ TEST_CASE("adaptive: throttle drops the rate to 0.7 x measured, then CUBIC recov
     CHECK(expected_cubic(measured, 0) == doctest::Approx(0.7 * measured));
 }
 
-TEST_CASE("adaptive: a second throttle uses min(measured, fill rate)")
-{
+TEST_CASE("adaptive: a second throttle uses min(measured, fill rate)") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 10);
     lim.on_response(t + 10ms, true);
@@ -190,8 +169,7 @@ TEST_CASE("adaptive: a second throttle uses min(measured, fill rate)")
     CHECK(s.fill_rate == doctest::Approx(0.7 * fill1));
 }
 
-TEST_CASE("adaptive: fill rate floored at 0.5, capacity at least 1")
-{
+TEST_CASE("adaptive: fill rate floored at 0.5, capacity at least 1") {
     adaptive_rate_limiter lim(t0);
     lim.on_response(t0 + 100ms, false);  // the first response starts the measurement
     lim.on_response(t0 + 4s, false);     // closes [1000, 1004): 2 / 4 s = 0.5 -> measured 0.8 * 0.5
@@ -206,18 +184,15 @@ TEST_CASE("adaptive: fill rate floored at 0.5, capacity at least 1")
     const auto now = t0 + 4100ms;
     const double c0 = lim.state().current_capacity;
     std::vector<double> waits;
-    for (int i = 0; i < 5; ++i)
-        waits.push_back(secs(lim.acquire(now)));
+    for (int i = 0; i < 5; ++i) waits.push_back(secs(lim.acquire(now)));
     for (int i = 0; i < 5; ++i) {
         CAPTURE(i);
         CHECK(waits[i] == doctest::Approx(std::max(0.0, (i + 1 - c0) / 0.5)).epsilon(1e-9));
     }
-    for (int i = 1; i < 5; ++i)
-        CHECK(waits[i] - waits[i - 1] == doctest::Approx(2.0).epsilon(1e-9));
+    for (int i = 1; i < 5; ++i) CHECK(waits[i] - waits[i - 1] == doctest::Approx(2.0).epsilon(1e-9));
 }
 
-TEST_CASE("adaptive: acquire reserves tokens in order; refund gives one back")
-{
+TEST_CASE("adaptive: acquire reserves tokens in order; refund gives one back") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 10);
     const auto now = t + 10ms;
@@ -229,15 +204,13 @@ TEST_CASE("adaptive: acquire reserves tokens in order; refund gives one back")
     REQUIRE(c0 <= s.max_capacity);
 
     std::vector<steady_duration> waits;
-    for (int i = 0; i < 30; ++i)
-        waits.push_back(lim.acquire(now));
+    for (int i = 0; i < 30; ++i) waits.push_back(lim.acquire(now));
     for (int i = 0; i < 30; ++i) {
         const double expect = std::max(0.0, (i + 1 - c0) / s.fill_rate);
         CAPTURE(i);
         CHECK(secs(waits[i]) == doctest::Approx(expect).epsilon(1e-9));
         CHECK(secs(waits[i]) >= expect - 1e-12);  // rounded up: the token is there when the timer fires
-        if (i > 0)
-            CHECK(waits[i] >= waits[i - 1]);
+        if (i > 0) CHECK(waits[i] >= waits[i - 1]);
     }
     // The last reserved caller's token is exactly paid at its wake-up time.
     const double debt = lim.state().current_capacity;
@@ -253,8 +226,7 @@ TEST_CASE("adaptive: acquire reserves tokens in order; refund gives one back")
     CHECK(lim.state().current_capacity == doctest::Approx(c - 1));
 }
 
-TEST_CASE("adaptive: rate limited senders approach the fill rate")
-{
+TEST_CASE("adaptive: rate limited senders approach the fill rate") {
     // A closed loop: each caller sends when allowed; the service throttles above 5/s.
     adaptive_rate_limiter lim(t0);
     steady_time_point now = t0;
@@ -265,8 +237,7 @@ TEST_CASE("adaptive: rate limited senders approach the fill rate")
         sends.push_back(now);
         // throttled if more than 5 sends in the last second
         const auto window_start = now - 1s;
-        const auto in_window =
-            std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > window_start; });
+        const auto in_window = std::count_if(sends.begin(), sends.end(), [&](auto t) { return t > window_start; });
         lim.on_response(now, in_window > 5);
     }
     CHECK(lim.state().enabled);
@@ -277,8 +248,7 @@ TEST_CASE("adaptive: rate limited senders approach the fill rate")
     CHECK(recent <= 700);  // <= 7/s
 }
 
-TEST_CASE("adaptive: concurrent use is safe")
-{
+TEST_CASE("adaptive: concurrent use is safe") {
     adaptive_rate_limiter lim(t0);
     lim.on_response(t0 + 1s, true);
     std::vector<std::thread> threads;
@@ -290,8 +260,7 @@ TEST_CASE("adaptive: concurrent use is safe")
                 lim.on_response(now, (i + th) % 97 == 0);
             }
         });
-    for (auto& t : threads)
-        t.join();
+    for (auto& t : threads) t.join();
     const auto s = lim.state();
     CHECK(s.enabled);
     CHECK(s.fill_rate >= 0.5);
@@ -301,8 +270,7 @@ TEST_CASE("adaptive: concurrent use is safe")
 // ---------------------------------------------------------------------------------------------
 // fixed_rate_limiter
 
-TEST_CASE("fixed: 10,000 queued acquisitions are exactly 1/R apart")
-{
+TEST_CASE("fixed: 10,000 queued acquisitions are exactly 1/R apart") {
     for (double rate : {10.0, 3.0, 7.0, 0.5, 1000.0, 37.5}) {
         CAPTURE(rate);
         fixed_rate_limiter lim(rate);
@@ -321,8 +289,7 @@ TEST_CASE("fixed: 10,000 queued acquisitions are exactly 1/R apart")
     }
 }
 
-TEST_CASE("fixed: callers that wait and come back keep the exact rate")
-{
+TEST_CASE("fixed: callers that wait and come back keep the exact rate") {
     fixed_rate_limiter lim(10.0);
     steady_time_point now = t0;
     steady_time_point first{}, last{};
@@ -332,8 +299,7 @@ TEST_CASE("fixed: callers that wait and come back keep the exact rate")
         auto it = std::min_element(ready.begin(), ready.end());
         now = *it;
         const auto send = now + lim.acquire(now);
-        if (n == 0)
-            first = send;
+        if (n == 0) first = send;
         last = send;
         *it = send + 35ms;
     }
@@ -342,8 +308,7 @@ TEST_CASE("fixed: callers that wait and come back keep the exact rate")
     CHECK(admitted == doctest::Approx(10.0).epsilon(1e-9));
 }
 
-TEST_CASE("fixed: bursty arrivals faster than R are smoothed to R")
-{
+TEST_CASE("fixed: bursty arrivals faster than R are smoothed to R") {
     fixed_rate_limiter lim(20.0);
     std::uint64_t lcg = 12345;
     auto next_rand = [&] {
@@ -358,98 +323,79 @@ TEST_CASE("fixed: bursty arrivals faster than R are smoothed to R")
         sends.push_back(arrival + lim.acquire(arrival));
     }
     CHECK(std::is_sorted(sends.begin(), sends.end()));
-    for (std::size_t i = 1; i < sends.size(); ++i)
-        REQUIRE(sends[i] - sends[i - 1] >= 50ms - 1ns);
+    for (std::size_t i = 1; i < sends.size(); ++i) REQUIRE(sends[i] - sends[i - 1] >= 50ms - 1ns);
     const double admitted = 9999.0 / secs(sends.back() - sends.front());
     CHECK(admitted == doctest::Approx(20.0).epsilon(0.01));
 }
 
-TEST_CASE("fixed: slower arrivals never wait; idle restarts the schedule")
-{
+TEST_CASE("fixed: slower arrivals never wait; idle restarts the schedule") {
     fixed_rate_limiter lim(10.0);
-    for (int n = 0; n < 100; ++n)
-        REQUIRE(lim.acquire(t0 + n * 150ms) == steady_duration::zero());
+    for (int n = 0; n < 100; ++n) REQUIRE(lim.acquire(t0 + n * 150ms) == steady_duration::zero());
     // Exactly at the next slot: no wait either.
     fixed_rate_limiter exact(10.0);
-    for (int n = 0; n < 100; ++n)
-        REQUIRE(exact.acquire(t0 + n * 100ms) == steady_duration::zero());
+    for (int n = 0; n < 100; ++n) REQUIRE(exact.acquire(t0 + n * 100ms) == steady_duration::zero());
     // A little early: wait the remainder.
     CHECK(exact.acquire(t0 + 9930ms) == 70ms);
 }
 
-TEST_CASE("fixed: burst")
-{
+TEST_CASE("fixed: burst") {
     fixed_rate_limiter lim(10.0, 5);
     CHECK(lim.burst() == 5);
-    for (int i = 0; i < 5; ++i)
-        CHECK(lim.acquire(t0) == 0ms);
+    for (int i = 0; i < 5; ++i) CHECK(lim.acquire(t0) == 0ms);
     CHECK(lim.acquire(t0) == 100ms);
     CHECK(lim.acquire(t0) == 200ms);
     // Long idle: the full burst again.
     const auto later = t0 + 10s;
-    for (int i = 0; i < 5; ++i)
-        CHECK(lim.acquire(later) == 0ms);
+    for (int i = 0; i < 5; ++i) CHECK(lim.acquire(later) == 0ms);
     CHECK(lim.acquire(later) == 100ms);
     // Partial idle: 6 slots were taken at `later` (the 6th at later + 100 ms), so the schedule is
     // 600 ms ahead; 300 ms on, 3 slots were earned but one was already spent: 2 go at once.
     const auto partial = later + 300ms;
-    for (int i = 0; i < 2; ++i)
-        CHECK(lim.acquire(partial) == 0ms);
+    for (int i = 0; i < 2; ++i) CHECK(lim.acquire(partial) == 0ms);
     CHECK(lim.acquire(partial) == 100ms);
     // Over a long backlog the rate is still R.
     fixed_rate_limiter b(10.0, 5);
     steady_duration w{};
-    for (int n = 0; n < 10'004; ++n)
-        w = b.acquire(t0);
+    for (int n = 0; n < 10'004; ++n) w = b.acquire(t0);
     CHECK(w == 999900ms);  // the last (n = 10,003) is slot 10,003 - 4 = 9,999: 999.9 s
     fixed_rate_limiter zero_burst(10.0, 0);
     CHECK(zero_burst.burst() == 1);
 }
 
-TEST_CASE("fixed: unlimited")
-{
+TEST_CASE("fixed: unlimited") {
     for (double r : {0.0, -5.0, std::nan("")}) {
         fixed_rate_limiter lim(r);
         CHECK(lim.unlimited());
-        for (int i = 0; i < 1000; ++i)
-            REQUIRE(lim.acquire(t0) == steady_duration::zero());
+        for (int i = 0; i < 1000; ++i) REQUIRE(lim.acquire(t0) == steady_duration::zero());
     }
 }
 
-TEST_CASE("fixed: no drift over millions of slots (re-anchoring)")
-{
+TEST_CASE("fixed: no drift over millions of slots (re-anchoring)") {
     fixed_rate_limiter lim(7.0);
     const std::int64_t n_total = 2'500'000;  // crosses the internal re-anchor twice
     steady_duration wait{};
-    for (std::int64_t n = 0; n < n_total; ++n)
-        wait = lim.acquire(t0);
+    for (std::int64_t n = 0; n < n_total; ++n) wait = lim.acquire(t0);
     const double expect_ns = static_cast<double>(n_total - 1) * 1e9 / 7.0;
     CHECK(std::abs(static_cast<double>(std::chrono::nanoseconds(wait).count()) - expect_ns) <= 3.0);
 }
 
-TEST_CASE("fixed: concurrent acquisitions get distinct slots")
-{
+TEST_CASE("fixed: concurrent acquisitions get distinct slots") {
     fixed_rate_limiter lim(100.0);
     std::vector<std::vector<steady_duration>> got(4);
     std::vector<std::thread> threads;
     for (int th = 0; th < 4; ++th)
         threads.emplace_back([&, th] {
-            for (int i = 0; i < 2500; ++i)
-                got[th].push_back(lim.acquire(t0));
+            for (int i = 0; i < 2500; ++i) got[th].push_back(lim.acquire(t0));
         });
-    for (auto& t : threads)
-        t.join();
+    for (auto& t : threads) t.join();
     std::vector<steady_duration> all;
-    for (auto& g : got)
-        all.insert(all.end(), g.begin(), g.end());
+    for (auto& g : got) all.insert(all.end(), g.begin(), g.end());
     std::sort(all.begin(), all.end());
     for (std::size_t i = 0; i < all.size(); ++i)
-        REQUIRE(std::chrono::abs(all[i] -
-                                 std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
+        REQUIRE(std::chrono::abs(all[i] - std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 10'000'000)) <= 1ns);
 }
 
-TEST_CASE("adaptive: a throttle before the first full bucket uses the rate seen so far")
-{
+TEST_CASE("adaptive: a throttle before the first full bucket uses the rate seen so far") {
     // 600 responses in the first 0.3 s (2000/s), then a throttle: the SDKs' limiter would take
     // W_max = 0 (no bucket closed yet) and fall to the 0.5/s floor; ours starts from 2000/s.
     adaptive_rate_limiter lim(t0 - 3600s);  // built an hour before any traffic
@@ -469,12 +415,10 @@ namespace {
 // The fake endpoint's limiter: `rate` tokens per second, `burst` deep, full at the start.
 struct server_bucket {
     double rate, burst, tokens, last;
-    bool take(double t)
-    {
+    bool take(double t) {
         tokens = std::min(burst, tokens + (t - last) * rate);
         last = t;
-        if (tokens < 1.0)
-            return false;
+        if (tokens < 1.0) return false;
         tokens -= 1.0;
         return true;
     }
@@ -488,9 +432,8 @@ struct closed_loop_result {
 // attempt loop does: acquire, wait in 200 ms slices rescaled to the current fill rate, send;
 // a response comes `latency` (+0..9 ms, deterministic) later; a throttled request is sent
 // again (bulk mode). Counts what happens after `warmup`.
-closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milliseconds latency,
-                                   steady_duration warmup, steady_duration total)
-{
+closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milliseconds latency, steady_duration warmup,
+                                   steady_duration total) {
     enum class phase { acquire, slice, response };
     struct event {
         steady_time_point at;
@@ -512,8 +455,7 @@ closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milli
         heap.push_back(e);
         std::push_heap(heap.begin(), heap.end(), std::greater<>{});
     };
-    for (int i = 0; i < workers; ++i)
-        push({t0 + i * 1ms, i, phase::acquire});
+    for (int i = 0; i < workers; ++i) push({t0 + i * 1ms, i, phase::acquire});
     closed_loop_result r;
     const auto measure_from = t0 + warmup;
     constexpr steady_duration slice = 200ms;
@@ -522,8 +464,7 @@ closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milli
         std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
         const event e = heap.back();
         heap.pop_back();
-        if (e.at >= t0 + total)
-            break;
+        if (e.at >= t0 + total) break;
         auto& s = w[static_cast<std::size_t>(e.worker)];
         if (e.what == phase::acquire) {
             s.wait = lim.acquire(e.at);
@@ -563,8 +504,7 @@ closed_loop_result run_closed_loop(double limit, int workers, std::chrono::milli
 
 }  // namespace
 
-TEST_CASE("adaptive: steady quota under 2 % throttled after warm-up, at 10/s and at 1,000/s")
-{
+TEST_CASE("adaptive: steady quota under 2 % throttled after warm-up, at 10/s and at 1,000/s") {
     for (const double limit : {10.0, 1000.0}) {
         const int workers = limit > 100 ? 64 : 16;
         for (const auto latency : {20ms, 50ms}) {
@@ -584,8 +524,7 @@ TEST_CASE("adaptive: steady quota under 2 % throttled after warm-up, at 10/s and
     }
 }
 
-TEST_CASE("adaptive: CUBIC's C is the SDKs' 0.4 from 100/s up and scales with W_max below")
-{
+TEST_CASE("adaptive: CUBIC's C is the SDKs' 0.4 from 100/s up and scales with W_max below") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 1000);
     lim.on_response(t + 1ms, true);
@@ -596,8 +535,7 @@ TEST_CASE("adaptive: CUBIC's C is the SDKs' 0.4 from 100/s up and scales with W_
     CHECK(expected_k(10.0) > 2 * std::cbrt(10.0 * 0.3 / 0.4));
 }
 
-TEST_CASE("adaptive: on_throttled cuts once per bucket, never for a request sent before the cut")
-{
+TEST_CASE("adaptive: on_throttled cuts once per bucket, never for a request sent before the cut") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 10);
     CHECK(lim.on_throttled(t + 10ms, t));  // the first throttle cuts and enables
@@ -617,8 +555,7 @@ TEST_CASE("adaptive: on_throttled cuts once per bucket, never for a request sent
     CHECK(lim.state().last_cut == doctest::Approx(secs(t + 600ms)));
 }
 
-TEST_CASE("adaptive: W_max is what the server let through between two throttles")
-{
+TEST_CASE("adaptive: W_max is what the server let through between two throttles") {
     // After a cut the client sends below the limit while CUBIC recovers (the server's bucket
     // refills), then above it until that burst is spent: 4 s at 7/s, 4 s at 13/s, throttled.
     // The server let 10/s through; the rate at the throttle (13/s measured) overshoots it.
@@ -639,8 +576,7 @@ TEST_CASE("adaptive: W_max is what the server let through between two throttles"
     CHECK(s.fill_rate == doctest::Approx(0.7 * s.w_max));
 }
 
-TEST_CASE("adaptive: a throttle spends the tokens saved while the client sent slowly")
-{
+TEST_CASE("adaptive: a throttle spends the tokens saved while the client sent slowly") {
     adaptive_rate_limiter lim(t0);
     auto t = steady_traffic(lim, t0, t0 + 10s, 100);
     lim.on_response(t, true);  // enabled, fill 70/s, capacity 70

@@ -28,7 +28,7 @@ TEST_CASE("redact: a long token as a whole run, never inside a longer run") {
     const std::string t(long_token);
     CHECK(redacted("token " + t + " was rejected", t) == "token <redacted> was rejected");
     CHECK(redacted("'" + t + "'\n" + t, t) == "'<redacted>'\n<redacted>");
-    CHECK(redacted("X" + t, t) == "X" + t);         // part of another run: not the token
+    CHECK(redacted("X" + t, t) == "X" + t);  // part of another run: not the token
     CHECK(redacted(t + "9", t) == t + "9");
     CHECK(redacted("X-Amz-Security-Token:" + t, t) == "X-Amz-Security-Token:<redacted>");
 }

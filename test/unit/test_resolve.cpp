@@ -60,14 +60,15 @@ using cred = credential_choice::kind;
 
 TEST_CASE("resolve: each setting from the profile names the profile, the file and the line") {
     fixture f;
-    const std::string cfg = f.home.write(".aws/config", "[profile prod]\n"
-                                                        "# a comment\n"
-                                                        "region = eu-west-3\n"
-                                                        "endpoint_url = http://127.0.0.1:7001\n"
-                                                        "use_dualstack_endpoint = true\n"
-                                                        "ca_bundle = /prod/ca.pem\n"
-                                                        "max_attempts = 7\n"
-                                                        "retry_mode = legacy\n");
+    const std::string cfg = f.home.write(".aws/config",
+                                         "[profile prod]\n"
+                                         "# a comment\n"
+                                         "region = eu-west-3\n"
+                                         "endpoint_url = http://127.0.0.1:7001\n"
+                                         "use_dualstack_endpoint = true\n"
+                                         "ca_bundle = /prod/ca.pem\n"
+                                         "max_attempts = 7\n"
+                                         "retry_mode = legacy\n");
     f.vars["AWS_PROFILE"] = "prod";
     const resolved_settings s = f.resolve();
     CHECK(s.region.value == "eu-west-3");
@@ -89,8 +90,9 @@ TEST_CASE("resolve: each setting from the profile names the profile, the file an
 
 TEST_CASE("resolve: variables over the profile, given values over both, defaults last") {
     fixture f;
-    f.home.write(".aws/config", "[default]\nregion = eu-west-3\nmax_attempts = 7\nretry_mode = legacy\n"
-                                "ca_bundle = /p/ca.pem\nuse_fips_endpoint = false\n");
+    f.home.write(".aws/config",
+                 "[default]\nregion = eu-west-3\nmax_attempts = 7\nretry_mode = legacy\n"
+                 "ca_bundle = /p/ca.pem\nuse_fips_endpoint = false\n");
     f.vars["AWS_DEFAULT_REGION"] = "ap-south-1";
     f.vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:7002";
     f.vars["AWS_MAX_ATTEMPTS"] = "4";
@@ -169,15 +171,15 @@ TEST_CASE("resolve: the ignore switch lists what it ignores; bad values name the
 
 TEST_CASE("resolve: the credential source in the chain's order, with its source and never a value") {
     fixture f;
-    const std::string cfg = f.home.write(
-        ".aws/config",
-        "[profile keys]\naws_access_key_id = AKIDPROFILEKEY0001\naws_secret_access_key = profilesecret\n"
-        "aws_session_token = profiletoken\n"
-        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = keys\n"
-        "[profile web]\nrole_arn = arn:aws:iam::123456789012:role/w\nweb_identity_token_file = /t/token\n"
-        "[profile sso]\nsso_session = s\nsso_account_id = 123456789012\nsso_role_name = Admin\n"
-        "[profile proc]\ncredential_process = /bin/echo x\n"
-        "[profile none]\nregion = us-east-1\n");
+    const std::string cfg =
+        f.home.write(".aws/config",
+                     "[profile keys]\naws_access_key_id = AKIDPROFILEKEY0001\naws_secret_access_key = profilesecret\n"
+                     "aws_session_token = profiletoken\n"
+                     "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = keys\n"
+                     "[profile web]\nrole_arn = arn:aws:iam::123456789012:role/w\nweb_identity_token_file = /t/token\n"
+                     "[profile sso]\nsso_session = s\nsso_account_id = 123456789012\nsso_role_name = Admin\n"
+                     "[profile proc]\ncredential_process = /bin/echo x\n"
+                     "[profile none]\nregion = us-east-1\n");
     auto with_profile = [&](const char* name) {
         settings_request r = f.request();
         r.profile = name;
@@ -262,8 +264,8 @@ namespace {
 
 // run_cli with --debug, stopped before a client is built; the standard error.
 std::string debug_output(const std::vector<std::string>& extra, const cli::environment& env, int& code) {
-    std::vector<std::string> args{"delete-job-execution", "--thing-name", "t", "--job-id", "j",
-                                  "--execution-number", "1", "--debug"};
+    std::vector<std::string> args{
+        "delete-job-execution", "--thing-name", "t", "--job-id", "j", "--execution-number", "1", "--debug"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::ostringstream out, err;
     cli::run_options ro;
@@ -279,14 +281,17 @@ std::string debug_output(const std::vector<std::string>& extra, const cli::envir
 
 TEST_CASE("cli --debug: the source of each value, never a secret") {
     home_dir h;
-    const std::string cfg = h.write(".aws/config", "[profile prod]\nregion = eu-west-3\nretry_mode = adaptive\n"
-                                                   "[profile proc]\nregion = eu-west-1\n"
-                                                   "credential_process = /bin/false\n");
-    h.write(".aws/credentials", "[prod]\naws_access_key_id = AKIDPRODKEY0000001\n"
-                                "aws_secret_access_key = prodsecretvalue99\naws_session_token = prodtokenvalue99\n");
+    const std::string cfg = h.write(".aws/config",
+                                    "[profile prod]\nregion = eu-west-3\nretry_mode = adaptive\n"
+                                    "[profile proc]\nregion = eu-west-1\n"
+                                    "credential_process = /bin/false\n");
+    h.write(".aws/credentials",
+            "[prod]\naws_access_key_id = AKIDPRODKEY0000001\n"
+            "aws_secret_access_key = prodsecretvalue99\naws_session_token = prodtokenvalue99\n");
     const std::vector<std::string> secrets{"prodsecretvalue99", "prodtokenvalue99", "AKIDPRODKEY0000001",
-                                           "containertoken99", "envsecretvalue99", "envtokenvalue99"};
-    cli::environment env{{"HOME", h.path.string()}, {"AWS_ENDPOINT_URL_IOT", "http://127.0.0.1:5000"},
+                                           "containertoken99",  "envsecretvalue99", "envtokenvalue99"};
+    cli::environment env{{"HOME", h.path.string()},
+                         {"AWS_ENDPOINT_URL_IOT", "http://127.0.0.1:5000"},
                          {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "containertoken99"}};
     int code = -1;
     std::string e = debug_output({"--profile", "prod"}, env, code);
@@ -329,12 +334,13 @@ TEST_CASE("cli --debug: the source of each value, never a secret") {
 
 TEST_CASE("resolve: profile keys this client does not read are listed by name and line, never by value") {
     fixture f;
-    const std::string cfg = f.home.write(".aws/config", "[default]\nregion = us-east-1\noutput = json\n"
-                                                        "cli_pager = secretish-value\n");
+    const std::string cfg = f.home.write(".aws/config",
+                                         "[default]\nregion = us-east-1\noutput = json\n"
+                                         "cli_pager = secretish-value\n");
     const resolved_settings s = f.resolve();
     REQUIRE(s.ignored.size() == 1);
-    CHECK(s.ignored[0] == "profile default keys not used by iotjobs: cli_pager (" + cfg + " line 4), output (" + cfg +
-                             " line 3)");
+    CHECK(s.ignored[0] ==
+          "profile default keys not used by iotjobs: cli_pager (" + cfg + " line 4), output (" + cfg + " line 3)");
     CHECK(profile_key_known("credential_process"));
     CHECK(profile_key_known("metadata_service_num_attempts"));
     CHECK_FALSE(profile_key_known("output"));
@@ -374,10 +380,11 @@ TEST_CASE("README's configuration table names every profile key the client reads
 
 TEST_CASE("resolve: an assume-role profile with mfa_serial is refused by name (no prompt)") {
     fixture f;
-    const std::string cfg = f.home.write(
-        ".aws/config", "[profile base]\naws_access_key_id = AKIDBASE0000000001\naws_secret_access_key = basesecret\n"
-                       "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
-                       "mfa_serial = arn:aws:iam::123456789012:mfa/u\n");
+    const std::string cfg =
+        f.home.write(".aws/config",
+                     "[profile base]\naws_access_key_id = AKIDBASE0000000001\naws_secret_access_key = basesecret\n"
+                     "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
+                     "mfa_serial = arn:aws:iam::123456789012:mfa/u\n");
     settings_request r = f.request();
     r.profile = "mfa";
     const std::string e = f.resolve_error(r);
@@ -386,8 +393,8 @@ TEST_CASE("resolve: an assume-role profile with mfa_serial is refused by name (n
     CHECK_FALSE(has(e, "basesecret"));
     // The CLI: 253 with the same message.
     int code = -1;
-    const std::string err = debug_output({"--profile", "mfa", "--region", "us-east-1"},
-                                         {{"HOME", f.home.path.string()}}, code);
+    const std::string err =
+        debug_output({"--profile", "mfa", "--region", "us-east-1"}, {{"HOME", f.home.path.string()}}, code);
     CHECK(code == 253);
     CHECK(has(err, "uses mfa_serial"));
 }

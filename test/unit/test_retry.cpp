@@ -29,8 +29,7 @@ namespace {
 class scripted_random final : public random_source {
 public:
     explicit scripted_random(std::vector<double> values) : values_(std::move(values)) {}
-    double next() override
-    {
+    double next() override {
         const std::size_t i = calls_ < values_.size() ? calls_ : values_.size() - 1;
         ++calls_;
         return values_[i];
@@ -42,8 +41,7 @@ private:
     std::size_t calls_ = 0;
 };
 
-attempt_outcome service_error(unsigned status, std::string_view name, std::string_view message = {})
-{
+attempt_outcome service_error(unsigned status, std::string_view name, std::string_view message = {}) {
     attempt_outcome o;
     o.ec = make_error_code(service_errc_from_response(status, name));
     o.http_status = status;
@@ -52,24 +50,16 @@ attempt_outcome service_error(unsigned status, std::string_view name, std::strin
     return o;
 }
 
-attempt_outcome transport(error_code ec)
-{
+attempt_outcome transport(error_code ec) {
     attempt_outcome o;
     o.ec = ec;
     return o;
 }
 
-attempt_outcome throttled()
-{
-    return service_error(400, "ThrottlingException", "Rate exceeded");
-}
-attempt_outcome success()
-{
-    return attempt_outcome{};
-}
+attempt_outcome throttled() { return service_error(400, "ThrottlingException", "Rate exceeded"); }
+attempt_outcome success() { return attempt_outcome{}; }
 
-retry_config config(unsigned attempts, milliseconds cap = 20s, unsigned quota = 500)
-{
+retry_config config(unsigned attempts, milliseconds cap = 20s, unsigned quota = 500) {
     retry_config c;
     c.max_attempts = attempts;
     c.max_backoff = cap;
@@ -82,8 +72,7 @@ retry_config config(unsigned attempts, milliseconds cap = 20s, unsigned quota = 
 // ---------------------------------------------------------------------------------------------
 // classify
 
-TEST_CASE("classify: success and cancellation are never retried")
-{
+TEST_CASE("classify: success and cancellation are never retried") {
     CHECK(classify(success()) == retry_kind::none);
     attempt_outcome ok;
     ok.http_status = 200;
@@ -98,22 +87,12 @@ TEST_CASE("classify: success and cancellation are never retried")
     CHECK(classify(aborted) == retry_kind::none);
 }
 
-TEST_CASE("classify: every botocore throttling name, and HTTP 429")
-{
-    for (std::string_view name : {"Throttling",
-                                  "ThrottlingException",
-                                  "ThrottledException",
-                                  "RequestThrottledException",
-                                  "TooManyRequestsException",
-                                  "ProvisionedThroughputExceededException",
-                                  "TransactionInProgressException",
-                                  "RequestLimitExceeded",
-                                  "BandwidthLimitExceeded",
-                                  "LimitExceededException",
-                                  "RequestThrottled",
-                                  "SlowDown",
-                                  "PriorRequestNotComplete",
-                                  "EC2ThrottledException"}) {
+TEST_CASE("classify: every botocore throttling name, and HTTP 429") {
+    for (std::string_view name :
+         {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+          "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+          "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
+          "PriorRequestNotComplete", "EC2ThrottledException"}) {
         CAPTURE(name);
         CHECK(is_throttling_error_name(name));
         CHECK(classify(service_error(400, name)) == retry_kind::throttling);
@@ -137,13 +116,9 @@ TEST_CASE("classify: every botocore throttling name, and HTTP 429")
     CHECK(classify(transport(make_error_code(service_errc::throttling))) == retry_kind::throttling);
 }
 
-TEST_CASE("classify: transient service errors and statuses")
-{
-    for (std::string_view name : {"ServiceUnavailableException",
-                                  "RequestTimeout",
-                                  "RequestTimeoutException",
-                                  "InternalFailure",
-                                  "InternalFailureException"}) {
+TEST_CASE("classify: transient service errors and statuses") {
+    for (std::string_view name : {"ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
+                                  "InternalFailure", "InternalFailureException"}) {
         CAPTURE(name);
         CHECK(classify(service_error(400, name)) == retry_kind::transient);
         CHECK(classify(service_error(503, name)) == retry_kind::transient);
@@ -163,8 +138,7 @@ TEST_CASE("classify: transient service errors and statuses")
     CHECK(classify(transport(make_error_code(service_errc::internal_failure))) == retry_kind::transient);
 }
 
-TEST_CASE("classify: transport errors and timeouts are transient")
-{
+TEST_CASE("classify: transport errors and timeouts are transient") {
     namespace ae = boost::asio::error;
     namespace bh = boost::beast::http;
     const std::vector<error_code> codes{
@@ -204,27 +178,23 @@ TEST_CASE("classify: transport errors and timeouts are transient")
     CHECK(is_timeout(timed));
 }
 
-TEST_CASE("classify: clock skew")
-{
-    const char* expired_msg = "Signature expired: 20261126T140000Z is now earlier than 20261126T140500Z "
-                              "(20261126T141000Z - 5 min.)";
+TEST_CASE("classify: clock skew") {
+    const char* expired_msg =
+        "Signature expired: 20261126T140000Z is now earlier than 20261126T140500Z "
+        "(20261126T141000Z - 5 min.)";
     CHECK(classify(service_error(403, "InvalidSignatureException", expired_msg)) == retry_kind::clock_skew);
     CHECK(classify(service_error(403, "RequestTimeTooSkewed")) == retry_kind::clock_skew);
     CHECK(classify(service_error(403, "RequestExpired")) == retry_kind::clock_skew);
     CHECK(classify(service_error(400, "RequestInTheFuture")) == retry_kind::clock_skew);
-    CHECK(classify(transport(make_error_code(service_errc::request_time_too_skewed))) ==
-          retry_kind::clock_skew);
+    CHECK(classify(transport(make_error_code(service_errc::request_time_too_skewed))) == retry_kind::clock_skew);
     // the code alone plus the message
     attempt_outcome by_code = transport(make_error_code(service_errc::invalid_signature));
     by_code.message = expired_msg;
     CHECK(classify(by_code) == retry_kind::clock_skew);
 
     // Signature / access errors are skew only when the server's Date is far off.
-    for (std::string_view name : {"InvalidSignatureException",
-                                  "AccessDeniedException",
-                                  "AccessDenied",
-                                  "SignatureDoesNotMatch",
-                                  "AuthFailure"}) {
+    for (std::string_view name : {"InvalidSignatureException", "AccessDeniedException", "AccessDenied",
+                                  "SignatureDoesNotMatch", "AuthFailure"}) {
         CAPTURE(name);
         attempt_outcome o = service_error(403, name, "The request signature we calculated does not match");
         CHECK(classify(o) == retry_kind::none);
@@ -246,30 +216,22 @@ TEST_CASE("classify: clock skew")
     CHECK(classify(token) == retry_kind::none);
 }
 
-TEST_CASE("classify: errors that are never retried")
-{
+TEST_CASE("classify: errors that are never retried") {
     CHECK(classify(service_error(400, "InvalidRequestException")) == retry_kind::none);
     CHECK(classify(service_error(409, "InvalidStateTransitionException")) == retry_kind::none);
     CHECK(classify(service_error(404, "ResourceNotFoundException")) == retry_kind::none);
     CHECK(classify(service_error(409, "VersionConflictException")) == retry_kind::none);
     CHECK(classify(service_error(403, "UnrecognizedClientException")) == retry_kind::none);
     CHECK(classify(service_error(403, "ExpiredTokenException")) == retry_kind::none);
-    CHECK(classify(service_error(403,
-                                 "InvalidSignatureException",
+    CHECK(classify(service_error(403, "InvalidSignatureException",
                                  "The request signature we calculated does not match "
                                  "the signature you provided.")) == retry_kind::none);
-    CHECK(classify(service_error(403, "AccessDeniedException", "User is not authorized")) ==
-          retry_kind::none);
+    CHECK(classify(service_error(403, "AccessDeniedException", "User is not authorized")) == retry_kind::none);
     CHECK(classify(service_error(403, "SignatureDoesNotMatch")) == retry_kind::none);
     CHECK(classify(service_error(400, "SomethingNew")) == retry_kind::none);
-    for (auto e : {client_errc::invalid_thing_name,
-                   client_errc::invalid_job_id,
-                   client_errc::invalid_namespace_id,
-                   client_errc::invalid_execution_number,
-                   client_errc::invalid_parameter,
-                   client_errc::no_region,
-                   client_errc::no_credentials,
-                   client_errc::bad_response}) {
+    for (auto e : {client_errc::invalid_thing_name, client_errc::invalid_job_id, client_errc::invalid_namespace_id,
+                   client_errc::invalid_execution_number, client_errc::invalid_parameter, client_errc::no_region,
+                   client_errc::no_credentials, client_errc::bad_response}) {
         CAPTURE(make_error_code(e).message());
         CHECK(classify(transport(make_error_code(e))) == retry_kind::none);
     }
@@ -280,13 +242,11 @@ TEST_CASE("classify: errors that are never retried")
 // ---------------------------------------------------------------------------------------------
 // retry_quota
 
-TEST_CASE("retry_quota: 100 failing retries drain 500 exactly, successes refund")
-{
+TEST_CASE("retry_quota: 100 failing retries drain 500 exactly, successes refund") {
     retry_quota q;  // 500
     CHECK(q.enabled());
     CHECK(q.capacity() == 500);
-    for (int i = 0; i < 100; ++i)
-        REQUIRE(q.try_acquire(retry_quota::retry_cost));
+    for (int i = 0; i < 100; ++i) REQUIRE(q.try_acquire(retry_quota::retry_cost));
     CHECK(q.available() == 0);
     CHECK_FALSE(q.try_acquire(retry_quota::retry_cost));
     CHECK_FALSE(q.try_acquire(1));
@@ -303,8 +263,7 @@ TEST_CASE("retry_quota: 100 failing retries drain 500 exactly, successes refund"
     CHECK(q.available() == 6);
 }
 
-TEST_CASE("retry_quota: capped at capacity, configurable, 0 disables")
-{
+TEST_CASE("retry_quota: capped at capacity, configurable, 0 disables") {
     retry_quota q(20);
     CHECK(q.available() == 20);
     q.on_success(0);
@@ -318,43 +277,36 @@ TEST_CASE("retry_quota: capped at capacity, configurable, 0 disables")
 
     retry_quota off(0);
     CHECK_FALSE(off.enabled());
-    for (int i = 0; i < 10000; ++i)
-        REQUIRE(off.try_acquire(retry_quota::timeout_retry_cost));
+    for (int i = 0; i < 10000; ++i) REQUIRE(off.try_acquire(retry_quota::timeout_retry_cost));
     off.release(5);
     CHECK(off.available() == 0);
 }
 
-TEST_CASE("retry_quota: concurrent acquire/release never over- or under-counts")
-{
+TEST_CASE("retry_quota: concurrent acquire/release never over- or under-counts") {
     retry_quota q(500);
     std::vector<std::thread> threads;
     std::atomic<int> acquired{0};
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&] {
             for (int i = 0; i < 1000; ++i)
-                if (q.try_acquire(5))
-                    acquired.fetch_add(1);
+                if (q.try_acquire(5)) acquired.fetch_add(1);
         });
-    for (auto& t : threads)
-        t.join();
+    for (auto& t : threads) t.join();
     CHECK(acquired.load() == 100);
     CHECK(q.available() == 0);
     threads.clear();
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&] {
-            for (int i = 0; i < 1000; ++i)
-                q.release(1);
+            for (int i = 0; i < 1000; ++i) q.release(1);
         });
-    for (auto& t : threads)
-        t.join();
+    for (auto& t : threads) t.join();
     CHECK(q.available() == 500);
 }
 
 // ---------------------------------------------------------------------------------------------
 // standard_retry_strategy
 
-TEST_CASE("standard strategy: defaults")
-{
+TEST_CASE("standard strategy: defaults") {
     standard_retry_strategy s;
     CHECK(s.max_attempts() == 3);
     CHECK(s.max_backoff() == 20s);
@@ -362,8 +314,7 @@ TEST_CASE("standard strategy: defaults")
     CHECK(standard_retry_strategy(config(0)).max_attempts() == 1);
 }
 
-TEST_CASE("standard strategy: full-jitter exponential backoff and cap")
-{
+TEST_CASE("standard strategy: full-jitter exponential backoff and cap") {
     standard_retry_strategy s(config(100));
     // ceiling: base * 2^(attempt-1), capped at 20 s
     CHECK(s.backoff_ceiling(1) == 1s);
@@ -407,8 +358,7 @@ TEST_CASE("standard strategy: full-jitter exponential backoff and cap")
     CHECK(nocap.decide(throttled(), 3, false, q, rng).delay == 0ms);
 }
 
-TEST_CASE("standard strategy: max attempts")
-{
+TEST_CASE("standard strategy: max attempts") {
     standard_retry_strategy s(config(3));
     retry_quota q;
     scripted_random rng({0.5});
@@ -439,8 +389,7 @@ TEST_CASE("standard strategy: max attempts")
     CHECK(call.attempts_made() == 3);
 }
 
-TEST_CASE("standard strategy: non-retryable errors and success do not touch quota or rng")
-{
+TEST_CASE("standard strategy: non-retryable errors and success do not touch quota or rng") {
     standard_retry_strategy s(config(5));
     retry_quota q;
     scripted_random rng({0.5});
@@ -455,8 +404,7 @@ TEST_CASE("standard strategy: non-retryable errors and success do not touch quot
     CHECK(rng.calls() == 0);
 }
 
-TEST_CASE("standard strategy: quota costs, exhaustion and refund")
-{
+TEST_CASE("standard strategy: quota costs, exhaustion and refund") {
     standard_retry_strategy s(config(3));
     retry_quota q;
     scripted_random rng({0.5});
@@ -476,8 +424,7 @@ TEST_CASE("standard strategy: quota costs, exhaustion and refund")
     CHECK(q.available() == 475);
 
     // Drain: 95 more 5-token retries, then refusal.
-    for (int i = 0; i < 95; ++i)
-        REQUIRE(s.decide(throttled(), 1, false, q, rng).retry);
+    for (int i = 0; i < 95; ++i) REQUIRE(s.decide(throttled(), 1, false, q, rng).retry);
     CHECK(q.available() == 0);
     const auto calls_before = rng.calls();
     d = s.decide(throttled(), 1, false, q, rng);
@@ -519,8 +466,7 @@ TEST_CASE("standard strategy: quota costs, exhaustion and refund")
     }
 }
 
-TEST_CASE("standard strategy: clock skew retried at once, only once per call")
-{
+TEST_CASE("standard strategy: clock skew retried at once, only once per call") {
     standard_retry_strategy s(config(5));
     retry_quota q;
     scripted_random rng({0.5});
@@ -562,8 +508,7 @@ TEST_CASE("standard strategy: clock skew retried at once, only once per call")
     CHECK(s.decide(sig, 1, false, q, rng).retry);
 }
 
-TEST_CASE("default_random_source: values in [0, 1)")
-{
+TEST_CASE("default_random_source: values in [0, 1)") {
     default_random_source r;
     default_random_source seeded(42);
     default_random_source seeded2(42);
@@ -587,8 +532,7 @@ TEST_CASE("default_random_source: values in [0, 1)")
 
 namespace {
 
-std::chrono::sys_seconds utc(int y, unsigned mo, unsigned d, int h, int mi, int s)
-{
+std::chrono::sys_seconds utc(int y, unsigned mo, unsigned d, int h, int mi, int s) {
     using namespace std::chrono;
     return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s};
 }
@@ -597,8 +541,7 @@ const auto ref_now = std::chrono::system_clock::time_point(utc(2026, 11, 26, 14,
 
 }  // namespace
 
-TEST_CASE("parse_http_date: the three RFC 7231 forms")
-{
+TEST_CASE("parse_http_date: the three RFC 7231 forms") {
     CHECK(parse_http_date("Thu, 26 Nov 2026 14:30:45 GMT", ref_now) == utc(2026, 11, 26, 14, 30, 45));
     CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", ref_now) == utc(1994, 11, 6, 8, 49, 37));
     CHECK(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", ref_now) == utc(1994, 11, 6, 8, 49, 37));
@@ -616,8 +559,7 @@ TEST_CASE("parse_http_date: the three RFC 7231 forms")
     CHECK(parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT", ref_now) == utc(2024, 2, 29, 12, 0, 0));
 }
 
-TEST_CASE("parse_http_date: garbage is rejected cleanly")
-{
+TEST_CASE("parse_http_date: garbage is rejected cleanly") {
     const std::vector<std::string> bad{
         "",
         " ",
@@ -676,8 +618,7 @@ TEST_CASE("parse_http_date: garbage is rejected cleanly")
         CHECK_FALSE(parse_http_date(std::string_view(good).substr(0, n), ref_now).has_value());
 }
 
-TEST_CASE("compute_clock_offset and clock_offset")
-{
+TEST_CASE("compute_clock_offset and clock_offset") {
     using std::chrono::seconds;
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now) == seconds(0));
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 15:30:45 GMT", ref_now) == seconds(3600));
@@ -688,11 +629,11 @@ TEST_CASE("compute_clock_offset and clock_offset")
 
     // Issue 13: a Date far from now is bad input, never a wrapped offset (a year of 9999 made
     // server - local_now overflow int64 nanoseconds; a release build adopted the wrapped value).
-    for (const char* far : {"Fri, 31 Dec 9999 23:59:59 GMT", "Sat, 01 Jan 0000 00:00:00 GMT",
-                            "Wed, 01 Jan 1737 00:00:00 GMT", "Tue, 31 Dec 1737 23:59:59 GMT",
-                            "Mon, 01 Jan 2200 00:00:00 GMT", "Thu, 01 Jan 1903 00:00:00 GMT"}) {
+    for (const char* far :
+         {"Fri, 31 Dec 9999 23:59:59 GMT", "Sat, 01 Jan 0000 00:00:00 GMT", "Wed, 01 Jan 1737 00:00:00 GMT",
+          "Tue, 31 Dec 1737 23:59:59 GMT", "Mon, 01 Jan 2200 00:00:00 GMT", "Thu, 01 Jan 1903 00:00:00 GMT"}) {
         CAPTURE(far);
-        CHECK(parse_http_date(far, ref_now).has_value());  // a valid date...
+        CHECK(parse_http_date(far, ref_now).has_value());             // a valid date...
         CHECK_FALSE(compute_clock_offset(far, ref_now).has_value());  // ...but not an offset to adopt
     }
     // Against extreme local clocks too (an injected or broken local clock).
@@ -705,7 +646,8 @@ TEST_CASE("compute_clock_offset and clock_offset")
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", epoch) ==
           std::chrono::duration_cast<seconds>(ref_now.time_since_epoch()));
     CHECK(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now + max_clock_offset) == -max_clock_offset);
-    CHECK_FALSE(compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now + max_clock_offset + seconds(1)).has_value());
+    CHECK_FALSE(
+        compute_clock_offset("Thu, 26 Nov 2026 14:30:45 GMT", ref_now + max_clock_offset + seconds(1)).has_value());
     clock_offset kept(seconds(42));
     CHECK_FALSE(kept.update_from_date("Fri, 31 Dec 9999 23:59:59 GMT", ref_now).has_value());
     CHECK(kept.get() == seconds(42));  // unchanged
@@ -731,8 +673,7 @@ TEST_CASE("compute_clock_offset and clock_offset")
     CHECK(preset.get() == seconds(7));
 }
 
-TEST_CASE("clock skew end to end: detection, correction, one retry")
-{
+TEST_CASE("clock skew end to end: detection, correction, one retry") {
     using std::chrono::seconds;
     standard_retry_strategy s;
     retry_quota q;
@@ -756,8 +697,8 @@ TEST_CASE("clock skew end to end: detection, correction, one retry")
     // Attempt 2 with the corrected clock, rejected again with the same Date offset: not skew
     // any more (offset unchanged), so not retried.
     attempt_outcome o2 = o;
-    o2.server_clock_skewed = significant_skew(
-        *offset.update_from_date("Thu, 26 Nov 2026 15:30:46 GMT", ref_now + 1s) - offset.get());
+    o2.server_clock_skewed =
+        significant_skew(*offset.update_from_date("Thu, 26 Nov 2026 15:30:46 GMT", ref_now + 1s) - offset.get());
     CHECK_FALSE(o2.server_clock_skewed);
     CHECK_FALSE(call.on_attempt(o2).retry);
 }

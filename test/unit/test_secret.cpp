@@ -40,11 +40,15 @@ struct recording_allocator {
     }
     void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
     template <class U>
-    bool operator==(const recording_allocator<U>& o) const noexcept { return rec == o.rec; }
+    bool operator==(const recording_allocator<U>& o) const noexcept {
+        return rec == o.rec;
+    }
 };
 using recorded_string = std::basic_string<char, std::char_traits<char>, recording_allocator<char>>;
 
-bool all_zero(const char* p, std::size_t n) { return std::all_of(p, p + n, [](char c) { return c == 0; }); }
+bool all_zero(const char* p, std::size_t n) {
+    return std::all_of(p, p + n, [](char c) { return c == 0; });
+}
 
 }  // namespace
 

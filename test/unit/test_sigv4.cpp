@@ -72,8 +72,8 @@ std::vector<fs::path> case_dirs(const fs::path& dir, bool (*is_case)(const fs::p
 
 struct raw_request {
     std::string_view method, target, version, path, query, body;
-    std::size_t headers_begin = 0;      // offset of the first header line
-    std::size_t head_end = 0;           // offset just past the last header line's '\n'
+    std::size_t headers_begin = 0;  // offset of the first header line
+    std::size_t head_end = 0;       // offset just past the last header line's '\n'
     std::vector<header> headers;
 };
 
@@ -190,8 +190,7 @@ TEST_CASE("sigv4: aws-c-auth suite (header and query variants)") {
         {
             signing_key_cache cache;
             const signing_result r = sign_headers(in, &cache);
-            ok &= same("header canonical request", r.canonical_request,
-                       read_file(c / "header-canonical-request.txt"));
+            ok &= same("header canonical request", r.canonical_request, read_file(c / "header-canonical-request.txt"));
             ok &= same("header string to sign", r.string_to_sign, read_file(c / "header-string-to-sign.txt"));
             ok &= same("header signature", r.signature, read_file(c / "header-signature.txt"));
             std::string signed_request = request_text.substr(0, raw.head_end);
@@ -204,11 +203,12 @@ TEST_CASE("sigv4: aws-c-auth suite (header and query variants)") {
             // Same result without a cache.
             ok &= same("uncached signature", sign_headers(in).signature, r.signature);
             // The client's entry point: the same Authorization value, into a reused string.
-            const key_bytes key = derive_signing_key(in.credentials.secret_access_key,
-                                                     r.string_to_sign.substr(algorithm.size() + 18, 8), in.region,
-                                                     in.service);
-            std::string auth = "stale value, longer than the Authorization value it is replaced with ......"
-                               "......................................................................";
+            const key_bytes key =
+                derive_signing_key(in.credentials.secret_access_key, r.string_to_sign.substr(algorithm.size() + 18, 8),
+                                   in.region, in.service);
+            std::string auth =
+                "stale value, longer than the Authorization value it is replaced with ......"
+                "......................................................................";
             sign_authorization(in, key, auth);
             ok &= same("sign_authorization", auth, r.authorization);
         }
@@ -230,8 +230,7 @@ TEST_CASE("sigv4: aws-c-auth suite (header and query variants)") {
         }
         if (ok) ++passed;
     }
-    MESSAGE("aws-c-auth SigV4 suite: " << passed << "/" << cases.size() << " cases passed (" << dir.string()
-                                       << ")");
+    MESSAGE("aws-c-auth SigV4 suite: " << passed << "/" << cases.size() << " cases passed (" << dir.string() << ")");
     CHECK(passed == cases.size());
 }
 
@@ -241,9 +240,8 @@ TEST_CASE("sigv4: aws-c-auth suite (header and query variants)") {
 TEST_CASE("sigv4: botocore suite") {
     const fs::path dir = suite_dir("IOTJOBS_SIGV4_BOTOCORE_SUITE", "sigv4-botocore");
     INFO("suite directory: " << dir.string());
-    const auto cases = case_dirs(dir, [](const fs::path& p) {
-        return fs::exists(p / (p.filename().string() + ".req"));
-    });
+    const auto cases =
+        case_dirs(dir, [](const fs::path& p) { return fs::exists(p / (p.filename().string() + ".req")); });
     REQUIRE_MESSAGE(!cases.empty(), "no SigV4 cases found (a missing or empty suite is a failure)");
 
     std::size_t passed = 0;
@@ -292,8 +290,7 @@ namespace {
 const json::value* find_header(const json::object& headers, std::string_view name) {
     for (const auto& kv : headers) {
         const std::string_view k(kv.key().data(), kv.key().size());
-        if (k.size() == name.size() &&
-            std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+        if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
                 return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
             }))
             return &kv.value();
@@ -516,7 +513,9 @@ TEST_CASE("sigv4: canonical forms of random input (bounds and invariants)") {
         seed ^= seed << 17;
         return seed;
     };
-    static constexpr std::string_view alphabet = "/./..//a%2F%zz=&&==+ ~\t\xe1\x88\xb4" "Az09-_.\n:;";
+    static constexpr std::string_view alphabet =
+        "/./..//a%2F%zz=&&==+ ~\t\xe1\x88\xb4"
+        "Az09-_.\n:;";
     const auto random_string = [&](std::size_t max_len) {
         std::string out;
         const std::size_t n = next() % (max_len + 1);
@@ -526,8 +525,8 @@ TEST_CASE("sigv4: canonical forms of random input (bounds and invariants)") {
     const auto canonical_chars = [](std::string_view s, std::string_view extra) {
         for (std::size_t i = 0; i < s.size(); ++i) {
             const char c = s[i];
-            const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                               c == '-' || c == '_' || c == '.' || c == '~' || extra.find(c) != std::string_view::npos;
+            const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                               c == '_' || c == '.' || c == '~' || extra.find(c) != std::string_view::npos;
             if (plain) continue;
             if (c != '%' || i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
                 !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
@@ -578,10 +577,10 @@ TEST_CASE("sigv4: amz_date, date_stamp, parse_amz_date") {
     CHECK(parsed == t);
     REQUIRE(parse_amz_date("20240229T235959Z", parsed));
     CHECK(amz_date(parsed) == "20240229T235959Z");
-    for (std::string_view bad : {""sv, "20150830T123600"sv, "20150830T123600z"sv, "20150830 123600Z"sv,
-                                 "2015083OT123600Z"sv, "20151330T123600Z"sv, "20150230T123600Z"sv,
-                                 "20230229T000000Z"sv, "20150830T243600Z"sv, "20150830T126000Z"sv,
-                                 "20150830T123660Z"sv, "20150830T123600Z "sv, "2015-08-30T12:36:00Z"sv}) {
+    for (std::string_view bad :
+         {""sv, "20150830T123600"sv, "20150830T123600z"sv, "20150830 123600Z"sv, "2015083OT123600Z"sv,
+          "20151330T123600Z"sv, "20150230T123600Z"sv, "20230229T000000Z"sv, "20150830T243600Z"sv, "20150830T126000Z"sv,
+          "20150830T123660Z"sv, "20150830T123600Z "sv, "2015-08-30T12:36:00Z"sv}) {
         CAPTURE(bad);
         sys_seconds out{};
         CHECK_FALSE(parse_amz_date(bad, out));
@@ -764,15 +763,20 @@ TEST_CASE("sigv4: parse_authorization") {
              "AWS4-HMAC-SHA256 " + cred + ", SignedHeaders=host, Signature=" + sig + ", Signature=" + sig,
              "AWS4-HMAC-SHA256 " + cred + ", SignedHeaders=host, Signature=" + sig + ", Extra=1",
              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws5_request, SignedHeaders=host, "
-             "Signature=" + sig,
+             "Signature=" +
+                 sig,
              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/2015083/us-east-1/service/aws4_request, SignedHeaders=host, "
-             "Signature=" + sig,
+             "Signature=" +
+                 sig,
              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/aws4_request, SignedHeaders=host, "
-             "Signature=" + sig,
+             "Signature=" +
+                 sig,
              "AWS4-HMAC-SHA256 Credential=/20150830/us-east-1/service/aws4_request, SignedHeaders=host, "
-             "Signature=" + sig,
+             "Signature=" +
+                 sig,
              "AWS4-HMAC-SHA256 Credential=A/B/20150830/us-east-1/service/aws4_request, SignedHeaders=host, "
-             "Signature=" + sig,
+             "Signature=" +
+                 sig,
          }) {
         CAPTURE(bad);
         parsed_authorization out;

@@ -30,8 +30,7 @@ std::string repeat(char c, std::size_t n) { return std::string(n, c); }
 
 // A valid name of exactly n characters drawn from the allowed set.
 std::string name_of_length(std::size_t n) {
-    static constexpr std::string_view alphabet =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
     std::string s;
     for (std::size_t i = 0; i < n; ++i) s += alphabet[i % alphabet.size()];
     return s;
@@ -75,8 +74,8 @@ TEST_CASE("thingName: length boundaries and character set") {
     CHECK(detail::validate_thing_name("a b", &what) == client_errc::invalid_thing_name);
     CHECK(what.find("thingName 'a b' is invalid: must be 1-128 characters of [a-zA-Z0-9:_-]") == 0);
 
-    for (std::string bad : {"a/b"s, "a b"s, "a.b"s, "th\xC3\xAFng"s, "a\0b"s, "\xFF"s, "a\nb"s, "%41"s,
-                            "a+b"s, "a#b"s, "a'b"s, "a\\b"s, "\x80"s, "\xC3"s, "caf\xC3\xA9"s, "\x7F"s}) {
+    for (std::string bad : {"a/b"s, "a b"s, "a.b"s, "th\xC3\xAFng"s, "a\0b"s, "\xFF"s, "a\nb"s, "%41"s, "a+b"s, "a#b"s,
+                            "a'b"s, "a\\b"s, "\x80"s, "\xC3"s, "caf\xC3\xA9"s, "\x7F"s}) {
         CAPTURE(bad);
         CHECK(detail::validate_thing_name(bad, &what) == client_errc::invalid_thing_name);
         CHECK(what.find("thingName '") == 0);
@@ -388,8 +387,7 @@ TEST_CASE("DeleteJobExecution path and query match every SDK vector") {
         req.job_id = std::string(sv(in.at("jobId").as_string()));
         req.execution_number = in.at("executionNumber").to_number<std::int64_t>();
         if (const auto* f = in.if_contains("force")) req.force = f->as_bool();
-        if (const auto* ns = in.if_contains("namespaceId"))
-            req.namespace_id = std::string(sv(ns->as_string()));
+        if (const auto* ns = in.if_contains("namespaceId")) req.namespace_id = std::string(sv(ns->as_string()));
 
         const detail::operation_request r = detail::build_request(req);
         CHECK(r.method == "DELETE");
@@ -428,11 +426,9 @@ TEST_CASE("DeleteJobExecution: query order and extreme execution numbers") {
     req.force.reset();
     CHECK(detail::build_request(req).query == "namespaceId=AWS");
     req.execution_number = std::numeric_limits<std::int64_t>::max();
-    CHECK(detail::build_request(req).path ==
-          "/things/my%3Athing/jobs/job-1/executionNumber/9223372036854775807");
+    CHECK(detail::build_request(req).path == "/things/my%3Athing/jobs/job-1/executionNumber/9223372036854775807");
     req.execution_number = std::numeric_limits<std::int64_t>::min();
-    CHECK(detail::build_request(req).path ==
-          "/things/my%3Athing/jobs/job-1/executionNumber/-9223372036854775808");
+    CHECK(detail::build_request(req).path == "/things/my%3Athing/jobs/job-1/executionNumber/-9223372036854775808");
 }
 
 TEST_CASE("ListJobExecutionsForJob request") {
@@ -526,8 +522,7 @@ TEST_CASE("CancelJobExecution request and JSON body") {
 
 namespace {
 detail::parsed_error parse(unsigned status, std::string_view body, std::string_view error_type = {},
-                           std::string_view reason = {}, std::string_view rid = {},
-                           std::string_view rid2 = {}) {
+                           std::string_view reason = {}, std::string_view rid = {}, std::string_view rid2 = {}) {
     return detail::parse_error_response(status, reason, error_type, rid, rid2, body);
 }
 }  // namespace
@@ -557,15 +552,13 @@ TEST_CASE("error probe table: body code") {
 }
 
 TEST_CASE("error probe table: header wins over body __type") {
-    auto e = parse(409, R"({"__type":"com.amazonaws.iot#Other","message":"m"})",
-                   "InvalidStateTransitionException");
+    auto e = parse(409, R"({"__type":"com.amazonaws.iot#Other","message":"m"})", "InvalidStateTransitionException");
     CHECK(e.code == "InvalidStateTransitionException");
     CHECK(e.message == "m");
 }
 
 TEST_CASE("error probe table: generic 503 <html> and 502 empty") {
-    auto e = parse(503, "<html><body><b>Http/1.1 Service Unavailable</b></body></html>", {},
-                   "Service Unavailable");
+    auto e = parse(503, "<html><body><b>Http/1.1 Service Unavailable</b></body></html>", {}, "Service Unavailable");
     CHECK(e.code == "503");
     CHECK(e.message == "Service Unavailable");
     e = parse(502, "", {}, "Bad Gateway");
@@ -597,8 +590,7 @@ TEST_CASE("error probe table: moto's 500 <!doctype html> page is not generic") {
     CHECK(e.code == "500");
     CHECK(e.message == html);
     CHECK(e.request_id.empty());
-    CHECK(iotjobs::service_errc_from_response(e.http_status, e.code) ==
-          iotjobs::service_errc::internal_failure);
+    CHECK(iotjobs::service_errc_from_response(e.http_status, e.code) == iotjobs::service_errc::internal_failure);
     // Case matters: "<HTML>" is not the generic marker either.
     e = parse(500, "<HTML><body>x</body></HTML>", {}, "Internal Server Error");
     CHECK(e.code == "500");
@@ -607,9 +599,9 @@ TEST_CASE("error probe table: moto's 500 <!doctype html> page is not generic") {
 
 TEST_CASE("error: moto 404 raw response (AWS-BEHAVIOUR h.3)") {
     const std::string rid(52, 'R');
-    auto e = parse(
-        404, R"({"__type": "ResourceNotFoundException", "message": "The specified resource does not exist"})",
-        "ResourceNotFoundException", "NOT FOUND", rid);
+    auto e =
+        parse(404, R"({"__type": "ResourceNotFoundException", "message": "The specified resource does not exist"})",
+              "ResourceNotFoundException", "NOT FOUND", rid);
     CHECK(e.code == "ResourceNotFoundException");
     CHECK(e.message == "The specified resource does not exist");
     CHECK(e.request_id == rid);
@@ -844,10 +836,8 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
         iotjobs::list_job_executions_result out;
         out.next_token = "keep";
         std::string what;
-        CHECK(detail::parse_list_job_executions_for_thing_response(body, out, &what) ==
-              client_errc::bad_response);
-        CHECK(detail::parse_list_job_executions_for_job_response(body, out, nullptr) ==
-              client_errc::bad_response);
+        CHECK(detail::parse_list_job_executions_for_thing_response(body, out, &what) == client_errc::bad_response);
+        CHECK(detail::parse_list_job_executions_for_job_response(body, out, nullptr) == client_errc::bad_response);
         CHECK(!what.empty());
         CHECK(out.next_token == "keep");
         CHECK(out.executions.empty());
@@ -871,8 +861,7 @@ TEST_CASE("list responses: malformed bodies give bad_response and leave the outp
 
 TEST_CASE("list responses: huge and deeply nested garbage") {
     iotjobs::list_job_executions_result out;
-    CHECK(detail::parse_list_job_executions_for_job_response(repeat('[', 100000), out) ==
-          client_errc::bad_response);
+    CHECK(detail::parse_list_job_executions_for_job_response(repeat('[', 100000), out) == client_errc::bad_response);
     CHECK(detail::parse_list_job_executions_for_job_response(repeat('x', 4 * 1024 * 1024), out) ==
           client_errc::bad_response);
     CHECK(detail::parse_list_job_executions_for_job_response("\0\xFF"s, out) == client_errc::bad_response);
@@ -881,8 +870,7 @@ TEST_CASE("list responses: huge and deeply nested garbage") {
     for (int i = 0; i < 250; ++i) {
         if (i) body += ',';
         body += R"({"thingArn":"arn:t)" + std::to_string(i) +
-                R"(","jobExecutionSummary":{"status":"SUCCEEDED","executionNumber":)" + std::to_string(i) +
-                "}}";
+                R"(","jobExecutionSummary":{"status":"SUCCEEDED","executionNumber":)" + std::to_string(i) + "}}";
     }
     body += R"(],"nextToken":"n"})";
     REQUIRE_FALSE(detail::parse_list_job_executions_for_job_response(body, out));
@@ -963,8 +951,7 @@ TEST_CASE("job_execution_status names") {
         CHECK(parsed == s);
     }
     job_execution_status keep = job_execution_status::failed;
-    for (std::string_view bad :
-         {""sv, "queued"sv, "CANCELLED"sv, "QUEUED "sv, "IN-PROGRESS"sv, "QUEUED\0"sv}) {
+    for (std::string_view bad : {""sv, "queued"sv, "CANCELLED"sv, "QUEUED "sv, "IN-PROGRESS"sv, "QUEUED\0"sv}) {
         CAPTURE(bad);
         CHECK_FALSE(iotjobs::from_string(bad, keep));
         CHECK(keep == job_execution_status::failed);

@@ -83,8 +83,8 @@ long long to_ll(const std::string& opt, const std::string& v, long long min, lon
         if (pos != v.size() || x < min || x > max) throw std::out_of_range("range");
         return x;
     } catch (const std::exception&) {
-        bad(opt + ": expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" +
-            v + "'");
+        bad(opt + ": expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" + v +
+            "'");
     }
 }
 
@@ -114,47 +114,71 @@ bool apply_option(command_line& cl, const std::string& a, Value value, Flag flag
         flag();
         std::cout << "iotjobs-fake-iot/" IOTJOBS_VERSION_STRING "\n";
         cl.exit_now = true;
-    } else if (a == "--listen") opts.listen = value();
-    else if (a == "--tls") { flag(); opts.tls = true; }
-    else if (a == "--ca-out") cl.ca_out = value();
-    else if (a == "--tls-cert") opts.tls_cert_file = value();
-    else if (a == "--tls-key") opts.tls_key_file = value();
-    else if (a == "--threads") opts.threads = static_cast<unsigned>(to_ll(a, value(), 1, 256));
+    } else if (a == "--listen")
+        opts.listen = value();
+    else if (a == "--tls") {
+        flag();
+        opts.tls = true;
+    } else if (a == "--ca-out")
+        cl.ca_out = value();
+    else if (a == "--tls-cert")
+        opts.tls_cert_file = value();
+    else if (a == "--tls-key")
+        opts.tls_key_file = value();
+    else if (a == "--threads")
+        opts.threads = static_cast<unsigned>(to_ll(a, value(), 1, 256));
     else if (a == "--credentials") {
         try {
             opts.credentials = parse_credentials_json(slurp(value()));
         } catch (const std::exception& e) {
             bad(e.what());
         }
-    } else if (a == "--clock-offset") opts.clock_offset = std::chrono::seconds(to_ll(a, value(), -max_clock_offset_seconds, max_clock_offset_seconds));
-    else if (a == "--account-id") opts.account_id = value();
-    else if (a == "--seed") cl.seeds.push_back(value());
-    else if (a == "--generate") gen.count = static_cast<std::uint64_t>(to_ll(a, value(), 0, 100000000));
-    else if (a == "--jobs") gen.jobs = static_cast<std::uint64_t>(to_ll(a, value(), 1, 100000000));
+    } else if (a == "--clock-offset")
+        opts.clock_offset =
+            std::chrono::seconds(to_ll(a, value(), -max_clock_offset_seconds, max_clock_offset_seconds));
+    else if (a == "--account-id")
+        opts.account_id = value();
+    else if (a == "--seed")
+        cl.seeds.push_back(value());
+    else if (a == "--generate")
+        gen.count = static_cast<std::uint64_t>(to_ll(a, value(), 0, 100000000));
+    else if (a == "--jobs")
+        gen.jobs = static_cast<std::uint64_t>(to_ll(a, value(), 1, 100000000));
     else if (a == "--status-mix") {
         std::string err;
         auto mix = parse_status_mix(value(), err);
         if (!mix) bad(err);
         gen.status_mix = *mix;
-    } else if (a == "--random-seed") gen.random_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
-    else if (a == "--generate-namespace") gen.namespace_id = value();
-    else if (a == "--rate-limit") cl.rate_spec += (cl.rate_spec.empty() ? "" : ",") + value();
+    } else if (a == "--random-seed")
+        gen.random_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
+    else if (a == "--generate-namespace")
+        gen.namespace_id = value();
+    else if (a == "--rate-limit")
+        cl.rate_spec += (cl.rate_spec.empty() ? "" : ",") + value();
     else if (a == "--rate-limit-scope") {
         auto sc = parse_rate_limit_scope(value());
         if (!sc) bad("--rate-limit-scope: expected server or account");
         opts.rate_scope = *sc;
-    } else if (a == "--burst") cl.burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
+    } else if (a == "--burst")
+        cl.burst = static_cast<double>(to_ll(a, value(), 1, 1000000000));
     else if (a == "--fault") {
         std::string err;
         auto r = parse_fault(value(), err);
         if (!r) bad(err);
         opts.faults.push_back(*r);
-    } else if (a == "--fault-seed") opts.fault_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
-    else if (a == "--stats-on-exit") { flag(); cl.stats_on_exit = true; }
-    else if (a == "--presign") cl.presign = to_ll(a, value(), 1, 100000000);
-    else if (a == "--presign-host") cl.presign_host = value();
-    else if (a == "--region") cl.region = value();
-    else return false;
+    } else if (a == "--fault-seed")
+        opts.fault_seed = static_cast<std::uint64_t>(to_ll(a, value(), 0, INT64_MAX));
+    else if (a == "--stats-on-exit") {
+        flag();
+        cl.stats_on_exit = true;
+    } else if (a == "--presign")
+        cl.presign = to_ll(a, value(), 1, 100000000);
+    else if (a == "--presign-host")
+        cl.presign_host = value();
+    else if (a == "--region")
+        cl.region = value();
+    else
+        return false;
     return true;
 }
 
@@ -270,8 +294,8 @@ int main(int argc, char** argv) {
         auto cred = cl.opts.credentials.begin();
         auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + cl.opts.clock_offset;
         std::cout << iotjobs::fake::presign_deletes(cl.presign_host, static_cast<std::uint64_t>(cl.presign),
-                                                    cl.gen.jobs, cred->first, cred->second.secret_access_key,
-                                                    cl.region, now);
+                                                    cl.gen.jobs, cred->first, cred->second.secret_access_key, cl.region,
+                                                    now);
         return 0;
     }
     return serve(cl);
