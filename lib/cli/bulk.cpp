@@ -383,6 +383,79 @@ std::string plural(std::uint64_t n, std::string_view one, std::string_view many)
     return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
+// The run stopped on an error every remaining item would share (r.fatal set).
+failure fatal_stop_failure(const bulk_result& r, std::string_view endpoint, unsigned max_attempts) {
+    call_outcome o;
+    o.ec = r.fatal->ec;
+    o.aws_error_name = r.fatal->aws_error_name;
+    o.message = r.fatal->message;
+    o.attempts = r.fatal->attempts;
+    failure f = describe_outcome(o, "DeleteJobExecution", request_url(endpoint, r.fatal->item.request), max_attempts);
+    if (f.exit_code == exit_success) f.exit_code = exit_service;
+    f.message += "\nThe run stopped early: every remaining item would fail the same way (" +
+                 std::to_string(r.summary.not_attempted) + " not attempted).";
+    return f;
+}
+
+// The run ended with an error that is not a cancellation: the input or the listing failed, or
+// something else stopped it. Why it stopped travels as a type (bulk_stop_reason) with the failing
+// call's diagnostics; stop_reason is only displayed.
+failure stopped_run_failure(const bulk_result& r, const bulk_settings& s, std::string_view endpoint,
+                            unsigned max_attempts) {
+    const bulk_summary& m = r.summary;
+    if (m.stop_kind != bulk_stop_reason::source_failed)
+        return failure{exit_other, "The run stopped early: " + m.stop_reason, false};
+    const std::string& reason = m.stop_detail;
+    if (s.kind == bulk_kind::purge) {
+        // The List call's own diagnostics (AWS error name, message, timeout phase).
+        call_outcome o = make_outcome(r.ec, m.stop_diagnostics);
+        if (o.aws_error_name.empty() && o.message.empty()) o.message = reason;
+        std::string url(endpoint);
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        url += s.job_id ? "/jobs/" + detail::encode_label(*s.job_id) + "/things"
+                        : "/things/" + detail::encode_label(s.thing_name.value_or("")) + "/jobs";
+        failure f =
+            describe_outcome(o, s.job_id ? "ListJobExecutionsForJob" : "ListJobExecutionsForThing", url, max_attempts);
+        if (f.exit_code == exit_success) f.exit_code = exit_other;
+        if (m.items > 0) f.message += "\nThe listing stopped after " + plural(m.items, "item.", "items.");
+        return f;
+    }
+    const bool sent_any = m.deleted + m.not_found + m.refused + m.failed > 0;
+    if (r.ec == client_errc::invalid_parameter)
+        return failure{sent_any ? exit_service : exit_usage,
+                       "The input " + input_name(s) + " cannot be used: " + reason, false};
+    return failure{exit_other, "The input " + input_name(s) + " could not be read: " + reason, false};
+}
+
+// "Not every item was deleted: ..." when some item was not (or, in a dry run, would not be).
+std::optional<failure> incomplete_run_failure(const bulk_result& r, const bulk_settings& s) {
+    const bulk_summary& m = r.summary;
+    const std::uint64_t not_attempted = s.dry_run ? 0 : m.not_attempted;
+    const std::uint64_t would_refuse = s.dry_run ? r.predicted_refused : 0;
+    const std::uint64_t unknown = s.dry_run ? r.predicted_unknown : 0;
+    if (!(m.refused || m.failed || m.invalid_input || not_attempted || m.stopped_early || would_refuse || unknown ||
+          r.remaining))
+        return std::nullopt;
+    std::string msg = s.dry_run ? "Not every item would be deleted:" : "Not every item was deleted:";
+    const char* sep = " ";
+    auto part = [&](std::uint64_t n, std::string_view what) {
+        if (!n) return;
+        msg += sep + std::to_string(n) + " " + std::string(what);
+        sep = ", ";
+    };
+    part(m.refused, "refused");
+    part(m.failed, "failed");
+    part(m.invalid_input, "invalid input");
+    part(not_attempted, "not attempted");
+    part(would_refuse, "would be refused");
+    part(unknown, "could not be looked up");
+    part(r.remaining,
+         r.remaining == 1 ? "execution still listed after the run" : "executions still listed after the run");
+    msg += '.';
+    if (m.stopped_early && !m.stop_reason.empty()) msg += " The run stopped early: " + m.stop_reason;
+    return failure{exit_service, std::move(msg), false};
+}
+
 }  // namespace
 
 failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::string_view endpoint,
@@ -394,76 +467,15 @@ failure bulk_result_failure(const bulk_result& r, const bulk_settings& s, std::s
                            "): the run was stopped.",
                        false};
     if (r.interrupted) return failure{exit_interrupted, {}, false};
-    if (r.fatal) {
-        call_outcome o;
-        o.ec = r.fatal->ec;
-        o.aws_error_name = r.fatal->aws_error_name;
-        o.message = r.fatal->message;
-        o.attempts = r.fatal->attempts;
-        failure f =
-            describe_outcome(o, "DeleteJobExecution", request_url(endpoint, r.fatal->item.request), max_attempts);
-        if (f.exit_code == exit_success) f.exit_code = exit_service;
-        f.message += "\nThe run stopped early: every remaining item would fail the same way (" +
-                     std::to_string(m.not_attempted) + " not attempted).";
-        return f;
-    }
-    // Why the run stopped travels as a type (bulk_stop_reason) with the failing call's
-    // diagnostics; stop_reason is only displayed.
-    const bool source_failed = m.stop_kind == bulk_stop_reason::source_failed;
-    if (r.ec && r.ec != asio::error::operation_aborted && !source_failed)
-        return failure{exit_other, "The run stopped early: " + m.stop_reason, false};
-    if (r.ec && r.ec != asio::error::operation_aborted) {  // the source failed
-        const std::string& reason = m.stop_detail;
-        if (s.kind == bulk_kind::purge) {
-            // The List call's own diagnostics (AWS error name, message, timeout phase).
-            call_outcome o = make_outcome(r.ec, m.stop_diagnostics);
-            if (o.aws_error_name.empty() && o.message.empty()) o.message = reason;
-            std::string url(endpoint);
-            while (!url.empty() && url.back() == '/') url.pop_back();
-            url += s.job_id ? "/jobs/" + detail::encode_label(*s.job_id) + "/things"
-                            : "/things/" + detail::encode_label(s.thing_name.value_or("")) + "/jobs";
-            failure f = describe_outcome(o, s.job_id ? "ListJobExecutionsForJob" : "ListJobExecutionsForThing", url,
-                                         max_attempts);
-            if (f.exit_code == exit_success) f.exit_code = exit_other;
-            if (m.items > 0) f.message += "\nThe listing stopped after " + plural(m.items, "item.", "items.");
-            return f;
-        }
-        const bool sent_any = m.deleted + m.not_found + m.refused + m.failed > 0;
-        if (r.ec == client_errc::invalid_parameter)
-            return failure{sent_any ? exit_service : exit_usage,
-                           "The input " + input_name(s) + " cannot be used: " + reason, false};
-        return failure{exit_other, "The input " + input_name(s) + " could not be read: " + reason, false};
-    }
+    if (r.fatal) return fatal_stop_failure(r, endpoint, max_attempts);
+    if (r.ec && r.ec != asio::error::operation_aborted) return stopped_run_failure(r, s, endpoint, max_attempts);
     const std::uint64_t valid = m.items - m.invalid_input + r.skipped;
     if (m.invalid_input > 0 && valid == 0)
         return failure{exit_usage,
                        "No line of the input " + input_name(s) + " could be used (" +
                            plural(m.invalid_input, "invalid line", "invalid lines") + "); nothing was sent.",
                        false};
-    const std::uint64_t not_attempted = s.dry_run ? 0 : m.not_attempted;
-    const std::uint64_t would_refuse = s.dry_run ? r.predicted_refused : 0;
-    const std::uint64_t unknown = s.dry_run ? r.predicted_unknown : 0;
-    if (m.refused || m.failed || m.invalid_input || not_attempted || m.stopped_early || would_refuse || unknown ||
-        r.remaining) {
-        std::string msg = s.dry_run ? "Not every item would be deleted:" : "Not every item was deleted:";
-        const char* sep = " ";
-        auto part = [&](std::uint64_t n, std::string_view what) {
-            if (!n) return;
-            msg += sep + std::to_string(n) + " " + std::string(what);
-            sep = ", ";
-        };
-        part(m.refused, "refused");
-        part(m.failed, "failed");
-        part(m.invalid_input, "invalid input");
-        part(not_attempted, "not attempted");
-        part(would_refuse, "would be refused");
-        part(unknown, "could not be looked up");
-        part(r.remaining,
-             r.remaining == 1 ? "execution still listed after the run" : "executions still listed after the run");
-        msg += '.';
-        if (m.stopped_early && !m.stop_reason.empty()) msg += " The run stopped early: " + m.stop_reason;
-        return failure{exit_service, std::move(msg), false};
-    }
+    if (auto f = incomplete_run_failure(r, s)) return std::move(*f);
     if (!r.verify_error.empty())
         return failure{exit_other,
                        "The purge could not be verified (listing again failed: " + r.verify_error +
@@ -491,6 +503,65 @@ std::string format_pairs(const bulk_result& r) {
         out += '\n';
     }
     return out;
+}
+
+}  // namespace
+
+namespace {
+
+// purge's verification: what listing again found (or why it could not list).
+void append_verification(std::string& out, const bulk_result& r, const bulk_settings& s) {
+    if (r.verified) {
+        if (r.remaining == 0) {
+            out += "Verified: listed again, none of the executions remains.\n";
+        } else {
+            out += "Verified: listed again, " + plural(r.remaining, "execution remains", "executions remain") + ":\n";
+            for (const auto& p : r.remaining_samples) {
+                out += "  " + p.request.thing_name + " " + p.request.job_id + " " +
+                       std::to_string(p.request.execution_number) + " " + std::string(to_string(p.status)) + ": " +
+                       p.reason;
+                if (!p.error.empty()) out += ": " + p.error;
+                out += '\n';
+            }
+            if (r.remaining > r.remaining_samples.size())
+                out += "  ... (" + std::to_string(r.remaining - r.remaining_samples.size()) + " more" +
+                       (s.report ? " in the report" : "") + ")\n";
+            const bool not_found = std::any_of(r.remaining_samples.begin(), r.remaining_samples.end(),
+                                               [](const auto& p) { return p.reason == "not_found"; });
+            if (not_found && !s.namespace_id)
+                out +=
+                    "Executions listed but not found by DeleteJobExecution may belong to a namespace: purge "
+                    "them with --namespace-id.\n";
+        }
+    } else if (!r.verify_error.empty()) {
+        out += "Not verified: listing again failed: " + r.verify_error + "\n";
+    }
+}
+
+// Where the report went, or (without one) the first problems.
+void append_report_or_problems(std::string& out, const bulk_result& r, const bulk_settings& s) {
+    if (s.report) {
+        out += "Report: " + (*s.report == "-" ? std::string("standard output") : *s.report) + "\n";
+    } else if (!r.problems.empty()) {
+        out += "First problems (--report FILE keeps every item's outcome):\n";
+        for (const bulk_outcome& o : r.problems) {
+            out += "  ";
+            if (o.kind == bulk_outcome_kind::invalid_input && o.attempts == 0) {
+                // The source's message names the line already.
+                std::string msg = o.message;
+                if (o.item.line && !msg.starts_with("line ")) msg = "line " + std::to_string(o.item.line) + ": " + msg;
+                out += msg + " (invalid_input)\n";
+                continue;
+            }
+            const auto& q = o.item.request;
+            out += (s.kind == bulk_kind::purge ? "item " : "line ") + std::to_string(o.item.line) + " (" +
+                   q.thing_name + " " + q.job_id + " " + std::to_string(q.execution_number) +
+                   "): " + std::string(to_string(o.kind));
+            if (!o.aws_error_name.empty()) out += ": " + o.aws_error_name;
+            if (!o.message.empty()) out += ": " + o.message;
+            out += '\n';
+        }
+    }
 }
 
 }  // namespace
@@ -538,31 +609,7 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
         if (r.predicted_unknown) out += ", " + std::to_string(r.predicted_unknown) + " could not be looked up";
         out += ".\n";
     }
-    if (r.verified) {
-        if (r.remaining == 0) {
-            out += "Verified: listed again, none of the executions remains.\n";
-        } else {
-            out += "Verified: listed again, " + plural(r.remaining, "execution remains", "executions remain") + ":\n";
-            for (const auto& p : r.remaining_samples) {
-                out += "  " + p.request.thing_name + " " + p.request.job_id + " " +
-                       std::to_string(p.request.execution_number) + " " + std::string(to_string(p.status)) + ": " +
-                       p.reason;
-                if (!p.error.empty()) out += ": " + p.error;
-                out += '\n';
-            }
-            if (r.remaining > r.remaining_samples.size())
-                out += "  ... (" + std::to_string(r.remaining - r.remaining_samples.size()) + " more" +
-                       (s.report ? " in the report" : "") + ")\n";
-            const bool not_found = std::any_of(r.remaining_samples.begin(), r.remaining_samples.end(),
-                                               [](const auto& p) { return p.reason == "not_found"; });
-            if (not_found && !s.namespace_id)
-                out +=
-                    "Executions listed but not found by DeleteJobExecution may belong to a namespace: purge "
-                    "them with --namespace-id.\n";
-        }
-    } else if (!r.verify_error.empty()) {
-        out += "Not verified: listing again failed: " + r.verify_error + "\n";
-    }
+    append_verification(out, r, s);
     if (m.stopped_early || r.interrupted) {
         std::string reason = m.stop_reason;
         if (r.interrupted)
@@ -572,28 +619,7 @@ std::string format_summary(const bulk_result& r, const bulk_settings& s) {
         out += "Stopped early: " + reason + "\n";
     }
     out += format_pairs(r);
-    if (s.report) {
-        out += "Report: " + (*s.report == "-" ? std::string("standard output") : *s.report) + "\n";
-    } else if (!r.problems.empty()) {
-        out += "First problems (--report FILE keeps every item's outcome):\n";
-        for (const bulk_outcome& o : r.problems) {
-            out += "  ";
-            if (o.kind == bulk_outcome_kind::invalid_input && o.attempts == 0) {
-                // The source's message names the line already.
-                std::string msg = o.message;
-                if (o.item.line && !msg.starts_with("line ")) msg = "line " + std::to_string(o.item.line) + ": " + msg;
-                out += msg + " (invalid_input)\n";
-                continue;
-            }
-            const auto& q = o.item.request;
-            out += (s.kind == bulk_kind::purge ? "item " : "line ") + std::to_string(o.item.line) + " (" +
-                   q.thing_name + " " + q.job_id + " " + std::to_string(q.execution_number) +
-                   "): " + std::string(to_string(o.kind));
-            if (!o.aws_error_name.empty()) out += ": " + o.aws_error_name;
-            if (!o.message.empty()) out += ": " + o.message;
-            out += '\n';
-        }
-    }
+    append_report_or_problems(out, r, s);
     return out;
 }
 
