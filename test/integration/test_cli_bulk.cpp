@@ -1036,6 +1036,12 @@ TEST_CASE("issue 13: out of file descriptors (ulimit -n 40, concurrency 128): ev
     if (!bin) return;
     fake::server s;
     s.start();
+    // Each answer takes 20 ms, so the 128 calls in flight really need 128 connections at once (an
+    // instant answer lets a fast start reuse the first connections and never run out).
+    std::string fault_error;
+    auto slow = fake::parse_fault("latency=always,ms=20", fault_error);
+    REQUIRE(slow);
+    s.set_faults({*slow});
     constexpr int n = 2000;
     temp_dir dir;
     const std::string input = dir.write("items.csv", seed_items(s, n));
