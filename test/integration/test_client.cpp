@@ -1,6 +1,7 @@
 // The client against the in-process fake endpoint: TLS verification, keep-alive pooling,
 // concurrency, service errors with diagnostics, auth failures, cancellation, shutdown.
 #include "fake/server.hpp"
+#include "run_delete.hpp"
 
 #include <iotjobs/client.hpp>
 #include <iotjobs/delete_job_execution.hpp>
@@ -59,20 +60,7 @@ iotjobs::client_config config_for(const fake::server& s, const std::string& ca =
     return cfg;
 }
 
-// Runs one delete to completion on ctx and returns its error code.
-error_code run_delete(asio::io_context& ctx, iotjobs::client& c, iotjobs::delete_job_execution_request r,
-                      iotjobs::diagnostics& diag) {
-    error_code result = make_error_code(iotjobs::client_errc::bad_response);
-    bool done = false;
-    iotjobs::delete_job_execution(c, std::move(r), diag, [&](error_code ec) {
-        result = ec;
-        done = true;
-    });
-    ctx.restart();
-    ctx.run();
-    REQUIRE(done);
-    return result;
-}
+using iotjobs::test::run_delete;
 
 }  // namespace
 

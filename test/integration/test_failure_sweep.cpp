@@ -11,6 +11,7 @@
 // one exception: over TLS, OpenSSL may write its TLS 1.3 session tickets after the response, and
 // a cut in them leaves a call that already has its whole answer (see cut_after_answer).
 #include "fake/server.hpp"
+#include "run_delete.hpp"
 #include "tcp_relay.hpp"
 
 #include <iotjobs/client.hpp>
@@ -78,16 +79,7 @@ iotjobs::client_config config_for(const endpoint& e, unsigned short port, unsign
 }
 
 error_code run_delete(asio::io_context& ctx, iotjobs::client& c, const std::string& thing, iotjobs::diagnostics& diag) {
-    error_code result = make_error_code(iotjobs::client_errc::bad_response);
-    bool done = false;
-    iotjobs::delete_job_execution(c, {thing, "job-1", 1, {}, {}}, diag, [&](error_code ec) {
-        result = ec;
-        done = true;
-    });
-    ctx.restart();
-    ctx.run();
-    REQUIRE(done);
-    return result;
+    return iotjobs::test::run_delete(ctx, c, {thing, "job-1", 1, {}, {}}, diag);
 }
 
 std::string add_execution(endpoint& e, int round) {

@@ -2,6 +2,7 @@
 // connection-delimited bodies, bytes after a response, oversized headers, a server that closes a
 // kept-alive connection, and TLS whose records arrive a few bytes at a time through a relay.
 #include "fake/server.hpp"
+#include "run_delete.hpp"
 #include "http/connection_pool.hpp"
 #include "tcp_relay.hpp"
 
@@ -155,17 +156,7 @@ iotjobs::client_config config_for(const std::string& url) {
 }
 
 error_code run_delete(asio::io_context& ctx, iotjobs::client& c, int number, iotjobs::diagnostics& diag) {
-    error_code result = make_error_code(iotjobs::client_errc::bad_response);
-    bool done = false;
-    iotjobs::delete_job_execution_request r{"thing-1", "job-1", number, {}, {}};
-    iotjobs::delete_job_execution(c, std::move(r), diag, [&](error_code ec) {
-        result = ec;
-        done = true;
-    });
-    ctx.restart();
-    ctx.run();
-    REQUIRE(done);
-    return result;
+    return iotjobs::test::run_delete(ctx, c, {"thing-1", "job-1", number, {}, {}}, diag);
 }
 
 // Concatenation by appending (GCC 12 -Warray-bounds misfires on string operator+ chains).
