@@ -112,7 +112,24 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);
     if (!pool_) throw_config_error(ec, what);
     env_ = make_attempt_env();
+    admit_limit_ = std::max<std::size_t>(cfg_.pool.max_size, 1);
+    for (const duration d : {cfg_.pool.acquire_timeout, cfg_.timeouts.operation})
+        if (d.count() > 0 && (queue_wait_.count() == 0 || d < queue_wait_)) queue_wait_ = d;
     if (logging(log_level::info)) log_created();
+}
+
+client_impl::~client_impl() {
+    // Only when no call runs (each holds *this): the io_context was destroyed with calls queued.
+    // Their handlers are destroyed, never called.
+    std::vector<std::shared_ptr<op_node>> left;
+    {
+        std::lock_guard lk(ops_mutex_);
+        while (op_node* n = queue_head_) {
+            unqueue(*n);
+            left.push_back(std::move(n->keep));
+        }
+    }
+    for (auto& n : left) n->drop();
 }
 
 attempt_env client_impl::make_attempt_env() {
@@ -248,18 +265,21 @@ error_code read_body(const operation_request& op, const http_response& resp, dia
 }  // namespace
 
 asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp, diagnostics& diag,
-                                                 const body_reader* read) {
+                                                 const body_reader* read, const op_node* node) {
     const bool measure = cfg_.metrics;
     const bool logged = logging(log_level::error);  // the closing record may be an error
     if (!measure && !logged) {
-        const error_code ec = co_await attempt_loop(op, resp, diag);
+        const error_code ec = co_await attempt_loop(op, resp, diag, node);
         co_return ec ? ec : read_body(op, resp, diag, read);
     }
-    const auto start = std::chrono::steady_clock::now();
+    // A call that waited for admission is measured from when it was issued.
+    const auto start = node && node->queued_at != std::chrono::steady_clock::time_point{}
+                           ? node->queued_at
+                           : std::chrono::steady_clock::now();
     if (measure) metrics_.started();
     error_code ec;
     try {
-        ec = co_await attempt_loop(op, resp, diag);
+        ec = co_await attempt_loop(op, resp, diag, node);
         if (!ec) ec = read_body(op, resp, diag, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
         if (measure)
@@ -358,7 +378,7 @@ void client_impl::log_call_end(const operation_request& op, const diagnostics& d
 // Performs the actions of the call's attempt_fsm (lib/client/attempt_fsm.hpp), which decides
 // everything: what to wait for, when to sign and send, when and how the call ends.
 asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& op, http_response& resp,
-                                                      diagnostics& diag) {
+                                                      diagnostics& diag, const op_node* node) {
     // After client::shutdown(): nothing is sent, credentials are not fetched either.
     if (pool_->closed()) co_return make_error_code(client_errc::pool_closed);
     attempt_fsm fsm(env_, diag);
@@ -371,7 +391,13 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
     http_request req;
     exchange_info info;
     std::chrono::steady_clock::time_point sent_at{};  // for the debug record of an attempt
-    attempt_event ev = attempt_event::start();
+    // A call that waited for admission: its first exchange waits for a connection as if it had
+    // been in the pool's line since it was issued (or, waited out, fails as that wait would).
+    std::chrono::steady_clock::time_point waiting_since{};
+    const bool waited_out = node && node->waited_out;
+    if (node) waiting_since = node->queued_at;
+    attempt_event ev = attempt_event::start(
+        waiting_since, waited_out ? make_error_code(client_errc::pool_acquire_timeout) : error_code{});
     for (;;) {
         const attempt_action a = fsm.resume(ev);
         if (fsm.judged()) report_judgement(op, ident, fsm.judgement(), resp, sent_at);
@@ -396,11 +422,19 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
             }
             break;
         case attempt_action_type::send: {
-            sign(op, *a.credentials, req);
             info = exchange_info{};
             resp.clear();
+            if (waited_out && a.attempt == 1) {
+                info.connect_failed = true;
+                info.timeout = timeout_phase::pool_wait;
+                ev = attempt_event::exchanged(make_error_code(client_errc::pool_acquire_timeout), info, resp);
+                break;
+            }
+            sign(op, *a.credentials, req);
             if (logging(log_level::debug)) sent_at = std::chrono::steady_clock::now();
-            error_code ec = co_await pool_->exchange(req, resp, info, a.attempt_timeout, a.deadline);
+            error_code ec =
+                co_await pool_->exchange(req, resp, info, a.attempt_timeout, a.deadline,
+                                         a.attempt == 1 ? waiting_since : std::chrono::steady_clock::time_point{});
             if (logging(log_level::info)) log_connection(info, ec);
             ev = attempt_event::exchanged(ec, info, resp);
             break;
@@ -458,16 +492,118 @@ asio::any_io_executor client_impl::make_op_strand() const {
     return asio::make_strand(ex_);
 }
 
-void client_impl::register_op(op_node& n) {
-    std::lock_guard lk(ops_mutex_);
+bool client_impl::admit_or_queue(op_node& n) {
     n.prev = nullptr;
     n.next = ops_head_;
     if (ops_head_) ops_head_->prev = &n;
     ops_head_ = &n;
+    if (admitted_ < admit_limit_) {  // (the queue is empty: it is only non-empty at the limit)
+        ++admitted_;
+        return true;
+    }
+    n.queued = true;
+    n.queued_at = std::chrono::steady_clock::now();
+    n.keep = n.shared_from_this();
+    n.qprev = queue_tail_;
+    if (queue_tail_)
+        queue_tail_->qnext = &n;
+    else
+        queue_head_ = &n;
+    queue_tail_ = &n;
+    ++queued_count_;
+    if (!queue_timer_armed_ && queue_wait_.count() > 0) arm_queue_timer();
+    return false;
+}
+
+void client_impl::unqueue(op_node& n) {
+    if (n.qprev)
+        n.qprev->qnext = n.qnext;
+    else
+        queue_head_ = n.qnext;
+    if (n.qnext)
+        n.qnext->qprev = n.qprev;
+    else
+        queue_tail_ = n.qprev;
+    n.qprev = n.qnext = nullptr;
+    n.queued = false;
+    --queued_count_;
+    ++admitted_;
+    if (!queue_head_ && queue_timer_armed_) {  // nothing to watch: let the io_context run out
+        queue_timer_armed_ = false;
+        ++queue_timer_generation_;
+        queue_timer_.cancel();
+    }
+}
+
+void client_impl::arm_queue_timer() {
+    queue_timer_armed_ = true;
+    const unsigned generation = ++queue_timer_generation_;
+    queue_timer_.expires_at(queue_head_->queued_at + queue_wait_);
+    queue_timer_.async_wait([w = weak_from_this(), generation](error_code) {
+        if (auto self = w.lock()) self->on_queue_timer(generation);
+    });
+}
+
+// The calls whose wait for a connection has expired leave the queue and start: they fail as a
+// wait in the pool's line would (attempt_loop), or retry as configured.
+void client_impl::on_queue_timer(unsigned generation) {
+    std::vector<std::shared_ptr<op_node>> expired;
+    {
+        std::lock_guard lk(ops_mutex_);
+        if (generation != queue_timer_generation_) return;
+        queue_timer_armed_ = false;
+        const auto now = std::chrono::steady_clock::now();
+        while (queue_head_ && queue_head_->queued_at + queue_wait_ <= now) {
+            op_node& n = *queue_head_;
+            n.waited_out = true;
+            unqueue(n);
+            expired.push_back(std::move(n.keep));
+        }
+        if (queue_head_) arm_queue_timer();
+    }
+    start_all(expired);
+}
+
+void client_impl::start_all(std::vector<std::shared_ptr<op_node>>& nodes) {
+    if (nodes.empty()) return;
+    auto self = shared_from_this();
+    for (auto& n : nodes) n->start(self);
+}
+
+void client_impl::finished(op_node& n) {
+    std::vector<std::shared_ptr<op_node>> next;
+    {
+        std::lock_guard lk(ops_mutex_);
+        unregister_op(n);
+        --admitted_;
+        while (queue_head_ && admitted_ < admit_limit_) {
+            op_node& q = *queue_head_;
+            unqueue(q);
+            next.push_back(std::move(q.keep));
+        }
+    }
+    start_all(next);
+}
+
+bool client_impl::admit_cancelled(op_node& n) {
+    std::shared_ptr<op_node> keep;
+    {
+        std::lock_guard lk(ops_mutex_);
+        if (!n.queued) return false;
+        unqueue(n);
+        keep = std::move(n.keep);
+    }
+    keep->start(shared_from_this());
+    return true;
+}
+
+void op_node::request(boost::asio::cancellation_type t) {
+    requested = requested | t;
+    if (auto c = owner.lock(); c && c->admit_cancelled(*this)) return;
+    sig.emit(t);
 }
 
 void client_impl::unregister_op(op_node& n) {
-    std::lock_guard lk(ops_mutex_);
     if (n.prev)
         n.prev->next = n.next;
     else if (ops_head_ == &n)
@@ -476,8 +612,8 @@ void client_impl::unregister_op(op_node& n) {
     n.prev = n.next = nullptr;
 }
 
-asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
-                                          const op_node* node) {
+asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, const operation_request& op,
+                                          diagnostics* diag, const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     // Cancelled awaits complete with operation_aborted instead of throwing, so that every
     // layer (pool slots above all) runs its normal error path.
@@ -488,7 +624,7 @@ asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, ope
     }
     diagnostics own;
     http_response resp;
-    co_return co_await impl->execute(op, resp, diag ? *diag : own);
+    co_return co_await impl->execute(op, resp, diag ? *diag : own, nullptr, node);
 }
 
 error_code error_from_exception(std::exception_ptr ep) noexcept {
@@ -514,8 +650,19 @@ void client_impl::cancel_all() {
     pool_->close_idle();
 }
 
+// The calls waiting for admission start first (they find the pool closed: pool_closed, as calls
+// in its line get), then every call is cancelled.
 void client_impl::shutdown() {
     pool_->close();
+    std::vector<std::shared_ptr<op_node>> queued;
+    {
+        std::lock_guard lk(ops_mutex_);
+        while (op_node* n = queue_head_) {
+            unqueue(*n);
+            queued.push_back(std::move(n->keep));
+        }
+    }
+    start_all(queued);
     cancel_all();
 }
 
@@ -538,6 +685,11 @@ client_metrics client_impl::metrics() const {
     m.connections_leased = s.leased;
     m.waiting_for_connection = s.waiting;
     metrics_.snapshot(m);
+    if (cfg_.metrics) {  // calls waiting for admission have started too (execute() counts the rest)
+        std::lock_guard lk(ops_mutex_);
+        m.in_flight += queued_count_;
+        m.calls_started += queued_count_;
+    }
     return m;
 }
 
@@ -551,6 +703,10 @@ client_stats client_impl::stats() const {
     s.idle = p.idle;
     s.leased = p.leased;
     s.waiting = p.waiting;
+    {
+        std::lock_guard lk(ops_mutex_);
+        s.waiting += queued_count_;
+    }
     s.requests = counters_.requests.load();
     s.retries = counters_.retries.load();
     s.throttled = counters_.throttled.load();

@@ -31,6 +31,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <functional>
@@ -38,26 +39,50 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace iotjobs::detail {
 
-// One running operation, allocated once per call: the cancellation signal of its coroutine, the
-// strand that signal is emitted on, and its links in the client's registry (an intrusive list
-// under client_impl's ops_mutex_, so registering allocates nothing more).
+class client_impl;
+
+// One operation, allocated once per call: the cancellation signal of its coroutine, the strand
+// that signal is emitted on, its links in the client's registry (an intrusive list under
+// client_impl's ops_mutex_, so registering allocates nothing more) and in the admission queue,
+// and (spawned_op) what starts its coroutine.
 struct op_node : std::enable_shared_from_this<op_node> {
     explicit op_node(boost::asio::any_io_executor s) : strand(std::move(s)) {}
+    virtual ~op_node() = default;
+    op_node(const op_node&) = delete;
+    op_node& operator=(const op_node&) = delete;
     boost::asio::cancellation_signal sig;
     boost::asio::any_io_executor strand;
     // Every cancellation type requested so far (read and written on `strand` only). The body
     // checks it after resetting its cancellation state: a request that arrived before the
     // coroutine first ran went to the state the reset replaced, and would be lost otherwise.
     boost::asio::cancellation_type requested = boost::asio::cancellation_type::none;
-    void request(boost::asio::cancellation_type t) {
-        requested = requested | t;
-        sig.emit(t);
-    }
+    // Records `t` and emits it; a call still waiting for admission is started at once (its body
+    // then sees cancelled_before_start). On `strand`.
+    void request(boost::asio::cancellation_type t);
+
+    std::weak_ptr<client_impl> owner;
     op_node* prev = nullptr;  // guarded by client_impl::ops_mutex_
     op_node* next = nullptr;
+    // The admission queue (guarded by client_impl::ops_mutex_): a queued node owns itself
+    // (`keep`) until it is started or the client is destroyed.
+    op_node* qnext = nullptr;
+    op_node* qprev = nullptr;
+    std::shared_ptr<op_node> keep;
+    bool queued = false;
+    // Written before the coroutine starts, read by it. Set when the call waited for admission:
+    // when it was issued (its deadline and its wait for a connection count from then), and
+    // whether that wait ended in the queue (acquire timeout or the operation deadline).
+    bool waited_out = false;
+    std::chrono::steady_clock::time_point queued_at{};
+
+    // Starts the operation's coroutine (once), its completion handled by client_impl::finished().
+    virtual void start(std::shared_ptr<client_impl> self) = 0;
+    // Destroys what start() would have used, without calling anything (the client is gone).
+    virtual void drop() noexcept = 0;
 };
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
@@ -76,16 +101,25 @@ public:
     // Runs one operation: credentials, signing, attempts with retries, then `read` (when given)
     // on the 2xx body. On success `resp` holds the 2xx response. Fills `diag` either way. The
     // call is counted in the metrics and logged as it ends: a body `read` rejects is a failure.
+    // `node` (may be null) says whether and how long the call waited for admission.
     boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag,
-                                               const body_reader* read = nullptr);
+                                               const body_reader* read = nullptr, const op_node* node = nullptr);
 
-    // Starts `make_body(node)` as a coroutine on the client's executor and completes `handler`
-    // with its error code and `*values`, forwarding the handler's cancellation and honouring
-    // client::cancel(). The body must call cancelled_before_start(node) right after resetting its
-    // cancellation state. `values` may be null for an operation without results (void(error_code)).
+    // Starts `make_body(impl, node)` as a coroutine on the operation's strand and completes
+    // `handler` with its error code and `*values`, forwarding the handler's cancellation and
+    // honouring client::cancel(). At most pool_config::max_size calls run at once; the others wait
+    // for admission, FIFO, as a node that holds `make_body` and `handler` (no coroutine frame yet).
+    // The body must call cancelled_before_start(node) right after resetting its cancellation
+    // state; `make_body` (kept in the node, which outlives the coroutine) may hand the body
+    // references to its own captures. `values` may be null for an operation without results.
     template <class MakeBody, class... Ts>
     void spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
                std::shared_ptr<std::tuple<Ts...>> values = nullptr);
+
+    // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
+    void finished(op_node& n);
+    // `n` was cancelled: if it still waits for admission, starts it at once (true).
+    bool admit_cancelled(op_node& n);
 
     // Completes `handler` with `ec` (and default values) through its associated executor, never inline.
     template <class... Ts>
@@ -119,14 +153,22 @@ private:
     // A new strand for one operation: over the io_context's own executor when the client's
     // executor is one (cheaper to dispatch through than a strand over the type-erased executor).
     boost::asio::any_io_executor make_op_strand() const;
-    void register_op(op_node& n);
     void unregister_op(op_node& n);
+    // Registers `n` and either admits it (true: start it) or queues it. Under ops_mutex_.
+    bool admit_or_queue(op_node& n);
+    // Takes `n` out of the admission queue and counts it as admitted. Under ops_mutex_.
+    void unqueue(op_node& n);
+    // The admission queue's timer: armed at the head's expiry while the queue is not empty.
+    void arm_queue_timer();
+    void on_queue_timer(unsigned generation);
+    // Starts `nodes` (taken out of the queue, each still held by its `keep`).
+    void start_all(std::vector<std::shared_ptr<op_node>>& nodes);
     void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
     std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
     // The attempt loop behind execute() (which adds the per-call metrics and records): performs
     // the actions of an attempt_fsm.
-    boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp,
-                                                    diagnostics& diag);
+    boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp, diagnostics& diag,
+                                                    const op_node* node);
     // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
     attempt_env make_attempt_env();
     // The records (and the quota metric) of an attempt the machine judged.
@@ -170,9 +212,27 @@ private:
     attempt_counters counters_;
     attempt_env env_;  // set last in the constructor
 
-    std::mutex ops_mutex_;
+    mutable std::mutex ops_mutex_;  // guards what follows
     // Running operations (intrusive list through op_node::prev/next), for client::cancel().
     op_node* ops_head_ = nullptr;
+    // Admission: at most admit_limit_ calls run their coroutine chain at once (one per connection
+    // the pool may hold, so a call that cannot get a connection is a small node, not a suspended
+    // chain); the others wait in a FIFO (op_node::qnext). A call leaves the queue when one ends,
+    // or at once when it is cancelled, when the pool closes, or when its wait for a connection
+    // expires (queue_wait_ after it was issued: the acquire timeout or the operation deadline,
+    // whichever is sooner); then it may run beyond the limit. admitted_ counts the running ones.
+    std::size_t admit_limit_ = 1;
+    std::size_t admitted_ = 0;
+    std::size_t queued_count_ = 0;
+    op_node* queue_head_ = nullptr;
+    op_node* queue_tail_ = nullptr;
+    duration queue_wait_{};  // zero: a queued call waits as long as it takes
+    boost::asio::steady_timer queue_timer_{ex_};
+    bool queue_timer_armed_ = false;
+    unsigned queue_timer_generation_ = 0;
+
+public:
+    ~client_impl();
 };
 
 error_code error_from_exception(std::exception_ptr ep) noexcept;
@@ -184,8 +244,9 @@ inline bool cancelled_before_start(const op_node* node) noexcept {
 }
 
 // The body of an operation without a result: accepts every cancellation type (a call stopped
-// after its request was written may still have taken effect), runs the attempt loop.
-boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, operation_request op,
+// after its request was written may still have taken effect), runs the attempt loop. `op` must
+// outlive the coroutine (it is kept in the call's node).
+boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, const operation_request& op,
                                                  diagnostics* diag, const op_node* node = nullptr);
 
 template <class... Ts>
@@ -195,6 +256,58 @@ void client_impl::post_result(boost::asio::any_completion_handler<void(error_cod
         auto hex = asio::get_associated_executor(h, self->ex_);
         asio::dispatch(hex, [h = std::move(h), ec]() mutable { std::move(h)(ec, Ts{}...); });
     });
+}
+
+// An operation as spawn() keeps it: what starts its coroutine, and the completion handler.
+template <class MakeBody, class... Ts>
+struct spawned_op final : op_node {
+    using handler_type = boost::asio::any_completion_handler<void(error_code, Ts...)>;
+    spawned_op(boost::asio::any_io_executor s, MakeBody b, handler_type h, std::shared_ptr<std::tuple<Ts...>> v)
+        : op_node(std::move(s)), make_body(std::move(b)), handler(std::move(h)), values(std::move(v)) {}
+    MakeBody make_body;
+    handler_type handler;
+    std::shared_ptr<std::tuple<Ts...>> values;
+
+    // Dispatches launch() onto the strand: co_spawn connects the signal's slot, which request()
+    // emits on the strand, and the coroutine's first step must not see a cancellation yet.
+    void start(std::shared_ptr<client_impl> self) override {
+        auto node = std::static_pointer_cast<spawned_op>(shared_from_this());
+        const boost::asio::any_io_executor ex = strand;
+        boost::asio::dispatch(ex, [self = std::move(self), node = std::move(node)]() mutable {
+            node->launch(std::move(self), std::move(node));
+        });
+    }
+    void launch(std::shared_ptr<client_impl> self, std::shared_ptr<spawned_op> node);
+    void drop() noexcept override {
+        handler_type h = std::move(handler);
+        values.reset();
+    }
+};
+
+template <class MakeBody, class... Ts>
+void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std::shared_ptr<spawned_op> node) {
+    namespace asio = boost::asio;
+    const asio::any_io_executor ex = strand;
+    auto body = make_body(self, static_cast<const op_node*>(this));
+    asio::co_spawn(ex, std::move(body),
+                   asio::bind_cancellation_slot(
+                       sig.slot(), asio::bind_executor(ex, [self, node = std::move(node)](std::exception_ptr ep,
+                                                                                          error_code ec) mutable {
+                           self->finished(*node);
+                           if (ep) ec = error_from_exception(ep);
+                           auto h = std::move(node->handler);
+                           auto hex = asio::get_associated_executor(h, self->executor());
+                           asio::dispatch(hex, [h = std::move(h), ec, values = std::move(node->values)]() mutable {
+                               auto hslot = asio::get_associated_cancellation_slot(h);
+                               if (hslot.is_connected()) hslot.clear();
+                               if constexpr (sizeof...(Ts) == 0) {
+                                   (void)values;
+                                   std::move(h)(ec);
+                               } else {
+                                   std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+                               }
+                           });
+                       })));
 }
 
 template <class MakeBody, class... Ts>
@@ -207,35 +320,19 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     if constexpr (sizeof...(Ts) != 0) {
         if (!values) values = std::make_shared<std::tuple<Ts...>>();
     }
-    auto node = std::make_shared<op_node>(make_op_strand());
-    register_op(*node);
-    auto slot = asio::get_associated_cancellation_slot(handler);
+    auto node = std::make_shared<spawned_op<MakeBody, Ts...>>(make_op_strand(), std::move(make_body),
+                                                              std::move(handler), std::move(values));
+    node->owner = weak_from_this();
+    auto slot = asio::get_associated_cancellation_slot(node->handler);
     if (slot.is_connected())
         slot.assign(
             [node](asio::cancellation_type t) { asio::dispatch(node->strand, [node, t] { node->request(t); }); });
-    auto self = shared_from_this();
-    const asio::any_io_executor strand = node->strand;
-    auto op_slot = node->sig.slot();
-    auto body = make_body(static_cast<const op_node*>(node.get()));
-    asio::co_spawn(
-        strand, std::move(body),
-        asio::bind_cancellation_slot(
-            op_slot, asio::bind_executor(strand, [self, node = std::move(node), values, h = std::move(handler)](
-                                                     std::exception_ptr ep, error_code ec) mutable {
-                self->unregister_op(*node);
-                if (ep) ec = error_from_exception(ep);
-                auto hex = asio::get_associated_executor(h, self->ex_);
-                asio::dispatch(hex, [h = std::move(h), ec, values = std::move(values)]() mutable {
-                    auto hslot = asio::get_associated_cancellation_slot(h);
-                    if (hslot.is_connected()) hslot.clear();
-                    if constexpr (sizeof...(Ts) == 0) {
-                        (void)values;
-                        std::move(h)(ec);
-                    } else {
-                        std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
-                    }
-                });
-            })));
+    bool now;
+    {
+        std::lock_guard lk(ops_mutex_);
+        now = admit_or_queue(*node);
+    }
+    if (now) node->start(shared_from_this());
 }
 
 }  // namespace iotjobs::detail

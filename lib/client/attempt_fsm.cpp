@@ -39,7 +39,7 @@ const attempt_clock& system_attempt_clock() noexcept {
 attempt_action attempt_fsm::resume(const attempt_event& ev) {
     judged_ = false;
     switch (state_) {
-    case state::initial: BOOST_ASSERT(ev.type == attempt_event_type::start); return on_start();
+    case state::initial: BOOST_ASSERT(ev.type == attempt_event_type::start); return on_start(ev);
     case state::checking_cancel:
         BOOST_ASSERT(ev.type == attempt_event_type::cancellation_checked);
         return on_cancellation_checked(ev);
@@ -60,7 +60,7 @@ attempt_action attempt_fsm::resume(const attempt_event& ev) {
     return complete(make_error_code(boost::system::errc::operation_not_permitted));
 }
 
-attempt_action attempt_fsm::on_start() {
+attempt_action attempt_fsm::on_start(const attempt_event& ev) {
     diag_.clear();
     if (!env_.fixed_credentials && !env_.refreshing_credentials) {
         access::message(diag_) = std::string(env_.credentials_why);
@@ -68,7 +68,10 @@ attempt_action attempt_fsm::on_start() {
     }
     credentials_ = env_.fixed_credentials;
     has_deadline_ = env_.operation_timeout.count() > 0;
-    if (has_deadline_) deadline_ = steady_now() + env_.operation_timeout;
+    if (has_deadline_)
+        deadline_ =
+            (ev.since == std::chrono::steady_clock::time_point{} ? steady_now() : ev.since) + env_.operation_timeout;
+    waited_out_ = ev.ec == client_errc::pool_acquire_timeout;
     return next_attempt();
 }
 
@@ -133,10 +136,11 @@ attempt_action attempt_fsm::credentials_step() {
 }
 
 // The deadline is checked before the attempt is signed and counted: an attempt it stops is never
-// sent, so neither stats().requests nor diag.attempts() may count it.
+// sent, so neither stats().requests nor diag.attempts() may count it. A first attempt whose wait for
+// a connection already ended (waited_out_) goes on to that wait's failure, judged in on_exchange.
 attempt_action attempt_fsm::send_attempt() {
     duration attempt_timeout = env_.attempt_timeout;
-    if (has_deadline_) {
+    if (has_deadline_ && !(waited_out_ && attempts_ == 0)) {
         const auto left = deadline_ - steady_now();
         if (left <= duration::zero())
             return deadline_exceeded(

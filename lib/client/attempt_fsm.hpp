@@ -132,8 +132,19 @@ struct attempt_event {
     std::string* why = nullptr;                         // credentials_failed: moved into the diagnostics
     exchange_info* info = nullptr;                      // exchange_done (its detail may be moved)
     const http_response* response = nullptr;            // exchange_done without ec
+    // start: when the call was issued, if it waited for admission (lib/client_impl.hpp) before
+    // it started (zero: it starts as it is issued); its deadline counts from then. With ec
+    // client_errc::pool_acquire_timeout its wait for a connection ended there: the first attempt
+    // is not sent, its exchange fails with that error (as a wait in the pool's line would).
+    std::chrono::steady_clock::time_point since{};
 
     static attempt_event start() noexcept { return {}; }
+    static attempt_event start(std::chrono::steady_clock::time_point issued, error_code waited) noexcept {
+        attempt_event e;
+        e.since = issued;
+        e.ec = waited;
+        return e;
+    }
     static attempt_event cancellation(boost::asio::cancellation_type t) noexcept {
         attempt_event e;
         e.type = attempt_event_type::cancellation_checked;
@@ -205,7 +216,7 @@ public:
 private:
     enum class state { initial, checking_cancel, rate_waiting, getting_credentials, exchanging, backing_off, done };
 
-    attempt_action on_start();
+    attempt_action on_start(const attempt_event& ev);
     attempt_action next_attempt();
     attempt_action on_cancellation_checked(const attempt_event& ev);
     attempt_action pace(duration wait);
@@ -232,6 +243,7 @@ private:
     unsigned last_cost_ = 0;
     bool skew_corrected_ = false;
     bool maybe_processed_ = false;  // an earlier attempt may have reached the service and acted
+    bool waited_out_ = false;       // the wait for a connection ended before the start (see start)
     bool adaptive_ = false;         // this attempt is paced by the adaptive limiter
     std::chrono::seconds signed_offset_{0};
     std::chrono::steady_clock::time_point sent_at_{};  // adaptive only

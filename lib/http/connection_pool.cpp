@@ -92,7 +92,8 @@ public:
     }
 
     asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info,
-                                         duration attempt_timeout, clock_type::time_point deadline) override;
+                                         duration attempt_timeout, clock_type::time_point deadline,
+                                         clock_type::time_point waiting_since) override;
 
     void close_idle() override {
         std::lock_guard lk(mutex_);
@@ -151,7 +152,7 @@ private:
     // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
     // `w` (lease_connection() waits); `open` leaves a slot to open a connection on.
     core_type::acquired try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
-                                  clock_type::time_point deadline);
+                                  clock_type::time_point deadline, clock_type::time_point waiting_since = {});
     // The rest of the way after try_lease() said `got` (not idle): waiting in line, opening a
     // connection, and acquiring again after running out of file descriptors.
     asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
@@ -234,13 +235,14 @@ private:
 };
 
 asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_response& resp, exchange_info& info,
-                                                duration attempt_timeout, clock_type::time_point deadline) {
+                                                duration attempt_timeout, clock_type::time_point deadline,
+                                                clock_type::time_point waiting_since) {
     info = {};
     bool written_before = false;  // a round before a stale-connection retry wrote the request
     for (int round = 0; round < 2; ++round) {
         lease l(*this);
         std::optional<pool_waiter> w;
-        const core_type::acquired got = try_lease(l, info, w, deadline);
+        const core_type::acquired got = try_lease(l, info, w, deadline, round == 0 ? waiting_since : pool_time{});
         error_code ec;
         if (got != core_type::acquired::idle) ec = co_await lease_connection(l, info, deadline, got, w);
         if (ec) {
@@ -291,7 +293,7 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
 }
 
 core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
-                                         clock_type::time_point deadline) {
+                                         clock_type::time_point deadline, clock_type::time_point waiting_since) {
     std::lock_guard lk(mutex_);
     const auto now = clock_type::now();
     const core_type::acquired got = core_.acquire(now, l.conn);
@@ -302,7 +304,10 @@ core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::opt
     } else if (got == core_type::acquired::wait) {
         w.emplace(ex_);
         const duration wait_for = bounded(settings_.pool.acquire_timeout, deadline);
-        core_.enqueue(now, *w, wait_for.count() > 0 ? now + wait_for : pool_time::max());
+        pool_time until = wait_for.count() > 0 ? now + wait_for : pool_time::max();
+        if (waiting_since != pool_time{} && settings_.pool.acquire_timeout.count() > 0)  // at least 1 ns, as bounded()
+            until = std::min(until, std::max(waiting_since + settings_.pool.acquire_timeout, now + duration(1)));
+        core_.enqueue(now, *w, until);
     }
     return got;
 }

@@ -79,10 +79,13 @@ public:
     // fails with pool_acquire_timeout), connecting and the TLS handshake (beast::error::timeout).
     // Running out of file descriptors while opening a connection fails nothing: the pool lowers
     // its capacity to the connections it has and the call waits for one (pool_core.hpp).
+    // `waiting_since` (zero: now) is when the call began to wait for a connection: the acquire
+    // timeout counts from then (a call that waited for admission before its first exchange).
     // After close(): client_errc::pool_closed, nothing sent.
     virtual boost::asio::awaitable<error_code> exchange(
         const http_request& req, http_response& resp, exchange_info& info, duration attempt_timeout,
-        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) = 0;
+        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+        std::chrono::steady_clock::time_point waiting_since = {}) = 0;
 
     // Closes the idle connections (client::cancel()); the pool stays open.
     virtual void close_idle() = 0;

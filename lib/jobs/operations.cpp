@@ -12,9 +12,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// `op` and `parse` are kept in the call's node, which outlives the coroutine.
 template <class Result, class Parse>
-asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operation_request op, diagnostics* diag,
-                                       std::shared_ptr<std::tuple<Result>> out, Parse parse, const op_node* node) {
+asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, const operation_request& op,
+                                       diagnostics* diag, std::tuple<Result>& out, const Parse& parse,
+                                       const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     co_await asio::this_coro::throw_if_cancelled(false);  // as run_operation
     diagnostics own;
@@ -24,12 +26,12 @@ asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, operat
         co_return asio::error::operation_aborted;
     }
     http_response resp;
-    Result& result = std::get<0>(*out);
+    Result& result = std::get<0>(out);
     // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.
     const client_impl::body_reader read = [&](std::string_view body, std::string& what) {
         return parse(body, result, &what);
     };
-    co_return co_await impl->execute(op, resp, d, &read);
+    co_return co_await impl->execute(op, resp, d, &read, node);
 }
 
 template <class Request, class Result, class Parse>
@@ -37,12 +39,12 @@ void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* d
            asio::any_completion_handler<void(error_code, Result)> handler, Parse parse) {
     if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
-    auto& client = *impl;
-    client.spawn(
-        [&](const op_node* node) {
-            return run_parsed<Result>(std::move(impl), build_request(req), diag, out, parse, node);
+    std::tuple<Result>& result = *out;
+    impl->spawn(
+        [op = build_request(req), diag, &result, parse](std::shared_ptr<client_impl> self, const op_node* node) {
+            return run_parsed<Result>(std::move(self), op, diag, result, parse, node);
         },
-        std::move(handler), out);
+        std::move(handler), std::move(out));
 }
 
 }  // namespace

@@ -545,3 +545,58 @@ TEST_CASE("attempt_fsm: standard mode never touches the adaptive limiter") {
     CHECK_FALSE(w.limiter.state().enabled);
     CHECK(w.counters.throttled.load() == 1);
 }
+
+TEST_CASE("attempt_fsm: a call that waited for admission: its deadline counts from when it was issued") {
+    world w(setup{.operation = 1000ms});
+    diagnostics diag;
+    attempt_fsm fsm(w.env, diag);
+    const auto issued = w.clock.steady_now() - 1500ms;  // waited 1.5 s in the admission queue
+    CHECK(fsm.resume(attempt_event::start(issued, {})).type == act::check_cancellation);
+    const attempt_action a = fsm.resume(attempt_event::cancellation(ctype::none));
+    CHECK(a.type == act::complete);
+    CHECK(a.ec == client_errc::deadline_exceeded);
+    CHECK(diag.attempts() == 0);
+    CHECK(diag.timeout_phase() == timeout_phase::before_attempt);
+
+    attempt_fsm in_time(w.env, diag);
+    CHECK(in_time.resume(attempt_event::start(w.clock.steady_now() - 400ms, {})).type == act::check_cancellation);
+    const attempt_action s = in_time.resume(attempt_event::cancellation(ctype::none));
+    REQUIRE(s.type == act::send);
+    CHECK(s.deadline == w.clock.steady_now() + 600ms);
+}
+
+// A call issued 1 s ago whose wait for a connection ended in the admission queue: its first
+// attempt is not stopped before it (that wait is what ended), and fails as the wait would.
+static attempt_action waited_out_call(world& w, diagnostics& diag) {
+    attempt_fsm fsm(w.env, diag);
+    const auto issued = w.clock.steady_now() - 1000ms;
+    const error_code waited = make_error_code(client_errc::pool_acquire_timeout);
+    CHECK(fsm.resume(attempt_event::start(issued, waited)).type == act::check_cancellation);
+    const attempt_action s = fsm.resume(attempt_event::cancellation(ctype::none));
+    REQUIRE(s.type == act::send);
+    CHECK(s.attempt == 1);
+    exchange_info info;
+    info.connect_failed = true;
+    info.timeout = timeout_phase::pool_wait;
+    http_response resp;
+    return fsm.resume(attempt_event::exchanged(waited, info, resp));
+}
+
+TEST_CASE("attempt_fsm: a wait for a connection that ended in the admission queue fails as one in the pool") {
+    diagnostics diag;
+    SUBCASE("at the operation deadline: deadline_exceeded, waiting for a connection, one attempt") {
+        world w(setup{.operation = 1000ms});
+        const attempt_action a = waited_out_call(w, diag);
+        CHECK(a.type == act::complete);
+        CHECK(a.ec == client_errc::deadline_exceeded);
+        CHECK(diag.message() == "the operation deadline passed while waiting for a connection");
+    }
+    SUBCASE("at the acquire timeout, before the deadline: pool_acquire_timeout") {
+        world w(setup{.max_attempts = 1, .operation = 5000ms});
+        const attempt_action a = waited_out_call(w, diag);
+        CHECK(a.type == act::complete);
+        CHECK(a.ec == client_errc::pool_acquire_timeout);
+    }
+    CHECK(diag.timeout_phase() == timeout_phase::pool_wait);
+    CHECK(diag.attempts() == 1);
+}

@@ -1,0 +1,287 @@
+// Calls beyond the pool's connections wait for admission (lib/client_impl.hpp) as small nodes, not
+// as suspended coroutine chains: they start in the order they were issued, and a call that waits
+// is cancelled (by its own slot, client::cancel(), client::shutdown()) or times out (the acquire
+// timeout, the operation deadline) as one waiting in the pool's line for a connection would.
+#include "fake/server.hpp"
+#include "run_delete.hpp"
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/delete_job_execution.hpp>
+#include <iotjobs/describe_job_execution.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace fake = iotjobs::fake;
+using iotjobs::error_code;
+
+namespace {
+
+iotjobs::client_config config_for(const fake::server& s, std::size_t pool) {
+    iotjobs::client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = s.base_url();
+    cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    cfg.retry.max_attempts = 1;
+    cfg.pool.max_size = pool;
+    return cfg;
+}
+
+void seed(fake::server& s, int n) {
+    std::vector<fake::execution> v;
+    for (int i = 0; i < n; ++i)
+        v.push_back(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    s.add_executions(v);
+}
+
+void set_fault(fake::server& s, const std::string& spec) {
+    std::string err;
+    auto f = fake::parse_fault(spec, err);
+    REQUIRE_MESSAGE(f, err);
+    s.set_faults({*f});
+}
+
+iotjobs::delete_job_execution_request item(int i) { return {"thing-" + std::to_string(i), "job-1", i, {}, {}}; }
+
+// Polls every 5 ms until `ready()`, then runs `then()` once.
+struct poller {
+    asio::steady_timer t;
+    std::function<bool()> ready;
+    std::function<void()> then;
+    void start() {
+        if (ready()) return then();
+        t.expires_after(std::chrono::milliseconds(5));
+        t.async_wait([this](error_code) { start(); });
+    }
+};
+
+// One call on a connection the fake holds (stall), the others waiting for admission.
+struct held_pool {
+    fake::server srv;
+    asio::io_context ctx;
+    std::optional<iotjobs::client> c;
+    explicit held_pool(iotjobs::client_config (*tweak)(iotjobs::client_config) = nullptr) {
+        srv.start();
+        seed(srv, 10);
+        set_fault(srv, "stall=first:1");
+        auto cfg = config_for(srv, 1);
+        if (tweak) cfg = tweak(cfg);
+        c.emplace(ctx.get_executor(), cfg);
+    }
+    // True once the first request is held by the fake and `n` calls wait.
+    bool holding(std::uint64_t n) const {
+        return c->stats().waiting == n && srv.stats().count("DeleteJobExecution", "ok") == 1;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("admission: calls beyond the pool start in the order they were issued") {
+    fake::server s;
+    s.start();
+    seed(s, 40);
+    for (const bool single : {false, true}) {
+        CAPTURE(single);
+        asio::io_context ctx;
+        auto cfg = config_for(s, 2);
+        cfg.single_threaded = single;
+        iotjobs::client c(ctx.get_executor(), cfg);
+        std::vector<int> order;
+        const int base = single ? 20 : 0;
+        for (int i = base; i < base + 20; ++i)
+            iotjobs::delete_job_execution(c, item(i), [&, i](error_code ec) {
+                CHECK(!ec);
+                order.push_back(i);
+            });
+        CHECK(c.stats().waiting == 18);  // all but the two admitted
+        ctx.run();
+        REQUIRE(order.size() == 20);
+        // Two connections: each call completes before the one issued two after it.
+        for (std::size_t k = 2; k < order.size(); ++k) CHECK(order[k - 2] < order[k]);
+        CHECK(c.stats().waiting == 0);
+    }
+}
+
+TEST_CASE("admission: a waiting call cancelled by its own slot completes at once, the others wait on") {
+    held_pool p;
+    std::vector<error_code> results(3);
+    std::vector<int> completed;
+    asio::cancellation_signal sig;
+    for (int i = 0; i < 3; ++i) {
+        auto h = [&, i](error_code ec) {
+            results[static_cast<std::size_t>(i)] = ec;
+            completed.push_back(i);
+        };
+        if (i == 1)
+            iotjobs::delete_job_execution(*p.c, item(i), asio::bind_cancellation_slot(sig.slot(), h));
+        else
+            iotjobs::delete_job_execution(*p.c, item(i), h);
+    }
+    poller first{asio::steady_timer(p.ctx), [&] { return p.holding(2); },
+                 [&] { sig.emit(asio::cancellation_type::terminal); }};
+    poller then{asio::steady_timer(p.ctx), [&] { return !completed.empty(); },
+                [&] {
+                    CHECK(p.c->stats().waiting == 1);
+                    p.c->cancel();
+                }};
+    first.start();
+    then.start();
+    p.ctx.run_for(std::chrono::seconds(20));
+    REQUIRE(completed.size() == 3);
+    CHECK(completed[0] == 1);
+    CHECK(results[1] == asio::error::operation_aborted);
+    CHECK(results[0] == asio::error::operation_aborted);
+    CHECK(results[2] == asio::error::operation_aborted);
+    CHECK(p.srv.stats().count("DeleteJobExecution", "ok") == 1);  // nothing but the first was sent
+}
+
+TEST_CASE("admission: a waiting read operation cancelled completes with operation_aborted and no result") {
+    held_pool p;
+    asio::cancellation_signal sig;
+    error_code del_ec, got_ec;
+    bool got = false;
+    iotjobs::delete_job_execution(*p.c, item(0), [&](error_code ec) { del_ec = ec; });
+    iotjobs::describe_job_execution(
+        *p.c, {"thing-3", "job-1", 3},
+        asio::bind_cancellation_slot(sig.slot(), [&](error_code ec, iotjobs::job_execution e) {
+            got_ec = ec;
+            got = true;
+            CHECK(e.job_id.empty());
+        }));
+    poller first{asio::steady_timer(p.ctx), [&] { return p.holding(1); },
+                 [&] { sig.emit(asio::cancellation_type::terminal); }};
+    poller then{asio::steady_timer(p.ctx), [&] { return got; }, [&] { p.c->cancel(); }};
+    first.start();
+    then.start();
+    p.ctx.run_for(std::chrono::seconds(20));
+    CHECK(got);
+    CHECK(got_ec == asio::error::operation_aborted);
+    CHECK(del_ec == asio::error::operation_aborted);
+}
+
+TEST_CASE("admission: a waiting call's acquire timeout: pool_acquire_timeout, as in the pool's line") {
+    held_pool p([](iotjobs::client_config cfg) {
+        cfg.pool.acquire_timeout = std::chrono::milliseconds(100);
+        return cfg;
+    });
+    error_code first, second;
+    iotjobs::diagnostics diag;
+    int done = 0;
+    iotjobs::delete_job_execution(*p.c, item(0), [&](error_code ec) {
+        first = ec;
+        ++done;
+    });
+    iotjobs::delete_job_execution(*p.c, item(1), diag, [&](error_code ec) {
+        second = ec;
+        ++done;
+        p.c->cancel();  // the held call
+    });
+    p.ctx.run_for(std::chrono::seconds(20));
+    CHECK(done == 2);
+    CHECK(second == iotjobs::client_errc::pool_acquire_timeout);
+    CHECK(diag.timeout_phase() == iotjobs::timeout_phase::pool_wait);
+    CHECK(diag.attempts() == 1);
+    CHECK(first == asio::error::operation_aborted);
+    // Only the first call's request reached the fake (the stall counts it as ok, then as no_response).
+    CHECK(p.srv.stats().count("DeleteJobExecution", "ok") == 1);
+    CHECK(p.srv.stats().requests_total == 2);
+    CHECK(p.c->stats().waiting == 0);
+}
+
+TEST_CASE("admission: the operation deadline passing while a call waits: deadline_exceeded, waiting for a connection") {
+    held_pool p([](iotjobs::client_config cfg) {
+        cfg.timeouts.operation = std::chrono::milliseconds(300);
+        return cfg;
+    });
+    // Issued before the io_context runs: the first call's coroutine (and its deadline) starts after
+    // the other two were queued, so theirs pass first, while the first call holds the connection.
+    std::vector<error_code> results(3);
+    std::vector<iotjobs::diagnostics> diag(3);
+    int done = 0;
+    for (int i = 0; i < 3; ++i)
+        iotjobs::delete_job_execution(*p.c, item(i), diag[static_cast<std::size_t>(i)], [&, i](error_code ec) {
+            results[static_cast<std::size_t>(i)] = ec;
+            ++done;
+        });
+    p.ctx.run_for(std::chrono::seconds(20));
+    CHECK(done == 3);
+    for (const error_code& ec : results) CHECK(ec == iotjobs::client_errc::deadline_exceeded);
+    CHECK(diag[0].message() == "the operation deadline passed during attempt 1");
+    for (int i = 1; i < 3; ++i) {
+        CHECK(diag[static_cast<std::size_t>(i)].message() ==
+              "the operation deadline passed while waiting for a connection");
+        CHECK(diag[static_cast<std::size_t>(i)].timeout_phase() == iotjobs::timeout_phase::pool_wait);
+        CHECK(diag[static_cast<std::size_t>(i)].attempts() == 1);
+    }
+    CHECK(p.srv.stats().count("DeleteJobExecution", "ok") == 1);
+    CHECK(p.srv.stats().requests_total == 2);
+}
+
+TEST_CASE("admission: retries inside admitted calls do not wait behind the queued calls (no deadlock)") {
+    fake::server s;
+    s.start();
+    seed(s, 60);
+    set_fault(s, "unavailable=first:6");  // 503s: the first calls retry while the rest wait
+    asio::io_context ctx;
+    auto cfg = config_for(s, 2);
+    cfg.retry.max_attempts = 8;  // more than the 503s: every call succeeds in the end
+    cfg.retry.base_delay = std::chrono::milliseconds(1);
+    iotjobs::client c(ctx.get_executor(), cfg);
+    int ok = 0, failed = 0;
+    error_code first_failure;
+    for (int i = 0; i < 60; ++i)
+        iotjobs::delete_job_execution(c, item(i), [&](error_code ec) {
+            if (ec && failed == 0) first_failure = ec;
+            ++(ec ? failed : ok);
+        });
+    ctx.run_for(std::chrono::seconds(30));
+    CHECK(ok == 60);
+    CHECK_MESSAGE(failed == 0, first_failure.message());
+    CHECK(c.stats().retries == 6);
+    CHECK(c.stats().waiting == 0);
+}
+
+TEST_CASE("admission: thousands of calls on a multi-threaded io_context, client::cancel() midway") {
+    fake::server s;
+    s.start();
+    seed(s, 2000);
+    set_fault(s, "latency=always,ms=1");
+    asio::io_context ctx;
+    iotjobs::client c(ctx.get_executor(), config_for(s, 4));
+    std::vector<std::atomic<int>> completions(2000);
+    std::atomic<int> done{0}, ok{0}, aborted{0};
+    for (int i = 0; i < 2000; ++i)
+        iotjobs::delete_job_execution(c, item(i), [&, i](error_code ec) {
+            ++completions[static_cast<std::size_t>(i)];
+            if (!ec)
+                ++ok;
+            else if (ec == asio::error::operation_aborted)
+                ++aborted;
+            ++done;
+        });
+    CHECK(c.stats().waiting == 1996);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { ctx.run(); });
+    while (done.load() < 100) std::this_thread::yield();
+    c.cancel();
+    for (auto& t : threads) t.join();
+    CHECK(done.load() == 2000);
+    for (const auto& n : completions) CHECK(n.load() == 1);
+    CHECK(ok.load() + aborted.load() == 2000);
+    CHECK(aborted.load() > 1000);
+    CHECK(c.stats().waiting == 0);
+    CHECK(c.stats().leased == 0);
+}
