@@ -264,35 +264,47 @@ error_code read_body(const operation_request& op, const http_response& resp, dia
 }
 }  // namespace
 
-asio::awaitable<error_code> client_impl::execute(const operation_request& op, http_response& resp, diagnostics& diag,
+asio::awaitable<error_code> client_impl::execute(const operation_request& op, diagnostics* diag,
                                                  const body_reader* read, const op_node* node) {
-    const bool measure = cfg_.metrics;
-    const bool logged = logging(log_level::error);  // the closing record may be an error
-    if (!measure && !logged) {
-        const error_code ec = co_await attempt_loop(op, resp, diag, node);
-        co_return ec ? ec : read_body(op, resp, diag, read);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    // Cancelled awaits complete with operation_aborted instead of throwing, so that every
+    // layer (pool slots above all) runs its normal error path.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    diagnostics own;
+    diagnostics& d = diag ? *diag : own;
+    if (cancelled_before_start(node)) {
+        d.clear();
+        co_return asio::error::operation_aborted;
     }
-    // A call that waited for admission is measured from when it was issued.
-    const auto start = node && node->queued_at != std::chrono::steady_clock::time_point{}
-                           ? node->queued_at
-                           : std::chrono::steady_clock::now();
-    if (measure) metrics_.started();
+    http_response resp;
+    const auto start = call_started(node);
     error_code ec;
     try {
-        ec = co_await attempt_loop(op, resp, diag, node);
-        if (!ec) ec = read_body(op, resp, diag, read);
+        ec = co_await attempt_loop(op, resp, d, node);
+        if (!ec) ec = read_body(op, resp, d, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
-        if (measure)
-            metrics_.finished(
-                operation_kind_of(op.operation_name), error_from_exception(std::current_exception()),
-                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start));
+        call_ended(op, d, error_from_exception(std::current_exception()), start, false);
         throw;
     }
+    call_ended(op, d, ec, start, true);
+    co_return ec;
+}
+
+std::chrono::steady_clock::time_point client_impl::call_started(const op_node* node) {
+    if (!cfg_.metrics && !logging(log_level::error)) return {};  // (the closing record may be an error)
+    if (cfg_.metrics) metrics_.started();
+    // A call that waited for admission is measured from when it was issued.
+    if (node && node->queued_at != std::chrono::steady_clock::time_point{}) return node->queued_at;
+    return std::chrono::steady_clock::now();
+}
+
+void client_impl::call_ended(const operation_request& op, const diagnostics& diag, const error_code& ec,
+                             std::chrono::steady_clock::time_point start, bool log) {
+    if (start == std::chrono::steady_clock::time_point{}) return;
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-    if (measure) metrics_.finished(operation_kind_of(op.operation_name), ec, latency);
-    if (logged) log_call_end(op, diag, ec, latency);
-    co_return ec;
+    if (cfg_.metrics) metrics_.finished(operation_kind_of(op.operation_name), ec, latency);
+    if (log && logging(log_level::error)) log_call_end(op, diag, ec, latency);
 }
 
 log_record client_impl::request_record(log_level l, const operation_request& op,
@@ -381,11 +393,13 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
                                                       diagnostics& diag, const op_node* node) {
     // After client::shutdown(): nothing is sent, credentials are not fetched either.
     if (pool_->closed()) co_return make_error_code(client_errc::pool_closed);
+    // Every local here has a slot of its own in the coroutine's frame (GCC 12 overlaps none):
+    // what lives only between two suspension points belongs in the functions called from here.
     attempt_fsm fsm(env_, diag);
-    std::optional<request_identity> ident;  // decoded for the first debug record
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
-    // costs a lock of the scheduler even when it never waits.
-    std::optional<asio::steady_timer> timer;
+    // costs a lock of the scheduler even when it never waits; allocated, it costs a call
+    // without waits a pointer.
+    std::unique_ptr<asio::steady_timer> timer;
     std::shared_ptr<const credentials_snapshot> held;  // a refreshing source's set, for one attempt
     std::string why;
     http_request req;
@@ -400,13 +414,16 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
         waiting_since, waited_out ? make_error_code(client_errc::pool_acquire_timeout) : error_code{});
     for (;;) {
         const attempt_action a = fsm.resume(ev);
-        if (fsm.judged()) report_judgement(op, ident, fsm.judgement(), resp, sent_at);
+        if (fsm.judged()) report_judgement(op, fsm.judgement(), resp, sent_at);
         switch (a.type) {
-        case attempt_action_type::check_cancellation:
-            ev = attempt_event::cancellation((co_await asio::this_coro::cancellation_state).cancelled());
+        case attempt_action_type::check_cancellation: {
+            const asio::cancellation_type c = (co_await asio::this_coro::cancellation_state).cancelled();
+            ev = attempt_event::cancellation(c);
             break;
+        }
         case attempt_action_type::wait: {
-            if (!timer) timer.emplace(co_await asio::this_coro::executor);
+            // On the client's executor: the wait still completes on this coroutine's strand.
+            if (!timer) timer = std::make_unique<asio::steady_timer>(ex_);
             timer->expires_after(a.delay);
             error_code wec;
             co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
@@ -446,12 +463,12 @@ asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& o
 
 // The records and metrics of one judged attempt, in the order the judgement went: the attempt,
 // an adaptive rate cut, then either why the call stops or the skew fix-up and the retry.
-void client_impl::report_judgement(const operation_request& op, std::optional<request_identity>& ident,
-                                   const attempt_judgement& j, const http_response& resp,
+void client_impl::report_judgement(const operation_request& op, const attempt_judgement& j, const http_response& resp,
                                    std::chrono::steady_clock::time_point sent_at) {
     const bool quota_empty = j.quota_exhausted();
     if (quota_empty && cfg_.metrics) metrics_.quota_exhausted();
     if (!logging(log_level::warn)) return;
+    std::optional<request_identity> ident;  // decoded for the first record
     const bool debug = logging(log_level::debug);
     if (debug) log_attempt(op, ident, j.attempt, j.transport_ec, resp, j.error, sent_at);
     const auto record = [&](log_level l, std::string message) {
@@ -610,21 +627,6 @@ void client_impl::unregister_op(op_node& n) {
         ops_head_ = n.next;
     if (n.next) n.next->prev = n.prev;
     n.prev = n.next = nullptr;
-}
-
-asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, const operation_request& op,
-                                          diagnostics* diag, const op_node* node) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    // Cancelled awaits complete with operation_aborted instead of throwing, so that every
-    // layer (pool slots above all) runs its normal error path.
-    co_await asio::this_coro::throw_if_cancelled(false);
-    if (cancelled_before_start(node)) {
-        if (diag) diag->clear();
-        co_return asio::error::operation_aborted;
-    }
-    diagnostics own;
-    http_response resp;
-    co_return co_await impl->execute(op, resp, diag ? *diag : own, nullptr, node);
 }
 
 error_code error_from_exception(std::exception_ptr ep) noexcept {

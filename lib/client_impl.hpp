@@ -25,7 +25,6 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -98,11 +97,14 @@ public:
     // why, fails the call.
     using body_reader = std::function<error_code(std::string_view body, std::string& what)>;
 
-    // Runs one operation: credentials, signing, attempts with retries, then `read` (when given)
-    // on the 2xx body. On success `resp` holds the 2xx response. Fills `diag` either way. The
-    // call is counted in the metrics and logged as it ends: a body `read` rejects is a failure.
-    // `node` (may be null) says whether and how long the call waited for admission.
-    boost::asio::awaitable<error_code> execute(const operation_request& op, http_response& resp, diagnostics& diag,
+    // The body of every operation: accepts every cancellation type (a call stopped after its
+    // request was written may still have taken effect), then runs it: credentials, signing,
+    // attempts with retries, then `read` (when given) on the 2xx body. Fills `*diag` (when not
+    // null) either way. The call is counted in the metrics and logged as it ends: a body `read`
+    // rejects is a failure. `node` (may be null) says whether the call was cancelled before it
+    // started and whether and how long it waited for admission. `op` and `read` must outlive the
+    // coroutine (spawn() keeps them in the call's node).
+    boost::asio::awaitable<error_code> execute(const operation_request& op, diagnostics* diag,
                                                const body_reader* read = nullptr, const op_node* node = nullptr);
 
     // Starts `make_body(impl, node)` as a coroutine on the operation's strand and completes
@@ -172,8 +174,12 @@ private:
     // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
     attempt_env make_attempt_env();
     // The records (and the quota metric) of an attempt the machine judged.
-    void report_judgement(const operation_request& op, std::optional<request_identity>& id, const attempt_judgement& j,
-                          const http_response& resp, std::chrono::steady_clock::time_point sent_at);
+    void report_judgement(const operation_request& op, const attempt_judgement& j, const http_response& resp,
+                          std::chrono::steady_clock::time_point sent_at);
+    // The metrics and closing record of execute()'s call: its start (zero: neither is on), then its end.
+    std::chrono::steady_clock::time_point call_started(const op_node* node);
+    void call_ended(const operation_request& op, const diagnostics& diag, const error_code& ec,
+                    std::chrono::steady_clock::time_point start, bool log);
     // A record about `op` (component "client", operation, identity decoded into `id` on first use).
     log_record request_record(log_level l, const operation_request& op, std::optional<request_identity>& id) const;
     // The per-attempt debug record, after an exchange (ec: transport error, else resp is the answer).
@@ -243,12 +249,6 @@ inline bool cancelled_before_start(const op_node* node) noexcept {
     return node && node->requested != boost::asio::cancellation_type::none;
 }
 
-// The body of an operation without a result: accepts every cancellation type (a call stopped
-// after its request was written may still have taken effect), runs the attempt loop. `op` must
-// outlive the coroutine (it is kept in the call's node).
-boost::asio::awaitable<error_code> run_operation(std::shared_ptr<client_impl> impl, const operation_request& op,
-                                                 diagnostics* diag, const op_node* node = nullptr);
-
 template <class... Ts>
 void client_impl::post_result(boost::asio::any_completion_handler<void(error_code, Ts...)> handler, error_code ec) {
     namespace asio = boost::asio;
@@ -289,10 +289,10 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
     namespace asio = boost::asio;
     const asio::any_io_executor ex = strand;
     auto body = make_body(self, static_cast<const op_node*>(this));
+    // The completion runs on the strand too (co_spawn's executor: the handler has none of its own).
     asio::co_spawn(ex, std::move(body),
                    asio::bind_cancellation_slot(
-                       sig.slot(), asio::bind_executor(ex, [self, node = std::move(node)](std::exception_ptr ep,
-                                                                                          error_code ec) mutable {
+                       sig.slot(), [self, node = std::move(node)](std::exception_ptr ep, error_code ec) mutable {
                            self->finished(*node);
                            if (ep) ec = error_from_exception(ep);
                            auto h = std::move(node->handler);
@@ -307,7 +307,7 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
                                    std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
                                }
                            });
-                       })));
+                       }));
 }
 
 template <class MakeBody, class... Ts>

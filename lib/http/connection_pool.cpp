@@ -151,12 +151,12 @@ private:
     // The one way to a connection: the core's acquire() under the mutex. An idle connection is
     // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
     // `w` (lease_connection() waits); `open` leaves a slot to open a connection on.
-    core_type::acquired try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
+    core_type::acquired try_lease(lease& l, exchange_info& info, std::unique_ptr<pool_waiter>& w,
                                   clock_type::time_point deadline, clock_type::time_point waiting_since = {});
     // The rest of the way after try_lease() said `got` (not idle): waiting in line, opening a
     // connection, and acquiring again after running out of file descriptors.
     asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
-                                                 core_type::acquired got, std::optional<pool_waiter>& w);
+                                                 core_type::acquired got, std::unique_ptr<pool_waiter>& w);
     // Sleeps until the core completes `w` or the call is cancelled (outcome: take_outcome()).
     asio::awaitable<std::tuple<error_code>> wait(pool_waiter& w);
     // The waiter's outcome, once: its error, or none with the connection (null: a slot to open
@@ -241,7 +241,7 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
     bool written_before = false;  // a round before a stale-connection retry wrote the request
     for (int round = 0; round < 2; ++round) {
         lease l(*this);
-        std::optional<pool_waiter> w;
+        std::unique_ptr<pool_waiter> w;  // allocated only to wait in line: a pointer in every exchange frame
         const core_type::acquired got = try_lease(l, info, w, deadline, round == 0 ? waiting_since : pool_time{});
         error_code ec;
         if (got != core_type::acquired::idle) ec = co_await lease_connection(l, info, deadline, got, w);
@@ -292,7 +292,7 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
     co_return make_error_code(client_errc::bad_response);  // not reached
 }
 
-core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::optional<pool_waiter>& w,
+core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::unique_ptr<pool_waiter>& w,
                                          clock_type::time_point deadline, clock_type::time_point waiting_since) {
     std::lock_guard lk(mutex_);
     const auto now = clock_type::now();
@@ -302,7 +302,7 @@ core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::opt
         reuses_.fetch_add(1, std::memory_order_relaxed);
         info.reused_connection = true;
     } else if (got == core_type::acquired::wait) {
-        w.emplace(ex_);
+        w = std::make_unique<pool_waiter>(ex_);
         const duration wait_for = bounded(settings_.pool.acquire_timeout, deadline);
         pool_time until = wait_for.count() > 0 ? now + wait_for : pool_time::max();
         if (waiting_since != pool_time{} && settings_.pool.acquire_timeout.count() > 0)  // at least 1 ns, as bounded()
@@ -315,7 +315,7 @@ core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::opt
 // A connection attempt that finds no file descriptor gives its slot back and acquires again (the
 // pool now holds fewer connections than max_size): an idle connection, or a place in line.
 asio::awaitable<error_code> pool_impl::lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
-                                                        core_type::acquired got, std::optional<pool_waiter>& w) {
+                                                        core_type::acquired got, std::unique_ptr<pool_waiter>& w) {
     for (;;) {
         if (got == core_type::acquired::idle) co_return error_code{};
         if (got == core_type::acquired::closed) co_return make_error_code(client_errc::pool_closed);

@@ -12,39 +12,19 @@ namespace asio = boost::asio;
 
 namespace {
 
-// `op` and `parse` are kept in the call's node, which outlives the coroutine.
-template <class Result, class Parse>
-asio::awaitable<error_code> run_parsed(std::shared_ptr<client_impl> impl, const operation_request& op,
-                                       diagnostics* diag, std::tuple<Result>& out, const Parse& parse,
-                                       const op_node* node) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await asio::this_coro::throw_if_cancelled(false);  // as run_operation
-    diagnostics own;
-    diagnostics& d = diag ? *diag : own;
-    if (cancelled_before_start(node)) {
-        d.clear();
-        co_return asio::error::operation_aborted;
-    }
-    http_response resp;
-    Result& result = std::get<0>(out);
-    // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.
-    const client_impl::body_reader read = [&](std::string_view body, std::string& what) {
-        return parse(body, result, &what);
-    };
-    co_return co_await impl->execute(op, resp, d, &read, node);
-}
-
 template <class Request, class Result, class Parse>
 void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
            asio::any_completion_handler<void(error_code, Result)> handler, Parse parse) {
     if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
-    std::tuple<Result>& result = *out;
-    impl->spawn(
-        [op = build_request(req), diag, &result, parse](std::shared_ptr<client_impl> self, const op_node* node) {
-            return run_parsed<Result>(std::move(self), op, diag, result, parse, node);
-        },
-        std::move(handler), std::move(out));
+    // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.
+    client_impl::body_reader read = [&result = std::get<0>(*out), parse](std::string_view body, std::string& what) {
+        return parse(body, result, &what);
+    };
+    impl->spawn([op = build_request(req), diag, read = std::move(read)](
+                    const std::shared_ptr<client_impl>& self,
+                    const op_node* node) { return self->execute(op, diag, &read, node); },
+                std::move(handler), std::move(out));
 }
 
 }  // namespace

@@ -28,11 +28,9 @@ template <class Request>
 void start_operation(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
                      boost::asio::any_completion_handler<void(error_code)> handler) {
     if (!accept_request(*impl, req, diag, handler)) return;
-    impl->spawn(
-        [op = build_request(req), diag](std::shared_ptr<client_impl> self, const op_node* node) {
-            return run_operation(std::move(self), op, diag, node);
-        },
-        std::move(handler));
+    impl->spawn([op = build_request(req), diag](const std::shared_ptr<client_impl>& self,
+                                                const op_node* node) { return self->execute(op, diag, nullptr, node); },
+                std::move(handler));
 }
 
 }  // namespace iotjobs::detail

@@ -127,7 +127,8 @@ error_code run_raw(asio::io_context& ctx, iotjobs::client& c, iotjobs::detail::o
                    iotjobs::diagnostics& diag) {
     error_code result = make_error_code(iotjobs::client_errc::bad_response);
     bool done = false;
-    asio::co_spawn(ctx, iotjobs::detail::run_operation(iotjobs::detail::access::impl(c), std::move(op), &diag),
+    // `op` and the client outlive the coroutine (run until it is done, below).
+    asio::co_spawn(ctx, iotjobs::detail::access::impl(c)->execute(op, &diag),
                    [&](std::exception_ptr ep, error_code ec) {
                        result = ep ? make_error_code(iotjobs::client_errc::bad_response) : ec;
                        done = true;
