@@ -63,6 +63,8 @@ struct timeout_config {
 // Out of file descriptors (EMFILE/ENFILE when a connection is opened), the pool goes on with the
 // connections it has: no call fails for it, calls wait for one of them, a warning is logged once
 // (component "pool"), and while calls wait one more connection is tried every 500 ms.
+// Calls beyond max_size at once wait in line (FIFO) before they start: a few hundred bytes each,
+// nothing signed yet; acquire_timeout and the operation deadline count from when they were issued.
 struct pool_config {
     std::size_t max_size = 64;                            // connections per endpoint at most
     duration idle_timeout = std::chrono::seconds(50);     // close connections idle longer than this

@@ -221,21 +221,23 @@ attempt_action attempt_fsm::on_error_response(const http_response& resp, const e
     server_offset_.reset();
     if (auto date = resp.header("date"); !date.empty())
         server_offset_ = compute_clock_offset(date, env_.clock->system_now());
-    perr_ = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
-                                 resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"), resp.body);
+    if (!perr_) perr_ = std::make_unique<parsed_error>();
+    parsed_error& perr = *perr_;
+    perr = parse_error_response(resp.status, resp.reason, resp.header("x-amzn-errortype"),
+                                resp.header("x-amzn-requestid"), resp.header("x-amz-request-id"), resp.body);
     // Some signature errors quote the expected canonical request, token included.
-    if (credentials_) redact_in_place(perr_.message, credentials_->value.session_token);
+    if (credentials_) redact_in_place(perr.message, credentials_->value.session_token);
     attempt_outcome out;
-    out.ec = make_error_code(service_errc_from_response(resp.status, perr_.code));
+    out.ec = make_error_code(service_errc_from_response(resp.status, perr.code));
     out.http_status = resp.status;
-    out.aws_error_name = perr_.code;
-    out.message = perr_.message;
+    out.aws_error_name = perr.code;
+    out.message = perr.message;
     out.response_started = true;
     out.server_clock_skewed = server_offset_ && significant_skew(*server_offset_ - signed_offset_);
-    access::aws_error_name(diag_) = perr_.code;
-    access::message(diag_) = perr_.message;
-    access::request_id(diag_) = perr_.request_id;
-    judgement_.error = &perr_;
+    access::aws_error_name(diag_) = perr.code;
+    access::message(diag_) = perr.message;
+    access::request_id(diag_) = perr.request_id;
+    judgement_.error = &perr;
     return decide(out, info.request_written);
 }
 

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -254,7 +255,7 @@ private:
     // backoff in progress
     std::chrono::steady_clock::time_point backoff_start_{};
     std::optional<std::chrono::seconds> server_offset_;
-    parsed_error perr_;
+    std::unique_ptr<parsed_error> perr_;  // the latest error response (allocated by the first)
     bool judged_ = false;
     attempt_judgement judgement_;
 };
