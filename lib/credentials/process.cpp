@@ -58,17 +58,16 @@ public:
     using profile_driven_provider::profile_driven_provider;
     const char* name() const noexcept override { return "credential_process"; }
 
-    asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
-        profile_settings p;
-        if (error_code ec = load(p, why)) co_return ec;
+    asio::awaitable<error_code> get_for_profile(const profile_settings& p, resolved_credentials& out,
+                                                std::string& why) override {
         const ini_value* cmd = p.get("credential_process");
         const std::string where =
             "credential_process of profile " + p.name + " (" + cmd->file + " line " + std::to_string(cmd->line) + ")";
         std::string split_error;
         auto argv = shell_split(cmd->value, split_error);
         if (!argv || argv->empty()) {
-            why = where + ": cannot split the command: " + (argv ? "it is empty" : split_error);
-            co_return make_error_code(client_errc::credentials_error);
+            co_return credentials_failed(why,
+                                         where + ": cannot split the command: " + (argv ? "it is empty" : split_error));
         }
         int status = 0;
         std::string stdout_text, stderr_text;
@@ -91,8 +90,8 @@ public:
             co_return jec;
         }
         if (r.expiration && *r.expiration <= std::chrono::system_clock::now()) {
-            why = where + ": the credentials it returned expired already (Expiration is in the past)";
-            co_return make_error_code(client_errc::credentials_error);
+            co_return credentials_failed(
+                why, where + ": the credentials it returned expired already (Expiration is in the past)");
         }
         out.value = std::move(r.value);
         out.expiration = r.expiration;
@@ -129,8 +128,7 @@ private:
         const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0) {
-            why = "cannot run " + args[0] + ": " + std::strerror(rc);
-            co_return make_error_code(client_errc::credentials_error);
+            co_return credentials_failed(why, "cannot run " + args[0] + ": " + std::strerror(rc));
         }
         ::close(out_w.fd), out_w.fd = -1;
         ::close(err_w.fd), err_w.fd = -1;

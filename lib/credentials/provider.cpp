@@ -19,8 +19,17 @@ std::string env_value(const env_lookup& env, const char* name) {
 }
 
 error_code credentials_provider::get(resolved_credentials&, std::string& why) {
-    why = std::string(name()) + " is asynchronous";
+    return credentials_failed(why, std::string(name()) + " is asynchronous");
+}
+
+error_code credentials_failed(std::string& why, std::string msg) {
+    why = std::move(msg);
     return make_error_code(client_errc::credentials_error);
+}
+
+error_code no_credentials_found(std::string& why, std::string msg) {
+    why = std::move(msg);
+    return make_error_code(client_errc::no_credentials);
 }
 
 asio::awaitable<error_code> credentials_provider::async_get(resolved_credentials& out, std::string& why) {
@@ -36,12 +45,10 @@ public:
     bool synchronous() const noexcept override { return true; }
     error_code get(resolved_credentials& out, std::string& why) override {
         if (c_.access_key_id.empty()) {
-            why = "no static credentials configured";
-            return make_error_code(client_errc::no_credentials);
+            return no_credentials_found(why, "no static credentials configured");
         }
         if (c_.secret_access_key.empty()) {
-            why = "static credentials have an access key id but no secret access key";
-            return make_error_code(client_errc::credentials_error);
+            return credentials_failed(why, "static credentials have an access key id but no secret access key");
         }
         out.value = c_;
         out.expiration.reset();
@@ -62,13 +69,11 @@ public:
         std::string akid = env_value(env_, "AWS_ACCESS_KEY_ID");
         std::string secret = env_value(env_, "AWS_SECRET_ACCESS_KEY");
         if (akid.empty() && secret.empty()) {
-            why = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
-            return make_error_code(client_errc::no_credentials);
+            return no_credentials_found(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
         }
         if (akid.empty() || secret.empty()) {
-            why = akid.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
-                               : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not";
-            return make_error_code(client_errc::credentials_error);
+            return credentials_failed(why, akid.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
+                                                        : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
         }
         out.value.access_key_id = std::move(akid);
         out.value.secret_access_key = std::move(secret);
@@ -105,14 +110,13 @@ public:
         if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file") ||
             p.get("sso_account_id") || p.get("sso_role_name")) {
             // The assume-role provider (before this one) answered for this profile already.
-            why = "profile " + p.name + " is an assume-role, web identity or SSO profile";
-            return make_error_code(client_errc::no_credentials);
+            return no_credentials_found(why, "profile " + p.name + " is an assume-role, web identity or SSO profile");
         }
         for (const auto& k : unsupported_profile_keys) {
             if (const ini_value* v = p.get(k[0])) {
-                why = "profile " + p.name + " (" + v->file + " line " + std::to_string(v->line) + ") uses " + k[1] +
-                      " credentials, which this client does not support yet";
-                return make_error_code(client_errc::credentials_error);
+                return credentials_failed(why, "profile " + p.name + " (" + v->file + " line " +
+                                                   std::to_string(v->line) + ") uses " + k[1] +
+                                                   " credentials, which this client does not support yet");
             }
         }
         auto value = [&](const char* key) -> const ini_value* {
@@ -122,15 +126,15 @@ public:
         const ini_value* akid = value("aws_access_key_id");
         const ini_value* secret = value("aws_secret_access_key");
         if (!akid && !secret) {
-            why = p.describe() + (p.found ? " has no aws_access_key_id / aws_secret_access_key" : " does not exist");
-            return make_error_code(client_errc::no_credentials);
+            return no_credentials_found(
+                why,
+                p.describe() + (p.found ? " has no aws_access_key_id / aws_secret_access_key" : " does not exist"));
         }
         if (!akid || !secret) {
             const ini_value* have = akid ? akid : secret;
-            why = "Partial credentials in profile " + p.name + " (" + have->file + " line " +
-                  std::to_string(have->line) + "): " + (akid ? "aws_secret_access_key" : "aws_access_key_id") +
-                  " is missing";
-            return make_error_code(client_errc::credentials_error);
+            return credentials_failed(why, "Partial credentials in profile " + p.name + " (" + have->file + " line " +
+                                               std::to_string(have->line) + "): " +
+                                               (akid ? "aws_secret_access_key" : "aws_access_key_id") + " is missing");
         }
         out.value.access_key_id = akid->value;
         out.value.secret_access_key = secret->value;
@@ -152,6 +156,12 @@ std::unique_ptr<credentials_provider> make_profile_provider(std::string profile,
     return std::make_unique<profile_provider>(std::move(profile), std::move(env));
 }
 
+asio::awaitable<error_code> profile_driven_provider::async_get(resolved_credentials& out, std::string& why) {
+    profile_settings p;
+    if (error_code ec = load(p, why)) co_return ec;
+    co_return co_await get_for_profile(p, out, why);
+}
+
 bool profile_driven_provider::nothing_to_do(std::string& why) {
     try {
         profile_settings p = load_profile(profile_, "client_config.profile", env_);
@@ -167,12 +177,10 @@ error_code profile_driven_provider::load(profile_settings& p, std::string& why) 
     try {
         p = load_profile(profile_, "client_config.profile", env_);
     } catch (const std::system_error& e) {
-        why = e.what();
-        return make_error_code(client_errc::credentials_error);
+        return credentials_failed(why, e.what());
     }
     if (applies(p)) return {};
-    why = p.describe() + (p.found ? lacks() : " does not exist");
-    return make_error_code(client_errc::no_credentials);
+    return no_credentials_found(why, p.describe() + (p.found ? lacks() : " does not exist"));
 }
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c) {
@@ -193,8 +201,7 @@ void add_reason(std::string& reasons, const credentials_provider& p, const std::
 }  // namespace
 
 error_code credentials_chain::finish(std::string& reasons, std::string& why) {
-    why = "Unable to locate credentials (" + reasons + ")";
-    return make_error_code(client_errc::no_credentials);
+    return no_credentials_found(why, "Unable to locate credentials (" + reasons + ")");
 }
 
 bool credentials_chain::try_get_sync(resolved_credentials& out, error_code& ec, std::string& why) {
@@ -222,12 +229,7 @@ asio::awaitable<error_code> credentials_chain::async_get(resolved_credentials& o
     std::string reasons;
     for (auto& p : providers_) {
         std::string r;
-        // (No co_await inside ?: : GCC 12 miscompiles the temporaries of such expressions.)
-        error_code ec;
-        if (p->synchronous())
-            ec = p->get(out, r);
-        else
-            ec = co_await p->async_get(out, r);
+        const error_code ec = co_await p->async_get(out, r);  // a synchronous provider's calls get()
         if (!ec) co_return ec;
         if (ec != client_errc::no_credentials) {
             why = std::string(p->name()) + ": " + r;

@@ -38,6 +38,11 @@ struct resolved_credentials {
     std::string source;  // the provider's name plus detail, e.g. "container (AWS_CONTAINER_CREDENTIALS_FULL_URI)"
 };
 
+// Sets `why` to `msg` and returns client_errc::credentials_error (a configured source failed) or
+// client_errc::no_credentials (the provider has nothing): how every provider reports.
+error_code credentials_failed(std::string& why, std::string msg);
+error_code no_credentials_found(std::string& why, std::string msg);
+
 class credentials_provider {
 public:
     virtual ~credentials_provider() = default;
@@ -63,8 +68,12 @@ class profile_driven_provider : public credentials_provider {
 public:
     profile_driven_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
     bool nothing_to_do(std::string& why) override;
+    // Reads the profile (load below), then get_for_profile.
+    boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) final;
 
 protected:
+    virtual boost::asio::awaitable<error_code> get_for_profile(const profile_settings& p, resolved_credentials& out,
+                                                               std::string& why) = 0;
     virtual bool applies(const profile_settings& p) const = 0;
     // What a profile this provider does not apply to lacks, e.g. " has no credential_process".
     virtual const char* lacks() const noexcept = 0;

@@ -13,8 +13,10 @@
 namespace iotjobs::fake {
 
 namespace {
-constexpr std::array<std::string_view, execution_status_count> status_names{
-    "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"};
+// In the order of execution_status.
+constexpr std::array<std::string_view, 8> status_names{"QUEUED",    "IN_PROGRESS", "SUCCEEDED", "FAILED",
+                                                       "TIMED_OUT", "REJECTED",    "REMOVED",   "CANCELED"};
+static_assert(status_names.size() == static_cast<std::size_t>(execution_status::canceled) + 1);
 constexpr std::array<std::string_view, operation_count> operation_names{
     "DeleteJobExecution",   "ListJobExecutionsForJob", "ListJobExecutionsForThing",
     "DescribeJobExecution", "CancelJobExecution",      "Unknown"};
@@ -51,7 +53,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 
 std::string_view to_string(execution_status s) noexcept { return status_names[static_cast<int>(s)]; }
 std::optional<execution_status> parse_status(std::string_view s) noexcept {
-    for (int i = 0; i < execution_status_count; ++i)
+    for (std::size_t i = 0; i < status_names.size(); ++i)
         if (status_names[i] == s) return static_cast<execution_status>(i);
     return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #include "fake/service.hpp"
 
 #include "fake/util.hpp"
+#include "util/encoding.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -104,62 +105,6 @@ void append_request_id(std::string& out) {
     out.append(id, 36);
 }
 
-std::string base64_encode(std::string_view in) {
-    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += tbl[(v >> 18) & 63];
-        out += tbl[(v >> 12) & 63];
-        out += tbl[(v >> 6) & 63];
-        out += tbl[v & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += tbl[(v >> 18) & 63];
-        out += tbl[(v >> 12) & 63];
-        out += i + 1 < in.size() ? tbl[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-bool base64_decode(std::string_view in, std::string& out) {
-    out.clear();
-    if (in.size() % 4 != 0) return false;
-    auto val = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    for (std::size_t i = 0; i < in.size(); i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; ++k) {
-            char c = in[i + k];
-            if (c == '=' && i + 4 == in.size() && k >= 2) {
-                v[k] = 0;
-                ++pad;
-            } else {
-                if (pad) return false;
-                v[k] = val(c);
-                if (v[k] < 0) return false;
-            }
-        }
-        unsigned w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-        out += static_cast<char>((w >> 16) & 255);
-        if (pad < 2) out += static_cast<char>((w >> 8) & 255);
-        if (pad < 1) out += static_cast<char>(w & 255);
-    }
-    return true;
-}
-
 std::uint32_t token_mac(std::string_view s) {
     std::uint64_t h = 0x6a09e667f3bcc909ULL;
     for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
@@ -171,12 +116,13 @@ std::string encode_token(char kind, const cursor& c) {
     std::string s(1, kind);
     s += ':' + std::to_string(c.id) + ':' + std::to_string(c.number);
     s += ':' + std::to_string(token_mac(s));
-    return base64_encode(s);
+    return iotjobs::detail::base64_encode(s);
 }
 
 std::optional<cursor> decode_token(char kind, std::string_view token) {
-    std::string raw;
-    if (!base64_decode(token, raw)) return std::nullopt;
+    auto decoded = iotjobs::detail::base64_decode(token);
+    if (!decoded) return std::nullopt;
+    const std::string& raw = *decoded;
     auto last = raw.rfind(':');
     if (raw.size() < 2 || raw[0] != kind || last == std::string::npos) return std::nullopt;
     auto body = std::string_view(raw).substr(0, last);
