@@ -159,14 +159,14 @@ std::unique_ptr<credentials_provider> make_profile_provider(std::string profile,
 asio::awaitable<error_code> profile_driven_provider::async_get(resolved_credentials& out, std::string& why) {
     profile_settings p;
     if (error_code ec = load(p, why)) co_return ec;
-    co_return co_await get_for_profile(p, out, why);
+    co_return co_await source_.get(p, env_, out, why);
 }
 
 bool profile_driven_provider::nothing_to_do(std::string& why) {
     try {
         profile_settings p = load_profile(profile_, "client_config.profile", env_);
-        if (applies(p)) return false;
-        why = p.describe() + (p.found ? lacks() : " does not exist");
+        if (source_.applies(p)) return false;
+        why = p.describe() + (p.found ? source_.lacks : " does not exist");
         return true;
     } catch (const std::system_error&) {
         return false;  // async_get reports it
@@ -179,8 +179,8 @@ error_code profile_driven_provider::load(profile_settings& p, std::string& why) 
     } catch (const std::system_error& e) {
         return credentials_failed(why, e.what());
     }
-    if (applies(p)) return {};
-    return no_credentials_found(why, p.describe() + (p.found ? lacks() : " does not exist"));
+    if (source_.applies(p)) return {};
+    return no_credentials_found(why, p.describe() + (p.found ? source_.lacks : " does not exist"));
 }
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c) {

@@ -62,25 +62,31 @@ public:
     }
 };
 
-// A provider that works from one profile's settings (credential_process, assume-role, SSO): the
-// profile is read on every call, and the provider applies only to profiles that `applies` accepts.
-class profile_driven_provider : public credentials_provider {
-public:
-    profile_driven_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
-    bool nothing_to_do(std::string& why) override;
-    // Reads the profile (load below), then get_for_profile.
-    boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) final;
+// A kind of credentials found through one profile's settings (credential_process, assume-role,
+// SSO): its name, the profiles it applies to, what a profile it does not apply to lacks (e.g.
+// " has no credential_process"), and how it gets credentials from a profile it applies to.
+struct profile_source {
+    const char* name;
+    bool (*applies)(const profile_settings& p);
+    const char* lacks;
+    boost::asio::awaitable<error_code> (*get)(const profile_settings& p, const env_lookup& env,
+                                              resolved_credentials& out, std::string& why);
+};
 
-protected:
-    virtual boost::asio::awaitable<error_code> get_for_profile(const profile_settings& p, resolved_credentials& out,
-                                                               std::string& why) = 0;
-    virtual bool applies(const profile_settings& p) const = 0;
-    // What a profile this provider does not apply to lacks, e.g. " has no credential_process".
-    virtual const char* lacks() const noexcept = 0;
-    // Reads the profile into `p`: {} when the provider applies to it, no_credentials when not,
-    // credentials_error when the files cannot be read.
+// The provider of a profile_source: the profile is read on every call; no_credentials when the
+// source does not apply to it, credentials_error when the files cannot be read.
+class profile_driven_provider final : public credentials_provider {
+public:
+    profile_driven_provider(const profile_source& source, std::string profile, env_lookup env)
+        : source_(source), profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return source_.name; }
+    bool nothing_to_do(std::string& why) override;
+    boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override;
+
+private:
     error_code load(profile_settings& p, std::string& why) const;
 
+    const profile_source& source_;
     std::string profile_;  // the explicit name, or empty for AWS_PROFILE / AWS_DEFAULT_PROFILE / "default"
     env_lookup env_;
 };
