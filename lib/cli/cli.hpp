@@ -277,6 +277,19 @@ void print_failure(std::ostream& err, const failure& f);
 // failure.
 std::variant<resolved_configuration, int> configure_command(const command_context& ctx);
 
+// The steps every command takes: the argument failure printed (its exit code), else the
+// configuration (253 on failure), else run(configuration, parsed arguments).
+template <class Parsed, class Run>
+int configure_and_run(const command_context& ctx, const std::variant<Parsed, failure>& parsed, Run run) {
+    if (auto* f = std::get_if<failure>(&parsed)) {
+        print_failure(ctx.err, *f);
+        return f->exit_code;
+    }
+    auto rc = configure_command(ctx);
+    if (auto* code = std::get_if<int>(&rc)) return *code;
+    return run(std::get<resolved_configuration>(rc), std::get<Parsed>(parsed));
+}
+
 // The delete-job-execution command: parameters (252), configuration (253), then the call.
 int delete_job_execution_command(const command_context& ctx);
 

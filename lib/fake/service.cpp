@@ -142,6 +142,17 @@ struct query_params {
     std::optional<std::string> force, namespace_id, max_results, next_token, status, job_id, execution_number;
 };
 
+// The query parameters the operations read, by their wire names; others are ignored.
+constexpr std::pair<std::string_view, std::optional<std::string> query_params::*> query_fields[] = {
+    {"force", &query_params::force},
+    {"namespaceId", &query_params::namespace_id},
+    {"maxResults", &query_params::max_results},
+    {"nextToken", &query_params::next_token},
+    {"status", &query_params::status},
+    {"jobId", &query_params::job_id},
+    {"executionNumber", &query_params::execution_number},
+};
+
 bool parse_query(std::string_view q, query_params& out) {
     std::string key, value;
     while (!q.empty()) {
@@ -153,20 +164,8 @@ bool parse_query(std::string_view q, query_params& out) {
         if (!percent_decode(part.substr(0, eq), key)) return false;
         if (!percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value))
             return false;
-        if (key == "force")
-            out.force = value;
-        else if (key == "namespaceId")
-            out.namespace_id = value;
-        else if (key == "maxResults")
-            out.max_results = value;
-        else if (key == "nextToken")
-            out.next_token = value;
-        else if (key == "status")
-            out.status = value;
-        else if (key == "jobId")
-            out.job_id = value;
-        else if (key == "executionNumber")
-            out.execution_number = value;
+        for (const auto& [name, field] : query_fields)
+            if (key == name) out.*field = value;
     }
     return true;
 }
@@ -182,19 +181,12 @@ void append_arn(std::string& out, std::string_view region, std::string_view acco
 }
 
 void append_summary(std::string& out, const record& r) {
-    out += "{\"status\":\"";
-    out += to_string(r.st());
-    out += "\",\"queuedAt\":";
-    append_int(out, r.queued_at);
-    if (r.started_at) {
-        out += ",\"startedAt\":";
-        append_int(out, r.started_at);
-    }
-    out += ",\"lastUpdatedAt\":";
-    append_int(out, r.updated_at);
-    out += ",\"executionNumber\":";
-    append_int(out, r.number);
-    out += ",\"retryAttempt\":0}";
+    out += '{';
+    json_members m(out);
+    m.string("status", to_string(r.st())).integer("queuedAt", r.queued_at);
+    if (r.started_at) m.integer("startedAt", r.started_at);
+    m.integer("lastUpdatedAt", r.updated_at).integer("executionNumber", r.number).integer("retryAttempt", 0);
+    out += '}';
 }
 
 bool terminal(execution_status s) noexcept {
@@ -577,28 +569,28 @@ struct service::call {
     void invalid(std::string_view message) { fail(outcome::invalid_request, message); }
     void ok(std::string_view body) { svc.write_ok(out, body, req.keep_alive, p.op); }
 
+    // The service's answer to a member that breaks the model's constraint ("Member must ...");
+    // false, for the checks to return.
+    bool constraint_failed(std::string_view value, std::string_view member, std::string_view constraint) {
+        invalid("1 validation error detected: Value '" + std::string(value) + "' at '" + std::string(member) +
+                "' failed to satisfy constraint: Member must " + std::string(constraint));
+        return false;
+    }
+
     // Each check answers the request with InvalidRequestException and returns false when its
     // parameter breaks the model's constraint.
     bool check_thing() {
-        if (valid_thing_name(p.thing)) return true;
-        invalid("1 validation error detected: Value '" + p.thing +
-                "' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9:_-]+ and length 1-128");
-        return false;
+        return valid_thing_name(p.thing) ||
+               constraint_failed(p.thing, "thingName",
+                                 "satisfy regular expression pattern: [a-zA-Z0-9:_-]+ and length 1-128");
     }
     bool check_job(const std::string& job) {
-        if (valid_job_id(job)) return true;
-        invalid("1 validation error detected: Value '" + job +
-                "' at 'jobId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9_-]+ and length 1-64");
-        return false;
+        return valid_job_id(job) ||
+               constraint_failed(job, "jobId", "satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64");
     }
     bool check_ns() {
-        if (!q.namespace_id || valid_namespace_id(*q.namespace_id)) return true;
-        invalid("1 validation error detected: Value '" + *q.namespace_id +
-                "' at 'namespaceId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9_-]+");
-        return false;
+        return !q.namespace_id || valid_namespace_id(*q.namespace_id) ||
+               constraint_failed(*q.namespace_id, "namespaceId", "satisfy regular expression pattern: [a-zA-Z0-9_-]+");
     }
     bool check_force() {
         if (!q.force) return true;
@@ -615,11 +607,9 @@ struct service::call {
     bool check_status() {
         if (!q.status) return true;
         status = parse_status(*q.status);
-        if (status) return true;
-        invalid("1 validation error detected: Value '" + *q.status +
-                "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [QUEUED, "
-                "IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED]");
-        return false;
+        return status || constraint_failed(*q.status, "status",
+                                           "satisfy enum value set: [QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, "
+                                           "TIMED_OUT, REJECTED, REMOVED, CANCELED]");
     }
     bool check_max() {
         if (!q.max_results) return true;
@@ -628,12 +618,9 @@ struct service::call {
             invalid("Invalid value for parameter maxResults: '" + *q.max_results + "'");
             return false;
         }
-        if (*v < 1 || *v > 250) {
-            invalid("1 validation error detected: Value '" + *q.max_results +
-                    "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal "
-                    "to 250 and greater than or equal to 1");
-            return false;
-        }
+        if (*v < 1 || *v > 250)
+            return constraint_failed(*q.max_results, "maxResults",
+                                     "have value less than or equal to 250 and greater than or equal to 1");
         max_results = static_cast<std::size_t>(*v);
         return true;
     }
