@@ -18,8 +18,10 @@
 #include <iotjobs/error.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -69,6 +71,30 @@ struct option_spec {
     bool required = false;
     std::string_view metavar;  // "<value>" in help
     std::string_view help;
+};
+
+// An option table written as text, one entry per option:
+//   --name [<metavar>] [required] [list] [false:DEST]
+//       help, on as many indented lines as it takes (joined with single spaces)
+// With a metavar the option takes a value ([list]: it may be repeated, the values kept in order);
+// without one it is a flag that sets its dest (the name without "--") to true, or DEST to false.
+// The specs' names and metavars point into the texts, which must outlive the table. A table that
+// breaks these rules is a bug: the constructor throws std::logic_error naming the option.
+class option_table {
+public:
+    option_table(std::initializer_list<std::string_view> texts);
+    option_table(const option_table&) = delete;  // the specs point into helps_
+    option_table& operator=(const option_table&) = delete;
+    std::span<const option_spec> specs() const noexcept { return specs_; }
+
+private:
+    void parse(std::string_view text);
+    void add_option(std::string_view line);
+    void add_help(std::string_view words);
+    [[noreturn]] static void bad(std::string_view option, const std::string& what);
+
+    std::deque<std::string> helps_;  // the specs' help texts (a deque keeps earlier ones in place)
+    std::vector<option_spec> specs_;
 };
 
 struct parsed_options {

@@ -745,20 +745,9 @@ void service::list_executions(call& c) {
     f.status = c.status;
     bool empty = false;
     if (!for_job) {
-        if (c.q.namespace_id) {
-            auto ns = store_.namespace_ref(*c.q.namespace_id);
-            if (!ns)
-                empty = true;
-            else
-                f.ns = *ns;
-        }
-        if (c.q.job_id) {
-            auto j = store_.job_ref(*c.q.job_id);
-            if (!j)
-                empty = true;
-            else
-                f.job = *j;
-        }
+        // A filter on a name the store has never seen matches nothing.
+        if (c.q.namespace_id) empty |= !(f.ns = store_.namespace_ref(*c.q.namespace_id));
+        if (c.q.job_id) empty |= !(f.job = store_.job_ref(*c.q.job_id));
     } else if (!store_.job_ref(p.job)) {
         lock.unlock();
         return c.fail(outcome::resource_not_found, "Job " + p.job + " does not exist");
