@@ -70,18 +70,10 @@ void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete
 // been written, the service may still have deleted the execution (the call cannot know).
 //
 // Thread safety: any number of calls may run concurrently on one client. The request is copied.
-template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
-auto delete_job_execution(client& c, delete_job_execution_request req, diagnostics& diag,
-                          CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), &diag,
-                                      std::forward<CompletionToken>(token));
-}
-
-// As above, without diagnostics.
-template <boost::asio::completion_token_for<void(error_code)> CompletionToken = boost::asio::deferred_t>
-auto delete_job_execution(client& c, delete_job_execution_request req, CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_delete_job_execution_erased, c, std::move(req), nullptr,
-                                      std::forward<CompletionToken>(token));
-}
+//
+// Called as delete_job_execution(client, request, diag, token) or (client, request, token); the
+// token defaults to asio::deferred.
+inline constexpr detail::operation<delete_job_execution_request, void(error_code)> delete_job_execution{
+    detail::async_delete_job_execution_erased};
 
 }  // namespace iotjobs

@@ -50,34 +50,14 @@ void async_cancel_erased(std::shared_ptr<client_impl>, cancel_job_execution_requ
 // Reads one job execution (the latest of the thing and job when req.execution_number is empty).
 // Completion: void(error_code, job_execution); the execution is default-constructed on failure.
 // A 2xx answer whose body cannot be parsed completes with client_errc::bad_response.
-template <boost::asio::completion_token_for<describe_signature> CompletionToken = boost::asio::deferred_t>
-auto describe_job_execution(client& c, describe_job_execution_request req, diagnostics& diag,
-                            CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_describe_erased, c, std::move(req), &diag,
-                                      std::forward<CompletionToken>(token));
-}
-
-// As above, without diagnostics.
-template <boost::asio::completion_token_for<describe_signature> CompletionToken = boost::asio::deferred_t>
-auto describe_job_execution(client& c, describe_job_execution_request req, CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_describe_erased, c, std::move(req), nullptr,
-                                      std::forward<CompletionToken>(token));
-}
+//   describe_job_execution(client, request, diag, token)    describe_job_execution(client, request, token)
+inline constexpr detail::operation<describe_job_execution_request, describe_signature> describe_job_execution{
+    detail::async_describe_erased};
 
 // Cancels one job execution (QUEUED, or IN_PROGRESS with force). Completion: void(error_code).
 // Refusals arrive as service_errc::invalid_state_transition or version_conflict (expected_version).
-template <boost::asio::completion_token_for<cancel_signature> CompletionToken = boost::asio::deferred_t>
-auto cancel_job_execution(client& c, cancel_job_execution_request req, diagnostics& diag,
-                          CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_cancel_erased, c, std::move(req), &diag,
-                                      std::forward<CompletionToken>(token));
-}
-
-// As above, without diagnostics.
-template <boost::asio::completion_token_for<cancel_signature> CompletionToken = boost::asio::deferred_t>
-auto cancel_job_execution(client& c, cancel_job_execution_request req, CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_cancel_erased, c, std::move(req), nullptr,
-                                      std::forward<CompletionToken>(token));
-}
+//   cancel_job_execution(client, request, diag, token)    cancel_job_execution(client, request, token)
+inline constexpr detail::operation<cancel_job_execution_request, cancel_signature> cancel_job_execution{
+    detail::async_cancel_erased};
 
 }  // namespace iotjobs

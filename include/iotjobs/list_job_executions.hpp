@@ -43,35 +43,15 @@ inline constexpr operation_body<list_job_executions_for_thing_request, list_sign
 // those of delete_job_execution (include/iotjobs/delete_job_execution.hpp): the request is taken
 // by value, `diag` (when given) must outlive the operation, the client handle need not, any number
 // of calls may run concurrently on one client, a cancelled call completes with operation_aborted.
-template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_job(client& c, list_job_executions_for_job_request req, diagnostics& diag,
-                                 CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_list_for_job_erased, c, std::move(req), &diag,
-                                      std::forward<CompletionToken>(token));
-}
-
-// As above, without diagnostics.
-template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_job(client& c, list_job_executions_for_job_request req, CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_list_for_job_erased, c, std::move(req), nullptr,
-                                      std::forward<CompletionToken>(token));
-}
+//   list_job_executions_for_job(client, request, diag, token)    (client, request, token)
+inline constexpr detail::operation<list_job_executions_for_job_request, list_signature> list_job_executions_for_job{
+    detail::async_list_for_job_erased};
 
 // One page of ListJobExecutionsForThing (GET /things/{thingName}/jobs): the executions of a
 // thing. Completion, errors and the rest as list_job_executions_for_job.
-template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req, diagnostics& diag,
-                                   CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_list_for_thing_erased, c, std::move(req), &diag,
-                                      std::forward<CompletionToken>(token));
-}
-
-// As above, without diagnostics.
-template <boost::asio::completion_token_for<list_signature> CompletionToken = boost::asio::deferred_t>
-auto list_job_executions_for_thing(client& c, list_job_executions_for_thing_request req, CompletionToken&& token = {}) {
-    return detail::initiate_operation(detail::async_list_for_thing_erased, c, std::move(req), nullptr,
-                                      std::forward<CompletionToken>(token));
-}
+//   list_job_executions_for_thing(client, request, diag, token)    (client, request, token)
+inline constexpr detail::operation<list_job_executions_for_thing_request, list_signature> list_job_executions_for_thing{
+    detail::async_list_for_thing_erased};
 
 // Walks the pages of a list request: each async_next() yields the next page, passing the
 // previous page's nextToken back unchanged; done() once a page came without one.

@@ -20,13 +20,6 @@ namespace {
 
 namespace json = boost::json;
 
-template <class Int>
-void append_int(std::string& out, Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
-
 // 1: a done outcome (deleted, not_found); 0: another outcome (tried again); -1: not an outcome.
 int classify_outcome(std::string_view outcome) noexcept {
     if (outcome == "deleted" || outcome == "not_found") return 1;
@@ -46,17 +39,10 @@ bool outcome_from_string(std::string_view s, bulk_outcome_kind& out) noexcept {
 }
 
 void append_item_members(std::string& out, const delete_job_execution_request& r) {
-    out += "\"thingName\":";
-    append_json_string(out, r.thing_name);
-    out += ",\"jobId\":";
-    append_json_string(out, r.job_id);
-    out += ",\"executionNumber\":";
-    append_int(out, r.execution_number);
-    if (r.force) out += *r.force ? ",\"force\":true" : ",\"force\":false";
-    if (r.namespace_id) {
-        out += ",\"namespaceId\":";
-        append_json_string(out, *r.namespace_id);
-    }
+    json_members m(out);
+    m.string("thingName", r.thing_name).string("jobId", r.job_id).integer("executionNumber", r.execution_number);
+    if (r.force) m.boolean("force", *r.force);
+    if (r.namespace_id) m.string("namespaceId", *r.namespace_id);
 }
 
 // The key members of a parsed report line; false if one is missing or of the wrong type.

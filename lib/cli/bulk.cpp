@@ -1345,18 +1345,12 @@ int run_bulk(const command_context& ctx, const bulk_settings& s, const resolved_
 }
 
 int bulk_command(const command_context& ctx, std::variant<bulk_settings, failure> settings) {
-    if (auto* f = std::get_if<failure>(&settings)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
-    auto rc = configure_command(ctx);
-    if (auto* code = std::get_if<int>(&rc)) return *code;
-    const auto& cfg = std::get<resolved_configuration>(rc);
-    const auto& s = std::get<bulk_settings>(settings);
-    if (ctx.ro.before_bulk) {
-        if (auto code = ctx.ro.before_bulk(cfg, s)) return *code;
-    }
-    return run_bulk(ctx, s, cfg);
+    return configure_and_run(ctx, settings, [&](const resolved_configuration& cfg, const bulk_settings& s) {
+        if (ctx.ro.before_bulk) {
+            if (auto code = ctx.ro.before_bulk(cfg, s)) return *code;
+        }
+        return run_bulk(ctx, s, cfg);
+    });
 }
 
 }  // namespace

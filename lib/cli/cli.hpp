@@ -18,8 +18,10 @@
 #include <iotjobs/error.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -69,6 +71,30 @@ struct option_spec {
     bool required = false;
     std::string_view metavar;  // "<value>" in help
     std::string_view help;
+};
+
+// An option table written as text, one entry per option:
+//   --name [<metavar>] [required] [list] [false:DEST]
+//       help, on as many indented lines as it takes (joined with single spaces)
+// With a metavar the option takes a value ([list]: it may be repeated, the values kept in order);
+// without one it is a flag that sets its dest (the name without "--") to true, or DEST to false.
+// The specs' names and metavars point into the texts, which must outlive the table. A table that
+// breaks these rules is a bug: the constructor throws std::logic_error naming the option.
+class option_table {
+public:
+    option_table(std::initializer_list<std::string_view> texts);
+    option_table(const option_table&) = delete;  // the specs point into helps_
+    option_table& operator=(const option_table&) = delete;
+    std::span<const option_spec> specs() const noexcept { return specs_; }
+
+private:
+    void parse(std::string_view text);
+    void add_option(std::string_view line);
+    void add_help(std::string_view words);
+    [[noreturn]] static void bad(std::string_view option, const std::string& what);
+
+    std::deque<std::string> helps_;  // the specs' help texts (a deque keeps earlier ones in place)
+    std::vector<option_spec> specs_;
 };
 
 struct parsed_options {
@@ -276,6 +302,19 @@ void print_failure(std::ostream& err, const failure& f);
 // its secrets with the debug log and logs where each setting came from. Returns the exit code on
 // failure.
 std::variant<resolved_configuration, int> configure_command(const command_context& ctx);
+
+// The steps every command takes: the argument failure printed (its exit code), else the
+// configuration (253 on failure), else run(configuration, parsed arguments).
+template <class Parsed, class Run>
+int configure_and_run(const command_context& ctx, const std::variant<Parsed, failure>& parsed, Run run) {
+    if (auto* f = std::get_if<failure>(&parsed)) {
+        print_failure(ctx.err, *f);
+        return f->exit_code;
+    }
+    auto rc = configure_command(ctx);
+    if (auto* code = std::get_if<int>(&rc)) return *code;
+    return run(std::get<resolved_configuration>(rc), std::get<Parsed>(parsed));
+}
 
 // The delete-job-execution command: parameters (252), configuration (253), then the call.
 int delete_job_execution_command(const command_context& ctx);

@@ -188,19 +188,14 @@ std::variant<resolved_configuration, int> configure_command(const command_contex
 }
 
 int delete_job_execution_command(const command_context& ctx) {
-    auto req = make_delete_job_execution_request(ctx.cl.options);
-    if (auto* f = std::get_if<failure>(&req)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
-    auto rc = configure_command(ctx);
-    if (auto* code = std::get_if<int>(&rc)) return *code;
-    const auto& cfg = std::get<resolved_configuration>(rc);
-    const auto& request = std::get<delete_job_execution_request>(req);
-    if (ctx.ro.before_call) {
-        if (auto code = ctx.ro.before_call(cfg, request)) return *code;
-    }
-    return run_delete_job_execution(cfg, request, ctx.log, ctx.out, ctx.err, ctx.ro);
+    const auto parsed = make_delete_job_execution_request(ctx.cl.options);
+    return configure_and_run(ctx, parsed,
+                             [&](const resolved_configuration& cfg, const delete_job_execution_request& request) {
+                                 if (ctx.ro.before_call) {
+                                     if (auto code = ctx.ro.before_call(cfg, request)) return *code;
+                                 }
+                                 return run_delete_job_execution(cfg, request, ctx.log, ctx.out, ctx.err, ctx.ro);
+                             });
 }
 
 }  // namespace iotjobs::cli

@@ -4,137 +4,190 @@
 
 #include "http/url.hpp"
 #include "jobs/wire.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <deque>
+#include <initializer_list>
+#include <stdexcept>
 
 namespace iotjobs::cli {
+
+option_table::option_table(std::initializer_list<std::string_view> texts) {
+    for (std::string_view text : texts) parse(text);
+}
+
+void option_table::parse(std::string_view text) {
+    while (!text.empty()) {
+        const auto eol = text.find('\n');
+        const std::string_view line = text.substr(0, eol);
+        text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+        if (line.starts_with("--"))
+            add_option(line);
+        else if (!line.empty() && detail::is_blank(line.front()) && !specs_.empty())
+            add_help(detail::trim_if(line, detail::is_blank));
+        else if (!line.empty())
+            throw std::logic_error("option table: unexpected line \"" + std::string(line) + "\"");
+    }
+    if (specs_.empty() || specs_.back().help.empty()) throw std::logic_error("option table: an option has no help");
+}
+
+void option_table::add_option(std::string_view line) {
+    if (!specs_.empty() && specs_.back().help.empty()) bad(specs_.back().name, "has no help");
+    option_spec o;
+    o.name = line.substr(0, line.find(' '));
+    o.dest = o.name.substr(2);
+    o.kind = option_kind::flag_true;
+    bool list = false;
+    for (std::string_view rest = line.substr(o.name.size()); !rest.empty();) {
+        rest = detail::trim_if(rest, detail::is_blank);
+        const std::string_view word = rest.substr(0, rest.find(' '));
+        rest.remove_prefix(word.size());
+        if (word.starts_with('<') && word.ends_with('>')) {
+            o.metavar = word;
+        } else if (word == "[required]") {
+            o.required = true;
+        } else if (word == "[list]") {
+            list = true;
+        } else if (word.starts_with("[false:") && word.ends_with(']') && word.size() > 8) {
+            o.dest = word.substr(7, word.size() - 8);
+            o.kind = option_kind::flag_false;
+        } else if (!word.empty()) {
+            bad(o.name, "has an unknown attribute " + std::string(word));
+        }
+    }
+    if (!o.metavar.empty()) {
+        if (o.kind == option_kind::flag_false) bad(o.name, "is [false:...] with a <metavar>");
+        o.kind = list ? option_kind::value_list : option_kind::value;
+    } else if (list) {
+        bad(o.name, "is a [list] without a <metavar>");
+    }
+    helps_.emplace_back();
+    specs_.push_back(o);
+}
+
+void option_table::add_help(std::string_view words) {
+    std::string& help = helps_.back();
+    if (!help.empty()) help += ' ';
+    help += words;
+    specs_.back().help = help;  // the deque keeps earlier strings in place
+}
+
+void option_table::bad(std::string_view option, const std::string& what) {
+    throw std::logic_error("option table: " + std::string(option) + " " + what);
+}
+
 namespace {
 
 // Global options, as the AWS CLI spells them. --no-cli-pager is accepted and does nothing (no pager).
-constexpr std::array global_specs{
-    option_spec{"--debug", "debug", option_kind::flag_true, false, "",
-                "Log each step to stderr: configuration sources, endpoint, canonical request, string to "
-                "sign, response status, request id, attempts. Secrets are never printed."},
-    option_spec{"--endpoint-url", "endpoint-url", option_kind::value, false, "<url>",
-                "Use this endpoint (https://host[:port] or http://host[:port]) instead of the default."},
-    option_spec{"--no-verify-ssl", "no-verify-ssl", option_kind::flag_true, false, "",
-                "Do not verify the server's TLS certificate or host name (tests only)."},
-    option_spec{"--no-cli-pager", "no-cli-pager", option_kind::flag_true, false, "",
-                "Accepted for compatibility; iotjobs never uses a pager."},
-    option_spec{"--output", "output", option_kind::value, false, "<json|text|table>",
-                "Output format: json (default; the response as the AWS CLI prints it), text (tab-separated "
-                "values, as the AWS CLI's text output) or table (a boxed table). bulk-delete and purge: json "
-                "adds a JSON summary object on stdout (on stderr when --report - writes the report to stdout)."},
-    option_spec{"--no-paginate", "no-paginate", option_kind::flag_true, false, "",
-                "List commands: make one call only (as given by --max-results / --next-token) instead of "
-                "fetching every page."},
-    option_spec{"--profile", "profile", option_kind::value, false, "<name>",
-                "Named profile of the shared config files (~/.aws/config, ~/.aws/credentials)."},
-    option_spec{"--region", "region", option_kind::value, false, "<region>",
-                "AWS region, e.g. us-east-1 (else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region)."},
-    option_spec{"--ca-bundle", "ca-bundle", option_kind::value, false, "<file>",
-                "PEM CA bundle to verify the server with (else AWS_CA_BUNDLE, else the system store)."},
-    option_spec{"--cli-read-timeout", "cli-read-timeout", option_kind::value, false, "<seconds>",
-                "Maximum time for one request/response exchange; 0 waits forever. Default 60."},
-    option_spec{"--cli-connect-timeout", "cli-connect-timeout", option_kind::value, false, "<seconds>",
-                "Maximum time to connect (and complete the TLS handshake); 0 waits forever. Default 60."},
-    option_spec{"--max-attempts", "max-attempts", option_kind::value, false, "<n>",
-                "Total attempts per request, the first included (else AWS_MAX_ATTEMPTS, else 3)."},
-};
+constexpr std::string_view global_option_text = R"(
+--debug
+    Log each step to stderr: configuration sources, endpoint, canonical request, string to sign, response
+    status, request id, attempts. Secrets are never printed.
+--endpoint-url <url>
+    Use this endpoint (https://host[:port] or http://host[:port]) instead of the default.
+--no-verify-ssl
+    Do not verify the server's TLS certificate or host name (tests only).
+--no-cli-pager
+    Accepted for compatibility; iotjobs never uses a pager.
+--output <json|text|table>
+    Output format: json (default; the response as the AWS CLI prints it), text (tab-separated values, as the
+    AWS CLI's text output) or table (a boxed table). bulk-delete and purge: json adds a JSON summary object
+    on stdout (on stderr when --report - writes the report to stdout).
+--no-paginate
+    List commands: make one call only (as given by --max-results / --next-token) instead of fetching every
+    page.
+--profile <name>
+    Named profile of the shared config files (~/.aws/config, ~/.aws/credentials).
+--region <region>
+    AWS region, e.g. us-east-1 (else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region).
+--ca-bundle <file>
+    PEM CA bundle to verify the server with (else AWS_CA_BUNDLE, else the system store).
+--cli-read-timeout <seconds>
+    Maximum time for one request/response exchange; 0 waits forever. Default 60.
+--cli-connect-timeout <seconds>
+    Maximum time to connect (and complete the TLS handshake); 0 waits forever. Default 60.
+--max-attempts <n>
+    Total attempts per request, the first included (else AWS_MAX_ATTEMPTS, else 3).
+)";
 
 // In the model's member order (jobId, thingName, executionNumber, force, namespaceId), as the AWS
 // CLI lists them in help and in "the following arguments are required".
-constexpr std::array delete_job_execution_specs{
-    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>",
-                "The ID of the job whose execution on a particular device will be deleted "
-                "(1-64 characters of [a-zA-Z0-9_-])."},
-    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
-                "The name of the thing whose job execution will be deleted (1-128 characters of "
-                "[a-zA-Z0-9:_-])."},
-    option_spec{"--execution-number", "execution-number", option_kind::value, true, "<value>",
-                "The ID of the job execution to be deleted: a signed 64-bit decimal integer."},
-    option_spec{"--force", "force", option_kind::flag_true, false, "",
-                "Allow an execution in the IN_PROGRESS state to be deleted (sent as force=true)."},
-    option_spec{"--no-force", "force", option_kind::flag_false, false, "",
-                "Send force=false: only terminal executions may be deleted (the service's default)."},
-    option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",
-                "The namespace used to indicate that a job is a customer-managed job "
-                "([a-zA-Z0-9_-]+)."},
-};
+constexpr std::string_view delete_job_execution_option_text = R"(
+--job-id <value> [required]
+    The ID of the job whose execution on a particular device will be deleted (1-64 characters of
+    [a-zA-Z0-9_-]).
+--thing-name <value> [required]
+    The name of the thing whose job execution will be deleted (1-128 characters of [a-zA-Z0-9:_-]).
+--execution-number <value> [required]
+    The ID of the job execution to be deleted: a signed 64-bit decimal integer.
+--force
+    Allow an execution in the IN_PROGRESS state to be deleted (sent as force=true).
+--no-force [false:force]
+    Send force=false: only terminal executions may be deleted (the service's default).
+--namespace-id <value>
+    The namespace used to indicate that a job is a customer-managed job ([a-zA-Z0-9_-]+).
+)";
 
 // bulk-delete and purge share most options; each table is in help order.
-#define IOTJOBS_BULK_COMMON_SPECS                                                                                     \
-    option_spec{"--concurrency",                                                                                      \
-                "concurrency",                                                                                        \
-                option_kind::value,                                                                                   \
-                false,                                                                                                \
-                "<n>",                                                                                                \
-                "Requests in flight at once, 1-1024 (also the connection pool's size). Default 16."},                 \
-        option_spec{"--rate",                                                                                         \
-                    "rate",                                                                                           \
-                    option_kind::value,                                                                               \
-                    false,                                                                                            \
-                    "<tps>",                                                                                          \
-                    "Send at most this many requests per second, evenly paced. Default 0: no fixed rate, the "        \
-                    "adaptive rate limiter (AWS SDK adaptive mode) backs off when the service throttles."},           \
-        option_spec{                                                                                                  \
-            "--force", "force", option_kind::flag_true,                                                               \
-            false,     "",      "Send force=true for items that do not say: IN_PROGRESS executions may be deleted."}, \
-        option_spec{"--no-force",                                                                                     \
-                    "force",                                                                                          \
-                    option_kind::flag_false,                                                                          \
-                    false,                                                                                            \
-                    "",                                                                                               \
-                    "Send force=false for items that do not say (only terminal executions may be deleted)."},         \
-        option_spec{                                                                                                  \
-            "--namespace-id",   "namespace-id",                                                                       \
-            option_kind::value, false,                                                                                \
-            "<value>",          "The namespace (customer-managed jobs, [a-zA-Z0-9_-]+) for items that do not say."},  \
-        option_spec {                                                                                                 \
-        "--report", "report", option_kind::value, false, "<file>",                                                    \
-            "Write one JSON line per item with its outcome to this file (created or truncated), as "                  \
-            "outcomes arrive; - writes them to standard output. Without it only the summary is printed."              \
-    }
+constexpr std::string_view bulk_common_option_text = R"(
+--concurrency <n>
+    Requests in flight at once, 1-1024 (also the connection pool's size). Default 16.
+--rate <tps>
+    Send at most this many requests per second, evenly paced. Default 0: no fixed rate, the adaptive rate
+    limiter (AWS SDK adaptive mode) backs off when the service throttles.
+--force
+    Send force=true for items that do not say: IN_PROGRESS executions may be deleted.
+--no-force [false:force]
+    Send force=false for items that do not say (only terminal executions may be deleted).
+--namespace-id <value>
+    The namespace (customer-managed jobs, [a-zA-Z0-9_-]+) for items that do not say.
+--report <file>
+    Write one JSON line per item with its outcome to this file (created or truncated), as outcomes arrive; -
+    writes them to standard output. Without it only the summary is printed.
+)";
 
-constexpr std::array bulk_delete_specs{
-    option_spec{"--input", "input", option_kind::value, true, "<file|->",
-                "The executions to delete: a CSV file with a header row or a JSON Lines file; - reads "
-                "standard input."},
-    option_spec{"--format", "format", option_kind::value, false, "<csv|jsonl>",
-                "The input's format. Default: JSON Lines if the first non-blank character is '{', else CSV."},
-    IOTJOBS_BULK_COMMON_SPECS,
-    option_spec{"--skip-done", "skip-done", option_kind::value_list, false, "<report>",
-                "Resume: skip the items this earlier report shows as deleted or not_found (not sent again); "
-                "their earlier lines are carried into the new report (\"carried\":true). May be given "
-                "several times. Must not be the --report file."},
-    option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
-                "Delete nothing: look each valid item up (DescribeJobExecution, at --concurrency) and "
-                "report its status and the predicted outcome (deleted, refused, not_found)."},
-};
+constexpr std::string_view bulk_delete_head_option_text = R"(
+--input <file|-> [required]
+    The executions to delete: a CSV file with a header row or a JSON Lines file; - reads standard input.
+--format <csv|jsonl>
+    The input's format. Default: JSON Lines if the first non-blank character is '{', else CSV.
+)";
 
-constexpr std::array purge_specs{
-    option_spec{"--regions", "regions", option_kind::value_list, false, "<r1,r2,...>",
-                "Fan out: purge in each of these regions (comma-separated; may be given several times; "
-                "--region may also be repeated). Each (profile, region) has its own client, connection "
-                "pool and rate limiter; --concurrency and --rate apply to each."},
-    option_spec{"--profiles", "profiles", option_kind::value_list, false, "<p1,p2,...>",
-                "Fan out: purge with each of these profiles (accounts), in every region given "
-                "(comma-separated; may be given several times; --profile may also be repeated)."},
-    option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
-                "Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name."},
-    option_spec{"--thing-name", "thing-name", option_kind::value, false, "<value>",
-                "Delete the job executions of this thing (ListJobExecutionsForThing)."},
-    option_spec{"--status", "status", option_kind::value, false, "<S[,S...]>",
-                "Only executions in these statuses: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, "
-                "REJECTED, REMOVED, CANCELED (comma-separated). Default: every status."},
-    IOTJOBS_BULK_COMMON_SPECS,
-    option_spec{"--dry-run", "dry-run", option_kind::flag_true, false, "",
-                "List, delete nothing; the report gives each execution's status and the predicted outcome "
-                "(deleted, or refused: QUEUED / IN_PROGRESS without --force). The List calls are sent."},
-};
-#undef IOTJOBS_BULK_COMMON_SPECS
+constexpr std::string_view bulk_delete_tail_option_text = R"(
+--skip-done <report> [list]
+    Resume: skip the items this earlier report shows as deleted or not_found (not sent again); their earlier
+    lines are carried into the new report ("carried":true). May be given several times. Must not be the
+    --report file.
+--dry-run
+    Delete nothing: look each valid item up (DescribeJobExecution, at --concurrency) and report its status
+    and the predicted outcome (deleted, refused, not_found).
+)";
+
+constexpr std::string_view purge_head_option_text = R"(
+--regions <r1,r2,...> [list]
+    Fan out: purge in each of these regions (comma-separated; may be given several times; --region may also
+    be repeated). Each (profile, region) has its own client, connection pool and rate limiter; --concurrency
+    and --rate apply to each.
+--profiles <p1,p2,...> [list]
+    Fan out: purge with each of these profiles (accounts), in every region given (comma-separated; may be
+    given several times; --profile may also be repeated).
+--job-id <value>
+    Delete the executions of this job (ListJobExecutionsForJob). Give --job-id or --thing-name.
+--thing-name <value>
+    Delete the job executions of this thing (ListJobExecutionsForThing).
+--status <S[,S...]>
+    Only executions in these statuses: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED,
+    CANCELED (comma-separated). Default: every status.
+)";
+
+constexpr std::string_view purge_tail_option_text = R"(
+--dry-run
+    List, delete nothing; the report gives each execution's status and the predicted outcome (deleted, or
+    refused: QUEUED / IN_PROGRESS without --force). The List calls are sent.
+)";
 
 constexpr std::string_view bulk_exit_codes =
     "EXIT CODES\n"
@@ -347,78 +400,64 @@ constexpr std::string_view purge_details =
     "\n";
 
 // The read commands, options in the model's member order, then the AWS CLI's pagination options.
-#define IOTJOBS_PAGING_SPECS                                                                                    \
-    option_spec{"--max-results",                                                                                \
-                "max-results",                                                                                  \
-                option_kind::value,                                                                             \
-                false,                                                                                          \
-                "<value>",                                                                                      \
-                "The maximum number of results per call (1-250). Giving it (or --next-token) turns automatic "  \
-                "pagination off: one call, and its nextToken is printed."},                                     \
-        option_spec{"--next-token",     "next-token",                                                           \
-                    option_kind::value, false,                                                                  \
-                    "<value>",          "The service's token for the next page (one call, as --max-results)."}, \
-        option_spec{"--starting-token",                                                                         \
-                    "starting-token",                                                                           \
-                    option_kind::value,                                                                         \
-                    false,                                                                                      \
-                    "<value>",                                                                                  \
-                    "Where to start: the NextToken printed by an earlier command cut short by --max-items."},   \
-        option_spec{"--page-size",                                                                              \
-                    "page-size",                                                                                \
-                    option_kind::value,                                                                         \
-                    false,                                                                                      \
-                    "<value>",                                                                                  \
-                    "Items per call (maxResults, 1-250) while fetching every page; the output is the same."},   \
-        option_spec {                                                                                           \
-        "--max-items", "max-items", option_kind::value, false, "<value>",                                       \
-            "Print at most this many items, and a NextToken to pass to --starting-token to go on."              \
-    }
+constexpr std::string_view paging_option_text = R"(
+--max-results <value>
+    The maximum number of results per call (1-250). Giving it (or --next-token) turns automatic pagination
+    off: one call, and its nextToken is printed.
+--next-token <value>
+    The service's token for the next page (one call, as --max-results).
+--starting-token <value>
+    Where to start: the NextToken printed by an earlier command cut short by --max-items.
+--page-size <value>
+    Items per call (maxResults, 1-250) while fetching every page; the output is the same.
+--max-items <value>
+    Print at most this many items, and a NextToken to pass to --starting-token to go on.
+)";
 
-constexpr std::array list_for_job_specs{
-    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The unique identifier of the job."},
-    option_spec{"--status", "status", option_kind::value, false, "<value>",
-                "Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, "
-                "REMOVED or CANCELED."},
-    IOTJOBS_PAGING_SPECS,
-};
+constexpr std::string_view list_for_job_option_text = R"(
+--job-id <value> [required]
+    The unique identifier of the job.
+--status <value>
+    Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED or
+    CANCELED.
+)";
 
-constexpr std::array list_for_thing_specs{
-    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>", "The thing name."},
-    option_spec{"--status", "status", option_kind::value, false, "<value>",
-                "Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, "
-                "REMOVED or CANCELED."},
-    option_spec{"--namespace-id", "namespace-id", option_kind::value, false, "<value>",
-                "The namespace used to indicate that a job is a customer-managed job ([a-zA-Z0-9_-]+)."},
-    option_spec{"--job-id", "job-id", option_kind::value, false, "<value>",
-                "Only the executions of this job (1-64 characters of [a-zA-Z0-9_-])."},
-    IOTJOBS_PAGING_SPECS,
-};
-#undef IOTJOBS_PAGING_SPECS
+constexpr std::string_view list_for_thing_option_text = R"(
+--thing-name <value> [required]
+    The thing name.
+--status <value>
+    Only executions in this status: QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED or
+    CANCELED.
+--namespace-id <value>
+    The namespace used to indicate that a job is a customer-managed job ([a-zA-Z0-9_-]+).
+--job-id <value>
+    Only the executions of this job (1-64 characters of [a-zA-Z0-9_-]).
+)";
 
-constexpr std::array describe_specs{
-    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The unique identifier of the job."},
-    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
-                "The name of the thing on which the job execution is running."},
-    option_spec{"--execution-number", "execution-number", option_kind::value, false, "<value>",
-                "The execution number (a signed 64-bit integer); without it, the latest execution."},
-};
+constexpr std::string_view describe_option_text = R"(
+--job-id <value> [required]
+    The unique identifier of the job.
+--thing-name <value> [required]
+    The name of the thing on which the job execution is running.
+--execution-number <value>
+    The execution number (a signed 64-bit integer); without it, the latest execution.
+)";
 
-constexpr std::array cancel_specs{
-    option_spec{"--job-id", "job-id", option_kind::value, true, "<value>", "The ID of the job to be canceled."},
-    option_spec{"--thing-name", "thing-name", option_kind::value, true, "<value>",
-                "The name of the thing whose execution of the job will be canceled."},
-    option_spec{"--force", "force", option_kind::flag_true, false, "",
-                "Cancel an IN_PROGRESS execution too (sent as force=true)."},
-    option_spec{"--no-force", "force", option_kind::flag_false, false, "",
-                "Send force=false: only QUEUED executions may be canceled (the service's default)."},
-    option_spec{"--expected-version", "expected-version", option_kind::value, false, "<value>",
-                "Cancel only if the execution's current version is this one (VersionConflictException "
-                "otherwise)."},
-    option_spec{"--status-details", "status-details", option_kind::value, false, "<value>",
-                "Status details, as KeyName1=string,KeyName2=string or a JSON object of strings "
-                "{\"KeyName1\":\"string\"} (at most 10)."},
-};
+constexpr std::string_view cancel_option_text = R"(
+--job-id <value> [required]
+    The ID of the job to be canceled.
+--thing-name <value> [required]
+    The name of the thing whose execution of the job will be canceled.
+--force
+    Cancel an IN_PROGRESS execution too (sent as force=true).
+--no-force [false:force]
+    Send force=false: only QUEUED executions may be canceled (the service's default).
+--expected-version <value>
+    Cancel only if the execution's current version is this one (VersionConflictException otherwise).
+--status-details <value>
+    Status details, as KeyName1=string,KeyName2=string or a JSON object of strings {"KeyName1":"string"} (at
+    most 10).
+)";
 
 constexpr std::string_view list_details =
     "PAGINATION\n"
@@ -437,13 +476,23 @@ constexpr std::string_view list_details =
     "  as with --output.\n"
     "\n";
 
-constexpr std::array commands{
+const option_table global_specs{global_option_text};
+const option_table delete_job_execution_specs{delete_job_execution_option_text};
+const option_table bulk_delete_specs{bulk_delete_head_option_text, bulk_common_option_text,
+                                     bulk_delete_tail_option_text};
+const option_table purge_specs{purge_head_option_text, bulk_common_option_text, purge_tail_option_text};
+const option_table list_for_job_specs{list_for_job_option_text, paging_option_text};
+const option_table list_for_thing_specs{list_for_thing_option_text, paging_option_text};
+const option_table describe_specs{describe_option_text};
+const option_table cancel_specs{cancel_option_text};
+
+const std::array commands{
     command_spec{"delete-job-execution",
                  "Delete a job execution (DeleteJobExecution).",
                  "Deletes a job execution of a thing. Only executions in a terminal state (SUCCEEDED, "
                  "FAILED, REJECTED, REMOVED, CANCELED) can be deleted unless --force is given, which also "
                  "allows IN_PROGRESS ones. Prints nothing on success.",
-                 delete_job_execution_specs,
+                 delete_job_execution_specs.specs(),
                  &delete_job_execution_command,
                  {},
                  {}},
@@ -452,17 +501,17 @@ constexpr std::array commands{
                  "(--concurrency requests in flight) and as fast as the account's quota allows (or at "
                  "--rate). Every item gets exactly one outcome, written to the --report file as it "
                  "arrives; a summary is printed on stderr at the end.",
-                 bulk_delete_specs, &bulk_delete_command, bulk_delete_details, bulk_exit_codes},
+                 bulk_delete_specs.specs(), &bulk_delete_command, bulk_delete_details, bulk_exit_codes},
     command_spec{"purge", "Delete the executions of a job or of a thing, by status.",
                  "Lists the executions of a job (--job-id) or of a thing (--thing-name), optionally only "
                  "those in the given --status, and deletes them, many at once, as bulk-delete does: "
                  "one outcome per execution in the --report file, a summary on stderr at the end.",
-                 purge_specs, &purge_command, purge_details, bulk_exit_codes, true},
+                 purge_specs.specs(), &purge_command, purge_details, bulk_exit_codes, true},
     command_spec{"list-job-executions-for-job",
                  "List the executions of a job (ListJobExecutionsForJob).",
                  "Lists the job executions of a job, optionally only those in one --status. Prints "
                  "{\"executionSummaries\": [{\"thingArn\": ..., \"jobExecutionSummary\": {...}}]} as the AWS CLI.",
-                 list_for_job_specs,
+                 list_for_job_specs.specs(),
                  &list_job_executions_for_job_command,
                  list_details,
                  {}},
@@ -471,7 +520,7 @@ constexpr std::array commands{
                  "Lists the job executions of a thing, optionally only those in one --status, of one "
                  "--job-id or of a --namespace-id. Prints {\"executionSummaries\": [{\"jobId\": ..., "
                  "\"jobExecutionSummary\": {...}}]} as the AWS CLI.",
-                 list_for_thing_specs,
+                 list_for_thing_specs.specs(),
                  &list_job_executions_for_thing_command,
                  list_details,
                  {}},
@@ -479,7 +528,7 @@ constexpr std::array commands{
                  "Describe a job execution (DescribeJobExecution).",
                  "Describes a job execution: prints {\"execution\": {...}} as the AWS CLI (timestamps in "
                  "ISO 8601, local time zone).",
-                 describe_specs,
+                 describe_specs.specs(),
                  &describe_job_execution_command,
                  {},
                  {}},
@@ -487,7 +536,7 @@ constexpr std::array commands{
                  "Cancel a job execution (CancelJobExecution).",
                  "Cancels the execution of a job on a thing: QUEUED ones, and IN_PROGRESS ones with --force. "
                  "Prints nothing on success.",
-                 cancel_specs,
+                 cancel_specs.specs(),
                  &cancel_job_execution_command,
                  {},
                  {}},
@@ -565,7 +614,7 @@ std::optional<bool> parsed_options::flag(std::string_view dest) const {
     return it->second;
 }
 
-std::span<const option_spec> global_option_specs() { return global_specs; }
+std::span<const option_spec> global_option_specs() { return global_specs.specs(); }
 std::span<const command_spec> command_specs() { return commands; }
 
 const command_spec* find_command(std::string_view name) {
@@ -617,7 +666,7 @@ struct argument_scan {
         const std::string& tok = args[i];
         const auto eq = tok.find('=');
         const std::string_view name = std::string_view(tok).substr(0, eq);
-        const option_spec* spec = find_spec(global_specs, name);
+        const option_spec* spec = find_spec(global_specs.specs(), name);
         parsed_options* into = &cl.globals;
         if (!spec && cl.command) {
             spec = find_spec(cl.command->options, name);

@@ -3,6 +3,7 @@
 #include "cli/output.hpp"
 
 #include "cli/bulk.hpp"
+#include "util/encoding.hpp"
 #include "util/json_text.hpp"
 
 #include <boost/json/parse.hpp>
@@ -386,49 +387,6 @@ std::string format_response(const boost::json::value& v, output_format f, std::s
 // ---------------------------------------------------------------------------------------------
 // Resume tokens
 
-namespace {
-
-constexpr std::string_view b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view in) {
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        for (int k = 18; k >= 0; k -= 6) out += b64[(n >> k) & 63];
-    }
-    if (const std::size_t rest = in.size() - i) {
-        unsigned n = static_cast<unsigned char>(in[i]) << 16;
-        if (rest == 2) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += b64[(n >> 18) & 63];
-        out += b64[(n >> 12) & 63];
-        out += rest == 2 ? b64[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-    std::string out;
-    unsigned n = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=') break;
-        const auto p = b64.find(c);
-        if (p == std::string_view::npos) return std::nullopt;
-        n = (n << 6) | static_cast<unsigned>(p);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((n >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
-}  // namespace
-
 std::string encode_resume_token(const resume_token& t) {
     // json.dumps of the dict: {"nextToken": ..., "boto_truncate_amount": N}
     std::string s = "{\"nextToken\": ";
@@ -438,12 +396,12 @@ std::string encode_resume_token(const resume_token& t) {
         s += "null";
     if (t.truncate_amount) s += ", \"boto_truncate_amount\": " + std::to_string(t.truncate_amount);
     s += "}";
-    return base64_encode(s);
+    return iotjobs::detail::base64_encode(s);
 }
 
 std::optional<resume_token> decode_resume_token(std::string_view text) {
     resume_token t;
-    if (auto raw = base64_decode(text)) {
+    if (auto raw = iotjobs::detail::base64_decode(text)) {
         boost::system::error_code ec;
         json::value v = json::parse(*raw, ec);
         if (!ec && v.is_object()) {

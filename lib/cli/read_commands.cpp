@@ -368,15 +368,10 @@ asio::awaitable<int> run_list(call_runner& run, client& c, Request req, paging p
 // Prints the argument failure, or configures the client and runs `call(runner, client, request)`.
 template <class Request, class Call>
 int run_command(const command_context& ctx, std::variant<Request, failure> parsed, Call call) {
-    if (auto* f = std::get_if<failure>(&parsed)) {
-        print_failure(ctx.err, *f);
-        return f->exit_code;
-    }
-    auto rc = configure_command(ctx);
-    if (auto* code = std::get_if<int>(&rc)) return *code;
-    call_runner runner(ctx, std::get<resolved_configuration>(rc));
-    const Request& request = std::get<Request>(parsed);
-    return runner.run([&](client& c) { return call(runner, c, request); });
+    return configure_and_run(ctx, parsed, [&](const resolved_configuration& cfg, const Request& request) {
+        call_runner runner(ctx, cfg);
+        return runner.run([&](client& c) { return call(runner, c, request); });
+    });
 }
 
 template <class Params>

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <cctype>
+#include <functional>
 #include <cstdlib>
 
 namespace iotjobs::detail {
@@ -19,8 +20,17 @@ std::string env_value(const env_lookup& env, const char* name) {
 }
 
 error_code credentials_provider::get(resolved_credentials&, std::string& why) {
-    why = std::string(name()) + " is asynchronous";
+    return credentials_failed(why, std::string(name()) + " is asynchronous");
+}
+
+error_code credentials_failed(std::string& why, std::string msg) {
+    why = std::move(msg);
     return make_error_code(client_errc::credentials_error);
+}
+
+error_code no_credentials_found(std::string& why, std::string msg) {
+    why = std::move(msg);
+    return make_error_code(client_errc::no_credentials);
 }
 
 asio::awaitable<error_code> credentials_provider::async_get(resolved_credentials& out, std::string& why) {
@@ -29,59 +39,53 @@ asio::awaitable<error_code> credentials_provider::async_get(resolved_credentials
 
 namespace {
 
-class static_provider final : public credentials_provider {
+// A provider that only reads configuration, variables or files: a name and a function.
+class synchronous_provider final : public credentials_provider {
 public:
-    explicit static_provider(credentials c) : c_(std::move(c)) {}
-    const char* name() const noexcept override { return "static"; }
+    using get_function = std::function<error_code(resolved_credentials& out, std::string& why)>;
+    synchronous_provider(const char* name, get_function get) : name_(name), get_(std::move(get)) {}
+    const char* name() const noexcept override { return name_; }
     bool synchronous() const noexcept override { return true; }
-    error_code get(resolved_credentials& out, std::string& why) override {
-        if (c_.access_key_id.empty()) {
-            why = "no static credentials configured";
-            return make_error_code(client_errc::no_credentials);
-        }
-        if (c_.secret_access_key.empty()) {
-            why = "static credentials have an access key id but no secret access key";
-            return make_error_code(client_errc::credentials_error);
-        }
-        out.value = c_;
-        out.expiration.reset();
-        out.source = "static (client_config.static_credentials)";
-        return {};
-    }
+    error_code get(resolved_credentials& out, std::string& why) override { return get_(out, why); }
 
 private:
-    credentials c_;
+    const char* name_;
+    get_function get_;
 };
 
-class environment_provider final : public credentials_provider {
-public:
-    explicit environment_provider(env_lookup env) : env_(std::move(env)) {}
-    const char* name() const noexcept override { return "environment"; }
-    bool synchronous() const noexcept override { return true; }
-    error_code get(resolved_credentials& out, std::string& why) override {
-        std::string akid = env_value(env_, "AWS_ACCESS_KEY_ID");
-        std::string secret = env_value(env_, "AWS_SECRET_ACCESS_KEY");
-        if (akid.empty() && secret.empty()) {
-            why = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set";
-            return make_error_code(client_errc::no_credentials);
-        }
-        if (akid.empty() || secret.empty()) {
-            why = akid.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
-                               : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not";
-            return make_error_code(client_errc::credentials_error);
-        }
-        out.value.access_key_id = std::move(akid);
-        out.value.secret_access_key = std::move(secret);
-        out.value.session_token = env_value(env_, "AWS_SESSION_TOKEN");
-        if (out.value.session_token.empty()) out.value.session_token = env_value(env_, "AWS_SECURITY_TOKEN");
-        out.expiration.reset();
-        out.source = "environment (AWS_ACCESS_KEY_ID)";
-        return {};
+// client_config::static_credentials.
+error_code get_static_credentials(const credentials& c, resolved_credentials& out, std::string& why) {
+    if (c.access_key_id.empty()) {
+        return no_credentials_found(why, "no static credentials configured");
     }
+    if (c.secret_access_key.empty()) {
+        return credentials_failed(why, "static credentials have an access key id but no secret access key");
+    }
+    out.value = c;
+    out.expiration.reset();
+    out.source = "static (client_config.static_credentials)";
+    return {};
+}
 
-private:
-    env_lookup env_;
-};
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN).
+error_code get_environment_credentials(const env_lookup& env, resolved_credentials& out, std::string& why) {
+    std::string akid = env_value(env, "AWS_ACCESS_KEY_ID");
+    std::string secret = env_value(env, "AWS_SECRET_ACCESS_KEY");
+    if (akid.empty() && secret.empty()) {
+        return no_credentials_found(why, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+    }
+    if (akid.empty() || secret.empty()) {
+        return credentials_failed(why, akid.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
+                                                    : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+    }
+    out.value.access_key_id = std::move(akid);
+    out.value.secret_access_key = std::move(secret);
+    out.value.session_token = env_value(env, "AWS_SESSION_TOKEN");
+    if (out.value.session_token.empty()) out.value.session_token = env_value(env, "AWS_SECURITY_TOKEN");
+    out.expiration.reset();
+    out.source = "environment (AWS_ACCESS_KEY_ID)";
+    return {};
+}
 
 // Profile keys naming credential sources this client does not implement yet. Any of them in the
 // chosen profile is an error naming the key (the SDKs would use them before the static keys).
@@ -89,74 +93,71 @@ constexpr const char* unsupported_profile_keys[][2] = {
     {"login_session", "aws login (login_session)"},
 };
 
-class profile_provider final : public credentials_provider {
-public:
-    profile_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
-    const char* name() const noexcept override { return "shared-config-files"; }
-    bool synchronous() const noexcept override { return true; }
-    error_code get(resolved_credentials& out, std::string& why) override {
-        profile_settings p;
-        try {
-            p = load_profile(profile_, "client_config.profile", env_);
-        } catch (const std::system_error& e) {
-            why = e.what();  // names files, lines and keys, never values of credential keys
-            return make_error_code(client_errc::credentials_error);
-        }
-        if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file") ||
-            p.get("sso_account_id") || p.get("sso_role_name")) {
-            // The assume-role provider (before this one) answered for this profile already.
-            why = "profile " + p.name + " is an assume-role, web identity or SSO profile";
-            return make_error_code(client_errc::no_credentials);
-        }
-        for (const auto& k : unsupported_profile_keys) {
-            if (const ini_value* v = p.get(k[0])) {
-                why = "profile " + p.name + " (" + v->file + " line " + std::to_string(v->line) + ") uses " + k[1] +
-                      " credentials, which this client does not support yet";
-                return make_error_code(client_errc::credentials_error);
-            }
-        }
-        auto value = [&](const char* key) -> const ini_value* {
-            auto it = p.credential_values.find(key);
-            return it == p.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
-        };
-        const ini_value* akid = value("aws_access_key_id");
-        const ini_value* secret = value("aws_secret_access_key");
-        if (!akid && !secret) {
-            why = p.describe() + (p.found ? " has no aws_access_key_id / aws_secret_access_key" : " does not exist");
-            return make_error_code(client_errc::no_credentials);
-        }
-        if (!akid || !secret) {
-            const ini_value* have = akid ? akid : secret;
-            why = "Partial credentials in profile " + p.name + " (" + have->file + " line " +
-                  std::to_string(have->line) + "): " + (akid ? "aws_secret_access_key" : "aws_access_key_id") +
-                  " is missing";
-            return make_error_code(client_errc::credentials_error);
-        }
-        out.value.access_key_id = akid->value;
-        out.value.secret_access_key = secret->value;
-        const ini_value* token = value("aws_session_token");
-        out.value.session_token = token ? token->value : std::string();
-        out.expiration.reset();
-        out.source = "profile " + p.name + " (" + akid->file + ")";
-        return {};
+// The profile's static keys (see make_profile_provider).
+error_code get_profile_credentials(const std::string& profile, const env_lookup& env, resolved_credentials& out,
+                                   std::string& why) {
+    profile_settings p;
+    try {
+        p = load_profile(profile, "client_config.profile", env);
+    } catch (const std::system_error& e) {
+        why = e.what();  // names files, lines and keys, never values of credential keys
+        return make_error_code(client_errc::credentials_error);
     }
-
-private:
-    std::string profile_;
-    env_lookup env_;
-};
+    if (p.get("role_arn") || p.get("credential_source") || p.get("web_identity_token_file") ||
+        p.get("sso_account_id") || p.get("sso_role_name")) {
+        // The assume-role provider (before this one) answered for this profile already.
+        return no_credentials_found(why, "profile " + p.name + " is an assume-role, web identity or SSO profile");
+    }
+    for (const auto& k : unsupported_profile_keys) {
+        if (const ini_value* v = p.get(k[0])) {
+            return credentials_failed(why, "profile " + p.name + " (" + v->file + " line " + std::to_string(v->line) +
+                                               ") uses " + k[1] +
+                                               " credentials, which this client does not support yet");
+        }
+    }
+    auto value = [&](const char* key) -> const ini_value* {
+        auto it = p.credential_values.find(key);
+        return it == p.credential_values.end() || it->second.value.empty() ? nullptr : &it->second;
+    };
+    const ini_value* akid = value("aws_access_key_id");
+    const ini_value* secret = value("aws_secret_access_key");
+    if (!akid && !secret) {
+        return no_credentials_found(
+            why, p.describe() + (p.found ? " has no aws_access_key_id / aws_secret_access_key" : " does not exist"));
+    }
+    if (!akid || !secret) {
+        const ini_value* have = akid ? akid : secret;
+        return credentials_failed(why, "Partial credentials in profile " + p.name + " (" + have->file + " line " +
+                                           std::to_string(have->line) + "): " +
+                                           (akid ? "aws_secret_access_key" : "aws_access_key_id") + " is missing");
+    }
+    out.value.access_key_id = akid->value;
+    out.value.secret_access_key = secret->value;
+    const ini_value* token = value("aws_session_token");
+    out.value.session_token = token ? token->value : std::string();
+    out.expiration.reset();
+    out.source = "profile " + p.name + " (" + akid->file + ")";
+    return {};
+}
 
 }  // namespace
 
 std::unique_ptr<credentials_provider> make_profile_provider(std::string profile, env_lookup env) {
-    return std::make_unique<profile_provider>(std::move(profile), std::move(env));
+    return std::make_unique<synchronous_provider>(
+        "shared-config-files", std::bind_front(get_profile_credentials, std::move(profile), std::move(env)));
+}
+
+asio::awaitable<error_code> profile_driven_provider::async_get(resolved_credentials& out, std::string& why) {
+    profile_settings p;
+    if (error_code ec = load(p, why)) co_return ec;
+    co_return co_await source_.get(p, env_, out, why);
 }
 
 bool profile_driven_provider::nothing_to_do(std::string& why) {
     try {
         profile_settings p = load_profile(profile_, "client_config.profile", env_);
-        if (applies(p)) return false;
-        why = p.describe() + (p.found ? lacks() : " does not exist");
+        if (source_.applies(p)) return false;
+        why = p.describe() + (p.found ? source_.lacks : " does not exist");
         return true;
     } catch (const std::system_error&) {
         return false;  // async_get reports it
@@ -167,20 +168,19 @@ error_code profile_driven_provider::load(profile_settings& p, std::string& why) 
     try {
         p = load_profile(profile_, "client_config.profile", env_);
     } catch (const std::system_error& e) {
-        why = e.what();
-        return make_error_code(client_errc::credentials_error);
+        return credentials_failed(why, e.what());
     }
-    if (applies(p)) return {};
-    why = p.describe() + (p.found ? lacks() : " does not exist");
-    return make_error_code(client_errc::no_credentials);
+    if (source_.applies(p)) return {};
+    return no_credentials_found(why, p.describe() + (p.found ? source_.lacks : " does not exist"));
 }
 
 std::unique_ptr<credentials_provider> make_static_provider(credentials c) {
-    return std::make_unique<static_provider>(std::move(c));
+    return std::make_unique<synchronous_provider>("static", std::bind_front(get_static_credentials, std::move(c)));
 }
 
 std::unique_ptr<credentials_provider> make_environment_provider(env_lookup env) {
-    return std::make_unique<environment_provider>(std::move(env));
+    return std::make_unique<synchronous_provider>("environment",
+                                                  std::bind_front(get_environment_credentials, std::move(env)));
 }
 
 namespace {
@@ -193,8 +193,7 @@ void add_reason(std::string& reasons, const credentials_provider& p, const std::
 }  // namespace
 
 error_code credentials_chain::finish(std::string& reasons, std::string& why) {
-    why = "Unable to locate credentials (" + reasons + ")";
-    return make_error_code(client_errc::no_credentials);
+    return no_credentials_found(why, "Unable to locate credentials (" + reasons + ")");
 }
 
 bool credentials_chain::try_get_sync(resolved_credentials& out, error_code& ec, std::string& why) {
@@ -222,12 +221,7 @@ asio::awaitable<error_code> credentials_chain::async_get(resolved_credentials& o
     std::string reasons;
     for (auto& p : providers_) {
         std::string r;
-        // (No co_await inside ?: : GCC 12 miscompiles the temporaries of such expressions.)
-        error_code ec;
-        if (p->synchronous())
-            ec = p->get(out, r);
-        else
-            ec = co_await p->async_get(out, r);
+        const error_code ec = co_await p->async_get(out, r);  // a synchronous provider's calls get()
         if (!ec) co_return ec;
         if (ec != client_errc::no_credentials) {
             why = std::string(p->name()) + ": " + r;

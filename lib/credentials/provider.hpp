@@ -38,6 +38,11 @@ struct resolved_credentials {
     std::string source;  // the provider's name plus detail, e.g. "container (AWS_CONTAINER_CREDENTIALS_FULL_URI)"
 };
 
+// Sets `why` to `msg` and returns client_errc::credentials_error (a configured source failed) or
+// client_errc::no_credentials (the provider has nothing): how every provider reports.
+error_code credentials_failed(std::string& why, std::string msg);
+error_code no_credentials_found(std::string& why, std::string msg);
+
 class credentials_provider {
 public:
     virtual ~credentials_provider() = default;
@@ -57,21 +62,31 @@ public:
     }
 };
 
-// A provider that works from one profile's settings (credential_process, assume-role, SSO): the
-// profile is read on every call, and the provider applies only to profiles that `applies` accepts.
-class profile_driven_provider : public credentials_provider {
-public:
-    profile_driven_provider(std::string profile, env_lookup env) : profile_(std::move(profile)), env_(std::move(env)) {}
-    bool nothing_to_do(std::string& why) override;
+// A kind of credentials found through one profile's settings (credential_process, assume-role,
+// SSO): its name, the profiles it applies to, what a profile it does not apply to lacks (e.g.
+// " has no credential_process"), and how it gets credentials from a profile it applies to.
+struct profile_source {
+    const char* name;
+    bool (*applies)(const profile_settings& p);
+    const char* lacks;
+    boost::asio::awaitable<error_code> (*get)(const profile_settings& p, const env_lookup& env,
+                                              resolved_credentials& out, std::string& why);
+};
 
-protected:
-    virtual bool applies(const profile_settings& p) const = 0;
-    // What a profile this provider does not apply to lacks, e.g. " has no credential_process".
-    virtual const char* lacks() const noexcept = 0;
-    // Reads the profile into `p`: {} when the provider applies to it, no_credentials when not,
-    // credentials_error when the files cannot be read.
+// The provider of a profile_source: the profile is read on every call; no_credentials when the
+// source does not apply to it, credentials_error when the files cannot be read.
+class profile_driven_provider final : public credentials_provider {
+public:
+    profile_driven_provider(const profile_source& source, std::string profile, env_lookup env)
+        : source_(source), profile_(std::move(profile)), env_(std::move(env)) {}
+    const char* name() const noexcept override { return source_.name; }
+    bool nothing_to_do(std::string& why) override;
+    boost::asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override;
+
+private:
     error_code load(profile_settings& p, std::string& why) const;
 
+    const profile_source& source_;
     std::string profile_;  // the explicit name, or empty for AWS_PROFILE / AWS_DEFAULT_PROFILE / "default"
     env_lookup env_;
 };

@@ -58,18 +58,15 @@ public:
 
     // The endpoint to ask and the variable that named it: the relative URI wins (botocore, JS).
     error_code target(http_fetch_request& req, std::string& source, std::string& why) const {
-        const auto fail = [&](std::string msg) {
-            why = std::move(msg);
-            return make_error_code(client_errc::credentials_error);
-        };
         const std::string rel = env_value(env_, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
         const std::string full = env_value(env_, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
         if (rel.empty() && full.empty()) {
-            why = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set";
-            return make_error_code(client_errc::no_credentials);
+            return no_credentials_found(
+                why, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set");
         }
         if (!rel.empty()) {
-            if (rel.front() != '/') return fail("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
+            if (rel.front() != '/')
+                return credentials_failed(why, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
             req.host = "169.254.170.2";
             req.port = "80";
             req.target = rel;
@@ -78,25 +75,22 @@ public:
             bool https = false;
             std::string uwhy;
             if (!parse_fetch_url(full, req, https, uwhy))
-                return fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
+                return credentials_failed(why, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a usable URL: " + uwhy);
             req.tls = https;
             if (https) req.ca_bundle = env_value(env_, "AWS_CA_BUNDLE");
             req.env = &env_;
             if (!https && !allowed_container_host(req.host))
-                return fail(
+                return credentials_failed(
+                    why,
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to loopback addresses, "
                     "localhost, 169.254.170.2, 169.254.170.23 and fd00:ec2::23, not " +
-                    req.host);
+                        req.host);
             source = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
         }
         return {};
     }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
-        const auto fail = [&](std::string msg) {
-            why = std::move(msg);
-            return make_error_code(client_errc::credentials_error);
-        };
         http_fetch_request req;
         std::string source;
         if (error_code tec = target(req, source, why)) co_return tec;
@@ -107,15 +101,15 @@ public:
         const std::string token_file = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
         if (!token_file.empty()) {
             if (!read_secret_file(token_file, token))
-                co_return fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
+                co_return credentials_failed(why, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read " + token_file);
         } else {
             token = env_value(env_, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
         }
         if (token.find_first_of("\r\n") != std::string::npos)
-            co_return fail(std::string(token_file.empty()
-                                           ? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
-                                           : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
-                           ": the token contains a CR or LF character");
+            co_return credentials_failed(
+                why, std::string(token_file.empty() ? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+                                                    : "the file named by AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") +
+                         ": the token contains a CR or LF character");
         req.headers.emplace_back("Accept", "application/json");
         if (!token.empty()) {
             req.headers.emplace_back("Authorization", token);
@@ -138,9 +132,10 @@ public:
         }
         const std::string where = "container endpoint (" + source + ", " + req.host + ":" + req.port + ")";
         if (ec)
-            co_return fail(where +
-                           " could not be reached: " + (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
-        if (resp.status != 200) co_return fail(where + " answered HTTP " + std::to_string(resp.status));
+            co_return credentials_failed(why, where + " could not be reached: " +
+                                                  (resp.error_detail.empty() ? describe(ec) : resp.error_detail));
+        if (resp.status != 200)
+            co_return credentials_failed(why, where + " answered HTTP " + std::to_string(resp.status));
         resolved_credentials r;
         std::string jwhy;
         if (error_code jec = parse_credentials_json(resp.body, "Token", false, r, jwhy)) {
@@ -169,14 +164,9 @@ public:
     }
 
     asio::awaitable<error_code> async_get(resolved_credentials& out, std::string& why) override {
-        const auto fail = [&](std::string msg) {
-            why = std::move(msg);
-            return make_error_code(client_errc::credentials_error);
-        };
         // The JS SDK's rule: anything but "false" turns IMDS off (botocore: "true").
         if (const char* d = env_ ? env_("AWS_EC2_METADATA_DISABLED") : nullptr; d && to_lower(d) != "false") {
-            why = "disabled by AWS_EC2_METADATA_DISABLED";
-            co_return make_error_code(client_errc::no_credentials);
+            co_return no_credentials_found(why, "disabled by AWS_EC2_METADATA_DISABLED");
         }
         http_fetch_request base;
         if (error_code ec = configure(base, why)) co_return ec;
@@ -188,19 +178,19 @@ public:
         error_code ec = co_await get(base, roles_path, resp, why);
         if (ec) co_return ec;
         if (resp.status == 404) {
-            why = where_ + ": no IAM role is attached to this instance (HTTP 404)";
-            co_return make_error_code(client_errc::no_credentials);
+            co_return no_credentials_found(why, where_ + ": no IAM role is attached to this instance (HTTP 404)");
         }
         if (resp.status != 200)
-            co_return fail(where_ + ": the role name request answered HTTP " + std::to_string(resp.status));
+            co_return credentials_failed(
+                why, where_ + ": the role name request answered HTTP " + std::to_string(resp.status));
         std::string role = resp.body.substr(0, resp.body.find_first_of("\r\n"));
-        if (role.empty()) co_return fail(where_ + ": the role name is empty");
+        if (role.empty()) co_return credentials_failed(why, where_ + ": the role name is empty");
         const std::string role_path = roles_path + role;
         ec = co_await get(base, role_path, resp, why);
         if (ec) co_return ec;
         if (resp.status != 200)
-            co_return fail(where_ + ": the credentials request for role " + role + " answered HTTP " +
-                           std::to_string(resp.status));
+            co_return credentials_failed(why, where_ + ": the credentials request for role " + role +
+                                                  " answered HTTP " + std::to_string(resp.status));
         resolved_credentials r;
         std::string jwhy;
         if (error_code jec = parse_credentials_json(resp.body, "Token", false, r, jwhy)) {
@@ -208,7 +198,7 @@ public:
             co_return jec;
         }
         if (r.value.session_token.empty() || !r.expiration)
-            co_return fail(where_ + ": the credentials have no Token or no Expiration");
+            co_return credentials_failed(why, where_ + ": the credentials have no Token or no Expiration");
         out.value = std::move(r.value);
         out.expiration = r.expiration;
         out.source = "imds (role " + role + ")";
@@ -219,10 +209,6 @@ private:
     // The endpoint, timeout, attempts and IMDSv1 settings (each: the variable, else the profile's
     // key, botocore's names) into `base` and the members.
     error_code configure(http_fetch_request& base, std::string& why) {
-        const auto fail = [&](std::string msg) {
-            why = std::move(msg);
-            return make_error_code(client_errc::credentials_error);
-        };
         profile_settings prof;
         try {
             prof = load_profile({}, "", env_);
@@ -251,12 +237,13 @@ private:
             else if (mode == "ipv6")
                 endpoint = "http://[fd00:ec2::254]";
             else
-                return fail(mode_from + " must be IPv4 or IPv6");
+                return credentials_failed(why, mode_from + " must be IPv4 or IPv6");
         }
         bool https = false;
         std::string uwhy;
         if (!parse_fetch_url(endpoint, base, https, uwhy) || https)
-            return fail(endpoint_from + " is not a usable http URL" + (uwhy.empty() ? std::string() : ": " + uwhy));
+            return credentials_failed(
+                why, endpoint_from + " is not a usable http URL" + (uwhy.empty() ? std::string() : ": " + uwhy));
         prefix_ = base.target == "/" ? std::string() : base.target;
         while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
         base.target.clear();
@@ -308,8 +295,7 @@ private:
         }
         if (!ec) co_return error_code{};  // a 5xx after the last attempt: the caller reports the status
         last_transport_ec_ = ec;
-        why = where_ + " not reachable: " + describe(ec);
-        co_return make_error_code(client_errc::no_credentials);
+        co_return no_credentials_found(why, where_ + " not reachable: " + describe(ec));
     }
 
     // The session token (IMDSv2), fetched when there is none or it is about to expire.
@@ -332,14 +318,13 @@ private:
             co_return error_code{};
         }
         if (!ec && resp.status == 400) {
-            why = where_ + ": the token request was refused (HTTP 400)";
-            co_return make_error_code(client_errc::credentials_error);
+            co_return credentials_failed(why, where_ + ": the token request was refused (HTTP 400)");
         }
         // 403 / 404 / 405 or a timeout: IMDSv1 (no token), unless turned off.
         if (v1_disabled_) {
-            why = where_ + ": no IMDSv2 token (" + (ec ? why : "HTTP " + std::to_string(resp.status)) +
-                  ") and the IMDSv1 fallback is disabled by AWS_EC2_METADATA_V1_DISABLED";
-            co_return make_error_code(client_errc::credentials_error);
+            co_return credentials_failed(
+                why, where_ + ": no IMDSv2 token (" + (ec ? why : "HTTP " + std::to_string(resp.status)) +
+                         ") and the IMDSv1 fallback is disabled by AWS_EC2_METADATA_V1_DISABLED");
         }
         co_return error_code{};
     }

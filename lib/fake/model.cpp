@@ -13,8 +13,10 @@
 namespace iotjobs::fake {
 
 namespace {
-constexpr std::array<std::string_view, execution_status_count> status_names{
-    "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"};
+// In the order of execution_status.
+constexpr std::array<std::string_view, 8> status_names{"QUEUED",    "IN_PROGRESS", "SUCCEEDED", "FAILED",
+                                                       "TIMED_OUT", "REJECTED",    "REMOVED",   "CANCELED"};
+static_assert(status_names.size() == static_cast<std::size_t>(execution_status::canceled) + 1);
 constexpr std::array<std::string_view, operation_count> operation_names{
     "DeleteJobExecution",   "ListJobExecutionsForJob", "ListJobExecutionsForThing",
     "DescribeJobExecution", "CancelJobExecution",      "Unknown"};
@@ -51,7 +53,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 
 std::string_view to_string(execution_status s) noexcept { return status_names[static_cast<int>(s)]; }
 std::optional<execution_status> parse_status(std::string_view s) noexcept {
-    for (int i = 0; i < execution_status_count; ++i)
+    for (std::size_t i = 0; i < status_names.size(); ++i)
         if (status_names[i] == s) return static_cast<execution_status>(i);
     return std::nullopt;
 }
@@ -166,27 +168,53 @@ std::vector<execution> parse_seed_json(std::string_view json) {
     return out;
 }
 
-std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix(std::string_view s,
-                                                                                 std::string& error) {
-    std::vector<std::pair<execution_status, double>> out;
-    double total = 0;
+namespace {
+
+// How a "NAME=NUMBER,..." option is worded in its errors, and whether a number may be zero.
+struct named_numbers_syntax {
+    const char* option;       // "--status-mix"
+    const char* name_kind;    // "status"
+    const char* number_kind;  // "weight"
+    const char* form;         // "STATUS=WEIGHT"
+    bool zero_allowed;
+};
+
+// The (name's value, number) pairs of "NAME=NUMBER,..."; parse_name gives nullopt for an unknown
+// name. Numbers are finite and not negative.
+template <class T, class ParseName>
+std::optional<std::vector<std::pair<T, double>>> parse_named_numbers(std::string_view s, ParseName parse_name,
+                                                                     const named_numbers_syntax& syntax,
+                                                                     std::string& error) {
+    std::vector<std::pair<T, double>> out;
     for (auto part : split(s, ',')) {
         auto eq = part.find('=');
         auto name = part.substr(0, eq);
-        auto st = parse_status(name);
-        if (!st) {
-            error = "unknown status '" + std::string(name) + "' in --status-mix";
+        std::optional<T> key = parse_name(name);
+        if (!key) {
+            error = "unknown " + std::string(syntax.name_kind) + " '" + std::string(name) + "' in " + syntax.option;
             return std::nullopt;
         }
-        std::optional<double> w = eq == std::string_view::npos ? std::nullopt : parse_double(part.substr(eq + 1));
-        if (!w || *w < 0) {
-            error = "bad weight for " + std::string(name) + " in --status-mix (want STATUS=WEIGHT)";
+        std::optional<double> v = eq == std::string_view::npos ? std::nullopt : parse_double(part.substr(eq + 1));
+        if (!v || !std::isfinite(*v) || *v < 0 || (*v == 0 && !syntax.zero_allowed)) {
+            error = "bad " + std::string(syntax.number_kind) + " for " + std::string(name) + " in " + syntax.option +
+                    " (want " + syntax.form + ")";
             return std::nullopt;
         }
-        total += *w;
-        out.emplace_back(*st, *w);
+        out.emplace_back(*key, *v);
     }
-    if (out.empty() || total <= 0) {
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::pair<execution_status, double>>> parse_status_mix(std::string_view s,
+                                                                                 std::string& error) {
+    auto out = parse_named_numbers<execution_status>(
+        s, parse_status, {"--status-mix", "status", "weight", "STATUS=WEIGHT", true}, error);
+    if (!out) return std::nullopt;
+    double total = 0;
+    for (const auto& [status, weight] : *out) total += weight;
+    if (out->empty() || total <= 0) {
         error = "--status-mix needs at least one positive weight";
         return std::nullopt;
     }
@@ -200,22 +228,11 @@ std::optional<rate_limit_scope> parse_rate_limit_scope(std::string_view s) {
 }
 
 std::optional<std::vector<rate_limit>> parse_rate_limits(std::string_view s, double burst, std::string& error) {
+    auto rates = parse_named_numbers<operation>(
+        s, parse_operation, {"--rate-limit", "operation", "rate", "Operation=PER_SECOND", false}, error);
+    if (!rates) return std::nullopt;
     std::vector<rate_limit> out;
-    for (auto part : split(s, ',')) {
-        auto eq = part.find('=');
-        auto name = part.substr(0, eq);
-        auto op = parse_operation(name);
-        if (!op) {
-            error = "unknown operation '" + std::string(name) + "' in --rate-limit";
-            return std::nullopt;
-        }
-        std::optional<double> r = eq == std::string_view::npos ? std::nullopt : parse_double(part.substr(eq + 1));
-        if (!r || *r <= 0) {
-            error = "bad rate for " + std::string(name) + " in --rate-limit (want Operation=PER_SECOND)";
-            return std::nullopt;
-        }
-        out.push_back(rate_limit{*op, *r, burst});
-    }
+    for (const auto& [op, rate] : *rates) out.push_back(rate_limit{op, rate, burst});
     return out;
 }
 

@@ -28,9 +28,8 @@ enum class execution_status : std::uint8_t {
     timed_out,
     rejected,
     removed,
-    canceled,
+    canceled
 };
-inline constexpr int execution_status_count = 8;
 
 std::string_view to_string(execution_status s) noexcept;
 std::optional<execution_status> parse_status(std::string_view s) noexcept;

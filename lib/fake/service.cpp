@@ -1,6 +1,7 @@
 #include "fake/service.hpp"
 
 #include "fake/util.hpp"
+#include "util/encoding.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -104,62 +105,6 @@ void append_request_id(std::string& out) {
     out.append(id, 36);
 }
 
-std::string base64_encode(std::string_view in) {
-    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += tbl[(v >> 18) & 63];
-        out += tbl[(v >> 12) & 63];
-        out += tbl[(v >> 6) & 63];
-        out += tbl[v & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += tbl[(v >> 18) & 63];
-        out += tbl[(v >> 12) & 63];
-        out += i + 1 < in.size() ? tbl[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-bool base64_decode(std::string_view in, std::string& out) {
-    out.clear();
-    if (in.size() % 4 != 0) return false;
-    auto val = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    for (std::size_t i = 0; i < in.size(); i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; ++k) {
-            char c = in[i + k];
-            if (c == '=' && i + 4 == in.size() && k >= 2) {
-                v[k] = 0;
-                ++pad;
-            } else {
-                if (pad) return false;
-                v[k] = val(c);
-                if (v[k] < 0) return false;
-            }
-        }
-        unsigned w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-        out += static_cast<char>((w >> 16) & 255);
-        if (pad < 2) out += static_cast<char>((w >> 8) & 255);
-        if (pad < 1) out += static_cast<char>(w & 255);
-    }
-    return true;
-}
-
 std::uint32_t token_mac(std::string_view s) {
     std::uint64_t h = 0x6a09e667f3bcc909ULL;
     for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
@@ -171,12 +116,13 @@ std::string encode_token(char kind, const cursor& c) {
     std::string s(1, kind);
     s += ':' + std::to_string(c.id) + ':' + std::to_string(c.number);
     s += ':' + std::to_string(token_mac(s));
-    return base64_encode(s);
+    return iotjobs::detail::base64_encode(s);
 }
 
 std::optional<cursor> decode_token(char kind, std::string_view token) {
-    std::string raw;
-    if (!base64_decode(token, raw)) return std::nullopt;
+    auto decoded = iotjobs::detail::base64_decode(token);
+    if (!decoded) return std::nullopt;
+    const std::string& raw = *decoded;
     auto last = raw.rfind(':');
     if (raw.size() < 2 || raw[0] != kind || last == std::string::npos) return std::nullopt;
     auto body = std::string_view(raw).substr(0, last);
@@ -196,6 +142,17 @@ struct query_params {
     std::optional<std::string> force, namespace_id, max_results, next_token, status, job_id, execution_number;
 };
 
+// The query parameters the operations read, by their wire names; others are ignored.
+constexpr std::pair<std::string_view, std::optional<std::string> query_params::*> query_fields[] = {
+    {"force", &query_params::force},
+    {"namespaceId", &query_params::namespace_id},
+    {"maxResults", &query_params::max_results},
+    {"nextToken", &query_params::next_token},
+    {"status", &query_params::status},
+    {"jobId", &query_params::job_id},
+    {"executionNumber", &query_params::execution_number},
+};
+
 bool parse_query(std::string_view q, query_params& out) {
     std::string key, value;
     while (!q.empty()) {
@@ -207,20 +164,8 @@ bool parse_query(std::string_view q, query_params& out) {
         if (!percent_decode(part.substr(0, eq), key)) return false;
         if (!percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), value))
             return false;
-        if (key == "force")
-            out.force = value;
-        else if (key == "namespaceId")
-            out.namespace_id = value;
-        else if (key == "maxResults")
-            out.max_results = value;
-        else if (key == "nextToken")
-            out.next_token = value;
-        else if (key == "status")
-            out.status = value;
-        else if (key == "jobId")
-            out.job_id = value;
-        else if (key == "executionNumber")
-            out.execution_number = value;
+        for (const auto& [name, field] : query_fields)
+            if (key == name) out.*field = value;
     }
     return true;
 }
@@ -236,19 +181,12 @@ void append_arn(std::string& out, std::string_view region, std::string_view acco
 }
 
 void append_summary(std::string& out, const record& r) {
-    out += "{\"status\":\"";
-    out += to_string(r.st());
-    out += "\",\"queuedAt\":";
-    append_int(out, r.queued_at);
-    if (r.started_at) {
-        out += ",\"startedAt\":";
-        append_int(out, r.started_at);
-    }
-    out += ",\"lastUpdatedAt\":";
-    append_int(out, r.updated_at);
-    out += ",\"executionNumber\":";
-    append_int(out, r.number);
-    out += ",\"retryAttempt\":0}";
+    out += '{';
+    json_members m(out);
+    m.string("status", to_string(r.st())).integer("queuedAt", r.queued_at);
+    if (r.started_at) m.integer("startedAt", r.started_at);
+    m.integer("lastUpdatedAt", r.updated_at).integer("executionNumber", r.number).integer("retryAttempt", 0);
+    out += '}';
 }
 
 bool terminal(execution_status s) noexcept {
@@ -631,28 +569,28 @@ struct service::call {
     void invalid(std::string_view message) { fail(outcome::invalid_request, message); }
     void ok(std::string_view body) { svc.write_ok(out, body, req.keep_alive, p.op); }
 
+    // The service's answer to a member that breaks the model's constraint ("Member must ...");
+    // false, for the checks to return.
+    bool constraint_failed(std::string_view value, std::string_view member, std::string_view constraint) {
+        invalid("1 validation error detected: Value '" + std::string(value) + "' at '" + std::string(member) +
+                "' failed to satisfy constraint: Member must " + std::string(constraint));
+        return false;
+    }
+
     // Each check answers the request with InvalidRequestException and returns false when its
     // parameter breaks the model's constraint.
     bool check_thing() {
-        if (valid_thing_name(p.thing)) return true;
-        invalid("1 validation error detected: Value '" + p.thing +
-                "' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9:_-]+ and length 1-128");
-        return false;
+        return valid_thing_name(p.thing) ||
+               constraint_failed(p.thing, "thingName",
+                                 "satisfy regular expression pattern: [a-zA-Z0-9:_-]+ and length 1-128");
     }
     bool check_job(const std::string& job) {
-        if (valid_job_id(job)) return true;
-        invalid("1 validation error detected: Value '" + job +
-                "' at 'jobId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9_-]+ and length 1-64");
-        return false;
+        return valid_job_id(job) ||
+               constraint_failed(job, "jobId", "satisfy regular expression pattern: [a-zA-Z0-9_-]+ and length 1-64");
     }
     bool check_ns() {
-        if (!q.namespace_id || valid_namespace_id(*q.namespace_id)) return true;
-        invalid("1 validation error detected: Value '" + *q.namespace_id +
-                "' at 'namespaceId' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z0-9_-]+");
-        return false;
+        return !q.namespace_id || valid_namespace_id(*q.namespace_id) ||
+               constraint_failed(*q.namespace_id, "namespaceId", "satisfy regular expression pattern: [a-zA-Z0-9_-]+");
     }
     bool check_force() {
         if (!q.force) return true;
@@ -669,11 +607,9 @@ struct service::call {
     bool check_status() {
         if (!q.status) return true;
         status = parse_status(*q.status);
-        if (status) return true;
-        invalid("1 validation error detected: Value '" + *q.status +
-                "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [QUEUED, "
-                "IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED]");
-        return false;
+        return status || constraint_failed(*q.status, "status",
+                                           "satisfy enum value set: [QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, "
+                                           "TIMED_OUT, REJECTED, REMOVED, CANCELED]");
     }
     bool check_max() {
         if (!q.max_results) return true;
@@ -682,12 +618,9 @@ struct service::call {
             invalid("Invalid value for parameter maxResults: '" + *q.max_results + "'");
             return false;
         }
-        if (*v < 1 || *v > 250) {
-            invalid("1 validation error detected: Value '" + *q.max_results +
-                    "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal "
-                    "to 250 and greater than or equal to 1");
-            return false;
-        }
+        if (*v < 1 || *v > 250)
+            return constraint_failed(*q.max_results, "maxResults",
+                                     "have value less than or equal to 250 and greater than or equal to 1");
         max_results = static_cast<std::size_t>(*v);
         return true;
     }
@@ -812,20 +745,9 @@ void service::list_executions(call& c) {
     f.status = c.status;
     bool empty = false;
     if (!for_job) {
-        if (c.q.namespace_id) {
-            auto ns = store_.namespace_ref(*c.q.namespace_id);
-            if (!ns)
-                empty = true;
-            else
-                f.ns = *ns;
-        }
-        if (c.q.job_id) {
-            auto j = store_.job_ref(*c.q.job_id);
-            if (!j)
-                empty = true;
-            else
-                f.job = *j;
-        }
+        // A filter on a name the store has never seen matches nothing.
+        if (c.q.namespace_id) empty |= !(f.ns = store_.namespace_ref(*c.q.namespace_id));
+        if (c.q.job_id) empty |= !(f.job = store_.job_ref(*c.q.job_id));
     } else if (!store_.job_ref(p.job)) {
         lock.unlock();
         return c.fail(outcome::resource_not_found, "Job " + p.job + " does not exist");

@@ -31,9 +31,9 @@ enum class outcome : std::uint8_t {
     incomplete_signature,
     missing_authentication_token,
     unknown_operation,
-    no_response,
+    no_response
 };
-inline constexpr int outcome_count = 13;
+inline constexpr int outcome_count = static_cast<int>(outcome::no_response) + 1;
 std::string_view to_string(outcome o) noexcept;
 
 struct request_in {

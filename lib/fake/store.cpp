@@ -253,6 +253,22 @@ bool matches(const record& r, const store::list_filter& f) noexcept {
     if (f.ns && r.ns != *f.ns) return false;
     return true;
 }
+
+// One page of a listing: takes matches until it holds `max`; offered one more, it answers the
+// cursor of its last record instead (more follow).
+struct page {
+    std::size_t max;
+    std::vector<const record*>& out;
+    std::size_t taken = 0;
+
+    template <class CursorOf>
+    std::optional<cursor> take(const record& r, CursorOf cursor_of) {
+        if (taken == max) return taken == 0 ? std::nullopt : std::optional<cursor>(cursor_of(*out.back()));
+        out.push_back(&r);
+        ++taken;
+        return std::nullopt;
+    }
+};
 }  // namespace
 
 std::optional<cursor> store::list_for_job(std::string_view job, const list_filter& f,
@@ -270,15 +286,11 @@ std::optional<cursor> store::list_for_job(std::string_view job, const list_filte
         }
         return r.job < *j;
     });
-    std::size_t n = 0;
-    const record* last = nullptr;
+    page pg{max, out};
     for (; it != by_job_.end() && records_[*it].job == *j; ++it) {
         const auto& r = records_[*it];
         if (!matches(r, f)) continue;
-        if (n == max) return cursor{last->thing, last->number};
-        out.push_back(&r);
-        last = &r;
-        ++n;
+        if (auto next = pg.take(r, [](const record& last) { return cursor{last.thing, last.number}; })) return next;
     }
     return std::nullopt;
 }
@@ -297,8 +309,7 @@ std::optional<cursor> store::list_for_thing(std::string_view thing, const list_f
     } else {
         pos = lower_bound(*t, f.job.value_or(0), std::numeric_limits<std::int64_t>::min());
     }
-    std::size_t n = 0;
-    const record* last = nullptr;
+    page pg{max, out};
     for (; pos < records_.size() && records_[pos].thing == *t; ++pos) {
         const auto& r = records_[pos];
         if (f.job && r.job != *f.job) {
@@ -306,10 +317,7 @@ std::optional<cursor> store::list_for_thing(std::string_view thing, const list_f
             continue;
         }
         if (!matches(r, f)) continue;
-        if (n == max) return cursor{last->job, last->number};
-        out.push_back(&r);
-        last = &r;
-        ++n;
+        if (auto next = pg.take(r, [](const record& last) { return cursor{last.job, last.number}; })) return next;
     }
     return std::nullopt;
 }

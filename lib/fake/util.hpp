@@ -40,12 +40,8 @@ inline std::optional<std::int64_t> parse_i64(std::string_view s) noexcept {
 
 using iotjobs::detail::append_json_string;  // util/json_text.hpp
 
-inline void append_int(std::string& out, std::int64_t v) {
-    char buf[24];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    (void)ec;
-    out.append(buf, p);
-}
+using iotjobs::detail::append_int;    // util/json_text.hpp
+using iotjobs::detail::json_members;  // util/json_text.hpp
 
 inline int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';

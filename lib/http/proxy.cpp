@@ -1,6 +1,7 @@
 #include "http/proxy.hpp"
 
 #include "http/message.hpp"
+#include "util/encoding.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -40,26 +41,6 @@ bool percent_decode(std::string_view in, std::string& out) {
         i += 2;
     }
     return true;
-}
-
-std::string base64(std::string_view in) {
-    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        for (int s = 18; s >= 0; s -= 6) out += table[(v >> s) & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += table[(v >> 18) & 63];
-        out += table[(v >> 12) & 63];
-        out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
 }
 
 bool valid_port(std::string_view p) {
@@ -138,7 +119,7 @@ std::string proxy_url::display() const {
 
 std::string proxy_url::authorization() const {
     if (user.empty() && password.empty()) return {};
-    return "Basic " + base64(user + ":" + password);
+    return "Basic " + base64_encode(user + ":" + password);
 }
 
 error_code parse_proxy_url(std::string_view url, std::string_view source, proxy_url& out, std::string& what) {

@@ -12,75 +12,63 @@
 namespace iotjobs {
 namespace {
 
-class service_category_impl final : public boost::system::error_category {
+// A category whose messages are a table in the order of the enum's values (which start at 1).
+template <std::size_t N>
+class table_category final : public boost::system::error_category {
 public:
-    const char* name() const noexcept override { return "iotjobs.service"; }
+    constexpr table_category(const char* name, const std::array<std::string_view, N>& messages) noexcept
+        : name_(name), messages_(messages) {}
+    const char* name() const noexcept override { return name_; }
 
     std::string message(int ev) const override {
-        switch (static_cast<service_errc>(ev)) {
-        case service_errc::invalid_request:
-            return "the service rejected the request as invalid (InvalidRequestException)";
-        case service_errc::invalid_state_transition:
-            return "the job execution is not in a state that allows this operation "
-                   "(InvalidStateTransitionException)";
-        case service_errc::resource_not_found:
-            return "the thing, job or job execution does not exist (ResourceNotFoundException)";
-        case service_errc::throttling:
-            return "the request was throttled: the API rate limit was exceeded (ThrottlingException)";
-        case service_errc::service_unavailable:
-            return "the service is temporarily unavailable (ServiceUnavailableException)";
-        case service_errc::version_conflict:
-            return "the job execution's version does not match the expected version "
-                   "(VersionConflictException)";
-        case service_errc::unrecognized_client:
-            return "the access key or security token is not recognised (UnrecognizedClientException)";
-        case service_errc::invalid_signature: return "the request signature does not match (InvalidSignatureException)";
-        case service_errc::expired_token: return "the security token has expired (ExpiredTokenException)";
-        case service_errc::access_denied:
-            return "access denied: the credentials are not allowed to perform this operation "
-                   "(AccessDeniedException)";
-        case service_errc::request_time_too_skewed:
-            return "the request time differs too much from the service's clock (RequestTimeTooSkewed)";
-        case service_errc::internal_failure:
-            return "the service failed internally (InternalFailureException or HTTP 5xx)";
-        case service_errc::unknown_service_error:
-            return "the service answered with an unrecognised error (see diagnostics)";
-        }
-        return "unknown iotjobs.service error " + std::to_string(ev);
+        if (ev >= 1 && static_cast<std::size_t>(ev) <= N) return std::string(messages_[ev - 1]);
+        return "unknown " + std::string(name_) + " error " + std::to_string(ev);
     }
+
+private:
+    const char* name_;
+    std::array<std::string_view, N> messages_;
 };
 
-class client_category_impl final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "iotjobs.client"; }
-
-    std::string message(int ev) const override {
-        switch (static_cast<client_errc>(ev)) {
-        case client_errc::invalid_thing_name: return "invalid thingName: must be 1-128 characters of [a-zA-Z0-9:_-]";
-        case client_errc::invalid_job_id: return "invalid jobId: must be 1-64 characters of [a-zA-Z0-9_-]";
-        case client_errc::invalid_namespace_id:
-            return "invalid namespaceId: must be 1 or more characters of [a-zA-Z0-9_-]";
-        case client_errc::invalid_execution_number:
-            return "invalid executionNumber: must be a signed 64-bit decimal integer";
-        case client_errc::invalid_parameter:
-            return "invalid request parameter (see diagnostics for the field and rule)";
-        case client_errc::no_region: return "no AWS region configured";
-        case client_errc::no_credentials: return "no AWS credentials found by any provider";
-        case client_errc::credentials_error: return "a credentials provider failed (see diagnostics)";
-        case client_errc::invalid_endpoint: return "the endpoint URL cannot be used";
-        case client_errc::invalid_configuration: return "a configuration value is malformed";
-        case client_errc::tls_setup_failed: return "TLS could not be initialised or the CA bundle could not be loaded";
-        case client_errc::bad_response: return "the service response could not be parsed";
-        case client_errc::pool_acquire_timeout: return "no pooled connection became available in time";
-        case client_errc::pool_closed: return "the client has been shut down";
-        case client_errc::retry_quota_exceeded:
-            return "the retry quota is exhausted (see diagnostics for the last error)";
-        case client_errc::deadline_exceeded: return "the overall operation deadline passed";
-        case client_errc::proxy_error: return "the proxy refused the tunnel to the endpoint";
-        }
-        return "unknown iotjobs.client error " + std::to_string(ev);
-    }
+constexpr std::array<std::string_view, 13> service_messages{
+    "the service rejected the request as invalid (InvalidRequestException)",
+    "the job execution is not in a state that allows this operation (InvalidStateTransitionException)",
+    "the thing, job or job execution does not exist (ResourceNotFoundException)",
+    "the request was throttled: the API rate limit was exceeded (ThrottlingException)",
+    "the service is temporarily unavailable (ServiceUnavailableException)",
+    "the job execution's version does not match the expected version (VersionConflictException)",
+    "the access key or security token is not recognised (UnrecognizedClientException)",
+    "the request signature does not match (InvalidSignatureException)",
+    "the security token has expired (ExpiredTokenException)",
+    "access denied: the credentials are not allowed to perform this operation (AccessDeniedException)",
+    "the request time differs too much from the service's clock (RequestTimeTooSkewed)",
+    "the service failed internally (InternalFailureException or HTTP 5xx)",
+    "the service answered with an unrecognised error (see diagnostics)",
 };
+static_assert(service_messages.size() == static_cast<std::size_t>(service_errc::unknown_service_error),
+              "one message per service_errc, in the enum's order");
+
+constexpr std::array<std::string_view, 17> client_messages{
+    "invalid thingName: must be 1-128 characters of [a-zA-Z0-9:_-]",
+    "invalid jobId: must be 1-64 characters of [a-zA-Z0-9_-]",
+    "invalid namespaceId: must be 1 or more characters of [a-zA-Z0-9_-]",
+    "invalid executionNumber: must be a signed 64-bit decimal integer",
+    "invalid request parameter (see diagnostics for the field and rule)",
+    "no AWS region configured",
+    "no AWS credentials found by any provider",
+    "a credentials provider failed (see diagnostics)",
+    "the endpoint URL cannot be used",
+    "a configuration value is malformed",
+    "TLS could not be initialised or the CA bundle could not be loaded",
+    "the service response could not be parsed",
+    "no pooled connection became available in time",
+    "the client has been shut down",
+    "the retry quota is exhausted (see diagnostics for the last error)",
+    "the overall operation deadline passed",
+    "the proxy refused the tunnel to the endpoint",
+};
+static_assert(client_messages.size() == static_cast<std::size_t>(client_errc::proxy_error),
+              "one message per client_errc, in the enum's order");
 
 struct name_mapping {
     std::string_view name;
@@ -127,12 +115,12 @@ constexpr std::array<name_mapping, 32> name_table{{
 }  // namespace
 
 const boost::system::error_category& service_category() noexcept {
-    static const service_category_impl instance;
+    static const table_category instance("iotjobs.service", service_messages);
     return instance;
 }
 
 const boost::system::error_category& client_category() noexcept {
-    static const client_category_impl instance;
+    static const table_category instance("iotjobs.client", client_messages);
     return instance;
 }
 

@@ -10,6 +10,7 @@
 // small.
 #include "sigv4/sigv4.hpp"
 
+#include "util/encoding.hpp"
 #include "util/text.hpp"
 
 #include <openssl/crypto.h>
@@ -25,23 +26,8 @@
 namespace iotjobs::sigv4 {
 namespace {
 
-constexpr char lower_hex[] = "0123456789abcdef";
 constexpr char upper_hex[] = "0123456789ABCDEF";
-
-struct hex_pairs {
-    char v[512] = {};
-    constexpr hex_pairs() {
-        for (int i = 0; i < 256; ++i) {
-            v[2 * i] = lower_hex[i >> 4];
-            v[2 * i + 1] = lower_hex[i & 0x0f];
-        }
-    }
-};
-constexpr hex_pairs hex_table{};
-
-void hex_encode(const unsigned char* in, std::size_t n, char* out) noexcept {
-    for (std::size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, hex_table.v + 2 * in[i], 2);
-}
+using detail::hex_encode;  // util/encoding.hpp
 
 // ---------------------------------------------------------------------------------------------
 // SHA-256 / HMAC-SHA256

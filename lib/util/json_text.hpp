@@ -2,6 +2,7 @@
 // bulk report, the CLI's output, the fake endpoint's answers): one string escaper for all.
 #pragma once
 
+#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,50 @@ namespace iotjobs::detail {
 // valid UTF-8 passes through unchanged; each byte of an invalid UTF-8 sequence (a raw input line
 // may hold anything) becomes \ufffd, so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
+
+// Appends the decimal digits of an integer.
+template <class Int>
+void append_int(std::string& out, Int v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+// Writes members of a JSON object into `out`: "key":value with a comma before each but the first
+// (first = false goes on after members already written). Keys are plain ASCII names written as
+// given; string values are escaped.
+class json_members {
+public:
+    explicit json_members(std::string& out, bool first = true) noexcept : out_(out), first_(first) {}
+
+    json_members& string(std::string_view key, std::string_view value) {
+        this->key(key);
+        append_json_string(out_, value);
+        return *this;
+    }
+    template <class Int>
+    json_members& integer(std::string_view key, Int value) {
+        this->key(key);
+        append_int(out_, value);
+        return *this;
+    }
+    json_members& boolean(std::string_view key, bool value) {
+        this->key(key);
+        out_ += value ? "true" : "false";
+        return *this;
+    }
+
+private:
+    void key(std::string_view k) {
+        if (!first_) out_ += ',';
+        first_ = false;
+        out_ += '"';
+        out_ += k;
+        out_ += "\":";
+    }
+
+    std::string& out_;
+    bool first_;
+};
 
 }  // namespace iotjobs::detail

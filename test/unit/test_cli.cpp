@@ -980,3 +980,55 @@ TEST_CASE("cli: a valid command line reaches the call with the right request and
     CHECK_FALSE(contains(r.err, "wJalrXUtnFEMI"));
     CHECK_FALSE(contains(r.err, "token-value-0123456789"));
 }
+
+TEST_CASE("option tables: every attribute of the text form") {
+    const option_table t{R"(
+--thing-name <value> [required]
+    The thing,
+    on two lines.
+--status <S> [list]
+    Statuses.
+--force
+    Force.
+--no-force [false:force]
+    Do not force.
+)",
+                         "--extra <n>\n    From a second text.\n"};
+    const auto s = t.specs();
+    REQUIRE(s.size() == 5);
+    CHECK(s[0].name == "--thing-name");
+    CHECK(s[0].dest == "thing-name");
+    CHECK(s[0].kind == option_kind::value);
+    CHECK(s[0].required);
+    CHECK(s[0].metavar == "<value>");
+    CHECK(s[0].help == "The thing, on two lines.");
+    CHECK(s[1].kind == option_kind::value_list);
+    CHECK_FALSE(s[1].required);
+    CHECK(s[2].kind == option_kind::flag_true);
+    CHECK(s[2].dest == "force");
+    CHECK(s[2].metavar.empty());
+    CHECK(s[3].kind == option_kind::flag_false);
+    CHECK(s[3].dest == "force");
+    CHECK(s[3].help == "Do not force.");
+    CHECK(s[4].name == "--extra");
+    CHECK(s[4].help == "From a second text.");
+}
+
+TEST_CASE("option tables: a malformed table throws, naming the option") {
+    const auto error_of = [](std::string_view text) -> std::string {
+        try {
+            option_table t{text};
+        } catch (const std::logic_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(error_of("--a <v> [maybe]\n    help\n").find("--a has an unknown attribute [maybe]") != std::string::npos);
+    CHECK(error_of("--a [list]\n    help\n").find("--a is a [list] without a <metavar>") != std::string::npos);
+    CHECK(error_of("--a <v> [false:b]\n    help\n").find("--a is [false:...] with a <metavar>") != std::string::npos);
+    CHECK(error_of("--a\n--b\n    help\n").find("--a has no help") != std::string::npos);
+    CHECK(error_of("--a\n    help\n--b\n").find("has no help") != std::string::npos);
+    CHECK(error_of("stray\n").find("unexpected line \"stray\"") != std::string::npos);
+    CHECK(error_of("").find("no help") != std::string::npos);
+    CHECK(error_of("--a\n    help\n").empty());
+}

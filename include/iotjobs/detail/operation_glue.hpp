@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include <chrono>
 #include <memory>
@@ -67,5 +68,24 @@ auto initiate_operation(operation_body<Request, Signature> body, const client& c
                         diagnostics* diag, CompletionToken&& token) {
     return initiate_operation(body, access::impl(c), std::move(req), diag, std::forward<CompletionToken>(token));
 }
+
+// A public operation (delete_job_execution, describe_job_execution, ...): a function object that
+// starts `body` with or without diagnostics and with any completion token, deferred by default:
+//   op(client, request, diag, token)    op(client, request, token)
+// The request is taken by value; `diag`, when given, must outlive the operation.
+template <class Request, class Signature>
+struct operation {
+    operation_body<Request, Signature> body;
+
+    template <boost::asio::completion_token_for<Signature> CompletionToken = boost::asio::deferred_t>
+    auto operator()(client& c, Request req, diagnostics& diag, CompletionToken&& token = {}) const {
+        return initiate_operation(body, c, std::move(req), &diag, std::forward<CompletionToken>(token));
+    }
+
+    template <boost::asio::completion_token_for<Signature> CompletionToken = boost::asio::deferred_t>
+    auto operator()(client& c, Request req, CompletionToken&& token = {}) const {
+        return initiate_operation(body, c, std::move(req), nullptr, std::forward<CompletionToken>(token));
+    }
+};
 
 }  // namespace iotjobs::detail
