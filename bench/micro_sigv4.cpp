@@ -14,6 +14,8 @@
 //                          prepared once, as a cached key allows) over a buffer the length of that
 //                          string to sign, hex of both. Each digest starts from a prepared context
 //                          with EVP_MD_CTX_copy_ex (cheaper than EVP_DigestInit_ex2 in OpenSSL 3.0).
+//   BM_floor_lowlevel      the same work with OpenSSL's low-level SHA256_Init/Update/Final (deprecated in
+//                          3.0, still built), states copied by assignment: what the signer uses
 //   BM_floor_init_each     the same work with EVP_DigestInit_ex2 for each of the 3 digests (reference)
 //   BM_floor_oneshot       the same work with OpenSSL's one-shot SHA256() and HMAC() (reference: in
 //                          OpenSSL 3 they fetch the algorithm on every call)
@@ -177,6 +179,43 @@ void BM_floor_sha256_hmac(benchmark::State& state) {
     EVP_MD_free(md);
 }
 BENCHMARK(BM_floor_sha256_hmac);
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void BM_floor_lowlevel(benchmark::State& state) {
+    const floor_inputs f = make_floor_inputs(state);
+    ok_check check{state};
+    SHA256_CTX fresh, inner_start, outer_start, work;
+    unsigned char pad[64];
+    check(SHA256_Init(&fresh));
+    std::memset(pad, 0x36, sizeof pad);
+    for (unsigned i = 0; i < sizeof f.key; ++i) pad[i] = static_cast<unsigned char>(f.key[i] ^ 0x36);
+    inner_start = fresh;
+    check(SHA256_Update(&inner_start, pad, sizeof pad));
+    std::memset(pad, 0x5c, sizeof pad);
+    for (unsigned i = 0; i < sizeof f.key; ++i) pad[i] = static_cast<unsigned char>(f.key[i] ^ 0x5c);
+    outer_start = fresh;
+    check(SHA256_Update(&outer_start, pad, sizeof pad));
+    for (auto _ : state) {
+        unsigned char digest[32], inner[32], mac[32];
+        char hex[128];
+        work = fresh;
+        check(SHA256_Update(&work, f.canonical_request.data(), f.canonical_request.size()));
+        check(SHA256_Final(digest, &work));
+        to_hex(digest, sizeof digest, hex);
+        work = inner_start;
+        check(SHA256_Update(&work, f.string_to_sign.data(), f.string_to_sign.size()));
+        check(SHA256_Final(inner, &work));
+        work = outer_start;
+        check(SHA256_Update(&work, inner, sizeof inner));
+        check(SHA256_Final(mac, &work));
+        to_hex(mac, sizeof mac, hex + 64);
+        benchmark::DoNotOptimize(hex);
+        benchmark::ClobberMemory();
+    }
+}
+#pragma GCC diagnostic pop
+BENCHMARK(BM_floor_lowlevel);
 
 void BM_floor_init_each(benchmark::State& state) {
     const floor_inputs f = make_floor_inputs(state);

@@ -53,20 +53,34 @@ asio::awaitable<error_code> send_rest(tcp::socket& s, const char* data, std::siz
     co_return ec;
 }
 
-// Reads what the socket has into the TLS input buffer; end of stream is noted, not an error.
-asio::awaitable<error_code> read_tls_input(connection& c) {
+// Where the next socket read goes: the TLS input (TLS) or the plaintext buffer (plain HTTP, after
+// make_read_room).
+asio::mutable_buffer socket_read_target(connection& c) {
+    if (!c.ssl) return asio::mutable_buffer(c.rbuf.data() + c.rend, c.rbuf.size() - c.rend);
     c.tls.make_room(tls_read_size);
-    error_code ec;
-    std::size_t n = co_await c.sock.async_read_some(
-        asio::mutable_buffer(c.tls.in.data() + c.tls.in_end, c.tls.in.size() - c.tls.in_end),
-        asio::redirect_error(asio::use_awaitable, ec));
+    return asio::mutable_buffer(c.tls.in.data() + c.tls.in_end, c.tls.in.size() - c.tls.in_end);
+}
+
+// Books `n` bytes a socket read put at socket_read_target(c) into the TLS input; end of stream is
+// noted, not an error.
+error_code took_tls_input(connection& c, std::size_t n, error_code ec) {
     c.tls.in_end += n;
     if (ec == asio::error::eof) {
         c.tls.in_eof = true;
         ec = {};
     }
-    ERR_clear_error();  // whatever ran on this thread meanwhile must not confuse SSL_get_error
-    co_return ec;
+    // Whatever ran on this thread meanwhile must not confuse SSL_get_error (which looks at the
+    // queue the way ERR_peek_error does: checking first spares clearing an empty queue).
+    if (ERR_peek_error() != 0) ERR_clear_error();
+    return ec;
+}
+
+// Reads what the socket has into the TLS input buffer (the handshake's reads).
+asio::awaitable<error_code> read_tls_input(connection& c) {
+    error_code ec;
+    std::size_t n =
+        co_await c.sock.async_read_some(socket_read_target(c), asio::redirect_error(asio::use_awaitable, ec));
+    co_return took_tls_input(c, n, ec);
 }
 
 // Sends what OpenSSL queued in c.tls.out (a handshake flight, an alert, a key update answer).
@@ -84,7 +98,7 @@ error_code write_request_now(connection& c, std::string_view& rest) {
     const char* data = c.request_bytes.data();
     std::size_t size = c.request_bytes.size();
     if (c.ssl) {
-        ERR_clear_error();
+        if (ERR_peek_error() != 0) ERR_clear_error();
         const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
         if (r <= 0 || static_cast<std::size_t>(r) != size) {
             const int kind = SSL_get_error(c.ssl, r);
@@ -116,40 +130,55 @@ error_code make_read_room(connection& c) {
     return {};
 }
 
-// Reads more plaintext into c.rbuf (after make_read_room). `eof`: the peer closed (close_notify
-// under TLS); else some bytes arrived, or an error.
-asio::awaitable<error_code> read_plaintext(connection& c, exchange_info& info, bool& eof) {
+// What taking more of a response out of what is already buffered gave.
+enum class read_step {
+    data,        // plaintext bytes were added to c.rbuf
+    eof,         // the peer closed (close_notify under TLS)
+    need_input,  // read the socket (after sending what OpenSSL queued, if anything)
+    need_flush,  // send what OpenSSL queued, then try again
+    failed,
+};
+
+// Nothing a TLS read could use: no raw bytes buffered or held by OpenSSL, no end of stream or
+// shutdown to report. SSL_read would only answer SSL_ERROR_WANT_READ.
+bool tls_input_empty(const connection& c) {
+    return c.tls.available() == 0 && !c.tls.in_eof && SSL_has_pending(c.ssl) == 0 && SSL_get_shutdown(c.ssl) == 0;
+}
+
+// Plaintext into c.rbuf (after make_read_room) from the TLS input already buffered. Plain HTTP
+// has nothing buffered beyond c.rbuf: need_input.
+read_step read_buffered(connection& c, exchange_info& info, error_code& ec) {
+    if (!c.ssl || tls_input_empty(c)) return read_step::need_input;
     char* dst = c.rbuf.data() + c.rend;
     const std::size_t room = c.rbuf.size() - c.rend;
-    error_code ec;
-    if (!c.ssl) {
-        const std::size_t n = co_await c.sock.async_read_some(asio::mutable_buffer(dst, room),
-                                                              asio::redirect_error(asio::use_awaitable, ec));
-        c.rend += n;
-        if (n > 0) info.response_started = true;
-        if (ec == asio::error::eof) {
-            ec = {};
-            eof = true;
-        }
-        co_return ec;
+    const int r = SSL_read(c.ssl, dst, static_cast<int>(std::min<std::size_t>(room, INT_MAX)));
+    if (r > 0) {
+        c.rend += static_cast<std::size_t>(r);
+        info.response_started = true;
+        return read_step::data;
     }
-    for (;;) {
-        const int r = SSL_read(c.ssl, dst, static_cast<int>(std::min<std::size_t>(room, INT_MAX)));
-        if (r > 0) {
-            c.rend += static_cast<std::size_t>(r);
-            info.response_started = true;
-            co_return error_code{};
-        }
-        const int kind = SSL_get_error(c.ssl, r);
-        if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE) {
-            ec = ssl_failure(kind, c.tls);
-            if (ec != asio::error::eof) co_return ec;  // e.g. stream_truncated, as asio::ssl reports it
-            eof = true;                                // close_notify
-            co_return error_code{};
-        }
-        if (!c.tls.out.empty() && (ec = co_await flush_tls_output(c))) co_return ec;  // OpenSSL speaks first
-        if (kind == SSL_ERROR_WANT_READ && (ec = co_await read_tls_input(c))) co_return ec;
+    const int kind = SSL_get_error(c.ssl, r);
+    if (kind == SSL_ERROR_WANT_READ) return read_step::need_input;
+    if (kind == SSL_ERROR_WANT_WRITE) return read_step::need_flush;
+    ec = ssl_failure(kind, c.tls);
+    if (ec != asio::error::eof) return read_step::failed;  // e.g. stream_truncated, as asio::ssl reports it
+    ec = {};
+    return read_step::eof;  // close_notify
+}
+
+// Books a socket read of `n` bytes into socket_read_target(c) and goes on as read_buffered.
+read_step took_input(connection& c, exchange_info& info, std::size_t n, error_code& ec) {
+    if (c.ssl) {
+        if ((ec = took_tls_input(c, n, ec))) return read_step::failed;
+        return read_buffered(c, info, ec);
     }
+    c.rend += n;
+    if (n > 0) info.response_started = true;
+    if (ec == asio::error::eof) {
+        ec = {};
+        return read_step::eof;
+    }
+    return ec ? read_step::failed : read_step::data;
 }
 
 }  // namespace
@@ -317,9 +346,21 @@ asio::awaitable<error_code> send_receive(const connection_context& cx, connectio
         if (ec) co_return ec;
         if (parser.is_done()) break;
         if ((ec = make_read_room(c))) co_return ec;
-        bool eof = false;
-        if ((ec = co_await read_plaintext(c, info, eof))) co_return ec;
-        if (eof) {
+        // The socket is read here, not in a nested coroutine: no coroutine frame per read.
+        read_step step = read_buffered(c, info, ec);
+        while (step == read_step::need_input || step == read_step::need_flush) {
+            if (c.ssl && !c.tls.out.empty() && (ec = co_await flush_tls_output(c)))
+                co_return ec;  // OpenSSL speaks first
+            if (step == read_step::need_flush) {
+                step = read_buffered(c, info, ec);
+                continue;
+            }
+            const std::size_t n =
+                co_await c.sock.async_read_some(socket_read_target(c), asio::redirect_error(asio::use_awaitable, ec));
+            step = took_input(c, info, n, ec);
+        }
+        if (step == read_step::failed) co_return ec;
+        if (step == read_step::eof) {
             // What Beast's read does: the end of a message delimited by the connection's end,
             // a truncated message, or no message at all.
             if (!parser.got_some()) co_return http::error::end_of_stream;

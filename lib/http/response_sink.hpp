@@ -17,6 +17,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/optional/optional.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,29 @@ namespace beast_http = boost::beast::http;
 // Beast's field-value trim (basic_fields stores values without leading/trailing spaces and tabs).
 inline std::string_view trim_ows(std::string_view v) { return trim_blanks(v); }
 
+// The common shape of a response, every byte of it at hand: "HTTP/1.1 200 OK", fields of plain
+// names and printable values, one Content-Length, no Transfer-Encoding, Upgrade or folded line,
+// Connection (if any) "keep-alive" or "close", a status with a body, and the whole body.
+struct simple_response {
+    static constexpr std::size_t max_fields = 24;
+    static constexpr std::size_t max_header = 4096;
+    int version = 11;
+    unsigned status = 0;
+    std::string_view reason;
+    std::array<std::pair<std::string_view, std::string_view>, max_fields> fields;  // [0, field_count); value trimmed
+    std::size_t field_count = 0;
+    enum : unsigned char { close = 1, keep_alive = 2 };
+    unsigned char first_connection = 0;  // the first Connection field: close or keep_alive; 0: none
+    bool has_length = false;
+    std::uint64_t content_length = 0;
+    std::size_t header_size = 0;  // up to and including the empty line; the body follows
+};
+
+// Parses `in` when it starts with a whole response of that shape, for which basic_parser gives the
+// same (a subset of what it accepts: it only ever declines, never rejects). False: anything else,
+// an incomplete response included; nothing is decided and basic_parser parses it.
+bool parse_simple_response(std::string_view in, simple_response& out) noexcept;
+
 // Parses a response straight into plain values, giving what response_parser<string_body> plus the
 // copy into http_response gave (status; reason, or its standard phrase when empty, as
 // header::reason(); every field as received, in order, value trimmed; the body;
@@ -39,7 +63,7 @@ public:
     // The pool's settings: Beast's eager parsing, a 16 MiB body limit, no body after HEAD.
     static constexpr std::size_t max_body = 16 * 1024 * 1024;
     explicit response_sink(const std::vector<std::string>* wanted_fields = nullptr, bool head = false)
-        : wanted(wanted_fields) {
+        : wanted(wanted_fields), head_(head) {
         body_limit(max_body);
         eager(true);
         if (head) skip(true);
@@ -61,8 +85,13 @@ public:
     // nothing else (eof included). Not in the header: basic_parser consumes it line by line, so a
     // header may end with only "\r\n" unparsed (test/fuzz/http_response.cpp checks that reads of any
     // size give the same outcome).
+    //
+    // A whole response of the common shape in the first bytes fed is parsed by
+    // parse_simple_response instead, with the same callbacks (no field-name lookup per field).
     error_code feed(const char* buf, std::size_t& begin, std::size_t end) {
         error_code ec;
+        if (fast_done_) return {};
+        if (!basic_parser::got_some() && take_simple(std::string_view(buf + begin, end - begin), begin, ec)) return ec;
         if (end - begin < resume_at_) return {};
         resume_at_ = 0;
         while (end > begin) {
@@ -84,6 +113,12 @@ public:
     std::string body;
     const std::vector<std::string>* wanted = nullptr;  // null or empty: keep every field
 
+    // basic_parser's, counting a response parse_simple_response took.
+    bool is_done() const noexcept { return fast_done_ || basic_parser::is_done(); }
+    bool got_some() const noexcept { return fast_done_ || basic_parser::got_some(); }
+    bool need_eof() const noexcept { return !fast_done_ && basic_parser::need_eof(); }
+    bool took_simple() const noexcept { return fast_done_; }  // for tests
+
     bool keep_alive() const noexcept {
         if (version_ < 11) return connection_seen_ && connection_keep_alive_;
         return !(connection_seen_ && connection_close_);
@@ -101,10 +136,7 @@ private:
     void on_field_impl(beast_http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
                        error_code&) override {
         std::string_view v = trim_ows(std::string_view(value.data(), value.size()));
-        if (keep(std::string_view(name_string.data(), name_string.size()))) {
-            if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
-            headers.push_back({std::string(name_string.data(), name_string.size()), std::string(v)});
-        }
+        add_field(std::string_view(name_string.data(), name_string.size()), v);
         if (name == beast_http::field::connection && !connection_seen_) {
             connection_seen_ = true;
             beast_http::token_list tokens(boost::beast::string_view(v.data(), v.size()));
@@ -130,6 +162,33 @@ private:
     }
     void on_finish_impl(error_code& ec) override { ec = {}; }
 
+    // The callbacks basic_parser would make for a response parse_simple_response takes.
+    bool take_simple(std::string_view in, std::size_t& begin, error_code& ec) {
+        simple_response r;
+        if (head_ || !parse_simple_response(in, r) || r.content_length > max_body) return false;
+        on_response_impl(static_cast<int>(r.status), {r.reason.data(), r.reason.size()}, r.version, ec);
+        for (std::size_t i = 0; i < r.field_count; ++i) add_field(r.fields[i].first, r.fields[i].second);
+        if (r.first_connection != 0) {  // one token: what on_field_impl finds in it
+            connection_seen_ = true;
+            connection_close_ = r.first_connection == simple_response::close;
+            connection_keep_alive_ = r.first_connection == simple_response::keep_alive;
+        }
+        const auto length = static_cast<std::size_t>(r.content_length);
+        if (!ec && length > 0) {
+            on_body_init_impl(r.content_length, ec);
+            if (!ec) append_body({in.data() + r.header_size, length}, ec);
+        }
+        fast_done_ = true;
+        begin += r.header_size + length;
+        return true;
+    }
+
+    void add_field(std::string_view name, std::string_view value) {
+        if (!keep(name)) return;
+        if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
+        headers.push_back({std::string(name), std::string(value)});
+    }
+
     bool keep(std::string_view name) const noexcept {
         if (!wanted || wanted->empty()) return true;
         for (const auto& w : *wanted)
@@ -147,6 +206,8 @@ private:
         return b.size();
     }
 
+    bool head_ = false;
+    bool fast_done_ = false;     // parse_simple_response took the response
     std::size_t resume_at_ = 0;  // after need_more in a chunked body: unparsed bytes wanted before the next put()
     int version_ = 11;
     bool connection_seen_ = false;

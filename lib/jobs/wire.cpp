@@ -168,8 +168,12 @@ std::string int_to_string(std::int64_t v) {
     return std::string(buf.data(), res.ptr);
 }
 
-std::string things_jobs_path(std::string_view thing_name, std::string_view job_id) {
-    std::string path = "/things/";
+// `more`: what the caller appends after it, reserved with the rest (one allocation unless a name
+// needs escapes).
+std::string things_jobs_path(std::string_view thing_name, std::string_view job_id, std::size_t more = 0) {
+    std::string path;
+    path.reserve(std::string_view("/things//jobs/").size() + thing_name.size() + job_id.size() + more);
+    path += "/things/";
     append_percent_encoded(path, thing_name);
     path += "/jobs/";
     append_percent_encoded(path, job_id);
@@ -524,15 +528,16 @@ bool parse_execution_number(std::string_view text, std::int64_t& out, std::strin
 // Percent-encoding
 
 void append_percent_encoded(std::string& out, std::string_view bytes) {
-    for (const char ch : bytes) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (is_unreserved(c)) {
-            out += ch;
-        } else {
-            out += '%';
-            append_hex_byte(out, c);
-        }
+    std::size_t plain = 0;  // start of the run of unreserved bytes not appended yet
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (is_unreserved(c)) continue;
+        out.append(bytes.data() + plain, i - plain);
+        out += '%';
+        append_hex_byte(out, c);
+        plain = i + 1;
     }
+    out.append(bytes.data() + plain, bytes.size() - plain);
 }
 
 std::string encode_label(std::string_view bytes) {
@@ -571,8 +576,10 @@ operation_request start_request(std::string_view method, std::string_view operat
 }  // namespace
 
 operation_request build_request(const delete_job_execution_request& req) {
-    auto r = start_request("DELETE", "DeleteJobExecution", things_jobs_path(req.thing_name, req.job_id));
-    r.path += "/executionNumber/";
+    constexpr std::string_view number_label = "/executionNumber/";
+    auto r = start_request("DELETE", "DeleteJobExecution",
+                           things_jobs_path(req.thing_name, req.job_id, number_label.size() + 20));
+    r.path += number_label;
     r.path += int_to_string(req.execution_number);
     if (req.force) append_query_param(r.query, "force", *req.force ? "true" : "false");
     if (req.namespace_id) append_query_param(r.query, "namespaceId", *req.namespace_id);

@@ -4,16 +4,17 @@
 // sign and the Authorization value are each written once into a string sized from an upper
 // bound (one allocation each); the hashing is one SHA-256 of the canonical request, one
 // HMAC-SHA256 of the string to sign, plus the cache lookup's SHA-256 of (secret, token) (one
-// block for a long-term key). SHA-256 goes through EVP with the digest fetched once and
-// per-thread contexts (see thread_sha256): OpenSSL 3's SHA256()/HMAC() one-shots fetch the
-// algorithm on every call, which costs more than the hashing itself for inputs this small.
+// block for a long-term key). SHA-256 is OpenSSL's low-level SHA256_* on per-thread states (see
+// thread_sha256): OpenSSL 3's SHA256()/HMAC() one-shots fetch the algorithm on every call, and
+// EVP contexts allocate on every copy, which costs more than the hashing itself for inputs this
+// small.
 #include "sigv4/sigv4.hpp"
 
 #include "util/encoding.hpp"
 #include "util/text.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
@@ -31,83 +32,75 @@ using detail::hex_encode;  // util/encoding.hpp
 // ---------------------------------------------------------------------------------------------
 // SHA-256 / HMAC-SHA256
 
-const EVP_MD* sha256_md() {
-    static const EVP_MD* const md = [] {
-        const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-        return fetched != nullptr ? fetched : EVP_sha256();
-    }();
-    return md;
-}
-
 [[noreturn]] void crypto_failure() { throw std::runtime_error("sigv4: OpenSSL SHA-256 failed"); }
-
-struct md_ctx {
-    EVP_MD_CTX* p;
-    md_ctx() : p(EVP_MD_CTX_new()) {
-        if (p == nullptr) throw std::bad_alloc();
-    }
-    ~md_ctx() { EVP_MD_CTX_free(p); }  // frees the digest state with OPENSSL_clear_free
-    md_ctx(const md_ctx&) = delete;
-    md_ctx& operator=(const md_ctx&) = delete;
-};
 
 constexpr std::size_t hmac_block = 64;
 
-// Per-thread SHA-256 state. Every operation starts by copying a prepared context into `work`:
-// in OpenSSL 3.0, EVP_MD_CTX_copy_ex is much cheaper than EVP_DigestInit_ex2 (which looks up
-// an ENGINE every time). For HMAC with the signing key, `inner`/`outer` hold the key's ipad and
-// opad blocks already absorbed, prepared again only when the thread sees another key.
+// OpenSSL's low-level SHA-256 (SHA256_Init/Update/Final, deprecated in 3.0 but still built): the
+// same block function as EVP's (SHA-NI where the CPU has it) without EVP's per-call provider
+// dispatch, and a state that is a plain struct, copied by assignment. Through EVP, every
+// EVP_MD_CTX_copy_ex frees and allocates the provider's context: three allocations per signature.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void sha_init(SHA256_CTX& c) {
+    if (SHA256_Init(&c) != 1) crypto_failure();
+}
+void sha_update(SHA256_CTX& c, const void* data, std::size_t n) {
+    if (n != 0 && SHA256_Update(&c, data, n) != 1) crypto_failure();
+}
+void sha_final(SHA256_CTX& c, unsigned char* out) {
+    if (SHA256_Final(out, &c) != 1) crypto_failure();
+}
+#pragma GCC diagnostic pop
+
+// Per-thread SHA-256 state. For HMAC with the signing key, `inner`/`outer` hold the key's ipad
+// and opad blocks already absorbed, prepared again only when the thread sees another key.
 class thread_sha256 {
 public:
-    thread_sha256() {
-        if (EVP_DigestInit_ex2(fresh_.p, sha256_md(), nullptr) != 1) crypto_failure();
+    thread_sha256() { sha_init(fresh_); }
+    ~thread_sha256() {  // key-derived states
+        OPENSSL_cleanse(memo_key_.data(), memo_key_.size());
+        OPENSSL_cleanse(&inner_, sizeof inner_);
+        OPENSSL_cleanse(&outer_, sizeof outer_);
+        OPENSSL_cleanse(&work_, sizeof work_);
     }
-    ~thread_sha256() { OPENSSL_cleanse(memo_key_.data(), memo_key_.size()); }
     thread_sha256(const thread_sha256&) = delete;
     thread_sha256& operator=(const thread_sha256&) = delete;
 
     // Starts a new digest in `work`.
-    void start() { copy(fresh_); }
-    void update(const void* data, std::size_t n) {
-        if (n != 0 && EVP_DigestUpdate(work_.p, data, n) != 1) crypto_failure();
-    }
+    void start() { work_ = fresh_; }
+    void update(const void* data, std::size_t n) { sha_update(work_, data, n); }
     void update(std::string_view s) { update(s.data(), s.size()); }
-    void finish(unsigned char* out) {
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(work_.p, out, &len) != 1 || len != 32) crypto_failure();
-    }
+    void finish(unsigned char* out) { sha_final(work_, out); }
 
     // HMAC-SHA256 with a 32-byte key, using (and refreshing) the memoised pad states.
     void hmac_memo(const key_bytes& key, std::string_view msg, unsigned char* out) {
         if (!memo_valid_ || memo_key_ != key) prepare_memo(key);
         unsigned char inner[32];
-        copy(inner_);
+        work_ = inner_;
         update(msg);
         finish(inner);
-        copy(outer_);
+        work_ = outer_;
         update(inner, sizeof inner);
         finish(out);
     }
 
 private:
-    void copy(const md_ctx& from) {
-        if (EVP_MD_CTX_copy_ex(work_.p, from.p) != 1) crypto_failure();
-    }
     void prepare_memo(const key_bytes& key) {
         memo_valid_ = false;
         unsigned char pad[hmac_block];
         for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>((i < 32 ? key[i] : 0) ^ 0x36);
-        if (EVP_MD_CTX_copy_ex(inner_.p, fresh_.p) != 1 || EVP_DigestUpdate(inner_.p, pad, sizeof pad) != 1)
-            crypto_failure();
+        inner_ = fresh_;
+        sha_update(inner_, pad, sizeof pad);
         for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>((i < 32 ? key[i] : 0) ^ 0x5c);
-        if (EVP_MD_CTX_copy_ex(outer_.p, fresh_.p) != 1 || EVP_DigestUpdate(outer_.p, pad, sizeof pad) != 1)
-            crypto_failure();
+        outer_ = fresh_;
+        sha_update(outer_, pad, sizeof pad);
         OPENSSL_cleanse(pad, sizeof pad);
         memo_key_ = key;
         memo_valid_ = true;
     }
 
-    md_ctx work_, fresh_, inner_, outer_;
+    SHA256_CTX work_{}, fresh_{}, inner_{}, outer_{};
     key_bytes memo_key_{};
     bool memo_valid_ = false;
 };

@@ -9,7 +9,9 @@
 //
 // Input: byte 0 = flags (bit 0: a HEAD request, so no body; bit 1: keep only some fields, as the
 // client does; bits 2-7: bytes per read, 0 meaning all at once), then the bytes the server sends.
-// Checks: parsed in one read or in reads of that size, the outcome is the same.
+// Checks: parsed in one read or in reads of that size, the outcome is the same. (A whole response
+// of the common shape in one read is parsed by parse_simple_response, in small reads by
+// basic_parser: this compares the two.)
 #include "fuzz_input.hpp"
 #include "http/response_sink.hpp"
 

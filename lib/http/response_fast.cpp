@@ -1,0 +1,131 @@
+// The common response shape parsed without Beast (see parse_simple_response in response_sink.hpp).
+#include "http/response_sink.hpp"
+
+#include <charconv>
+
+namespace iotjobs::detail {
+
+namespace {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+// Byte classes: a subset of the token characters Beast accepts in a field name; a subset of what
+// it accepts in a reason phrase or a field value (it also takes obs-text).
+enum : unsigned char { name_char = 1, text_char = 2 };
+
+struct byte_classes {
+    unsigned char v[256] = {};
+    constexpr byte_classes() {
+        for (int c = 0x20; c < 0x7f; ++c) v[c] = text_char;
+        v['\t'] = text_char;
+        for (int c = 'a'; c <= 'z'; ++c) v[c] |= name_char;
+        for (int c = 'A'; c <= 'Z'; ++c) v[c] |= name_char;
+        for (int c = '0'; c <= '9'; ++c) v[c] |= name_char;
+        v['-'] |= name_char;
+        v['_'] |= name_char;
+    }
+};
+constexpr byte_classes classes{};
+
+bool is_a(char c, unsigned char cls) noexcept { return (classes.v[static_cast<unsigned char>(c)] & cls) != 0; }
+
+// Where the line starting at `p` ends (its CR, followed by LF), every byte before it text; npos for
+// anything else, an incomplete line included.
+std::size_t line_end(std::string_view in, std::size_t p) noexcept {
+    const char* s = in.data();
+    const std::size_t last = in.size() - 1;  // a CR needs its LF after it
+    std::size_t i = p;
+    while (i < last && is_a(s[i], text_char)) ++i;
+    return i < last && s[i] == '\r' && s[i + 1] == '\n' ? i : npos;
+}
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// "HTTP/1.x DDD reason\r\n"; `pos` is left after it.
+bool parse_status_line(std::string_view in, simple_response& out, std::size_t& pos) noexcept {
+    if (in.size() < 13 || in.substr(0, 7) != "HTTP/1." || (in[7] != '0' && in[7] != '1') || in[8] != ' ' ||
+        !is_digit(in[9]) || !is_digit(in[10]) || !is_digit(in[11]) || in[12] != ' ')
+        return false;
+    const std::size_t end = line_end(in, 13);
+    if (end == npos) return false;
+    out.version = in[7] == '1' ? 11 : 10;
+    out.status = static_cast<unsigned>((in[9] - '0') * 100 + (in[10] - '0') * 10 + (in[11] - '0'));
+    out.reason = in.substr(13, end - 13);
+    pos = end + 2;
+    return true;
+}
+
+// The fields Beast gives a meaning to (told apart by length first), in their simplest forms only.
+bool take_field(std::string_view name, std::string_view value, simple_response& out) noexcept {
+    switch (name.size()) {
+    case 14:  // Content-Length
+        if (!iequals(name, "content-length")) break;
+        if (out.has_length || value.empty() || value.size() > 15) return false;
+        for (char c : value)
+            if (!is_digit(c)) return false;
+        std::from_chars(value.data(), value.data() + value.size(), out.content_length);
+        out.has_length = true;
+        break;
+    case 10:  // Connection
+        if (!iequals(name, "connection")) break;
+        if (const unsigned char token = iequals(value, "close")        ? simple_response::close
+                                        : iequals(value, "keep-alive") ? simple_response::keep_alive
+                                                                       : 0;
+            token == 0) {
+            return false;
+        } else if (out.first_connection == 0) {
+            out.first_connection = token;
+        }
+        break;
+    case 17:  // Transfer-Encoding
+    case 16:  // Proxy-Connection
+    case 7:   // Upgrade
+        if (iequals(name, "transfer-encoding") || iequals(name, "proxy-connection") || iequals(name, "upgrade"))
+            return false;
+        break;
+    default: break;
+    }
+    if (out.field_count == simple_response::max_fields) return false;
+    out.fields[out.field_count++] = {name, value};
+    return true;
+}
+
+// One "name: value\r\n" line at `pos`, not followed by a folded continuation; `pos` is left after it.
+bool parse_field_line(std::string_view in, simple_response& out, std::size_t& pos) noexcept {
+    std::size_t i = pos;
+    while (i < in.size() && is_a(in[i], name_char)) ++i;
+    if (i == pos || i >= in.size() || in[i] != ':') return false;
+    const std::string_view name = in.substr(pos, i - pos);
+    std::size_t v = i + 1;
+    while (v < in.size() && (in[v] == ' ' || in[v] == '\t')) ++v;
+    const std::size_t end = line_end(in, v);
+    // A line starting with a space or tab after it would continue it (obs-fold): Beast's to handle.
+    if (end == npos || end + 2 >= in.size() || in[end + 2] == ' ' || in[end + 2] == '\t') return false;
+    std::size_t e = end;
+    while (e > v && (in[e - 1] == ' ' || in[e - 1] == '\t')) --e;
+    if (!take_field(name, in.substr(v, e - v), out)) return false;
+    pos = end + 2;
+    return true;
+}
+
+}  // namespace
+
+bool parse_simple_response(std::string_view in, simple_response& out) noexcept {
+    out.field_count = 0;
+    out.first_connection = 0;
+    out.has_length = false;
+    out.content_length = 0;
+    std::size_t pos = 0;
+    if (!parse_status_line(in, out, pos)) return false;
+    for (;;) {
+        if (pos > simple_response::max_header) return false;
+        if (in.substr(pos, 2) == "\r\n") break;
+        if (!parse_field_line(in, out, pos)) return false;
+    }
+    out.header_size = pos + 2;
+    // No length (a body to the end of the connection), or a status without a body: Beast's.
+    if (!out.has_length || out.status / 100 == 1 || out.status == 204 || out.status == 304) return false;
+    return in.size() - out.header_size >= out.content_length;
+}
+
+}  // namespace iotjobs::detail
