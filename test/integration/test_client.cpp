@@ -221,8 +221,13 @@ TEST_CASE("no credentials: client_errc::no_credentials and nothing sent") {
     asio::io_context ctx;
     auto cfg = config_for(s);
     cfg.static_credentials = {};
-    ::unsetenv("AWS_ACCESS_KEY_ID");
-    ::unsetenv("AWS_SECRET_ACCESS_KEY");
+    // The chain reads this environment only, not the host's: no keys, no container or web
+    // identity variables, instance metadata off, and a HOME without ~/.aws.
+    cfg.environment = [](const char* name) -> const char* {
+        if (std::string_view(name) == "AWS_EC2_METADATA_DISABLED") return "true";
+        if (std::string_view(name) == "HOME") return "/nonexistent-iotjobs-home";
+        return nullptr;
+    };
     iotjobs::client c(ctx.get_executor(), cfg);
     iotjobs::diagnostics diag;
     CHECK(run_delete(ctx, c, {"thing-1", "job-1", 1, {}, {}}, diag) == iotjobs::client_errc::no_credentials);
