@@ -1,4 +1,4 @@
-// iotjobs::client, and attempt_loop: the coroutine that performs the attempt machine's actions.
+// iotjobs::client, and client_impl::execute: the coroutine that performs the attempt machine's actions.
 #include "client_impl.hpp"
 
 #include "credentials/redact.hpp"
@@ -175,7 +175,24 @@ std::optional<proxy_url> client_impl::choose_transport_proxy(const env_lookup& e
     return proxy;
 }
 
-void client_impl::sign(const operation_request& op, const credentials_snapshot& snap, http_request& out) {
+// The request an attempt sends, signed as it is written into the connection's buffer.
+class client_impl::signed_request final : public request_writer {
+public:
+    signed_request(client_impl& c, const operation_request& op, const credentials_snapshot& snap) noexcept
+        : client_(c), op_(op), snap_(snap) {}
+    void write(std::string& out, const wire_target& where) const override {
+        client_.write_signed(op_, snap_, out, where);
+    }
+    bool is_head() const noexcept override { return op_.method == "HEAD"; }
+
+private:
+    client_impl& client_;
+    const operation_request& op_;
+    const credentials_snapshot& snap_;
+};
+
+void client_impl::write_signed(const operation_request& op, const credentials_snapshot& snap, std::string& out,
+                               const wire_target& where) {
     const credentials& creds = snap.value;
     auto now = std::chrono::time_point_cast<std::chrono::seconds>(offset_.now(std::chrono::system_clock::now()));
     char date_buf[16];
@@ -207,9 +224,8 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
     in.region = cfg_.region;
     in.service = "iot";
     in.time = now;
-    // Authorization goes straight into the header it is sent in (its capacity reused on retries).
-    out.headers.resize(3 + !creds.session_token.empty() + !op.content_type.empty());
-    std::string& authorization = out.headers[out.headers.size() - 1].value;
+    // The Authorization value, in a per-thread buffer (its capacity reused by every request).
+    thread_local std::string authorization;
     if (!logging(log_level::debug)) {
         const sigv4::scoped_key key{snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot")};
         sigv4::sign_authorization(in, key.bytes, authorization);
@@ -229,27 +245,22 @@ void client_impl::sign(const operation_request& op, const credentials_snapshot& 
         }
     }
 
-    out.method.assign(op.method);
-    out.target.reserve(op.path.size() + 1 + op.query.size());
-    out.target = op.path;
-    if (!op.query.empty()) {
-        out.target += '?';
-        out.target += op.query;
-    }
-    // Host, X-Amz-Date, [X-Amz-Security-Token], [Content-Type], Authorization (already written),
-    // then the transport's User-Agent (transport_settings::user_agent); assigned in place.
-    std::size_t i = 0;
-    const auto set = [&](std::string_view name, std::string_view value) {
-        out.headers[i].name.assign(name);
-        out.headers[i].value.assign(value);
-        ++i;
-    };
-    set("Host", url_.host_header);
-    set("X-Amz-Date", date);
-    if (!creds.session_token.empty()) set("X-Amz-Security-Token", creds.session_token);
-    if (!op.content_type.empty()) set("Content-Type", op.content_type);
-    out.headers[i].name.assign("Authorization");
-    out.body = op.body;
+    // Host, X-Amz-Date, [X-Amz-Security-Token], [Content-Type], Authorization, then the
+    // transport's User-Agent (transport_settings::user_agent).
+    http_field_view fields[5];
+    std::size_t k = 0;
+    fields[k++] = {"Host", url_.host_header};
+    fields[k++] = {"X-Amz-Date", date};
+    if (!creds.session_token.empty()) fields[k++] = {"X-Amz-Security-Token", creds.session_token};
+    if (!op.content_type.empty()) fields[k++] = {"Content-Type", op.content_type};
+    fields[k++] = {"Authorization", authorization};
+    request_parts parts;
+    parts.method = op.method;
+    parts.path = op.path;
+    parts.query = op.query;
+    parts.headers = std::span<const http_field_view>(fields, k);
+    parts.body = op.body;
+    serialize_request(out, parts, where);
 }
 
 namespace {
@@ -263,32 +274,6 @@ error_code read_body(const operation_request& op, const http_response& resp, dia
     return ec;
 }
 }  // namespace
-
-asio::awaitable<error_code> client_impl::execute(const operation_request& op, diagnostics* diag,
-                                                 const body_reader* read, const op_node* node) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    // Cancelled awaits complete with operation_aborted instead of throwing, so that every
-    // layer (pool slots above all) runs its normal error path.
-    co_await asio::this_coro::throw_if_cancelled(false);
-    diagnostics own;
-    diagnostics& d = diag ? *diag : own;
-    if (cancelled_before_start(node)) {
-        d.clear();
-        co_return asio::error::operation_aborted;
-    }
-    http_response resp;
-    const auto start = call_started(node);
-    error_code ec;
-    try {
-        ec = co_await attempt_loop(op, resp, d, node);
-        if (!ec) ec = read_body(op, resp, d, read);
-    } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
-        call_ended(op, d, error_from_exception(std::current_exception()), start, false);
-        throw;
-    }
-    call_ended(op, d, ec, start, true);
-    co_return ec;
-}
 
 std::chrono::steady_clock::time_point client_impl::call_started(const op_node* node) {
     if (!cfg_.metrics && !logging(log_level::error)) return {};  // (the closing record may be an error)
@@ -387,78 +372,127 @@ void client_impl::log_call_end(const operation_request& op, const diagnostics& d
     log_.emit(r);
 }
 
-// Performs the actions of the call's attempt_fsm (lib/client/attempt_fsm.hpp), which decides
-// everything: what to wait for, when to sign and send, when and how the call ends.
-asio::awaitable<error_code> client_impl::attempt_loop(const operation_request& op, http_response& resp,
-                                                      diagnostics& diag, const op_node* node) {
-    // After client::shutdown(): nothing is sent, credentials are not fetched either.
-    if (pool_->closed()) co_return make_error_code(client_errc::pool_closed);
-    // Every local here has a slot of its own in the coroutine's frame (GCC 12 overlaps none):
-    // what lives only between two suspension points belongs in the functions called from here.
-    attempt_fsm fsm(env_, diag);
+// The body of every operation, one coroutine frame per call: performs the actions of the call's
+// attempt_fsm (lib/client/attempt_fsm.hpp), which decides everything: what to wait for, when to
+// sign and send, when and how the call ends.
+asio::awaitable<error_code> client_impl::execute(const operation_request& op, diagnostics* diag,
+                                                 const body_reader* read, const op_node* node) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    // Cancelled awaits complete with operation_aborted instead of throwing, so that every
+    // layer (pool slots above all) runs its normal error path.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    diagnostics own;
+    diagnostics& d = diag ? *diag : own;
+    if (cancelled_before_start(node)) {
+        d.clear();
+        co_return asio::error::operation_aborted;
+    }
+    http_response resp;
+    const auto start = call_started(node);
+    // Every local has a slot of its own in the frame (GCC 12 overlaps none): what lives only
+    // between two suspension points belongs in the functions called from here.
+    attempt_fsm fsm(env_, d);
     // Built on first use (adaptive pacing, retry delays): constructing and destroying a timer
-    // costs a lock of the scheduler even when it never waits; allocated, it costs a call
-    // without waits a pointer.
+    // costs a lock of the scheduler even when it never waits.
     std::unique_ptr<asio::steady_timer> timer;
     std::shared_ptr<const credentials_snapshot> held;  // a refreshing source's set, for one attempt
     std::string why;
-    http_request req;
     exchange_info info;
     std::chrono::steady_clock::time_point sent_at{};  // for the debug record of an attempt
-    // A call that waited for admission: its first exchange waits for a connection as if it had
-    // been in the pool's line since it was issued (or, waited out, fails as that wait would).
-    std::chrono::steady_clock::time_point waiting_since{};
-    const bool waited_out = node && node->waited_out;
-    if (node) waiting_since = node->queued_at;
-    attempt_event ev = attempt_event::start(
-        waiting_since, waited_out ? make_error_code(client_errc::pool_acquire_timeout) : error_code{});
-    for (;;) {
-        const attempt_action a = fsm.resume(ev);
-        if (fsm.judged()) report_judgement(op, fsm.judgement(), resp, sent_at);
-        switch (a.type) {
-        case attempt_action_type::check_cancellation: {
-            const asio::cancellation_type c = (co_await asio::this_coro::cancellation_state).cancelled();
-            ev = attempt_event::cancellation(c);
-            break;
-        }
-        case attempt_action_type::wait: {
-            // On the client's executor: the wait still completes on this coroutine's strand.
-            if (!timer) timer = std::make_unique<asio::steady_timer>(ex_);
-            timer->expires_after(a.delay);
-            error_code wec;
-            co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
-            ev = attempt_event::timer(wec);
-            break;
-        }
-        case attempt_action_type::get_credentials:
-            if ((held = creds_cache_->try_current())) {
-                ev = attempt_event::credentials_ok(held.get());
-            } else {
-                error_code cec = co_await creds_cache_->async_get(held, why);
-                ev = cec ? attempt_event::credentials_error(cec, &why) : attempt_event::credentials_ok(held.get());
-            }
-            break;
-        case attempt_action_type::send: {
-            info = exchange_info{};
-            resp.clear();
-            if (waited_out && a.attempt == 1) {
-                info.connect_failed = true;
-                info.timeout = timeout_phase::pool_wait;
-                ev = attempt_event::exchanged(make_error_code(client_errc::pool_acquire_timeout), info, resp);
+    attempt_event ev = first_event(node);
+    error_code ec;
+    // After client::shutdown(): nothing is sent, credentials are not fetched either.
+    bool done = pool_->closed();
+    if (done) ec = make_error_code(client_errc::pool_closed);
+    try {
+        while (!done) {
+            const attempt_action a = resume(fsm, ev, op, resp, sent_at);
+            switch (a.type) {
+            case attempt_action_type::check_cancellation:
+                ev = attempt_event::cancellation((co_await asio::this_coro::cancellation_state).cancelled());
+                break;
+            case attempt_action_type::wait: {
+                // On the client's executor: the wait still completes on this coroutine's strand.
+                if (!timer) timer = std::make_unique<asio::steady_timer>(ex_);
+                timer->expires_after(a.delay);
+                error_code wec;
+                co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
+                ev = attempt_event::timer(wec);
                 break;
             }
-            sign(op, *a.credentials, req);
-            if (logging(log_level::debug)) sent_at = std::chrono::steady_clock::now();
-            error_code ec =
-                co_await pool_->exchange(req, resp, info, a.attempt_timeout, a.deadline,
-                                         a.attempt == 1 ? waiting_since : std::chrono::steady_clock::time_point{});
-            if (logging(log_level::info)) log_connection(info, ec);
-            ev = attempt_event::exchanged(ec, info, resp);
-            break;
+            case attempt_action_type::get_credentials:
+                if (!(held = creds_cache_->try_current())) {
+                    const error_code cec = co_await creds_cache_->async_get(held, why);
+                    if (cec) {
+                        ev = attempt_event::credentials_error(cec, &why);
+                        break;
+                    }
+                }
+                ev = attempt_event::credentials_ok(held.get());
+                break;
+            case attempt_action_type::send:
+                if (!begin_send(a, node, info, resp, ev, sent_at)) break;  // (a call's wait ran out)
+                {  // signed when the pool has a connection for it, straight into that connection's buffer
+                    const signed_request req(*this, op, *a.credentials);
+                    // (Not a conditional in the co_await operand: GCC 12 dereferenced a null `node` there.)
+                    const auto since = waiting_since(a, node);
+                    ec = co_await pool_->exchange(req, resp, info, a.attempt_timeout, a.deadline, since);
+                }
+                if (logging(log_level::info)) log_connection(info, ec);
+                ev = attempt_event::exchanged(ec, info, resp);
+                break;
+            case attempt_action_type::complete:
+                ec = a.ec;
+                done = true;
+                break;
+            }
         }
-        case attempt_action_type::complete: co_return a.ec;
-        }
+        if (!ec) ec = read_body(op, resp, d, read);
+    } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
+        call_ended(op, d, error_from_exception(std::current_exception()), start, false);
+        throw;
     }
+    call_ended(op, d, ec, start, true);
+    co_return ec;
+}
+
+// The next action of `fsm`, and the records and metrics of the exchange it judged (if it did).
+attempt_action client_impl::resume(attempt_fsm& fsm, const attempt_event& ev, const operation_request& op,
+                                   const http_response& resp, std::chrono::steady_clock::time_point sent_at) {
+    attempt_judgement j;  // on this stack, not in the call's frame
+    const attempt_action a = fsm.resume(ev, &j);
+    if (fsm.judged()) report_judgement(op, j, resp, sent_at);
+    return a;
+}
+
+// A call that waited for admission: its first exchange waits for a connection as if it had been
+// in the pool's line since it was issued (or, waited out, fails as that wait would).
+attempt_event client_impl::first_event(const op_node* node) {
+    if (!node) return attempt_event::start();
+    return attempt_event::start(node->queued_at,
+                                node->waited_out ? make_error_code(client_errc::pool_acquire_timeout) : error_code{});
+}
+
+// When the attempt's wait for a connection began (zero: now): a call that waited for admission
+// waits for its first connection as if it had been in the pool's line since it was issued.
+std::chrono::steady_clock::time_point client_impl::waiting_since(const attempt_action& a, const op_node* node) {
+    if (a.attempt == 1 && node) return node->queued_at;
+    return {};
+}
+
+// Resets the exchange's outputs (and notes when it is sent, for a debug record). False when the
+// first attempt of a call whose wait for a connection ended in the admission queue: `ev` is then
+// that wait's failure and nothing is sent.
+bool client_impl::begin_send(const attempt_action& a, const op_node* node, exchange_info& info, http_response& resp,
+                             attempt_event& ev, std::chrono::steady_clock::time_point& sent_at) const {
+    info = exchange_info{};
+    resp.clear();
+    if (logging(log_level::debug)) sent_at = std::chrono::steady_clock::now();
+    if (!(node && node->waited_out && a.attempt == 1)) return true;
+    info.connect_failed = true;
+    info.timeout = timeout_phase::pool_wait;
+    ev = attempt_event::exchanged(make_error_code(client_errc::pool_acquire_timeout), info, resp);
+    return false;
 }
 
 // The records and metrics of one judged attempt, in the order the judgement went: the attempt,
@@ -562,7 +596,7 @@ void client_impl::arm_queue_timer() {
 }
 
 // The calls whose wait for a connection has expired leave the queue and start: they fail as a
-// wait in the pool's line would (attempt_loop), or retry as configured.
+// wait in the pool's line would (execute), or retry as configured.
 void client_impl::on_queue_timer(unsigned generation) {
     std::vector<std::shared_ptr<op_node>> expired;
     {

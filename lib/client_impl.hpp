@@ -165,12 +165,21 @@ private:
     void on_queue_timer(unsigned generation);
     // Starts `nodes` (taken out of the queue, each still held by its `keep`).
     void start_all(std::vector<std::shared_ptr<op_node>>& nodes);
-    void sign(const operation_request& op, const credentials_snapshot& snap, http_request& out);
+    // An attempt's request (request_writer): write_signed() as the pool sends it.
+    class signed_request;
+    // Signs `op` with `snap` at the current time (with the clock-skew offset) and appends the whole
+    // request to `out` (serialize_request; Authorization written last of the request's headers).
+    void write_signed(const operation_request& op, const credentials_snapshot& snap, std::string& out,
+                      const wire_target& where);
     std::optional<proxy_url> choose_transport_proxy(const env_lookup& env) const;
-    // The attempt loop behind execute() (which adds the per-call metrics and records): performs
-    // the actions of an attempt_fsm.
-    boost::asio::awaitable<error_code> attempt_loop(const operation_request& op, http_response& resp, diagnostics& diag,
-                                                    const op_node* node);
+    // The next action of `fsm` after `ev`; reports the judgement of an exchange (report_judgement).
+    attempt_action resume(attempt_fsm& fsm, const attempt_event& ev, const operation_request& op,
+                          const http_response& resp, std::chrono::steady_clock::time_point sent_at);
+    // execute()'s first event, and its preparation of a send (false: not sent, `ev` says why).
+    static attempt_event first_event(const op_node* node);
+    static std::chrono::steady_clock::time_point waiting_since(const attempt_action& a, const op_node* node);
+    bool begin_send(const attempt_action& a, const op_node* node, exchange_info& info, http_response& resp,
+                    attempt_event& ev, std::chrono::steady_clock::time_point& sent_at) const;
     // What every call's attempt_fsm shares: the settings and the client-wide retry state below.
     attempt_env make_attempt_env();
     // The records (and the quota metric) of an attempt the machine judged.

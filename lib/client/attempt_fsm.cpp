@@ -36,8 +36,16 @@ const attempt_clock& system_attempt_clock() noexcept {
     return clock;
 }
 
-attempt_action attempt_fsm::resume(const attempt_event& ev) {
+attempt_action attempt_fsm::resume(const attempt_event& ev, attempt_judgement* judged) {
     judged_ = false;
+    attempt_judgement scratch;  // on the caller's stack, not in every call's frame
+    judgement_ = judged ? judged : &scratch;
+    const attempt_action a = step(ev);
+    judgement_ = nullptr;
+    return a;
+}
+
+attempt_action attempt_fsm::step(const attempt_event& ev) {
     switch (state_) {
     case state::initial: BOOST_ASSERT(ev.type == attempt_event_type::start); return on_start(ev);
     case state::checking_cancel:
@@ -186,8 +194,8 @@ attempt_action attempt_fsm::on_exchange(const attempt_event& ev) {
         return complete(ec);
     }
     judged_ = true;
-    judgement_ = attempt_judgement{};
-    judgement_.attempt = attempts_;
+    *judgement_ = attempt_judgement{};
+    judgement_->attempt = attempts_;
     if (ec) return on_transport_error(ec, info);
     const http_response& resp = *ev.response;
     access::http_status(diag_) = resp.status;
@@ -211,7 +219,7 @@ attempt_action attempt_fsm::on_transport_error(error_code ec, exchange_info& inf
     access::http_status(diag_) = 0;
     access::aws_error_name(diag_).clear();
     access::message(diag_) = info.detail.empty() ? ec.message() : std::move(info.detail);
-    judgement_.transport_ec = ec;
+    judgement_->transport_ec = ec;
     server_offset_.reset();
     return decide(out, info.request_written);
 }
@@ -237,7 +245,7 @@ attempt_action attempt_fsm::on_error_response(const http_response& resp, const e
     access::aws_error_name(diag_) = perr.code;
     access::message(diag_) = perr.message;
     access::request_id(diag_) = perr.request_id;
-    judgement_.error = &perr;
+    judgement_->error = &perr;
     return decide(out, info.request_written);
 }
 
@@ -253,9 +261,9 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
         d.retry = false;
         d.reason = "the operation deadline would pass before the next attempt";
     }
-    judgement_.decided = true;
-    judgement_.decision = d;
-    judgement_.result = out.ec;
+    judgement_->decided = true;
+    judgement_->decision = d;
+    judgement_->result = out.ec;
     // A transport failure after the request was written, or a 5xx, may mean the service acted.
     const bool this_may_have_acted = (out.transport_error && request_written) || out.http_status >= 500;
     if (!d.retry) {
@@ -270,7 +278,7 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
     if (d.kind == retry_kind::clock_skew && server_offset_) {
         env_.offset->set(*server_offset_);
         skew_corrected_ = true;
-        judgement_.skew_corrected = *server_offset_;
+        judgement_->skew_corrected = *server_offset_;
     }
     if (this_may_have_acted) maybe_processed_ = true;
     last_cost_ = d.quota_cost;
@@ -290,7 +298,7 @@ attempt_action attempt_fsm::decide(const attempt_outcome& out, bool request_writ
 void attempt_fsm::on_throttled() {
     // The limiter cuts at most once per measurement window and never for a request sent before
     // its latest cut (adaptive_rate_limiter::on_throttled).
-    if (env_.limiter->on_throttled(steady_now(), sent_at_)) judgement_.rate_cut = true;
+    if (env_.limiter->on_throttled(steady_now(), sent_at_)) judgement_->rate_cut = true;
 }
 
 attempt_action attempt_fsm::on_backoff_timer(const attempt_event& ev) {

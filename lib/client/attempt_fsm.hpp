@@ -2,7 +2,7 @@
 // cancellation checked, a wait ended, credentials arrived or failed, an exchange ended), it says
 // what to do next (check cancellation, wait N, get credentials, sign and send attempt N, complete
 // with this error). It owns the decisions: rate-limiter pacing, deadlines, the diagnostics, the
-// adaptive window, the clock-skew fix-up and the retry policy. attempt_loop() in client.cpp is
+// adaptive window, the clock-skew fix-up and the retry policy. client_impl::execute() in client.cpp is
 // the coroutine that performs its actions.
 //
 // No I/O, no sleeps: time comes from an attempt_clock (a fake one in the tests, which drive the
@@ -181,8 +181,8 @@ struct attempt_event {
     }
 };
 
-// How the latest exchange was judged, for the coroutine's records and metrics. Valid after a
-// resume(exchange_done) for which judged() is true, until the next resume().
+// How the latest exchange was judged, for the coroutine's records and metrics: filled by a
+// resume(exchange_done) for which judged() is true.
 struct attempt_judgement {
     unsigned attempt = 0;
     error_code transport_ec;              // the exchange failed without a response
@@ -207,16 +207,17 @@ public:
     attempt_fsm& operator=(const attempt_fsm&) = delete;
 
     // Feeds one event (start first, then the one the previous action asked for); returns the
-    // next action. After complete, the machine is done.
-    attempt_action resume(const attempt_event& ev);
+    // next action. After complete, the machine is done. When the event is an exchange the machine
+    // judges, `*judged` (when given) is reset and filled with the judgement, and judged() is true.
+    attempt_action resume(const attempt_event& ev, attempt_judgement* judged = nullptr);
 
-    // True when the resume() that just returned judged an exchange (see judgement()).
+    // True when the resume() that just returned judged an exchange.
     bool judged() const noexcept { return judged_; }
-    const attempt_judgement& judgement() const noexcept { return judgement_; }
 
 private:
     enum class state { initial, checking_cancel, rate_waiting, getting_credentials, exchanging, backing_off, done };
 
+    attempt_action step(const attempt_event& ev);
     attempt_action on_start(const attempt_event& ev);
     attempt_action next_attempt();
     attempt_action on_cancellation_checked(const attempt_event& ev);
@@ -257,7 +258,7 @@ private:
     std::optional<std::chrono::seconds> server_offset_;
     std::unique_ptr<parsed_error> perr_;  // the latest error response (allocated by the first)
     bool judged_ = false;
-    attempt_judgement judgement_;
+    attempt_judgement* judgement_ = nullptr;  // during resume(): where the judgement goes
 };
 
 }  // namespace iotjobs::detail

@@ -53,13 +53,15 @@ asio::awaitable<error_code> send_rest(tcp::socket& s, const char* data, std::siz
     co_return ec;
 }
 
-// Where the next socket read goes: the TLS input (TLS) or the plaintext buffer (plain HTTP, after
-// make_read_room).
+}  // namespace
+
 asio::mutable_buffer socket_read_target(connection& c) {
     if (!c.ssl) return asio::mutable_buffer(c.rbuf.data() + c.rend, c.rbuf.size() - c.rend);
     c.tls.make_room(tls_read_size);
     return asio::mutable_buffer(c.tls.in.data() + c.tls.in_end, c.tls.in.size() - c.tls.in_end);
 }
+
+namespace {
 
 // Books `n` bytes a socket read put at socket_read_target(c) into the TLS input; end of stream is
 // noted, not an error.
@@ -83,13 +85,15 @@ asio::awaitable<error_code> read_tls_input(connection& c) {
     co_return took_tls_input(c, n, ec);
 }
 
-// Sends what OpenSSL queued in c.tls.out (a handshake flight, an alert, a key update answer).
-// Callers skip the call (a coroutine frame) when there is nothing queued.
+}  // namespace
+
 asio::awaitable<error_code> flush_tls_output(connection& c) {
     const error_code ec = co_await send_rest(c.sock, c.tls.out.data(), c.tls.out.size());
     c.tls.out.clear();
     co_return ec;
 }
+
+namespace {
 
 // Writes the request (serialized into c.request_bytes, through TLS when there is TLS) straight
 // into the socket; `rest` is what the kernel did not take, for the caller to send asynchronously
@@ -130,15 +134,6 @@ error_code make_read_room(connection& c) {
     return {};
 }
 
-// What taking more of a response out of what is already buffered gave.
-enum class read_step {
-    data,        // plaintext bytes were added to c.rbuf
-    eof,         // the peer closed (close_notify under TLS)
-    need_input,  // read the socket (after sending what OpenSSL queued, if anything)
-    need_flush,  // send what OpenSSL queued, then try again
-    failed,
-};
-
 // Nothing a TLS read could use: no raw bytes buffered or held by OpenSSL, no end of stream or
 // shutdown to report. SSL_read would only answer SSL_ERROR_WANT_READ.
 bool tls_input_empty(const connection& c) {
@@ -166,7 +161,8 @@ read_step read_buffered(connection& c, exchange_info& info, error_code& ec) {
     return read_step::eof;  // close_notify
 }
 
-// Books a socket read of `n` bytes into socket_read_target(c) and goes on as read_buffered.
+}  // namespace
+
 read_step took_input(connection& c, exchange_info& info, std::size_t n, error_code& ec) {
     if (c.ssl) {
         if ((ec = took_tls_input(c, n, ec))) return read_step::failed;
@@ -180,8 +176,6 @@ read_step took_input(connection& c, exchange_info& info, std::size_t n, error_co
     }
     return ec ? read_step::failed : read_step::data;
 }
-
-}  // namespace
 
 connection::connection(tcp::socket s)
     : deadline_entry(kind::step), sock(std::move(s)), fd(static_cast<int>(sock.native_handle())) {}
@@ -328,47 +322,58 @@ asio::awaitable<error_code> handshake(const connection_context& cx, connection& 
     co_return ec;
 }
 
-asio::awaitable<error_code> send_receive(const connection_context& cx, connection& c, const http_request& req,
-                                         http_response& resp, exchange_info& info, bool& keep) {
+error_code begin_request(const connection_context& cx, connection& c, const request_writer& req,
+                         std::string_view& rest) {
     const auto& settings = cx.settings;
     c.request_bytes.clear();
-    serialize_request(c.request_bytes, req, settings.url.base_path, settings.url.host_header, settings.user_agent);
-    std::string_view rest;
-    error_code wec = write_request_now(c, rest);
-    if (!wec && !rest.empty()) wec = co_await send_rest(c.sock, rest.data(), rest.size());
-    if (c.ssl) c.tls.out.clear();
-    if (wec) co_return wec;
-    info.request_written = true;
+    req.write(c.request_bytes, {settings.url.base_path, settings.url.host_header, settings.user_agent});
+    const error_code ec = write_request_now(c, rest);
+    if (c.ssl && (ec || rest.empty())) c.tls.out.clear();
+    return ec;
+}
 
-    response_sink parser(&settings.response_headers, req.method == "HEAD");
+asio::awaitable<error_code> send_request_rest(connection& c, std::string_view rest) {
+    const error_code ec = co_await send_rest(c.sock, rest.data(), rest.size());
+    if (c.ssl) c.tls.out.clear();
+    co_return ec;
+}
+
+void begin_response(const connection_context& cx, connection& c, const request_writer& req) {
+    c.parser.emplace(&cx.settings.response_headers, req.is_head());
+}
+
+response_need advance_response(connection& c, exchange_info& info, read_step& step, error_code& ec) {
+    response_sink& parser = *c.parser;
     for (;;) {
-        error_code ec = parser.feed(c.rbuf.data(), c.rbegin, c.rend);
-        if (ec) co_return ec;
-        if (parser.is_done()) break;
-        if ((ec = make_read_room(c))) co_return ec;
-        // The socket is read here, not in a nested coroutine: no coroutine frame per read.
-        read_step step = read_buffered(c, info, ec);
-        while (step == read_step::need_input || step == read_step::need_flush) {
-            if (c.ssl && !c.tls.out.empty() && (ec = co_await flush_tls_output(c)))
-                co_return ec;  // OpenSSL speaks first
-            if (step == read_step::need_flush) {
-                step = read_buffered(c, info, ec);
-                continue;
-            }
-            const std::size_t n =
-                co_await c.sock.async_read_some(socket_read_target(c), asio::redirect_error(asio::use_awaitable, ec));
-            step = took_input(c, info, n, ec);
-        }
-        if (step == read_step::failed) co_return ec;
-        if (step == read_step::eof) {
+        switch (step) {
+        case read_step::data:
+            if ((ec = parser.feed(c.rbuf.data(), c.rbegin, c.rend))) return response_need::failed;
+            if (parser.is_done()) return response_need::done;
+            if ((ec = make_read_room(c))) return response_need::failed;
+            step = read_buffered(c, info, ec);
+            break;
+        case read_step::need_input:
+        case read_step::need_flush:
+            if (c.ssl && !c.tls.out.empty()) return response_need::flush;  // OpenSSL speaks first
+            if (step == read_step::need_input) return response_need::read;
+            step = read_buffered(c, info, ec);
+            break;
+        case read_step::failed: return response_need::failed;
+        case read_step::eof:
             // What Beast's read does: the end of a message delimited by the connection's end,
             // a truncated message, or no message at all.
-            if (!parser.got_some()) co_return http::error::end_of_stream;
+            if (!parser.got_some()) {
+                ec = http::error::end_of_stream;
+                return response_need::failed;
+            }
             parser.put_eof(ec);
-            if (ec) co_return ec;
-            break;
+            return ec ? response_need::failed : response_need::done;
         }
     }
+}
+
+void take_response(connection& c, http_response& resp, exchange_info& info, bool& keep) {
+    response_sink& parser = *c.parser;
     info.response_started = true;
     resp.status = parser.status;
     resp.reason = std::move(parser.reason);
@@ -379,55 +384,71 @@ asio::awaitable<error_code> send_receive(const connection_context& cx, connectio
     resp.keep_alive = parser.keep_alive() && !parser.need_eof();
     keep = resp.keep_alive && c.rbegin == c.rend && (!c.ssl || SSL_pending(c.ssl) == 0);
     if (c.rbegin == c.rend) c.rbegin = c.rend = 0;
-    co_return error_code{};
 }
 
-void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
-                       std::string_view host_header, std::string_view user_agent) {
-    std::size_t need = req.method.size() + base_path.size() + req.target.size() + 64 + host_header.size() +
-                       user_agent.size() + req.body.size();
-    for (const auto& h : req.headers) need += h.name.size() + h.value.size() + 4;
+namespace {
+// serialize_request() over any sequence of fields with `name` and `value`.
+template <class Fields>
+void serialize_fields(std::string& out, std::string_view method, std::string_view path, std::string_view query,
+                      const Fields& fields, std::string_view body, const wire_target& where) {
+    std::size_t need = method.size() + where.base_path.size() + path.size() + query.size() + 64 +
+                       where.host_header.size() + where.user_agent.size() + body.size();
+    for (const auto& h : fields) need += h.name.size() + h.value.size() + 4;
     out.reserve(out.size() + need);
-    out += req.method;
+    out += method;
     out += ' ';
-    out += base_path;
-    out += req.target;
+    out += where.base_path;
+    out += path;
+    if (!query.empty()) {
+        out += '?';
+        out += query;
+    }
     out += " HTTP/1.1\r\n";
     bool has_host = false;
-    for (const auto& h : req.headers) {
-        if (h.name.size() + 2 > 0xffff) throw std::length_error("field name too large");
-        if (h.value.size() + 2 > 0xffff) throw std::length_error("field value too large");
-        if (iequals(h.name, "host")) has_host = true;
-        if (iequals(h.name, "content-length")) continue;
-        out += h.name;
+    for (const auto& h : fields) {
+        const std::string_view name = h.name;
+        const std::string_view value = h.value;
+        if (name.size() + 2 > 0xffff) throw std::length_error("field name too large");
+        if (value.size() + 2 > 0xffff) throw std::length_error("field value too large");
+        if (iequals(name, "host")) has_host = true;
+        if (iequals(name, "content-length")) continue;
+        out += name;
         out += ": ";
-        out += trim_ows(h.value);
+        out += trim_ows(value);
         out += "\r\n";
     }
-    if (!user_agent.empty()) {
-        if (user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
+    if (!where.user_agent.empty()) {
+        if (where.user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
         out += "User-Agent: ";
-        out += trim_ows(user_agent);
+        out += trim_ows(where.user_agent);
         out += "\r\n";
     }
     if (!has_host) {
         out += "Host: ";
-        out += trim_ows(host_header);
+        out += trim_ows(where.host_header);
         out += "\r\n";
     }
-    const std::string_view m = req.method;
-    if (!req.body.empty()) {
+    if (!body.empty()) {
         char digits[24];
-        auto [end, dec] = std::to_chars(digits, digits + sizeof digits, req.body.size());
+        auto [end, dec] = std::to_chars(digits, digits + sizeof digits, body.size());
         (void)dec;
         out += "Content-Length: ";
         out.append(digits, end);
         out += "\r\n";
-    } else if (m == "PUT" || m == "POST" || m == "DELETE" || m == "OPTIONS") {
+    } else if (method == "PUT" || method == "POST" || method == "DELETE" || method == "OPTIONS") {
         out += "Content-Length: 0\r\n";
     }
     out += "\r\n";
-    out += req.body;
+    out += body;
+}
+}  // namespace
+
+void serialize_request(std::string& out, const request_parts& req, const wire_target& where) {
+    serialize_fields(out, req.method, req.path, req.query, req.headers, req.body, where);
+}
+
+void http_request_writer::write(std::string& out, const wire_target& where) const {
+    serialize_fields(out, req_.method, req_.target, {}, req_.headers, req_.body, where);
 }
 
 }  // namespace iotjobs::detail

@@ -8,6 +8,7 @@
 #include "http/conn_io.hpp"
 #include "http/connection_pool.hpp"
 #include "http/pool_core.hpp"
+#include "http/response_sink.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +42,10 @@ struct connection : deadline_entry {
     SSL* ssl = nullptr;         // null: plain HTTP
     tls_buffers tls;            // raw TLS bytes (TLS only)
     std::string request_bytes;  // the serialized request, reused (its capacity) across requests
-    std::vector<char> rbuf;     // response bytes (plaintext) not parsed yet: [rbegin, rend)
+    // The parser of the response being read (one at a time on a connection): here rather than in
+    // each call's coroutine frame.
+    std::optional<response_sink> parser;
+    std::vector<char> rbuf;  // response bytes (plaintext) not parsed yet: [rbegin, rend)
     std::size_t rbegin = 0;
     std::size_t rend = 0;
     bool used = false;  // a response was read on it
@@ -112,19 +117,49 @@ error_code tls_setup(const connection_context& cx, connection& c, SSL_SESSION* s
 boost::asio::awaitable<error_code> handshake(const connection_context& cx, connection& c, exchange_info& info,
                                              duration timeout);
 
-// One request and its response on `c`, under the deadline the caller started. `keep` says whether
-// the connection may carry another request; the caller drops it on any error and when not.
-boost::asio::awaitable<error_code> send_receive(const connection_context& cx, connection& c, const http_request& req,
-                                                http_response& resp, exchange_info& info, bool& keep);
+// One request and its response on `c`, as plain steps around the awaits of the caller's one
+// coroutine (the pool's exchange(), under the deadline it started; no coroutine frame of their
+// own on the usual path):
+//
+//   begin_request; if `rest` is not empty, co_await send_request_rest;
+//   begin_response; step = read_step::data;
+//   until advance_response(step) says done or failed: flush -> co_await flush_tls_output;
+//       read -> co_await c.sock.async_read_some(socket_read_target(c)), step = took_input;
+//   take_response.
+//
+// The caller drops the connection on any error, and when take_response's `keep` is false.
 
-// Appends to `out` the bytes of `req` as Beast's serializer writes a request<string_body>
-// (method_string, target base_path + req.target, HTTP/1.1, each header in order with its value
-// trimmed of spaces and tabs, Host set when absent, prepare_payload(), Content-Length: 0 for an
-// empty PUT/POST/DELETE/OPTIONS), without building a Beast message: no per-request field
-// allocations and one contiguous buffer to write. Content-Length is the transport's: a request
-// header of that name is dropped, as set() would replace it. `user_agent` (non-empty) follows the
-// request's own headers. Throws std::length_error where basic_fields would (name or value over 65533).
-void serialize_request(std::string& out, const http_request& req, std::string_view base_path,
-                       std::string_view host_header, std::string_view user_agent);
+// Writes the request `req` writes into the connection's buffer and as much of it as the socket
+// takes now (through TLS when there is TLS); `rest` is what the kernel did not take.
+error_code begin_request(const connection_context& cx, connection& c, const request_writer& req,
+                         std::string_view& rest);
+// Sends the rest of the request asynchronously.
+boost::asio::awaitable<error_code> send_request_rest(connection& c, std::string_view rest);
+// Sends what OpenSSL queued in c.tls.out (a handshake flight, an alert, a key update answer).
+boost::asio::awaitable<error_code> flush_tls_output(connection& c);
+
+// What taking more of a response out of what is already buffered gave.
+enum class read_step {
+    data,        // plaintext bytes were added to c.rbuf (or: parse what is buffered)
+    eof,         // the peer closed (close_notify under TLS)
+    need_input,  // read the socket (after sending what OpenSSL queued, if anything)
+    need_flush,  // send what OpenSSL queued, then try again
+    failed,
+};
+// What the response needs next.
+enum class response_need { done, read, flush, failed };
+
+// A new parser (the connection's) for the response to `req`.
+void begin_response(const connection_context& cx, connection& c, const request_writer& req);
+// Parses what is buffered and takes more from the TLS input, from `step` on, until the response is
+// done, the socket must be read, OpenSSL's output sent (then call again with the same step), or
+// it failed (`ec`).
+response_need advance_response(connection& c, exchange_info& info, read_step& step, error_code& ec);
+// Where the next socket read goes: the TLS input (TLS) or the plaintext buffer (plain HTTP).
+boost::asio::mutable_buffer socket_read_target(connection& c);
+// Books a socket read of `n` bytes (and its `ec`) into socket_read_target(c): the next step.
+read_step took_input(connection& c, exchange_info& info, std::size_t n, error_code& ec);
+// Moves the parsed response into `resp`; `keep`: the connection may carry another request.
+void take_response(connection& c, http_response& resp, exchange_info& info, bool& keep);
 
 }  // namespace iotjobs::detail

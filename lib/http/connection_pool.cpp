@@ -91,7 +91,7 @@ public:
         if (session_) SSL_SESSION_free(session_);
     }
 
-    asio::awaitable<error_code> exchange(const http_request& req, http_response& resp, exchange_info& info,
+    asio::awaitable<error_code> exchange(const request_writer& req, http_response& resp, exchange_info& info,
                                          duration attempt_timeout, clock_type::time_point deadline,
                                          clock_type::time_point waiting_since) override;
 
@@ -147,6 +147,10 @@ private:
         out.idle_timeout = p.idle_timeout;
         return out;
     }
+
+    // After a round's send: keeps the connection (or drops it) and says whether the round's
+    // failure calls for one more round on a new connection (a stale kept-alive connection).
+    bool end_round(lease& l, const error_code& ec, bool keep, exchange_info& info, bool& written_before);
 
     // The one way to a connection: the core's acquire() under the mutex. An idle connection is
     // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
@@ -234,7 +238,7 @@ private:
     std::atomic<std::uint64_t> connects_{0}, handshakes_{0}, resumed_{0}, reuses_{0}, stale_retries_{0};
 };
 
-asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_response& resp, exchange_info& info,
+asio::awaitable<error_code> pool_impl::exchange(const request_writer& req, http_response& resp, exchange_info& info,
                                                 duration attempt_timeout, clock_type::time_point deadline,
                                                 clock_type::time_point waiting_since) {
     info = {};
@@ -249,47 +253,70 @@ asio::awaitable<error_code> pool_impl::exchange(const http_request& req, http_re
             info.connect_failed = true;
             co_return ec;
         }
-        exchange_info a;
-        a.reused_connection = info.reused_connection;
+        // This round's send, straight into `info` (request_written: an earlier round's counts too).
+        info.request_written = info.response_started = info.timed_out = false;
+        info.timeout = timeout_phase::none;
         bool keep = false;
         {
             step_guard step(*this, *l.conn, attempt_timeout);
-            ec = co_await send_receive(cx_, *l.conn, req, resp, a, keep);
+            connection& c = *l.conn;
+            std::string_view rest;
+            ec = begin_request(cx_, c, req, rest);
+            if (!ec && !rest.empty()) ec = co_await send_request_rest(c, rest);
+            if (!ec) {  // the response, read here: no coroutine frame per exchange or per read
+                info.request_written = true;
+                begin_response(cx_, c, req);
+                read_step rs = read_step::data;
+                for (response_need need; !ec && (need = advance_response(c, info, rs, ec)) != response_need::done;) {
+                    if (need == response_need::failed) break;
+                    if (need == response_need::flush) {
+                        ec = co_await flush_tls_output(c);
+                        continue;
+                    }
+                    const std::size_t n = co_await c.sock.async_read_some(
+                        socket_read_target(c), asio::redirect_error(asio::use_awaitable, ec));
+                    rs = took_input(c, info, n, ec);
+                }
+                if (!ec) take_response(c, resp, info, keep);
+            }
             if (!step.finish()) {  // the deadline fired: the socket is shut down
                 keep = false;
                 if (ec) {  // (a response completed in the meantime still counts)
                     ec = beast::error::timeout;
-                    a.timed_out = true;
-                    a.timeout = timeout_phase::response;
+                    info.timed_out = true;
+                    info.timeout = timeout_phase::response;
                 }
             }
         }
-        if (!ec && !l.conn->used) {
-            l.conn->used = true;
-            remember_session(*l.conn);
-        }
-        info.request_written = a.request_written || written_before;
-        info.response_started = a.response_started;
-        info.timed_out = a.timed_out;
-        info.timeout = a.timeout;
-        l.give_back(!ec && keep);
-        if (!ec) co_return ec;
-        // A kept-alive connection the server had already closed: retry once on a new
-        // connection, without spending one of the caller's attempts. Only when the server
-        // cannot have acted on the request: it was not completely written, or the answer was
-        // a clean close (EOF, which a server sends between requests). A reset after the
-        // request was written may follow processing: the caller must see it (and count it as
-        // an attempt), or a retried delete's 404 would not be flagged as possibly ours.
-        const bool clean_close =
-            ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated;
-        const bool stale = a.reused_connection && !a.response_started && !a.timed_out &&
-                           ec != asio::error::operation_aborted && (!a.request_written || clean_close);
-        if (!stale || round == 1) co_return ec;
-        info.reused_connection = false;
-        written_before = written_before || a.request_written;
-        stale_retries_.fetch_add(1, std::memory_order_relaxed);
+        if (!end_round(l, ec, keep, info, written_before) || round == 1) co_return ec;
     }
     co_return make_error_code(client_errc::bad_response);  // not reached
+}
+
+bool pool_impl::end_round(lease& l, const error_code& ec, bool keep, exchange_info& info, bool& written_before) {
+    if (!ec && !l.conn->used) {
+        l.conn->used = true;
+        remember_session(*l.conn);
+    }
+    const bool wrote = info.request_written;
+    info.request_written = wrote || written_before;
+    l.give_back(!ec && keep);
+    if (!ec) return false;
+    // A kept-alive connection the server had already closed: retry once on a new connection,
+    // without spending one of the caller's attempts. Only when the server cannot have acted on
+    // the request: it was not completely written, or the answer was a clean close (EOF, which a
+    // server sends between requests). A reset after the request was written may follow
+    // processing: the caller must see it (and count it as an attempt), or a retried delete's 404
+    // would not be flagged as possibly ours.
+    const bool clean_close =
+        ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated;
+    const bool stale = info.reused_connection && !info.response_started && !info.timed_out &&
+                       ec != asio::error::operation_aborted && (!wrote || clean_close);
+    if (!stale) return false;
+    info.reused_connection = false;
+    written_before = written_before || wrote;
+    stale_retries_.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::unique_ptr<pool_waiter>& w,

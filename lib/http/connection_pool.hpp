@@ -70,7 +70,8 @@ class connection_pool {
 public:
     virtual ~connection_pool() = default;
 
-    // Sends `req` (Host and Content-Length are added) and reads the whole response.
+    // Sends the request `req` writes (Host and Content-Length are added; see request_writer) and
+    // reads the whole response.
     // A connection is returned to the pool only after a complete response that allows keep-alive;
     // it is dropped on any error, on Connection: close and on cancellation. A failure on a reused
     // connection before any response byte is retried once on a new connection.
@@ -83,7 +84,7 @@ public:
     // timeout counts from then (a call that waited for admission before its first exchange).
     // After close(): client_errc::pool_closed, nothing sent.
     virtual boost::asio::awaitable<error_code> exchange(
-        const http_request& req, http_response& resp, exchange_info& info, duration attempt_timeout,
+        const request_writer& req, http_response& resp, exchange_info& info, duration attempt_timeout,
         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
         std::chrono::steady_clock::time_point waiting_since = {}) = 0;
 

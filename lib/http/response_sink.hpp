@@ -71,7 +71,7 @@ public:
 
     // Parses what `buf` holds in [begin, end), advancing `begin` past what was used: until the
     // message is done, the bytes run out (need_more is not an error: read more, append at `end`,
-    // call again) or an error, which is returned. The pool's read loop (send_receive) calls this
+    // call again) or an error, which is returned. The pool's read loop (advance_response) calls this
     // after every read.
     //
     // Boost 1.81's basic_parser asserts (BOOST_ASSERT(n >= 5) in parse_chunk_header) when, having

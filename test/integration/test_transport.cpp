@@ -372,7 +372,8 @@ TEST_CASE("transport: the operation deadline bounds the wait for a pooled connec
     auto pool = iotjobs::detail::make_connection_pool(ctx.get_executor(), ts, ec, what);
     REQUIRE(pool);
 
-    iotjobs::detail::http_request req{"DELETE", "/things/t/jobs/j/executionNumber/1", {}, {}};
+    iotjobs::detail::http_request raw{"DELETE", "/things/t/jobs/j/executionNumber/1", {}, {}};
+    const iotjobs::detail::http_request_writer req(raw);
     std::vector<std::string> order;
     error_code first_ec, second_ec;
     auto run = [&](std::string name, error_code& out, std::chrono::steady_clock::time_point deadline) {

@@ -172,8 +172,13 @@ struct runner {
         case attempt_event_type::credentials_failed: ev = attempt_event::credentials_error(in.ec, &why); break;
         case attempt_event_type::exchange_done: ev = attempt_event::exchanged(in.ec, info, resp); break;
         }
-        attempt_action a = fsm.resume(ev);
-        if (fsm.judged()) last = fsm.judgement();
+        attempt_judgement j;
+        j.attempt = 9999;  // reset by a judgement
+        attempt_action a = fsm.resume(ev, &j);
+        if (fsm.judged()) {
+            CHECK(j.attempt != 9999);
+            last = j;
+        }
         return a;
     }
 
