@@ -114,9 +114,10 @@ public:
     // The body must call cancelled_before_start(node) right after resetting its cancellation
     // state; `make_body` (kept in the node, which outlives the coroutine) may hand the body
     // references to its own captures. `values` may be null for an operation without results.
+    // `hex`: the handler's executor, when the initiation found it (operation_glue.hpp).
     template <class MakeBody, class... Ts>
     void spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
-               std::shared_ptr<std::tuple<Ts...>> values = nullptr);
+               std::shared_ptr<std::tuple<Ts...>> values = nullptr, handler_executor hex = {});
 
     // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
     void finished(op_node& n);
@@ -271,11 +272,17 @@ void client_impl::post_result(boost::asio::any_completion_handler<void(error_cod
 template <class MakeBody, class... Ts>
 struct spawned_op final : op_node {
     using handler_type = boost::asio::any_completion_handler<void(error_code, Ts...)>;
-    spawned_op(boost::asio::any_io_executor s, MakeBody b, handler_type h, std::shared_ptr<std::tuple<Ts...>> v)
-        : op_node(std::move(s)), make_body(std::move(b)), handler(std::move(h)), values(std::move(v)) {}
+    spawned_op(boost::asio::any_io_executor s, MakeBody b, handler_type h, std::shared_ptr<std::tuple<Ts...>> v,
+               handler_executor e)
+        : op_node(std::move(s)),
+          make_body(std::move(b)),
+          handler(std::move(h)),
+          values(std::move(v)),
+          hex(std::move(e)) {}
     MakeBody make_body;
     handler_type handler;
     std::shared_ptr<std::tuple<Ts...>> values;
+    handler_executor hex;
 
     // Dispatches launch() onto the strand: co_spawn connects the signal's slot, which request()
     // emits on the strand, and the coroutine's first step must not see a cancellation yet.
@@ -305,23 +312,29 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
                            self->finished(*node);
                            if (ep) ec = error_from_exception(ep);
                            auto h = std::move(node->handler);
-                           auto hex = asio::get_associated_executor(h, self->executor());
-                           asio::dispatch(hex, [h = std::move(h), ec, values = std::move(node->values)]() mutable {
-                               auto hslot = asio::get_associated_cancellation_slot(h);
-                               if (hslot.is_connected()) hslot.clear();
-                               if constexpr (sizeof...(Ts) == 0) {
-                                   (void)values;
-                                   std::move(h)(ec);
-                               } else {
-                                   std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
-                               }
-                           });
+                           auto complete_on = [&](const auto& hex) {
+                               asio::dispatch(hex, [h = std::move(h), ec, values = std::move(node->values)]() mutable {
+                                   auto hslot = asio::get_associated_cancellation_slot(h);
+                                   if (hslot.is_connected()) hslot.clear();
+                                   if constexpr (sizeof...(Ts) == 0) {
+                                       (void)values;
+                                       std::move(h)(ec);
+                                   } else {
+                                       std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+                                   }
+                               });
+                           };
+                           const handler_executor& known = node->hex;
+                           if (!known.known)  // a type-erased lookup (two allocations)
+                               complete_on(asio::get_associated_executor(h, self->executor()));
+                           else
+                               complete_on(known.ex ? known.ex : self->executor());
                        }));
 }
 
 template <class MakeBody, class... Ts>
 void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
-                        std::shared_ptr<std::tuple<Ts...>> values) {
+                        std::shared_ptr<std::tuple<Ts...>> values, handler_executor hex) {
     namespace asio = boost::asio;
     // The operation runs on its own strand: cancellation requests (from the handler's slot, on the
     // caller's thread, or from client::cancel()) are dispatched onto it, never run concurrently
@@ -330,7 +343,7 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
         if (!values) values = std::make_shared<std::tuple<Ts...>>();
     }
     auto node = std::make_shared<spawned_op<MakeBody, Ts...>>(make_op_strand(), std::move(make_body),
-                                                              std::move(handler), std::move(values));
+                                                              std::move(handler), std::move(values), std::move(hex));
     node->owner = weak_from_this();
     auto slot = asio::get_associated_cancellation_slot(node->handler);
     if (slot.is_connected())

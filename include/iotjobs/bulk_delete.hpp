@@ -174,7 +174,7 @@ struct bulk_call {
         : source(&s), options(std::move(o)), on_outcome(std::move(cb)) {}
 };
 void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
-                              boost::asio::any_completion_handler<bulk_signature> handler);
+                              boost::asio::any_completion_handler<bulk_signature> handler, handler_executor);
 }  // namespace detail
 
 // Deletes every item of `source`, calling `on_outcome` once per item as outcomes arrive.

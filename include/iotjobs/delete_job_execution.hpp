@@ -53,8 +53,8 @@ error_code validate(const delete_job_execution_request& req, std::string* what =
 
 namespace detail {
 void async_delete_job_execution_erased(std::shared_ptr<client_impl> impl, delete_job_execution_request req,
-                                       diagnostics* diag,
-                                       boost::asio::any_completion_handler<void(error_code)> handler);
+                                       diagnostics* diag, boost::asio::any_completion_handler<void(error_code)> handler,
+                                       handler_executor hex);
 }  // namespace detail
 
 // Deletes one job execution.

@@ -42,9 +42,9 @@ using cancel_signature = void(error_code);
 
 namespace detail {
 void async_describe_erased(std::shared_ptr<client_impl>, describe_job_execution_request, diagnostics*,
-                           boost::asio::any_completion_handler<describe_signature>);
+                           boost::asio::any_completion_handler<describe_signature>, handler_executor);
 void async_cancel_erased(std::shared_ptr<client_impl>, cancel_job_execution_request, diagnostics*,
-                         boost::asio::any_completion_handler<cancel_signature>);
+                         boost::asio::any_completion_handler<cancel_signature>, handler_executor);
 }  // namespace detail
 
 // Reads one job execution (the latest of the thing and job when req.execution_number is empty).

@@ -20,9 +20,9 @@ using list_signature = void(error_code, list_job_executions_result);
 
 namespace detail {
 void async_list_for_job_erased(std::shared_ptr<client_impl>, list_job_executions_for_job_request, diagnostics*,
-                               boost::asio::any_completion_handler<list_signature>);
+                               boost::asio::any_completion_handler<list_signature>, handler_executor);
 void async_list_for_thing_erased(std::shared_ptr<client_impl>, list_job_executions_for_thing_request, diagnostics*,
-                                 boost::asio::any_completion_handler<list_signature>);
+                                 boost::asio::any_completion_handler<list_signature>, handler_executor);
 
 // Which compiled body runs a request type (used by the functions below and by the pager).
 template <class Request>

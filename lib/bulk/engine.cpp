@@ -481,15 +481,17 @@ public:
             if (!token_) ++status_index_;
             async_next(std::move(h));  // serve from the buffer, or fetch the next page
         };
+        handler_executor hex = executor_of(on_page);  // none of its own: the client's
         if (p_.job_id) {
             list_job_executions_for_job_request req{*p_.job_id, p_.statuses[status_index_], p_.page_size, token_};
             async_list_for_job_erased(impl_, std::move(req), &diag_,
-                                      asio::any_completion_handler<list_signature>(std::move(on_page)));
+                                      asio::any_completion_handler<list_signature>(std::move(on_page)), std::move(hex));
         } else {
             list_job_executions_for_thing_request req{
                 *p_.thing_name, p_.statuses[status_index_], p_.namespace_id, p_.page_size, token_, std::nullopt};
             async_list_for_thing_erased(impl_, std::move(req), &diag_,
-                                        asio::any_completion_handler<list_signature>(std::move(on_page)));
+                                        asio::any_completion_handler<list_signature>(std::move(on_page)),
+                                        std::move(hex));
         }
     }
 
@@ -511,7 +513,7 @@ private:
 }  // namespace
 
 void async_bulk_delete_erased(std::shared_ptr<client_impl> c, bulk_call call, diagnostics* diag,
-                              asio::any_completion_handler<bulk_signature> handler) {
+                              asio::any_completion_handler<bulk_signature> handler, handler_executor) {
     auto on = asio::make_strand(c->executor());
     auto e = std::make_shared<engine>(std::move(c), std::move(on), *call.source, std::move(call.options),
                                       std::move(call.on_outcome));

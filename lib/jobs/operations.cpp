@@ -14,7 +14,7 @@ namespace {
 
 template <class Request, class Result, class Parse>
 void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
-           asio::any_completion_handler<void(error_code, Result)> handler, Parse parse) {
+           asio::any_completion_handler<void(error_code, Result)> handler, handler_executor hex, Parse parse) {
     if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
     // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.
@@ -24,38 +24,40 @@ void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* d
     impl->spawn([op = build_request(req), diag, read = std::move(read)](
                     const std::shared_ptr<client_impl>& self,
                     const op_node* node) { return self->execute(op, diag, &read, node); },
-                std::move(handler), std::move(out));
+                std::move(handler), std::move(out), std::move(hex));
 }
 
 }  // namespace
 
 void async_list_for_job_erased(std::shared_ptr<client_impl> impl, list_job_executions_for_job_request req,
-                               diagnostics* diag, asio::any_completion_handler<list_signature> handler) {
-    start(std::move(impl), req, diag, std::move(handler),
+                               diagnostics* diag, asio::any_completion_handler<list_signature> handler,
+                               handler_executor hex) {
+    start(std::move(impl), req, diag, std::move(handler), std::move(hex),
           [](std::string_view body, list_job_executions_result& r, std::string* what) {
               return parse_list_job_executions_for_job_response(body, r, what);
           });
 }
 
 void async_list_for_thing_erased(std::shared_ptr<client_impl> impl, list_job_executions_for_thing_request req,
-                                 diagnostics* diag, asio::any_completion_handler<list_signature> handler) {
-    start(std::move(impl), req, diag, std::move(handler),
+                                 diagnostics* diag, asio::any_completion_handler<list_signature> handler,
+                                 handler_executor hex) {
+    start(std::move(impl), req, diag, std::move(handler), std::move(hex),
           [](std::string_view body, list_job_executions_result& r, std::string* what) {
               return parse_list_job_executions_for_thing_response(body, r, what);
           });
 }
 
 void async_describe_erased(std::shared_ptr<client_impl> impl, describe_job_execution_request req, diagnostics* diag,
-                           asio::any_completion_handler<describe_signature> handler) {
-    start(std::move(impl), req, diag, std::move(handler),
+                           asio::any_completion_handler<describe_signature> handler, handler_executor hex) {
+    start(std::move(impl), req, diag, std::move(handler), std::move(hex),
           [](std::string_view body, job_execution& r, std::string* what) {
               return parse_describe_job_execution_response(body, r, what);
           });
 }
 
 void async_cancel_erased(std::shared_ptr<client_impl> impl, cancel_job_execution_request req, diagnostics* diag,
-                         asio::any_completion_handler<cancel_signature> handler) {
-    start_operation(std::move(impl), req, diag, std::move(handler));
+                         asio::any_completion_handler<cancel_signature> handler, handler_executor hex) {
+    start_operation(std::move(impl), req, diag, std::move(handler), std::move(hex));
 }
 
 }  // namespace iotjobs::detail

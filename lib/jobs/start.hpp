@@ -26,11 +26,11 @@ bool accept_request(client_impl& impl, const Request& req, diagnostics* diag,
 // An operation without a result (DeleteJobExecution, CancelJobExecution).
 template <class Request>
 void start_operation(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
-                     boost::asio::any_completion_handler<void(error_code)> handler) {
+                     boost::asio::any_completion_handler<void(error_code)> handler, handler_executor hex) {
     if (!accept_request(*impl, req, diag, handler)) return;
     impl->spawn([op = build_request(req), diag](const std::shared_ptr<client_impl>& self,
                                                 const op_node* node) { return self->execute(op, diag, nullptr, node); },
-                std::move(handler));
+                std::move(handler), std::shared_ptr<std::tuple<>>(), std::move(hex));
 }
 
 }  // namespace iotjobs::detail

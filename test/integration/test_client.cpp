@@ -9,12 +9,15 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <boost/system/system_error.hpp>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -452,4 +456,57 @@ TEST_CASE("adaptive mode: a rate-limiter wait that would pass the operation dead
     CHECK(last == iotjobs::client_errc::deadline_exceeded);
     CHECK(diag.message().find("rate limiter") != std::string_view::npos);
     CHECK(static_cast<int>(s.stats().requests_total) - sent_before <= 3);
+}
+
+TEST_CASE("completion: on the handler's associated executor, else the client's") {
+    fake::server s;
+    s.start();
+    std::vector<fake::execution> seed;
+    for (int i = 1; i <= 3; ++i)
+        seed.push_back(
+            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+    s.add_executions(seed);
+    asio::io_context client_ctx;  // the client's executor (run on this thread)
+    asio::io_context other_ctx;   // a handler's own executor (run on another thread)
+    auto other_work = asio::make_work_guard(other_ctx);
+    std::thread other_thread([&] { other_ctx.run(); });
+    const auto other_id = other_thread.get_id();
+    iotjobs::client c(client_ctx.get_executor(), config_for(s));
+    const auto main_id = std::this_thread::get_id();
+
+    // A plain callback has no executor of its own: the client's.
+    std::thread::id plain_on{};
+    error_code plain_ec = iotjobs::client_errc::bad_response;
+    iotjobs::delete_job_execution(c, iotjobs::delete_job_execution_request{"thing-1", "job-1", 1}, [&](error_code ec) {
+        plain_ec = ec;
+        plain_on = std::this_thread::get_id();
+    });
+    // Bound to another io_context: completes there, on its thread.
+    std::thread::id bound_on{};
+    bool bound_in_ctx = false;
+    error_code bound_ec = iotjobs::client_errc::bad_response;
+    std::promise<void> bound_done;
+    iotjobs::delete_job_execution(c, iotjobs::delete_job_execution_request{"thing-2", "job-1", 2},
+                                  asio::bind_executor(other_ctx, [&](error_code ec) {
+                                      bound_ec = ec;
+                                      bound_on = std::this_thread::get_id();
+                                      bound_in_ctx = other_ctx.get_executor().running_in_this_thread();
+                                      bound_done.set_value();
+                                  }));
+    // A strand of the client's context: on the strand.
+    auto strand = asio::make_strand(client_ctx);
+    bool on_strand = false;
+    iotjobs::delete_job_execution(
+        c, iotjobs::delete_job_execution_request{"thing-3", "job-1", 3},
+        asio::bind_executor(strand, [&](error_code) { on_strand = strand.running_in_this_thread(); }));
+    client_ctx.run();
+    bound_done.get_future().wait();
+    other_work.reset();
+    other_thread.join();
+    CHECK(!plain_ec);
+    CHECK(plain_on == main_id);
+    CHECK(!bound_ec);
+    CHECK(bound_in_ctx);
+    CHECK(bound_on == other_id);
+    CHECK(on_strand);
 }

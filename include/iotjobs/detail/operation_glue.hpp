@@ -9,6 +9,8 @@
 #include <iotjobs/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
 
@@ -39,19 +41,38 @@ struct access {
     static bool& an_attempt_may_have_acted(diagnostics& d) { return d.an_attempt_may_have_acted_; }
 };
 
+// The executor a completion handler asked for, found where the handler's type is known: spares
+// a type-erased lookup on the any_completion_handler (two allocations) when the call completes.
+struct handler_executor {
+    boost::asio::any_io_executor ex;  // empty: the handler has none of its own (the client's is used)
+    bool known = false;               // false: look it up on the type-erased handler
+};
+
+template <class Handler>
+handler_executor executor_of(const Handler& handler) {
+    using type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+    if constexpr (std::is_convertible_v<type, boost::asio::any_io_executor>)
+        return {
+            boost::asio::any_io_executor(boost::asio::get_associated_executor(handler, boost::asio::any_io_executor())),
+            true};
+    else
+        return {};
+}
+
 // The compiled body of an operation: validates `req`, runs it on the client and completes the
-// handler once, never inline. `diag` may be null.
+// handler once, never inline, on the executor `hex` names. `diag` may be null.
 template <class Request, class Signature>
 using operation_body = void (*)(std::shared_ptr<client_impl>, Request, diagnostics*,
-                                boost::asio::any_completion_handler<Signature>);
+                                boost::asio::any_completion_handler<Signature>, handler_executor);
 
 template <class Request, class Signature>
 struct initiate_erased {
     operation_body<Request, Signature> body;
     template <class Handler>
     void operator()(Handler&& handler, std::shared_ptr<client_impl> impl, Request req, diagnostics* diag) const {
+        handler_executor hex = executor_of(handler);
         body(std::move(impl), std::move(req), diag,
-             boost::asio::any_completion_handler<Signature>(std::forward<Handler>(handler)));
+             boost::asio::any_completion_handler<Signature>(std::forward<Handler>(handler)), std::move(hex));
     }
 };
 
