@@ -66,7 +66,10 @@ protected:
 // A step under a deadline: started on construction, finished by finish() or on destruction.
 class step_guard {
 public:
-    step_guard(step_watch& w, connection& c, duration timeout) : watch_(w), conn_(c) { watch_.start(conn_, timeout); }
+    // `started`: the owner started the step already (with the connection's lease, under one lock).
+    step_guard(step_watch& w, connection& c, duration timeout, bool started = false) : watch_(w), conn_(c) {
+        if (!started) watch_.start(conn_, timeout);
+    }
     ~step_guard() {
         if (!done_) watch_.finish(conn_);
     }
@@ -77,6 +80,8 @@ public:
         done_ = true;
         return watch_.finish(conn_);
     }
+    // The owner ends the step itself (with the connection's return, under one lock).
+    void dismiss() noexcept { done_ = true; }
 
 private:
     step_watch& watch_;

@@ -139,6 +139,7 @@ private:
         pool_impl& pool;
         std::unique_ptr<connection> conn;
         bool held = false;
+        bool step_started = false;  // try_lease started the send step's deadline on an idle connection
     };
 
     static core_type::params core_params(const pool_config& p) {
@@ -148,15 +149,21 @@ private:
         return out;
     }
 
-    // After a round's send: keeps the connection (or drops it) and says whether the round's
-    // failure calls for one more round on a new connection (a stale kept-alive connection).
-    bool end_round(lease& l, const error_code& ec, bool keep, exchange_info& info, bool& written_before);
+    // After a round's send, under one lock: ends the step (false: its deadline fired) and gives
+    // the connection back, kept when `keep` and the step ended in time.
+    bool finish_round(lease& l, step_guard& step, bool keep);
+    // After a round that failed: whether it calls for one more round on a new connection (a stale
+    // kept-alive connection). Books what the rounds wrote into `info`.
+    bool stale_retry(const error_code& ec, exchange_info& info, bool& written_before);
 
     // The one way to a connection: the core's acquire() under the mutex. An idle connection is
     // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
     // `w` (lease_connection() waits); `open` leaves a slot to open a connection on.
+    // `step_timeout` (an idle connection): the send step's deadline starts at once, under the same
+    // lock (lease::step_started).
     core_type::acquired try_lease(lease& l, exchange_info& info, std::unique_ptr<pool_waiter>& w,
-                                  clock_type::time_point deadline, clock_type::time_point waiting_since = {});
+                                  clock_type::time_point deadline, clock_type::time_point waiting_since = {},
+                                  duration step_timeout = {});
     // The rest of the way after try_lease() said `got` (not idle): waiting in line, opening a
     // connection, and acquiring again after running out of file descriptors.
     asio::awaitable<error_code> lease_connection(lease& l, exchange_info& info, clock_type::time_point deadline,
@@ -246,7 +253,8 @@ asio::awaitable<error_code> pool_impl::exchange(const request_writer& req, http_
     for (int round = 0; round < 2; ++round) {
         lease l(*this);
         std::unique_ptr<pool_waiter> w;  // allocated only to wait in line: a pointer in every exchange frame
-        const core_type::acquired got = try_lease(l, info, w, deadline, round == 0 ? waiting_since : pool_time{});
+        const core_type::acquired got =
+            try_lease(l, info, w, deadline, round == 0 ? waiting_since : pool_time{}, attempt_timeout);
         error_code ec;
         if (got != core_type::acquired::idle) ec = co_await lease_connection(l, info, deadline, got, w);
         if (ec) {
@@ -258,7 +266,7 @@ asio::awaitable<error_code> pool_impl::exchange(const request_writer& req, http_
         info.timeout = timeout_phase::none;
         bool keep = false;
         {
-            step_guard step(*this, *l.conn, attempt_timeout);
+            step_guard step(*this, *l.conn, attempt_timeout, l.step_started);
             connection& c = *l.conn;
             std::string_view rest;
             ec = begin_request(cx_, c, req, rest);
@@ -279,29 +287,35 @@ asio::awaitable<error_code> pool_impl::exchange(const request_writer& req, http_
                 }
                 if (!ec) take_response(c, resp, info, keep);
             }
-            if (!step.finish()) {  // the deadline fired: the socket is shut down
-                keep = false;
-                if (ec) {  // (a response completed in the meantime still counts)
-                    ec = beast::error::timeout;
-                    info.timed_out = true;
-                    info.timeout = timeout_phase::response;
-                }
+            if (!ec && !c.used) {
+                c.used = true;
+                remember_session(c);
+            }
+            // The deadline fired: the socket is shut down. A response completed meanwhile still counts.
+            if (!finish_round(l, step, !ec && keep) && ec) {
+                ec = beast::error::timeout;
+                info.timed_out = true;
+                info.timeout = timeout_phase::response;
             }
         }
-        if (!end_round(l, ec, keep, info, written_before) || round == 1) co_return ec;
+        if (!ec || !stale_retry(ec, info, written_before) || round == 1) co_return ec;
     }
     co_return make_error_code(client_errc::bad_response);  // not reached
 }
 
-bool pool_impl::end_round(lease& l, const error_code& ec, bool keep, exchange_info& info, bool& written_before) {
-    if (!ec && !l.conn->used) {
-        l.conn->used = true;
-        remember_session(*l.conn);
-    }
+bool pool_impl::finish_round(lease& l, step_guard& step, bool keep) {
+    connection& c = *l.conn;
+    step.dismiss();
+    std::lock_guard lk(mutex_);
+    const bool in_time = !c.listed || core_.unwatch(c);  // (only this step's thread lists or unlists c)
+    l.held = false;
+    core_.release(clock_type::now(), keep && in_time ? std::move(l.conn) : nullptr);
+    return in_time;
+}
+
+bool pool_impl::stale_retry(const error_code& ec, exchange_info& info, bool& written_before) {
     const bool wrote = info.request_written;
     info.request_written = wrote || written_before;
-    l.give_back(!ec && keep);
-    if (!ec) return false;
     // A kept-alive connection the server had already closed: retry once on a new connection,
     // without spending one of the caller's attempts. Only when the server cannot have acted on
     // the request: it was not completely written, or the answer was a clean close (EOF, which a
@@ -320,12 +334,18 @@ bool pool_impl::end_round(lease& l, const error_code& ec, bool keep, exchange_in
 }
 
 core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::unique_ptr<pool_waiter>& w,
-                                         clock_type::time_point deadline, clock_type::time_point waiting_since) {
+                                         clock_type::time_point deadline, clock_type::time_point waiting_since,
+                                         duration step_timeout) {
     std::lock_guard lk(mutex_);
     const auto now = clock_type::now();
     const core_type::acquired got = core_.acquire(now, l.conn);
     if (got == core_type::acquired::idle) {
         l.held = true;
+        if (step_timeout > duration::zero()) {  // what start() does, under this lock
+            l.conn->fired = false;
+            core_.watch(*l.conn, now + step_timeout);
+            l.step_started = true;
+        }
         reuses_.fetch_add(1, std::memory_order_relaxed);
         info.reused_connection = true;
     } else if (got == core_type::acquired::wait) {
