@@ -99,14 +99,17 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
             creds_cache_ = std::make_shared<credentials_cache>(ex_, std::move(chain), std::move(cp));
         }
     }
-    // The response fields execute() reads; the transport copies no other.
+    // The response fields execute() reads; the transport copies no other. A 2xx is read for its
+    // request id alone (the rest judges an error: its type, the S3-style request id, the Date of a
+    // clock-skew check).
     transport_settings ts{url_,
                           cfg_.ca_bundle,
                           cfg_.verify_peer,
                           cfg_.pool,
                           cfg_.timeouts,
                           std::string(user_agent),
-                          {"x-amzn-requestid", "x-amzn-errortype", "x-amz-request-id", "date"},
+                          {"x-amzn-requestid"},
+                          {"x-amzn-errortype", "x-amz-request-id", "date"},
                           std::move(proxy),
                           log_};
     pool_ = make_connection_pool(ex_, std::move(ts), ec, what);

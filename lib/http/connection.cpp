@@ -339,7 +339,7 @@ asio::awaitable<error_code> send_request_rest(connection& c, std::string_view re
 }
 
 void begin_response(const connection_context& cx, connection& c, const request_writer& req) {
-    c.parser.emplace(&cx.settings.response_headers, req.is_head());
+    c.parser.emplace(&cx.settings.response_headers, req.is_head(), &cx.settings.error_response_headers);
 }
 
 response_need advance_response(connection& c, exchange_info& info, read_step& step, error_code& ec) {

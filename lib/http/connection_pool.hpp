@@ -37,6 +37,9 @@ struct transport_settings {
     // without case); the others are parsed (Connection still decides keep-alive) but not
     // copied. Empty: every field is kept.
     std::vector<std::string> response_headers;
+    // With response_headers: fields also kept when the status is not 2xx (read only to judge an
+    // error: a 2xx copies none of them).
+    std::vector<std::string> error_response_headers;
     // Set: every connection is a tunnel through this HTTP proxy (CONNECT url.host:url.port after
     // the TCP connect to the proxy, bounded by the connect timeout; then TLS to url.host).
     std::optional<proxy_url> proxy;

@@ -62,8 +62,10 @@ class response_sink final : public beast_http::basic_parser<false> {
 public:
     // The pool's settings: Beast's eager parsing, a 16 MiB body limit, no body after HEAD.
     static constexpr std::size_t max_body = 16 * 1024 * 1024;
-    explicit response_sink(const std::vector<std::string>* wanted_fields = nullptr, bool head = false)
-        : wanted(wanted_fields), head_(head) {
+    // `error_fields`: with `wanted_fields`, more fields kept when the status is not 2xx.
+    explicit response_sink(const std::vector<std::string>* wanted_fields = nullptr, bool head = false,
+                           const std::vector<std::string>* error_fields = nullptr)
+        : wanted(wanted_fields), wanted_on_error(error_fields), head_(head) {
         body_limit(max_body);
         eager(true);
         if (head) skip(true);
@@ -111,7 +113,8 @@ public:
     std::string reason;
     std::vector<http_header> headers;
     std::string body;
-    const std::vector<std::string>* wanted = nullptr;  // null or empty: keep every field
+    const std::vector<std::string>* wanted = nullptr;           // null or empty: keep every field
+    const std::vector<std::string>* wanted_on_error = nullptr;  // also kept when the status is not 2xx
 
     // basic_parser's, counting a response parse_simple_response took.
     bool is_done() const noexcept { return fast_done_ || basic_parser::is_done(); }
@@ -185,15 +188,23 @@ private:
 
     void add_field(std::string_view name, std::string_view value) {
         if (!keep(name)) return;
-        if (headers.empty()) headers.reserve(wanted && !wanted->empty() ? wanted->size() : 8);
+        if (headers.empty())
+            headers.reserve(
+                wanted && !wanted->empty() ? wanted->size() + (wanted_on_error ? wanted_on_error->size() : 0) : 8);
         headers.push_back({std::string(name), std::string(value)});
     }
 
-    bool keep(std::string_view name) const noexcept {
-        if (!wanted || wanted->empty()) return true;
-        for (const auto& w : *wanted)
+    static bool listed(const std::vector<std::string>& names, std::string_view name) noexcept {
+        for (const auto& w : names)
             if (iequals(name, w)) return true;
         return false;
+    }
+
+    // (The status is known: basic_parser and take_simple report it before the fields.)
+    bool keep(std::string_view name) const noexcept {
+        if (!wanted || wanted->empty()) return true;
+        if (listed(*wanted, name)) return true;
+        return wanted_on_error && (status < 200 || status >= 300) && listed(*wanted_on_error, name);
     }
 
     std::size_t append_body(boost::beast::string_view b, error_code& ec) {

@@ -22,10 +22,10 @@ struct parsed {
 };
 
 // send_receive's read loop over `in`, each read bringing at most `step` bytes.
-parsed parse(std::string_view in, std::size_t step, bool head = false,
-             const std::vector<std::string>* wanted = nullptr) {
+parsed parse(std::string_view in, std::size_t step, bool head = false, const std::vector<std::string>* wanted = nullptr,
+             const std::vector<std::string>* on_error = nullptr) {
     parsed r;
-    response_sink parser(wanted, head);
+    response_sink parser(wanted, head, on_error);
     std::string buf;
     std::size_t begin = 0;
     std::size_t received = 0;
@@ -54,9 +54,10 @@ parsed parse(std::string_view in, std::size_t step, bool head = false,
 }
 
 // Parsed at once and byte by byte: the same outcome. Returns the at-once parse.
-parsed parse_both_ways(std::string_view in, bool head = false, const std::vector<std::string>* wanted = nullptr) {
-    const parsed whole = parse(in, in.size() + 1, head, wanted);
-    const parsed bytes = parse(in, 1, head, wanted);
+parsed parse_both_ways(std::string_view in, bool head = false, const std::vector<std::string>* wanted = nullptr,
+                       const std::vector<std::string>* on_error = nullptr) {
+    const parsed whole = parse(in, in.size() + 1, head, wanted, on_error);
+    const parsed bytes = parse(in, 1, head, wanted, on_error);
     CHECK_FALSE(bytes.simple);
     CHECK(whole.ok == bytes.ok);  // (which error may depend on how the bytes arrived)
     CHECK(whole.rest == bytes.rest);
@@ -92,6 +93,32 @@ TEST_CASE("response_sink: the common shape is parsed without basic_parser, with 
     const parsed w = parse_both_ways(nginx_ok, false, &wanted);
     CHECK(w.simple);
     CHECK(w.resp.headers.size() == 1);
+}
+
+TEST_CASE("response_sink: fields wanted only to judge an error are not copied from a 2xx") {
+    const std::vector<std::string> wanted{"x-amzn-requestid"};
+    const std::vector<std::string> on_error{"x-amzn-errortype", "date"};
+    const std::string head =
+        "Server: nginx\r\nDate: Mon, 07 Dec 2026 14:34:54 GMT\r\nx-amzn-RequestId: r-1\r\n"
+        "x-amzn-ErrorType: ThrottlingException\r\nContent-Length: 2\r\n\r\n{}";
+    for (const char* status : {"200 OK", "204 No Content", "299 Whatever"}) {
+        CAPTURE(status);
+        const std::string in = std::string("HTTP/1.1 ") + status + "\r\n" + head;
+        const parsed r = parse_both_ways(in, false, &wanted, &on_error);
+        REQUIRE(r.resp.headers.size() == 1);
+        CHECK(r.resp.header("x-amzn-requestid") == "r-1");
+    }
+    for (const char* status :
+         {"400 Bad Request", "429 Too Many Requests", "503 Service Unavailable", "199 Early", "302 Found"}) {
+        CAPTURE(status);
+        const std::string in = std::string("HTTP/1.1 ") + status + "\r\n" + head;
+        const parsed r = parse_both_ways(in, false, &wanted, &on_error);
+        CHECK(r.ok);
+        REQUIRE(r.resp.headers.size() == 3);
+        CHECK(r.resp.header("date") == "Mon, 07 Dec 2026 14:34:54 GMT");
+        CHECK(r.resp.header("x-amzn-errortype") == "ThrottlingException");
+        CHECK(r.resp.header("x-amzn-requestid") == "r-1");
+    }
 }
 
 TEST_CASE("response_sink: simple responses, parsed both ways") {
