@@ -227,14 +227,19 @@ void client_impl::write_signed(const operation_request& op, const credentials_sn
     in.region = cfg_.region;
     in.service = "iot";
     in.time = now;
-    // The Authorization value, in a per-thread buffer (its capacity reused by every request).
-    thread_local std::string authorization;
+    // The Authorization value: in a per-thread buffer (its capacity reused by every request), or
+    // with debug logging in a local one (a log sink may run anything, a signing included).
+    thread_local std::string reused;
+    std::string logged;
+    std::string_view authorization;
     if (!logging(log_level::debug)) {
         const sigv4::scoped_key key{snap.key.get(creds.secret_access_key, date.substr(0, 8), cfg_.region, "iot")};
-        sigv4::sign_authorization(in, key.bytes, authorization);
+        sigv4::sign_authorization(in, key.bytes, reused);
+        authorization = reused;
     } else {
         sigv4::signing_result r = sigv4::sign_headers(in, &keys_);
-        authorization = std::move(r.authorization);
+        logged = std::move(r.authorization);
+        authorization = logged;
         // The canonical request carries the session token in clear (x-amz-security-token): a
         // credential, never logged (config.hpp).
         std::string canonical = r.canonical_request;

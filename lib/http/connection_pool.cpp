@@ -124,7 +124,8 @@ public:
 
 private:
     // A slot of the pool held by one exchange round, with its connection once there is one. Given
-    // back on every path, exceptions included: as a dropped connection unless give_back() keeps it.
+    // back on every path, exceptions included: as a dropped connection unless give_back() or
+    // finish_round() keeps it.
     struct lease {
         explicit lease(pool_impl& p) : pool(p) {}
         lease(const lease&) = delete;
@@ -152,9 +153,10 @@ private:
     // After a round's send, under one lock: ends the step (false: its deadline fired) and gives
     // the connection back, kept when `keep` and the step ended in time.
     bool finish_round(lease& l, step_guard& step, bool keep);
-    // After a round that failed: whether it calls for one more round on a new connection (a stale
-    // kept-alive connection). Books what the rounds wrote into `info`.
-    bool stale_retry(const error_code& ec, exchange_info& info, bool& written_before);
+    // After the first round failed (`wrote`: it wrote the whole request): whether it calls for one
+    // more round on a new connection (a stale kept-alive connection; then counted, and `info` says
+    // the next connection is not a reused one yet).
+    bool stale_retry(const error_code& ec, exchange_info& info, bool wrote);
 
     // The one way to a connection: the core's acquire() under the mutex. An idle connection is
     // leased at once (a plain call: no coroutine frame on the usual path); a full pool enqueues
@@ -298,7 +300,10 @@ asio::awaitable<error_code> pool_impl::exchange(const request_writer& req, http_
                 info.timeout = timeout_phase::response;
             }
         }
-        if (!ec || !stale_retry(ec, info, written_before) || round == 1) co_return ec;
+        const bool wrote = info.request_written;  // this round's
+        info.request_written = wrote || written_before;
+        if (!ec || round == 1 || !stale_retry(ec, info, wrote)) co_return ec;
+        written_before = written_before || wrote;
     }
     co_return make_error_code(client_errc::bad_response);  // not reached
 }
@@ -313,9 +318,7 @@ bool pool_impl::finish_round(lease& l, step_guard& step, bool keep) {
     return in_time;
 }
 
-bool pool_impl::stale_retry(const error_code& ec, exchange_info& info, bool& written_before) {
-    const bool wrote = info.request_written;
-    info.request_written = wrote || written_before;
+bool pool_impl::stale_retry(const error_code& ec, exchange_info& info, bool wrote) {
     // A kept-alive connection the server had already closed: retry once on a new connection,
     // without spending one of the caller's attempts. Only when the server cannot have acted on
     // the request: it was not completely written, or the answer was a clean close (EOF, which a
@@ -328,7 +331,6 @@ bool pool_impl::stale_retry(const error_code& ec, exchange_info& info, bool& wri
                        ec != asio::error::operation_aborted && (!wrote || clean_close);
     if (!stale) return false;
     info.reused_connection = false;
-    written_before = written_before || wrote;
     stale_retries_.fetch_add(1, std::memory_order_relaxed);
     return true;
 }

@@ -1,7 +1,7 @@
 // Fuzz target: the HTTP response path of the connection pool (lib/http/connection_pool.cpp,
-// send_receive): status line, headers, chunked, length-delimited and connection-delimited bodies,
+// lib/http/connection.cpp's advance_response): status line, headers, chunked, length-delimited and connection-delimited bodies,
 // parsed by the pool's own parser (lib/http/response_sink.hpp: Beast's basic_parser subclass, with
-// the pool's settings and its feed() loop), fed as send_receive feeds it: whatever a read brought
+// the pool's settings and its feed() loop), fed as advance_response feeds it: whatever a read brought
 // appended after the unparsed rest, put_eof when the peer closes.
 //
 // The pool itself cannot run without a socket (a tcp::socket, non-blocking send, ::shutdown for
@@ -31,7 +31,7 @@ struct result {
     http_response resp;
 };
 
-// send_receive's read loop over `in`, each read bringing at most `step` bytes.
+// the pool's read loop (advance_response) over `in`, each read bringing at most `step` bytes.
 result parse(std::string_view in, std::size_t step, const std::vector<std::string>* wanted, bool head) {
     result r;
     response_sink parser(wanted, head);
@@ -54,7 +54,7 @@ result parse(std::string_view in, std::size_t step, const std::vector<std::strin
         rbuf.append(in.data() + received, n);
         received += n;
     }
-    // What send_receive copies out.
+    // What take_response copies out.
     r.ok = true;
     r.resp.status = parser.status;
     r.resp.reason = std::move(parser.reason);

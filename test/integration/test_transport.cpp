@@ -300,6 +300,48 @@ TEST_CASE("transport: a kept-alive connection the server closed is replaced with
     CHECK(srv.connections() == 2);
 }
 
+TEST_CASE("transport: two stale kept-alive connections in a row: the call fails, and no connection was opened for it") {
+    std::atomic<int> answered{0};
+    gate both_closed;
+    scripted_server srv([&](int, int, tcp::socket& s) {
+        write_all(s, cat(ok_head, "Content-Length: 2\r\n\r\n{}"));
+        s.close();  // after its first answer, although it said nothing of the kind
+        if (answered.fetch_add(1) + 1 == 2) both_closed.open();
+        return false;
+    });
+    asio::io_context ctx;
+    std::mutex m;
+    std::vector<std::string> lines;
+    auto cfg = config_for(srv.url());  // max_attempts = 1
+    cfg.level = iotjobs::log_level::info;
+    cfg.log = [&](iotjobs::log_level, std::string_view msg) {
+        std::lock_guard lk(m);
+        lines.emplace_back(msg);
+    };
+    iotjobs::client c(ctx.get_executor(), cfg);
+    int done = 0;
+    for (int i : {1, 2})  // at once: two connections, both kept in the pool
+        iotjobs::delete_job_execution(c, iotjobs::delete_job_execution_request{"thing-1", "job-1", i},
+                                      [&](error_code ec) {
+                                          CHECK(!ec);
+                                          ++done;
+                                      });
+    ctx.run();
+    REQUIRE(done == 2);
+    both_closed.wait();
+    REQUIRE(c.stats().idle == 2);
+    {
+        std::lock_guard lk(m);
+        lines.clear();
+    }
+    iotjobs::diagnostics diag;
+    CHECK(run_delete(ctx, c, 3, diag));  // the first stale one is replaced by the other, stale too
+    CHECK(diag.attempts() == 1);
+    CHECK(srv.connections() == 2);
+    std::lock_guard lk(m);
+    for (const auto& l : lines) CHECK_MESSAGE(l.find("connection opened") == std::string::npos, l);
+}
+
 TEST_CASE("transport: a stalled response ends at the attempt deadline, and the watchdog lets run() return") {
     gate release;
     scripted_server srv([&](int, int req, tcp::socket& s) {

@@ -21,7 +21,7 @@ struct parsed {
     std::size_t rest = 0;  // bytes after the response, not parsed
 };
 
-// send_receive's read loop over `in`, each read bringing at most `step` bytes.
+// The pool's read loop (advance_response) over `in`, each read bringing at most `step` bytes.
 parsed parse(std::string_view in, std::size_t step, bool head = false, const std::vector<std::string>* wanted = nullptr,
              const std::vector<std::string>* on_error = nullptr) {
     parsed r;

@@ -60,7 +60,8 @@ handler_executor executor_of(const Handler& handler) {
 }
 
 // The compiled body of an operation: validates `req`, runs it on the client and completes the
-// handler once, never inline, on the executor `hex` names. `diag` may be null.
+// handler once, never inline, on its associated executor (`hex`, when known, spares the lookup;
+// bulk_delete looks it up itself). `diag` may be null.
 template <class Request, class Signature>
 using operation_body = void (*)(std::shared_ptr<client_impl>, Request, diagnostics*,
                                 boost::asio::any_completion_handler<Signature>, handler_executor);
