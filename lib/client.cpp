@@ -127,10 +127,7 @@ client_impl::~client_impl() {
     std::vector<std::shared_ptr<op_node>> left;
     {
         std::lock_guard lk(ops_mutex_);
-        while (op_node* n = queue_head_) {
-            unqueue(*n);
-            left.push_back(std::move(n->keep));
-        }
+        while (queue_head_) left.push_back(unqueue(*queue_head_));
     }
     for (auto& n : left) n->drop();
 }
@@ -209,12 +206,14 @@ void client_impl::write_signed(const operation_request& op, const credentials_sn
         path = joined;
     }
 
+    // The request's own headers, signed (in canonical order) and sent (in this order, then
+    // Authorization and the transport's User-Agent, transport_settings::user_agent).
     sigv4::header hdrs[4];
     std::size_t n = 0;
-    hdrs[n++] = {"host", url_.host_header};
-    hdrs[n++] = {"x-amz-date", date};
-    if (!op.content_type.empty()) hdrs[n++] = {"content-type", op.content_type};
-    if (!creds.session_token.empty()) hdrs[n++] = {"x-amz-security-token", creds.session_token};
+    hdrs[n++] = {"Host", url_.host_header};
+    hdrs[n++] = {"X-Amz-Date", date};
+    if (!creds.session_token.empty()) hdrs[n++] = {"X-Amz-Security-Token", creds.session_token};
+    if (!op.content_type.empty()) hdrs[n++] = {"Content-Type", op.content_type};
 
     sigv4::signing_input in;
     in.request.method = op.method;
@@ -253,20 +252,14 @@ void client_impl::write_signed(const operation_request& op, const credentials_sn
         }
     }
 
-    // Host, X-Amz-Date, [X-Amz-Security-Token], [Content-Type], Authorization, then the
-    // transport's User-Agent (transport_settings::user_agent).
     http_field_view fields[5];
-    std::size_t k = 0;
-    fields[k++] = {"Host", url_.host_header};
-    fields[k++] = {"X-Amz-Date", date};
-    if (!creds.session_token.empty()) fields[k++] = {"X-Amz-Security-Token", creds.session_token};
-    if (!op.content_type.empty()) fields[k++] = {"Content-Type", op.content_type};
-    fields[k++] = {"Authorization", authorization};
+    for (std::size_t i = 0; i < n; ++i) fields[i] = {hdrs[i].name, hdrs[i].value};
+    fields[n] = {"Authorization", authorization};
     request_parts parts;
     parts.method = op.method;
     parts.path = op.path;
     parts.query = op.query;
-    parts.headers = std::span<const http_field_view>(fields, k);
+    parts.headers = std::span<const http_field_view>(fields, n + 1);
     parts.body = op.body;
     serialize_request(out, parts, where);
 }
@@ -574,7 +567,7 @@ bool client_impl::admit_or_queue(op_node& n) {
     return false;
 }
 
-void client_impl::unqueue(op_node& n) {
+std::shared_ptr<op_node> client_impl::unqueue(op_node& n) {
     if (n.qprev)
         n.qprev->qnext = n.qnext;
     else
@@ -592,6 +585,7 @@ void client_impl::unqueue(op_node& n) {
         ++queue_timer_generation_;
         queue_timer_.cancel();
     }
+    return std::move(n.keep);
 }
 
 void client_impl::arm_queue_timer() {
@@ -613,10 +607,8 @@ void client_impl::on_queue_timer(unsigned generation) {
         queue_timer_armed_ = false;
         const auto now = std::chrono::steady_clock::now();
         while (queue_head_ && queue_head_->queued_at + queue_wait_ <= now) {
-            op_node& n = *queue_head_;
-            n.waited_out = true;
-            unqueue(n);
-            expired.push_back(std::move(n.keep));
+            queue_head_->waited_out = true;
+            expired.push_back(unqueue(*queue_head_));
         }
         if (queue_head_) arm_queue_timer();
     }
@@ -635,11 +627,7 @@ void client_impl::finished(op_node& n) {
         std::lock_guard lk(ops_mutex_);
         unregister_op(n);
         --admitted_;
-        while (queue_head_ && admitted_ < admit_limit_) {
-            op_node& q = *queue_head_;
-            unqueue(q);
-            next.push_back(std::move(q.keep));
-        }
+        while (queue_head_ && admitted_ < admit_limit_) next.push_back(unqueue(*queue_head_));
     }
     start_all(next);
 }
@@ -649,8 +637,7 @@ bool client_impl::admit_cancelled(op_node& n) {
     {
         std::lock_guard lk(ops_mutex_);
         if (!n.queued) return false;
-        unqueue(n);
-        keep = std::move(n.keep);
+        keep = unqueue(n);
     }
     keep->start(shared_from_this());
     return true;
@@ -701,10 +688,7 @@ void client_impl::shutdown() {
     std::vector<std::shared_ptr<op_node>> queued;
     {
         std::lock_guard lk(ops_mutex_);
-        while (op_node* n = queue_head_) {
-            unqueue(*n);
-            queued.push_back(std::move(n->keep));
-        }
+        while (queue_head_) queued.push_back(unqueue(*queue_head_));
     }
     start_all(queued);
     cancel_all();

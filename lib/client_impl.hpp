@@ -159,8 +159,9 @@ private:
     void unregister_op(op_node& n);
     // Registers `n` and either admits it (true: start it) or queues it. Under ops_mutex_.
     bool admit_or_queue(op_node& n);
-    // Takes `n` out of the admission queue and counts it as admitted. Under ops_mutex_.
-    void unqueue(op_node& n);
+    // Takes `n` out of the admission queue and counts it as admitted; returns its hold on itself
+    // (op_node::keep), for the caller to start it (or drop it) outside the lock. Under ops_mutex_.
+    std::shared_ptr<op_node> unqueue(op_node& n);
     // The admission queue's timer: armed at the head's expiry while the queue is not empty.
     void arm_queue_timer();
     void on_queue_timer(unsigned generation);

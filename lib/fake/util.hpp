@@ -40,7 +40,7 @@ inline std::optional<std::int64_t> parse_i64(std::string_view s) noexcept {
 
 using iotjobs::detail::append_json_string;  // util/json_text.hpp
 
-using iotjobs::detail::append_int;    // util/json_text.hpp
+using iotjobs::detail::append_int;    // util/text.hpp
 using iotjobs::detail::json_members;  // util/json_text.hpp
 
 inline int hex_value(char c) noexcept {

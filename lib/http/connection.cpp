@@ -37,6 +37,12 @@ constexpr std::size_t tls_read_size = 17 * 1024;  // a whole TLS record with its
 constexpr std::size_t min_read_size = 4 * 1024;   // plaintext read buffer, grows when a header needs it
 constexpr std::size_t max_read_buffer = 1024 * 1024;
 
+// Whatever ran on this thread meanwhile must not confuse SSL_get_error (which looks at the queue
+// the way ERR_peek_error does: checking first spares clearing an empty queue).
+void clear_ssl_errors() noexcept {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 // Bytes the non-blocking socket takes right now (0 when it would block); ec for real errors.
 std::size_t send_now(tcp::socket& s, const char* data, std::size_t size, error_code& ec) {
     std::size_t n = s.send(asio::const_buffer(data, size), 0, ec);
@@ -71,9 +77,7 @@ error_code took_tls_input(connection& c, std::size_t n, error_code ec) {
         c.tls.in_eof = true;
         ec = {};
     }
-    // Whatever ran on this thread meanwhile must not confuse SSL_get_error (which looks at the
-    // queue the way ERR_peek_error does: checking first spares clearing an empty queue).
-    if (ERR_peek_error() != 0) ERR_clear_error();
+    clear_ssl_errors();
     return ec;
 }
 
@@ -102,7 +106,7 @@ error_code write_request_now(connection& c, std::string_view& rest) {
     const char* data = c.request_bytes.data();
     std::size_t size = c.request_bytes.size();
     if (c.ssl) {
-        if (ERR_peek_error() != 0) ERR_clear_error();
+        clear_ssl_errors();
         const int r = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
         if (r <= 0 || static_cast<std::size_t>(r) != size) {
             const int kind = SSL_get_error(c.ssl, r);
@@ -429,11 +433,8 @@ void serialize_fields(std::string& out, std::string_view method, std::string_vie
         out += "\r\n";
     }
     if (!body.empty()) {
-        char digits[24];
-        auto [end, dec] = std::to_chars(digits, digits + sizeof digits, body.size());
-        (void)dec;
         out += "Content-Length: ";
-        out.append(digits, end);
+        append_int(out, body.size());
         out += "\r\n";
     } else if (method == "PUT" || method == "POST" || method == "DELETE" || method == "OPTIONS") {
         out += "Content-Length: 0\r\n";

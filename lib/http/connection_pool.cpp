@@ -200,18 +200,27 @@ private:
 
     // ---- step_watch: a connection's step deadlines on the core's list --------------------------
     void start(connection& c, duration timeout) override {
-        c.fired = false;
-        if (timeout <= duration::zero()) return;
-        const auto at = clock_type::now() + timeout;
+        if (timeout <= duration::zero()) {
+            start_locked(c, {}, timeout);  // (watches nothing: no lock)
+            return;
+        }
         std::lock_guard lk(mutex_);
-        core_.watch(c, at);
+        start_locked(c, clock_type::now(), timeout);
     }
 
     bool finish(connection& c) override {
         if (!c.listed) return true;  // only this step's thread lists or unlists c
         std::lock_guard lk(mutex_);
-        return core_.unwatch(c);
+        return finish_locked(c);
     }
+
+    // start() and finish() for a caller that holds mutex_ (try_lease, finish_round). A zero
+    // timeout watches nothing; finish: false when the step's deadline fired.
+    void start_locked(connection& c, clock_type::time_point now, duration timeout) {
+        c.fired = false;
+        if (timeout > duration::zero()) core_.watch(c, now + timeout);
+    }
+    bool finish_locked(connection& c) { return !c.listed || core_.unwatch(c); }
 
     // ---- pool_timer: the core's timer, called under mutex_ --------------------------------------
     void arm(pool_time at) override {
@@ -312,7 +321,7 @@ bool pool_impl::finish_round(lease& l, step_guard& step, bool keep) {
     connection& c = *l.conn;
     step.dismiss();
     std::lock_guard lk(mutex_);
-    const bool in_time = !c.listed || core_.unwatch(c);  // (only this step's thread lists or unlists c)
+    const bool in_time = finish_locked(c);
     l.held = false;
     core_.release(clock_type::now(), keep && in_time ? std::move(l.conn) : nullptr);
     return in_time;
@@ -343,9 +352,8 @@ core_type::acquired pool_impl::try_lease(lease& l, exchange_info& info, std::uni
     const core_type::acquired got = core_.acquire(now, l.conn);
     if (got == core_type::acquired::idle) {
         l.held = true;
-        if (step_timeout > duration::zero()) {  // what start() does, under this lock
-            l.conn->fired = false;
-            core_.watch(*l.conn, now + step_timeout);
+        if (step_timeout > duration::zero()) {  // (zero: the caller starts the step itself)
+            start_locked(*l.conn, now, step_timeout);
             l.step_started = true;
         }
         reuses_.fetch_add(1, std::memory_order_relaxed);

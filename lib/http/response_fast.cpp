@@ -96,14 +96,10 @@ bool parse_field_line(std::string_view in, simple_response& out, std::size_t& po
     while (i < in.size() && is_a(in[i], name_char)) ++i;
     if (i == pos || i >= in.size() || in[i] != ':') return false;
     const std::string_view name = in.substr(pos, i - pos);
-    std::size_t v = i + 1;
-    while (v < in.size() && (in[v] == ' ' || in[v] == '\t')) ++v;
-    const std::size_t end = line_end(in, v);
+    const std::size_t end = line_end(in, i + 1);
     // A line starting with a space or tab after it would continue it (obs-fold): Beast's to handle.
     if (end == npos || end + 2 >= in.size() || in[end + 2] == ' ' || in[end + 2] == '\t') return false;
-    std::size_t e = end;
-    while (e > v && (in[e - 1] == ' ' || in[e - 1] == '\t')) --e;
-    if (!take_field(name, in.substr(v, e - v), out)) return false;
+    if (!take_field(name, trim_ows(in.substr(i + 1, end - i - 1)), out)) return false;
     pos = end + 2;
     return true;
 }

@@ -162,12 +162,6 @@ void append_query_param(std::string& query, std::string_view name, std::string_v
     append_percent_encoded(query, raw_value);
 }
 
-std::string int_to_string(std::int64_t v) {
-    std::array<char, 24> buf{};
-    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    return std::string(buf.data(), res.ptr);
-}
-
 // `more`: what the caller appends after it, reserved with the rest (one allocation unless a name
 // needs escapes).
 std::string things_jobs_path(std::string_view thing_name, std::string_view job_id, std::size_t more = 0) {
@@ -580,7 +574,7 @@ operation_request build_request(const delete_job_execution_request& req) {
     auto r = start_request("DELETE", "DeleteJobExecution",
                            things_jobs_path(req.thing_name, req.job_id, number_label.size() + 20));
     r.path += number_label;
-    r.path += int_to_string(req.execution_number);
+    append_int(r.path, req.execution_number);
     if (req.force) append_query_param(r.query, "force", *req.force ? "true" : "false");
     if (req.namespace_id) append_query_param(r.query, "namespaceId", *req.namespace_id);
     return r;
@@ -605,7 +599,11 @@ operation_request build_request(const list_job_executions_for_thing_request& req
 
 operation_request build_request(const describe_job_execution_request& req) {
     auto r = start_request("GET", "DescribeJobExecution", things_jobs_path(req.thing_name, req.job_id));
-    if (req.execution_number) append_query_param(r.query, "executionNumber", int_to_string(*req.execution_number));
+    if (req.execution_number) {
+        std::string number;
+        append_int(number, *req.execution_number);
+        append_query_param(r.query, "executionNumber", number);
+    }
     return r;
 }
 

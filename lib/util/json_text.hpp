@@ -2,6 +2,8 @@
 // bulk report, the CLI's output, the fake endpoint's answers): one string escaper for all.
 #pragma once
 
+#include "util/text.hpp"
+
 #include <charconv>
 #include <string>
 #include <string_view>
@@ -13,14 +15,6 @@ namespace iotjobs::detail {
 // valid UTF-8 passes through unchanged; each byte of an invalid UTF-8 sequence (a raw input line
 // may hold anything) becomes \ufffd, so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
-
-// Appends the decimal digits of an integer.
-template <class Int>
-void append_int(std::string& out, Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
 
 // Writes members of a JSON object into `out`: "key":value with a comma before each but the first
 // (first = false goes on after members already written). Keys are plain ASCII names written as

@@ -3,10 +3,19 @@
 // tokens and AWS names are ASCII, and bytes >= 0x80 compare and map as themselves.
 #pragma once
 
+#include <charconv>
 #include <string>
 #include <string_view>
 
 namespace iotjobs::detail {
+
+// Appends the decimal digits of an integer.
+template <class Int>
+void append_int(std::string& out, Int v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
 
 constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 constexpr char ascii_upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
