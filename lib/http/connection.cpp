@@ -395,6 +395,7 @@ namespace {
 template <class Fields>
 void serialize_fields(std::string& out, std::string_view method, std::string_view path, std::string_view query,
                       const Fields& fields, std::string_view body, const wire_target& where) {
+    using namespace std::literals;  // string_view literals: appended without a strlen
     std::size_t need = method.size() + where.base_path.size() + path.size() + query.size() + 64 +
                        where.host_header.size() + where.user_agent.size() + body.size();
     for (const auto& h : fields) need += h.name.size() + h.value.size() + 4;
@@ -407,7 +408,7 @@ void serialize_fields(std::string& out, std::string_view method, std::string_vie
         out += '?';
         out += query;
     }
-    out += " HTTP/1.1\r\n";
+    out += " HTTP/1.1\r\n"sv;
     bool has_host = false;
     for (const auto& h : fields) {
         const std::string_view name = h.name;
@@ -417,29 +418,29 @@ void serialize_fields(std::string& out, std::string_view method, std::string_vie
         if (iequals(name, "host")) has_host = true;
         if (iequals(name, "content-length")) continue;
         out += name;
-        out += ": ";
+        out += ": "sv;
         out += trim_ows(value);
-        out += "\r\n";
+        out += "\r\n"sv;
     }
     if (!where.user_agent.empty()) {
         if (where.user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
-        out += "User-Agent: ";
+        out += "User-Agent: "sv;
         out += trim_ows(where.user_agent);
-        out += "\r\n";
+        out += "\r\n"sv;
     }
     if (!has_host) {
-        out += "Host: ";
+        out += "Host: "sv;
         out += trim_ows(where.host_header);
-        out += "\r\n";
+        out += "\r\n"sv;
     }
     if (!body.empty()) {
-        out += "Content-Length: ";
+        out += "Content-Length: "sv;
         append_int(out, body.size());
-        out += "\r\n";
+        out += "\r\n"sv;
     } else if (method == "PUT" || method == "POST" || method == "DELETE" || method == "OPTIONS") {
-        out += "Content-Length: 0\r\n";
+        out += "Content-Length: 0\r\n"sv;
     }
-    out += "\r\n";
+    out += "\r\n"sv;
     out += body;
 }
 }  // namespace

@@ -19,14 +19,30 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Character classes (ASCII only: every byte >= 0x80 is outside every pattern of the model).
 
-constexpr bool is_ascii_alnum(unsigned char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-constexpr bool is_thing_char(unsigned char c) noexcept { return is_ascii_alnum(c) || c == ':' || c == '_' || c == '-'; }
-constexpr bool is_job_char(unsigned char c) noexcept { return is_ascii_alnum(c) || c == '_' || c == '-'; }
-constexpr bool is_unreserved(unsigned char c) noexcept {
-    return is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
+// One table of the classes, looked up per byte; each class a function object, so that the loops
+// taking one (check_pattern, append_percent_encoded) inline it.
+enum : unsigned char { thing_class = 1, job_class = 2, unreserved_class = 4 };
+
+struct byte_class_table {
+    unsigned char v[256] = {};
+    constexpr byte_class_table() {
+        for (int c = 0; c < 256; ++c) {
+            const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (alnum || c == '_' || c == '-') v[c] |= thing_class | job_class | unreserved_class;
+            if (c == ':') v[c] |= thing_class;
+            if (c == '.' || c == '~') v[c] |= unreserved_class;
+        }
+    }
+};
+constexpr byte_class_table byte_classes{};
+
+template <unsigned char Class>
+struct in_class {
+    constexpr bool operator()(unsigned char c) const noexcept { return (byte_classes.v[c] & Class) != 0; }
+};
+constexpr in_class<thing_class> is_thing_char{};            // [a-zA-Z0-9:_-]
+constexpr in_class<job_class> is_job_char{};                // [a-zA-Z0-9_-]
+constexpr in_class<unreserved_class> is_unreserved{};       // RFC 3986 unreserved
 
 constexpr char hex_upper[] = "0123456789ABCDEF";
 

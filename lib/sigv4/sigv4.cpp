@@ -62,6 +62,7 @@ public:
         OPENSSL_cleanse(memo_key_.data(), memo_key_.size());
         OPENSSL_cleanse(&inner_, sizeof inner_);
         OPENSSL_cleanse(&outer_, sizeof outer_);
+        OPENSSL_cleanse(&inner_head_, sizeof inner_head_);
         OPENSSL_cleanse(&work_, sizeof work_);
     }
     thread_sha256(const thread_sha256&) = delete;
@@ -73,12 +74,27 @@ public:
     void update(std::string_view s) { update(s.data(), s.size()); }
     void finish(unsigned char* out) { sha_final(work_, out); }
 
-    // HMAC-SHA256 with a 32-byte key, using (and refreshing) the memoised pad states.
+    // HMAC-SHA256 with a 32-byte key, using (and refreshing) the memoised pad states. A message
+    // longer than a block also reuses the inner state after its first block when that block is
+    // the previous message's: a string to sign starts with the algorithm, the request time and
+    // the scope, so every signature within the same second shares it.
     void hmac_memo(const key_bytes& key, std::string_view msg, unsigned char* out) {
         if (!memo_valid_ || memo_key_ != key) prepare_memo(key);
         unsigned char inner[32];
-        work_ = inner_;
-        update(msg);
+        if (msg.size() > hmac_block) {
+            if (!head_valid_ || std::memcmp(head_, msg.data(), hmac_block) != 0) {
+                head_valid_ = false;
+                inner_head_ = inner_;
+                sha_update(inner_head_, msg.data(), hmac_block);
+                std::memcpy(head_, msg.data(), hmac_block);
+                head_valid_ = true;
+            }
+            work_ = inner_head_;
+            update(msg.substr(hmac_block));
+        } else {
+            work_ = inner_;
+            update(msg);
+        }
         finish(inner);
         work_ = outer_;
         update(inner, sizeof inner);
@@ -88,6 +104,7 @@ public:
 private:
     void prepare_memo(const key_bytes& key) {
         memo_valid_ = false;
+        head_valid_ = false;
         unsigned char pad[hmac_block];
         for (std::size_t i = 0; i < hmac_block; ++i) pad[i] = static_cast<unsigned char>((i < 32 ? key[i] : 0) ^ 0x36);
         inner_ = fresh_;
@@ -103,6 +120,10 @@ private:
     SHA256_CTX work_{}, fresh_{}, inner_{}, outer_{};
     key_bytes memo_key_{};
     bool memo_valid_ = false;
+    // inner_ with head_ (a message's first block) absorbed too.
+    SHA256_CTX inner_head_{};
+    unsigned char head_[hmac_block] = {};
+    bool head_valid_ = false;
 };
 
 // Operations run start..finish without calling another operation in between (no nesting).

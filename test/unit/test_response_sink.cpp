@@ -201,6 +201,34 @@ TEST_CASE("response_sink: anything else goes to basic_parser, with the same resu
     CHECK(m.resp.headers.size() == 31);
 }
 
+TEST_CASE("response_sink: every byte of a line is checked, at any offset of a long line") {
+    // The simple parser checks a line eight bytes at a time: a byte that is not text sends the
+    // response to basic_parser wherever it sits in the line (status line, field value, the last
+    // word or the tail); a tab, a space or '~' there does not.
+    const auto with_byte = [](bool in_reason, std::size_t at, char b) {
+        std::string line(21, 'v');
+        line[at] = b;
+        if (in_reason) return "HTTP/1.1 200 " + line + "\r\nContent-Length: 0\r\n\r\n";
+        return "HTTP/1.1 200 OK\r\nX-Long: " + line + "\r\nContent-Length: 0\r\n\r\n";
+    };
+    for (const bool in_reason : {false, true}) {
+        for (std::size_t at = 1; at + 1 < 21; ++at) {  // (trim_ows would take a tab or space at an end)
+            for (const char bad : {'\x00', '\x01', '\n', '\x1f', '\x7f', '\x80', '\xc3', '\xff'}) {
+                const std::string in = with_byte(in_reason, at, bad);
+                CAPTURE(in_reason);
+                CAPTURE(at);
+                CAPTURE(static_cast<int>(static_cast<unsigned char>(bad)));
+                CHECK_FALSE(parse_both_ways(in).simple);
+            }
+            for (const char good : {'\t', ' ', '~'}) {
+                const std::string in = with_byte(in_reason, at, good);
+                CAPTURE(in);
+                CHECK(parse_both_ways(in).simple);
+            }
+        }
+    }
+}
+
 TEST_CASE("response_sink: after a HEAD request basic_parser reads the header only") {
     const parsed r = parse_both_ways("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", true);
     CHECK(r.ok);

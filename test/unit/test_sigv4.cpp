@@ -5,6 +5,8 @@
 #include "sigv4/sigv4.hpp"
 
 #include <boost/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <atomic>
@@ -604,6 +606,40 @@ TEST_CASE("sigv4: hashes") {
         hex += digits[b & 15];
     }
     CHECK(hex == "cfde196bd4f12a1ffdef92da3eb60236fef01fd9781f838f56c9131948dbcb01");
+}
+
+TEST_CASE("sigv4: HMAC with memoised states, against OpenSSL's one-shot HMAC") {
+    // The per-thread memo keeps the key's pad states and the inner state after a message's first
+    // block: messages that share that block, differ in it, are shorter or longer than a block,
+    // and alternate between keys must each give the plain HMAC.
+    key_bytes k1{}, k2{};
+    for (std::size_t i = 0; i < k1.size(); ++i) {
+        k1[i] = static_cast<unsigned char>(i * 7 + 1);
+        k2[i] = static_cast<unsigned char>(255 - i);
+    }
+    const std::string head_a = "AWS4-HMAC-SHA256\n20261207T120000Z\n20261207/us-east-1/iot/aws4_re";  // 64 bytes
+    const std::string head_b = "AWS4-HMAC-SHA256\n20261207T120001Z\n20261207/us-east-1/iot/aws4_re";
+    REQUIRE(head_a.size() == 64);
+    const std::vector<std::pair<const key_bytes*, std::string>> steps = {
+        {&k1, head_a + "quest\nfirst tail"},  {&k1, head_a + "quest\nsecond tail"}, {&k1, head_b + "quest\nfirst"},
+        {&k1, head_a + "quest\nfirst tail"},  {&k2, head_a + "quest\nfirst tail"},  {&k2, head_a + "x"},
+        {&k2, head_a},                         {&k2, "short"},                         {&k1, head_a + "x"},
+        {&k1, std::string(200, 'q')},          {&k1, std::string(64, 'q') + "r"},      {&k1, ""},
+    };
+    for (const auto& [key, msg] : steps) {
+        unsigned char mac[32];
+        unsigned int len = 0;
+        REQUIRE(HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
+                     reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len) != nullptr);
+        std::string expected;
+        for (unsigned i = 0; i < len; ++i) {
+            static constexpr char digits[] = "0123456789abcdef";
+            expected += digits[mac[i] >> 4];
+            expected += digits[mac[i] & 15];
+        }
+        CAPTURE(msg);
+        CHECK(hex_hmac_sha256(*key, msg) == expected);
+    }
 }
 
 TEST_CASE("sigv4: worked example of AWS-BEHAVIOUR.md c.2 (DeleteJobExecution, my:thing)") {
