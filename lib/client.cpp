@@ -632,6 +632,81 @@ void client_impl::finished(op_node& n) {
     start_all(next);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Call runners (single-threaded clients)
+
+// One runner coroutine; its cancellation signal is what the running call's node forwards to.
+struct client_impl::call_runner {
+    asio::cancellation_signal sig;
+    std::shared_ptr<op_node> next;  // handed over by spawn() (under ops_mutex_)
+};
+
+void client_impl::start_runner(std::shared_ptr<op_node> first) {
+    auto r = std::make_shared<call_runner>();
+    auto slot = r->sig.slot();
+    // The completion handler holds the runner: co_spawn keeps its cancellation state in the
+    // signal's slot until the very end. An exception here is a completion handler's: it leaves
+    // io_context::run(), as it would from a call of its own.
+    asio::co_spawn(ex_, run_calls(r, std::move(first)), asio::bind_cancellation_slot(slot, [r](std::exception_ptr ep) {
+                       if (ep) std::rethrow_exception(ep);
+                   }));
+}
+
+asio::awaitable<void> client_impl::run_calls(std::shared_ptr<call_runner> r, std::shared_ptr<op_node> n) {
+    const auto self = shared_from_this();
+    while (n) {
+        // On this executor, as request() is: the node's cancellation reaches the running call.
+        n->sig.slot().assign([r](asio::cancellation_type t) { r->sig.emit(t); });
+        error_code ec;
+        try {
+            ec = co_await n->body(self);
+        } catch (...) {
+            ec = error_from_exception(std::current_exception());
+        }
+        n->sig.slot().clear();
+        n = next_call(*r, std::move(n), ec);
+    }
+}
+
+std::shared_ptr<op_node> client_impl::next_call(call_runner& r, std::shared_ptr<op_node> done, error_code ec) {
+    std::shared_ptr<op_node> next;
+    std::vector<std::shared_ptr<op_node>> more;  // (as finished(): every queued call that fits)
+    {
+        std::lock_guard lk(ops_mutex_);
+        unregister_op(*done);
+        --admitted_;
+        if (queue_head_ && admitted_ < admit_limit_) {
+            next = unqueue(*queue_head_);  // the queue first: a call issued now waits behind it
+            while (queue_head_ && admitted_ < admit_limit_) more.push_back(unqueue(*queue_head_));
+        } else {
+            finishing_ = &r;  // a call admitted while the handler runs is run here next
+        }
+    }
+    start_all(more);
+    // After the handler (which may throw): this runner is no longer the one to hand over to, and
+    // takes the call handed over meanwhile, if any.
+    const auto settle = [&] {
+        std::lock_guard lk(ops_mutex_);
+        if (finishing_ == &r) finishing_ = nullptr;
+        if (!next) next = std::move(r.next);
+    };
+    try {
+        done->deliver(ec, ex_);
+    } catch (...) {
+        settle();
+        if (next) next->start(shared_from_this());  // on a runner of its own: this one stops
+        throw;
+    }
+    settle();
+    return next;
+}
+
+bool client_impl::hand_over(const std::shared_ptr<op_node>& n) {
+    if (!finishing_ || finishing_->next) return false;
+    finishing_->next = n;
+    return true;
+}
+
 bool client_impl::admit_cancelled(op_node& n) {
     std::shared_ptr<op_node> keep;
     {

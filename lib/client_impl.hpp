@@ -82,6 +82,11 @@ struct op_node : std::enable_shared_from_this<op_node> {
     virtual void start(std::shared_ptr<client_impl> self) = 0;
     // Destroys what start() would have used, without calling anything (the client is gone).
     virtual void drop() noexcept = 0;
+    // The operation's coroutine, for a call runner to await (client_impl::run_calls).
+    virtual boost::asio::awaitable<error_code> body(const std::shared_ptr<client_impl>& self) = 0;
+    // Completes the handler with `ec` (and the values) through its executor (client_ex when it has
+    // none): inline when that is the running thread's.
+    virtual void deliver(error_code ec, const boost::asio::any_io_executor& client_ex) = 0;
 };
 
 class client_impl : public std::enable_shared_from_this<client_impl> {
@@ -121,6 +126,10 @@ public:
 
     // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
     void finished(op_node& n);
+    // A single-threaded client runs its calls on call runners: a coroutine that runs one call
+    // after another (a queued one, or one its last call's handler issued: handed over), so that a
+    // call is a nested coroutine, not a co_spawn of its own. Starts a runner with `first`.
+    void start_runner(std::shared_ptr<op_node> first);
     // `n` was cancelled: if it still waits for admission, starts it at once (true).
     bool admit_cancelled(op_node& n);
 
@@ -167,6 +176,14 @@ private:
     void on_queue_timer(unsigned generation);
     // Starts `nodes` (taken out of the queue, each still held by its `keep`).
     void start_all(std::vector<std::shared_ptr<op_node>>& nodes);
+    struct call_runner;
+    boost::asio::awaitable<void> run_calls(std::shared_ptr<call_runner> r, std::shared_ptr<op_node> n);
+    // After a runner's call `done` ended with `ec`: unregisters it, delivers its completion, and
+    // returns the call the runner takes next (the head of the admission queue, or a call the
+    // handler issued meanwhile), or null.
+    std::shared_ptr<op_node> next_call(call_runner& r, std::shared_ptr<op_node> done, error_code ec);
+    // Under ops_mutex_: hands admitted `n` to the runner delivering a completion now (true), if any.
+    bool hand_over(const std::shared_ptr<op_node>& n);
     // An attempt's request (request_writer): write_signed() as the pool sends it.
     class signed_request;
     // Signs `op` with `snap` at the current time (with the clock-skew offset) and appends the whole
@@ -240,6 +257,8 @@ private:
     // whichever is sooner); then it may run beyond the limit. admitted_ counts the running ones.
     std::size_t admit_limit_ = 1;
     std::size_t admitted_ = 0;
+    // The runner delivering a completion, that takes a call admitted meanwhile (single-threaded).
+    call_runner* finishing_ = nullptr;
     std::size_t queued_count_ = 0;
     op_node* queue_head_ = nullptr;
     op_node* queue_tail_ = nullptr;
@@ -286,8 +305,13 @@ struct spawned_op final : op_node {
     handler_executor hex;
 
     // Dispatches launch() onto the strand: co_spawn connects the signal's slot, which request()
-    // emits on the strand, and the coroutine's first step must not see a cancellation yet.
+    // emits on the strand, and the coroutine's first step must not see a cancellation yet. A
+    // single-threaded client starts a call runner instead.
     void start(std::shared_ptr<client_impl> self) override {
+        if (self->config().single_threaded) {
+            self->start_runner(shared_from_this());
+            return;
+        }
         auto node = std::static_pointer_cast<spawned_op>(shared_from_this());
         const boost::asio::any_io_executor ex = strand;
         boost::asio::dispatch(ex, [self = std::move(self), node = std::move(node)]() mutable {
@@ -299,7 +323,33 @@ struct spawned_op final : op_node {
         handler_type h = std::move(handler);
         values.reset();
     }
+    boost::asio::awaitable<error_code> body(const std::shared_ptr<client_impl>& self) override {
+        return make_body(self, static_cast<const op_node*>(this));
+    }
+    void deliver(error_code ec, const boost::asio::any_io_executor& client_ex) override;
 };
+
+template <class MakeBody, class... Ts>
+void spawned_op<MakeBody, Ts...>::deliver(error_code ec, const boost::asio::any_io_executor& client_ex) {
+    namespace asio = boost::asio;
+    auto h = std::move(handler);
+    auto complete_on = [&](const auto& ex) {
+        asio::dispatch(ex, [h = std::move(h), ec, values = std::move(values)]() mutable {
+            auto hslot = asio::get_associated_cancellation_slot(h);
+            if (hslot.is_connected()) hslot.clear();
+            if constexpr (sizeof...(Ts) == 0) {
+                (void)values;
+                std::move(h)(ec);
+            } else {
+                std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
+            }
+        });
+    };
+    if (!hex.known)  // a type-erased lookup (two allocations)
+        complete_on(asio::get_associated_executor(h, client_ex));
+    else
+        complete_on(hex.ex ? hex.ex : client_ex);
+}
 
 template <class MakeBody, class... Ts>
 void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std::shared_ptr<spawned_op> node) {
@@ -312,24 +362,7 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
                        sig.slot(), [self, node = std::move(node)](std::exception_ptr ep, error_code ec) mutable {
                            self->finished(*node);
                            if (ep) ec = error_from_exception(ep);
-                           auto h = std::move(node->handler);
-                           auto complete_on = [&](const auto& hex) {
-                               asio::dispatch(hex, [h = std::move(h), ec, values = std::move(node->values)]() mutable {
-                                   auto hslot = asio::get_associated_cancellation_slot(h);
-                                   if (hslot.is_connected()) hslot.clear();
-                                   if constexpr (sizeof...(Ts) == 0) {
-                                       (void)values;
-                                       std::move(h)(ec);
-                                   } else {
-                                       std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
-                                   }
-                               });
-                           };
-                           const handler_executor& known = node->hex;
-                           if (!known.known)  // a type-erased lookup (two allocations)
-                               complete_on(asio::get_associated_executor(h, self->executor()));
-                           else
-                               complete_on(known.ex ? known.ex : self->executor());
+                           node->deliver(ec, self->executor());
                        }));
 }
 
@@ -353,7 +386,7 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     bool now;
     {
         std::lock_guard lk(ops_mutex_);
-        now = admit_or_queue(*node);
+        now = admit_or_queue(*node) && !hand_over(node);
     }
     if (now) node->start(shared_from_this());
 }

@@ -40,9 +40,9 @@ template <unsigned char Class>
 struct in_class {
     constexpr bool operator()(unsigned char c) const noexcept { return (byte_classes.v[c] & Class) != 0; }
 };
-constexpr in_class<thing_class> is_thing_char{};            // [a-zA-Z0-9:_-]
-constexpr in_class<job_class> is_job_char{};                // [a-zA-Z0-9_-]
-constexpr in_class<unreserved_class> is_unreserved{};       // RFC 3986 unreserved
+constexpr in_class<thing_class> is_thing_char{};       // [a-zA-Z0-9:_-]
+constexpr in_class<job_class> is_job_char{};           // [a-zA-Z0-9_-]
+constexpr in_class<unreserved_class> is_unreserved{};  // RFC 3986 unreserved
 
 constexpr char hex_upper[] = "0123456789ABCDEF";
 

@@ -115,8 +115,16 @@ TEST_CASE("admission: calls beyond the pool start in the order they were issued"
     }
 }
 
+static iotjobs::client_config single_threaded(iotjobs::client_config cfg) {
+    cfg.single_threaded = true;
+    return cfg;
+}
+
 TEST_CASE("admission: a waiting call cancelled by its own slot completes at once, the others wait on") {
-    held_pool p;
+    bool single = false;  // client_config::single_threaded: the calls run on call runners
+    SUBCASE("operation strands") {}
+    SUBCASE("single_threaded: call runners") { single = true; }
+    held_pool p(single ? &single_threaded : nullptr);
     std::vector<error_code> results(3);
     std::vector<int> completed;
     asio::cancellation_signal sig;
@@ -282,6 +290,74 @@ TEST_CASE("admission: thousands of calls on a multi-threaded io_context, client:
     for (const auto& n : completions) CHECK(n.load() == 1);
     CHECK(ok.load() + aborted.load() == 2000);
     CHECK(aborted.load() > 0);
+    CHECK(c.stats().waiting == 0);
+    CHECK(c.stats().leased == 0);
+}
+
+TEST_CASE("call runners (single_threaded): calls issued by handlers, a throwing handler, a cancelled hand-over") {
+    fake::server s;
+    s.start();
+    seed(s, 60);
+    asio::io_context ctx;
+    auto cfg = config_for(s, 2);
+    cfg.single_threaded = true;
+    iotjobs::client c(ctx.get_executor(), cfg);
+
+    // A chain: each call's handler issues the next one (handed over to the runner that ran it).
+    std::vector<int> order;
+    std::function<void(int)> issue = [&](int i) {
+        iotjobs::delete_job_execution(c, item(i), [&, i](error_code ec) {
+            CHECK(!ec);
+            order.push_back(i);
+            if (i < 29) issue(i + 1);
+        });
+    };
+    issue(0);
+    ctx.run();
+    REQUIRE(order.size() == 30);
+    for (int i = 0; i < 30; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+
+    // A handler that issues a call, then throws: the exception leaves run() (the io_context
+    // keeps it until the runner's step ends); the call it issued still runs to its result, once.
+    int later_done = 0;
+    error_code later_ec = make_error_code(iotjobs::client_errc::bad_response);
+    iotjobs::delete_job_execution(c, item(30), [&](error_code ec) {
+        CHECK(!ec);
+        iotjobs::delete_job_execution(c, item(31), [&](error_code ec2) {
+            later_ec = ec2;
+            ++later_done;
+        });
+        throw std::runtime_error("handler failed");
+    });
+    ctx.restart();
+    CHECK_THROWS_AS(ctx.run(), std::runtime_error);
+    ctx.restart();
+    ctx.run();
+    CHECK(later_done == 1);
+    CHECK(!later_ec);
+
+    // A call issued by a handler and cancelled at once (before its runner starts it): aborted,
+    // never sent.
+    asio::cancellation_signal sig;
+    error_code cancelled_ec;
+    int cancelled_done = 0;
+    iotjobs::diagnostics cancelled_diag;
+    const std::uint64_t sent_before = c.stats().requests;
+    iotjobs::delete_job_execution(c, item(32), [&](error_code ec) {
+        CHECK(!ec);
+        iotjobs::delete_job_execution(c, item(33), cancelled_diag,
+                                      asio::bind_cancellation_slot(sig.slot(), [&](error_code ec2) {
+                                          cancelled_ec = ec2;
+                                          ++cancelled_done;
+                                      }));
+        sig.emit(asio::cancellation_type::terminal);
+    });
+    ctx.restart();
+    ctx.run();
+    CHECK(cancelled_done == 1);
+    CHECK(cancelled_ec == asio::error::operation_aborted);
+    CHECK(cancelled_diag.attempts() == 0);         // no attempt started
+    CHECK(c.stats().requests == sent_before + 1);  // item 32's only
     CHECK(c.stats().waiting == 0);
     CHECK(c.stats().leased == 0);
 }

@@ -254,90 +254,99 @@ TEST_CASE("no region: the client cannot be built") {
 }
 
 TEST_CASE("per-operation cancellation: operation_aborted, the client stays usable") {
-    fake::server s;
-    s.start();
-    s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
-    s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
-    std::string err;
-    auto stall = fake::parse_fault("stall=first:1", err);
-    REQUIRE(stall);
-    s.set_faults({*stall});
+    for (const bool single : {false, true}) {  // single_threaded: the call runs on a call runner
+        CAPTURE(single);
+        fake::server s;
+        s.start();
+        s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
+        s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
+        std::string err;
+        auto stall = fake::parse_fault("stall=first:1", err);
+        REQUIRE(stall);
+        s.set_faults({*stall});
 
-    asio::io_context ctx;
-    iotjobs::client c(ctx.get_executor(), config_for(s));
-    asio::cancellation_signal sig;
-    error_code result;
-    bool done = false;
-    iotjobs::delete_job_execution(c, {"thing-1", "job-1", 1, {}, {}},
-                                  asio::bind_cancellation_slot(sig.slot(), [&](error_code ec) {
-                                      result = ec;
-                                      done = true;
-                                  }));
-    asio::steady_timer t(ctx, std::chrono::milliseconds(200));
-    t.async_wait([&](error_code) { sig.emit(asio::cancellation_type::terminal); });
-    ctx.run_for(std::chrono::seconds(10));
-    CHECK(done);
-    CHECK(result == asio::error::operation_aborted);
+        asio::io_context ctx;
+        auto cfg = config_for(s);
+        cfg.single_threaded = single;
+        iotjobs::client c(ctx.get_executor(), cfg);
+        asio::cancellation_signal sig;
+        error_code result;
+        bool done = false;
+        iotjobs::delete_job_execution(c, {"thing-1", "job-1", 1, {}, {}},
+                                      asio::bind_cancellation_slot(sig.slot(), [&](error_code ec) {
+                                          result = ec;
+                                          done = true;
+                                      }));
+        asio::steady_timer t(ctx, std::chrono::milliseconds(200));
+        t.async_wait([&](error_code) { sig.emit(asio::cancellation_type::terminal); });
+        ctx.run_for(std::chrono::seconds(10));
+        CHECK(done);
+        CHECK(result == asio::error::operation_aborted);
 
-    iotjobs::diagnostics diag;
-    CHECK(!run_delete(ctx, c, {"thing-2", "job-1", 2, {}, {}}, diag));
-    CHECK(c.stats().leased == 0);
+        iotjobs::diagnostics diag;
+        CHECK(!run_delete(ctx, c, {"thing-2", "job-1", 2, {}, {}}, diag));
+        CHECK(c.stats().leased == 0);
+    }
 }
 
 TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and later calls get pool_closed") {
-    fake::server s;
-    s.start();
-    for (int i = 1; i <= 4; ++i)
-        s.add_execution(
-            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-    std::string err;
-    auto stall = fake::parse_fault("stall=first:1", err);
-    REQUIRE(stall);
-    s.set_faults({*stall});
+    for (const bool single : {false, true}) {  // single_threaded: the calls run on call runners
+        CAPTURE(single);
+        fake::server s;
+        s.start();
+        for (int i = 1; i <= 4; ++i)
+            s.add_execution(
+                fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
+        std::string err;
+        auto stall = fake::parse_fault("stall=first:1", err);
+        REQUIRE(stall);
+        s.set_faults({*stall});
 
-    asio::io_context ctx;
-    auto cfg = config_for(s);
-    cfg.pool.max_size = 1;  // one call on the connection, two waiting for it
-    iotjobs::client c(ctx.get_executor(), cfg);
-    std::vector<error_code> results(3);
-    std::vector<int> completions(3, 0);
-    for (int i = 0; i < 3; ++i)
-        iotjobs::delete_job_execution(c, {"thing-" + std::to_string(i + 1), "job-1", i + 1, {}, {}},
-                                      [&, i](error_code ec) {
-                                          results[i] = ec;
-                                          ++completions[i];
-                                      });
-    // Shut down once the first request is held by the server and the other two calls wait.
-    asio::steady_timer t(ctx);
-    std::function<void()> poll = [&] {
-        if (c.stats().waiting == 2 && s.stats().count("DeleteJobExecution", "ok") == 1) {
-            c.shutdown();
-            return;
-        }
-        t.expires_after(std::chrono::milliseconds(5));
-        t.async_wait([&](error_code) { poll(); });
-    };
-    poll();
-    ctx.run_for(std::chrono::seconds(10));
-    CHECK(completions == std::vector<int>{1, 1, 1});
-    CHECK(results[0] == asio::error::operation_aborted);
-    CHECK(results[1] == iotjobs::client_errc::pool_closed);
-    CHECK(results[2] == iotjobs::client_errc::pool_closed);
+        asio::io_context ctx;
+        auto cfg = config_for(s);
+        cfg.pool.max_size = 1;  // one call on the connection, two waiting for it
+        cfg.single_threaded = single;
+        iotjobs::client c(ctx.get_executor(), cfg);
+        std::vector<error_code> results(3);
+        std::vector<int> completions(3, 0);
+        for (int i = 0; i < 3; ++i)
+            iotjobs::delete_job_execution(c, {"thing-" + std::to_string(i + 1), "job-1", i + 1, {}, {}},
+                                          [&, i](error_code ec) {
+                                              results[i] = ec;
+                                              ++completions[i];
+                                          });
+        // Shut down once the first request is held by the server and the other two calls wait.
+        asio::steady_timer t(ctx);
+        std::function<void()> poll = [&] {
+            if (c.stats().waiting == 2 && s.stats().count("DeleteJobExecution", "ok") == 1) {
+                c.shutdown();
+                return;
+            }
+            t.expires_after(std::chrono::milliseconds(5));
+            t.async_wait([&](error_code) { poll(); });
+        };
+        poll();
+        ctx.run_for(std::chrono::seconds(10));
+        CHECK(completions == std::vector<int>{1, 1, 1});
+        CHECK(results[0] == asio::error::operation_aborted);
+        CHECK(results[1] == iotjobs::client_errc::pool_closed);
+        CHECK(results[2] == iotjobs::client_errc::pool_closed);
 
-    iotjobs::diagnostics diag;
-    CHECK(run_delete(ctx, c, {"thing-4", "job-1", 4, {}, {}}, diag) == iotjobs::client_errc::pool_closed);
-    c.shutdown();  // again: nothing changes
-    // Only the first call's request reached the server (the stall fault processes it, then holds
-    // the answer: counted once as ok and once as no_response).
-    CHECK(s.stats().count("DeleteJobExecution", "ok") == 1);
-    CHECK(s.stats().count("DeleteJobExecution", "no_response") == 1);
-    CHECK(s.stats().requests_total == 2);
-    CHECK(s.stats().connections_accepted == 1);
-    CHECK(s.execution_count() == 3);
-    const auto st = c.stats();
-    CHECK(st.leased == 0);
-    CHECK(st.idle == 0);
-    CHECK(st.waiting == 0);
+        iotjobs::diagnostics diag;
+        CHECK(run_delete(ctx, c, {"thing-4", "job-1", 4, {}, {}}, diag) == iotjobs::client_errc::pool_closed);
+        c.shutdown();  // again: nothing changes
+        // Only the first call's request reached the server (the stall fault processes it, then holds
+        // the answer: counted once as ok and once as no_response).
+        CHECK(s.stats().count("DeleteJobExecution", "ok") == 1);
+        CHECK(s.stats().count("DeleteJobExecution", "no_response") == 1);
+        CHECK(s.stats().requests_total == 2);
+        CHECK(s.stats().connections_accepted == 1);
+        CHECK(s.execution_count() == 3);
+        const auto st = c.stats();
+        CHECK(st.leased == 0);
+        CHECK(st.idle == 0);
+        CHECK(st.waiting == 0);
+    }
 }
 
 TEST_CASE("a client shared by coroutines on a multi-threaded io_context") {

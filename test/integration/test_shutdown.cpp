@@ -77,6 +77,7 @@ struct fixture {
     tally t;
     asio::io_context ctx;
     std::weak_ptr<iotjobs::detail::client_impl> impl;
+    bool single = false;  // client_config::single_threaded: the calls run on call runners
     fixture() : srv(options()) {
         srv.start();
         std::vector<fake::execution> seed;
@@ -101,6 +102,7 @@ struct fixture {
         cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
         cfg.retry.max_attempts = 1;
         cfg.pool.max_size = 4;  // most calls wait in line for a connection
+        cfg.single_threaded = single;
         return cfg;
     }
 };
@@ -152,6 +154,8 @@ void check_nothing_left(fixture& f, const std::weak_ptr<iotjobs::detail::client_
 }  // namespace
 
 TEST_CASE_FIXTURE(fixture, "shutdown: the client handle destroyed with thousands of calls in flight and queued") {
+    SUBCASE("operation strands") {}
+    SUBCASE("single_threaded: call runners") { single = true; }
     {
         iotjobs::client c(ctx.get_executor(), config());
         impl = start_calls(ctx, c, t);
@@ -163,6 +167,8 @@ TEST_CASE_FIXTURE(fixture, "shutdown: the client handle destroyed with thousands
 }
 
 TEST_CASE_FIXTURE(fixture, "shutdown: client::cancel() with thousands of calls in flight and queued") {
+    SUBCASE("operation strands") {}
+    SUBCASE("single_threaded: call runners") { single = true; }
     {
         iotjobs::client c(ctx.get_executor(), config());
         impl = start_calls(ctx, c, t);
@@ -187,29 +193,37 @@ TEST_CASE_FIXTURE(fixture, "shutdown: client::cancel() with thousands of calls i
 }
 
 TEST_CASE_FIXTURE(fixture, "shutdown: io_context::stop() with thousands of calls in flight and queued") {
-    // A context of its own, to destroy it.
-    auto own = std::make_unique<asio::io_context>();
-    std::optional<iotjobs::client> c(std::in_place, own->get_executor(), config());
-    impl = start_calls(*own, *c, t);
-    own->stop();
-    CHECK(t.none_twice());
-
-    SUBCASE("then restarted: every call completes exactly once") {
-        own->restart();
-        own->run();
-        check_each_completed_once(t);
-        c.reset();
-        own->restart();
-        own->run();
-    }
-    SUBCASE("then destroyed: the unfinished calls' handlers are destroyed, never called") {
-        const int before = t.completed();
-        c.reset();
-        own.reset();
-        CHECK(t.completed() == before);
+    // (Its own subcases run inside each of these: sibling subcases would exclude them.)
+    const auto run = [&] {
+        // A context of its own, to destroy it.
+        auto own = std::make_unique<asio::io_context>();
+        std::optional<iotjobs::client> c(std::in_place, own->get_executor(), config());
+        impl = start_calls(*own, *c, t);
+        own->stop();
         CHECK(t.none_twice());
-        CHECK(*t.released == calls);
+
+        SUBCASE("then restarted: every call completes exactly once") {
+            own->restart();
+            own->run();
+            check_each_completed_once(t);
+            c.reset();
+            own->restart();
+            own->run();
+        }
+        SUBCASE("then destroyed: the unfinished calls' handlers are destroyed, never called") {
+            const int before = t.completed();
+            c.reset();
+            own.reset();
+            CHECK(t.completed() == before);
+            CHECK(t.none_twice());
+            CHECK(*t.released == calls);
+        }
+        own.reset();
+        check_nothing_left(*this, impl);
+    };
+    SUBCASE("operation strands") { run(); }
+    SUBCASE("single_threaded: call runners") {
+        single = true;
+        run();
     }
-    own.reset();
-    check_nothing_left(*this, impl);
 }

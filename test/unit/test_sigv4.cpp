@@ -621,10 +621,18 @@ TEST_CASE("sigv4: HMAC with memoised states, against OpenSSL's one-shot HMAC") {
     const std::string head_b = "AWS4-HMAC-SHA256\n20261207T120001Z\n20261207/us-east-1/iot/aws4_re";
     REQUIRE(head_a.size() == 64);
     const std::vector<std::pair<const key_bytes*, std::string>> steps = {
-        {&k1, head_a + "quest\nfirst tail"},  {&k1, head_a + "quest\nsecond tail"}, {&k1, head_b + "quest\nfirst"},
-        {&k1, head_a + "quest\nfirst tail"},  {&k2, head_a + "quest\nfirst tail"},  {&k2, head_a + "x"},
-        {&k2, head_a},                         {&k2, "short"},                         {&k1, head_a + "x"},
-        {&k1, std::string(200, 'q')},          {&k1, std::string(64, 'q') + "r"},      {&k1, ""},
+        {&k1, head_a + "quest\nfirst tail"},
+        {&k1, head_a + "quest\nsecond tail"},
+        {&k1, head_b + "quest\nfirst"},
+        {&k1, head_a + "quest\nfirst tail"},
+        {&k2, head_a + "quest\nfirst tail"},
+        {&k2, head_a + "x"},
+        {&k2, head_a},
+        {&k2, "short"},
+        {&k1, head_a + "x"},
+        {&k1, std::string(200, 'q')},
+        {&k1, std::string(64, 'q') + "r"},
+        {&k1, ""},
     };
     for (const auto& [key, msg] : steps) {
         unsigned char mac[32];
