@@ -7,6 +7,7 @@
 # Usage: bench/memory_per_call.sh [CALLS] [POOL] [INFLIGHT] [LATENCY]   (defaults 10000 64 1000 200)
 #   HEAPTRACK=1 also records case 1 under heaptrack and prints the peak memory consumers
 #   COUNT_NEW=1 runs both cases again with the counting operator new (allocations by size)
+#   SINGLE_THREADED=1 measures a client_config::single_threaded client (calls on call runners)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 calls=${1:-10000}
@@ -26,9 +27,12 @@ fake_pid=$!
 for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
 url=$(head -n1 "$work/fake.out")
 echo "== 1. $calls calls at once, pool $pool (waiting for a connection), fake latency $latency ms"
-"$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$calls" --pool "$pool"
+mode=()
+[[ -n "${SINGLE_THREADED:-}" ]] && mode=(--single-threaded)
+"$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$calls" --pool "$pool" "${mode[@]}"
 echo "== 2. $inflight calls at once, pool $inflight (all in flight), fake latency $latency ms"
-"$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$inflight" --pool "$inflight" --first $((calls + pool + 1))
+"$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$inflight" --pool "$inflight" --first $((calls + pool + 1)) \
+  "${mode[@]}"
 if [[ -n "${COUNT_NEW:-}" ]]; then
   echo "== 1 and 2 with the counting operator new"
   IOTJOBS_BENCH_COUNT_NEW=1 "$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$calls" --pool "$pool" \

@@ -684,8 +684,10 @@ std::shared_ptr<op_node> client_impl::next_call(call_runner& r, std::shared_ptr<
     }
     start_all(more);
     // After the handler (which may throw): this runner is no longer the one to hand over to, and
-    // takes the call handed over meanwhile, if any.
+    // takes the call handed over meanwhile, if any (only when it was the one: no call from the queue).
+    const bool handing = !next;
     const auto settle = [&] {
+        if (!handing) return;
         std::lock_guard lk(ops_mutex_);
         if (finishing_ == &r) finishing_ = nullptr;
         if (!next) next = std::move(r.next);
