@@ -7,7 +7,7 @@
 # Usage: bench/memory_per_call.sh [CALLS] [POOL] [INFLIGHT] [LATENCY]   (defaults 10000 64 1000 200)
 #   HEAPTRACK=1 also records case 1 under heaptrack and prints the peak memory consumers
 #   COUNT_NEW=1 runs both cases again with the counting operator new (allocations by size)
-#   SINGLE_THREADED=1 measures a client_config::single_threaded client (calls on call runners)
+#   SINGLE_THREADED=1 measures a client_config::single_threaded client (calls on op runners)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 calls=${1:-10000}

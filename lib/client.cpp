@@ -625,25 +625,37 @@ void client_impl::finished(op_node& n) {
     std::vector<std::shared_ptr<op_node>> next;
     {
         std::lock_guard lk(ops_mutex_);
-        unregister_op(n);
-        --admitted_;
-        while (queue_head_ && admitted_ < admit_limit_) next.push_back(unqueue(*queue_head_));
+        retire_locked(n, next);
     }
     start_all(next);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Call runners (single-threaded clients)
+// Op runners (single-threaded clients)
 
 // One runner coroutine; its cancellation signal is what the running call's node forwards to.
-struct client_impl::call_runner {
+struct client_impl::op_runner {
     asio::cancellation_signal sig;
-    std::shared_ptr<op_node> next;  // handed over by spawn() (under ops_mutex_)
+    // Calls admitted while this runner delivered a completion (under ops_mutex_, in the order
+    // they were issued): the first runs here next; `more` is used only when a handler issues
+    // several calls.
+    std::shared_ptr<op_node> next;
+    std::vector<std::shared_ptr<op_node>> more;
 };
 
+namespace {
+// Runners being started on this thread: their first call's body runs inline in co_spawn, within
+// the function that started it (an initiation, a slot's emit(), client::shutdown()).
+thread_local unsigned runners_starting = 0;
+}  // namespace
+
 void client_impl::start_runner(std::shared_ptr<op_node> first) {
-    auto r = std::make_shared<call_runner>();
+    auto r = std::make_shared<op_runner>();
     auto slot = r->sig.slot();
+    struct starting {
+        starting() noexcept { ++runners_starting; }
+        ~starting() { --runners_starting; }
+    } mark;
     // The completion handler holds the runner: co_spawn keeps its cancellation state in the
     // signal's slot until the very end. An exception here is a completion handler's: it leaves
     // io_context::run(), as it would from a call of its own.
@@ -652,7 +664,9 @@ void client_impl::start_runner(std::shared_ptr<op_node> first) {
                    }));
 }
 
-asio::awaitable<void> client_impl::run_calls(std::shared_ptr<call_runner> r, std::shared_ptr<op_node> n) {
+// Every body is execute(), which resets the runner's cancellation state (and its throw-if-
+// cancelled) first: a call left cancelled does not reach the next one.
+asio::awaitable<void> client_impl::run_calls(std::shared_ptr<op_runner> r, std::shared_ptr<op_node> n) {
     const auto self = shared_from_this();
     while (n) {
         // On this executor, as request() is: the node's cancellation reaches the running call.
@@ -664,33 +678,46 @@ asio::awaitable<void> client_impl::run_calls(std::shared_ptr<call_runner> r, std
             ec = error_from_exception(std::current_exception());
         }
         n->sig.slot().clear();
+        // A body that ended without suspending while its runner was being started: its handler
+        // must not run inside the function that started it (co_spawn's own completion would not).
+        if (runners_starting != 0) co_await asio::post(ex_, asio::use_awaitable);
         n = next_call(*r, std::move(n), ec);
     }
 }
 
-std::shared_ptr<op_node> client_impl::next_call(call_runner& r, std::shared_ptr<op_node> done, error_code ec) {
-    std::shared_ptr<op_node> next;
-    std::vector<std::shared_ptr<op_node>> more;  // (as finished(): every queued call that fits)
+void client_impl::retire_locked(op_node& n, std::vector<std::shared_ptr<op_node>>& admit) {
+    unregister_op(n);
+    --admitted_;
+    while (queue_head_ && admitted_ < admit_limit_) admit.push_back(unqueue(*queue_head_));
+}
+
+std::shared_ptr<op_node> client_impl::next_call(op_runner& r, std::shared_ptr<op_node> done, error_code ec) {
+    std::vector<std::shared_ptr<op_node>> queued;
     {
         std::lock_guard lk(ops_mutex_);
-        unregister_op(*done);
-        --admitted_;
-        if (queue_head_ && admitted_ < admit_limit_) {
-            next = unqueue(*queue_head_);  // the queue first: a call issued now waits behind it
-            while (queue_head_ && admitted_ < admit_limit_) more.push_back(unqueue(*queue_head_));
-        } else {
-            finishing_ = &r;  // a call admitted while the handler runs is run here next
-        }
+        retire_locked(*done, queued);
+        if (queued.empty()) finishing_ = &r;  // calls admitted while the handler runs come here
     }
-    start_all(more);
-    // After the handler (which may throw): this runner is no longer the one to hand over to, and
-    // takes the call handed over meanwhile, if any (only when it was the one: no call from the queue).
-    const bool handing = !next;
+    std::shared_ptr<op_node> next;
+    if (queued.size() == 1)
+        next = std::move(queued.front());  // the queue first: a call issued now waits behind it
+    else
+        start_all(queued);  // (several at once: each on a runner of its own, in order)
+    // After the handler (which may throw): the runner is no longer the one to hand over to. It
+    // runs the one call handed over; several start in the order they were issued.
+    const bool handing = queued.empty();
     const auto settle = [&] {
         if (!handing) return;
-        std::lock_guard lk(ops_mutex_);
-        if (finishing_ == &r) finishing_ = nullptr;
-        if (!next) next = std::move(r.next);
+        std::vector<std::shared_ptr<op_node>> handed;
+        {
+            std::lock_guard lk(ops_mutex_);
+            finishing_ = finishing_ == &r ? nullptr : finishing_;
+            next = std::move(r.next);
+            handed.swap(r.more);
+        }
+        if (handed.empty()) return;
+        handed.insert(handed.begin(), std::move(next));
+        start_all(handed);
     };
     try {
         done->deliver(ec, ex_);
@@ -703,9 +730,17 @@ std::shared_ptr<op_node> client_impl::next_call(call_runner& r, std::shared_ptr<
     return next;
 }
 
-bool client_impl::hand_over(const std::shared_ptr<op_node>& n) {
-    if (!finishing_ || finishing_->next) return false;
-    finishing_->next = n;
+bool client_impl::hand_over(const std::shared_ptr<op_node>& n) noexcept {
+    if (!finishing_) return false;
+    if (!finishing_->next) {
+        finishing_->next = n;
+        return true;
+    }
+    try {
+        finishing_->more.push_back(n);
+    } catch (const std::bad_alloc&) {
+        return false;  // started at once instead
+    }
     return true;
 }
 

@@ -78,11 +78,12 @@ struct op_node : std::enable_shared_from_this<op_node> {
     bool waited_out = false;
     std::chrono::steady_clock::time_point queued_at{};
 
-    // Starts the operation's coroutine (once), its completion handled by client_impl::finished().
+    // Starts the operation's coroutine (once), its completion handled by client_impl::finished()
+    // (or, on an op runner, by client_impl::next_call()).
     virtual void start(std::shared_ptr<client_impl> self) = 0;
     // Destroys what start() would have used, without calling anything (the client is gone).
     virtual void drop() noexcept = 0;
-    // The operation's coroutine, for a call runner to await (client_impl::run_calls).
+    // The operation's coroutine, for an op runner to await (client_impl::run_calls).
     virtual boost::asio::awaitable<error_code> body(const std::shared_ptr<client_impl>& self) = 0;
     // Completes the handler with `ec` (and the values) through its executor (client_ex when it has
     // none): inline when that is the running thread's.
@@ -126,8 +127,8 @@ public:
 
     // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
     void finished(op_node& n);
-    // A single-threaded client runs its calls on call runners: a coroutine that runs one call
-    // after another (a queued one, or one its last call's handler issued: handed over), so that a
+    // A single-threaded client runs its calls on op runners: a coroutine that runs one call after
+    // another (a queued one, or the one its last call's handler issued: handed over), so that a
     // call is a nested coroutine, not a co_spawn of its own. Starts a runner with `first`.
     void start_runner(std::shared_ptr<op_node> first);
     // `n` was cancelled: if it still waits for admission, starts it at once (true).
@@ -176,14 +177,17 @@ private:
     void on_queue_timer(unsigned generation);
     // Starts `nodes` (taken out of the queue, each still held by its `keep`).
     void start_all(std::vector<std::shared_ptr<op_node>>& nodes);
-    struct call_runner;
-    boost::asio::awaitable<void> run_calls(std::shared_ptr<call_runner> r, std::shared_ptr<op_node> n);
-    // After a runner's call `done` ended with `ec`: unregisters it, delivers its completion, and
-    // returns the call the runner takes next (the head of the admission queue, or a call the
+    struct op_runner;
+    boost::asio::awaitable<void> run_calls(std::shared_ptr<op_runner> r, std::shared_ptr<op_node> n);
+    // Under ops_mutex_: unregisters ended `n`, frees its admission, and appends to `admit` the
+    // queued calls that now fit, in order.
+    void retire_locked(op_node& n, std::vector<std::shared_ptr<op_node>>& admit);
+    // After a runner's call `done` ended with `ec`: retires it, delivers its completion, and
+    // returns the call the runner takes next (the head of the admission queue, or the call the
     // handler issued meanwhile), or null.
-    std::shared_ptr<op_node> next_call(call_runner& r, std::shared_ptr<op_node> done, error_code ec);
+    std::shared_ptr<op_node> next_call(op_runner& r, std::shared_ptr<op_node> done, error_code ec);
     // Under ops_mutex_: hands admitted `n` to the runner delivering a completion now (true), if any.
-    bool hand_over(const std::shared_ptr<op_node>& n);
+    bool hand_over(const std::shared_ptr<op_node>& n) noexcept;
     // An attempt's request (request_writer): write_signed() as the pool sends it.
     class signed_request;
     // Signs `op` with `snap` at the current time (with the clock-skew offset) and appends the whole
@@ -257,8 +261,8 @@ private:
     // whichever is sooner); then it may run beyond the limit. admitted_ counts the running ones.
     std::size_t admit_limit_ = 1;
     std::size_t admitted_ = 0;
-    // The runner delivering a completion, that takes a call admitted meanwhile (single-threaded).
-    call_runner* finishing_ = nullptr;
+    // The runner delivering a completion, that takes the calls admitted meanwhile (single-threaded).
+    op_runner* finishing_ = nullptr;
     std::size_t queued_count_ = 0;
     op_node* queue_head_ = nullptr;
     op_node* queue_tail_ = nullptr;
@@ -306,7 +310,7 @@ struct spawned_op final : op_node {
 
     // Dispatches launch() onto the strand: co_spawn connects the signal's slot, which request()
     // emits on the strand, and the coroutine's first step must not see a cancellation yet. A
-    // single-threaded client starts a call runner instead.
+    // single-threaded client starts an op runner instead.
     void start(std::shared_ptr<client_impl> self) override {
         if (self->config().single_threaded) {
             self->start_runner(shared_from_this());

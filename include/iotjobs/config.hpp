@@ -127,10 +127,10 @@ struct client_config {
     pool_config pool;
     proxy_config proxy;
     // Set when only one thread runs the client's executor (a single-threaded io_context, or a
-    // strand): operations then run directly on it instead of on a strand of their own, one after
-    // another on a few long-lived coroutines (a call issued by a completion handler starts when
-    // that handler returns), which saves CPU per call. With several threads, leave it false: each
-    // operation's strand keeps cancellation from racing with the operation.
+    // strand): operations then run directly on it instead of on a strand of their own, and a call
+    // issued by a completion handler runs on the coroutine that delivered that completion (it
+    // starts when the handler returns), which saves CPU per call. With several threads, leave it
+    // false: each operation's strand keeps cancellation from racing with the operation.
     bool single_threaded = false;
     // Logging (include/iotjobs/log.hpp for what each level holds). Records at `level` or more
     // severe go to the sinks that are set: `structured_log` receives the record with its fields

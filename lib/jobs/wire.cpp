@@ -19,8 +19,8 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Character classes (ASCII only: every byte >= 0x80 is outside every pattern of the model).
 
-// One table of the classes, looked up per byte; each class a function object, so that the loops
-// taking one (check_pattern, append_percent_encoded) inline it.
+// One table of the classes, looked up per byte; each class a function object, so that
+// check_pattern (which takes one) inlines it.
 enum : unsigned char { thing_class = 1, job_class = 2, unreserved_class = 4 };
 
 struct byte_class_table {

@@ -121,9 +121,9 @@ static iotjobs::client_config single_threaded(iotjobs::client_config cfg) {
 }
 
 TEST_CASE("admission: a waiting call cancelled by its own slot completes at once, the others wait on") {
-    bool single = false;  // client_config::single_threaded: the calls run on call runners
+    bool single = false;  // client_config::single_threaded: the calls run on op runners
     SUBCASE("operation strands") {}
-    SUBCASE("single_threaded: call runners") { single = true; }
+    SUBCASE("single_threaded: op runners") { single = true; }
     held_pool p(single ? &single_threaded : nullptr);
     std::vector<error_code> results(3);
     std::vector<int> completed;
@@ -294,13 +294,12 @@ TEST_CASE("admission: thousands of calls on a multi-threaded io_context, client:
     CHECK(c.stats().leased == 0);
 }
 
-TEST_CASE("call runners (single_threaded): calls issued by handlers, a throwing handler, a cancelled hand-over") {
+TEST_CASE("op runners (single_threaded): calls issued by handlers, a throwing handler, a cancelled hand-over") {
     fake::server s;
     s.start();
     seed(s, 60);
     asio::io_context ctx;
-    auto cfg = config_for(s, 2);
-    cfg.single_threaded = true;
+    auto cfg = single_threaded(config_for(s, 2));
     iotjobs::client c(ctx.get_executor(), cfg);
 
     // A chain: each call's handler issues the next one (handed over to the runner that ran it).
@@ -360,4 +359,74 @@ TEST_CASE("call runners (single_threaded): calls issued by handlers, a throwing 
     CHECK(c.stats().requests == sent_before + 1);  // item 32's only
     CHECK(c.stats().waiting == 0);
     CHECK(c.stats().leased == 0);
+}
+
+TEST_CASE("completion is never inline in the function that started the call, with or without single_threaded") {
+    for (const bool single : {false, true}) {
+        CAPTURE(single);
+        fake::server s;
+        s.start();
+        seed(s, 10);
+        set_fault(s, "stall=first:1");
+        asio::io_context ctx;
+        auto cfg = config_for(s, 1);
+        cfg.single_threaded = single;
+        iotjobs::client c(ctx.get_executor(), cfg);
+        bool inside = false;  // true while a function that may start a call runs
+        int inline_completions = 0;
+        int completed = 0;
+        const auto handler = [&](error_code) {
+            if (inside) ++inline_completions;
+            ++completed;
+        };
+        // A queued call (the first holds the only connection) cancelled through its slot: its body
+        // ends at once, not inside emit().
+        iotjobs::delete_job_execution(c, item(0), handler);
+        asio::cancellation_signal sig;
+        iotjobs::delete_job_execution(c, item(1), asio::bind_cancellation_slot(sig.slot(), handler));
+        poller p{asio::steady_timer(ctx),
+                 [&] { return c.stats().waiting == 1 && s.stats().count("DeleteJobExecution", "ok") == 1; },
+                 [&] {
+                     inside = true;
+                     sig.emit(asio::cancellation_type::terminal);
+                     inside = false;
+                     // After shutdown() the queued and the later calls end without suspending: not
+                     // inside shutdown() or the initiating function either.
+                     iotjobs::delete_job_execution(c, item(2), handler);  // queued behind item 0
+                     inside = true;
+                     c.shutdown();
+                     iotjobs::delete_job_execution(c, item(3), handler);
+                     inside = false;
+                 }};
+        p.start();
+        ctx.run_for(std::chrono::seconds(20));
+        CHECK(completed == 4);
+        CHECK(inline_completions == 0);
+    }
+}
+
+TEST_CASE("op runners (single_threaded): calls a handler issues start in the order it issued them") {
+    fake::server s;
+    s.start();
+    seed(s, 10);
+    asio::io_context ctx;
+    auto cfg = single_threaded(config_for(s, 4));
+    cfg.level = iotjobs::log_level::debug;
+    std::vector<std::string> signed_order;  // the debug record of a signing is written as the request is sent
+    cfg.structured_log = [&](const iotjobs::log_record& r) {
+        if (r.message.starts_with("CanonicalRequest:")) signed_order.emplace_back(r.thing_name);
+    };
+    iotjobs::client c(ctx.get_executor(), cfg);
+    int done = 0;
+    iotjobs::delete_job_execution(c, item(0), [&](error_code ec) {
+        CHECK(!ec);
+        for (int i = 1; i <= 3; ++i)
+            iotjobs::delete_job_execution(c, item(i), [&](error_code ec2) {
+                CHECK(!ec2);
+                ++done;
+            });
+    });
+    ctx.run();
+    CHECK(done == 3);
+    CHECK(signed_order == std::vector<std::string>{"thing-0", "thing-1", "thing-2", "thing-3"});
 }

@@ -254,7 +254,7 @@ TEST_CASE("no region: the client cannot be built") {
 }
 
 TEST_CASE("per-operation cancellation: operation_aborted, the client stays usable") {
-    for (const bool single : {false, true}) {  // single_threaded: the call runs on a call runner
+    for (const bool single : {false, true}) {  // single_threaded: the call runs on an op runner
         CAPTURE(single);
         fake::server s;
         s.start();
@@ -290,7 +290,7 @@ TEST_CASE("per-operation cancellation: operation_aborted, the client stays usabl
 }
 
 TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and later calls get pool_closed") {
-    for (const bool single : {false, true}) {  // single_threaded: the calls run on call runners
+    for (const bool single : {false, true}) {  // single_threaded: the calls run on op runners
         CAPTURE(single);
         fake::server s;
         s.start();

@@ -77,7 +77,7 @@ struct fixture {
     tally t;
     asio::io_context ctx;
     std::weak_ptr<iotjobs::detail::client_impl> impl;
-    bool single = false;  // client_config::single_threaded: the calls run on call runners
+    bool single = false;  // client_config::single_threaded: the calls run on op runners
     fixture() : srv(options()) {
         srv.start();
         std::vector<fake::execution> seed;
@@ -155,7 +155,7 @@ void check_nothing_left(fixture& f, const std::weak_ptr<iotjobs::detail::client_
 
 TEST_CASE_FIXTURE(fixture, "shutdown: the client handle destroyed with thousands of calls in flight and queued") {
     SUBCASE("operation strands") {}
-    SUBCASE("single_threaded: call runners") { single = true; }
+    SUBCASE("single_threaded: op runners") { single = true; }
     {
         iotjobs::client c(ctx.get_executor(), config());
         impl = start_calls(ctx, c, t);
@@ -168,7 +168,7 @@ TEST_CASE_FIXTURE(fixture, "shutdown: the client handle destroyed with thousands
 
 TEST_CASE_FIXTURE(fixture, "shutdown: client::cancel() with thousands of calls in flight and queued") {
     SUBCASE("operation strands") {}
-    SUBCASE("single_threaded: call runners") { single = true; }
+    SUBCASE("single_threaded: op runners") { single = true; }
     {
         iotjobs::client c(ctx.get_executor(), config());
         impl = start_calls(ctx, c, t);
@@ -222,7 +222,7 @@ TEST_CASE_FIXTURE(fixture, "shutdown: io_context::stop() with thousands of calls
         check_nothing_left(*this, impl);
     };
     SUBCASE("operation strands") { run(); }
-    SUBCASE("single_threaded: call runners") {
+    SUBCASE("single_threaded: op runners") {
         single = true;
         run();
     }
