@@ -391,24 +391,34 @@ void take_response(connection& c, http_response& resp, exchange_info& info, bool
 }
 
 namespace {
-// serialize_request() over any sequence of fields with `name` and `value`.
+// Writes into memory sized beforehand (serialize_fields): a copy each, no capacity checks.
+struct write_cursor {
+    char* p;
+    void put(std::string_view s) noexcept {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+    void put(char c) noexcept { *p++ = c; }
+    void put_field(std::string_view name, std::string_view value) noexcept {
+        put(name);
+        put(": ");
+        put(trim_ows(value));
+        put("\r\n");
+    }
+};
+
+constexpr std::string_view http_version = " HTTP/1.1\r\n";
+
+// serialize_request() over any sequence of fields with `name` and `value`: the size first (every
+// piece counted as it is written), then the bytes, straight into `out`.
 template <class Fields>
 void serialize_fields(std::string& out, std::string_view method, std::string_view path, std::string_view query,
                       const Fields& fields, std::string_view body, const wire_target& where) {
-    using namespace std::literals;  // string_view literals: appended without a strlen
-    std::size_t need = method.size() + where.base_path.size() + path.size() + query.size() + 64 +
-                       where.host_header.size() + where.user_agent.size() + body.size();
-    for (const auto& h : fields) need += h.name.size() + h.value.size() + 4;
-    out.reserve(out.size() + need);
-    out += method;
-    out += ' ';
-    out += where.base_path;
-    out += path;
-    if (!query.empty()) {
-        out += '?';
-        out += query;
-    }
-    out += " HTTP/1.1\r\n"sv;
+    constexpr std::size_t field_extra = 4;  // ": " and CRLF
+    std::size_t need = method.size() + 1 + where.base_path.size() + path.size() + 1 + query.size() +
+                       http_version.size() + where.host_header.size() + where.user_agent.size() + 2 * field_extra +
+                       std::string_view("User-Agent").size() + std::string_view("Host").size() +
+                       std::string_view("Content-Length: 18446744073709551615\r\n").size() + 2 + body.size();
     bool has_host = false;
     for (const auto& h : fields) {
         const std::string_view name = h.name;
@@ -416,32 +426,38 @@ void serialize_fields(std::string& out, std::string_view method, std::string_vie
         if (name.size() + 2 > 0xffff) throw std::length_error("field name too large");
         if (value.size() + 2 > 0xffff) throw std::length_error("field value too large");
         if (iequals(name, "host")) has_host = true;
-        if (iequals(name, "content-length")) continue;
-        out += name;
-        out += ": "sv;
-        out += trim_ows(value);
-        out += "\r\n"sv;
+        need += name.size() + value.size() + field_extra;
     }
-    if (!where.user_agent.empty()) {
-        if (where.user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
-        out += "User-Agent: "sv;
-        out += trim_ows(where.user_agent);
-        out += "\r\n"sv;
+    if (where.user_agent.size() + 2 > 0xffff) throw std::length_error("field value too large");
+    const std::size_t start = out.size();
+    out.resize(start + need);
+    write_cursor c{out.data() + start};
+    c.put(method);
+    c.put(' ');
+    c.put(where.base_path);
+    c.put(path);
+    if (!query.empty()) {
+        c.put('?');
+        c.put(query);
     }
-    if (!has_host) {
-        out += "Host: "sv;
-        out += trim_ows(where.host_header);
-        out += "\r\n"sv;
+    c.put(http_version);
+    for (const auto& h : fields) {
+        if (iequals(h.name, "content-length")) continue;
+        c.put_field(h.name, h.value);
     }
+    if (!where.user_agent.empty()) c.put_field("User-Agent", where.user_agent);
+    if (!has_host) c.put_field("Host", where.host_header);
     if (!body.empty()) {
-        out += "Content-Length: "sv;
-        append_int(out, body.size());
-        out += "\r\n"sv;
+        c.put("Content-Length: ");
+        const auto r = std::to_chars(c.p, c.p + 20, body.size());
+        c.p = r.ptr;
+        c.put("\r\n");
     } else if (method == "PUT" || method == "POST" || method == "DELETE" || method == "OPTIONS") {
-        out += "Content-Length: 0\r\n"sv;
+        c.put("Content-Length: 0\r\n");
     }
-    out += "\r\n"sv;
-    out += body;
+    c.put("\r\n");
+    c.put(body);
+    out.resize(static_cast<std::size_t>(c.p - out.data()));
 }
 }  // namespace
 
