@@ -3,6 +3,7 @@
 // is cancelled (by its own slot, client::cancel(), client::shutdown()) or times out (the acquire
 // timeout, the operation deadline) as one waiting in the pool's line for a connection would.
 #include "fake/server.hpp"
+#include "fake_setup.hpp"
 #include "run_delete.hpp"
 
 #include <iotjobs/client.hpp>
@@ -28,6 +29,9 @@ namespace asio = boost::asio;
 namespace fake = iotjobs::fake;
 using iotjobs::error_code;
 
+using iotjobs::test::seed;
+using iotjobs::test::set_fault;
+
 namespace {
 
 iotjobs::client_config config_for(const fake::server& s, std::size_t pool) {
@@ -38,20 +42,6 @@ iotjobs::client_config config_for(const fake::server& s, std::size_t pool) {
     cfg.retry.max_attempts = 1;
     cfg.pool.max_size = pool;
     return cfg;
-}
-
-void seed(fake::server& s, int n) {
-    std::vector<fake::execution> v;
-    for (int i = 0; i < n; ++i)
-        v.push_back(fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-    s.add_executions(v);
-}
-
-void set_fault(fake::server& s, const std::string& spec) {
-    std::string err;
-    auto f = fake::parse_fault(spec, err);
-    REQUIRE_MESSAGE(f, err);
-    s.set_faults({*f});
 }
 
 iotjobs::delete_job_execution_request item(int i) { return {"thing-" + std::to_string(i), "job-1", i, {}, {}}; }

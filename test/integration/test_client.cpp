@@ -1,6 +1,7 @@
 // The client against the in-process fake endpoint: TLS verification, keep-alive pooling,
 // concurrency, service errors with diagnostics, auth failures, cancellation, shutdown.
 #include "fake/server.hpp"
+#include "fake_setup.hpp"
 #include "run_delete.hpp"
 
 #include <iotjobs/client.hpp>
@@ -65,6 +66,8 @@ iotjobs::client_config config_for(const fake::server& s, const std::string& ca =
 }
 
 using iotjobs::test::run_delete;
+using iotjobs::test::seed;
+using iotjobs::test::set_fault;
 
 }  // namespace
 
@@ -258,12 +261,8 @@ TEST_CASE("per-operation cancellation: operation_aborted, the client stays usabl
         CAPTURE(single);
         fake::server s;
         s.start();
-        s.add_execution(fake::make_execution("thing-1", "job-1", 1, fake::execution_status::succeeded));
-        s.add_execution(fake::make_execution("thing-2", "job-1", 2, fake::execution_status::succeeded));
-        std::string err;
-        auto stall = fake::parse_fault("stall=first:1", err);
-        REQUIRE(stall);
-        s.set_faults({*stall});
+        seed(s, 2, "job-1", 1);
+        set_fault(s, "stall=first:1");
 
         asio::io_context ctx;
         auto cfg = config_for(s);
@@ -294,13 +293,8 @@ TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and la
         CAPTURE(single);
         fake::server s;
         s.start();
-        for (int i = 1; i <= 4; ++i)
-            s.add_execution(
-                fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-        std::string err;
-        auto stall = fake::parse_fault("stall=first:1", err);
-        REQUIRE(stall);
-        s.set_faults({*stall});
+        seed(s, 4, "job-1", 1);
+        set_fault(s, "stall=first:1");
 
         asio::io_context ctx;
         auto cfg = config_for(s);
@@ -442,13 +436,8 @@ TEST_CASE("pager: every execution of a job across pages") {
 TEST_CASE("adaptive mode: a rate-limiter wait that would pass the operation deadline ends the call") {
     fake::server s;
     s.start();
-    for (int i = 0; i < 5; ++i)
-        s.add_execution(
-            fake::make_execution("thing-" + std::to_string(i), "job-1", i, fake::execution_status::succeeded));
-    std::string err;
-    auto throttle = fake::parse_fault("throttle=first:1", err);
-    REQUIRE(throttle);
-    s.set_faults({*throttle});
+    seed(s, 5);
+    set_fault(s, "throttle=first:1");
     asio::io_context ctx;
     auto cfg = config_for(s);  // max_attempts 1
     cfg.retry.mode = iotjobs::retry_mode::adaptive;

@@ -2,6 +2,7 @@
 // client::cancel() before the first run, a throwing bulk source, the client handle moved or
 // destroyed mid-run, attempts counted but never sent, stop reasons as types.
 #include "fake/server.hpp"
+#include "fake_setup.hpp"
 
 #include <iotjobs/bulk_delete.hpp>
 #include <iotjobs/client.hpp>
@@ -29,6 +30,9 @@ namespace fake = iotjobs::fake;
 using iotjobs::bulk_outcome_kind;
 using iotjobs::error_code;
 
+using iotjobs::test::seed;
+using iotjobs::test::set_fault;
+
 namespace {
 
 iotjobs::client_config config_for(const fake::server& s) {
@@ -38,13 +42,6 @@ iotjobs::client_config config_for(const fake::server& s) {
     cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
     cfg.retry.max_attempts = 1;
     return cfg;
-}
-
-void seed(fake::server& s, int n, const std::string& job = "job-1") {
-    std::vector<fake::execution> v;
-    for (int i = 0; i < n; ++i)
-        v.push_back(fake::make_execution("thing-" + std::to_string(i), job, i, fake::execution_status::succeeded));
-    s.add_executions(v);
 }
 
 std::string key(const iotjobs::delete_job_execution_request& r) {
@@ -279,10 +276,7 @@ TEST_CASE(
     fake::server s;
     s.start();
     seed(s, 6);
-    std::string err;
-    auto throttle = fake::parse_fault("throttle=first:1", err);
-    REQUIRE(throttle);
-    s.set_faults({*throttle});
+    set_fault(s, "throttle=first:1");
     asio::io_context ctx;
     auto cfg = config_for(s);
     cfg.retry.mode = iotjobs::retry_mode::adaptive;

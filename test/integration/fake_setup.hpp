@@ -1,0 +1,29 @@
+// Seeding the fake endpoint and setting its faults, for the integration tests.
+#pragma once
+
+#include "fake/server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace iotjobs::test {
+
+// Succeeded executions thing-<i> / `job` / <i>, for i in [first, first + n).
+inline void seed(fake::server& s, int n, const std::string& job = "job-1", int first = 0) {
+    std::vector<fake::execution> v;
+    for (int i = first; i < first + n; ++i)
+        v.push_back(fake::make_execution("thing-" + std::to_string(i), job, i, fake::execution_status::succeeded));
+    s.add_executions(v);
+}
+
+// Sets the fault `spec` (fake::parse_fault's syntax) as the server's only one.
+inline void set_fault(fake::server& s, const std::string& spec) {
+    std::string err;
+    auto f = fake::parse_fault(spec, err);
+    REQUIRE_MESSAGE(f, err);
+    s.set_faults({*f});
+}
+
+}  // namespace iotjobs::test
