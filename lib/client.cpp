@@ -376,14 +376,12 @@ void client_impl::log_call_end(const operation_request& op, const diagnostics& d
 // The body of every operation, one coroutine frame per call: performs the actions of the call's
 // attempt_fsm (lib/client/attempt_fsm.hpp), which decides everything: what to wait for, when to
 // sign and send, when and how the call ends.
-asio::awaitable<error_code> client_impl::execute(const operation_request& op, diagnostics* diag,
-                                                 const body_reader* read, const op_node* node) {
+asio::awaitable<error_code> client_impl::execute(const operation_request& op, diagnostics& d, const body_reader* read,
+                                                 const op_node* node) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     // Cancelled awaits complete with operation_aborted instead of throwing, so that every
     // layer (pool slots above all) runs its normal error path.
     co_await asio::this_coro::throw_if_cancelled(false);
-    diagnostics own;
-    diagnostics& d = diag ? *diag : own;
     if (cancelled_before_start(node)) {
         d.clear();
         co_return asio::error::operation_aborted;
@@ -397,7 +395,6 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
     // costs a lock of the scheduler even when it never waits.
     std::unique_ptr<asio::steady_timer> timer;
     std::shared_ptr<const credentials_snapshot> held;  // a refreshing source's set, for one attempt
-    std::string why;
     exchange_info info;
     std::chrono::steady_clock::time_point sent_at{};  // for the debug record of an attempt
     attempt_event ev = first_event(node);
@@ -416,16 +413,15 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
                 // On the client's executor: the wait still completes on this coroutine's strand.
                 if (!timer) timer = std::make_unique<asio::steady_timer>(ex_);
                 timer->expires_after(a.delay);
-                error_code wec;
-                co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wec));
-                ev = attempt_event::timer(wec);
+                co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                ev = attempt_event::timer(ec);
                 break;
             }
             case attempt_action_type::get_credentials:
                 if (!(held = creds_cache_->try_current())) {
-                    const error_code cec = co_await creds_cache_->async_get(held, why);
-                    if (cec) {
-                        ev = attempt_event::credentials_error(cec, &why);
+                    ec = co_await await_credentials(held, d);
+                    if (ec) {
+                        ev = attempt_event::credentials_error(ec, nullptr);  // (the message is in d)
                         break;
                     }
                 }
@@ -454,6 +450,14 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
         throw;
     }
     call_ended(op, d, ec, start, true);
+    co_return ec;
+}
+
+asio::awaitable<error_code> client_impl::await_credentials(std::shared_ptr<const credentials_snapshot>& held,
+                                                           diagnostics& d) {
+    std::string why;
+    const error_code ec = co_await creds_cache_->async_get(held, why);
+    if (ec) access::message(d) = std::move(why);
     co_return ec;
 }
 

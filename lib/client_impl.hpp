@@ -105,12 +105,13 @@ public:
 
     // The body of every operation: accepts every cancellation type (a call stopped after its
     // request was written may still have taken effect), then runs it: credentials, signing,
-    // attempts with retries, then `read` (when given) on the 2xx body. Fills `*diag` (when not
-    // null) either way. The call is counted in the metrics and logged as it ends: a body `read`
+    // attempts with retries, then `read` (when given) on the 2xx body. Fills `d` either way (the
+    // caller's, or one the call's node holds: not in this frame, which must stay small enough for
+    // Asio's frame cache). The call is counted in the metrics and logged as it ends: a body `read`
     // rejects is a failure. `node` (may be null) says whether the call was cancelled before it
     // started and whether and how long it waited for admission. `op` and `read` must outlive the
-    // coroutine (spawn() keeps them in the call's node).
-    boost::asio::awaitable<error_code> execute(const operation_request& op, diagnostics* diag,
+    // coroutine (spawn() keeps them in the call's node), and so must `d`.
+    boost::asio::awaitable<error_code> execute(const operation_request& op, diagnostics& d,
                                                const body_reader* read = nullptr, const op_node* node = nullptr);
 
     // Starts `make_body(impl, node)` as a coroutine on the operation's strand and completes
@@ -198,6 +199,11 @@ private:
     // The next action of `fsm` after `ev`; reports the judgement of an exchange (report_judgement).
     attempt_action resume(attempt_fsm& fsm, const attempt_event& ev, const operation_request& op,
                           const http_response& resp, std::chrono::steady_clock::time_point sent_at);
+    // execute()'s wait for the credentials cache (a refresh in progress, or a new one). On failure
+    // the cache's explanation becomes d's message. A frame of its own: the usual path (a current
+    // set) keeps the string out of every call's frame.
+    boost::asio::awaitable<error_code> await_credentials(std::shared_ptr<const credentials_snapshot>& held,
+                                                         diagnostics& d);
     // execute()'s first event, and its preparation of a send (false: not sent, `ev` says why).
     static attempt_event first_event(const op_node* node);
     static std::chrono::steady_clock::time_point waiting_since(const attempt_action& a, const op_node* node);

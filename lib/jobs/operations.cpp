@@ -21,9 +21,9 @@ void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* d
     client_impl::body_reader read = [&result = std::get<0>(*out), parse](std::string_view body, std::string& what) {
         return parse(body, result, &what);
     };
-    impl->spawn([op = build_request(req), diag, read = std::move(read)](
+    impl->spawn([op = build_request(req), diag, own = diagnostics(), read = std::move(read)](
                     const std::shared_ptr<client_impl>& self,
-                    const op_node* node) { return self->execute(op, diag, &read, node); },
+                    const op_node* node) mutable { return self->execute(op, diag ? *diag : own, &read, node); },
                 std::move(handler), std::move(out), std::move(hex));
 }
 

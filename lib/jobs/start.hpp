@@ -28,8 +28,9 @@ template <class Request>
 void start_operation(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
                      boost::asio::any_completion_handler<void(error_code)> handler, handler_executor hex) {
     if (!accept_request(*impl, req, diag, handler)) return;
-    impl->spawn([op = build_request(req), diag](const std::shared_ptr<client_impl>& self,
-                                                const op_node* node) { return self->execute(op, diag, nullptr, node); },
+    impl->spawn([op = build_request(req), diag, own = diagnostics()](
+                    const std::shared_ptr<client_impl>& self,
+                    const op_node* node) mutable { return self->execute(op, diag ? *diag : own, nullptr, node); },
                 std::move(handler), std::shared_ptr<std::tuple<>>(), std::move(hex));
 }
 

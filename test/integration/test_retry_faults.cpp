@@ -128,11 +128,10 @@ error_code run_raw(asio::io_context& ctx, iotjobs::client& c, iotjobs::detail::o
     error_code result = make_error_code(iotjobs::client_errc::bad_response);
     bool done = false;
     // `op` and the client outlive the coroutine (run until it is done, below).
-    asio::co_spawn(ctx, iotjobs::detail::access::impl(c)->execute(op, &diag),
-                   [&](std::exception_ptr ep, error_code ec) {
-                       result = ep ? make_error_code(iotjobs::client_errc::bad_response) : ec;
-                       done = true;
-                   });
+    asio::co_spawn(ctx, iotjobs::detail::access::impl(c)->execute(op, diag), [&](std::exception_ptr ep, error_code ec) {
+        result = ep ? make_error_code(iotjobs::client_errc::bad_response) : ec;
+        done = true;
+    });
     ctx.restart();
     ctx.run_for(30s);
     REQUIRE(done);
