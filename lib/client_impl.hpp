@@ -21,6 +21,7 @@
 #include <iotjobs/diagnostics.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -386,8 +387,11 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     if constexpr (sizeof...(Ts) != 0) {
         if (!values) values = std::make_shared<std::tuple<Ts...>>();
     }
-    auto node = std::make_shared<spawned_op<MakeBody, Ts...>>(make_op_strand(), std::move(make_body),
-                                                              std::move(handler), std::move(values), std::move(hex));
+    // From Asio's per-thread cache when issued on a thread running the io_context (the usual case: a
+    // call issued by a handler or a coroutine), where its block goes back when the call ends.
+    auto node = std::allocate_shared<spawned_op<MakeBody, Ts...>>(asio::recycling_allocator<void>(), make_op_strand(),
+                                                                  std::move(make_body), std::move(handler),
+                                                                  std::move(values), std::move(hex));
     node->owner = weak_from_this();
     auto slot = asio::get_associated_cancellation_slot(node->handler);
     if (slot.is_connected())
