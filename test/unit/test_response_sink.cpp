@@ -213,7 +213,7 @@ TEST_CASE("response_sink: every byte of a line is checked, at any offset of a lo
     };
     for (const bool in_reason : {false, true}) {
         for (std::size_t at = 1; at + 1 < 21; ++at) {  // (trim_ows would take a tab or space at an end)
-            for (const char bad : {'\x00', '\x01', '\n', '\x1f', '\x7f', '\x80', '\xc3', '\xff'}) {
+            for (const char bad : {'\x00', '\x01', '\n', '\r', '\x1f', '\x7f', '\x80', '\xc3', '\xff'}) {
                 const std::string in = with_byte(in_reason, at, bad);
                 CAPTURE(in_reason);
                 CAPTURE(at);
@@ -225,6 +225,23 @@ TEST_CASE("response_sink: every byte of a line is checked, at any offset of a lo
                 CAPTURE(in);
                 CHECK(parse_both_ways(in).simple);
             }
+        }
+    }
+}
+
+TEST_CASE("response_sink: tabs anywhere in a value, then a byte that is not text after them") {
+    // After a tab the scan goes on from the next byte: several in one word, a tab as the last byte
+    // of a word, tabs up to the end of the line; a bad byte after any number of them is still seen.
+    for (std::size_t tabs = 1; tabs <= 17; ++tabs) {
+        for (std::size_t at = 0; at < 9; ++at) {
+            std::string v = "v" + std::string(at, 'x') + std::string(tabs, '\t') + "w";
+            CAPTURE(tabs);
+            CAPTURE(at);
+            const parsed good = parse_both_ways("HTTP/1.1 200 OK\r\nX-T: " + v + "\r\nContent-Length: 0\r\n\r\n");
+            CHECK(good.simple);
+            CHECK(good.resp.header("x-t") == v);
+            CHECK_FALSE(parse_both_ways("HTTP/1.1 200 OK\r\nX-T: " + v + "\x01w\r\nContent-Length: 0\r\n\r\n").simple);
+            CHECK_FALSE(parse_both_ways("HTTP/1.1 200 OK\r\nX-T: " + v + "\rw\r\nContent-Length: 0\r\n\r\n").simple);
         }
     }
 }
