@@ -30,6 +30,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -340,12 +341,24 @@ struct spawned_op final : op_node {
     void deliver(error_code ec, const boost::asio::any_io_executor& client_ex) override;
 };
 
+// True when `ex` is an io_context's plain executor and this thread is running that io_context:
+// dispatch() would run a handler inline there, so calling it directly does the same without
+// wrapping it for the type-erased executor.
+template <class Executor>
+bool runs_here(const Executor& ex) noexcept {
+    if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        const auto* io = ex.template target<boost::asio::io_context::executor_type>();
+        return io != nullptr && io->running_in_this_thread();
+    } else {
+        return false;
+    }
+}
+
 template <class MakeBody, class... Ts>
 void spawned_op<MakeBody, Ts...>::deliver(error_code ec, const boost::asio::any_io_executor& client_ex) {
     namespace asio = boost::asio;
-    auto h = std::move(handler);
-    auto complete_on = [&](const auto& ex) {
-        asio::dispatch(ex, [h = std::move(h), ec, values = std::move(values)]() mutable {
+    const auto complete = [&](auto&& ex) {
+        auto call = [h = std::move(handler), ec, values = std::move(values)]() mutable {
             auto hslot = asio::get_associated_cancellation_slot(h);
             if (hslot.is_connected()) hslot.clear();
             if constexpr (sizeof...(Ts) == 0) {
@@ -354,12 +367,16 @@ void spawned_op<MakeBody, Ts...>::deliver(error_code ec, const boost::asio::any_
             } else {
                 std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
             }
-        });
+        };
+        if (runs_here(ex))
+            call();
+        else
+            asio::dispatch(ex, std::move(call));
     };
     if (!hex.known)  // a type-erased lookup (two allocations)
-        complete_on(asio::get_associated_executor(h, client_ex));
+        complete(asio::get_associated_executor(handler, client_ex));
     else
-        complete_on(hex.ex ? hex.ex : client_ex);
+        complete(hex.ex ? hex.ex : client_ex);
 }
 
 template <class MakeBody, class... Ts>
