@@ -51,7 +51,7 @@ class client_impl;
 // client_impl's ops_mutex_, so registering allocates nothing more) and in the admission queue,
 // and (spawned_op) what starts its coroutine.
 struct op_node : std::enable_shared_from_this<op_node> {
-    explicit op_node(boost::asio::any_io_executor s) : strand(std::move(s)) {}
+    explicit op_node(boost::asio::any_io_executor&& s) : strand(std::move(s)) {}
     virtual ~op_node() = default;
     op_node(const op_node&) = delete;
     op_node& operator=(const op_node&) = delete;
@@ -125,8 +125,8 @@ public:
     // references to its own captures. `values` may be null for an operation without results.
     // `hex`: the handler's executor, when the initiation found it (operation_glue.hpp).
     template <class MakeBody, class... Ts>
-    void spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
-               std::shared_ptr<std::tuple<Ts...>> values = nullptr, handler_executor hex = {});
+    void spawn(MakeBody&& make_body, boost::asio::any_completion_handler<void(error_code, Ts...)>&& handler,
+               std::shared_ptr<std::tuple<Ts...>>&& values = nullptr, handler_executor&& hex = {});
 
     // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
     void finished(op_node& n);
@@ -304,8 +304,9 @@ void client_impl::post_result(boost::asio::any_completion_handler<void(error_cod
 template <class MakeBody, class... Ts>
 struct spawned_op final : op_node {
     using handler_type = boost::asio::any_completion_handler<void(error_code, Ts...)>;
-    spawned_op(boost::asio::any_io_executor s, MakeBody b, handler_type h, std::shared_ptr<std::tuple<Ts...>> v,
-               handler_executor e)
+    // (Everything by rvalue reference: moved once, into the node.)
+    spawned_op(boost::asio::any_io_executor&& s, MakeBody&& b, handler_type&& h, std::shared_ptr<std::tuple<Ts...>>&& v,
+               handler_executor&& e)
         : op_node(std::move(s)),
           make_body(std::move(b)),
           handler(std::move(h)),
@@ -395,8 +396,8 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
 }
 
 template <class MakeBody, class... Ts>
-void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<void(error_code, Ts...)> handler,
-                        std::shared_ptr<std::tuple<Ts...>> values, handler_executor hex) {
+void client_impl::spawn(MakeBody&& make_body, boost::asio::any_completion_handler<void(error_code, Ts...)>&& handler,
+                        std::shared_ptr<std::tuple<Ts...>>&& values, handler_executor&& hex) {
     namespace asio = boost::asio;
     // The operation runs on its own strand: cancellation requests (from the handler's slot, on the
     // caller's thread, or from client::cancel()) are dispatched onto it, never run concurrently
@@ -406,6 +407,7 @@ void client_impl::spawn(MakeBody make_body, boost::asio::any_completion_handler<
     }
     // From Asio's per-thread cache when issued on a thread running the io_context (the usual case: a
     // call issued by a handler or a coroutine), where its block goes back when the call ends.
+    static_assert(!std::is_reference_v<MakeBody>, "spawn() takes the body as an rvalue");
     auto node = std::allocate_shared<spawned_op<MakeBody, Ts...>>(asio::recycling_allocator<void>(), make_op_strand(),
                                                                   std::move(make_body), std::move(handler),
                                                                   std::move(values), std::move(hex));

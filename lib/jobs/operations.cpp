@@ -14,7 +14,7 @@ namespace {
 
 template <class Request, class Result, class Parse>
 void start(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
-           asio::any_completion_handler<void(error_code, Result)> handler, handler_executor hex, Parse parse) {
+           asio::any_completion_handler<void(error_code, Result)>&& handler, handler_executor&& hex, Parse parse) {
     if (!accept_request(*impl, req, diag, handler)) return;
     auto out = std::make_shared<std::tuple<Result>>();
     // Read inside execute(), so that a 2xx body that cannot be parsed counts as a failure.

@@ -26,7 +26,7 @@ bool accept_request(client_impl& impl, const Request& req, diagnostics* diag,
 // An operation without a result (DeleteJobExecution, CancelJobExecution).
 template <class Request>
 void start_operation(std::shared_ptr<client_impl> impl, const Request& req, diagnostics* diag,
-                     boost::asio::any_completion_handler<void(error_code)> handler, handler_executor hex) {
+                     boost::asio::any_completion_handler<void(error_code)>&& handler, handler_executor&& hex) {
     if (!accept_request(*impl, req, diag, handler)) return;
     impl->spawn([op = build_request(req), diag, own = diagnostics()](
                     const std::shared_ptr<client_impl>& self,
