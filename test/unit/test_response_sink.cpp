@@ -246,6 +246,41 @@ TEST_CASE("response_sink: tabs anywhere in a value, then a byte that is not text
     }
 }
 
+TEST_CASE("response_sink: the fields with a meaning in any letter case, and names one byte off") {
+    for (const std::string name : {"content-length", "CONTENT-LENGTH", "Content-length", "cONTENT-lENGTH"}) {
+        const parsed p = parse_both_ways("HTTP/1.1 200 OK\r\n" + name + ": 2\r\n\r\n{}x");
+        CAPTURE(name);
+        CHECK(p.simple);
+        CHECK(p.resp.body == "{}");
+        CHECK(p.rest == 1);
+    }
+    for (const std::string value :
+         {"close", "CLOSE", "Close", "keep-alive", "KEEP-ALIVE", "Keep-Alive", "kEEP-aLIVE"}) {
+        for (const std::string name : {"connection", "CONNECTION", "Connection"}) {
+            const parsed p =
+                parse_both_ways("HTTP/1.1 200 OK\r\n" + name + ": " + value + "\r\nContent-Length: 0\r\n\r\n");
+            CAPTURE(name);
+            CAPTURE(value);
+            CHECK(p.simple);
+            CHECK(p.resp.keep_alive == (value.size() == 10));
+        }
+    }
+    // One byte off (another letter, or '_' for '-'): an ordinary field. Taken for the real name,
+    // each would send the response to basic_parser (a value that is not a length or a token, a
+    // second length, a framing field).
+    for (const std::string name :
+         {"content-length", "connection", "transfer-encoding", "proxy-connection", "upgrade"}) {
+        for (std::size_t k = 0; k < name.size(); ++k) {
+            std::string off = name;
+            off[k] = off[k] == '-' ? '_' : off[k] == 'z' ? 'a' : static_cast<char>(off[k] + 1);
+            const parsed p = parse_both_ways("HTTP/1.1 200 OK\r\n" + off + ": bogus\r\nContent-Length: 0\r\n\r\n");
+            CAPTURE(off);
+            CHECK(p.simple);
+            CHECK(p.resp.header(off) == "bogus");
+        }
+    }
+}
+
 TEST_CASE("response_sink: after a HEAD request basic_parser reads the header only") {
     const parsed r = parse_both_ways("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", true);
     CHECK(r.ok);
