@@ -735,7 +735,16 @@ std::string amz_date(sys_seconds t) {
     return s;
 }
 
-void write_amz_date(sys_seconds t, char* out) noexcept { format_amz_date(t, out); }
+void write_amz_date(sys_seconds t, char* out) noexcept {
+    // Every request of a second has the same date: formatted once per second and thread.
+    thread_local sys_seconds last = sys_seconds::min();
+    thread_local char text[16];
+    if (t != last) {
+        format_amz_date(t, text);
+        last = t;
+    }
+    std::memcpy(out, text, sizeof text);
+}
 
 std::string date_stamp(sys_seconds t) {
     char buf[16];

@@ -589,6 +589,26 @@ TEST_CASE("sigv4: amz_date, date_stamp, parse_amz_date") {
     }
 }
 
+TEST_CASE("sigv4: write_amz_date keeps the last second's text per thread: any sequence of times") {
+    // The same second twice, the next one, across a day and a year, back in time, and a thread
+    // of its own: each time the text of that time, as amz_date() formats it afresh.
+    using namespace std::chrono;
+    const sys_seconds base = sys_days{2024y / December / 31} + 23h + 59min + 58s;
+    const std::vector<sys_seconds> times = {base, base,          base + 1s, base + 2s,    base + 2s,
+                                            base, base - 86400s, base + 2s, base + 3600s, base + 1s};
+    const auto check_all = [&] {
+        for (const sys_seconds t : times) {
+            char out[16];
+            write_amz_date(t, out);
+            CAPTURE(amz_date(t));
+            CHECK(std::string_view(out, sizeof out) == amz_date(t));
+        }
+    };
+    check_all();
+    std::thread other(check_all);
+    other.join();
+}
+
 TEST_CASE("sigv4: hashes") {
     CHECK(hex_sha256("") == empty_payload_sha256);
     CHECK(hex_sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
