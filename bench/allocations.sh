@@ -21,20 +21,9 @@ for exe in iotjobs-fake-iot iotjobs-bench-delete; do
 done
 cc=$(command -v cc || command -v gcc || true)
 [[ -n $cc ]] || { echo "allocations: no C compiler for the counting shim" >&2; exit 2; }
-tmp=$(mktemp -d)
-fake_pid=""
-cleanup() {
-  [[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$here/bench/fake_lib.sh"
 "$cc" -O2 -shared -fPIC -o "$tmp/alloc_count.so" "$here/bench/alloc_count.c"
-
-"$bin/iotjobs-fake-iot" --tls --ca-out "$tmp/ca.pem" --threads 1 --generate $((4 * n + 1)) >"$tmp/url" 2>"$tmp/fake.err" &
-fake_pid=$!
-for _ in $(seq 100); do [[ -s $tmp/url ]] && break; sleep 0.1; done
-url=$(head -n1 "$tmp/url")
-[[ -n $url ]] || { echo "allocations: the fake endpoint did not start: $(cat "$tmp/fake.err")" >&2; exit 1; }
+fake_start allocations --tls --ca-out "$tmp/ca.pem" --threads 1 --generate $((4 * n + 1))
 
 # count N START -> "malloc aligned" of one run of N deletes from START
 count() {

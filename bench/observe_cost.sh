@@ -15,11 +15,8 @@ n=${1:-10000}; reps=${2:-5}; conc=${3:-16}
 configs=("--metrics off --log off" "--metrics on --log off" "--metrics on --log info" "--metrics on --log info-text"
          "--metrics on --log debug")
 total=$(( n * reps * ${#configs[@]} + 1 ))
-tmp=$(mktemp -d); trap 'kill $fake_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-"$bin/iotjobs-fake-iot" --tls --ca-out "$tmp/ca.pem" --threads 1 --generate "$total" > "$tmp/url" 2> "$tmp/fake.err" &
-fake_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/url" ] && break; sleep 0.1; done
-url=$(head -1 "$tmp/url")
+. "$here/bench/fake_lib.sh"
+fake_start observe_cost --tls --ca-out "$tmp/ca.pem" --threads 1 --generate "$total"
 start=1
 for rep in $(seq "$reps"); do
   for i in "${!configs[@]}"; do

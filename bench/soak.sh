@@ -17,13 +17,7 @@ bin=${IOTJOBS_BIN_DIR:-$root/build/bin}
 for exe in iotjobs-fake-iot iotjobs-soak; do
   [[ -x $bin/$exe ]] || { echo "soak: $bin/$exe is missing (cmake --build build --target $exe)" >&2; exit 2; }
 done
-tmp=$(mktemp -d)
-fake_pid=""
-cleanup() {
-  [[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$root/bench/fake_lib.sh"
 
 # Every fault kind, at rates that keep 100,000 items within minutes on a shared 2-core machine.
 # A stalled answer (held 3 s) outlives the client's 1 s attempt deadline.
@@ -39,12 +33,7 @@ specs=(
 )
 faults=()
 for f in "${specs[@]}"; do faults+=(--fault "$f"); done
-"$bin/iotjobs-fake-iot" --tls --ca-out "$tmp/ca.pem" --threads 1 --generate "$items" --fault-seed 7 \
-  "${faults[@]}" >"$tmp/url" 2>"$tmp/fake.err" &
-fake_pid=$!
-for _ in $(seq 1 100); do [[ -s $tmp/url ]] && break; sleep 0.1; done
-url=$(head -n1 "$tmp/url")
-[[ -n $url ]] || { echo "soak: the fake endpoint did not start: $(cat "$tmp/fake.err")" >&2; exit 1; }
+fake_start soak --tls --ca-out "$tmp/ca.pem" --threads 1 --generate "$items" --fault-seed 7 "${faults[@]}"
 
 echo "soak: $items items against $url, faults: ${specs[*]}"
 rc=0
