@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace iotjobs::sigv4 {
 namespace {
@@ -655,17 +656,16 @@ std::string_view payload_hash_of(const request_view& r, payload_hash_buf& buf) {
     return {buf.hex, sizeof buf.hex};
 }
 
-// Sorts hs and writes the canonical request into creq and the signed-header list into
-// signed_headers. canonical_query_text: the canonical query if already known, else null and
+// Writes the canonical request into creq, the header lines written by put_headers (at most
+// headers_size bytes). canonical_query_text: the canonical query if already known, else null and
 // the request's query is canonicalised.
-void build_canonical_request(std::string& creq, std::string& signed_headers, const request_view& r,
-                             const std::string* canonical_query_text, bool normalize, header_list& hs,
-                             std::string_view payload_hash) {
-    std::sort(hs.begin(), hs.end());
-    write_bounded(signed_headers, signed_headers_bound(hs), [&](cursor& c) { put_signed_headers(c, hs); });
+template <class PutHeaders>
+void write_canonical_request(std::string& creq, const request_view& r, const std::string* canonical_query_text,
+                             bool normalize, std::size_t headers_size, PutHeaders&& put_headers,
+                             std::string_view signed_headers, std::string_view payload_hash) {
     const std::size_t query_bound =
         canonical_query_text != nullptr ? canonical_query_text->size() : canonical_query_bound(r.query.size());
-    const std::size_t bound = r.method.size() + canonical_uri_bound(r.path.size()) + query_bound + headers_bound(hs) +
+    const std::size_t bound = r.method.size() + canonical_uri_bound(r.path.size()) + query_bound + headers_size +
                               signed_headers.size() + payload_hash.size() + 5;
     write_bounded(creq, bound, [&](cursor& c) {
         c.put(r.method);
@@ -678,13 +678,54 @@ void build_canonical_request(std::string& creq, std::string& signed_headers, con
             put_canonical_query(c, r.query);
         }
         c.put('\n');
-        put_canonical_headers(c, hs);
+        put_headers(c);
         c.put('\n');
         c.put(signed_headers);
         c.put('\n');
         c.put(payload_hash);
     });
 }
+
+// Sorts hs and writes the canonical request into creq and the signed-header list into
+// signed_headers.
+void build_canonical_request(std::string& creq, std::string& signed_headers, const request_view& r,
+                             const std::string* canonical_query_text, bool normalize, header_list& hs,
+                             std::string_view payload_hash) {
+    std::sort(hs.begin(), hs.end());
+    write_bounded(signed_headers, signed_headers_bound(hs), [&](cursor& c) { put_signed_headers(c, hs); });
+    write_canonical_request(
+        creq, r, canonical_query_text, normalize, headers_bound(hs), [&](cursor& c) { put_canonical_headers(c, hs); },
+        signed_headers, payload_hash);
+}
+
+// The canonical header lines and signed-header list of the last headers signed on this thread,
+// and those headers (as planned, in request order): a client signs the same ones (host, date,
+// token) for every request within a second, and the texts depend on nothing else.
+struct header_memo {
+    std::vector<std::pair<std::string, std::string>> from;
+    std::string lines, signed_list;
+
+    // Makes the texts those of hs (sorting it when they must be made again).
+    void update(header_list& hs) {
+        if (made_from(hs)) return;
+        from.resize(hs.size());
+        for (std::size_t i = 0; i < hs.size(); ++i) {
+            from[i].first.assign(hs[i].name);
+            from[i].second.assign(hs[i].value);
+        }
+        std::sort(hs.begin(), hs.end());
+        write_bounded(signed_list, signed_headers_bound(hs), [&](cursor& c) { put_signed_headers(c, hs); });
+        write_bounded(lines, headers_bound(hs), [&](cursor& c) { put_canonical_headers(c, hs); });
+    }
+
+private:
+    bool made_from(header_list& hs) const noexcept {
+        if (hs.size() != from.size() || hs.size() == 0) return false;
+        for (std::size_t i = 0; i < hs.size(); ++i)
+            if (hs[i].name != from[i].first || hs[i].value != from[i].second) return false;
+        return true;
+    }
+};
 
 constexpr std::string_view scope_terminator = "/aws4_request";
 
@@ -984,7 +1025,8 @@ void write_authorization(std::string& out, const signing_input& in, std::string_
 
 // Per-thread scratch strings of sign_authorization (their capacity is what is reused).
 struct sign_scratch {
-    std::string canonical_request, string_to_sign, signed_headers;
+    std::string canonical_request, string_to_sign;
+    header_memo headers;
 };
 
 }  // namespace
@@ -1016,16 +1058,18 @@ void sign_authorization(const signing_input& in, const key_bytes& key, std::stri
     header_plan p;
     plan_headers(in, p);
     thread_local sign_scratch scratch;
-    build_canonical_request(scratch.canonical_request, scratch.signed_headers, in.request, nullptr,
-                            in.opts.normalize_path, p.hs, p.payload_hash);
+    header_memo& h = scratch.headers;
+    h.update(p.hs);
+    write_canonical_request(
+        scratch.canonical_request, in.request, nullptr, in.opts.normalize_path, h.lines.size(),
+        [&](cursor& c) { c.put(h.lines); }, h.signed_list, p.payload_hash);
     build_string_to_sign(scratch.string_to_sign, p.amzdate, p.datestamp, in.region, in.service,
                          scratch.canonical_request);
     unsigned char mac[32];
     thread_hasher().hmac_memo(key, scratch.string_to_sign, mac);
     char signature[64];
     hex_encode(mac, sizeof mac, signature);
-    write_authorization(authorization, in, p.datestamp, scratch.signed_headers,
-                        std::string_view(signature, sizeof signature));
+    write_authorization(authorization, in, p.datestamp, h.signed_list, std::string_view(signature, sizeof signature));
 }
 
 // ---------------------------------------------------------------------------------------------

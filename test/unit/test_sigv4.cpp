@@ -569,6 +569,65 @@ TEST_CASE("sigv4: canonical forms of random input (bounds and invariants)") {
     }
 }
 
+TEST_CASE("sigv4: sign_authorization reuses its header texts only for the very same headers") {
+    // sign_authorization keeps the canonical header lines of the last headers it signed on this
+    // thread. Each step changes one thing (or nothing) from the step before; each must give the
+    // Authorization value sign_headers() computes from scratch.
+    using namespace std::chrono;
+    struct step {
+        std::vector<header> headers;
+        std::string_view token;
+        bool omit_token = false;
+        bool sign_body = false;
+    };
+    const std::vector<step> steps = {
+        {{{"Host", "iot.us-east-1.amazonaws.com"}, {"X-Amz-Date", "20261207T120000Z"}}},
+        {{{"Host", "iot.us-east-1.amazonaws.com"}, {"X-Amz-Date", "20261207T120000Z"}}},  // the same
+        {{{"Host", "iot.us-east-1.amazonaws.com"}, {"X-Amz-Date", "20261207T120001Z"}}},  // the next second
+        {{{"Host", "iot.us-east-1.amazonaws.con"}, {"X-Amz-Date", "20261207T120001Z"}}},  // one byte
+        {{{"host", "iot.us-east-1.amazonaws.con"}, {"X-Amz-Date", "20261207T120001Z"}}},  // a name's case
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}}},  // the order
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}}, "token-1"},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}}, "token-2"},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}}, "token-2", true},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}}, "token-2", false, true},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}, {"X-A", "a  b"}}},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}, {"X-A", "a b"}}},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}, {"X-A", "a b"}, {"x-a", "c"}}},
+        {{{"X-Amz-Date", "20261207T120001Z"}, {"host", "iot.us-east-1.amazonaws.con"}, {"X-A", "a b"}}},
+        {{{"X-Amz-Date", "20261207T120001Z"}}},  // fewer headers
+        {{}},                                    // none: X-Amz-Date from the time
+        {{{"Host", "iot.us-east-1.amazonaws.com"}, {"X-Amz-Date", "20261207T120000Z"}}},  // the first again
+    };
+    const auto run = [&] {
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            const step& st = steps[i];
+            signing_input in{};
+            in.request.method = "DELETE";
+            in.request.path = "/things/thing-1/jobs/job-1/executionNumber/1";
+            in.request.headers = st.headers;
+            in.credentials.access_key_id = "AKIDEXAMPLE";
+            in.credentials.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+            in.credentials.session_token = st.token;
+            in.region = "us-east-1";
+            in.service = "iot";
+            in.time = sys_days{2026y / December / 7} + 12h + 1s;
+            in.opts.omit_session_token = st.omit_token;
+            in.opts.sign_body = st.sign_body;
+            const signing_result r = sign_headers(in);
+            const key_bytes key = derive_signing_key(in.credentials.secret_access_key, "20261207", "us-east-1", "iot");
+            std::string auth;
+            sign_authorization(in, key, auth);
+            CAPTURE(i);
+            CHECK(auth == r.authorization);
+        }
+    };
+    run();
+    run();  // (from the last step's texts to the first's, then every step again)
+    std::thread other(run);
+    other.join();
+}
+
 TEST_CASE("sigv4: amz_date, date_stamp, parse_amz_date") {
     using namespace std::chrono;
     const sys_seconds t = sys_days{2015y / August / 30} + 12h + 36min;
