@@ -343,8 +343,8 @@ struct spawned_op final : op_node {
 };
 
 // True when `ex` is an io_context's plain executor and this thread is running that io_context:
-// dispatch() would run a handler inline there, so calling it directly does the same without
-// wrapping it for the type-erased executor.
+// dispatch() would run a handler inline there, so calling it directly (its exception handed to
+// dispatch) does the same without wrapping it for the type-erased executor.
 template <class Executor>
 bool runs_here(const Executor& ex) noexcept {
     if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
@@ -369,10 +369,17 @@ void spawned_op<MakeBody, Ts...>::deliver(error_code ec, const boost::asio::any_
                 std::apply([&](auto&... v) { std::move(h)(ec, std::move(v)...); }, *values);
             }
         };
-        if (runs_here(ex))
-            call();
-        else
+        if (!runs_here(ex)) {
             asio::dispatch(ex, std::move(call));
+            return;
+        }
+        try {
+            call();
+        } catch (...) {
+            // What dispatch() does with the exception of a handler it runs inline: the io_context
+            // keeps it, and run() throws it once the handler running now returns.
+            asio::dispatch(ex, [e = std::current_exception()] { std::rethrow_exception(e); });
+        }
     };
     if (!hex.known)  // a type-erased lookup (two allocations)
         complete(asio::get_associated_executor(handler, client_ex));

@@ -34,9 +34,10 @@ constexpr byte_classes classes{};
 bool is_a(char c, unsigned char cls) noexcept { return (classes.v[static_cast<unsigned char>(c)] & cls) != 0; }
 
 // Where the line starting at `p` ends (its CR, followed by LF), every byte before it text; npos for
-// anything else, an incomplete line included. One pass, eight bytes at a time: in a word, the
-// lowest byte below 0x20 or at 0x7f and above is found exactly (the borrow or carry of the
-// arithmetic only reaches the bytes after it). A tab there is text: the scan goes on after it.
+// anything else, an incomplete line included. One pass, eight bytes at a time: in a word read with
+// its first byte lowest, the lowest byte below 0x20 or at 0x7f and above is found exactly (the
+// borrow or carry of the arithmetic only reaches the bytes after it). A tab there is text: the
+// scan goes on after it.
 std::size_t line_end(std::string_view in, std::size_t p) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101ULL;
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
@@ -50,6 +51,7 @@ std::size_t line_end(std::string_view in, std::size_t p) noexcept {
     while (e - b >= 8) {
         std::uint64_t w;
         std::memcpy(&w, b, sizeof w);
+        if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);  // b[0] the low byte
         const std::uint64_t flagged = (((w - 0x20 * ones) & ~w) | ((w + ones) | w)) & highs;
         if (flagged == 0) {
             b += 8;

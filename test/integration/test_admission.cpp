@@ -307,9 +307,11 @@ TEST_CASE("op runners (single_threaded): calls issued by handlers, a throwing ha
     for (int i = 0; i < 30; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
 
     // A handler that issues a call, then throws: the exception leaves run() (the io_context
-    // keeps it until the runner's step ends); the call it issued still runs to its result, once.
+    // keeps it until the runner's step ends, as dispatch() does: the call it issued has been
+    // sent by then, on the same runner); that call still runs to its result, once.
     int later_done = 0;
     error_code later_ec = make_error_code(iotjobs::client_errc::bad_response);
+    const std::uint64_t requests_before = c.stats().requests;
     iotjobs::delete_job_execution(c, item(30), [&](error_code ec) {
         CHECK(!ec);
         iotjobs::delete_job_execution(c, item(31), [&](error_code ec2) {
@@ -320,6 +322,8 @@ TEST_CASE("op runners (single_threaded): calls issued by handlers, a throwing ha
     });
     ctx.restart();
     CHECK_THROWS_AS(ctx.run(), std::runtime_error);
+    CHECK(c.stats().requests - requests_before == 2);
+    CHECK(later_done == 0);
     ctx.restart();
     ctx.run();
     CHECK(later_done == 1);
