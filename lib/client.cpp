@@ -672,16 +672,25 @@ void client_impl::start_runner(std::shared_ptr<op_node> first) {
 // cancelled) first: a call left cancelled does not reach the next one.
 asio::awaitable<void> client_impl::run_calls(std::shared_ptr<op_runner> r, std::shared_ptr<op_node> n) {
     const auto self = shared_from_this();
+    // While a call runs here its node's cancellation comes to this runner's signal (request() is
+    // on this executor too). Cleared however the body ends, the frame's destruction included.
+    struct forwarding {
+        op_node& node;
+        forwarding(op_node& n, asio::cancellation_signal& to) noexcept : node(n) { node.forward = &to; }
+        ~forwarding() { node.forward = nullptr; }
+        forwarding(const forwarding&) = delete;
+        forwarding& operator=(const forwarding&) = delete;
+    };
     while (n) {
-        // On this executor, as request() is: the node's cancellation reaches the running call.
-        n->sig.slot().assign([r](asio::cancellation_type t) { r->sig.emit(t); });
         error_code ec;
-        try {
-            ec = co_await n->body(self);
-        } catch (...) {
-            ec = error_from_exception(std::current_exception());
+        {
+            const forwarding f(*n, r->sig);
+            try {
+                ec = co_await n->body(self);
+            } catch (...) {
+                ec = error_from_exception(std::current_exception());
+            }
         }
-        n->sig.slot().clear();
         // A body that ended without suspending while its runner was being started: its handler
         // must not run inside the function that started it (co_spawn's own completion would not).
         if (runners_starting != 0) co_await asio::post(ex_, asio::use_awaitable);
@@ -762,7 +771,7 @@ bool client_impl::admit_cancelled(op_node& n) {
 void op_node::request(boost::asio::cancellation_type t) {
     requested = requested | t;
     if (auto c = owner.lock(); c && c->admit_cancelled(*this)) return;
-    sig.emit(t);
+    (forward ? *forward : sig).emit(t);
 }
 
 void client_impl::unregister_op(op_node& n) {

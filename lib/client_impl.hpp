@@ -61,9 +61,13 @@ struct op_node : std::enable_shared_from_this<op_node> {
     // checks it after resetting its cancellation state: a request that arrived before the
     // coroutine first ran went to the state the reset replaced, and would be lost otherwise.
     boost::asio::cancellation_type requested = boost::asio::cancellation_type::none;
-    // Records `t` and emits it; a call still waiting for admission is started at once (its body
-    // then sees cancelled_before_start). On `strand`.
+    // Records `t` and emits it (on `forward` while the call runs on an op runner, else on `sig`); a
+    // call still waiting for admission is started at once (its body then sees
+    // cancelled_before_start). On `strand`.
     void request(boost::asio::cancellation_type t);
+    // The signal of the op runner running the call, while it runs it (set and cleared by the
+    // runner, on `strand`).
+    boost::asio::cancellation_signal* forward = nullptr;
 
     std::weak_ptr<client_impl> owner;
     op_node* prev = nullptr;  // guarded by client_impl::ops_mutex_
