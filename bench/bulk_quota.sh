@@ -13,22 +13,17 @@ conc=${4:-16}
 bin="${IOTJOBS_BIN_DIR:-$root/build/bin}"
 [[ -n "${IOTJOBS_BIN_DIR:-}" ]] || "$root/scripts/build" iotjobs_cli_main iotjobs-fake-iot >&2
 source "$root/scripts/clean-aws-env"
-work=$(mktemp -d /tmp/iotjobs-quota.XXXXXX)
-fake_pid=""
-trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT
+. "$root/bench/fake_lib.sh"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=us-east-1
-awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$work/in.csv"
-"$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --generate "$n" --jobs 100 \
-  --rate-limit "DeleteJobExecution=$limit" --burst "$burst" --stats-on-exit >"$work/fake.out" 2>"$work/fake.err" &
-fake_pid=$!
-for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
-url=$(head -n1 "$work/fake.out")
+awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$tmp/in.csv"
+fake_start bulk_quota --listen 127.0.0.1:0 --generate "$n" --jobs 100 \
+  --rate-limit "DeleteJobExecution=$limit" --burst "$burst" --stats-on-exit
 start=$(date +%s.%N)
-"$bin/iotjobs" bulk-delete --input "$work/in.csv" --concurrency "$conc" \
-  --endpoint-url "$url" --report "$work/report.jsonl" 2>"$work/cli.err" || true
+"$bin/iotjobs" bulk-delete --input "$tmp/in.csv" --concurrency "$conc" \
+  --endpoint-url "$url" --report "$tmp/report.jsonl" 2>"$tmp/cli.err" || true
 end=$(date +%s.%N)
-kill -TERM "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=""
-python3 - "$work/fake.err" "$work/report.jsonl" "$start" "$end" "$limit" "$burst" "$n" "$conc" <<'PY'
+fake_stop
+python3 - "$tmp/fake.err" "$tmp/report.jsonl" "$start" "$end" "$limit" "$burst" "$n" "$conc" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()
 s = json.loads(text[text.find("{"):])

@@ -9,29 +9,22 @@ large=${2:-1000000}
 "$root/scripts/build" iotjobs_cli_main iotjobs-fake-iot >&2
 bin="$root/build/bin"
 source "$root/scripts/clean-aws-env"
-work=$(mktemp -d /tmp/iotjobs-bulk-rss.XXXXXX)
-fake_pid=""
-trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT
+. "$root/bench/fake_lib.sh"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=us-east-1
 
 run_one() {
   local n=$1
   # The fake's --generate layout: thing-<i> / job-<i % 100> / executionNumber i, i = 1..n.
-  awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$work/in.csv"
-  "$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --tls --ca-out "$work/ca.pem" --generate "$n" --jobs 100 \
-    >"$work/fake.out" 2>"$work/fake.err" &
-  fake_pid=$!
-  for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
-  local url
-  url=$(head -n1 "$work/fake.out")
-  /usr/bin/time -v "$bin/iotjobs" bulk-delete --input "$work/in.csv" --concurrency 32 \
-    --endpoint-url "$url" --ca-bundle "$work/ca.pem" --report "$work/report.jsonl" \
-    2>"$work/time.txt" >/dev/null || true
-  kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=""
+  awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$tmp/in.csv"
+  fake_start bulk_rss --listen 127.0.0.1:0 --tls --ca-out "$tmp/ca.pem" --generate "$n" --jobs 100
+  /usr/bin/time -v "$bin/iotjobs" bulk-delete --input "$tmp/in.csv" --concurrency 32 \
+    --endpoint-url "$url" --ca-bundle "$tmp/ca.pem" --report "$tmp/report.jsonl" \
+    2>"$tmp/time.txt" >/dev/null || true
+  fake_stop
   local rss wall
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
-  python3 - "$work/report.jsonl" "$n" <<'PY'
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt")
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time.txt")
+  python3 - "$tmp/report.jsonl" "$n" <<'PY'
 import json, sys
 path, n = sys.argv[1], int(sys.argv[2])
 seen, outcomes = set(), {}
@@ -47,11 +40,11 @@ print(f"  report: {len(seen)} distinct items for {n} input lines, outcomes {outc
       "OK" if len(seen) == n else "MISSING ITEMS")
 PY
   echo "  N=$n: peak RSS ${rss} KiB, wall $wall"
-  echo "$rss" >"$work/rss.$n"
+  echo "$rss" >"$tmp/rss.$n"
 }
 
 echo "bulk-delete, TLS, --concurrency 32, adaptive pacing (no server limit)"
 run_one "$small"
 run_one "$large"
-a=$(cat "$work/rss.$small"); b=$(cat "$work/rss.$large")
+a=$(cat "$tmp/rss.$small"); b=$(cat "$tmp/rss.$large")
 python3 -c "a,b=$a,$b; print(f'peak RSS at {$large} items / at {$small} items = {b/a:.3f} ({(b/a-1)*100:+.1f} %)')"

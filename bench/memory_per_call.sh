@@ -17,15 +17,10 @@ latency=${4:-200}
 bin="${IOTJOBS_BIN_DIR:-$root/build/bin}"
 [[ -n "${IOTJOBS_BIN_DIR:-}" ]] || "$root/scripts/build" iotjobs-bench-memory iotjobs-fake-iot >&2
 source "$root/scripts/clean-aws-env"
-work=$(mktemp -d /tmp/iotjobs-memory.XXXXXX)
-fake_pid=""
-trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT
+. "$root/bench/fake_lib.sh"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-"$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --generate $((3 * (calls + pool) + 4 * inflight + 10)) --jobs 100 \
-  --fault "latency=1,dist=fixed:$latency" >"$work/fake.out" 2>"$work/fake.err" &
-fake_pid=$!
-for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
-url=$(head -n1 "$work/fake.out")
+fake_start memory_per_call --listen 127.0.0.1:0 --generate $((3 * (calls + pool) + 4 * inflight + 10)) --jobs 100 \
+  --fault "latency=1,dist=fixed:$latency"
 echo "== 1. $calls calls at once, pool $pool (waiting for a connection), fake latency $latency ms"
 mode=()
 [[ -n "${SINGLE_THREADED:-}" ]] && mode=(--single-threaded)
@@ -42,10 +37,10 @@ if [[ -n "${COUNT_NEW:-}" ]]; then
 fi
 if [[ -n "${HEAPTRACK:-}" ]]; then
   echo "== heaptrack of case 1"
-  heaptrack -o "$work/ht" "$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$calls" --pool "$pool" \
+  heaptrack -o "$tmp/ht" "$bin/iotjobs-bench-memory" --endpoint "$url" --calls "$calls" --pool "$pool" \
     --first $((2 * (calls + pool) + 4 * inflight + 1)) >/dev/null
   # Each peak consumer: bytes at the peak and the function that allocated (frames: the coroutine).
-  heaptrack_print -f "$work"/ht.zst -p 1 -a 0 -T 0 -l 0 -n 16 -s 3 2>/dev/null \
+  heaptrack_print -f "$tmp"/ht.zst -p 1 -a 0 -T 0 -l 0 -n 16 -s 3 2>/dev/null \
     | awk -v n="$calls" '/peak memory consumed over/ { what = $0; getline fn; printf "%s\n    <- %s\n", what, substr(fn, 1, 160) }'
-  heaptrack_print -f "$work"/ht.zst -p 0 -a 0 -T 0 -l 0 2>/dev/null | grep -E "peak heap memory consumption"
+  heaptrack_print -f "$tmp"/ht.zst -p 0 -a 0 -T 0 -l 0 2>/dev/null | grep -E "peak heap memory consumption"
 fi

@@ -13,23 +13,18 @@ limit=$(python3 -c "print(round($rate * 1.05, 2))")
 "$root/scripts/build" iotjobs_cli_main iotjobs-fake-iot >&2
 bin="$root/build/bin"
 source "$root/scripts/clean-aws-env"
-work=$(mktemp -d /tmp/iotjobs-rate.XXXXXX)
-fake_pid=""
-trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT
+. "$root/bench/fake_lib.sh"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=us-east-1
-awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$work/in.csv"
-"$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --tls --ca-out "$work/ca.pem" --generate "$n" --jobs 100 \
-  --rate-limit "DeleteJobExecution=$limit" ${BURST:+--burst $BURST} --stats-on-exit >"$work/fake.out" 2>"$work/fake.err" &
-fake_pid=$!
-for _ in $(seq 1 400); do [[ -s "$work/fake.out" ]] && break; sleep 0.05; done
-url=$(head -n1 "$work/fake.out")
+awk -v n="$n" 'BEGIN { print "thingName,jobId,executionNumber"; for (i = 1; i <= n; i++) printf "thing-%d,job-%d,%d\n", i, i % 100, i }' >"$tmp/in.csv"
+fake_start rate_accuracy --listen 127.0.0.1:0 --tls --ca-out "$tmp/ca.pem" --generate "$n" --jobs 100 \
+  --rate-limit "DeleteJobExecution=$limit" ${BURST:+--burst $BURST} --stats-on-exit
 start=$(date +%s.%N)
-"$bin/iotjobs" bulk-delete --input "$work/in.csv" --concurrency 16 --rate "$rate" \
-  --endpoint-url "$url" --ca-bundle "$work/ca.pem" --report "$work/report.jsonl" 2>"$work/cli.err" || true
+"$bin/iotjobs" bulk-delete --input "$tmp/in.csv" --concurrency 16 --rate "$rate" \
+  --endpoint-url "$url" --ca-bundle "$tmp/ca.pem" --report "$tmp/report.jsonl" 2>"$tmp/cli.err" || true
 end=$(date +%s.%N)
-kill -TERM "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=""
-tail -n 5 "$work/cli.err"
-python3 - "$work/fake.err" "$n" "$rate" "$start" "$end" "$work/report.jsonl" <<'PY'
+fake_stop
+tail -n 5 "$tmp/cli.err"
+python3 - "$tmp/fake.err" "$n" "$rate" "$start" "$end" "$tmp/report.jsonl" <<'PY'
 import json, sys
 stats_text, n, rate, start, end, report = open(sys.argv[1]).read(), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 s = json.loads(stats_text[stats_text.find("{"):])
