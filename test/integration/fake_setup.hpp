@@ -26,4 +26,12 @@ inline void set_fault(fake::server& s, const std::string& spec) {
     s.set_faults({*f});
 }
 
+// Starts `s` with executions seeded as seed() does, the first request it gets held unanswered
+// (stall=first:1): one call stays in flight while the test acts.
+inline void start_holding_first(fake::server& s, int n, const std::string& job = "job-1", int first = 0) {
+    s.start();
+    seed(s, n, job, first);
+    set_fault(s, "stall=first:1");
+}
+
 }  // namespace iotjobs::test

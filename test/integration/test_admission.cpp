@@ -31,6 +31,7 @@ using iotjobs::error_code;
 
 using iotjobs::test::seed;
 using iotjobs::test::set_fault;
+using iotjobs::test::start_holding_first;
 
 namespace {
 
@@ -64,9 +65,7 @@ struct held_pool {
     asio::io_context ctx;
     std::optional<iotjobs::client> c;
     explicit held_pool(iotjobs::client_config (*tweak)(iotjobs::client_config) = nullptr) {
-        srv.start();
-        seed(srv, 10);
-        set_fault(srv, "stall=first:1");
+        start_holding_first(srv, 10);
         auto cfg = config_for(srv, 1);
         if (tweak) cfg = tweak(cfg);
         c.emplace(ctx.get_executor(), cfg);
@@ -359,9 +358,7 @@ TEST_CASE("completion is never inline in the function that started the call, wit
     for (const bool single : {false, true}) {
         CAPTURE(single);
         fake::server s;
-        s.start();
-        seed(s, 10);
-        set_fault(s, "stall=first:1");
+        start_holding_first(s, 10);
         asio::io_context ctx;
         auto cfg = config_for(s, 1);
         cfg.single_threaded = single;

@@ -68,6 +68,7 @@ iotjobs::client_config config_for(const fake::server& s, const std::string& ca =
 using iotjobs::test::run_delete;
 using iotjobs::test::seed;
 using iotjobs::test::set_fault;
+using iotjobs::test::start_holding_first;
 
 }  // namespace
 
@@ -260,9 +261,7 @@ TEST_CASE("per-operation cancellation: operation_aborted, the client stays usabl
     for (const bool single : {false, true}) {  // single_threaded: the call runs on an op runner
         CAPTURE(single);
         fake::server s;
-        s.start();
-        seed(s, 2, "job-1", 1);
-        set_fault(s, "stall=first:1");
+        start_holding_first(s, 2, "job-1", 1);
 
         asio::io_context ctx;
         auto cfg = config_for(s);
@@ -292,9 +291,7 @@ TEST_CASE("client::shutdown: the call in flight is aborted, calls waiting and la
     for (const bool single : {false, true}) {  // single_threaded: the calls run on op runners
         CAPTURE(single);
         fake::server s;
-        s.start();
-        seed(s, 4, "job-1", 1);
-        set_fault(s, "stall=first:1");
+        start_holding_first(s, 4, "job-1", 1);
 
         asio::io_context ctx;
         auto cfg = config_for(s);
