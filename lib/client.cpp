@@ -388,6 +388,7 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
     }
     http_response resp;
     const auto start = call_started(node);
+    if (node) node->note_started(op, d, start);  // (for call_abandoned)
     // Every local has a slot of its own in the frame (GCC 12 overlaps none): what lives only
     // between two suspension points belongs in the functions called from here.
     attempt_fsm fsm(env_, d);
@@ -451,6 +452,29 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
     }
     call_ended(op, d, ec, start, true);
     co_return ec;
+}
+
+void client_impl::call_abandoned(op_node& n) noexcept {
+    if (!runs_here(ex_)) return;  // (the io_context is being destroyed, or the executor is not one's)
+    const error_code ec = make_error_code(boost::system::errc::not_enough_memory);
+    if (n.started.op) {
+        try {
+            call_ended(*n.started.op, *n.started.diag, ec, n.started.at, true);
+        } catch (...) {  // (a log sink's exception: the call still ends below)
+        }
+    }
+    try {
+        bool ended_already;
+        {
+            std::lock_guard lk(ops_mutex_);
+            ended_already = n.retired;  // (its initiating function threw: no handler to call)
+        }
+        if (ended_already) return;
+        finished(n);
+        n.deliver(ec, ex_);
+    } catch (...) {
+        n.drop();
+    }
 }
 
 asio::awaitable<error_code> client_impl::await_credentials(std::shared_ptr<const credentials_snapshot>& held,
@@ -610,6 +634,7 @@ void client_impl::on_queue_timer(unsigned generation) {
         if (generation != queue_timer_generation_) return;
         queue_timer_armed_ = false;
         const auto now = std::chrono::steady_clock::now();
+        expired.reserve(queued_count_);  // (a std::bad_alloc here leaves every call queued)
         while (queue_head_ && queue_head_->queued_at + queue_wait_ <= now) {
             queue_head_->waited_out = true;
             expired.push_back(unqueue(*queue_head_));
@@ -619,19 +644,36 @@ void client_impl::on_queue_timer(unsigned generation) {
     start_all(expired);
 }
 
-void client_impl::start_all(std::vector<std::shared_ptr<op_node>>& nodes) {
-    if (nodes.empty()) return;
-    auto self = shared_from_this();
-    for (auto& n : nodes) n->start(self);
+void client_impl::start_all(std::vector<std::shared_ptr<op_node>>& nodes) noexcept {
+    for (auto& n : nodes) start_or_fail(*n);
+}
+
+void client_impl::start_or_fail(op_node& n) noexcept {
+    try {
+        n.start(shared_from_this());
+    } catch (...) {
+        start_failed(n);
+    }
+}
+
+// An admitted call that could not be started (std::bad_alloc): it ends there, its handler called
+// (through its executor) with not_enough_memory, and its admission goes to the next.
+void client_impl::start_failed(op_node& n) noexcept {
+    try {
+        finished(n);
+        n.deliver(make_error_code(boost::system::errc::not_enough_memory), ex_);
+    } catch (...) {  // (memory again: the handler is destroyed uncalled, as when the io_context goes)
+        n.drop();
+    }
 }
 
 void client_impl::finished(op_node& n) {
-    std::vector<std::shared_ptr<op_node>> next;
+    std::shared_ptr<op_node> next;
     {
         std::lock_guard lk(ops_mutex_);
-        retire_locked(n, next);
+        next = retire_locked(n);
     }
-    start_all(next);
+    if (next) start_or_fail(*next);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -681,15 +723,30 @@ asio::awaitable<void> client_impl::run_calls(std::shared_ptr<op_runner> r, std::
         forwarding(const forwarding&) = delete;
         forwarding& operator=(const forwarding&) = delete;
     };
+    // Destroyed while the body is suspended (Asio unwinding the stack after an initiation threw):
+    // the call ends there (call_abandoned).
+    struct watch {
+        client_impl& client;
+        op_node& node;
+        bool armed = true;
+        watch(client_impl& c, op_node& n) noexcept : client(c), node(n) {}
+        ~watch() {
+            if (armed) client.call_abandoned(node);
+        }
+        watch(const watch&) = delete;
+        watch& operator=(const watch&) = delete;
+    };
     while (n) {
         error_code ec;
         {
             const forwarding f(*n, r->sig);
+            watch w(*this, *n);
             try {
                 ec = co_await n->body(self);
             } catch (...) {
                 ec = error_from_exception(std::current_exception());
             }
+            w.armed = false;
         }
         // A body that ended without suspending while its runner was being started: its handler
         // must not run inside the function that started it (co_spawn's own completion would not).
@@ -698,27 +755,26 @@ asio::awaitable<void> client_impl::run_calls(std::shared_ptr<op_runner> r, std::
     }
 }
 
-void client_impl::retire_locked(op_node& n, std::vector<std::shared_ptr<op_node>>& admit) {
+std::shared_ptr<op_node> client_impl::retire_locked(op_node& n) noexcept {
+    if (n.retired) return nullptr;
+    n.retired = true;
     unregister_op(n);
     --admitted_;
-    while (queue_head_ && admitted_ < admit_limit_) admit.push_back(unqueue(*queue_head_));
+    // At most one: at most admit_limit_ were admitted before (more only after waiting out).
+    if (queue_head_ && admitted_ < admit_limit_) return unqueue(*queue_head_);
+    return nullptr;
 }
 
 std::shared_ptr<op_node> client_impl::next_call(op_runner& r, std::shared_ptr<op_node> done, error_code ec) {
-    std::vector<std::shared_ptr<op_node>> queued;
+    std::shared_ptr<op_node> next;
     {
         std::lock_guard lk(ops_mutex_);
-        retire_locked(*done, queued);
-        if (queued.empty()) finishing_ = &r;  // calls admitted while the handler runs come here
+        next = retire_locked(*done);  // the queue first: a call issued now waits behind it
+        if (!next) finishing_ = &r;   // calls admitted while the handler runs come here
     }
-    std::shared_ptr<op_node> next;
-    if (queued.size() == 1)
-        next = std::move(queued.front());  // the queue first: a call issued now waits behind it
-    else
-        start_all(queued);  // (several at once: each on a runner of its own, in order)
     // After the handler (which may throw): the runner is no longer the one to hand over to. It
     // runs the one call handed over; several start in the order they were issued.
-    const bool handing = queued.empty();
+    const bool handing = !next;
     const auto settle = [&] {
         if (!handing) return;
         std::vector<std::shared_ptr<op_node>> handed;
@@ -729,14 +785,15 @@ std::shared_ptr<op_node> client_impl::next_call(op_runner& r, std::shared_ptr<op
             handed.swap(r.more);
         }
         if (handed.empty()) return;
-        handed.insert(handed.begin(), std::move(next));
+        start_or_fail(*next);  // each on a runner of its own
+        next.reset();
         start_all(handed);
     };
     try {
         done->deliver(ec, ex_);
     } catch (...) {
         settle();
-        if (next) next->start(shared_from_this());  // on a runner of its own: this one stops
+        if (next) start_or_fail(*next);  // on a runner of its own: this one stops
         throw;
     }
     settle();
@@ -764,7 +821,7 @@ bool client_impl::admit_cancelled(op_node& n) {
         if (!n.queued) return false;
         keep = unqueue(n);
     }
-    keep->start(shared_from_this());
+    start_or_fail(*keep);
     return true;
 }
 
@@ -813,6 +870,7 @@ void client_impl::shutdown() {
     std::vector<std::shared_ptr<op_node>> queued;
     {
         std::lock_guard lk(ops_mutex_);
+        queued.reserve(queued_count_);  // (a std::bad_alloc here leaves every call queued)
         while (queue_head_) queued.push_back(unqueue(*queue_head_));
     }
     start_all(queued);

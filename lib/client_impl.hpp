@@ -78,11 +78,26 @@ struct op_node : std::enable_shared_from_this<op_node> {
     op_node* qprev = nullptr;
     std::shared_ptr<op_node> keep;
     bool queued = false;
+    // Ended (client_impl::retire_locked, guarded by ops_mutex_): a call ends once, whichever path
+    // gets there first (an initiating function that throws, an abandoned coroutine).
+    bool retired = false;
     // Written before the coroutine starts, read by it. Set when the call waited for admission:
     // when it was issued (its deadline and its wait for a connection count from then), and
     // whether that wait ended in the queue (acquire timeout or the operation deadline).
     bool waited_out = false;
     std::chrono::steady_clock::time_point queued_at{};
+    // Noted by execute() once it counts the call as started: what client_impl::call_abandoned()
+    // ends it with if the coroutine is destroyed unfinished.
+    struct started_call {
+        const operation_request* op = nullptr;
+        const diagnostics* diag = nullptr;
+        std::chrono::steady_clock::time_point at{};
+    };
+    mutable started_call started;
+    void note_started(const operation_request& o, const diagnostics& d,
+                      std::chrono::steady_clock::time_point at) const noexcept {
+        started = {&o, &d, at};
+    }
 
     // Starts the operation's coroutine (once), its completion handled by client_impl::finished()
     // (or, on an op runner, by client_impl::next_call()).
@@ -134,6 +149,14 @@ public:
 
     // An operation's coroutine has ended: unregisters `n` and admits the calls that now fit.
     void finished(op_node& n);
+    // A call whose coroutine was destroyed while suspended, unfinished: an Asio initiation threw
+    // (std::bad_alloc; a thread that could not start), the exception left io_context::run(), and
+    // Asio unwound the coroutine stack without resuming it. Ends the call as execute() would have,
+    // with not_enough_memory (its metrics and closing record if execute() had started it, its
+    // admission, its handler), while the client's io_context runs on this thread; when the
+    // io_context is being destroyed instead, handlers are destroyed and never called, as for every
+    // call.
+    void call_abandoned(op_node& n) noexcept;
     // A single-threaded client runs its calls on op runners: a coroutine that runs one call after
     // another (a queued one, or the one its last call's handler issued: handed over), so that a
     // call is a nested coroutine, not a co_spawn of its own. Starts a runner with `first`.
@@ -182,13 +205,16 @@ private:
     // The admission queue's timer: armed at the head's expiry while the queue is not empty.
     void arm_queue_timer();
     void on_queue_timer(unsigned generation);
-    // Starts `nodes` (taken out of the queue, each still held by its `keep`).
-    void start_all(std::vector<std::shared_ptr<op_node>>& nodes);
+    // Starts `nodes` (taken out of the queue, each still held by its `keep`). One that cannot be
+    // started (std::bad_alloc) ends with not_enough_memory (start_failed): none is lost.
+    void start_all(std::vector<std::shared_ptr<op_node>>& nodes) noexcept;
+    void start_or_fail(op_node& n) noexcept;
+    void start_failed(op_node& n) noexcept;
     struct op_runner;
     boost::asio::awaitable<void> run_calls(std::shared_ptr<op_runner> r, std::shared_ptr<op_node> n);
-    // Under ops_mutex_: unregisters ended `n`, frees its admission, and appends to `admit` the
-    // queued calls that now fit, in order.
-    void retire_locked(op_node& n, std::vector<std::shared_ptr<op_node>>& admit);
+    // Under ops_mutex_: unregisters ended `n`, frees its admission, and returns the queued call
+    // admitted in its place (its hold on itself: start it outside the lock), if one now fits.
+    std::shared_ptr<op_node> retire_locked(op_node& n) noexcept;
     // After a runner's call `done` ended with `ec`: retires it, delivers its completion, and
     // returns the call the runner takes next (the head of the admission queue, or the call the
     // handler issued meanwhile), or null.
@@ -397,13 +423,27 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
     const asio::any_io_executor ex = strand;
     auto body = make_body(self, static_cast<const op_node*>(this));
     // The completion runs on the strand too (co_spawn's executor: the handler has none of its own).
-    asio::co_spawn(ex, std::move(body),
-                   asio::bind_cancellation_slot(
-                       sig.slot(), [self, node = std::move(node)](std::exception_ptr ep, error_code ec) mutable {
-                           self->finished(*node);
-                           if (ep) ec = error_from_exception(ep);
-                           node->deliver(ec, self->executor());
-                       }));
+    // Destroyed uncalled once the body had started, the coroutine was destroyed unfinished (Asio
+    // unwinding the stack after an initiation threw): the call ends there (call_abandoned). Before
+    // that, co_spawn threw: start()'s caller ends the call.
+    struct completion {
+        std::shared_ptr<client_impl> self;
+        std::shared_ptr<spawned_op> node;
+        void operator()(std::exception_ptr ep, error_code ec) {
+            const auto n = std::move(node);
+            self->finished(*n);
+            if (ep) ec = error_from_exception(ep);
+            n->deliver(ec, self->executor());
+        }
+        completion(std::shared_ptr<client_impl> s, std::shared_ptr<spawned_op> n) noexcept
+            : self(std::move(s)), node(std::move(n)) {}
+        completion(completion&&) noexcept = default;
+        completion& operator=(completion&&) = delete;
+        ~completion() {
+            if (node && node->started.op) self->call_abandoned(*node);
+        }
+    };
+    asio::co_spawn(ex, std::move(body), asio::bind_cancellation_slot(sig.slot(), completion(self, std::move(node))));
 }
 
 template <class MakeBody, class... Ts>
@@ -432,7 +472,15 @@ void client_impl::spawn(MakeBody&& make_body, boost::asio::any_completion_handle
         std::lock_guard lk(ops_mutex_);
         now = admit_or_queue(*node) && !hand_over(node);
     }
-    if (now) node->start(shared_from_this());
+    if (!now) return;
+    try {
+        node->start(shared_from_this());
+    } catch (...) {  // (std::bad_alloc) the initiating function throws: the call ends here (its
+                     // body, if it started inline, is wound up by call_abandoned, metrics only)
+        if (slot.is_connected()) slot.clear();
+        finished(*node);
+        throw;
+    }
 }
 
 }  // namespace iotjobs::detail

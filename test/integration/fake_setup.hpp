@@ -3,6 +3,8 @@
 
 #include "fake/server.hpp"
 
+#include <iotjobs/config.hpp>
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -16,6 +18,17 @@ inline void seed(fake::server& s, int n, const std::string& job = "job-1", int f
     for (int i = first; i < first + n; ++i)
         v.push_back(fake::make_execution("thing-" + std::to_string(i), job, i, fake::execution_status::succeeded));
     s.add_executions(v);
+}
+
+// A client of `s` (plain HTTP, the dummy keys, one attempt per call) with `pool` connections.
+inline client_config config_for(const fake::server& s, std::size_t pool) {
+    client_config cfg;
+    cfg.region = "us-east-1";
+    cfg.endpoint_url = s.base_url();
+    cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    cfg.retry.max_attempts = 1;
+    cfg.pool.max_size = pool;
+    return cfg;
 }
 
 // Sets the fault `spec` (fake::parse_fault's syntax) as the server's only one.

@@ -29,21 +29,12 @@ namespace asio = boost::asio;
 namespace fake = iotjobs::fake;
 using iotjobs::error_code;
 
+using iotjobs::test::config_for;
 using iotjobs::test::seed;
 using iotjobs::test::set_fault;
 using iotjobs::test::start_holding_first;
 
 namespace {
-
-iotjobs::client_config config_for(const fake::server& s, std::size_t pool) {
-    iotjobs::client_config cfg;
-    cfg.region = "us-east-1";
-    cfg.endpoint_url = s.base_url();
-    cfg.static_credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
-    cfg.retry.max_attempts = 1;
-    cfg.pool.max_size = pool;
-    return cfg;
-}
 
 iotjobs::delete_job_execution_request item(int i) { return {"thing-" + std::to_string(i), "job-1", i, {}, {}}; }
 

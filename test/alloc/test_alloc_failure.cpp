@@ -1,0 +1,170 @@
+// An allocation-failure sweep, in the spirit of Beast's test::fail_count: the k-th operator new
+// made on the client's thread after the calls are issued (or while they are issued) throws
+// std::bad_alloc, for every k until a round runs without reaching it. Whatever k hits, nothing is
+// lost: each call either throws from its initiating function or has its handler called exactly
+// once; io_context::run() may throw (a handler's exception leaves it, as Asio documents) and is run
+// again; and afterwards the client is whole: nothing counted as in flight or waiting, and more
+// calls than its admission limit all complete (a call admitted and never started would hold a
+// slot forever). The replaced operator new/delete pair is this binary's only (malloc and free, so
+// that ASan sees matching pairs). Asio's own blocks (coroutine frames, handler memory) come from
+// aligned_alloc, not operator new: those failures are not swept.
+#include "../integration/fake_setup.hpp"
+#include "fake/server.hpp"
+
+#include <iotjobs/client.hpp>
+#include <iotjobs/delete_job_execution.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Operator news left before the one that fails (on this thread); 0: none fails.
+thread_local long news_before_failure = 0;
+thread_local bool failed_one = false;
+
+void* allocate(std::size_t n) {
+    if (news_before_failure > 0 && --news_before_failure == 0) {
+        failed_one = true;
+        throw std::bad_alloc();
+    }
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return allocate(n); }
+void* operator new[](std::size_t n) { return allocate(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace asio = boost::asio;
+namespace fake = iotjobs::fake;
+using iotjobs::error_code;
+
+namespace {
+
+constexpr std::size_t pool_size = 2;
+constexpr int calls_per_round = 5;  // more than the admission limit (pool_size): some wait
+constexpr long max_rounds = 400;
+
+struct round_result {
+    int threw = 0;             // initiating functions that threw
+    int completed = 0;         // handlers called
+    int succeeded = 0;         // ... with success
+    int called_twice = 0;      // handlers called more than once
+    int escaped = 0;           // exceptions out of run()
+    bool finished = false;     // run() ran out of work within 20 s
+    bool failure_hit = false;  // the k-th operator new was reached
+};
+
+// Runs `ctx` until it has no work left, again after each exception a handler let escape; false if
+// it still had work after 20 s.
+bool run_through(asio::io_context& ctx, int& escaped) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+        try {
+            ctx.restart();
+            ctx.run_until(deadline);
+            return ctx.stopped();
+        } catch (const std::bad_alloc&) {
+            ++escaped;
+        }
+    }
+}
+
+// One round: `calls_per_round` deletes of fresh items issued at once, the k-th operator new from
+// the first initiation on failing (k = 0: none).
+round_result run_round(iotjobs::client& c, asio::io_context& ctx, int& next_item, long k) {
+    round_result r;
+    std::vector<int> calls(calls_per_round, 0);
+    failed_one = false;
+    news_before_failure = k;
+    for (int i = 0; i < calls_per_round; ++i) {
+        const int item = next_item++;
+        try {
+            iotjobs::delete_job_execution(c, {"thing-" + std::to_string(item), "job-1", item, {}, {}},
+                                          [&calls, &r, i](error_code ec) {
+                                              ++calls[static_cast<std::size_t>(i)];
+                                              if (!ec) ++r.succeeded;
+                                          });
+        } catch (const std::bad_alloc&) {
+            ++r.threw;
+            calls[static_cast<std::size_t>(i)] = -1;  // its handler must never run
+        }
+    }
+    r.finished = run_through(ctx, r.escaped);
+    news_before_failure = 0;
+    r.failure_hit = failed_one;
+    for (int n : calls) {
+        if (n == -1) continue;  // (a handler run after a throw would make it 0 here: counted as lost)
+        if (n >= 1) ++r.completed;
+        if (n > 1) ++r.called_twice;
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("allocation failure: wherever an operator new fails, every call ends once and the client stays whole") {
+    fake::server s;
+    s.start();
+    iotjobs::test::seed(s, 2 * max_rounds * calls_per_round + 10);
+
+    int next_item = 0;
+    // Only client_config::single_threaded: with a strand per call, Boost 1.81's
+    // strand_executor_service::create_implementation() crashes when the shared_ptr control block
+    // of a new strand cannot be allocated (the strand's destructor then locks its service's mutex
+    // through a member never set). Asio's, not ours to catch.
+    for (const bool single : {true}) {
+        CAPTURE(single);
+        // IOTJOBS_ALLOC_K=k starts the sweep at k (to debug one failure: gdb, catch throw).
+        const char* from = std::getenv("IOTJOBS_ALLOC_K");
+        long k = from ? std::atol(from) : 1;
+        for (; k <= max_rounds; ++k) {
+            CAPTURE(k);
+            // A new client each round: its connections are made within the round too.
+            asio::io_context ctx;
+            auto cfg = iotjobs::test::config_for(s, pool_size);
+            cfg.single_threaded = single;
+            iotjobs::client c(ctx.get_executor(), cfg);
+            const round_result r = run_round(c, ctx, next_item, k);
+            REQUIRE(r.finished);
+            CHECK(r.called_twice == 0);
+            CHECK(r.threw + r.completed == calls_per_round);
+            // The client is whole: nothing left running or waiting, and every admission slot free
+            // (more calls than the limit, all succeed).
+            const round_result after = run_round(c, ctx, next_item, 0);
+            REQUIRE(after.finished);
+            CHECK(after.succeeded == calls_per_round);
+            const iotjobs::client_stats st = c.stats();
+            CHECK(st.waiting == 0);
+            CHECK(st.leased == 0);
+            CHECK(c.metrics().in_flight == 0);
+            c.cancel();                 // walks the registry of calls: nothing dangling in it
+            if (!r.failure_hit) break;  // k beyond every operator new of a round: swept
+        }
+        MESSAGE("swept " << k - 1 << " allocation failures (single_threaded " << single << ")");
+        CHECK(k <= max_rounds);
+        if (!from) CHECK(k > 10);
+    }
+}
