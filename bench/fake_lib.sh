@@ -1,5 +1,6 @@
 # Sourced by the bench scripts that run against the fake endpoint (needs $bin: where
-# iotjobs-fake-iot is): a temporary directory, $tmp, and the fake, both gone when the script exits.
+# iotjobs-fake-iot is): a temporary directory, $tmp, and the fake, both gone when the script exits
+# (KEEP=1 keeps the directory, and says where it is).
 #   fake_start NAME ARGS...   starts iotjobs-fake-iot ARGS (it prints its URL first: --listen
 #                             127.0.0.1:0 is its default); sets $url and $fake_pid, or exits 1
 #                             naming NAME when it does not start.
@@ -13,7 +14,7 @@ fake_stop() {
   wait "$fake_pid" 2>/dev/null || true
   fake_pid=""
 }
-trap 'fake_stop; rm -rf "$tmp"' EXIT
+trap 'fake_stop; if [[ -n ${KEEP:-} ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi' EXIT
 fake_start() {
   local name=$1
   shift

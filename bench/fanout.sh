@@ -26,9 +26,8 @@ WARMUP=${WARMUP:-10}
 for b in iotjobs iotjobs-fake-iot; do
   [[ -x "$bin/$b" ]] || { echo "fanout.sh: $bin/$b not built (cmake --build build --target iotjobs_cli_main iotjobs-fake-iot)" >&2; exit 1; }
 done
-work=$(mktemp -d /tmp/iotjobs-fanout.XXXXXX)
-fake_pid=
-trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null; [[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
+. "$root/bench/fake_lib.sh"  # $tmp (kept with KEEP=1) and the fake
+work=$tmp
 
 items=$((PAIRS * RATE * SECONDS_))
 regions=(us-east-1 eu-west-1 ap-south-1 us-west-2)
@@ -49,11 +48,8 @@ with open(f"{work}/items.csv", "w") as f:
         p = (i - 1) % pairs
         f.write(f"thing-{i},job-0,{i},p{p:02d},{regions[p % len(regions)]}\n")
 PY
-"$bin/iotjobs-fake-iot" --listen 127.0.0.1:0 --generate "$items" --jobs 1 --credentials "$work/creds.json" \
-  --rate-limit "DeleteJobExecution=$RATE" --burst "$BURST" --rate-limit-scope account >"$work/url" 2>"$work/fake.err" &
-fake_pid=$!
-for _ in $(seq 1 200); do [[ -s "$work/url" ]] && break; sleep 0.05; done
-url=$(head -n1 "$work/url")
+fake_start fanout.sh --listen 127.0.0.1:0 --generate "$items" --jobs 1 --credentials "$work/creds.json" \
+  --rate-limit "DeleteJobExecution=$RATE" --burst "$BURST" --rate-limit-scope account
 : >"$work/config"
 for p in $(seq 0 $((PAIRS - 1))); do printf '[profile p%02d]\nendpoint_url = %s\n' "$p" "$url" >>"$work/config"; done
 
