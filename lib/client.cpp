@@ -57,6 +57,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_config cfg)
       strategy_(cfg_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry.base_delay)),
       adaptive_(std::chrono::steady_clock::now()),
       adaptive_on_(cfg_.retry.mode == retry_mode::adaptive) {
+    metrics_.single_writer(cfg_.single_threaded);
     std::string what;
     std::string url_text;
     // "fips-us-east-1" / "us-east-1-fips": the real region signs; FIPS for the default endpoint

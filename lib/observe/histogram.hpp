@@ -29,7 +29,8 @@ public:
     // The smallest value of bucket i; bucket i holds [lower_bound(i), lower_bound(i + 1)).
     static std::uint64_t lower_bound(std::size_t i) noexcept;
 
-    void record(std::chrono::microseconds d) noexcept;
+    // single_writer: every record() on one thread (plain loads and stores, no locked operations).
+    void record(std::chrono::microseconds d, bool single_writer = false) noexcept;
     latency_summary summary() const noexcept;
 
 private:

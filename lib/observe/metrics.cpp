@@ -37,15 +37,15 @@ std::size_t call_metrics::slot_of(const error_code& ec) noexcept {
 }
 
 void call_metrics::finished(operation_kind k, const error_code& ec, std::chrono::microseconds latency) noexcept {
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    add(in_flight_, ~std::uint64_t{0});  // minus one
     per_op& op = ops_[static_cast<std::size_t>(k)];
     if (ec) {
-        op.failures.fetch_add(1, std::memory_order_relaxed);
-        errors_[slot_of(ec)].fetch_add(1, std::memory_order_relaxed);
+        add(op.failures, 1);
+        add(errors_[slot_of(ec)], 1);
     } else {
-        op.successes.fetch_add(1, std::memory_order_relaxed);
+        add(op.successes, 1);
     }
-    op.latency.record(latency);
+    op.latency.record(latency, single_writer_);
 }
 
 namespace {

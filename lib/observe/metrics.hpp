@@ -23,7 +23,11 @@ public:
                                  transport_slot = timeout_slot + 1, error_slots = transport_slot + 1;
     static std::size_t slot_of(const error_code& ec) noexcept;
 
-    void started() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+    // Set when one thread makes every update (client_config::single_threaded: execute() runs on
+    // the one thread that runs the client's executor): plain loads and stores then, no locked
+    // read-modify-write; readers on other threads still see whole values.
+    void single_writer(bool on) noexcept { single_writer_ = on; }
+    void started() noexcept { add(in_flight_, 1); }
     void finished(operation_kind k, const error_code& ec, std::chrono::microseconds latency) noexcept;
     void quota_exhausted() noexcept { quota_exhausted_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -32,6 +36,13 @@ public:
     void snapshot(client_metrics& m) const;
 
 private:
+    bool single_writer_ = false;
+    void add(std::atomic<std::uint64_t>& a, std::uint64_t d) noexcept {  // (d = -1 to subtract: modulo 2^64)
+        if (single_writer_)
+            a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+        else
+            a.fetch_add(d, std::memory_order_relaxed);
+    }
     struct per_op {
         std::atomic<std::uint64_t> successes{0}, failures{0};
         latency_histogram latency;

@@ -110,6 +110,47 @@ TEST_CASE("metrics: failures are counted by error in bounded slots") {
     CHECK(iotjobs::detail::operation_kind_of("Nope") == iotjobs::operation_kind::other);
 }
 
+TEST_CASE("metrics: a single writer (single_threaded clients) counts what locked updates count") {
+    using m = iotjobs::detail::call_metrics;
+    const auto run = [](bool single) {
+        auto cm = std::make_unique<m>();
+        cm->single_writer(single);
+        const iotjobs::error_code errors[] = {
+            {}, iotjobs::service_errc::version_conflict, {}, boost::asio::error::operation_aborted, {}};
+        for (int i = 0; i < 50; ++i) {
+            cm->started();
+            if (i % 7 == 6) continue;  // left in flight
+            cm->finished(
+                i % 2 ? iotjobs::operation_kind::delete_job_execution : iotjobs::operation_kind::describe_job_execution,
+                errors[i % 5], std::chrono::microseconds(i * i * 37 % 100'000));
+        }
+        iotjobs::client_metrics snap;
+        cm->snapshot(snap);
+        return snap;
+    };
+    const iotjobs::client_metrics a = run(false), b = run(true);
+    CHECK(b.in_flight == 7);
+    CHECK(a.in_flight == b.in_flight);
+    CHECK(a.calls_started == b.calls_started);
+    CHECK(a.successes == b.successes);
+    CHECK(a.failures == b.failures);
+    REQUIRE(a.failures_by_error.size() == b.failures_by_error.size());
+    for (std::size_t i = 0; i < a.failures_by_error.size(); ++i) {
+        CHECK(a.failures_by_error[i].code == b.failures_by_error[i].code);
+        CHECK(a.failures_by_error[i].count == b.failures_by_error[i].count);
+    }
+    for (const auto k :
+         {iotjobs::operation_kind::delete_job_execution, iotjobs::operation_kind::describe_job_execution}) {
+        const auto &x = a.operation(k).latency, &y = b.operation(k).latency;
+        CHECK(x.count == y.count);
+        CHECK(x.count > 0);
+        CHECK(x.mean == y.mean);
+        CHECK(x.max == y.max);
+        CHECK(x.p50 == y.p50);
+        CHECK(x.p99 == y.p99);
+    }
+}
+
 TEST_CASE("log: identity decoded from paths and queries; the text form lists the fields set") {
     using iotjobs::detail::identity_of;
     auto id = identity_of("/things/my%3Athing/jobs/job-1/executionNumber/7", "force=true&namespaceId=ns%201");
