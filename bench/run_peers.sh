@@ -69,8 +69,14 @@ export OURS_CMD="$bin/iotjobs-bench-delete --endpoint {endpoint} --n {n} --concu
 export WRK_DURATION="${WRK_DURATION:-10}"
 export OURS_N="${OURS_N:-$((WRK_DURATION * 100000))}"
 export OURS_NAME="${OURS_NAME:-iotjobs (C++)}"
+# The rows of measure.sh's last run: its raw directories are named by UTC time, so the glob's last
+# (no `ls | head`: with hundreds of them, ls dies of SIGPIPE and pipefail stops the script).
+latest_rows() {
+  local dirs=("$peers"/results/raw/*/)
+  echo "${dirs[-1]}rows.jsonl"
+}
 "$peers/measure.sh"
-rows="$(ls -td "$peers"/results/raw/*/ | head -1)rows.jsonl"
+rows=$(latest_rows)
 
 # The floor again, interleaved: FLOOR_ROUNDS (default 2; 0 = none) more rounds of wrk then ours
 # alone, each as measured above (measure.sh with the SDK rows skipped; their table goes to
@@ -81,7 +87,7 @@ if [[ "${FLOOR_ROUNDS:=2}" -gt 0 && " ${SKIP:-} " != *" wrk "* && " ${SKIP:-} " 
   for ((k = 1; k <= FLOOR_ROUNDS; k++)); do
     echo "run_peers.sh: floor round $k of $FLOOR_ROUNDS (wrk, then ours)" >&2
     SKIP="js boto3 go awscli" OUT="$peers/results/floor-latest.md" "$peers/measure.sh" >/dev/null
-    floor_rows+=("$(ls -td "$peers"/results/raw/*/ | head -1)rows.jsonl")
+    floor_rows+=("$(latest_rows)")
   done
 fi
 
