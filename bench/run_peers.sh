@@ -147,7 +147,8 @@ for tr in sorted({r['transport'] for r in rows}):
     # This run's wrk/ours pair and the floor rounds: per pair, and from the sums (CPU over all
     # requests; rate = requests over loop seconds).
     pairs = [(b['wrk'], b['ours']) for b in (by_client(rs, tr) for rs in runs)
-             if b.get('wrk', {}).get('ok') and b.get('ours', {}).get('ok')]
+             if b.get('wrk', {}).get('ok') and b['wrk'].get('user_s') is not None
+             and b.get('ours', {}).get('ok') and b['ours'].get('loop_cpu_s') is not None]
     if len(pairs) > 1:
         each = ', '.join(f'x{per_req(o, True) / per_req(w, False):.3f}' for w, o in pairs)
         w_cpu = sum(w['user_s'] + w['sys_s'] for w, _ in pairs) / sum(w['ok'] for w, _ in pairs)

@@ -449,33 +449,41 @@ asio::awaitable<error_code> client_impl::execute(const operation_request& op, di
         if (!ec) ec = read_body(op, resp, d, read);
     } catch (...) {  // (std::bad_alloc): keep in_flight right; counted as the caller will see it
         call_ended(op, d, error_from_exception(std::current_exception()), start, false);
+        if (node) node->note_ended();
         throw;
     }
     call_ended(op, d, ec, start, true);
+    if (node) node->note_ended();
     co_return ec;
 }
 
 void client_impl::call_abandoned(op_node& n) noexcept {
-    if (!runs_here(ex_)) return;  // (the io_context is being destroyed, or the executor is not one's)
-    const error_code ec = make_error_code(boost::system::errc::not_enough_memory);
-    if (n.started.op) {
-        try {
-            call_ended(*n.started.op, *n.started.diag, ec, n.started.at, true);
-        } catch (...) {  // (a log sink's exception: the call still ends below)
-        }
-    }
+    bool retired = true;
     try {
-        bool ended_already;
-        {
-            std::lock_guard lk(ops_mutex_);
-            ended_already = n.retired;  // (its initiating function threw: no handler to call)
+        std::lock_guard lk(ops_mutex_);
+        retired = n.retired;  // (its initiating function threw, or start_failed ended it: no handler to call)
+    } catch (...) {}
+    const error_code ec = make_error_code(boost::system::errc::not_enough_memory);
+    if (n.started.op) {  // execute() counted it started, not ended
+        try {            // (no closing record for a call whose initiating function threw: its diagnostics may be gone)
+            call_ended(*n.started.op, *n.started.diag, ec, n.started.at, !retired);
+        } catch (...) {  // (a log sink's exception)
         }
-        if (ended_already) return;
-        finished(n);
-        n.deliver(ec, ex_);
-    } catch (...) {
-        n.drop();
+        n.note_ended();
     }
+    if (retired) return;
+    if (runs_here(ex_)) {
+        start_failed(n);
+        return;
+    }
+    // Not on a thread running the client's io_context: another kind of executor, or the io_context
+    // is being destroyed. The call leaves the registry and frees its admission (the queue moves on
+    // at the next call's end); its handler is destroyed, never called.
+    try {
+        std::lock_guard lk(ops_mutex_);
+        retire_locked(n, false);
+    } catch (...) {}
+    n.drop();
 }
 
 asio::awaitable<error_code> client_impl::await_credentials(std::shared_ptr<const credentials_snapshot>& held,
@@ -617,13 +625,17 @@ std::shared_ptr<op_node> client_impl::unqueue(op_node& n) {
     return std::move(n.keep);
 }
 
-void client_impl::arm_queue_timer() {
-    queue_timer_armed_ = true;
+void client_impl::arm_queue_timer() noexcept {
     const unsigned generation = ++queue_timer_generation_;
-    queue_timer_.expires_at(queue_head_->queued_at + queue_wait_);
-    queue_timer_.async_wait([w = weak_from_this(), generation](error_code) {
-        if (auto self = w.lock()) self->on_queue_timer(generation);
-    });
+    try {
+        queue_timer_.expires_at(queue_head_->queued_at + queue_wait_);
+        queue_timer_.async_wait([w = weak_from_this(), generation](error_code) {
+            if (auto self = w.lock()) self->on_queue_timer(generation);
+        });
+        queue_timer_armed_ = true;
+    } catch (...) {  // (std::bad_alloc) not armed: the next call queued, or the next expiry, tries again
+        queue_timer_armed_ = false;
+    }
 }
 
 // The calls whose wait for a connection has expired leave the queue and start: they fail as a
@@ -634,8 +646,13 @@ void client_impl::on_queue_timer(unsigned generation) {
         std::lock_guard lk(ops_mutex_);
         if (generation != queue_timer_generation_) return;
         queue_timer_armed_ = false;
+        try {
+            expired.reserve(queued_count_);
+        } catch (...) {  // (std::bad_alloc) every call stays queued; the timer tries again later
+            arm_queue_timer();
+            return;
+        }
         const auto now = std::chrono::steady_clock::now();
-        expired.reserve(queued_count_);  // (a std::bad_alloc here leaves every call queued)
         while (queue_head_ && queue_head_->queued_at + queue_wait_ <= now) {
             queue_head_->waited_out = true;
             expired.push_back(unqueue(*queue_head_));
@@ -657,14 +674,36 @@ void client_impl::start_or_fail(op_node& n) noexcept {
     }
 }
 
-// An admitted call that could not be started (std::bad_alloc): it ends there, its handler called
-// (through its executor) with not_enough_memory, and its admission goes to the next.
-void client_impl::start_failed(op_node& n) noexcept {
+void client_impl::start_failed(op_node& first) noexcept {
+    std::shared_ptr<op_node> n;
     try {
-        finished(n);
-        n.deliver(make_error_code(boost::system::errc::not_enough_memory), ex_);
-    } catch (...) {  // (memory again: the handler is destroyed uncalled, as when the io_context goes)
-        n.drop();
+        n = first.shared_from_this();
+    } catch (...) {  // (not owned: never the case for a started node)
+        return;
+    }
+    const error_code ec = make_error_code(boost::system::errc::not_enough_memory);
+    while (n) {
+        std::shared_ptr<op_node> next;
+        bool ends_here = false;  // (not when something else ended it already)
+        try {
+            std::lock_guard lk(ops_mutex_);
+            ends_here = !n->retired;
+            next = retire_locked(*n);
+        } catch (...) {}
+        if (ends_here) {
+            try {
+                asio::post(ex_, [n, ec, ex = ex_] { n->deliver(ec, ex); });
+            } catch (...) {  // (memory again: the handler is destroyed uncalled, as when the io_context goes)
+                n->drop();
+            }
+        }
+        n = std::move(next);
+        if (!n) return;
+        try {
+            n->start(shared_from_this());
+            return;
+        } catch (...) {  // the next one cannot start either: it ends the same way
+        }
     }
 }
 
@@ -756,13 +795,13 @@ asio::awaitable<void> client_impl::run_calls(std::shared_ptr<op_runner> r, std::
     }
 }
 
-std::shared_ptr<op_node> client_impl::retire_locked(op_node& n) noexcept {
+std::shared_ptr<op_node> client_impl::retire_locked(op_node& n, bool admit_next) noexcept {
     if (n.retired) return nullptr;
     n.retired = true;
     unregister_op(n);
     --admitted_;
     // At most one: at most admit_limit_ were admitted before (more only after waiting out).
-    if (queue_head_ && admitted_ < admit_limit_) return unqueue(*queue_head_);
+    if (admit_next && queue_head_ && admitted_ < admit_limit_) return unqueue(*queue_head_);
     return nullptr;
 }
 

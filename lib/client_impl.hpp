@@ -86,18 +86,22 @@ struct op_node : std::enable_shared_from_this<op_node> {
     // whether that wait ended in the queue (acquire timeout or the operation deadline).
     bool waited_out = false;
     std::chrono::steady_clock::time_point queued_at{};
-    // Noted by execute() once it counts the call as started: what client_impl::call_abandoned()
-    // ends it with if the coroutine is destroyed unfinished.
+    // Noted by execute() once it counts the call as started, cleared once it has counted its end:
+    // what client_impl::call_abandoned() closes the call's metrics with if the coroutine is
+    // destroyed in between. `began`: the body ran (set once, never cleared).
     struct started_call {
         const operation_request* op = nullptr;
         const diagnostics* diag = nullptr;
         std::chrono::steady_clock::time_point at{};
     };
     mutable started_call started;
+    mutable bool began = false;
     void note_started(const operation_request& o, const diagnostics& d,
                       std::chrono::steady_clock::time_point at) const noexcept {
         started = {&o, &d, at};
+        began = true;
     }
+    void note_ended() const noexcept { started.op = nullptr; }
 
     // Starts the operation's coroutine (once), its completion handled by client_impl::finished()
     // (or, on an op runner, by client_impl::next_call()).
@@ -157,6 +161,10 @@ public:
     // io_context is being destroyed instead, handlers are destroyed and never called, as for every
     // call.
     void call_abandoned(op_node& n) noexcept;
+    // An admitted call that could not be started (std::bad_alloc): it is retired and its handler
+    // completed with not_enough_memory through a post (never inside the function that failed to
+    // start it); the queued call that takes its admission is started, and so on while starts fail.
+    void start_failed(op_node& n) noexcept;
     // A single-threaded client runs its calls on op runners: a coroutine that runs one call after
     // another (a queued one, or the one its last call's handler issued: handed over), so that a
     // call is a nested coroutine, not a co_spawn of its own. Starts a runner with `first`.
@@ -203,18 +211,17 @@ private:
     // (op_node::keep), for the caller to start it (or drop it) outside the lock. Under ops_mutex_.
     std::shared_ptr<op_node> unqueue(op_node& n);
     // The admission queue's timer: armed at the head's expiry while the queue is not empty.
-    void arm_queue_timer();
+    void arm_queue_timer() noexcept;
     void on_queue_timer(unsigned generation);
     // Starts `nodes` (taken out of the queue, each still held by its `keep`). One that cannot be
     // started (std::bad_alloc) ends with not_enough_memory (start_failed): none is lost.
     void start_all(std::vector<std::shared_ptr<op_node>>& nodes) noexcept;
     void start_or_fail(op_node& n) noexcept;
-    void start_failed(op_node& n) noexcept;
     struct op_runner;
     boost::asio::awaitable<void> run_calls(std::shared_ptr<op_runner> r, std::shared_ptr<op_node> n);
     // Under ops_mutex_: unregisters ended `n`, frees its admission, and returns the queued call
     // admitted in its place (its hold on itself: start it outside the lock), if one now fits.
-    std::shared_ptr<op_node> retire_locked(op_node& n) noexcept;
+    std::shared_ptr<op_node> retire_locked(op_node& n, bool admit_next = true) noexcept;
     // After a runner's call `done` ended with `ec`: retires it, delivers its completion, and
     // returns the call the runner takes next (the head of the admission queue, or the call the
     // handler issued meanwhile), or null.
@@ -421,11 +428,10 @@ template <class MakeBody, class... Ts>
 void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std::shared_ptr<spawned_op> node) {
     namespace asio = boost::asio;
     const asio::any_io_executor ex = strand;
-    auto body = make_body(self, static_cast<const op_node*>(this));
     // The completion runs on the strand too (co_spawn's executor: the handler has none of its own).
-    // Destroyed uncalled once the body had started, the coroutine was destroyed unfinished (Asio
+    // Destroyed uncalled once the body had begun, the coroutine was destroyed unfinished (Asio
     // unwinding the stack after an initiation threw): the call ends there (call_abandoned). Before
-    // that, co_spawn threw: start()'s caller ends the call.
+    // that, co_spawn threw: the catch below ends the call.
     struct completion {
         std::shared_ptr<client_impl> self;
         std::shared_ptr<spawned_op> node;
@@ -440,10 +446,16 @@ void spawned_op<MakeBody, Ts...>::launch(std::shared_ptr<client_impl> self, std:
         completion(completion&&) noexcept = default;
         completion& operator=(completion&&) = delete;
         ~completion() {
-            if (node && node->started.op) self->call_abandoned(*node);
+            if (node && node->began) self->call_abandoned(*node);
         }
     };
-    asio::co_spawn(ex, std::move(body), asio::bind_cancellation_slot(sig.slot(), completion(self, std::move(node))));
+    const std::shared_ptr<spawned_op> hold = node;  // (the completion may be gone in the catch)
+    try {
+        asio::co_spawn(ex, make_body(self, static_cast<const op_node*>(this)),
+                       asio::bind_cancellation_slot(sig.slot(), completion(self, std::move(node))));
+    } catch (...) {  // (std::bad_alloc) not started, or its body threw at once: ended with not_enough_memory
+        self->start_failed(*hold);
+    }
 }
 
 template <class MakeBody, class... Ts>

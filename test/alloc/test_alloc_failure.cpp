@@ -1,6 +1,7 @@
 // An allocation-failure sweep, in the spirit of Beast's test::fail_count: the k-th operator new
 // made on the client's thread after the calls are issued (or while they are issued) throws
-// std::bad_alloc, for every k until a round runs without reaching it. A round is five calls at
+// std::bad_alloc (and, in one case, the four after it too), for every k until a round runs
+// without reaching it. A round is five calls at
 // once on a new client (pool of two: some wait for admission): deletes over plain HTTP and over
 // TLS, and describes (their answer parsed into a result). Whatever k hits, nothing is lost: each
 // call either throws from its initiating function or has its handler called exactly once;
@@ -31,13 +32,21 @@
 
 namespace {
 
-// Operator news left before the one that fails (on this thread); 0: none fails.
+// Operator news left before the one that fails (on this thread); 0: none fails. Then
+// `burst_size` - 1 more fail after it.
 thread_local long news_before_failure = 0;
+thread_local long burst_size = 1;
+thread_local long failing_after = 0;
 thread_local bool failed_one = false;
 
 void* allocate(std::size_t n) {
+    if (failing_after > 0) {
+        --failing_after;
+        throw std::bad_alloc();
+    }
     if (news_before_failure > 0 && --news_before_failure == 0) {
         failed_one = true;
+        failing_after = burst_size - 1;
         throw std::bad_alloc();
     }
     if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
@@ -126,6 +135,7 @@ round_result run_round(iotjobs::client& c, asio::io_context& ctx, int& next_item
     }
     r.finished = run_through(ctx, r.escaped);
     news_before_failure = 0;
+    failing_after = 0;
     r.failure_hit = failed_one;
     for (int n : calls) {
         if (n == -1) continue;  // (a handler run after a throw would make it 0 here: counted as lost)
@@ -139,7 +149,8 @@ round_result run_round(iotjobs::client& c, asio::io_context& ctx, int& next_item
 // strand per call, Boost 1.81's strand_executor_service::create_implementation() crashes when the
 // shared_ptr control block of a new strand cannot be allocated (the strand's destructor then locks
 // its service's mutex through a member never set). Asio's, not ours to catch.
-void sweep(fake::server& s, const std::string& ca, operation op = operation::delete_execution) {
+void sweep(fake::server& s, const std::string& ca, operation op = operation::delete_execution, long burst = 1) {
+    burst_size = burst;
     iotjobs::test::seed(s, 2 * max_rounds * calls_per_round + 10);
     int next_item = 0;
     // IOTJOBS_ALLOC_K=k starts the sweep at k (to debug one failure: gdb, catch throw).
@@ -169,7 +180,8 @@ void sweep(fake::server& s, const std::string& ca, operation op = operation::del
         c.cancel();                 // walks the registry of calls: nothing dangling in it
         if (!r.failure_hit) break;  // k beyond every operator new of a round: swept
     }
-    MESSAGE("swept " << k - 1 << " allocation failures");
+    burst_size = 1;
+    MESSAGE("swept " << k - 1 << " allocation failures (" << burst << " in a row)");
     CHECK(k <= max_rounds);
     if (!from) CHECK(k > 10);
 }
@@ -198,4 +210,10 @@ TEST_CASE("allocation failure: the same for a read whose answer becomes a result
     fake::server s;
     s.start();
     sweep(s, "", operation::describe_execution);
+}
+
+TEST_CASE("allocation failure: five in a row (a queued call that cannot start ends too)") {
+    fake::server s;
+    s.start();
+    sweep(s, "", operation::delete_execution, 5);
 }
