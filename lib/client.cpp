@@ -463,16 +463,20 @@ void client_impl::call_abandoned(op_node& n) noexcept {
         std::lock_guard lk(ops_mutex_);
         retired = n.retired;  // (its initiating function threw, or start_failed ended it: no handler to call)
     } catch (...) {}
-    const error_code ec = make_error_code(boost::system::errc::not_enough_memory);
+    // Off the io_context's thread it is most likely being destroyed: the call counts as aborted.
+    const bool here = runs_here(ex_);
     if (n.started.op) {  // execute() counted it started, not ended
         try {            // (no closing record for a call whose initiating function threw: its diagnostics may be gone)
-            call_ended(*n.started.op, *n.started.diag, ec, n.started.at, !retired);
+            call_ended(*n.started.op, *n.started.diag,
+                       here ? make_error_code(boost::system::errc::not_enough_memory)
+                            : error_code(boost::asio::error::operation_aborted),
+                       n.started.at, !retired && here);
         } catch (...) {  // (a log sink's exception)
         }
         n.note_ended();
     }
     if (retired) return;
-    if (runs_here(ex_)) {
+    if (here) {
         start_failed(n);
         return;
     }
