@@ -23,16 +23,13 @@ std::uint64_t latency_histogram::lower_bound(std::size_t i) noexcept {
 void latency_histogram::record(std::chrono::microseconds d, bool single_writer) noexcept {
     constexpr auto relaxed = std::memory_order_relaxed;
     const std::uint64_t us = d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0;
-    auto& count = counts_[index_of(us)];
+    relaxed_add(counts_[index_of(us)], 1, single_writer);
+    relaxed_add(sum_, us, single_writer);
     std::uint64_t m = max_.load(relaxed);
     if (single_writer) {
-        count.store(count.load(relaxed) + 1, relaxed);
-        sum_.store(sum_.load(relaxed) + us, relaxed);
         if (us > m) max_.store(us, relaxed);
         return;
     }
-    count.fetch_add(1, relaxed);
-    sum_.fetch_add(us, relaxed);
     while (us > m && !max_.compare_exchange_weak(m, us, relaxed)) {}
 }
 

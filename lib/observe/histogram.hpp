@@ -15,6 +15,16 @@
 
 namespace iotjobs::detail {
 
+// a += d, relaxed (d = -1 subtracts: modulo 2^64). single_writer: every update of `a` on one
+// thread, so a plain load and store (no locked read-modify-write); readers elsewhere still see
+// whole values.
+inline void relaxed_add(std::atomic<std::uint64_t>& a, std::uint64_t d, bool single_writer) noexcept {
+    if (single_writer)
+        a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+    else
+        a.fetch_add(d, std::memory_order_relaxed);
+}
+
 class latency_histogram {
 public:
     static constexpr unsigned sub_bits = 6;                        // 64 buckets per power of two

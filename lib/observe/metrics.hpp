@@ -37,12 +37,7 @@ public:
 
 private:
     bool single_writer_ = false;
-    void add(std::atomic<std::uint64_t>& a, std::uint64_t d) noexcept {  // (d = -1 to subtract: modulo 2^64)
-        if (single_writer_)
-            a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
-        else
-            a.fetch_add(d, std::memory_order_relaxed);
-    }
+    void add(std::atomic<std::uint64_t>& a, std::uint64_t d) noexcept { relaxed_add(a, d, single_writer_); }
     struct per_op {
         std::atomic<std::uint64_t> successes{0}, failures{0};
         latency_histogram latency;
