@@ -136,7 +136,7 @@ for tr in sorted({r['transport'] for r in rows}):
           f'{ours["loop_rate"]:,.0f} req/s, {ours.get("new_conns")} new connections, {ours.get("failed")} failed')
     if 'wrk' in by:
         w = per_req(by['wrk'], False)
-        print(f'    vs wrk (whole process {w:.2f} µs/req): {floor_targets(o_loop / w, ours["loop_rate"] / by["wrk"]["loop_rate"])}; '
+        print(f'    vs wrk, this table\'s pair alone (whole process {w:.2f} µs/req): {floor_targets(o_loop / w, ours["loop_rate"] / by["wrk"]["loop_rate"])}; '
               f'whole process x{o_whole / w:.3f}')
     for k, name, target in (('js', 'JS SDK v3', 15), ('boto3', 'boto3', 40), ('go', 'Go SDK v2', None)):
         if k in by and by[k].get('ok'):
@@ -155,6 +155,6 @@ for tr in sorted({r['transport'] for r in rows}):
         o_cpu = sum(o['loop_cpu_s'] for _, o in pairs) / sum(o['ok'] for _, o in pairs)
         w_rate = sum(w['ok'] for w, _ in pairs) / sum(w['loop_s'] for w, _ in pairs)
         o_rate = sum(o['ok'] for _, o in pairs) / sum(o['loop_s'] for _, o in pairs)
-        print(f'    vs wrk, {len(pairs)} pairs alternated (this one and {len(pairs) - 1} floor rounds): CPU per pair {each}; '
+        print(f'    vs wrk, the run taken whole ({len(pairs)} pairs alternated: this one and {len(pairs) - 1} floor rounds): CPU per pair {each}; '
               f'summed: {o_cpu * 1e6:.2f} against {w_cpu * 1e6:.2f} µs/req, {floor_targets(o_cpu / w_cpu, o_rate / w_rate)}')
 PY
