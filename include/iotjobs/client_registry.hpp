@@ -101,8 +101,9 @@ struct bulk_fanout_options {
 };
 
 struct bulk_fanout_summary {
-    bulk_summary total;  // every key's counts added, plus the fan-out's own (invalid, no client)
-    // Each key's run, in key order (its seconds: from its first item to its end).
+    bulk_summary total;  // every key's counts added, plus the fan-out's own (invalid rows)
+    // Each key's run, in key order (its seconds: from its first item to its end); a key whose
+    // client could not be made is there too, with the items failed for it (and no seconds).
     std::vector<std::pair<client_key, bulk_summary>> keys;
 };
 

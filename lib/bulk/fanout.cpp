@@ -119,7 +119,8 @@ struct fanout : std::enable_shared_from_this<fanout> {
     bulk_outcome_handler on_outcome;
     asio::strand<asio::any_io_executor> strand;
     std::map<client_key, std::unique_ptr<lane>> lanes;
-    std::map<client_key, std::string> broken;  // keys whose client could not be made: why
+    std::map<client_key, std::string> broken;          // keys whose client could not be made: why
+    std::map<client_key, bulk_summary> broken_counts;  // what was delivered for them (their pairs' counts)
     std::optional<asio::any_completion_handler<bulk_fanout_signature>> handler;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bulk_summary own;  // what the fan-out delivered itself
@@ -128,13 +129,15 @@ struct fanout : std::enable_shared_from_this<fanout> {
     error_code end_ec;  // the source's error
     std::string end_message;
 
-    void deliver(bulk_outcome& o) {
+    // Delivers an outcome the fan-out made itself, counted under `key` (a key without a client) or
+    // as its own (an invalid row, an item after the run stopped).
+    void deliver(bulk_outcome& o, const client_key* key = nullptr) {
         bulk_summary one;
         ++one.items;
         if (o.kind == bulk_outcome_kind::invalid_input) ++one.invalid_input;
         if (o.kind == bulk_outcome_kind::failed) ++one.failed;
         if (o.kind == bulk_outcome_kind::not_attempted) ++one.not_attempted;
-        add_summary(own, one);
+        add_summary(key ? broken_counts[*key] : own, one);
         if (!on_outcome) return;
         try {
             on_outcome(o);
@@ -215,8 +218,9 @@ struct fanout : std::enable_shared_from_this<fanout> {
         o.item = std::move(item);
         o.kind = bulk_outcome_kind::failed;
         o.ec = make_error_code(client_errc::invalid_configuration);
-        o.message = "no client for " + to_string(key_of(o.item)) + ": " + why;
-        deliver(o);
+        const client_key key = key_of(o.item);
+        o.message = "no client for " + to_string(key) + ": " + why;
+        deliver(o, &key);
     }
 
     // Makes the key's client (and, with `make_source`, its source) and starts its run; null (and
@@ -293,10 +297,14 @@ struct fanout : std::enable_shared_from_this<fanout> {
         if (!ended || running > 0 || !handler) return;
         bulk_fanout_summary out;
         error_code ec = end_ec;
+        std::map<client_key, bulk_summary> keys = std::move(broken_counts);  // (key order)
         for (auto& [k, l] : lanes) {
-            add_summary(out.total, *l->summary);
             if (!ec && l->ec && l->ec != asio::error::operation_aborted) ec = l->ec;
-            out.keys.emplace_back(k, std::move(*l->summary));
+            keys[k] = std::move(*l->summary);
+        }
+        for (auto& [k, s] : keys) {
+            add_summary(out.total, s);
+            out.keys.emplace_back(k, std::move(s));
         }
         add_summary(out.total, own);
         if (!ec && out.total.stop_error) ec = out.total.stop_error;
@@ -321,7 +329,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
             s.stop_error = make_error_code(client_errc::invalid_configuration);
             s.stop_detail = "no client for " + to_string(k) + ": " + broken[k];
             s.stop_reason = "the input failed: " + s.stop_detail;
-            add_summary(own, s);
+            add_summary(broken_counts[k], s);
             if (!end_ec) {
                 end_ec = s.stop_error;
                 end_message = s.stop_detail;

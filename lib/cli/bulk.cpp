@@ -1007,6 +1007,10 @@ private:
             global_options g = ctx_.globals;
             if (!k.profile.empty()) g.profile = k.profile;
             if (!k.region.empty()) g.region = k.region;
+            if (s_.kind == bulk_kind::input) {  // a pair other than the defaults' comes from the rows
+                if (k.profile != defaults_.profile) g.profile_source = "the input's profile column";
+                if (k.region != defaults_.region) g.region_source = "the input's region column";
+            }
             auto r = resolve_configuration(g, ctx_.env);
             if (auto* f = std::get_if<failure>(&r)) throw std::runtime_error(f->message);
             auto& got = std::get<resolved_configuration>(r);

@@ -161,6 +161,9 @@ struct global_options {
     bool debug = false;
     bool no_verify_ssl = false;
     bool no_paginate = false;  // --no-paginate: list commands make one call (the AWS CLI's global option)
+    // Where `profile` and `region` came from, for messages ("--profile"; a bulk input's column).
+    std::string profile_source = "--profile";
+    std::string region_source = "--region";
 };
 
 std::variant<global_options, failure> to_global_options(const parsed_options& globals);

@@ -72,8 +72,8 @@ std::optional<failure> resolve_proxy(client_config& cfg, const std::string& endp
 // The resolver's request: the global options are the given values.
 detail::settings_request request_for(const global_options& g, const detail::env_lookup& lookup) {
     detail::settings_request r;
-    r.given_names.profile = "--profile";
-    r.given_names.region = "--region";
+    r.given_names.profile = g.profile_source;
+    r.given_names.region = g.region_source;
     r.given_names.endpoint_url = "--endpoint-url";
     r.given_names.ca_bundle = "--ca-bundle";
     r.given_names.max_attempts = "--max-attempts";

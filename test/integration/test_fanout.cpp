@@ -205,9 +205,15 @@ TEST_CASE("library: bulk_delete_fanout routes each item to its (profile, region)
     CHECK(summary.total.deleted == static_cast<std::uint64_t>(n));
     CHECK(summary.total.failed == 1);
     CHECK(summary.total.invalid_input == 1);
-    REQUIRE(summary.keys.size() == 4);
+    REQUIRE(summary.keys.size() == 5);  // the four runs, and the key without a client
     for (const auto& [key, m] : summary.keys) {
         CAPTURE(iotjobs::to_string(key));
+        if (key.profile == "nobody") {  // its item failed, counted under it; nothing sent
+            CHECK(m.items == 1);
+            CHECK(m.failed == 1);
+            CHECK(m.deleted == 0);
+            continue;
+        }
         CHECK(m.deleted == 5);
         CHECK(m.items == 5);
         CHECK(outcomes_by_key[key.profile + "/" + key.region] == 5);
@@ -265,6 +271,48 @@ TEST_CASE("cli: bulk-delete with profile and region columns fans out, counts per
     const auto st = s.stats();
     REQUIRE(st.accounts.size() == 3);
     for (const auto& [profile, key] : accounts) CHECK(st.accounts.at(key.first).admitted == 8);
+}
+
+TEST_CASE(
+    "cli: bulk-delete rows naming a profile that does not exist fail naming the input, counted under their pair") {
+    fake::server s(account_scoped(1000, 1000));
+    s.start();
+    temp_dir dir;
+    std::string csv = "thingName,jobId,executionNumber,profile\n";
+    for (int i = 0; i < 3; ++i) {
+        const std::string thing = "t" + std::to_string(i);
+        s.add_execution(fake::make_execution(thing, "job-1", 1, fake::execution_status::succeeded));
+        csv += thing + ",job-1,1," + (i == 1 ? "nobody" : "beta") + "\n";
+    }
+    const std::string input = dir.write("items.csv", csv);
+    const std::string report = (dir.path / "report.jsonl").string();
+    auto r = run_cli({"bulk-delete", "--input", input, "--report", report}, profiles_env(s, dir));
+    INFO(r.err);
+    CHECK(r.code == 254);
+    CHECK(s.execution_count() == 1);  // t1, whose row names no profile that exists
+    const json::value summary = json::parse(r.out);
+    CHECK(summary.at("outcomes").at("deleted").as_int64() == 2);
+    CHECK(summary.at("outcomes").at("failed").as_int64() == 1);
+    const auto pairs = pairs_of(summary);
+    REQUIRE(pairs.count("nobody/us-east-1"));
+    CHECK(pairs.at("nobody/us-east-1").at("items").as_int64() == 1);
+    CHECK(outcome(pairs.at("nobody/us-east-1"), "failed") == 1);
+    CHECK(pairs.at("nobody/us-east-1").at("requests").as_int64() == 0);
+    REQUIRE(pairs.count("beta/us-east-1"));
+    CHECK(outcome(pairs.at("beta/us-east-1"), "deleted") == 2);
+    CHECK(r.err.find("nobody/us-east-1: 1 item, 0 deleted, 0 not_found, 1 failed") != std::string::npos);
+    // The failed row's report line says where the profile came from: the input, not --profile.
+    std::ifstream f(report);
+    std::string line, failed_message;
+    while (std::getline(f, line)) {
+        const auto o = json::parse(line).as_object();
+        if (o.at("outcome").as_string() == "failed") failed_message = std::string(o.at("message").as_string());
+    }
+    CAPTURE(failed_message);
+    CHECK(failed_message.find("no client for nobody/us-east-1") != std::string::npos);
+    CHECK(failed_message.find("The config profile (nobody) could not be found") != std::string::npos);
+    CHECK(failed_message.find("from the input's profile column") != std::string::npos);
+    CHECK(failed_message.find("--profile") == std::string::npos);
 }
 
 TEST_CASE("cli: without region / profile columns the run is the configured pair's alone, with no per-pair output") {
