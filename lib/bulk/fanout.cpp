@@ -119,8 +119,12 @@ struct fanout : std::enable_shared_from_this<fanout> {
     bulk_outcome_handler on_outcome;
     asio::strand<asio::any_io_executor> strand;
     std::map<client_key, std::unique_ptr<lane>> lanes;
-    std::map<client_key, std::string> broken;          // keys whose client could not be made: why
-    std::map<client_key, bulk_summary> broken_counts;  // what was delivered for them (their pairs' counts)
+    // Keys whose client could not be made: why, and what was delivered for them (their counts).
+    struct broken_key {
+        std::string why;
+        bulk_summary counts;
+    };
+    std::map<client_key, broken_key> broken;
     std::optional<asio::any_completion_handler<bulk_fanout_signature>> handler;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bulk_summary own;  // what the fan-out delivered itself
@@ -137,7 +141,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
         if (o.kind == bulk_outcome_kind::invalid_input) ++one.invalid_input;
         if (o.kind == bulk_outcome_kind::failed) ++one.failed;
         if (o.kind == bulk_outcome_kind::not_attempted) ++one.not_attempted;
-        add_summary(key ? broken_counts[*key] : own, one);
+        add_summary(key ? broken[*key].counts : own, one);
         if (!on_outcome) return;
         try {
             on_outcome(o);
@@ -195,7 +199,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
 
     void route(bulk_item item) {
         const client_key key = key_of(item);
-        if (auto b = broken.find(key); b != broken.end()) return deliver_failed(std::move(item), b->second);
+        if (auto b = broken.find(key); b != broken.end()) return deliver_failed(std::move(item), b->second.why);
         auto it = lanes.find(key);
         if (it == lanes.end()) {
             if (stopping) {
@@ -205,7 +209,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
                 return deliver(o);
             }
             lane* l = open_lane(key);
-            if (!l) return deliver_failed(std::move(item), broken[key]);
+            if (!l) return deliver_failed(std::move(item), broken[key].why);
             it = lanes.find(key);
         }
         lane& l = *it->second;
@@ -232,7 +236,7 @@ struct fanout : std::enable_shared_from_this<fanout> {
             c = &reg.get(key);
             if (make_source) own_source = make_source(*c, key);
         } catch (const std::exception& e) {
-            broken[key] = e.what();
+            broken[key].why = e.what();
             return nullptr;
         }
         auto& l = lanes.emplace(key, std::make_unique<lane>(*this, key)).first->second;
@@ -297,7 +301,8 @@ struct fanout : std::enable_shared_from_this<fanout> {
         if (!ended || running > 0 || !handler) return;
         bulk_fanout_summary out;
         error_code ec = end_ec;
-        std::map<client_key, bulk_summary> keys = std::move(broken_counts);  // (key order)
+        std::map<client_key, bulk_summary> keys;  // (key order)
+        for (auto& [k, b] : broken) keys[k] = std::move(b.counts);
         for (auto& [k, l] : lanes) {
             if (!ec && l->ec && l->ec != asio::error::operation_aborted) ec = l->ec;
             keys[k] = std::move(*l->summary);
@@ -327,9 +332,9 @@ struct fanout : std::enable_shared_from_this<fanout> {
             s.stopped_early = true;
             s.stop_kind = bulk_stop_reason::source_failed;
             s.stop_error = make_error_code(client_errc::invalid_configuration);
-            s.stop_detail = "no client for " + to_string(k) + ": " + broken[k];
+            s.stop_detail = "no client for " + to_string(k) + ": " + broken[k].why;
             s.stop_reason = "the input failed: " + s.stop_detail;
-            add_summary(broken_counts[k], s);
+            add_summary(broken[k].counts, s);
             if (!end_ec) {
                 end_ec = s.stop_error;
                 end_message = s.stop_detail;
